@@ -1,0 +1,394 @@
+"""Types and enum attributes shared by the `nn` and `hls` dialects.
+
+Fixed-point scalars (`!hls.fixed<16, 6>`, `!hls.ufixed<8, 3, RND, SAT>`, `!hls.int<8>`, `!hls.uint<4>`),
+the io_parallel array type `!hls.array<8x8x3x!hls.fixed<16, 6>>` and the io_stream channel type
+`!hls.stream<8x8x3x!hls.fixed<16, 6>, depth 64>` (one element per pixel, all channels packed), plus the
+configuration enums (strategy, io type, pipeline style, softmax implementation, pooling op,
+activation kind). The numeric rules live in `fixed.py`; these classes only carry and print them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from math import prod
+from typing import ClassVar
+
+from xdsl.dialects.builtin import ArrayAttr, IntAttr
+from xdsl.dialects.utils import EnumAttribute
+from xdsl.ir import Attribute, ParametrizedAttribute, SpacedOpaqueSyntaxAttribute, TypeAttribute
+from xdsl.irdl import irdl_attr_definition
+from xdsl.parser import AttrParser
+from xdsl.printer import Printer
+from xdsl.utils.exceptions import VerifyException
+from xdsl.utils.str_enum import StrEnum
+
+from nnhls.dialects.fixed import FixedPrecision, Overflow, PrecisionError, Quant
+
+# ----- configuration enums -----------------------------------------------------------------------
+
+
+class Strategy(StrEnum):
+    """How a dense/conv layer trades multipliers for latency (hls4ml's Strategy key)."""
+
+    LATENCY = "latency"
+    RESOURCE = "resource"
+    UNROLLED = "unrolled"
+
+
+class IOType(StrEnum):
+    IO_PARALLEL = "io_parallel"
+    IO_STREAM = "io_stream"
+
+
+class PipelineStyle(StrEnum):
+    AUTO = "auto"
+    PIPELINE = "pipeline"
+    DATAFLOW = "dataflow"
+
+
+class SoftmaxImpl(StrEnum):
+    STABLE = "stable"
+    LATENCY = "latency"
+    ARGMAX = "argmax"
+
+
+class PoolOp(StrEnum):
+    MAX = "max"
+    AVERAGE = "average"
+
+
+class ActivationKind(StrEnum):
+    """Element-wise activations; parameters (alpha, theta, min/max) travel as op properties."""
+
+    LINEAR = "linear"
+    RELU = "relu"
+    RELU6 = "relu6"
+    LEAKY_RELU = "leaky_relu"
+    THRESHOLDED_RELU = "thresholded_relu"
+    ELU = "elu"
+    SELU = "selu"
+    PRELU = "prelu"
+    SIGMOID = "sigmoid"
+    HARD_SIGMOID = "hard_sigmoid"
+    TANH = "tanh"
+    HARD_TANH = "hard_tanh"
+    SOFTPLUS = "softplus"
+    SOFTSIGN = "softsign"
+    SWISH = "swish"
+    GELU = "gelu"
+    CLIP = "clip"
+
+
+TABLE_ACTIVATIONS = frozenset(
+    {
+        ActivationKind.ELU,
+        ActivationKind.SELU,
+        ActivationKind.SIGMOID,
+        ActivationKind.TANH,
+        ActivationKind.SOFTPLUS,
+        ActivationKind.SOFTSIGN,
+        ActivationKind.SWISH,
+        ActivationKind.GELU,
+    }
+)
+"""Activations computed through a lookup table in hardware (TableSize / table precision apply)."""
+
+
+@irdl_attr_definition
+class StrategyAttr(EnumAttribute[Strategy], SpacedOpaqueSyntaxAttribute):
+    name = "hls.strategy"
+
+
+@irdl_attr_definition
+class IOTypeAttr(EnumAttribute[IOType], SpacedOpaqueSyntaxAttribute):
+    name = "hls.io_type"
+
+
+@irdl_attr_definition
+class PipelineStyleAttr(EnumAttribute[PipelineStyle], SpacedOpaqueSyntaxAttribute):
+    name = "hls.pipeline_style"
+
+
+@irdl_attr_definition
+class SoftmaxImplAttr(EnumAttribute[SoftmaxImpl], SpacedOpaqueSyntaxAttribute):
+    name = "hls.softmax_impl"
+
+
+@irdl_attr_definition
+class PoolOpAttr(EnumAttribute[PoolOp], SpacedOpaqueSyntaxAttribute):
+    name = "hls.pool_op"
+
+
+@irdl_attr_definition
+class ActivationKindAttr(EnumAttribute[ActivationKind], SpacedOpaqueSyntaxAttribute):
+    name = "hls.activation"
+
+
+# ----- fixed-point scalar types -------------------------------------------------------------------
+
+_QUANT_BY_NAME = {q.value: q for q in Quant}
+_OVERFLOW_BY_NAME = {o.value: o for o in Overflow}
+
+
+class FixedPointType(ParametrizedAttribute, TypeAttribute):
+    """Common behaviour of the four ap_* scalar types (not registered itself)."""
+
+    SIGNED: ClassVar[bool] = True
+    IS_INT: ClassVar[bool] = False
+
+    @property
+    def precision(self) -> FixedPrecision:
+        raise NotImplementedError
+
+    def cpp(self) -> str:
+        return self.precision.cpp()
+
+    def verify(self) -> None:
+        try:
+            self.precision  # noqa: B018 - constructing the precision runs its range checks
+        except PrecisionError as error:
+            raise VerifyException(f"invalid {self.name} type: {error}") from None
+
+
+class _FixedBase(FixedPointType):
+    width: IntAttr
+    int_bits: IntAttr
+    quant: IntAttr
+    """Index into Quant (stored as an int so the type stays a plain parametrized attribute)."""
+    overflow: IntAttr
+    """Index into Overflow."""
+    sat_bits: IntAttr
+
+    def __init__(
+        self,
+        width: int,
+        int_bits: int,
+        quant: Quant = Quant.TRN,
+        overflow: Overflow = Overflow.WRAP,
+        sat_bits: int = 0,
+    ) -> None:
+        super().__init__(
+            IntAttr(width),
+            IntAttr(int_bits),
+            IntAttr(list(Quant).index(quant)),
+            IntAttr(list(Overflow).index(overflow)),
+            IntAttr(sat_bits),
+        )
+
+    @property
+    def precision(self) -> FixedPrecision:
+        return FixedPrecision(
+            self.width.data,
+            self.int_bits.data,
+            self.SIGNED,
+            list(Quant)[self.quant.data],
+            list(Overflow)[self.overflow.data],
+            self.sat_bits.data,
+        )
+
+    @classmethod
+    def parse_parameters(cls, parser: AttrParser) -> Sequence[Attribute]:
+        with parser.in_angle_brackets():
+            width = parser.parse_integer(allow_boolean=False)
+            parser.parse_punctuation(",")
+            int_bits = parser.parse_integer(allow_boolean=False)
+            quant, overflow, sat_bits = Quant.TRN, Overflow.WRAP, 0
+            if parser.parse_optional_punctuation(","):
+                quant = _QUANT_BY_NAME.get(parser.parse_identifier()) or parser.raise_error(
+                    "expected a quantization mode: " + ", ".join(_QUANT_BY_NAME)
+                )
+                if parser.parse_optional_punctuation(","):
+                    overflow = _OVERFLOW_BY_NAME.get(
+                        parser.parse_identifier()
+                    ) or parser.raise_error("expected an overflow mode: " + ", ".join(_OVERFLOW_BY_NAME))
+                    if parser.parse_optional_punctuation(","):
+                        sat_bits = parser.parse_integer(allow_boolean=False)
+        return (
+            IntAttr(width),
+            IntAttr(int_bits),
+            IntAttr(list(Quant).index(quant)),
+            IntAttr(list(Overflow).index(overflow)),
+            IntAttr(sat_bits),
+        )
+
+    def print_parameters(self, printer: Printer) -> None:
+        p = self.precision
+        fields = [str(p.width), str(p.integer)]
+        tail = [p.rounding.value, p.overflow.value, str(p.sat_bits)]
+        defaults = [Quant.TRN.value, Overflow.WRAP.value, "0"]
+        while tail and tail[-1] == defaults[len(tail) - 1]:
+            tail.pop()
+        printer.print_string("<" + ", ".join(fields + tail) + ">")
+
+
+@irdl_attr_definition
+class FixedType(_FixedBase):
+    """Signed fixed point `ap_fixed<W, I, Q, O, N>`: `!hls.fixed<16, 6>`, `!hls.fixed<18, 8, RND, SAT>`."""
+
+    name = "hls.fixed"
+
+
+@irdl_attr_definition
+class UFixedType(_FixedBase):
+    """Unsigned fixed point `ap_ufixed<W, I, Q, O, N>`: `!hls.ufixed<8, 3>`."""
+
+    name = "hls.ufixed"
+    SIGNED: ClassVar[bool] = False
+
+
+class _IntBase(FixedPointType):
+    width: IntAttr
+    IS_INT: ClassVar[bool] = True
+
+    def __init__(self, width: int) -> None:
+        super().__init__(IntAttr(width))
+
+    @property
+    def precision(self) -> FixedPrecision:
+        return FixedPrecision.integer_type(self.width.data, self.SIGNED)
+
+    @classmethod
+    def parse_parameters(cls, parser: AttrParser) -> Sequence[Attribute]:
+        with parser.in_angle_brackets():
+            width = parser.parse_integer(allow_boolean=False)
+        return (IntAttr(width),)
+
+    def print_parameters(self, printer: Printer) -> None:
+        printer.print_string(f"<{self.width.data}>")
+
+
+@irdl_attr_definition
+class IntType(_IntBase):
+    """Signed integer `ap_int<W>`: `!hls.int<8>`."""
+
+    name = "hls.int"
+
+
+@irdl_attr_definition
+class UIntType(_IntBase):
+    """Unsigned integer `ap_uint<W>`: `!hls.uint<8>`."""
+
+    name = "hls.uint"
+    SIGNED: ClassVar[bool] = False
+
+
+def fixed_type(p: FixedPrecision) -> FixedPointType:
+    """The `!hls.*` type spelling a precision."""
+    if p.is_int:
+        return IntType(p.width) if p.signed else UIntType(p.width)
+    cls = FixedType if p.signed else UFixedType
+    return cls(p.width, p.integer, p.rounding, p.overflow, p.sat_bits)
+
+
+# ----- aggregates -----------------------------------------------------------------------------------
+
+
+def _parse_shaped(parser: AttrParser) -> tuple[list[int], Attribute]:
+    dims, element = parser.parse_ranked_shape()
+    if not isinstance(element, FixedPointType):
+        parser.raise_error("expected a fixed-point element type (!hls.fixed, !hls.int, ...)")
+    return dims, element
+
+
+class _ShapedFixed(ParametrizedAttribute, TypeAttribute):
+    shape: ArrayAttr[IntAttr]
+    element_type: FixedPointType
+
+    def get_shape(self) -> tuple[int, ...]:
+        return tuple(d.data for d in self.shape.data)
+
+    @property
+    def size(self) -> int:
+        return prod(self.get_shape())
+
+    def _verify_shape(self) -> None:
+        if any(d < 1 for d in self.get_shape()):
+            raise VerifyException(f"{self.name} dimensions must be positive, got {self.get_shape()}")
+
+
+@irdl_attr_definition
+class ArrayType(_ShapedFixed):
+    """An io_parallel tensor: a fully partitioned C array, `!hls.array<8x8x3x!hls.fixed<16, 6>>`."""
+
+    name = "hls.array"
+
+    def __init__(self, shape: Sequence[int], element_type: FixedPointType) -> None:
+        super().__init__(ArrayAttr([IntAttr(d) for d in shape]), element_type)
+
+    @classmethod
+    def parse_parameters(cls, parser: AttrParser) -> Sequence[Attribute]:
+        with parser.in_angle_brackets():
+            dims, element = _parse_shaped(parser)
+        return (ArrayAttr([IntAttr(d) for d in dims]), element)
+
+    def print_parameters(self, printer: Printer) -> None:
+        printer.print_string("<")
+        printer.print_dimension_list(self.get_shape())
+        printer.print_string("x")
+        printer.print_attribute(self.element_type)
+        printer.print_string(">")
+
+    def verify(self) -> None:
+        self._verify_shape()
+
+
+@irdl_attr_definition
+class StreamType(_ShapedFixed):
+    """An io_stream tensor: `hls::stream<nnet::array<T, C>>` with one element per pixel.
+
+    `!hls.stream<8x8x3x!hls.fixed<16, 6>, depth 64>` carries 64 elements of 3 packed channels; the
+    FIFO depth is part of the type because each SSA value is one FIFO in the dataflow region.
+    """
+
+    name = "hls.stream"
+    depth: IntAttr
+
+    def __init__(self, shape: Sequence[int], element_type: FixedPointType, depth: int) -> None:
+        super().__init__(ArrayAttr([IntAttr(d) for d in shape]), element_type, IntAttr(depth))
+
+    @property
+    def pack(self) -> int:
+        """Values per stream element (the channel dimension)."""
+        return self.get_shape()[-1]
+
+    @property
+    def n_elements(self) -> int:
+        """Number of elements (pixels) that flow through the stream."""
+        return self.size // self.pack
+
+    @classmethod
+    def parse_parameters(cls, parser: AttrParser) -> Sequence[Attribute]:
+        with parser.in_angle_brackets():
+            dims, element = _parse_shaped(parser)
+            parser.parse_punctuation(",")
+            parser.parse_keyword("depth")
+            depth = parser.parse_integer(allow_boolean=False)
+        return (ArrayAttr([IntAttr(d) for d in dims]), element, IntAttr(depth))
+
+    def print_parameters(self, printer: Printer) -> None:
+        printer.print_string("<")
+        printer.print_dimension_list(self.get_shape())
+        printer.print_string("x")
+        printer.print_attribute(self.element_type)
+        printer.print_string(f", depth {self.depth.data}>")
+
+    def verify(self) -> None:
+        self._verify_shape()
+        if self.depth.data < 1:
+            raise VerifyException(f"stream depth must be at least 1, got {self.depth.data}")
+
+
+HLS_TYPES: list[type[Attribute]] = [
+    FixedType,
+    UFixedType,
+    IntType,
+    UIntType,
+    ArrayType,
+    StreamType,
+    StrategyAttr,
+    IOTypeAttr,
+    PipelineStyleAttr,
+    SoftmaxImplAttr,
+    PoolOpAttr,
+    ActivationKindAttr,
+]
