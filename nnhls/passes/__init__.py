@@ -1,0 +1,27 @@
+"""All nnhls passes, by pipeline name, imported lazily (as `xdsl.transforms.get_all_passes`).
+
+Each pass lives in its own module whose file name is the pass name in snake_case
+(`nn_infer_precision.py` <-> `nn-infer-precision`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from importlib import import_module
+
+from xdsl.passes import ModulePass
+
+PASS_MODULES: dict[str, tuple[str, str]] = {}
+"""Pass name -> (module under nnhls.passes, class name). Filled in as passes are written."""
+
+
+def _factory(module: str, cls: str) -> Callable[[], type[ModulePass]]:
+    def load() -> type[ModulePass]:
+        return getattr(import_module(f"nnhls.passes.{module}"), cls)
+
+    return load
+
+
+def get_all_passes() -> dict[str, Callable[[], type[ModulePass]]]:
+    """Pass name -> factory returning the pass class (importing its module on first use)."""
+    return {name: _factory(module, cls) for name, (module, cls) in PASS_MODULES.items()}
