@@ -16,6 +16,17 @@ with its interface (io type) and pipeline style.
                                  : (!hls.array<16x!hls.fixed<16, 6>>) -> !hls.array<64x!hls.fixed<28, 12>>
       hls.return %fc1 : !hls.array<64x!hls.fixed<28, 12>>
     }
+
+Semantics (the contract the nnet C++ kernels and the numpy emulator both implement, bit for bit):
+- `cast<T>(v)` converts the exact value v to T with T's quantization, then overflow mode (C++
+  assignment to an ap type). Products and sums written without a cast are exact (the vendor's
+  full-precision operator result types).
+- Tensors are row-major, channels last. In io_stream one stream element holds all channels of
+  one pixel, pixels in row-major order; the arithmetic is the same as in io_parallel.
+- Constants (weights, biases, scales, params, tables) are stored as raw integer mantissas of their
+  type: value = m * 2**-F with F = W - I.
+- Loops that accumulate into a type that can saturate run in the documented order; with WRAP
+  accumulators the order does not change the result.
 """
 
 from __future__ import annotations
@@ -202,7 +213,13 @@ def _table_size_ok(size: IntegerAttr | None) -> bool:
 
 @irdl_op_definition
 class DenseOp(HLSKernelOp):
-    """nnet::dense: y = cast(sum(cast<accum_t>(x * w)) + b) on the last axis; weight is (n_in, n_out)."""
+    """nnet::dense on the last axis (leading axes are independent rows); weight is (n_in, n_out).
+
+    Per row and output j: acc = cast<accum_t>(b[j]); for i = 0 .. n_in-1:
+    acc = cast<accum_t>(acc + cast<accum_t>(x[i] * w[i, j])); y[j] = cast<result>(acc).
+    Zero weights may be skipped (they do not change acc). `strategy` and `reuse_factor` change the
+    hardware schedule, never the result.
+    """
 
     name = "hls.dense"
     input = operand_def()
@@ -235,8 +252,15 @@ class DenseOp(HLSKernelOp):
 
 
 class ConvBaseOp(HLSKernelOp, ABC):
-    """nnet convolution kernels (channels last). pads = (begin, end) per spatial axis; in io_stream
-    the pads must be zero (padding is an explicit hls.pad before the convolution)."""
+    """nnet convolution kernels, channels last; weight is (k.., in_channels, filters) or, depthwise,
+    (k.., channels, multiplier) with output channel c * multiplier + m.
+
+    pads = (begin, end) per spatial axis; positions in the padding read zero (and may be skipped).
+    Per output pixel p and filter f: acc = cast<accum_t>(b[f]); for each kernel position (row-major
+    over k..) and input channel c (only c itself for depthwise):
+    acc = cast<accum_t>(acc + cast<accum_t>(x[p * stride + k * dilation - pad_begin, c] * w[k.., c, f]));
+    y[p, f] = cast<result>(acc). In io_stream the pads must be zero (padding is an explicit hls.pad).
+    """
 
     input = operand_def()
     output = result_def()
@@ -314,7 +338,14 @@ class DepthwiseConv2DOp(ConvBaseOp):
 
 @irdl_op_definition
 class PoolOp(HLSKernelOp):
-    """nnet::pooling1d/2d: max or average windows; the average accumulates in accum_t."""
+    """nnet::pooling1d/2d over windows of `pool_size` with `strides` and `pads`.
+
+    Max: y = cast<result>(max of the window's in-bounds inputs) (padding never wins).
+    Average: acc = 0 in accum_t; for each in-bounds position in row-major order:
+    acc = cast<accum_t>(acc + x); n = number of in-bounds positions, or the full window size with
+    `count_pad`; y = cast<result>(acc * r) with r = cast<ap_ufixed<32, 1, AP_RND>>(1.0 / n)
+    (exact for powers of two).
+    """
 
     name = "hls.pool"
     input = operand_def()
@@ -344,7 +375,7 @@ class PoolOp(HLSKernelOp):
 
 @irdl_op_definition
 class GlobalPoolOp(HLSKernelOp):
-    """nnet::global_pooling1d/2d: (..., C) -> (C)."""
+    """nnet::global_pooling1d/2d: (..., C) -> (C), as hls.pool with one window covering everything."""
 
     name = "hls.global_pool"
     input = operand_def()
@@ -360,7 +391,8 @@ class GlobalPoolOp(HLSKernelOp):
 
 @irdl_op_definition
 class BatchNormOp(HLSKernelOp):
-    """nnet::normalize: y = x * scale + bias per channel (last axis)."""
+    """nnet::normalize per channel c (last axis): y = cast<result>(x * scale[c] + bias[c]), exact
+    product and sum before the single cast."""
 
     name = "hls.batchnorm"
     input = operand_def()
@@ -385,7 +417,20 @@ class BatchNormOp(HLSKernelOp):
 
 @irdl_op_definition
 class ActivationOp(HLSKernelOp):
-    """nnet activations; table-based kinds read a lookup table of `table_size` entries of `table_t`."""
+    """nnet activations, element-wise; `alpha` / `beta` are constants of `param_t` (exactly
+    representable in it), `param` is the per-channel prelu slope.
+
+    Exact kinds, y = cast<result>(v) with v:
+      linear x; relu max(x, 0); relu6 min(max(x, 0), 6); leaky_relu x > 0 ? x : x * alpha;
+      thresholded_relu x > alpha ? x : 0; prelu x > 0 ? x : x * param[c]; clip min(max(x, alpha), beta);
+      hard_tanh min(max(x, -1), 1); hard_sigmoid min(max(x * alpha + beta, 0), 1).
+    Table kinds (sigmoid, tanh, softplus, softsign, elu, selu, swish, gelu) read `table`
+    (table_size entries of table_t) over [table_min, table_max), a range whose length is a power of
+    two: i = floor((x - table_min) * table_size / (table_max - table_min)), clamped to
+    [0, table_size - 1]; y = cast<result>(table[i]). Entry i holds f(table_min + (i + 0.5) * step).
+    Above the range, softplus, swish and gelu pass x through (y = cast<result>(x)); elu gives
+    cast<result>(x) and selu cast<result>(x * beta) for x >= 0 (beta = selu's scale).
+    """
 
     name = "hls.activation"
     input = operand_def()
@@ -395,42 +440,96 @@ class ActivationOp(HLSKernelOp):
     beta = opt_prop_def(FloatAttr[Float64Type])
     param = opt_prop_def(DenseIntOrFPElementsAttr)
     param_t = opt_prop_def(FixedPointType)
+    table = opt_prop_def(DenseIntOrFPElementsAttr)
     table_size = opt_prop_def(IntegerAttr[I64])
     table_t = opt_prop_def(FixedPointType)
+    table_min = opt_prop_def(FloatAttr[Float64Type])
+    table_max = opt_prop_def(FloatAttr[Float64Type])
 
-    WEIGHTS: ClassVar[tuple[tuple[str, str], ...]] = (("param", "param_t"),)
+    WEIGHTS: ClassVar[tuple[tuple[str, str], ...]] = (("param", "param_t"), ("table", "table_t"))
 
     def verify_kernel(self) -> None:
         self.verify_same_shape(self.input, self.output)
         if not _table_size_ok(self.table_size):
             raise self.fail(f"table size must be a power of two, got {self.table_size}")
         kind = self.kind.data
-        if kind in TABLE_ACTIVATIONS and (self.table_size is None or self.table_t is None):
-            raise self.fail(f"{kind.value} needs table_size and table_t")
+        if kind in TABLE_ACTIVATIONS:
+            self._verify_table()
         if kind == ActivationKind.PRELU and self.param is None:
             raise self.fail("prelu needs its per-channel param")
+        for value in (self.alpha, self.beta):
+            if value is None:
+                continue
+            if self.param_t is None:
+                raise self.fail("alpha and beta need their fixed-point type 'param_t'")
+            p = self.param_t.precision
+            mantissa = value.value.data / p.step
+            if mantissa != int(mantissa) or not p.min_mantissa <= mantissa <= p.max_mantissa:
+                raise self.fail(f"constant {value.value.data} is not exactly representable in {p}")
+
+    def _verify_table(self) -> None:
+        kind = self.kind.data.value
+        if None in (self.table, self.table_size, self.table_t, self.table_min, self.table_max):
+            raise self.fail(f"{kind} needs table, table_size, table_t, table_min and table_max")
+        assert self.table is not None and self.table_size is not None
+        assert self.table_min is not None and self.table_max is not None
+        if self.table.get_shape() != (self.table_size.value.data,):
+            raise self.fail(f"table must hold table_size = {self.table_size.value.data} entries")
+        span = self.table_max.value.data - self.table_min.value.data
+        if span <= 0 or span != 2.0 ** round(np.log2(span)):
+            raise self.fail(f"table range [table_min, table_max) must have a power-of-two length, got {span}")
 
 
 @irdl_op_definition
 class SoftmaxOp(HLSKernelOp):
-    """nnet::softmax over the last axis: exp table, sum in accum_t, inverse table."""
+    """nnet::softmax over the last axis, through two lookup tables.
+
+    stable: m = max(x); d_k = m - x_k (exact, >= 0); i_k = floor(d_k * exp_table_size / exp_range)
+    clamped to [0, exp_table_size - 1]; e_k = exp_table[i_k] (entry i holds
+    exp(-(i + 0.5) * exp_range / exp_table_size), except entry 0 which holds exp(0) = 1);
+    s = 0 in accum_t, s = cast<accum_t>(s + e_k) for k in order;
+    j = floor(s * inv_table_size / inv_range) clamped to [0, inv_table_size - 1]
+    (entry j holds 1 / ((j + 0.5) * inv_range / inv_table_size));
+    y_k = cast<result>(e_k * inv_table[j]).
+    latency: as stable without the max subtraction: i_k indexes exp_table over
+    [-exp_range / 2, exp_range / 2) by x_k (entry i holds exp of its bin centre).
+    argmax: y_k = 1 for the first maximal x_k, 0 elsewhere (tables unused).
+    """
 
     name = "hls.softmax"
     input = operand_def()
     output = result_def()
     implementation = prop_def(SoftmaxImplAttr)
+    exp_table = opt_prop_def(DenseIntOrFPElementsAttr)
     exp_table_size = prop_def(IntegerAttr[I64])
-    inv_table_size = prop_def(IntegerAttr[I64])
     exp_table_t = prop_def(FixedPointType)
+    exp_range = opt_prop_def(FloatAttr[Float64Type])
+    inv_table = opt_prop_def(DenseIntOrFPElementsAttr)
+    inv_table_size = prop_def(IntegerAttr[I64])
     inv_table_t = prop_def(FixedPointType)
+    inv_range = opt_prop_def(FloatAttr[Float64Type])
     accum_t = prop_def(FixedPointType)
-    inv_inp_t = opt_prop_def(FixedPointType)
+
+    WEIGHTS: ClassVar[tuple[tuple[str, str], ...]] = (
+        ("exp_table", "exp_table_t"),
+        ("inv_table", "inv_table_t"),
+    )
 
     def verify_kernel(self) -> None:
         self.verify_same_shape(self.input, self.output)
         for size in (self.exp_table_size, self.inv_table_size):
             if not _table_size_ok(size):
                 raise self.fail(f"table size must be a power of two, got {size.value.data}")
+        if self.implementation.data.value == "argmax":
+            return
+        tables = (self.exp_table, self.exp_range, self.inv_table, self.inv_range)
+        if any(t is None for t in tables):
+            raise self.fail("stable and latency softmax need exp_table, exp_range, inv_table and inv_range")
+        assert self.exp_table is not None and self.inv_table is not None
+        if self.exp_table.get_shape() != (self.exp_table_size.value.data,):
+            raise self.fail("exp_table must hold exp_table_size entries")
+        if self.inv_table.get_shape() != (self.inv_table_size.value.data,):
+            raise self.fail("inv_table must hold inv_table_size entries")
 
 
 # ----- merges --------------------------------------------------------------------------------------------
@@ -438,7 +537,8 @@ class SoftmaxOp(HLSKernelOp):
 
 @irdl_op_definition
 class MergeOp(HLSKernelOp):
-    """nnet::add / subtract / multiply / average / maximum / minimum of two tensors."""
+    """nnet::add / subtract / multiply / average / maximum / minimum of two tensors, element-wise:
+    y = cast<result>(a + b | a - b | a * b | (a + b) * 0.5 | max(a, b) | min(a, b)), exact inside."""
 
     name = "hls.merge"
     lhs = operand_def()
@@ -453,7 +553,7 @@ class MergeOp(HLSKernelOp):
 
 @irdl_op_definition
 class ConcatOp(HLSKernelOp):
-    """nnet::concatenate of two tensors along `axis`."""
+    """nnet::concatenate of two tensors along `axis`, each element cast<result>."""
 
     name = "hls.concat"
     lhs = operand_def()
@@ -475,7 +575,8 @@ class ConcatOp(HLSKernelOp):
 
 @irdl_op_definition
 class DotOp(HLSKernelOp):
-    """nnet::dot1d of two vectors, accumulated in accum_t."""
+    """nnet::dot1d: acc = 0 in accum_t; acc = cast<accum_t>(acc + cast<accum_t>(a[i] * b[i])) for i in
+    order; y[0] = cast<result>(acc)."""
 
     name = "hls.dot"
     lhs = operand_def()
@@ -494,7 +595,8 @@ class DotOp(HLSKernelOp):
 
 @irdl_op_definition
 class ReshapeOp(HLSKernelOp):
-    """Reshape / flatten: an alias in io_parallel, a repack in io_stream."""
+    """Reshape / flatten (row-major order kept), each element cast<result>: an alias in io_parallel
+    when the types are equal, a repack in io_stream."""
 
     name = "hls.reshape"
     input = operand_def()
@@ -507,7 +609,7 @@ class ReshapeOp(HLSKernelOp):
 
 @irdl_op_definition
 class TransposeOp(HLSKernelOp):
-    """nnet::transpose: result axis i is input axis perm[i]."""
+    """nnet::transpose: result axis i is input axis perm[i]; elements cast<result>."""
 
     name = "hls.transpose"
     input = operand_def()
@@ -541,7 +643,7 @@ class _SpatialOp(HLSKernelOp, ABC):
 
 @irdl_op_definition
 class PadOp(_SpatialOp):
-    """nnet::zeropad1d/2d."""
+    """nnet::zeropad1d/2d: pads = (begin, end) per spatial axis filled with zeros; elements cast<result>."""
 
     name = "hls.pad"
     pads = prop_def(IntList)
@@ -552,7 +654,7 @@ class PadOp(_SpatialOp):
 
 @irdl_op_definition
 class CropOp(_SpatialOp):
-    """nnet::cropping1d/2d."""
+    """nnet::cropping1d/2d: crops = (begin, end) removed per spatial axis; elements cast<result>."""
 
     name = "hls.crop"
     crops = prop_def(IntList)
@@ -563,7 +665,7 @@ class CropOp(_SpatialOp):
 
 @irdl_op_definition
 class UpsampleOp(_SpatialOp):
-    """nnet::resize_nearest by integer factors."""
+    """nnet::resize_nearest by integer factors: y[i.., c] = cast<result>(x[i // factor.., c])."""
 
     name = "hls.upsample"
     factors = prop_def(IntList)

@@ -183,7 +183,7 @@ hls.func @f io_parallel pipeline {
 
 hls.func @f io_parallel pipeline {
 ^bb0(%x: !hls.array<4x!hls.fixed<16, 6>>):
-  %r = hls.activation %x {layer = "a", kind = #hls<activation sigmoid>, table_size = 1000 : i64, table_t = !hls.ufixed<18, 0>} : (!hls.array<4x!hls.fixed<16, 6>>) -> !hls.array<4x!hls.fixed<16, 6>>
+  %r = hls.activation %x {layer = "a", kind = #hls<activation relu>, table_size = 1000 : i64} : (!hls.array<4x!hls.fixed<16, 6>>) -> !hls.array<4x!hls.fixed<16, 6>>
   hls.return %r : !hls.array<4x!hls.fixed<16, 6>>
 }
 // CHECK: hls.activation 'a': table size must be a power of two, got 1000 : i64
@@ -195,7 +195,7 @@ hls.func @f io_parallel pipeline {
   %r = hls.activation %x {layer = "a", kind = #hls<activation tanh>} : (!hls.array<4x!hls.fixed<16, 6>>) -> !hls.array<4x!hls.fixed<16, 6>>
   hls.return %r : !hls.array<4x!hls.fixed<16, 6>>
 }
-// CHECK: hls.activation 'a': tanh needs table_size and table_t
+// CHECK: hls.activation 'a': tanh needs table, table_size, table_t, table_min and table_max
 
 // -----
 
@@ -219,7 +219,7 @@ hls.func @f io_parallel pipeline {
 
 hls.func @f io_parallel pipeline {
 ^bb0(%x: !hls.array<4x!hls.fixed<16, 6>>):
-  %r = hls.softmax %x {layer = "s", implementation = #hls<softmax_impl latency>, exp_table_size = 1000 : i64, inv_table_size = 1024 : i64, exp_table_t = !hls.ufixed<18, 8>, inv_table_t = !hls.ufixed<18, 8>, accum_t = !hls.ufixed<18, 8>} : (!hls.array<4x!hls.fixed<16, 6>>) -> !hls.array<4x!hls.fixed<16, 6>>
+  %r = hls.softmax %x {layer = "s", implementation = #hls<softmax_impl argmax>, exp_table_size = 1000 : i64, inv_table_size = 1024 : i64, exp_table_t = !hls.ufixed<18, 8>, inv_table_t = !hls.ufixed<18, 8>, accum_t = !hls.ufixed<18, 8>} : (!hls.array<4x!hls.fixed<16, 6>>) -> !hls.array<4x!hls.fixed<16, 6>>
   hls.return %r : !hls.array<4x!hls.fixed<16, 6>>
 }
 // CHECK: hls.softmax 's': table size must be a power of two, got 1000
@@ -372,3 +372,66 @@ hls.func @f io_parallel pipeline interval 0 {
   hls.return %x : !hls.array<4x!hls.fixed<16, 6>>
 }
 // CHECK: hls.func 'f': pipeline_interval must be at least 1
+
+// -----
+
+hls.func @f io_parallel pipeline {
+^bb0(%x: !hls.array<4x!hls.fixed<16, 6>>):
+  %r = hls.activation %x {layer = "a", kind = #hls<activation sigmoid>, table = dense<1> : tensor<2xi64>, table_size = 4 : i64, table_t = !hls.ufixed<18, 0>, table_min = -8.0 : f64, table_max = 8.0 : f64} : (!hls.array<4x!hls.fixed<16, 6>>) -> !hls.array<4x!hls.fixed<16, 6>>
+  hls.return %r : !hls.array<4x!hls.fixed<16, 6>>
+}
+// CHECK: hls.activation 'a': table must hold table_size = 4 entries
+
+// -----
+
+hls.func @f io_parallel pipeline {
+^bb0(%x: !hls.array<4x!hls.fixed<16, 6>>):
+  %r = hls.activation %x {layer = "a", kind = #hls<activation sigmoid>, table = dense<1> : tensor<4xi64>, table_size = 4 : i64, table_t = !hls.ufixed<18, 0>, table_min = -8.0 : f64, table_max = 4.0 : f64} : (!hls.array<4x!hls.fixed<16, 6>>) -> !hls.array<4x!hls.fixed<16, 6>>
+  hls.return %r : !hls.array<4x!hls.fixed<16, 6>>
+}
+// CHECK: hls.activation 'a': table range [table_min, table_max) must have a power-of-two length, got 12.0
+
+// -----
+
+hls.func @f io_parallel pipeline {
+^bb0(%x: !hls.array<4x!hls.fixed<16, 6>>):
+  %r = hls.activation %x {layer = "a", kind = #hls<activation leaky_relu>, alpha = 0.1 : f64} : (!hls.array<4x!hls.fixed<16, 6>>) -> !hls.array<4x!hls.fixed<16, 6>>
+  hls.return %r : !hls.array<4x!hls.fixed<16, 6>>
+}
+// CHECK: hls.activation 'a': alpha and beta need their fixed-point type 'param_t'
+
+// -----
+
+hls.func @f io_parallel pipeline {
+^bb0(%x: !hls.array<4x!hls.fixed<16, 6>>):
+  %r = hls.activation %x {layer = "a", kind = #hls<activation leaky_relu>, alpha = 0.1 : f64, param_t = !hls.fixed<8, 1>} : (!hls.array<4x!hls.fixed<16, 6>>) -> !hls.array<4x!hls.fixed<16, 6>>
+  hls.return %r : !hls.array<4x!hls.fixed<16, 6>>
+}
+// CHECK: hls.activation 'a': constant 0.1 is not exactly representable in fixed<8,1>
+
+// -----
+
+hls.func @f io_parallel pipeline {
+^bb0(%x: !hls.array<4x!hls.fixed<16, 6>>):
+  %r = hls.softmax %x {layer = "s", implementation = #hls<softmax_impl stable>, exp_table_size = 4 : i64, inv_table_size = 4 : i64, exp_table_t = !hls.ufixed<18, 8>, inv_table_t = !hls.ufixed<18, 8>, accum_t = !hls.ufixed<18, 8>} : (!hls.array<4x!hls.fixed<16, 6>>) -> !hls.array<4x!hls.fixed<16, 6>>
+  hls.return %r : !hls.array<4x!hls.fixed<16, 6>>
+}
+// CHECK: hls.softmax 's': stable and latency softmax need exp_table, exp_range, inv_table and inv_range
+
+// -----
+
+hls.func @f io_parallel pipeline {
+^bb0(%x: !hls.array<4x!hls.fixed<16, 6>>):
+  %r = hls.softmax %x {layer = "s", implementation = #hls<softmax_impl stable>, exp_table = dense<1> : tensor<2xi64>, exp_table_size = 4 : i64, exp_table_t = !hls.ufixed<18, 8>, exp_range = 8.0 : f64, inv_table = dense<1> : tensor<4xi64>, inv_table_size = 4 : i64, inv_table_t = !hls.ufixed<18, 8>, inv_range = 8.0 : f64, accum_t = !hls.ufixed<18, 8>} : (!hls.array<4x!hls.fixed<16, 6>>) -> !hls.array<4x!hls.fixed<16, 6>>
+  hls.return %r : !hls.array<4x!hls.fixed<16, 6>>
+}
+// CHECK: hls.softmax 's': exp_table must hold exp_table_size entries
+
+// -----
+
+hls.func @f io_parallel pipeline {
+^bb0(%x: !hls.array<4x!hls.fixed<16, 6>>):
+  %r = hls.softmax %x {layer = "s", implementation = #hls<softmax_impl latency>, exp_table = dense<1> : tensor<4xi64>, exp_table_size = 4 : i64, exp_table_t = !hls.ufixed<18, 8>, exp_range = 8.0 : f64, inv_table = dense<1> : tensor<2xi64>, inv_table_size = 4 : i64, inv_table_t = !hls.ufixed<18, 8>, inv_range = 8.0 : f64, accum_t = !hls.ufixed<18, 8>} : (!hls.array<4x!hls.fixed<16, 6>>) -> !hls.array<4x!hls.fixed<16, 6>>
+  hls.return %r : !hls.array<4x!hls.fixed<16, 6>>
+}
+// CHECK: hls.softmax 's': inv_table must hold inv_table_size entries

@@ -6,14 +6,14 @@ hls.func @mlp io_parallel pipeline {
 ^bb0(%x: !hls.array<4x!hls.fixed<16, 6>>):
   %d = hls.dense %x {layer = "fc1", weight = dense<[[1, -2], [3, 4], [-5, 6], [7, 8]]> : tensor<4x2xi64>, weight_t = !hls.fixed<8, 3>, bias = dense<[1, 2]> : tensor<2xi64>, bias_t = !hls.fixed<8, 3>, accum_t = !hls.fixed<27, 12>, strategy = #hls<strategy latency>, reuse_factor = 1 : i64} : (!hls.array<4x!hls.fixed<16, 6>>) -> !hls.array<2x!hls.fixed<27, 12>>
   %r = hls.activation %d {layer = "fc1_relu", kind = #hls<activation relu>} : (!hls.array<2x!hls.fixed<27, 12>>) -> !hls.array<2x!hls.ufixed<26, 11>>
-  %s = hls.softmax %r {layer = "softmax", implementation = #hls<softmax_impl stable>, exp_table_size = 1024 : i64, inv_table_size = 1024 : i64, exp_table_t = !hls.ufixed<18, 8, RND, SAT>, inv_table_t = !hls.ufixed<18, 8, RND, SAT>, accum_t = !hls.ufixed<18, 8, RND, SAT>} : (!hls.array<2x!hls.ufixed<26, 11>>) -> !hls.array<2x!hls.ufixed<16, 0, RND, SAT>>
+  %s = hls.softmax %r {layer = "softmax", implementation = #hls<softmax_impl stable>, exp_table = dense<[262143, 100000, 40000, 10000]> : tensor<4xi64>, exp_table_size = 4 : i64, exp_table_t = !hls.ufixed<18, 0, RND, SAT>, exp_range = 8.0 : f64, inv_table = dense<[200, 100, 50, 25]> : tensor<4xi64>, inv_table_size = 4 : i64, inv_table_t = !hls.ufixed<18, 8, RND, SAT>, inv_range = 4.0 : f64, accum_t = !hls.ufixed<18, 8, RND, SAT>} : (!hls.array<2x!hls.ufixed<26, 11>>) -> !hls.array<2x!hls.ufixed<16, 0, RND, SAT>>
   hls.return %s : !hls.array<2x!hls.ufixed<16, 0, RND, SAT>>
 }
 // CHECK-LABEL: hls.func @mlp io_parallel pipeline {
 // CHECK-NEXT: ^bb0(%x: !hls.array<4x!hls.fixed<16, 6>>):
 // CHECK-NEXT: hls.dense %x {layer = "fc1", weight = dense<{{\[}}[1, -2], [3, 4], [-5, 6], [7, 8]]> : tensor<4x2xi64>, weight_t = !hls.fixed<8, 3>, bias = dense<[1, 2]> : tensor<2xi64>, bias_t = !hls.fixed<8, 3>, accum_t = !hls.fixed<27, 12>, strategy = #hls<strategy latency>, reuse_factor = 1 : i64} : (!hls.array<4x!hls.fixed<16, 6>>) -> !hls.array<2x!hls.fixed<27, 12>>
 // CHECK-NEXT: hls.activation {{.*}}kind = #hls<activation relu>} : (!hls.array<2x!hls.fixed<27, 12>>) -> !hls.array<2x!hls.ufixed<26, 11>>
-// CHECK-NEXT: hls.softmax {{.*}}implementation = #hls<softmax_impl stable>{{.*}}exp_table_t = !hls.ufixed<18, 8, RND, SAT>
+// CHECK-NEXT: hls.softmax {{.*}}implementation = #hls<softmax_impl stable>, exp_table = dense<[262143, 100000, 40000, 10000]> : tensor<4xi64>, exp_table_size = 4 : i64, exp_table_t = !hls.ufixed<18, 0, RND, SAT>, exp_range = 8.000000e+00 : f64
 // CHECK-NEXT: hls.return %{{.*}} : !hls.array<2x!hls.ufixed<16, 0, RND, SAT>>
 
 // -----
@@ -53,8 +53,9 @@ hls.func @shapes io_parallel pipeline interval 4 {
   %v = hls.reshape %r {layer = "v"} : (!hls.array<8x!hls.fixed<16, 6>>) -> !hls.array<8x!hls.fixed<16, 6>>
   %dot = hls.dot %r, %v {layer = "dot", accum_t = !hls.fixed<35, 15>} : (!hls.array<8x!hls.fixed<16, 6>>, !hls.array<8x!hls.fixed<16, 6>>) -> !hls.array<1x!hls.fixed<35, 15>>
   %q = hls.cast %dot {layer = "dot_cast"} : (!hls.array<1x!hls.fixed<35, 15>>) -> !hls.array<1x!hls.fixed<16, 6, RND_CONV, SAT_SYM>>
-  %pr = hls.activation %bn {layer = "prelu", kind = #hls<activation prelu>, param = dense<[1, 2, 3, 4]> : tensor<4xi64>, param_t = !hls.ufixed<4, 0>} : (!hls.array<4x4x!hls.fixed<25, 11>>) -> !hls.array<4x4x!hls.fixed<25, 11>>
-  %sg = hls.activation %pr {layer = "sig", kind = #hls<activation sigmoid>, table_size = 1024 : i64, table_t = !hls.ufixed<18, 0>} : (!hls.array<4x4x!hls.fixed<25, 11>>) -> !hls.array<4x4x!hls.ufixed<16, 0>>
+  %lr = hls.activation %bn {layer = "lrelu", kind = #hls<activation leaky_relu>, alpha = 1.250000e-01 : f64, param_t = !hls.fixed<8, 1>} : (!hls.array<4x4x!hls.fixed<25, 11>>) -> !hls.array<4x4x!hls.fixed<25, 11>>
+  %pr = hls.activation %lr {layer = "prelu", kind = #hls<activation prelu>, param = dense<[1, 2, 3, 4]> : tensor<4xi64>, param_t = !hls.ufixed<4, 0>} : (!hls.array<4x4x!hls.fixed<25, 11>>) -> !hls.array<4x4x!hls.fixed<25, 11>>
+  %sg = hls.activation %pr {layer = "sig", kind = #hls<activation sigmoid>, table = dense<[1000, 20000, 100000, 200000]> : tensor<4xi64>, table_size = 4 : i64, table_t = !hls.ufixed<18, 0>, table_min = -8.0 : f64, table_max = 8.0 : f64} : (!hls.array<4x4x!hls.fixed<25, 11>>) -> !hls.array<4x4x!hls.ufixed<16, 0>>
   hls.return %q, %sg : !hls.array<1x!hls.fixed<16, 6, RND_CONV, SAT_SYM>>, !hls.array<4x4x!hls.ufixed<16, 0>>
 }
 // CHECK-LABEL: hls.func @shapes io_parallel pipeline interval 4 {
@@ -66,8 +67,9 @@ hls.func @shapes io_parallel pipeline interval 4 {
 // CHECK: hls.batchnorm {{.*}}scale_t = !hls.fixed<8, 4>
 // CHECK: hls.dot {{.*}}accum_t = !hls.fixed<35, 15>}
 // CHECK: hls.cast {{.*}} -> !hls.array<1x!hls.fixed<16, 6, RND_CONV, SAT_SYM>>
+// CHECK: hls.activation {{.*}}kind = #hls<activation leaky_relu>, alpha = 1.250000e-01 : f64, param_t = !hls.fixed<8, 1>}
 // CHECK: hls.activation {{.*}}kind = #hls<activation prelu>, param = dense<[1, 2, 3, 4]> : tensor<4xi64>, param_t = !hls.ufixed<4, 0>}
-// CHECK: hls.activation {{.*}}kind = #hls<activation sigmoid>, table_size = 1024 : i64, table_t = !hls.ufixed<18, 0>}
+// CHECK: hls.activation {{.*}}kind = #hls<activation sigmoid>, table = dense<[1000, 20000, 100000, 200000]> : tensor<4xi64>, table_size = 4 : i64, table_t = !hls.ufixed<18, 0>, table_min = -8.000000e+00 : f64, table_max = 8.000000e+00 : f64}
 
 // -----
 
