@@ -11,8 +11,14 @@ from importlib import import_module
 
 from xdsl.passes import ModulePass
 
-PASS_MODULES: dict[str, tuple[str, str]] = {}
-"""Pass name -> (module under nnhls.passes, class name). Filled in as passes are written."""
+PASS_MODULES: dict[str, tuple[str, str]] = {
+    "nn-apply-config": ("nn_apply_config", "ApplyConfigPass"),
+    "nn-canonicalize": ("nn_canonicalize", "CanonicalizePass"),
+    "nn-infer-precision": ("nn_infer_precision", "InferPrecisionPass"),
+    "nn-schedule": ("nn_schedule", "SchedulePass"),
+    "lower-nn-to-hls": ("lower_nn_to_hls", "LowerNNToHLSPass"),
+}
+"""Pass name -> (module under nnhls.passes, class name)."""
 
 
 def _factory(module: str, cls: str) -> Callable[[], type[ModulePass]]:
