@@ -274,10 +274,12 @@ class UIntType(_IntBase):
 
 def fixed_type(p: FixedPrecision) -> FixedPointType:
     """The `!hls.*` type spelling a precision."""
+    # pyright does not see the __init__ of irdl_attr_definition classes, hence the ignores.
     if p.is_int:
-        return IntType(p.width) if p.signed else UIntType(p.width)
-    cls = FixedType if p.signed else UFixedType
-    return cls(p.width, p.integer, p.rounding, p.overflow, p.sat_bits)
+        int_cls: type[_IntBase] = IntType if p.signed else UIntType
+        return int_cls(p.width)  # pyright: ignore[reportCallIssue]
+    cls: type[_FixedBase] = FixedType if p.signed else UFixedType
+    return cls(p.width, p.integer, p.rounding, p.overflow, p.sat_bits)  # pyright: ignore[reportCallIssue]
 
 
 # ----- aggregates -----------------------------------------------------------------------------------

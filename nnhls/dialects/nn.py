@@ -23,11 +23,11 @@ import numpy as np
 from xdsl.dialects.builtin import (
     I64,
     BytesAttr,
+    DenseArrayBase,
     DenseIntOrFPElementsAttr,
     DictionaryAttr,
     Float64Type,
     FloatAttr,
-    DenseArrayBase,
     IntegerAttr,
     IntegerType,
     StringAttr,
