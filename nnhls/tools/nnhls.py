@@ -1,0 +1,419 @@
+"""`nnhls`: the command-line driver, shaped after hls4ml's (config, convert, build, report).
+
+    nnhls convert --example                      # the whole job on the bundled jet tagger
+    nnhls config model.keras > config.yml        # a starting YAML to edit
+    nnhls convert config.yml                     # YAML -> project (writes OutputDir)
+    nnhls convert model.onnx --io-type io_stream --precision 'fixed<18,8>' -o prj
+    nnhls compile prj                            # g++ emulation library
+    nnhls predict prj -i x.npy -o y.npy          # run it (or --emulator numpy)
+    nnhls build prj --csim --synth               # Vitis HLS / Vivado HLS, when installed
+    nnhls report prj                             # per-layer types, reuse, estimates, synthesis
+
+Every user mistake prints one line `nnhls: error: ...` and exits with code 2; `--debug` shows
+the Python traceback instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from nnhls import __version__
+
+EXIT_USER_ERROR = 2
+EXAMPLE_DIR = Path(__file__).resolve().parent.parent.parent / "examples" / "jet_tagger"
+
+
+class CLIError(Exception):
+    """A user mistake, reported as one line."""
+
+
+# ----- output -------------------------------------------------------------------------------------------
+
+
+def _console() -> Any:
+    from rich.console import Console
+
+    return Console(stderr=True, highlight=False)
+
+
+@contextmanager
+def step(message: str) -> Iterator[None]:
+    """Show a spinner while a step runs, then one line with its duration."""
+    console = _console()
+    start = time.perf_counter()
+    with console.status(message):
+        yield
+    console.print(f"[green]done[/green] {message} ({time.perf_counter() - start:.2f} s)")
+
+
+def _error_line(error: BaseException) -> str:
+    return " ".join(str(error).split()) or type(error).__name__
+
+
+# ----- model and config loading ---------------------------------------------------------------------------
+
+
+KERAS_SUFFIXES = (".keras", ".h5", ".json")
+TORCH_SUFFIXES = (".pt", ".pt2", ".pth")
+
+
+def _require_file(path: str | Path) -> Path:
+    file = Path(path)
+    if not file.is_file():
+        raise CLIError(f"no such file: {path}")
+    return file
+
+
+def _model_key(model: Path) -> str:
+    suffix = model.suffix.lower()
+    if suffix == ".keras":
+        return "KerasModel"
+    if suffix in (".h5", ".json"):
+        return "KerasJson" if suffix == ".json" else "KerasH5"
+    if suffix == ".onnx":
+        return "OnnxModel"
+    if suffix in TORCH_SUFFIXES:
+        return "PytorchModel"
+    raise CLIError(
+        f"cannot tell the framework of '{model}': expected .keras, .h5, .json (+ --weights), .onnx or a TorchScript .pt"
+    )
+
+
+def _starting_config(args: argparse.Namespace, model: Path) -> dict[str, Any]:
+    """The config `nnhls config` prints: backend defaults, the model's paths and its HLSConfig."""
+    from nnhls import utils
+    from nnhls.backends import get_backend
+
+    key = _model_key(model)
+    config: dict[str, Any] = get_backend(args.backend).create_initial_config(
+        part=args.part, clock_period=args.clock_period, io_type=args.io_type
+    )
+    config["OutputDir"] = args.output or f"{_c_identifier(model.stem)}_prj"
+    config["ProjectName"] = args.project_name or _c_identifier(model.stem)
+    config[key] = str(model)
+    if key == "KerasJson":
+        if args.weights is None:
+            raise CLIError("a Keras model JSON needs its weights: add --weights model_weights.h5")
+        config["KerasH5"] = str(_require_file(args.weights))
+    common = {
+        "granularity": args.granularity,
+        "backend": args.backend,
+        "default_precision": args.precision,
+        "default_reuse_factor": args.reuse_factor,
+    }
+    if key == "OnnxModel":
+        config["HLSConfig"] = utils.config_from_onnx_model(str(model), **common)
+    elif key == "PytorchModel":
+        if args.input_shape is None:
+            raise CLIError("a PyTorch model needs --input-shape, e.g. --input-shape 3,32,32")
+        shape = tuple(int(d) for d in args.input_shape.split(","))
+        config["InputShape"] = list(shape)
+        config["HLSConfig"] = utils.config_from_pytorch_model(str(model), shape, **common)
+    else:
+        weights = config.get("KerasH5") if key == "KerasJson" else None
+        config["HLSConfig"] = utils.config_from_keras_model(
+            str(model) if weights is None else (str(model), weights), **common
+        )
+    if args.strategy is not None:
+        config["HLSConfig"]["Model"]["Strategy"] = args.strategy
+    return config
+
+
+def _c_identifier(text: str) -> str:
+    name = "".join(c if c.isalnum() or c == "_" else "_" for c in text)
+    return name if name and not name[0].isdigit() else f"model_{name}"
+
+
+def _load_config(args: argparse.Namespace) -> tuple[dict[str, Any], Path]:
+    """The full config for `convert`: from a YAML file, the bundled example, or a model file."""
+    import yaml
+
+    if args.example:
+        path = EXAMPLE_DIR / "config.yml"
+        config = yaml.safe_load(path.read_text())
+        base = path.parent
+        config["OutputDir"] = args.output or str(Path.cwd() / config["OutputDir"])
+        return config, base
+    if args.source is None:
+        raise CLIError("give a CONFIG.yml or a model file to convert (or --example)")
+    source = _require_file(args.source)
+    if source.suffix.lower() in (".yml", ".yaml"):
+        try:
+            config = yaml.safe_load(source.read_text())
+        except yaml.YAMLError as error:
+            raise CLIError(f"cannot read YAML '{source}': {_error_line(error)}") from None
+        if not isinstance(config, dict):
+            raise CLIError(f"'{source}' does not hold a configuration mapping")
+        if args.output:
+            config["OutputDir"] = args.output
+        return config, source.parent
+    return _starting_config(args, source), Path.cwd()
+
+
+def _resolve_paths(config: dict[str, Any], base: Path) -> dict[str, Any]:
+    """Make the YAML's relative paths relative to the YAML file's folder."""
+    resolved = dict(config)
+    for key in ("OutputDir", "KerasJson", "KerasH5", "KerasModel", "OnnxModel", "PytorchModel", "InputData", "OutputPredictions"):
+        value = resolved.get(key)
+        if isinstance(value, str) and not Path(value).is_absolute():
+            resolved[key] = str(base / value)
+    return resolved
+
+
+def _load_array(path: str | Path) -> np.ndarray:
+    file = _require_file(path)
+    if file.suffix == ".npy":
+        return np.load(file, allow_pickle=False)
+    try:
+        return np.loadtxt(file, dtype=np.float64, ndmin=2)
+    except ValueError as error:
+        raise CLIError(f"cannot read '{file}' as whitespace-separated numbers: {_error_line(error)}") from None
+
+
+# ----- subcommands ----------------------------------------------------------------------------------------
+
+
+def cmd_config(args: argparse.Namespace) -> int:
+    import yaml
+
+    model = _require_file(args.model)
+    config = _starting_config(args, model)
+    text = yaml.safe_dump(config, sort_keys=False)
+    if args.output_file:
+        Path(args.output_file).write_text(text)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def cmd_convert(args: argparse.Namespace) -> int:
+    from nnhls.converters import convert_from_config
+
+    config, base = _load_config(args)
+    config = _resolve_paths(config, base)
+    if args.io_type is not None:
+        config["IOType"] = args.io_type
+    if args.source is not None and Path(args.source).suffix.lower() in (".yml", ".yaml"):
+        _override_model_defaults(config, args)
+    with step("importing and compiling the model"):
+        model = convert_from_config(config, pipeline=args.pipeline)
+    if args.dump_ir is not None:
+        sys.stdout.write(str(model.ir(args.dump_ir)) + "\n")
+        return 0
+    with step(f"writing the project to {model.output_dir}"):
+        model.write(force=args.force)
+    if args.example or args.run:
+        _run_example(model, config)
+    else:
+        _console().print(f"project written to [bold]{model.output_dir}[/bold]")
+    return 0
+
+
+def _override_model_defaults(config: dict[str, Any], args: argparse.Namespace) -> None:
+    model_cfg = config.setdefault("HLSConfig", {}).setdefault("Model", {})
+    if args.precision_given:
+        model_cfg["Precision"] = args.precision
+    if args.reuse_factor_given:
+        model_cfg["ReuseFactor"] = args.reuse_factor
+    if args.strategy is not None:
+        model_cfg["Strategy"] = args.strategy
+
+
+def _run_example(model: Any, config: dict[str, Any]) -> None:
+    """Build the emulation library, predict the sample inputs and summarise against float."""
+    inputs = _load_array(config["InputData"]).astype(np.float32)
+    with step("building the C++ emulation library (g++)"):
+        model.compile()
+    with step(f"predicting {len(inputs)} samples"):
+        outputs = np.asarray(model.predict(inputs))
+    console = _console()
+    console.print(f"project: [bold]{model.output_dir}[/bold]")
+    if config.get("OutputPredictions"):
+        reference = _load_array(config["OutputPredictions"]).reshape(outputs.shape)
+        agreement = float(np.mean(np.argmax(outputs, axis=-1) == np.argmax(reference, axis=-1)))
+        diff = float(np.max(np.abs(outputs - reference)))
+        console.print(f"argmax agreement with the float model: [bold]{agreement:.1%}[/bold] (max abs diff {diff:.4f})")
+    console.print("first outputs:")
+    for row in outputs[:3]:
+        console.print("  " + " ".join(f"{v:.4f}" for v in np.ravel(row)))
+
+
+def _link(directory: str) -> Any:
+    from nnhls.compiler.hls_model import link_existing_project
+
+    path = Path(directory)
+    if not path.is_dir():
+        raise CLIError(f"no such project directory: {directory}")
+    return link_existing_project(path)
+
+
+def cmd_compile(args: argparse.Namespace) -> int:
+    model = _link(args.project)
+    with step("building the C++ emulation library (g++)"):
+        model.compile()
+    return 0
+
+
+def cmd_predict(args: argparse.Namespace) -> int:
+    model = _link(args.project)
+    inputs = _load_array(args.input)
+    if args.emulator == "cpp":
+        with step("building the C++ emulation library (g++)"):
+            model.compile()
+    with step(f"predicting {len(inputs)} samples with the {args.emulator} emulator"):
+        outputs = model.predict(inputs.astype(np.float32), emulator=args.emulator)
+    result = np.asarray(outputs[0] if isinstance(outputs, list) and len(outputs) == 1 else outputs)
+    if args.output.endswith(".npy"):
+        np.save(args.output, result)
+    else:
+        np.savetxt(args.output, result.reshape(len(result), -1), fmt="%.9g")
+    return 0
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    model = _link(args.project)
+    flags = {name: getattr(args, name) for name in ("csim", "synth", "cosim", "export", "vsynth")}
+    if not any(flags.values()):
+        flags.update(csim=True, synth=True)
+    with step("running the HLS tool"):
+        report = model.build(**flags)
+    _console().print(report)
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from rich.table import Table
+
+    model = _link(args.project)
+    table = Table(title=f"{model.project_name}: per-layer report")
+    for column in ("layer", "op", "input", "output", "result", "weight/accum", "RF", "strategy", "mults", "latency"):
+        table.add_column(column)
+    for row in model.layer_report():
+        table.add_row(*[str(row.get(key, "")) for key in ("layer", "op", "input", "output", "result", "types", "reuse_factor", "strategy", "multipliers", "latency")])
+    console = _console()
+    console.print(table)
+    synthesis = model.read_report()
+    if synthesis:
+        console.print(synthesis)
+    else:
+        console.print("no synthesis report yet (run `nnhls build` where Vitis HLS is installed)")
+    return 0
+
+
+# ----- argument parsing ----------------------------------------------------------------------------------
+
+
+def _add_model_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--weights", help="weights .h5 of a Keras model JSON (the YAML's KerasH5)")
+    parser.add_argument("--input-shape", help="PyTorch input shape without batch, e.g. 3,32,32")
+    parser.add_argument("--granularity", default="name", choices=["model", "type", "name"])
+    parser.add_argument("--backend", default="Vitis", choices=["Vitis", "Vivado"])
+    parser.add_argument("--part", default="xcvu13p-flga2577-2-e")
+    parser.add_argument("--clock-period", type=float, default=5)
+    parser.add_argument("--project-name", help="top function / project name (a C identifier)")
+    parser.add_argument("--strategy", choices=["Latency", "Resource", "Unrolled"])
+
+
+class _TrackDefault(argparse.Action):
+    """Store the value and remember that the user gave it (so YAML values are only overridden then)."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any, option_string: str | None = None) -> None:
+        setattr(namespace, self.dest, values)
+        setattr(namespace, f"{self.dest}_given", True)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="nnhls",
+        description="Compile trained neural networks (Keras, ONNX, PyTorch) to HLS C++ for FPGAs.",
+        epilog="Example: nnhls convert --example",
+    )
+    parser.add_argument("--version", action="version", version=f"nnhls {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show Python tracebacks on errors")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("config", help="print a starting YAML config for a model", epilog="Example: nnhls config model.keras > config.yml")
+    p.add_argument("model", help="model file: .keras, .h5, .json (+ --weights), .onnx, TorchScript .pt")
+    _add_model_options(p)
+    p.add_argument("--precision", default="fixed<16,6>", help="model default precision")
+    p.add_argument("--reuse-factor", type=int, default=1)
+    p.add_argument("--io-type", default="io_parallel", choices=["io_parallel", "io_stream"])
+    p.add_argument("-o", "--output", help="OutputDir written into the config")
+    p.add_argument("--output-file", help="write the YAML here instead of stdout")
+    p.set_defaults(func=cmd_config)
+
+    p = sub.add_parser("convert", help="convert a model or YAML config into an HLS project", epilog="Examples: nnhls convert --example | nnhls convert config.yml | nnhls convert model.onnx -o prj")
+    p.add_argument("source", nargs="?", help="CONFIG.yml or a model file")
+    p.add_argument("--example", action="store_true", help="run the whole job on the bundled jet-tagger example")
+    _add_model_options(p)
+    p.add_argument("--precision", default="fixed<16,6>", action=_TrackDefault, help="model default precision")
+    p.add_argument("--reuse-factor", type=int, default=1, action=_TrackDefault)
+    p.add_argument("--io-type", choices=["io_parallel", "io_stream"])
+    p.add_argument("-o", "--output", help="output directory (OutputDir)")
+    p.add_argument("--pipeline", help="custom pass pipeline in nnhls-opt -p syntax")
+    p.add_argument("--dump-ir", metavar="STAGE", help="print the IR after a stage (import, configured, nn, typed, scheduled, hls) and stop")
+    p.add_argument("--force", action="store_true", help="write into a non-empty directory nnhls did not create")
+    p.add_argument("--run", action="store_true", help="also compile and predict the InputData, as --example does")
+    p.set_defaults(func=cmd_convert, precision_given=False, reuse_factor_given=False)
+
+    p = sub.add_parser("compile", help="build the C++ emulation library of a project", epilog="Example: nnhls compile my-hls-test")
+    p.add_argument("project")
+    p.set_defaults(func=cmd_compile)
+
+    p = sub.add_parser("predict", help="run a project on inputs", epilog="Example: nnhls predict my-hls-test -i x.npy -o y.npy")
+    p.add_argument("project")
+    p.add_argument("-i", "--input", required=True, help="inputs: .npy or .dat (one sample per line)")
+    p.add_argument("-o", "--output", required=True, help="outputs: .npy or .dat")
+    p.add_argument("--emulator", default="cpp", choices=["cpp", "numpy"], help="the g++ build (cpp) or the numpy emulator")
+    p.set_defaults(func=cmd_predict)
+
+    p = sub.add_parser("build", help="run Vitis HLS / Vivado HLS on a project", epilog="Example: nnhls build my-hls-test --csim --synth")
+    p.add_argument("project")
+    for flag in ("csim", "synth", "cosim", "export", "vsynth"):
+        p.add_argument(f"--{flag}", action="store_true")
+    p.set_defaults(func=cmd_build)
+
+    p = sub.add_parser("report", help="per-layer report and synthesis results", epilog="Example: nnhls report my-hls-test")
+    p.add_argument("project")
+    p.set_defaults(func=cmd_report)
+    return parser
+
+
+USER_ERRORS: tuple[type[BaseException], ...] = (CLIError, FileNotFoundError, PermissionError, ValueError)
+
+
+def _user_errors() -> tuple[type[BaseException], ...]:
+    """Exception classes that mean a user mistake (imported lazily to keep start-up fast)."""
+    from xdsl.utils.exceptions import DiagnosticException, ParseError
+
+    from nnhls.compiler.frontends.common import FrontendError
+
+    return (*USER_ERRORS, FrontendError, DiagnosticException, ParseError, OSError)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handler: Callable[[argparse.Namespace], int] = args.func
+    try:
+        return handler(args)
+    except KeyboardInterrupt:
+        print("nnhls: interrupted", file=sys.stderr)
+        return 130
+    except Exception as error:
+        if args.debug or not isinstance(error, _user_errors()):
+            raise
+        print(f"nnhls: error: {_error_line(error)}", file=sys.stderr)
+        return EXIT_USER_ERROR
+
+
+if __name__ == "__main__":
+    sys.exit(main())
