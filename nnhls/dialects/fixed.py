@@ -15,15 +15,20 @@ in any case.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, replace
 from enum import Enum
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
 
 MAX_WIDTH = 1024
 """The widest type the vendor's arbitrary precision library accepts (and the seed allows)."""
 
 
-class Quant(str, Enum):
+class Quant(str, Enum):  # noqa: UP042 (str() spelling relied upon elsewhere)
     """Quantization (rounding) modes of ap_fixed, applied when fractional bits are dropped."""
 
     TRN = "TRN"
@@ -42,7 +47,7 @@ class Quant(str, Enum):
     """Round to nearest, ties to even (convergent rounding)."""
 
 
-class Overflow(str, Enum):
+class Overflow(str, Enum):  # noqa: UP042
     """Overflow modes of ap_fixed, applied when integer bits are dropped."""
 
     WRAP = "WRAP"
@@ -227,3 +232,368 @@ def parse_precision(text: str) -> FixedPrecision:
                 f"saturation bits must be an integer in '{text}', got '{fields[4]}'"
             ) from None
     return FixedPrecision(numbers[0], numbers[1], signed, rounding, overflow, sat_bits)
+
+
+# ================================================================================================
+# Numpy twin of the C++ ap types (nnhls/hls_lib/ap_types): bit-exact quantization and arithmetic.
+#
+# A value of type p is a raw integer mantissa m with value m * 2**-p.fractional. Converting an
+# exact value x * 2**-F_src to p follows the same three steps as the C++ headers:
+#   1. align the binary point (shift by d = F_dst - F_src);
+#   2. quantize: when bits are dropped, the floor is incremented by one LSB depending on the mode,
+#      the first dropped bit (qb), whether any bit below it is set (r), the sign and the parity;
+#   3. overflow: if the rounded value is out of range (or is the minimum under SAT_SYM), saturate,
+#      zero, or wrap (optionally forcing the N top bits), as the vendor documents.
+# Widths up to FAST_WIDTH run vectorised on int64; wider types run exactly on Python ints (object
+# arrays).
+# ================================================================================================
+
+FAST_WIDTH = 62
+"""Widest type handled on the int64 fast path (results and sources must fit with headroom)."""
+
+_DOUBLE_BITS = 53
+"""Bits of a float64 mantissa (|m| < 2**53 after splitting a double into m * 2**e)."""
+
+
+def _round_up_int(q: Quant, qb: bool, r: bool, neg: bool, odd: bool) -> bool:
+    """Whether dropping bits rounds the floor up by one LSB (scalar twin of apx::round_up)."""
+    if q is Quant.TRN:
+        return False
+    if q is Quant.TRN_ZERO:
+        return neg and (qb or r)
+    if q is Quant.RND:
+        return qb
+    if q is Quant.RND_ZERO:
+        return qb and (r or neg)
+    if q is Quant.RND_MIN_INF:
+        return qb and r
+    if q is Quant.RND_INF:
+        return qb and (r or not neg)
+    return qb and (r or odd)  # RND_CONV: ties to even
+
+
+def _wrap_int(y: int, width: int, signed: bool) -> int:
+    """Keep the low `width` bits of y, read as two's complement when signed."""
+    low = y & ((1 << width) - 1)
+    if signed and low >> (width - 1):
+        return low - (1 << width)
+    return low
+
+
+def _overflow_int(y: int, p: FixedPrecision) -> int:
+    """Apply p's overflow mode to the exact rounded mantissa y."""
+    w = _wrap_int(y, p.width, p.signed)
+    sym_min = p.overflow is Overflow.SAT_SYM and p.signed and y == p.min_mantissa
+    if w == y and not sym_min:
+        return w
+    if p.overflow is Overflow.SAT_ZERO:
+        return 0
+    if p.overflow in (Overflow.SAT, Overflow.SAT_SYM):
+        if y > p.max_mantissa:
+            return p.max_mantissa
+        if not p.signed:
+            return 0
+        if p.overflow is Overflow.SAT_SYM:
+            return _wrap_int(p.min_mantissa | 1, p.width, True)  # -max (W = 1: -1, like the vendor)
+        return p.min_mantissa
+    return _wrap_sat_bits_int(w, y < 0, p)
+
+
+def _wrap_sat_bits_int(w: int, neg: bool, p: FixedPrecision) -> int:
+    """WRAP with N saturation bits: force the N top bits (sign of the value, then its complement)."""
+    n = min(p.sat_bits, p.width)
+    if n == 0:
+        return w
+    width = p.width
+    u = w & ((1 << width) - 1)
+    if p.signed:
+        top = 1 << (width - 1)
+        u = (u | top) if neg else (u & ~top)
+        middle = ((1 << (n - 1)) - 1) << (width - n)
+        u = (u & ~middle) if neg else (u | middle)
+    else:
+        u |= ((1 << n) - 1) << (width - n)
+    return _wrap_int(u, width, p.signed)
+
+
+def convert_int(x: int, shift: int, p: FixedPrecision) -> int:
+    """Exact conversion of the value x * 2**(shift - p.fractional) to a mantissa of type p.
+
+    `shift` is F_dst - F_src: positive shifts add fractional bits, negative ones drop bits
+    (quantized with p.rounding) before the overflow handling.
+    """
+    if shift >= 0:
+        return _overflow_int(x << shift, p)
+    s = -shift
+    y = x >> s
+    qb = bool((x >> (s - 1)) & 1)
+    r = (x & ((1 << (s - 1)) - 1)) != 0
+    if _round_up_int(p.rounding, qb, r, x < 0, bool(y & 1)):
+        y += 1
+    return _overflow_int(y, p)
+
+
+def _split_double(x: float) -> tuple[int, int]:
+    """Split a double into (m, e) with value m * 2**e; infinities and NaN read as ±2**1024."""
+    if not math.isfinite(x):
+        return (-(1 << 52) if math.copysign(1.0, x) < 0 else 1 << 52), 972
+    frac, exp = math.frexp(x)
+    return int(frac * (1 << _DOUBLE_BITS)), exp - _DOUBLE_BITS
+
+
+# ----- vectorised int64 path ----------------------------------------------------------------------
+IntArray = npt.NDArray[np.int64]
+
+
+def _round_up_vec(
+    q: Quant,
+    qb: npt.NDArray[np.bool_],
+    r: npt.NDArray[np.bool_],
+    neg: npt.NDArray[np.bool_],
+    odd: npt.NDArray[np.bool_],
+) -> npt.NDArray[np.bool_]:
+    """Vectorised twin of _round_up_int."""
+    if q is Quant.TRN:
+        return np.zeros_like(qb)
+    if q is Quant.TRN_ZERO:
+        return neg & (qb | r)
+    if q is Quant.RND:
+        return qb
+    if q is Quant.RND_ZERO:
+        return qb & (r | neg)
+    if q is Quant.RND_MIN_INF:
+        return qb & r
+    if q is Quant.RND_INF:
+        return qb & (r | ~neg)
+    return qb & (r | odd)
+
+
+def _sign_extend_vec(u: npt.NDArray[np.uint64], width: int, signed: bool) -> IntArray:
+    """Low `width` bits of u as int64 (two's complement when signed)."""
+    low = (u & np.uint64((1 << width) - 1)).astype(np.int64)
+    if signed:
+        low = np.where(low >= (1 << (width - 1)), low - (1 << width), low)
+    return low
+
+
+def _convert_vec(x: IntArray, shift: IntArray, xbits: int, p: FixedPrecision) -> IntArray:
+    """Vectorised convert_int for p.width <= FAST_WIDTH and |x| < 2**xbits <= 2**62."""
+    x = np.asarray(x, dtype=np.int64)
+    shift = np.broadcast_to(np.asarray(shift, dtype=np.int64), x.shape)
+    left = shift >= 0
+    # Left shifts: exact while the result stays below 2**62, otherwise certainly out of range
+    # (`big`), and then only the low bits matter (for WRAP).
+    ls = np.where(left, np.minimum(shift, 63), 0)
+    limit = np.left_shift(np.int64(1), np.maximum(62 - ls, 0))
+    big = left & (x != 0) & (np.abs(x) >= limit)
+    y_left = np.where(big, 0, np.left_shift(x, ls))
+    low_big = np.where(
+        shift >= 64, np.uint64(0), np.left_shift(x.view(np.uint64), ls.astype(np.uint64))
+    )
+    # Right shifts: quantize (beyond xbits + 1 the dropped part keeps its class).
+    s = np.where(left, 1, np.minimum(-shift, xbits + 1))
+    floor = np.right_shift(x, s)
+    qb = (np.right_shift(x, s - 1) & 1) != 0
+    r = (x & (np.left_shift(np.int64(1), s - 1) - 1)) != 0
+    inc = _round_up_vec(p.rounding, qb, r, x < 0, (floor & 1) != 0)
+    y = np.where(left, y_left, floor + inc)
+    low = np.where(big, low_big, y.view(np.uint64))
+    return _overflow_vec(y, big, low, x < 0, p)
+
+
+def _overflow_vec(
+    y: IntArray,
+    big: npt.NDArray[np.bool_],
+    low: npt.NDArray[np.uint64],
+    neg: npt.NDArray[np.bool_],
+    p: FixedPrecision,
+) -> IntArray:
+    """Vectorised _overflow_int; `big` marks values beyond int64 whose low bits are in `low`."""
+    width, signed = p.width, p.signed
+    w = _sign_extend_vec(low, width, signed)
+    ok = ~big & (y >= p.min_mantissa) & (y <= p.max_mantissa)
+    if p.overflow is Overflow.SAT_SYM and signed:
+        ok &= y != p.min_mantissa
+    if p.overflow is Overflow.SAT_ZERO:
+        bad = np.zeros_like(w)
+    elif p.overflow in (Overflow.SAT, Overflow.SAT_SYM):
+        positive = (big & ~neg) | (~big & (y > p.max_mantissa))
+        if not signed:
+            negative_value = 0
+        elif p.overflow is Overflow.SAT_SYM:
+            negative_value = _wrap_int(p.min_mantissa | 1, width, True)
+        else:
+            negative_value = p.min_mantissa
+        bad = np.where(positive, p.max_mantissa, negative_value).astype(np.int64)
+    else:
+        bad = _wrap_sat_bits_vec(low, neg, p)
+    return np.where(ok, y, bad).astype(np.int64)
+
+
+def _wrap_sat_bits_vec(
+    low: npt.NDArray[np.uint64], neg: npt.NDArray[np.bool_], p: FixedPrecision
+) -> IntArray:
+    """Vectorised _wrap_sat_bits_int on the low bits."""
+    n = min(p.sat_bits, p.width)
+    width = p.width
+    u = low & np.uint64((1 << width) - 1)
+    if n == 0:
+        return _sign_extend_vec(u, width, p.signed)
+    if p.signed:
+        top = np.uint64(1 << (width - 1))
+        middle = np.uint64(((1 << (n - 1)) - 1) << (width - n))
+        u = np.where(neg, (u | top) & ~middle, (u & ~top) | middle)
+    else:
+        u = u | np.uint64(((1 << n) - 1) << (width - n))
+    return _sign_extend_vec(u.astype(np.uint64), width, p.signed)
+
+
+# ----- public API ------------------------------------------------------------------------------------
+def _split_doubles(x: npt.NDArray[np.float64]) -> tuple[IntArray, IntArray]:
+    """Vectorised _split_double: m * 2**e == x with |m| < 2**53."""
+    finite = np.isfinite(x)
+    frac, exp = np.frexp(np.where(finite, x, 0.0))
+    m = (frac * float(1 << _DOUBLE_BITS)).astype(np.int64)
+    e = exp.astype(np.int64) - _DOUBLE_BITS
+    huge = np.where(np.signbit(x), -(1 << 52), 1 << 52)
+    return np.where(finite, m, huge), np.where(finite, e, 972)
+
+
+def to_mantissa(x: npt.ArrayLike, p: FixedPrecision) -> npt.NDArray[Any]:
+    """Quantize float values to raw mantissas of p, exactly as C++ `p_t y = (double)x;` does.
+
+    Returns int64 for p.width <= FAST_WIDTH, else an object array of Python ints.
+    """
+    xs = np.asarray(x, dtype=np.float64)
+    if p.width <= FAST_WIDTH:
+        m, e = _split_doubles(xs)
+        return _convert_vec(m, e + p.fractional, _DOUBLE_BITS, p)
+    out = np.empty(xs.shape, dtype=object)
+    flat = out.reshape(-1)
+    for i, v in enumerate(xs.reshape(-1).tolist()):
+        m, e = _split_double(v)
+        flat[i] = convert_int(m, e + p.fractional, p)
+    return out
+
+
+def requantize(m: npt.ArrayLike, src: FixedPrecision, dst: FixedPrecision) -> npt.NDArray[Any]:
+    """Mantissas of type src converted to dst, exactly as C++ `dst_t y = x_src;` does."""
+    shift = dst.fractional - src.fractional
+    if src.width <= FAST_WIDTH and dst.width <= FAST_WIDTH:
+        xs = np.asarray(m).astype(np.int64)
+        return _convert_vec(xs, np.full(xs.shape, shift, dtype=np.int64), src.width, dst)
+    xs = np.asarray(m, dtype=object)
+    out = np.empty(xs.shape, dtype=object)
+    flat = out.reshape(-1)
+    for i, v in enumerate(xs.reshape(-1).tolist()):
+        flat[i] = convert_int(int(v), shift, dst)
+    return out
+
+
+def from_mantissa(m: npt.ArrayLike, p: FixedPrecision) -> npt.NDArray[np.float64]:
+    """Values m * 2**-F as float64 (exact when representable, else the nearest double)."""
+    xs = np.asarray(m)
+    if xs.dtype != object:
+        return np.ldexp(xs.astype(np.float64), -p.fractional)
+    flat = [math.ldexp(float(int(v)), -p.fractional) for v in xs.reshape(-1).tolist()]
+    return np.array(flat, dtype=np.float64).reshape(xs.shape)
+
+
+def quantize(x: npt.ArrayLike, p: FixedPrecision) -> npt.NDArray[np.float64]:
+    """Float values rounded to type p (quantization, then overflow), as float64."""
+    return from_mantissa(to_mantissa(x, p), p)
+
+
+# ----- full-precision result types of the C++ operators ------------------------------------------
+def _result(
+    width: int, integer: int, signed: bool, a: FixedPrecision, b: FixedPrecision
+) -> FixedPrecision:
+    if a.is_int and b.is_int:
+        return FixedPrecision.integer_type(width, signed)
+    return FixedPrecision(width, integer, signed)
+
+
+def add_type(a: FixedPrecision, b: FixedPrecision) -> FixedPrecision:
+    """Type of a + b: fractional bits aligned, one more integer bit (mixed signedness: +1 more)."""
+    frac = max(a.fractional, b.fractional)
+    integer = (
+        max(a.integer + (b.signed and not a.signed), b.integer + (a.signed and not b.signed)) + 1
+    )
+    return _result(integer + frac, integer, a.signed or b.signed, a, b)
+
+
+def sub_type(a: FixedPrecision, b: FixedPrecision) -> FixedPrecision:
+    """Type of a - b: like a + b, always signed."""
+    t = add_type(a, b)
+    return _result(t.width, t.integer, True, a, b)
+
+
+def mul_type(a: FixedPrecision, b: FixedPrecision) -> FixedPrecision:
+    """Type of a * b: widths and integer bits add up."""
+    return _result(a.width + b.width, a.integer + b.integer, a.signed or b.signed, a, b)
+
+
+def div_type(a: FixedPrecision, b: FixedPrecision) -> FixedPrecision:
+    """Type of a / b: the dividend widened by the divisor's fractional bits and its sign bit."""
+    fb = b.fractional
+    return _result(
+        a.width + max(fb, 0) + b.signed, a.integer + fb + b.signed, a.signed or b.signed, a, b
+    )
+
+
+def _as_ints(m: npt.ArrayLike, p: FixedPrecision) -> npt.NDArray[Any]:
+    return np.asarray(m).astype(np.int64 if p.width <= FAST_WIDTH else object)
+
+
+def _fit(values: npt.NDArray[Any], r: FixedPrecision) -> npt.NDArray[Any]:
+    """Exact results stored as int64 when r is narrow enough, else as Python ints."""
+    if r.width <= FAST_WIDTH:
+        return values.astype(np.int64)
+    return values.astype(object)
+
+
+def add(
+    ma: npt.ArrayLike, a: FixedPrecision, mb: npt.ArrayLike, b: FixedPrecision
+) -> tuple[npt.NDArray[Any], FixedPrecision]:
+    """Mantissas and type of the full-precision a + b."""
+    r = add_type(a, b)
+    wide = object if r.width > FAST_WIDTH else np.int64
+    xa, xb = np.asarray(ma).astype(wide), np.asarray(mb).astype(wide)
+    return _fit(
+        xa * (1 << (r.fractional - a.fractional)) + xb * (1 << (r.fractional - b.fractional)), r
+    ), r
+
+
+def sub(
+    ma: npt.ArrayLike, a: FixedPrecision, mb: npt.ArrayLike, b: FixedPrecision
+) -> tuple[npt.NDArray[Any], FixedPrecision]:
+    """Mantissas and type of the full-precision a - b."""
+    r = sub_type(a, b)
+    wide = object if r.width > FAST_WIDTH else np.int64
+    xa, xb = np.asarray(ma).astype(wide), np.asarray(mb).astype(wide)
+    return _fit(
+        xa * (1 << (r.fractional - a.fractional)) - xb * (1 << (r.fractional - b.fractional)), r
+    ), r
+
+
+def mul(
+    ma: npt.ArrayLike, a: FixedPrecision, mb: npt.ArrayLike, b: FixedPrecision
+) -> tuple[npt.NDArray[Any], FixedPrecision]:
+    """Mantissas and type of the full-precision a * b."""
+    r = mul_type(a, b)
+    wide = object if r.width > FAST_WIDTH else np.int64
+    return _fit(np.asarray(ma).astype(wide) * np.asarray(mb).astype(wide), r), r
+
+
+def div(
+    ma: npt.ArrayLike, a: FixedPrecision, mb: npt.ArrayLike, b: FixedPrecision
+) -> tuple[npt.NDArray[Any], FixedPrecision]:
+    """Mantissas and type of a / b (quotient truncated towards zero, like the C++ operator)."""
+    r = div_type(a, b)
+    wide = object if max(r.width, b.width) > FAST_WIDTH else np.int64
+    num = np.asarray(ma).astype(wide) * (1 << max(b.fractional, 0))
+    den = np.asarray(mb).astype(wide)
+    if np.any(den == 0):
+        raise ZeroDivisionError("fixed-point division by zero")
+    quotient = (abs(num) // abs(den)) * np.where((num < 0) != (den < 0), -1, 1)
+    return _fit(quotient, r), r
