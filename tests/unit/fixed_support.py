@@ -94,10 +94,12 @@ template <class S, class T> void job_requant(const char* in, const char* out) {
   }
   write_file(out, r);
 }
+template <class R> auto iwidth_of(int) -> decltype((int)R::iwidth) { return R::iwidth; }
+template <class R> int iwidth_of(long) { return R::width; }  // the vendor's ap_int has no iwidth
 template <class R> void report_type(const char* name) {
   R r;
   for (int i = 0; i < R::width; ++i) r[i] = 1;
-  std::printf("%s %d %d %d\n", name, (int)R::width, (int)R::iwidth, (int)(r < 0));
+  std::printf("%s %d %d %d\n", name, (int)R::width, iwidth_of<R>(0), (int)(r < 0));
 }
 #define BINARY_JOB(NAME, OP)                                                               \
   template <class A, class B> void job_##NAME(const char* ina, const char* inb, const char* out) { \
@@ -139,10 +141,10 @@ def harness_source(jobs: list[Job]) -> str:
         _PRELUDE
         + "int main(int argc, char** argv) {\n"
         + "  if (argc < 2) return 1;\n"
-        + "  FILE* jobs = std::fopen(argv[1], \"r\");\n"
+        + '  FILE* jobs = std::fopen(argv[1], "r");\n'
         + "  char a[4096], b[4096], c[4096];\n"
         + "  int id;\n"
-        + "  while (std::fscanf(jobs, \"%d %4095s %4095s %4095s\", &id, a, b, c) == 4) {\n"
+        + '  while (std::fscanf(jobs, "%d %4095s %4095s %4095s", &id, a, b, c) == 4) {\n'
         + "    char* args[5] = {argv[0], argv[1], a, b, c};\n"
         + "    run(id, args);\n"
         + "  }\n"
@@ -175,7 +177,9 @@ class Harness:
             lines.append(f"{index} {' '.join(paths)}")
         job_file = self.workdir / "jobs.txt"
         job_file.write_text("\n".join(lines) + "\n")
-        done = subprocess.run([str(self.exe), str(job_file)], capture_output=True, text=True, check=True)
+        done = subprocess.run(
+            [str(self.exe), str(job_file)], capture_output=True, text=True, check=True
+        )
         types: dict[str, tuple[int, int, bool]] = {}
         for line in done.stdout.splitlines():
             path, width, integer, signed = line.split()
@@ -183,7 +187,9 @@ class Harness:
         return types
 
 
-def build_harness(jobs: list[Job], workdir: Path, include: Path = AP_TYPES_DIR, opt: str = "-O1") -> Harness:
+def build_harness(
+    jobs: list[Job], workdir: Path, include: Path = AP_TYPES_DIR, flags: tuple[str, ...] = ("-O1",)
+) -> Harness:
     """Generate and compile the harness for `jobs` against the ap headers in `include`."""
     compiler = shutil.which("g++")
     if compiler is None:
@@ -193,7 +199,7 @@ def build_harness(jobs: list[Job], workdir: Path, include: Path = AP_TYPES_DIR, 
     source.write_text(harness_source(jobs))
     exe = workdir / "harness"
     subprocess.run(
-        [compiler, "-std=c++17", opt, "-w", f"-I{include}", str(source), "-o", str(exe)],
+        [compiler, "-std=c++17", *flags, "-w", f"-I{include}", str(source), "-o", str(exe)],
         check=True,
         capture_output=True,
         text=True,
@@ -217,7 +223,9 @@ def mantissas_to_words(m: npt.ArrayLike, p: FixedPrecision) -> npt.NDArray[np.ui
     return out
 
 
-def words_to_mantissas(w: npt.NDArray[np.uint64], p: FixedPrecision) -> list[int] | npt.NDArray[Any]:
+def words_to_mantissas(
+    w: npt.NDArray[np.uint64], p: FixedPrecision
+) -> list[int] | npt.NDArray[Any]:
     """Inverse of mantissas_to_words: int64 array for W <= 64, else a list of Python ints."""
     n = words(p.width)
     if p.width <= 62:

@@ -74,7 +74,10 @@ def cast_types() -> dict[str, list[FixedPrecision]]:
     """For each mode combination: several narrow shapes and one wide shape."""
     out: dict[str, list[FixedPrecision]] = {}
     for i, (q, o, n) in enumerate(_combos()):
-        shapes = [NARROW_SHAPES[(NARROW_PER_COMBO * i + j) % len(NARROW_SHAPES)] for j in range(NARROW_PER_COMBO)]
+        shapes = [
+            NARROW_SHAPES[(NARROW_PER_COMBO * i + j) % len(NARROW_SHAPES)]
+            for j in range(NARROW_PER_COMBO)
+        ]
         shapes.append(WIDE_SHAPES[i % len(WIDE_SHAPES)])
         out[f"{q.value}-{o.value}{n}"] = [_type(s, q, o, n, i) for s in shapes]
     return out
@@ -97,6 +100,13 @@ OP_PAIRS: list[tuple[FixedPrecision, FixedPrecision]] = [
     (_p(64, 32), _p(64, 10)), (_p(100, 50), _p(20, 3)), (_p(300, 200, False), _p(120, 7)),
 ]  # fmt: skip
 OPS = ("add", "sub", "mul", "div")
+VENDOR_FLAGS = ("-O1", "-DNDEBUG")
+VENDOR_KNOWN_DIFFERENCES = {("div", "ap_int<4>", "ap_uint<6>")}
+"""The vendor's C simulation divides a negative ap_int by a wider ap_uint wrongly (ap_int<4>(-2) /
+ap_uint<6>(3) gives -6, and -8 / 3 gives -8); ours truncates towards zero like every other case
+(and like the vendor itself for ap_int<8> / ap_uint<8>)."""
+"""The vendor's C-simulation headers assert when a conversion drops more bits than the source
+has (e.g. ap_fixed<8,-2> -> ap_fixed<4,4,AP_RND>); NDEBUG lets the comparison run through."""
 
 
 @dataclass
@@ -120,7 +130,9 @@ def sample_values(p: FixedPrecision, n: int, rng: np.random.Generator) -> npt.ND
     logs = np.ldexp(rng.choice([-1.0, 1.0], k), rng.integers(-1074, 1024, k))
     edges = _edge_values(p)
     big = p.width >= 1000
-    anchors = np.array([0.0 if big else float(p.max_mantissa), 0.0 if big else float(p.min_mantissa), 0.0])
+    anchors = np.array(
+        [0.0 if big else float(p.max_mantissa), 0.0 if big else float(p.min_mantissa), 0.0]
+    )
     anchors = anchors[rng.integers(0, 3, k)]
     near = np.ldexp(anchors + rng.integers(-8, 9, k) * 0.5, -f)
     values = np.concatenate([uniform, ties, exact, logs, near, edges])
@@ -132,7 +144,18 @@ def sample_values(p: FixedPrecision, n: int, rng: np.random.Generator) -> npt.ND
 
 def _edge_values(p: FixedPrecision) -> npt.NDArray[np.float64]:
     f = p.fractional
-    special = [0.0, -0.0, math.inf, -math.inf, 5e-324, -5e-324, 1e300, -1e300, 2.0**1023, -(2.0**1023)]
+    special = [
+        0.0,
+        -0.0,
+        math.inf,
+        -math.inf,
+        5e-324,
+        -5e-324,
+        1e300,
+        -1e300,
+        2.0**1023,
+        -(2.0**1023),
+    ]
     for m in (p.max_mantissa, p.min_mantissa, 0, 1, -1):
         for d in (-1.0, -0.5, 0.0, 0.5, 1.0, 1.5):
             if m.bit_length() < 1000:
@@ -194,7 +217,9 @@ class Outcome:
 def run_plan(harness: Harness, plan: Plan, workdir: Path) -> Outcome:
     """Write the inputs, run the harness once, read back the raw outputs."""
     requests: list[tuple[int, list[Path], Path]] = []
-    for index, (job, arrays, tps) in enumerate(zip(plan.jobs, plan.inputs, plan.types, strict=True)):
+    for index, (job, arrays, tps) in enumerate(
+        zip(plan.jobs, plan.inputs, plan.types, strict=True)
+    ):
         paths: list[Path] = []
         for k, arr in enumerate(arrays):
             path = workdir / f"in{index}_{k}.bin"
@@ -252,7 +277,11 @@ def mismatches(outcome: Outcome, index: int) -> list[str]:
 
 
 def _indices(plan: Plan, kind: str) -> list[int]:
-    return [i for i, job in enumerate(plan.jobs) if (job[0] == kind) == (kind != "op") or (kind == "op" and job[0] in OPS)]
+    return [
+        i
+        for i, job in enumerate(plan.jobs)
+        if (job[0] == kind) == (kind != "op") or (kind == "op" and job[0] in OPS)
+    ]
 
 
 COMBO_NAMES = list(cast_types())
@@ -290,20 +319,39 @@ def test_operators(ours: Outcome, op: str) -> None:
     assert not problems, "\n".join(problems)
 
 
-@pytest.mark.skipif(not os.environ.get("NNHLS_VENDOR_AP_TYPES"), reason="NNHLS_VENDOR_AP_TYPES not set")
+@pytest.mark.skipif(
+    not os.environ.get("NNHLS_VENDOR_AP_TYPES"), reason="NNHLS_VENDOR_AP_TYPES not set"
+)
 def test_vendor_headers_agree(ours: Outcome, tmp_path_factory: pytest.TempPathFactory) -> None:
     """The same harness built against the vendor's headers gives the same bits."""
     vendor = Path(os.environ["NNHLS_VENDOR_AP_TYPES"])
     workdir = tmp_path_factory.mktemp("ap_vendor")
-    theirs = run_plan(build_harness(ours.plan.jobs, workdir, include=vendor), ours.plan, workdir)
+    theirs = run_plan(
+        build_harness(ours.plan.jobs, workdir, include=vendor, flags=VENDOR_FLAGS),
+        ours.plan,
+        workdir,
+    )
     problems: list[str] = []
     compared = 0
     for i, job in enumerate(ours.plan.jobs):
+        if job in VENDOR_KNOWN_DIFFERENCES:
+            print(f"skipped known vendor divergence {job}")
+            continue
         compared += ours.plan.inputs[i][0].size
         if theirs.result_types[i] != ours.result_types[i]:
-            problems.append(f"{job}: vendor type {theirs.result_types[i]}, ours {ours.result_types[i]}")
+            problems.append(
+                f"{job}: vendor type {theirs.result_types[i]}, ours {ours.result_types[i]}"
+            )
         if not np.array_equal(theirs.raw[i], ours.raw[i]):
-            bad = np.nonzero(theirs.raw[i] != ours.raw[i])[0] if theirs.raw[i].shape == ours.raw[i].shape else []
-            problems.append(f"{job}: {len(bad)} differing words, first inputs {[ours.plan.inputs[i][0][k // max(1, len(ours.raw[i]) // ours.plan.inputs[i][0].size)] for k in bad[:3]]}")
-    print(f"vendor comparison: {len(ours.plan.jobs)} jobs, {compared} cases, {len(problems)} mismatching jobs")
+            bad = (
+                np.nonzero(theirs.raw[i] != ours.raw[i])[0]
+                if theirs.raw[i].shape == ours.raw[i].shape
+                else []
+            )
+            problems.append(
+                f"{job}: {len(bad)} differing words, first inputs {[ours.plan.inputs[i][0][k // max(1, len(ours.raw[i]) // ours.plan.inputs[i][0].size)] for k in bad[:3]]}"
+            )
+    print(
+        f"vendor comparison: {len(ours.plan.jobs)} jobs, {compared} cases, {len(problems)} mismatching jobs"
+    )
     assert not problems, "\n".join(problems)
