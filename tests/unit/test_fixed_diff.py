@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pytest
+from fixed_support import Harness, Job, build_harness, mantissas_to_words, words_to_mantissas
 
 from nnhls.dialects.fixed import (
     FixedPrecision,
@@ -36,8 +37,6 @@ from nnhls.dialects.fixed import (
     sub_type,
     to_mantissa,
 )
-
-from fixed_support import Harness, Job, build_harness, mantissas_to_words, words_to_mantissas
 
 pytestmark = pytest.mark.slow
 
