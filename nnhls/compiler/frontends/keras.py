@@ -1,0 +1,1142 @@
+"""Keras front end: Keras 2 and Keras 3 models (files or in memory) to `nn` ops.
+
+Files are read with json/h5py/zipfile only, so neither Keras nor TensorFlow has to be installed:
+
+* a Keras 3 `.keras` archive (`config.json` + `model.weights.h5`);
+* a model JSON (`model.to_json()`, Keras 2 or 3) plus its weights H5 (`save_weights`, Keras 2
+  `layer_names`/`weight_names` layout or Keras 3 `layers/<name>/vars/<i>` layout);
+* a full-model `.h5` (`model_config` attribute + `model_weights` group, Keras 2 or Keras 3 legacy).
+
+An in-memory `keras.Model` is read through `get_config()` and `layer.get_weights()`.
+
+The model config is first normalised into a small graph (`_Graph`: layers, their call nodes, inputs,
+outputs), whatever its Keras version; then every layer call is converted by the function that the
+dispatch table `_CONVERTERS` holds for its class. Nested models are inlined. Layers with a fused
+`activation=` get a separate activation op named `<layer>_<activation>` (hls4ml's naming).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import os
+import re
+import zipfile
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from math import prod
+from pathlib import Path
+from typing import Any, Protocol
+
+import h5py
+import numpy as np
+from xdsl.dialects.builtin import ModuleOp
+from xdsl.ir import Operation, SSAValue
+from xdsl.utils.exceptions import VerifyException
+
+from nnhls.compiler.frontends.common import ModelBuilder, ModelFileError, UnsupportedLayerError
+from nnhls.dialects import nn
+from nnhls.dialects.hls_types import ActivationKind, PoolOp
+
+Json = dict[str, Any]
+TensorRef = tuple[str, int, int]
+"""A Keras tensor: (producing layer name, node index, output index)."""
+
+_MODEL_CLASSES = ("Sequential", "Functional", "Model")
+
+# ----- public entry point ---------------------------------------------------------------------------
+
+
+def import_keras(
+    model: Any, weights: str | os.PathLike[str] | None = None, name: str | None = None
+) -> ModuleOp:
+    """Import a Keras model (file path or in-memory `keras.Model`) as a module of `nn` ops.
+
+    `weights` is the weights H5 when `model` is a model JSON. `name` overrides the function name
+    (default: the model's name).
+    """
+    if isinstance(model, str | os.PathLike):
+        source = _load_file(Path(model), None if weights is None else Path(weights))
+    else:
+        source = _load_in_memory(model)
+    try:
+        graph = _parse_model(source.config, source.default_name)
+        return _Converter(source).convert(graph, name or graph.name)
+    except (KeyError, ValueError, IndexError, TypeError) as e:
+        raise ModelFileError(source.config_label, f"malformed model config: {e!r}") from e
+
+
+# ----- weight stores ----------------------------------------------------------------------------------
+
+
+class _WeightStore(Protocol):
+    def get(self, names: tuple[str, ...], keys: tuple[str, ...]) -> list[np.ndarray] | None:
+        """The weights of the layer at a path of layer names (or of Keras 3 saving keys)."""
+        ...
+
+
+@dataclass
+class _DictStore:
+    """Weights read from a file into memory, by layer-name path and (fallback) saving-key path."""
+
+    by_name: dict[tuple[str, ...], list[np.ndarray]] = field(default_factory=dict)
+    by_key: dict[tuple[str, ...], list[np.ndarray]] = field(default_factory=dict)
+    legacy_nested: bool = False
+
+    def get(self, names: tuple[str, ...], keys: tuple[str, ...]) -> list[np.ndarray] | None:
+        if self.legacy_nested and len(names) > 1:
+            # Legacy H5 keeps a nested model's weights under its top-level group, keyed here by
+            # (top-level model, inner layer).
+            names = (names[0], names[-1])
+        found = self.by_name.get(names)
+        return found if found is not None else self.by_key.get(keys)
+
+
+class _EmptyStore:
+    def get(self, names: tuple[str, ...], keys: tuple[str, ...]) -> list[np.ndarray] | None:
+        return None
+
+
+class _KerasObjectStore:
+    """Weights of an in-memory Keras model, fetched from its layer objects."""
+
+    def __init__(self, model: Any):
+        self.model = model
+
+    def get(self, names: tuple[str, ...], keys: tuple[str, ...]) -> list[np.ndarray] | None:
+        layer = self.model
+        try:
+            for layer_name in names:
+                layer = layer.get_layer(layer_name)
+        except (ValueError, AttributeError):
+            return None
+        return [np.asarray(w) for w in layer.get_weights()]
+
+
+def _text(value: Any) -> str:
+    return value.decode("utf-8") if isinstance(value, bytes | np.bytes_) else str(value)
+
+
+def _h5_attr_list(group: h5py.Group, attr: str) -> list[str]:
+    """A string-list attribute, including Keras 2's split `<attr>0`, `<attr>1`... chunks."""
+    chunks: list[Any] = []
+    if attr in group.attrs:
+        chunks.append(group.attrs[attr])
+    else:
+        index = 0
+        while f"{attr}{index}" in group.attrs:
+            chunks.append(group.attrs[f"{attr}{index}"])
+            index += 1
+    return [_text(v) for chunk in chunks for v in np.atleast_1d(chunk)]
+
+
+def _read_legacy_weights(root: h5py.Group) -> _DictStore:
+    """Keras 2 / legacy H5 weights: `layer_names` on the root, `weight_names` per layer group."""
+    store = _DictStore(legacy_nested=True)
+    for layer_name in _h5_attr_list(root, "layer_names"):
+        group = root[layer_name]
+        assert isinstance(group, h5py.Group)
+        arrays: list[np.ndarray] = []
+        for weight_name in _h5_attr_list(group, "weight_names"):
+            data = np.asarray(group[weight_name])
+            arrays.append(data)
+            # Weight names are "<layer>/<var>" (Keras 2) or "<model>/<layer>/<var>" (Keras 3
+            # legacy); the component before the variable names the (possibly inner) layer.
+            parts = weight_name.split("/")
+            if len(parts) >= 2:
+                store.by_name.setdefault((layer_name, parts[-2]), []).append(data)
+        store.by_name[(layer_name,)] = arrays
+    return store
+
+
+def _read_keras3_weights(root: h5py.Group) -> _DictStore:
+    """Keras 3 weights H5: `layers/<key>/vars/<i>`, the `vars` group naming its layer."""
+    store = _DictStore()
+
+    def walk(group: h5py.Group, names: tuple[str, ...], keys: tuple[str, ...]) -> None:
+        for key, child in group.items():
+            if not isinstance(child, h5py.Group):
+                continue
+            child_keys = (*keys, key)
+            child_names = names
+            variables = child.get("vars")
+            if isinstance(variables, h5py.Group):
+                arrays = [np.asarray(variables[str(i)]) for i in range(len(variables))]
+                store.by_key[child_keys] = arrays
+                if "name" in variables.attrs:
+                    child_names = (*names, _text(variables.attrs["name"]))
+                    store.by_name[child_names] = arrays
+            inner = child.get("layers")
+            if isinstance(inner, h5py.Group):
+                walk(inner, child_names, child_keys)
+
+    layers = root.get("layers")
+    if isinstance(layers, h5py.Group):
+        walk(layers, (), ())
+    return store
+
+
+def _read_weights_h5(root: h5py.Group, label: Path) -> _DictStore:
+    if "layer_names" in root.attrs or "layer_names0" in root.attrs:
+        return _read_legacy_weights(root)
+    model_weights = root.get("model_weights")
+    if isinstance(model_weights, h5py.Group):
+        return _read_legacy_weights(model_weights)
+    if isinstance(root.get("layers"), h5py.Group) or isinstance(root.get("vars"), h5py.Group):
+        return _read_keras3_weights(root)
+    raise ModelFileError(label, "no Keras weights in this HDF5 file")
+
+
+# ----- loading files and in-memory models --------------------------------------------------------------
+
+
+@dataclass
+class _Source:
+    """A model config (`{"class_name", "config"}`) with its weights, whatever it was read from."""
+
+    config: Json
+    weights: _WeightStore
+    legacy: bool
+    """Keras 1/2 semantics (hard_sigmoid is 0.2 x + 0.5 there)."""
+    default_name: str
+    label: str
+    """Where the weights come from, for error messages."""
+    config_label: str
+    """Where the model config comes from, for error messages."""
+
+
+def _is_legacy_version(version: Any) -> bool:
+    return isinstance(version, str | bytes) and _text(version).split(".")[0] in ("1", "2")
+
+
+def _load_file(path: Path, weights: Path | None) -> _Source:
+    if not path.is_file():
+        raise ModelFileError(path, "no such file")
+    if zipfile.is_zipfile(path):
+        return _load_keras_archive(path)
+    if h5py.is_hdf5(path):
+        return _load_full_h5(path)
+    return _load_json(path, weights)
+
+
+def _load_keras_archive(path: Path) -> _Source:
+    """A Keras 3 `.keras` zip: config.json, metadata.json and model.weights.h5."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            config = json.loads(archive.read("config.json"))
+            names = archive.namelist()
+            metadata = json.loads(archive.read("metadata.json")) if "metadata.json" in names else {}
+            weights_bytes = (
+                archive.read("model.weights.h5") if "model.weights.h5" in names else None
+            )
+    except (zipfile.BadZipFile, KeyError, json.JSONDecodeError, UnicodeDecodeError, OSError) as e:
+        raise ModelFileError(path, f"not a valid .keras archive ({e})") from e
+    store: _WeightStore = _EmptyStore()
+    if weights_bytes is not None:
+        try:
+            with h5py.File(io.BytesIO(weights_bytes), "r") as h5:
+                store = _read_weights_h5(h5, path)
+        except OSError as e:
+            raise ModelFileError(path, f"model.weights.h5 is not readable ({e})") from e
+    return _Source(
+        _expect_model_config(config, path),
+        store,
+        _is_legacy_version(metadata.get("keras_version")),
+        path.stem,
+        str(path),
+        str(path),
+    )
+
+
+def _load_full_h5(path: Path) -> _Source:
+    """A full-model `.h5`: the config in the `model_config` attribute, weights in `model_weights`."""
+    try:
+        with h5py.File(path, "r") as h5:
+            if "model_config" not in h5.attrs:
+                raise ModelFileError(
+                    path,
+                    "no 'model_config' attribute (a weights-only file? pass the model JSON as "
+                    "the model and this file as weights)",
+                )
+            config = json.loads(_text(h5.attrs["model_config"]))
+            version = h5.attrs.get("keras_version")
+            store = _read_weights_h5(h5, path)
+    except (OSError, KeyError, json.JSONDecodeError) as e:
+        raise ModelFileError(path, f"not a readable Keras HDF5 model ({e})") from e
+    return _Source(
+        _expect_model_config(config, path),
+        store,
+        _is_legacy_version(version),
+        path.stem,
+        str(path),
+        str(path),
+    )
+
+
+def _load_json(path: Path, weights: Path | None) -> _Source:
+    """A model JSON (`to_json()`) with its weights H5 (`save_weights()`)."""
+    try:
+        config = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError, OSError) as e:
+        raise ModelFileError(path, f"not a Keras model file: not JSON, HDF5 or zip ({e})") from e
+    config = _expect_model_config(config, path)
+    if weights is None:
+        raise ModelFileError(path, "a model JSON needs its weights file (weights=...)")
+    if not weights.is_file():
+        raise ModelFileError(weights, "no such file")
+    try:
+        with h5py.File(weights, "r") as h5:
+            store = _read_weights_h5(h5, weights)
+            h5_version = h5.attrs.get("keras_version")
+    except OSError as e:
+        raise ModelFileError(weights, f"not a readable HDF5 weights file ({e})") from e
+    version = config.get("keras_version", h5_version)
+    return _Source(config, store, _is_legacy_version(version), path.stem, str(weights), str(path))
+
+
+def _expect_model_config(config: Any, path: Path) -> Json:
+    if not isinstance(config, dict) or "class_name" not in config or "config" not in config:
+        raise ModelFileError(path, "no Keras model config (expected 'class_name' and 'config')")
+    return config
+
+
+def _load_in_memory(model: Any) -> _Source:
+    """An in-memory `keras.Model`: its config and its layer objects' weights."""
+    if not hasattr(model, "get_config") or not hasattr(model, "get_layer"):
+        raise TypeError(
+            f"import_keras expects a file path or a keras.Model, got {type(model).__name__}"
+        )
+    class_name = type(model).__name__
+    try:
+        config = model.get_config()
+    except NotImplementedError:
+        config = None
+    if not isinstance(config, dict) or "layers" not in config:
+        raise UnsupportedLayerError(
+            getattr(model, "name", "?"),
+            class_name,
+            ["Sequential", "Functional"],
+            "a subclassed model has no layer graph to import",
+        )
+    if class_name not in _MODEL_CLASSES:
+        # keras.Model(inputs, outputs) builds a Functional; subclasses of it keep a graph too.
+        class_name = "Sequential" if _is_sequential(model) else "Functional"
+    wrapped = {"class_name": class_name, "config": config}
+    label = f"<in-memory model '{model.name}'>"
+    return _Source(wrapped, _KerasObjectStore(model), False, str(model.name), label, label)
+
+
+def _is_sequential(model: Any) -> bool:
+    return any(cls.__name__ == "Sequential" for cls in type(model).__mro__)
+
+
+# ----- model config -> graph ----------------------------------------------------------------------------
+
+
+@dataclass
+class _LayerSpec:
+    """One layer of a model graph and its calls (nodes), each a list of input tensors."""
+
+    name: str
+    class_name: str
+    config: Json
+    nodes: list[list[TensorRef]]
+    key: str
+    """Keras 3 weight-file key (`dense_1`...), only used when the file does not name layers."""
+
+
+@dataclass
+class _Graph:
+    name: str
+    layers: list[_LayerSpec]
+    inputs: list[TensorRef]
+    outputs: list[TensorRef]
+    input_shapes: dict[str, tuple[int | None, ...]]
+
+
+def _parse_model(model: Json, default_name: str) -> _Graph:
+    class_name, config = model.get("class_name"), model.get("config")
+    if class_name == "Sequential":
+        return _parse_sequential(config, default_name)
+    if class_name in ("Functional", "Model"):
+        if not isinstance(config, dict):
+            raise ValueError(f"Functional config must be a dict, got {type(config).__name__}")
+        return _parse_functional(config, default_name)
+    raise UnsupportedLayerError(
+        str(config.get("name", default_name)) if isinstance(config, dict) else default_name,
+        str(class_name),
+        ["Sequential", "Functional", "Model"],
+        "only Sequential and Functional models have a layer graph",
+    )
+
+
+def _layer_name(entry: Json) -> str:
+    return str(entry.get("name") or entry.get("config", {}).get("name"))
+
+
+def _batch_shape(config: Json) -> list[int | None] | None:
+    """The batch-first input shape a layer config declares, if any."""
+    for key in ("batch_shape", "batch_input_shape"):
+        if config.get(key) is not None:
+            return list(config[key])
+    if config.get("input_shape") is not None:
+        return [None, *config["input_shape"]]
+    return None
+
+
+def _snake_case(name: str) -> str:
+    """Keras' `naming.to_snake_case`, for Keras 3 weight-file keys."""
+    name = re.sub(r"\W+", "", name)
+    name = re.sub("(.)([A-Z][a-z]+)", r"\1_\2", name)
+    return re.sub("([a-z])([A-Z])", r"\1_\2", name).lower()
+
+
+def _saving_keys(class_names: Sequence[str]) -> list[str]:
+    used: dict[str, int] = {}
+    keys = []
+    for class_name in class_names:
+        base = _snake_case(class_name)
+        if base in used:
+            used[base] += 1
+            keys.append(f"{base}_{used[base]}")
+        else:
+            used[base] = 0
+            keys.append(base)
+    return keys
+
+
+def _parse_sequential(config: Any, default_name: str) -> _Graph:
+    """A Sequential: a chain; config is a list of layers (Keras 2.0) or a dict with 'layers'."""
+    if isinstance(config, list):
+        entries, name, build_shape = config, default_name, None
+    else:
+        entries = list(config.get("layers", []))
+        name = str(config.get("name", default_name))
+        build_shape = config.get("build_input_shape")
+    if not entries:
+        raise ValueError(f"Sequential model '{name}' has no layers")
+    first = entries[0]
+    if first.get("class_name") == "InputLayer":
+        input_name = _layer_name(first)
+        shape = _batch_shape(first.get("config", {}))
+        entries = entries[1:]
+    else:
+        # Keras names the implicit input after the first layer.
+        input_name = f"{_layer_name(first)}_input"
+        shape = _batch_shape(first.get("config", {})) or build_shape
+    if shape is None:
+        raise ValueError(f"Sequential model '{name}' does not declare its input shape")
+    keys = _saving_keys([str(e.get("class_name")) for e in entries])
+    layers: list[_LayerSpec] = []
+    previous: TensorRef = (input_name, 0, 0)
+    for entry, key in zip(entries, keys, strict=True):
+        layer_name = _layer_name(entry)
+        layers.append(
+            _LayerSpec(
+                layer_name, str(entry.get("class_name")), entry.get("config", {}), [[previous]], key
+            )
+        )
+        previous = (layer_name, 0, 0)
+    return _Graph(name, layers, [(input_name, 0, 0)], [previous], {input_name: tuple(shape[1:])})
+
+
+def _tensor_refs(value: Any) -> Iterator[TensorRef]:
+    """Keras 3 node arguments: every `__keras_tensor__` in (nested) lists and dicts."""
+    if isinstance(value, dict):
+        if value.get("class_name") == "__keras_tensor__":
+            history = value["config"]["keras_history"]
+            yield (str(history[0]), int(history[1]), int(history[2]))
+            return
+        for item in value.values():
+            yield from _tensor_refs(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _tensor_refs(item)
+
+
+def _parse_node(node: Any) -> list[TensorRef]:
+    """One call of a layer: Keras 3 dict form or Keras 2 list of [layer, node, tensor, kwargs]."""
+    if isinstance(node, dict):
+        return list(_tensor_refs(node.get("args", [])))
+    return [(str(item[0]), int(item[1]), int(item[2])) for item in node]
+
+
+def _parse_refs(value: Any) -> list[TensorRef]:
+    """Model inputs/outputs: one [name, node, tensor] triple or a list of them."""
+    if not value:
+        return []
+    if isinstance(value, list) and isinstance(value[0], str):
+        value = [value]
+    return [(str(v[0]), int(v[1]), int(v[2])) for v in value]
+
+
+def _parse_functional(config: Json, default_name: str) -> _Graph:
+    entries = list(config.get("layers", []))
+    keys = _saving_keys([str(e.get("class_name")) for e in entries])
+    layers: list[_LayerSpec] = []
+    input_shapes: dict[str, tuple[int | None, ...]] = {}
+    for entry, key in zip(entries, keys, strict=True):
+        layer_name = _layer_name(entry)
+        layer_config = entry.get("config", {})
+        if entry.get("class_name") == "InputLayer":
+            shape = _batch_shape(layer_config)
+            if shape is None:
+                raise ValueError(f"input layer '{layer_name}' has no shape")
+            input_shapes[layer_name] = tuple(shape[1:])
+            continue
+        nodes = [_parse_node(n) for n in entry.get("inbound_nodes", [])]
+        layers.append(
+            _LayerSpec(layer_name, str(entry.get("class_name")), layer_config, nodes, key)
+        )
+    return _Graph(
+        str(config.get("name", default_name)),
+        layers,
+        _parse_refs(config.get("input_layers")),
+        _parse_refs(config.get("output_layers")),
+        input_shapes,
+    )
+
+
+# ----- conversion ----------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Ctx:
+    """One layer call being converted: its spec, its op name and access to its weights."""
+
+    converter: _Converter
+    spec: _LayerSpec
+    name: str
+    names: tuple[str, ...]
+    keys: tuple[str, ...]
+
+    @property
+    def cfg(self) -> Json:
+        return self.spec.config
+
+    def unsupported(self, detail: str) -> UnsupportedLayerError:
+        return UnsupportedLayerError(self.spec.name, self.spec.class_name, SUPPORTED_LAYERS, detail)
+
+    def add(self, op: Operation) -> SSAValue:
+        return self.converter.builder.add(op)
+
+    def weights(self, count: int) -> list[np.ndarray]:
+        """The layer's weight arrays as float32, checking that there are `count` of them."""
+        found = self.converter.source.weights.get(self.names, self.keys)
+        if found is None:
+            raise ModelFileError(
+                self.converter.source.label, f"no weights for layer '{self.spec.name}'"
+            )
+        if len(found) != count:
+            raise ModelFileError(
+                self.converter.source.label,
+                f"layer '{self.spec.name}' has {len(found)} weight arrays, expected {count}",
+            )
+        return [np.asarray(w, dtype=np.float32) for w in found]
+
+    def sub_name(self, suffix: str) -> str:
+        return self.converter.unique(f"{self.name}_{suffix}")
+
+    def fused_activation(self, value: SSAValue) -> SSAValue:
+        """The separate op of a fused `activation=` (none for linear)."""
+        activation = self.cfg.get("activation")
+        act_name = _activation_name(activation)
+        if act_name in (None, "linear"):
+            return value
+        return _activation(self, value, act_name, self.sub_name(act_name))
+
+    def one_input(self, inputs: list[SSAValue]) -> SSAValue:
+        if len(inputs) != 1:
+            raise self.unsupported(f"expects one input, got {len(inputs)}")
+        return inputs[0]
+
+
+Converter = Callable[[_Ctx, list[SSAValue]], SSAValue]
+
+
+class _Converter:
+    """Walks a model graph and emits one `nn` op (or a few) per layer call."""
+
+    def __init__(self, source: _Source):
+        self.source = source
+        self.used: set[str] = set()
+        self.reserved: set[str] = set()
+        self.builder: ModelBuilder
+
+    def convert(self, graph: _Graph, name: str) -> ModuleOp:
+        inputs = []
+        for layer_name, _, _ in graph.inputs:
+            shape = graph.input_shapes.get(layer_name)
+            if shape is None:
+                raise ValueError(f"model input '{layer_name}' is not an InputLayer")
+            if any(d is None for d in shape):
+                raise UnsupportedLayerError(
+                    layer_name, "InputLayer", SUPPORTED_LAYERS, f"input shape {shape} is not fixed"
+                )
+            inputs.append((layer_name, [int(d) for d in shape if d is not None]))
+        self.builder = ModelBuilder(name, inputs)
+        self.used = {layer for layer, _ in inputs}
+        self.reserved = {spec.name for spec in graph.layers}
+        outputs = self.run_graph(graph, self.builder.inputs, (), ())
+        try:
+            return self.builder.finish(outputs)
+        except VerifyException as e:
+            raise ModelFileError(self.source.label, f"weights do not fit the model: {e}") from e
+
+    def unique(self, base: str, scope: str | None = None) -> str:
+        """An op name not used yet: `base`, else `<scope>_<base>`, else with a numeric suffix."""
+        candidate = base
+        if candidate in self.used or (scope is not None and candidate in self.reserved):
+            candidate = f"{scope}_{base}" if scope is not None else base
+        index = 1
+        unique = candidate
+        while unique in self.used:
+            unique = f"{candidate}_{index}"
+            index += 1
+        self.used.add(unique)
+        return unique
+
+    def run_graph(
+        self,
+        graph: _Graph,
+        inputs: Sequence[SSAValue],
+        names: tuple[str, ...],
+        keys: tuple[str, ...],
+    ) -> list[SSAValue]:
+        """Convert every layer call of `graph` fed with `inputs`; return its outputs in order."""
+        if len(inputs) != len(graph.inputs):
+            raise ValueError(
+                f"model '{graph.name}' takes {len(graph.inputs)} inputs, got {len(inputs)}"
+            )
+        tensors: dict[TensorRef, SSAValue] = dict(zip(graph.inputs, inputs, strict=True))
+        pending = [(spec, i, node) for spec in graph.layers for i, node in enumerate(spec.nodes)]
+        # Configs list layers in call order almost always; loop until every call has its inputs.
+        while pending:
+            waiting = []
+            for spec, index, node in pending:
+                if not all(ref in tensors for ref in node):
+                    waiting.append((spec, index, node))
+                    continue
+                results = self.convert_call(spec, index, [tensors[r] for r in node], names, keys)
+                for out_index, value in enumerate(results):
+                    tensors[(spec.name, index, out_index)] = value
+            if len(waiting) == len(pending):
+                missing = sorted({r[0] for _, _, node in waiting for r in node if r not in tensors})
+                raise ValueError(f"model '{graph.name}': layers {missing} are never computed")
+            pending = waiting
+        missing = [ref[0] for ref in graph.outputs if ref not in tensors]
+        if missing:
+            raise ValueError(f"model '{graph.name}': outputs {missing} are never computed")
+        return [tensors[ref] for ref in graph.outputs]
+
+    def convert_call(
+        self,
+        spec: _LayerSpec,
+        node_index: int,
+        inputs: list[SSAValue],
+        names: tuple[str, ...],
+        keys: tuple[str, ...],
+    ) -> list[SSAValue]:
+        layer_names, layer_keys = (*names, spec.name), (*keys, spec.key)
+        if spec.class_name in _MODEL_CLASSES:
+            # A nested model: inline its graph, its layer names kept where they do not clash.
+            inner = _parse_model({"class_name": spec.class_name, "config": spec.config}, spec.name)
+            return self.run_graph(inner, inputs, layer_names, layer_keys)
+        converter = _CONVERTERS.get(spec.class_name)
+        if converter is None:
+            raise UnsupportedLayerError(spec.name, spec.class_name, SUPPORTED_LAYERS)
+        base = spec.name if node_index == 0 else f"{spec.name}_{node_index}"
+        op_name = self.unique(base, names[-1] if names else None)
+        ctx = _Ctx(self, spec, op_name, layer_names, layer_keys)
+        return [converter(ctx, inputs)]
+
+
+# ----- activations --------------------------------------------------------------------------------------------------
+
+
+def _activation_name(activation: Any) -> str | None:
+    """The name of an `activation=` value: a string, or a Keras 3 serialised function."""
+    if activation is None or isinstance(activation, str):
+        return activation
+    if isinstance(activation, dict):
+        inner = activation.get("config")
+        if isinstance(inner, str):
+            return inner
+        return str(activation.get("registered_name") or activation.get("class_name"))
+    return str(activation)
+
+
+_SIMPLE_ACTIVATIONS: dict[str, ActivationKind] = {
+    "relu": ActivationKind.RELU,
+    "relu6": ActivationKind.RELU6,
+    "sigmoid": ActivationKind.SIGMOID,
+    "tanh": ActivationKind.TANH,
+    "hard_tanh": ActivationKind.HARD_TANH,
+    "softplus": ActivationKind.SOFTPLUS,
+    "softsign": ActivationKind.SOFTSIGN,
+    "selu": ActivationKind.SELU,
+    "swish": ActivationKind.SWISH,
+    "silu": ActivationKind.SWISH,
+    "gelu": ActivationKind.GELU,
+}
+_SUPPORTED_ACTIVATIONS = sorted(
+    [*_SIMPLE_ACTIVATIONS, "linear", "softmax", "elu", "leaky_relu", "hard_sigmoid"]
+)
+
+
+def _activation(ctx: _Ctx, value: SSAValue, activation: str, op_name: str) -> SSAValue:
+    """One activation function by its Keras name, as an `nn.activation` or `nn.softmax`."""
+    if activation == "linear":
+        return ctx.add(nn.ActivationOp(value, ActivationKind.LINEAR, op_name))
+    if activation == "softmax":
+        return ctx.add(nn.SoftmaxOp(value, op_name))
+    kind = _SIMPLE_ACTIVATIONS.get(activation)
+    if kind is not None:
+        return ctx.add(nn.ActivationOp(value, kind, op_name))
+    if activation == "elu":
+        return ctx.add(nn.ActivationOp(value, ActivationKind.ELU, op_name, alpha=1.0))
+    if activation == "leaky_relu":
+        # keras.activations.leaky_relu's default slope.
+        return ctx.add(nn.ActivationOp(value, ActivationKind.LEAKY_RELU, op_name, alpha=0.2))
+    if activation == "hard_sigmoid":
+        # Keras 2: clip(0.2 x + 0.5); Keras 3: relu6(x + 3) / 6.
+        slope = 0.2 if ctx.converter.source.legacy else 1.0 / 6.0
+        return ctx.add(
+            nn.ActivationOp(value, ActivationKind.HARD_SIGMOID, op_name, alpha=slope, beta=0.5)
+        )
+    raise ctx.unsupported(
+        f"activation '{activation}' is not supported; supported activations: "
+        + ", ".join(_SUPPORTED_ACTIVATIONS)
+    )
+
+
+def _convert_activation(ctx: _Ctx, inputs: list[SSAValue]) -> SSAValue:
+    name = _activation_name(ctx.cfg.get("activation")) or "linear"
+    return _activation(ctx, ctx.one_input(inputs), name, ctx.name)
+
+
+def _convert_relu(ctx: _Ctx, inputs: list[SSAValue]) -> SSAValue:
+    x = ctx.one_input(inputs)
+    max_value = ctx.cfg.get("max_value")
+    slope = float(ctx.cfg.get("negative_slope") or 0.0)
+    if float(ctx.cfg.get("threshold") or 0.0) != 0.0:
+        raise ctx.unsupported("ReLU with a non-zero threshold")
+    if slope != 0.0:
+        if max_value is not None:
+            raise ctx.unsupported("ReLU with both max_value and negative_slope")
+        return ctx.add(nn.ActivationOp(x, ActivationKind.LEAKY_RELU, ctx.name, alpha=slope))
+    if max_value is None:
+        return ctx.add(nn.ActivationOp(x, ActivationKind.RELU, ctx.name))
+    if float(max_value) == 6.0:
+        return ctx.add(nn.ActivationOp(x, ActivationKind.RELU6, ctx.name))
+    return ctx.add(
+        nn.ActivationOp(x, ActivationKind.CLIP, ctx.name, alpha=0.0, beta=float(max_value))
+    )
+
+
+def _convert_leaky_relu(ctx: _Ctx, inputs: list[SSAValue]) -> SSAValue:
+    # Keras 2 calls the slope `alpha`, Keras 3 `negative_slope`; both default to 0.3.
+    slope = ctx.cfg.get("negative_slope", ctx.cfg.get("alpha", 0.3))
+    return ctx.add(
+        nn.ActivationOp(
+            ctx.one_input(inputs), ActivationKind.LEAKY_RELU, ctx.name, alpha=float(slope)
+        )
+    )
+
+
+def _convert_elu(ctx: _Ctx, inputs: list[SSAValue]) -> SSAValue:
+    alpha = float(ctx.cfg.get("alpha", 1.0))
+    return ctx.add(
+        nn.ActivationOp(ctx.one_input(inputs), ActivationKind.ELU, ctx.name, alpha=alpha)
+    )
+
+
+def _convert_thresholded_relu(ctx: _Ctx, inputs: list[SSAValue]) -> SSAValue:
+    theta = float(ctx.cfg.get("theta", 1.0))
+    return ctx.add(
+        nn.ActivationOp(
+            ctx.one_input(inputs), ActivationKind.THRESHOLDED_RELU, ctx.name, alpha=theta
+        )
+    )
+
+
+def _convert_prelu(ctx: _Ctx, inputs: list[SSAValue]) -> SSAValue:
+    x = ctx.one_input(inputs)
+    (alpha,) = ctx.weights(1)
+    channels = nn.shape_of(x)[-1]
+    # nn.activation prelu takes one slope per channel: alpha must not vary along other axes.
+    flat = alpha.reshape(-1, alpha.shape[-1]) if alpha.ndim else alpha.reshape(1, 1)
+    if flat.shape[-1] not in (1, channels) or not np.all(flat == flat[0:1]):
+        raise ctx.unsupported(
+            f"PReLU slopes of shape {alpha.shape} vary along non-channel axes; only per-channel "
+            "slopes (shared_axes over all spatial axes) are supported"
+        )
+    param = np.broadcast_to(flat[0], (channels,)).astype(np.float32)
+    return ctx.add(nn.ActivationOp(x, ActivationKind.PRELU, ctx.name, param=param))
+
+
+def _convert_softmax(ctx: _Ctx, inputs: list[SSAValue]) -> SSAValue:
+    x = ctx.one_input(inputs)
+    axis = ctx.cfg.get("axis", -1)
+    axis = axis[0] if isinstance(axis, list) and len(axis) == 1 else axis
+    if axis not in (-1, len(nn.shape_of(x))):
+        raise ctx.unsupported(f"softmax over axis {axis}; only the last axis is supported")
+    return ctx.add(nn.SoftmaxOp(x, ctx.name))
+
+
+# ----- dense, convolutions, pooling, normalisation ---------------------------------------------------------
+
+
+def _check_channels_last(ctx: _Ctx) -> None:
+    data_format = ctx.cfg.get("data_format") or "channels_last"
+    if data_format != "channels_last":
+        raise ctx.unsupported(f"data_format '{data_format}'; only channels_last is supported")
+
+
+def _tuple(value: Any, rank: int) -> tuple[int, ...]:
+    if isinstance(value, int):
+        return (value,) * rank
+    values = tuple(int(v) for v in value)
+    return values * rank if len(values) == 1 and rank > 1 else values
+
+
+def _same_pads(size: int, kernel: int, stride: int, dilation: int) -> tuple[int, int]:
+    """TensorFlow 'same' padding along one axis: (begin, end), the extra one at the end."""
+    total = max((math.ceil(size / stride) - 1) * stride + (kernel - 1) * dilation + 1 - size, 0)
+    return total // 2, total - total // 2
+
+
+def _window_pads(
+    ctx: _Ctx,
+    in_shape: Sequence[int],
+    kernel: Sequence[int],
+    strides: Sequence[int],
+    dilations: Sequence[int],
+) -> list[int]:
+    padding = str(ctx.cfg.get("padding", "valid")).lower()
+    rank = len(kernel)
+    if padding == "valid":
+        return [0] * (2 * rank)
+    if padding == "same":
+        return [
+            p
+            for a in range(rank)
+            for p in _same_pads(in_shape[a], kernel[a], strides[a], dilations[a])
+        ]
+    if padding == "causal" and rank == 1:
+        return [dilations[0] * (kernel[0] - 1), 0]
+    raise ctx.unsupported(f"padding '{padding}'")
+
+
+def _convert_dense(ctx: _Ctx, inputs: list[SSAValue]) -> SSAValue:
+    x = ctx.one_input(inputs)
+    use_bias = ctx.cfg.get("use_bias", True)
+    arrays = ctx.weights(2 if use_bias else 1)
+    bias = arrays[1] if use_bias else None
+    return ctx.fused_activation(ctx.add(nn.DenseOp(x, arrays[0], bias, ctx.name)))
+
+
+_CONV_OPS: dict[tuple[int, bool], Callable[..., Operation]] = {
+    (1, False): nn.Conv1DOp,
+    (2, False): nn.Conv2DOp,
+    (1, True): nn.DepthwiseConv1DOp,
+    (2, True): nn.DepthwiseConv2DOp,
+}
+
+
+def _conv_geometry(
+    ctx: _Ctx, x: SSAValue, kernel: Sequence[int], rank: int
+) -> tuple[list[int], list[int], list[int]]:
+    """Strides, dilations and explicit pads of a convolution layer."""
+    _check_channels_last(ctx)
+    if int(ctx.cfg.get("groups", 1)) != 1:
+        raise ctx.unsupported("grouped convolution (groups > 1)")
+    strides = list(_tuple(ctx.cfg.get("strides", 1), rank))
+    dilations = list(_tuple(ctx.cfg.get("dilation_rate", 1), rank))
+    pads = _window_pads(ctx, nn.shape_of(x)[:rank], kernel, strides, dilations)
+    return strides, dilations, pads
+
+
+def _spatial_rank(ctx: _Ctx, x: SSAValue, rank: int) -> None:
+    if len(nn.shape_of(x)) != rank + 1:
+        raise ctx.unsupported(
+            f"expects {rank} spatial axes and channels, got input {nn.shape_of(x)}"
+        )
+
+
+def _make_conv(rank: int, depthwise: bool) -> Converter:
+    def convert(ctx: _Ctx, inputs: list[SSAValue]) -> SSAValue:
+        x = ctx.one_input(inputs)
+        _spatial_rank(ctx, x, rank)
+        use_bias = ctx.cfg.get("use_bias", True)
+        arrays = ctx.weights(2 if use_bias else 1)
+        kernel = arrays[0]
+        strides, dilations, pads = _conv_geometry(ctx, x, kernel.shape[:rank], rank)
+        bias = arrays[1] if use_bias else None
+        op = _CONV_OPS[(rank, depthwise)](x, kernel, bias, ctx.name, strides, dilations, pads)
+        return ctx.fused_activation(ctx.add(op))
+
+    return convert
+
+
+def _make_separable(rank: int) -> Converter:
+    """SeparableConv: a depthwise op `<layer>_depthwise`, then a 1x1 conv `<layer>_pointwise`."""
+
+    def convert(ctx: _Ctx, inputs: list[SSAValue]) -> SSAValue:
+        x = ctx.one_input(inputs)
+        _spatial_rank(ctx, x, rank)
+        use_bias = ctx.cfg.get("use_bias", True)
+        arrays = ctx.weights(3 if use_bias else 2)
+        depthwise, pointwise = arrays[0], arrays[1]
+        strides, dilations, pads = _conv_geometry(ctx, x, depthwise.shape[:rank], rank)
+        dw_op = _CONV_OPS[(rank, True)](
+            x, depthwise, None, ctx.sub_name("depthwise"), strides, dilations, pads
+        )
+        mid = ctx.add(dw_op)
+        bias = arrays[2] if use_bias else None
+        ones = [1] * rank
+        pw_op = _CONV_OPS[(rank, False)](
+            mid, pointwise, bias, ctx.sub_name("pointwise"), ones, ones, [0] * (2 * rank)
+        )
+        return ctx.fused_activation(ctx.add(pw_op))
+
+    return convert
+
+
+def _make_pool(rank: int, op: PoolOp) -> Converter:
+    def convert(ctx: _Ctx, inputs: list[SSAValue]) -> SSAValue:
+        x = ctx.one_input(inputs)
+        _spatial_rank(ctx, x, rank)
+        _check_channels_last(ctx)
+        size = list(_tuple(ctx.cfg.get("pool_size", 2), rank))
+        raw_strides = ctx.cfg.get("strides")
+        strides = size if raw_strides is None else list(_tuple(raw_strides, rank))
+        pads = _window_pads(ctx, nn.shape_of(x)[:rank], size, strides, [1] * rank)
+        # Keras 'same' average pooling divides by the number of real (unpadded) inputs.
+        return ctx.add(nn.PoolingOp(x, op, ctx.name, size, strides, pads, count_pad=False))
+
+    return convert
+
+
+def _make_global_pool(rank: int, op: PoolOp) -> Converter:
+    def convert(ctx: _Ctx, inputs: list[SSAValue]) -> SSAValue:
+        x = ctx.one_input(inputs)
+        _spatial_rank(ctx, x, rank)
+        _check_channels_last(ctx)
+        pooled = ctx.add(nn.GlobalPoolOp(x, op, ctx.name))
+        if not ctx.cfg.get("keepdims", False):
+            return pooled
+        shape = [1] * rank + [nn.shape_of(x)[-1]]
+        return ctx.add(nn.ReshapeOp(pooled, shape, ctx.sub_name("keepdims")))
+
+    return convert
+
+
+def _convert_batchnorm(ctx: _Ctx, inputs: list[SSAValue]) -> SSAValue:
+    """Fold the moments: scale = gamma / sqrt(var + eps), bias = beta - mean * scale."""
+    x = ctx.one_input(inputs)
+    rank = len(nn.shape_of(x))
+    axis = ctx.cfg.get("axis", -1)
+    axis = axis[0] if isinstance(axis, list) and len(axis) == 1 else axis
+    if axis not in (-1, rank):
+        raise ctx.unsupported(
+            f"normalisation over axis {axis}; only the last (channel) axis is supported"
+        )
+    center, scale = ctx.cfg.get("center", True), ctx.cfg.get("scale", True)
+    arrays = [w.astype(np.float64) for w in ctx.weights(2 + int(center) + int(scale))]
+    channels = nn.shape_of(x)[-1]
+    gamma = arrays.pop(0) if scale else np.ones(channels)
+    beta = arrays.pop(0) if center else np.zeros(channels)
+    mean, variance = arrays
+    factor = gamma / np.sqrt(variance + float(ctx.cfg.get("epsilon", 1e-3)))
+    bias = beta - mean * factor
+    return ctx.add(nn.BatchNormOp(x, factor.astype(np.float32), bias.astype(np.float32), ctx.name))
+
+
+# ----- merges ------------------------------------------------------------------------------------------------
+
+
+def _make_merge(
+    op_class: Callable[[Sequence[SSAValue], str], Operation], exactly_two: bool = False
+) -> Converter:
+    def convert(ctx: _Ctx, inputs: list[SSAValue]) -> SSAValue:
+        if len(inputs) < 2 or (exactly_two and len(inputs) != 2):
+            raise ctx.unsupported(f"got {len(inputs)} inputs")
+        shapes = {nn.shape_of(v) for v in inputs}
+        if len(shapes) != 1:
+            raise ctx.unsupported(f"inputs of different shapes {sorted(shapes)} (broadcasting)")
+        return ctx.add(op_class(inputs, ctx.name))
+
+    return convert
+
+
+def _convert_concatenate(ctx: _Ctx, inputs: list[SSAValue]) -> SSAValue:
+    if len(inputs) < 2:
+        raise ctx.unsupported(f"got {len(inputs)} inputs")
+    rank = len(nn.shape_of(inputs[0]))
+    axis = int(ctx.cfg.get("axis", -1))
+    # Keras counts the batch axis; nn axes are per sample.
+    per_sample = rank + axis if axis < 0 else axis - 1
+    if not 0 <= per_sample < rank:
+        raise ctx.unsupported(f"concatenation along axis {axis} (the batch axis)")
+    return ctx.add(nn.ConcatOp(inputs, per_sample, ctx.name))
+
+
+def _convert_dot(ctx: _Ctx, inputs: list[SSAValue]) -> SSAValue:
+    if len(inputs) != 2:
+        raise ctx.unsupported(f"got {len(inputs)} inputs")
+    lhs, rhs = inputs
+    if len(nn.shape_of(lhs)) != 1 or nn.shape_of(lhs) != nn.shape_of(rhs):
+        raise ctx.unsupported(
+            f"only the dot product of two vectors of one length, got {nn.shape_of(lhs)} and {nn.shape_of(rhs)}"
+        )
+    axes = ctx.cfg.get("axes", -1)
+    if any(a not in (-1, 1) for a in _tuple(axes, 2)):
+        raise ctx.unsupported(f"axes {axes}")
+    if ctx.cfg.get("normalize", False):
+        raise ctx.unsupported("normalize=True (cosine proximity)")
+    return ctx.add(nn.DotOp(lhs, rhs, ctx.name))
+
+
+# ----- shape layers ------------------------------------------------------------------------------------------
+
+
+def _convert_flatten(ctx: _Ctx, inputs: list[SSAValue]) -> SSAValue:
+    x = ctx.one_input(inputs)
+    if len(nn.shape_of(x)) > 1:
+        _check_channels_last(ctx)
+    return ctx.add(nn.FlattenOp(x, ctx.name))
+
+
+def _convert_reshape(ctx: _Ctx, inputs: list[SSAValue]) -> SSAValue:
+    x = ctx.one_input(inputs)
+    target = [int(d) for d in ctx.cfg["target_shape"]]
+    size = prod(nn.shape_of(x))
+    if target.count(-1) == 1:
+        known = prod(d for d in target if d != -1)
+        target[target.index(-1)] = size // known if known else 0
+    if prod(target) != size or min(target) < 1:
+        raise ctx.unsupported(f"cannot reshape {nn.shape_of(x)} into {ctx.cfg['target_shape']}")
+    return ctx.add(nn.ReshapeOp(x, target, ctx.name))
+
+
+def _convert_permute(ctx: _Ctx, inputs: list[SSAValue]) -> SSAValue:
+    # Keras dims are 1-based and exclude the batch axis.
+    perm = [int(d) - 1 for d in ctx.cfg["dims"]]
+    return ctx.add(nn.TransposeOp(ctx.one_input(inputs), perm, ctx.name))
+
+
+def _begin_end_pairs(ctx: _Ctx, value: Any, rank: int) -> list[int]:
+    """Keras padding/cropping specs (int, per-axis int, or per-axis (begin, end)) as a flat list."""
+    if isinstance(value, int):
+        return [value] * (2 * rank)
+    values = list(value)
+    if rank == 1:
+        return [int(values[0]), int(values[1])] if len(values) == 2 else [int(values[0])] * 2
+    flat: list[int] = []
+    for item in values:
+        flat += [int(item), int(item)] if isinstance(item, int) else [int(item[0]), int(item[1])]
+    if len(flat) != 2 * rank:
+        raise ctx.unsupported(f"padding/cropping spec {value}")
+    return flat
+
+
+def _make_pad(rank: int) -> Converter:
+    def convert(ctx: _Ctx, inputs: list[SSAValue]) -> SSAValue:
+        x = ctx.one_input(inputs)
+        _spatial_rank(ctx, x, rank)
+        _check_channels_last(ctx)
+        pads = _begin_end_pairs(ctx, ctx.cfg.get("padding", 1), rank)
+        return ctx.add(nn.PadOp(x, pads, ctx.name))
+
+    return convert
+
+
+def _make_crop(rank: int) -> Converter:
+    def convert(ctx: _Ctx, inputs: list[SSAValue]) -> SSAValue:
+        x = ctx.one_input(inputs)
+        _spatial_rank(ctx, x, rank)
+        _check_channels_last(ctx)
+        crops = _begin_end_pairs(ctx, ctx.cfg.get("cropping", 1), rank)
+        return ctx.add(nn.CropOp(x, crops, ctx.name))
+
+    return convert
+
+
+def _make_upsample(rank: int) -> Converter:
+    def convert(ctx: _Ctx, inputs: list[SSAValue]) -> SSAValue:
+        x = ctx.one_input(inputs)
+        _spatial_rank(ctx, x, rank)
+        _check_channels_last(ctx)
+        interpolation = ctx.cfg.get("interpolation", "nearest")
+        if interpolation != "nearest":
+            raise ctx.unsupported(f"interpolation '{interpolation}'; only nearest is supported")
+        factors = list(_tuple(ctx.cfg.get("size", 2), rank))
+        return ctx.add(nn.UpsampleOp(x, factors, ctx.name))
+
+    return convert
+
+
+def _remove(ctx: _Ctx, inputs: list[SSAValue]) -> SSAValue:
+    """Training-only layers (dropout, noise, regularisation) are the identity at inference."""
+    return ctx.one_input(inputs)
+
+
+# ----- dispatch table --------------------------------------------------------------------------------------
+
+
+_CONVERTERS: dict[str, Converter] = {
+    "Dense": _convert_dense,
+    "Conv1D": _make_conv(1, depthwise=False),
+    "Conv2D": _make_conv(2, depthwise=False),
+    "DepthwiseConv1D": _make_conv(1, depthwise=True),
+    "DepthwiseConv2D": _make_conv(2, depthwise=True),
+    "SeparableConv1D": _make_separable(1),
+    "SeparableConv2D": _make_separable(2),
+    "MaxPooling1D": _make_pool(1, PoolOp.MAX),
+    "MaxPooling2D": _make_pool(2, PoolOp.MAX),
+    "AveragePooling1D": _make_pool(1, PoolOp.AVERAGE),
+    "AveragePooling2D": _make_pool(2, PoolOp.AVERAGE),
+    "GlobalMaxPooling1D": _make_global_pool(1, PoolOp.MAX),
+    "GlobalMaxPooling2D": _make_global_pool(2, PoolOp.MAX),
+    "GlobalAveragePooling1D": _make_global_pool(1, PoolOp.AVERAGE),
+    "GlobalAveragePooling2D": _make_global_pool(2, PoolOp.AVERAGE),
+    "BatchNormalization": _convert_batchnorm,
+    "Activation": _convert_activation,
+    "ReLU": _convert_relu,
+    "LeakyReLU": _convert_leaky_relu,
+    "ELU": _convert_elu,
+    "PReLU": _convert_prelu,
+    "ThresholdedReLU": _convert_thresholded_relu,
+    "Softmax": _convert_softmax,
+    "Add": _make_merge(nn.AddOp),
+    "Subtract": _make_merge(nn.SubOp, exactly_two=True),
+    "Multiply": _make_merge(nn.MulOp),
+    "Average": _make_merge(nn.AverageOp),
+    "Maximum": _make_merge(nn.MaximumOp),
+    "Minimum": _make_merge(nn.MinimumOp),
+    "Concatenate": _convert_concatenate,
+    "Dot": _convert_dot,
+    "Flatten": _convert_flatten,
+    "Reshape": _convert_reshape,
+    "Permute": _convert_permute,
+    "ZeroPadding1D": _make_pad(1),
+    "ZeroPadding2D": _make_pad(2),
+    "Cropping1D": _make_crop(1),
+    "Cropping2D": _make_crop(2),
+    "UpSampling1D": _make_upsample(1),
+    "UpSampling2D": _make_upsample(2),
+    # Removed: the identity at inference.
+    "Dropout": _remove,
+    "SpatialDropout1D": _remove,
+    "SpatialDropout2D": _remove,
+    "SpatialDropout3D": _remove,
+    "GaussianNoise": _remove,
+    "GaussianDropout": _remove,
+    "AlphaDropout": _remove,
+    "ActivityRegularization": _remove,
+}
+
+SUPPORTED_LAYERS: tuple[str, ...] = tuple(sorted([*_CONVERTERS, "InputLayer", *_MODEL_CLASSES]))
+"""Every Keras class name the front end converts (models are inlined)."""
