@@ -1,0 +1,1136 @@
+"""ONNX front end: an ONNX graph (opset 11+, or older files the version converter can lift) to `nn`.
+
+ONNX tensors are channels-first (NCHW) while the `nn` dialect is channels-last. The importer keeps,
+for every ONNX tensor, its *logical* ONNX shape (per sample, batch dropped) and a *layout*: the
+permutation from logical to physical axes, plus an optional pending reshape (a "view"). ONNX
+Transpose, Flatten, Reshape, Squeeze and Unsqueeze only change the layout; an `nn.transpose` or
+`nn.reshape` is emitted only where a consumer needs a layout the value does not have. So a Keras
+export's NHWC->NCHW input Transpose cancels against the channels-last convolutions, and a Flatten of a
+channels-last tensor feeding a dense layer becomes a permutation of the dense weight rows.
+
+Constants (initializers, Constant nodes, Shape of a tensor, and any node whose inputs are all
+constant, evaluated with onnx's reference evaluator) never become layers unless a layer consumes
+them as a tensor operand.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from math import prod
+from pathlib import Path
+
+import numpy as np
+import onnx
+from onnx import helper, numpy_helper
+from xdsl.dialects.builtin import ModuleOp
+from xdsl.ir import Operation, SSAValue
+
+from nnhls.compiler.frontends.common import (
+    FrontendError,
+    ModelBuilder,
+    ModelFileError,
+    UnsupportedLayerError,
+)
+from nnhls.dialects import nn
+from nnhls.dialects.hls_types import ActivationKind, PoolOp
+
+MIN_OPSET = 11
+CONVERSIONS = ("full", "internal", "off")
+_F32_MAX = float(np.finfo(np.float32).max)
+_SELU_ALPHA = 1.67326319217681884765625
+_SELU_GAMMA = 1.05070102214813232421875
+
+Perm = tuple[int, ...]
+
+
+def _identity(rank: int) -> Perm:
+    return tuple(range(rank))
+
+
+def _channels_last(rank: int) -> Perm:
+    """Layout with logical axis 0 (ONNX channel axis) last: (C, H, W) -> (H, W, C)."""
+    return (*range(1, rank), 0)
+
+
+def _same_order(shape: Sequence[int], perm: Perm) -> bool:
+    """Whether permuting `shape` by `perm` keeps the row-major element order (only 1-axes move)."""
+    moved = [a for a in perm if shape[a] != 1]
+    return moved == sorted(moved)
+
+
+@dataclass(frozen=True, eq=False)
+class Tensor:
+    """A non-constant ONNX tensor: physical SSA value, logical shape and layout.
+
+    physical = transpose(base_logical, perm); the logical ONNX value is reshape(base_logical, view)
+    when `view` is set (a Flatten/Reshape/Squeeze not emitted yet), else base_logical itself.
+    """
+
+    value: SSAValue
+    shape: tuple[int, ...]
+    perm: Perm
+    view: tuple[int, ...] | None = None
+    origin: str = ""
+    """Layer that created the view (names the reshape emitted for it)."""
+
+    @property
+    def logical(self) -> tuple[int, ...]:
+        return self.shape if self.view is None else self.view
+
+    @property
+    def base(self) -> Tensor:
+        return self if self.view is None else Tensor(self.value, self.shape, self.perm)
+
+    def with_view(self, shape: Sequence[int], origin: str) -> Tensor:
+        shape = tuple(shape)
+        if shape == self.shape:
+            return self.base
+        return Tensor(self.value, self.shape, self.perm, shape, origin)
+
+    def to_physical(self, array: np.ndarray) -> np.ndarray:
+        """A per-sample constant broadcastable to the logical shape, laid out like the value."""
+        full = np.broadcast_to(array, self.logical)
+        return full.reshape(self.shape).transpose(self.perm)
+
+    def rebuild(self, value: SSAValue) -> Tensor:
+        """The result of an element-wise op on this tensor's physical value."""
+        return Tensor(value, self.shape, self.perm, self.view, self.origin)
+
+
+def _physical_tensor(value: SSAValue, perm: Perm) -> Tensor:
+    """Wrap a physical value laid out by `perm` (physical axis i = logical axis perm[i])."""
+    phys = nn.shape_of(value)
+    logical = [0] * len(perm)
+    for i, axis in enumerate(perm):
+        logical[axis] = phys[i]
+    return Tensor(value, tuple(logical), perm)
+
+
+def _attrs(node: onnx.NodeProto) -> dict[str, object]:
+    return {a.name: helper.get_attribute_value(a) for a in node.attribute}
+
+
+def _text(value: object) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+# ----- loading ------------------------------------------------------------------------------------------
+
+
+def _load(model: str | Path | onnx.ModelProto) -> tuple[onnx.ModelProto, str]:
+    if isinstance(model, onnx.ModelProto):
+        return model, model.graph.name or "model"
+    path = Path(model)
+    if not path.is_file():
+        raise ModelFileError(path, "no such file")
+    try:
+        proto = onnx.load(str(path))
+    except Exception as error:  # protobuf raises several types for corrupt data
+        raise ModelFileError(path, f"not a valid ONNX file ({error})") from error
+    try:
+        onnx.checker.check_model(proto)
+    except Exception as error:
+        raise ModelFileError(path, f"malformed or truncated ONNX model ({error})") from error
+    return proto, path.stem
+
+
+def _opset(model: onnx.ModelProto) -> int:
+    for entry in model.opset_import:
+        if entry.domain in ("", "ai.onnx"):
+            return entry.version
+    return MIN_OPSET
+
+
+def _upgrade(model: onnx.ModelProto) -> onnx.ModelProto:
+    """Lift old opsets to 11 so the converters see one attribute/input convention (best effort)."""
+    if _opset(model) >= MIN_OPSET:
+        return model
+    try:
+        return onnx.version_converter.convert_version(model, MIN_OPSET)
+    except Exception:
+        return model  # the converters also accept the old attribute forms they know
+
+
+def _function_name(name: str) -> str:
+    cleaned = re.sub(r"\W", "_", name) or "model"
+    return cleaned if not cleaned[0].isdigit() else f"m_{cleaned}"
+
+
+# ----- the converter ----------------------------------------------------------------------------------
+
+
+Handler = Callable[["_Converter", onnx.NodeProto, str], None]
+
+
+class _Converter:
+    """Walks the ONNX graph in order and emits `nn` ops through a ModelBuilder."""
+
+    def __init__(
+        self,
+        model: onnx.ModelProto,
+        name: str,
+        conversion: str,
+        transpose_outputs: bool,
+        channels_last_inputs: frozenset[str] = frozenset(),
+    ):
+        self.graph = model.graph
+        self.opset = _opset(model)
+        self.conversion = conversion
+        self.transpose_outputs = transpose_outputs
+        self.consts: dict[str, np.ndarray] = {
+            t.name: numpy_helper.to_array(t) for t in self.graph.initializer
+        }
+        self.tensors: dict[str, Tensor] = {}
+        self.names: set[str] = set()
+        self.cache: dict[tuple[Tensor, Perm | str], SSAValue] = {}
+        self.skip: set[str] = set()
+        self.unclaimed: set[str] = set()
+        self.input_tensors: dict[Tensor, str] = {}
+        self.wants_channels_last: set[str] = set()
+        self.consumers: dict[str, list[onnx.NodeProto]] = {}
+        for node in self.graph.node:
+            for name_in in node.input:
+                self.consumers.setdefault(name_in, []).append(node)
+        self.graph_outputs = {o.name for o in self.graph.output}
+        self.builder = self._make_builder(name, channels_last_inputs)
+
+    # -- inputs, outputs, names
+
+    def _make_builder(self, name: str, channels_last_inputs: frozenset[str]) -> ModelBuilder:
+        specs: list[tuple[str, tuple[int, ...], Perm]] = []
+        for value_info in self.graph.input:
+            if value_info.name in self.consts:
+                continue  # old exporters list initializers among the inputs
+            shape = self._input_shape(value_info)
+            perm = (
+                _channels_last(len(shape))
+                if value_info.name in channels_last_inputs
+                else _identity(len(shape))
+            )
+            specs.append((value_info.name, shape, perm))
+        for input_name, _, _ in specs:
+            self.names.add(input_name)
+        builder = ModelBuilder(
+            name, [(n, tuple(shape[p] for p in perm)) for n, shape, perm in specs]
+        )
+        for (input_name, shape, perm), value in zip(specs, builder.inputs, strict=True):
+            tensor = Tensor(value, shape, perm)
+            self.tensors[input_name] = tensor
+            self.input_tensors[tensor] = input_name
+        return builder
+
+    @staticmethod
+    def _input_shape(value_info: onnx.ValueInfoProto) -> tuple[int, ...]:
+        dims = value_info.type.tensor_type.shape.dim
+        shape = [d.dim_value if d.HasField("dim_value") else None for d in dims][1:]
+        if not dims or any(d is None or d < 1 for d in shape):
+            raise FrontendError(
+                f"input '{value_info.name}' needs a batch axis and fixed per-sample dimensions, "
+                f"got {[d.dim_param or d.dim_value for d in dims]}"
+            )
+        return tuple(int(d) for d in shape if d is not None)
+
+    def unique(self, name: str) -> str:
+        candidate, index = name, 1
+        while candidate in self.names:
+            candidate = f"{name}_{index}"
+            index += 1
+        self.names.add(candidate)
+        return candidate
+
+    def claim(self, name: str) -> str:
+        """The name a view's layer reserved without emitting an op, else a fresh unique name."""
+        if name in self.unclaimed:
+            self.unclaimed.discard(name)
+            return name
+        return self.unique(name)
+
+    def add(self, op: Operation) -> SSAValue:
+        return self.builder.add(op)
+
+    def run(self) -> ModuleOp:
+        for index, node in enumerate(self.graph.node):
+            if node.output and node.output[0] in self.skip:
+                continue
+            self._convert(node, index)
+        outputs = [self._output(o.name) for o in self.graph.output]
+        return self.builder.finish(outputs)
+
+    def _output(self, name: str) -> SSAValue:
+        if name in self.consts:
+            value = np.asarray(self.consts[name], dtype=np.float32)
+            return self.add(nn.ConstantOp(value[0] if value.ndim > 1 else value, self.unique(name)))
+        tensor = self.tensors[name]
+        if self.transpose_outputs or tensor.view is not None:
+            return self.materialize(tensor, _identity(len(tensor.logical)), name)
+        return tensor.value
+
+    # -- dispatch
+
+    def _convert(self, node: onnx.NodeProto, index: int) -> None:
+        op_type = node.op_type
+        layer = node.name or f"{op_type}_{index}"
+        if node.domain not in ("", "ai.onnx"):
+            raise UnsupportedLayerError(
+                layer,
+                f"{node.domain}.{op_type}",
+                SUPPORTED,
+                "custom-domain op (QONNX is not supported yet)",
+            )
+        if op_type == "Constant":
+            self.consts[node.output[0]] = _constant_value(node, layer)
+            return
+        if op_type in ("Shape", "Size") and node.input[0] in self.tensors:
+            self._shape_of(node)
+            return
+        if all(i == "" or i in self.consts for i in node.input) and node.input:
+            self._fold(node, layer)
+            return
+        handler = HANDLERS.get(op_type)
+        if handler is None:
+            raise UnsupportedLayerError(layer, op_type, SUPPORTED)
+        handler(self, node, self.unique(layer))
+
+    def _fold(self, node: onnx.NodeProto, layer: str) -> None:
+        from onnx.reference import ReferenceEvaluator
+
+        feeds = {i: self.consts[i] for i in node.input if i}
+        try:
+            results = ReferenceEvaluator(node, opsets={"": self.opset}).run(None, feeds)
+        except Exception as error:
+            raise UnsupportedLayerError(
+                layer, node.op_type, SUPPORTED, f"constant folding failed: {error}"
+            ) from error
+        for out, value in zip(node.output, results, strict=False):
+            self.consts[out] = np.asarray(value)
+
+    def _shape_of(self, node: onnx.NodeProto) -> None:
+        full = np.array([1, *self.tensors[node.input[0]].logical], dtype=np.int64)
+        if node.op_type == "Size":
+            self.consts[node.output[0]] = np.array(prod(full), dtype=np.int64)
+            return
+        attrs = _attrs(node)
+        start, end = attrs.get("start", 0), attrs.get("end", len(full))
+        assert isinstance(start, int) and isinstance(end, int)
+        self.consts[node.output[0]] = full[start:end]
+
+    # -- operand access
+
+    def tensor(self, name: str, layer: str, op_type: str) -> Tensor:
+        if name not in self.tensors:
+            raise UnsupportedLayerError(
+                layer, op_type, SUPPORTED, f"input '{name}' must be a tensor, not a constant"
+            )
+        return self.tensors[name]
+
+    def const(self, node: onnx.NodeProto, index: int, layer: str, what: str) -> np.ndarray | None:
+        """An optional constant input (None when absent); a tensor there is unsupported."""
+        if index >= len(node.input) or node.input[index] == "":
+            return None
+        name = node.input[index]
+        if name not in self.consts:
+            raise UnsupportedLayerError(
+                layer, node.op_type, SUPPORTED, f"{what} ('{name}') must be a constant"
+            )
+        return self.consts[name]
+
+    def set(self, node: onnx.NodeProto, tensor: Tensor) -> None:
+        self.tensors[node.output[0]] = tensor
+
+    # -- layouts
+
+    def materialize(self, t: Tensor, perm: Perm, layer: str, spatial: bool = False) -> SSAValue:
+        """The value laid out as `perm` of its logical shape, emitting reshapes/transposes as needed."""
+        key = (t, perm)
+        if key in self.cache:
+            return self.cache[key]
+        if self.input_tensors.get(t) and perm == _channels_last(len(t.shape)) and len(perm) > 1:
+            self.wants_channels_last.add(self.input_tensors[t])
+        if t.view is None and t.perm == perm:
+            return t.value
+        if t.view is None and not (_same_order(t.shape, t.perm) and _same_order(t.shape, perm)):
+            if spatial and self.conversion == "off":
+                raise FrontendError(
+                    f"layer '{layer}' needs channels-last data but channels_last_conversion='off'; "
+                    "use 'full' or 'internal'"
+                )
+            q = [t.perm.index(p) for p in perm]
+            value = self.add(nn.TransposeOp(t.value, q, self.unique(f"{layer}_transpose")))
+        elif t.view is None:
+            shape = tuple(t.shape[p] for p in perm)
+            value = self.add(nn.ReshapeOp(t.value, shape, self.unique(f"{layer}_reshape")))
+        else:
+            base = self.materialize(t.base, _identity(len(t.shape)), t.origin or layer)
+            value = self._reshape(base, t.view, t.origin)
+            value = self.materialize(
+                Tensor(value, t.view, _identity(len(t.view))), perm, layer, spatial
+            )
+        self.cache[key] = value
+        return value
+
+    def _reshape(self, value: SSAValue, shape: tuple[int, ...], layer: str) -> SSAValue:
+        if nn.shape_of(value) == shape:
+            return value
+        name = self.claim(layer)
+        if len(shape) == 1:
+            return self.add(nn.FlattenOp(value, name))
+        return self.add(nn.ReshapeOp(value, shape, name))
+
+    def channels_last(self, t: Tensor, layer: str) -> SSAValue:
+        """The value with the ONNX channel axis last (the layout of spatial `nn` ops)."""
+        return self.materialize(t, _channels_last(len(t.logical)), layer, spatial=True)
+
+    def dense_input(self, t: Tensor, layer: str) -> tuple[SSAValue, np.ndarray | None]:
+        """A vector for a dense layer, and the logical row of each physical element if permuted.
+
+        A Flatten of a channels-last tensor keeps the physical order; the dense weight rows are
+        permuted instead of transposing the data.
+        """
+        if t.view is not None and len(t.view) == 1 and not _same_order(t.shape, t.perm):
+            key = (t.base, "flatten")
+            if key not in self.cache:
+                self.cache[key] = self.add(nn.FlattenOp(t.value, self.claim(t.origin)))
+            rows = np.arange(prod(t.shape)).reshape(t.shape).transpose(t.perm).ravel()
+            return self.cache[key], rows
+        return self.materialize(t, _identity(len(t.logical)), layer), None
+
+
+def _constant_value(node: onnx.NodeProto, layer: str) -> np.ndarray:
+    for attribute in node.attribute:
+        value = helper.get_attribute_value(attribute)
+        if attribute.name == "value":
+            return numpy_helper.to_array(value)  # type: ignore[arg-type]
+        if attribute.name in ("value_float", "value_floats"):
+            return np.asarray(value, dtype=np.float32)
+        if attribute.name in ("value_int", "value_ints"):
+            return np.asarray(value, dtype=np.int64)
+    raise UnsupportedLayerError(layer, "Constant", SUPPORTED, "only numeric value attributes")
+
+
+# ----- converters: dense and convolution -----------------------------------------------------------------
+
+
+def _gemm(c: _Converter, node: onnx.NodeProto, layer: str) -> None:
+    attrs = _attrs(node)
+    if attrs.get("transA", 0):
+        raise UnsupportedLayerError(layer, "Gemm", SUPPORTED, "transA=1 transposes the batch")
+    x = c.tensor(node.input[0], layer, "Gemm")
+    b = c.const(node, 1, layer, "B")
+    assert b is not None
+    weight = (b.T if attrs.get("transB", 0) else b) * float(attrs.get("alpha", 1.0))  # type: ignore[arg-type]
+    bias = c.const(node, 2, layer, "C")
+    if bias is not None:
+        bias = np.broadcast_to(bias, (1, weight.shape[1]))[0] * float(attrs.get("beta", 1.0))  # type: ignore[arg-type]
+    _emit_dense(c, node, layer, x, weight, bias)
+
+
+def _matmul(c: _Converter, node: onnx.NodeProto, layer: str) -> None:
+    x = c.tensor(node.input[0], layer, "MatMul")
+    weight = c.const(node, 1, layer, "the right-hand matrix")
+    assert weight is not None
+    if weight.ndim != 2:
+        raise UnsupportedLayerError(layer, "MatMul", SUPPORTED, "the weight must be 2-D")
+    bias, fused = _bias_add(c, node, weight.shape[1], len(x.logical))
+    _emit_dense(c, node, layer, x, weight, bias)
+    if fused is not None:
+        c.skip.add(fused.output[0])
+        c.tensors[fused.output[0]] = c.tensors[node.output[0]]
+
+
+def _bias_add(
+    c: _Converter, node: onnx.NodeProto, n_out: int, rank: int
+) -> tuple[np.ndarray | None, onnx.NodeProto | None]:
+    """The constant bias of an Add that is the sole consumer of a MatMul, to fuse into the dense."""
+    out = node.output[0]
+    users = c.consumers.get(out, [])
+    if out in c.graph_outputs or len(users) != 1 or users[0].op_type != "Add":
+        return None, None
+    add = users[0]
+    other = [i for i in add.input if i != out]
+    if len(other) != 1 or other[0] not in c.consts:
+        return None, None
+    value = np.asarray(c.consts[other[0]])
+    if value.ndim > rank + 1 or any(d != 1 for d in value.shape[:-1]):
+        return None, None
+    if value.ndim and value.shape[-1] not in (1, n_out):
+        return None, None
+    return np.broadcast_to(value.reshape(-1), (n_out,)).copy(), add
+
+
+def _emit_dense(
+    c: _Converter,
+    node: onnx.NodeProto,
+    layer: str,
+    x: Tensor,
+    weight: np.ndarray,
+    bias: np.ndarray | None,
+) -> None:
+    if x.logical[-1] != weight.shape[0]:
+        raise UnsupportedLayerError(
+            layer, node.op_type, SUPPORTED, f"weight {weight.shape} does not fit input {x.logical}"
+        )
+    if len(x.logical) == 1:
+        value, rows = c.dense_input(x, layer)
+        if rows is not None:
+            weight = weight[rows]
+    else:
+        value = c.materialize(x, _identity(len(x.logical)), layer)
+    result = c.add(nn.DenseOp(value, weight.astype(np.float32), _f32(bias), layer))
+    c.set(node, _physical_tensor(result, _identity(len(x.logical))))
+
+
+def _f32(array: np.ndarray | None) -> np.ndarray | None:
+    return None if array is None else np.asarray(array, dtype=np.float32)
+
+
+def _spatial_pads(
+    node: onnx.NodeProto,
+    layer: str,
+    in_spatial: Sequence[int],
+    kernel: Sequence[int],
+    strides: Sequence[int],
+    dilations: Sequence[int],
+) -> list[int]:
+    """Our (begin, end) pairs per spatial axis from ONNX pads / auto_pad."""
+    attrs = _attrs(node)
+    rank = len(kernel)
+    auto_pad = _text(attrs.get("auto_pad", b"NOTSET"))
+    if auto_pad in ("NOTSET", "VALID"):
+        pads = list(attrs.get("pads", [0] * 2 * rank)) if auto_pad == "NOTSET" else [0] * 2 * rank  # type: ignore[arg-type]
+        return [int(v) for a in range(rank) for v in (pads[a], pads[a + rank])]
+    if auto_pad not in ("SAME_UPPER", "SAME_LOWER"):
+        raise UnsupportedLayerError(layer, node.op_type, SUPPORTED, f"auto_pad {auto_pad}")
+    result: list[int] = []
+    for size, k, s, d in zip(in_spatial, kernel, strides, dilations, strict=True):
+        out = -(-size // s)
+        total = max(0, (out - 1) * s + d * (k - 1) + 1 - size)
+        small, large = total // 2, total - total // 2
+        result += [small, large] if auto_pad == "SAME_UPPER" else [large, small]
+    return result
+
+
+def _conv(c: _Converter, node: onnx.NodeProto, layer: str) -> None:
+    x = c.tensor(node.input[0], layer, "Conv")
+    w = c.const(node, 1, layer, "the weight")
+    assert w is not None
+    bias = c.const(node, 2, layer, "the bias")
+    rank = w.ndim - 2
+    if rank not in (1, 2) or len(x.logical) != rank + 1:
+        raise UnsupportedLayerError(
+            layer, "Conv", SUPPORTED, f"only 1-D and 2-D, got input {x.logical}"
+        )
+    attrs = _attrs(node)
+    channels, group = x.logical[0], int(attrs.get("group", 1))  # type: ignore[arg-type]
+    strides = list(attrs.get("strides", [1] * rank))  # type: ignore[arg-type]
+    dilations = list(attrs.get("dilations", [1] * rank))  # type: ignore[arg-type]
+    pads = _spatial_pads(node, layer, x.logical[1:], w.shape[2:], strides, dilations)
+    spatial_axes = tuple(range(2, 2 + rank))
+    value = c.channels_last(x, layer)
+    if group == 1:
+        weight = w.transpose(*spatial_axes, 1, 0)  # (M, C, k...) -> (k..., C, M)
+        cls = nn.Conv1DOp if rank == 1 else nn.Conv2DOp
+    elif group == channels and w.shape[1] == 1:
+        # Depthwise: output channel c * mult + m reads input channel c, as in Keras.
+        weight = w.reshape(channels, -1, *w.shape[2:]).transpose(*spatial_axes, 0, 1)
+        cls = nn.DepthwiseConv1DOp if rank == 1 else nn.DepthwiseConv2DOp
+    else:
+        raise UnsupportedLayerError(
+            layer, "Conv", SUPPORTED, f"group={group}: only 1 or depthwise (group = channels)"
+        )
+    op = cls(value, weight.astype(np.float32), _f32(bias), layer, strides, dilations, pads)
+    c.set(node, _physical_tensor(c.add(op), _channels_last(rank + 1)))
+
+
+# ----- converters: pooling and normalisation ----------------------------------------------------------------
+
+
+def _pool(c: _Converter, node: onnx.NodeProto, layer: str) -> None:
+    x = c.tensor(node.input[0], layer, node.op_type)
+    attrs = _attrs(node)
+    kernel = [int(k) for k in attrs["kernel_shape"]]  # type: ignore[union-attr]
+    rank = len(kernel)
+    if rank not in (1, 2) or len(x.logical) != rank + 1:
+        raise UnsupportedLayerError(layer, node.op_type, SUPPORTED, "only 1-D and 2-D pooling")
+    if any(d != 1 for d in attrs.get("dilations", [1] * rank)):  # type: ignore[union-attr]
+        raise UnsupportedLayerError(layer, node.op_type, SUPPORTED, "dilated pooling")
+    strides = [int(s) for s in attrs.get("strides", [1] * rank)]  # type: ignore[union-attr]
+    pads = _spatial_pads(node, layer, x.logical[1:], kernel, strides, [1] * rank)
+    is_max = node.op_type == "MaxPool"
+    count_pad = bool(attrs.get("count_include_pad", 0))
+    if attrs.get("ceil_mode", 0):
+        if count_pad and not is_max:
+            raise UnsupportedLayerError(
+                layer, node.op_type, SUPPORTED, "ceil_mode with count_include_pad"
+            )
+        pads = _ceil_pads(x.logical[1:], kernel, strides, pads)
+    op = nn.PoolingOp(
+        c.channels_last(x, layer),
+        PoolOp.MAX if is_max else PoolOp.AVERAGE,
+        layer,
+        kernel,
+        strides,
+        pads,
+        count_pad,
+    )
+    c.set(node, _physical_tensor(c.add(op), _channels_last(rank + 1)))
+
+
+def _ceil_pads(
+    size: Sequence[int], kernel: Sequence[int], strides: Sequence[int], pads: list[int]
+) -> list[int]:
+    """Extra end padding that makes floor-mode pooling produce ceil-mode windows."""
+    result = list(pads)
+    for a, (n, k, s) in enumerate(zip(size, kernel, strides, strict=True)):
+        total = n + pads[2 * a] + pads[2 * a + 1]
+        out = -(-(total - k) // s) + 1
+        if (out - 1) * s >= n + pads[2 * a]:
+            out -= 1  # the last window must start inside the input or the begin padding
+        result[2 * a + 1] += max(0, (out - 1) * s + k - total)
+    return result
+
+
+def _global_pool(c: _Converter, node: onnx.NodeProto, layer: str) -> None:
+    x = c.tensor(node.input[0], layer, node.op_type)
+    if len(x.logical) not in (2, 3):
+        raise UnsupportedLayerError(layer, node.op_type, SUPPORTED, "only 1-D and 2-D inputs")
+    op_kind = PoolOp.MAX if node.op_type == "GlobalMaxPool" else PoolOp.AVERAGE
+    value = c.add(nn.GlobalPoolOp(c.channels_last(x, layer), op_kind, layer))
+    # ONNX keeps the spatial axes as 1s: (C, 1, 1) is a view of our (C).
+    out = Tensor(value, (x.logical[0],), (0,))
+    c.set(node, out.with_view((x.logical[0],) + (1,) * (len(x.logical) - 1), layer))
+
+
+def _batchnorm(c: _Converter, node: onnx.NodeProto, layer: str) -> None:
+    x = c.tensor(node.input[0], layer, "BatchNormalization")
+    attrs = _attrs(node)
+    if attrs.get("training_mode", 0):
+        raise UnsupportedLayerError(layer, "BatchNormalization", SUPPORTED, "training mode")
+    scale, bias, mean, var = (c.const(node, i, layer, "a statistic") for i in range(1, 5))
+    assert scale is not None and bias is not None and mean is not None and var is not None
+    eps = float(attrs.get("epsilon", 1e-5))  # type: ignore[arg-type]
+    factor = scale.astype(np.float64) / np.sqrt(var.astype(np.float64) + eps)
+    offset = bias - mean * factor
+    axis_shape = (-1,) + (1,) * (len(x.logical) - 1)
+    _affine(c, node, layer, x, factor.reshape(axis_shape), offset.reshape(axis_shape))
+
+
+def _affine(
+    c: _Converter, node: onnx.NodeProto, layer: str, x: Tensor, scale: np.ndarray, bias: np.ndarray
+) -> None:
+    """x * scale + bias with per-sample constants: nn.batchnorm when per-channel, else merges."""
+    scale_p, bias_p = x.to_physical(scale), x.to_physical(bias)
+    vectors = [_channel_vector(a) for a in (scale_p, bias_p)]
+    if vectors[0] is not None and vectors[1] is not None:
+        value = c.add(nn.BatchNormOp(x.value, _f32(vectors[0]), _f32(vectors[1]), layer))  # type: ignore[arg-type]
+        c.set(node, x.rebuild(value))
+        return
+    value = x.value
+    if not np.all(scale_p == 1):
+        k = c.add(
+            nn.ConstantOp(np.ascontiguousarray(scale_p, np.float32), c.unique(f"{layer}_scale"))
+        )
+        value = c.add(nn.MulOp([value, k], c.unique(f"{layer}_mul") if np.any(bias_p) else layer))
+    if np.any(bias_p):
+        k = c.add(
+            nn.ConstantOp(np.ascontiguousarray(bias_p, np.float32), c.unique(f"{layer}_bias"))
+        )
+        value = c.add(nn.AddOp([value, k], layer))
+    c.set(node, x.rebuild(value))
+
+
+def _channel_vector(array: np.ndarray) -> np.ndarray | None:
+    """The per-channel vector of a physical array constant along all but the last axis."""
+    if array.ndim == 0:
+        return None
+    flat = array.reshape(-1, array.shape[-1])
+    return flat[0].copy() if np.all(flat == flat[0]) else None
+
+
+# ----- converters: element-wise -----------------------------------------------------------------------------
+
+
+def _activation(kind: ActivationKind, **fixed: float) -> Handler:
+    def convert(c: _Converter, node: onnx.NodeProto, layer: str) -> None:
+        x = c.tensor(node.input[0], layer, node.op_type)
+        attrs = _attrs(node)
+        params = {k: float(attrs.get(k, v)) for k, v in fixed.items()}  # type: ignore[arg-type]
+        value = c.add(
+            nn.ActivationOp(x.value, kind, layer, params.get("alpha"), params.get("beta"))
+        )
+        c.set(node, x.rebuild(value))
+
+    return convert
+
+
+def _selu(c: _Converter, node: onnx.NodeProto, layer: str) -> None:
+    attrs = _attrs(node)
+    alpha, gamma = float(attrs.get("alpha", _SELU_ALPHA)), float(attrs.get("gamma", _SELU_GAMMA))  # type: ignore[arg-type]
+    if not (
+        np.isclose(alpha, _SELU_ALPHA, rtol=1e-6) and np.isclose(gamma, _SELU_GAMMA, rtol=1e-6)
+    ):
+        raise UnsupportedLayerError(layer, "Selu", SUPPORTED, "only the standard alpha and gamma")
+    _activation(ActivationKind.SELU)(c, node, layer)
+
+
+def _gelu(c: _Converter, node: onnx.NodeProto, layer: str) -> None:
+    if _text(_attrs(node).get("approximate", "none")) != "none":
+        raise UnsupportedLayerError(layer, "Gelu", SUPPORTED, "only the exact (erf) form")
+    _activation(ActivationKind.GELU)(c, node, layer)
+
+
+def _clip(c: _Converter, node: onnx.NodeProto, layer: str) -> None:
+    x = c.tensor(node.input[0], layer, "Clip")
+    attrs = _attrs(node)
+    low = c.const(node, 1, layer, "min")
+    high = c.const(node, 2, layer, "max")
+    lo = float(low) if low is not None else float(attrs.get("min", -_F32_MAX))  # type: ignore[arg-type]
+    hi = float(high) if high is not None else float(attrs.get("max", _F32_MAX))  # type: ignore[arg-type]
+    if lo == 0 and hi == 6:
+        op = nn.ActivationOp(x.value, ActivationKind.RELU6, layer)
+    elif lo == 0 and hi >= _F32_MAX:
+        op = nn.ActivationOp(x.value, ActivationKind.RELU, layer)
+    else:
+        op = nn.ActivationOp(
+            x.value, ActivationKind.CLIP, layer, max(lo, -_F32_MAX), min(hi, _F32_MAX)
+        )
+    c.set(node, x.rebuild(c.add(op)))
+
+
+def _prelu(c: _Converter, node: onnx.NodeProto, layer: str) -> None:
+    x = c.tensor(node.input[0], layer, "PRelu")
+    slope = c.const(node, 1, layer, "the slope")
+    assert slope is not None
+    physical = x.to_physical(_per_sample(slope, len(x.logical)))
+    vector = _channel_vector(physical)
+    if vector is None:
+        raise UnsupportedLayerError(layer, "PRelu", SUPPORTED, "the slope must be per-channel")
+    if np.all(vector == vector[0]):
+        op = nn.ActivationOp(x.value, ActivationKind.LEAKY_RELU, layer, float(vector[0]))
+    else:
+        op = nn.ActivationOp(x.value, ActivationKind.PRELU, layer, param=_f32(vector))
+    c.set(node, x.rebuild(c.add(op)))
+
+
+def _per_sample(array: np.ndarray, rank: int) -> np.ndarray:
+    """A constant broadcast against a (batch, *per-sample) tensor, without its batch axis."""
+    array = np.asarray(array, dtype=np.float64)
+    if array.ndim <= rank:
+        return array
+    if array.shape[0] != 1:
+        raise ValueError(f"constant of shape {array.shape} varies along the batch axis")
+    return array[0]
+
+
+_MERGES: dict[str, type[nn.ElementwiseMergeOp]] = {
+    "Add": nn.AddOp,
+    "Sum": nn.AddOp,
+    "Sub": nn.SubOp,
+    "Mul": nn.MulOp,
+    "Mean": nn.AverageOp,
+    "Max": nn.MaximumOp,
+    "Min": nn.MinimumOp,
+}
+
+
+def _binary(c: _Converter, node: onnx.NodeProto, layer: str) -> None:
+    """Add/Sub/Mul/Div with a constant (folded into nn.batchnorm when per-channel) or tensors."""
+    op_type = node.op_type
+    names = list(node.input)
+    tensors = [n for n in names if n in c.tensors]
+    if op_type in ("Add", "Sub", "Mul", "Div") and len(tensors) == 1 and len(names) == 2:
+        x = c.tensors[tensors[0]]
+        const = _per_sample(c.consts[names[1 - names.index(tensors[0])]], len(x.logical))
+        tensor_first = names[0] == tensors[0]
+        if op_type == "Div" and not tensor_first:
+            raise UnsupportedLayerError(layer, "Div", SUPPORTED, "constant divided by a tensor")
+        one, zero = np.ones(()), np.zeros(())
+        scale, bias = {
+            "Add": (one, const),
+            "Sub": (one, -const) if tensor_first else (-one, const),
+            "Mul": (const, zero),
+            "Div": (1.0 / const, zero),
+        }[op_type]
+        _affine(c, node, layer, x, scale, bias)
+        return
+    if op_type == "Div":
+        raise UnsupportedLayerError(layer, "Div", SUPPORTED, "division of two tensors")
+    _merge(c, node, layer, names)
+
+
+def _merge(c: _Converter, node: onnx.NodeProto, layer: str, names: list[str]) -> None:
+    first = next(c.tensors[n] for n in names if n in c.tensors)
+    shape = first.logical
+    for n in names:
+        if n in c.tensors and c.tensors[n].logical != shape:
+            raise UnsupportedLayerError(
+                layer,
+                node.op_type,
+                SUPPORTED,
+                f"broadcasting between tensors {shape} and {c.tensors[n].logical}",
+            )
+    if len(names) == 1:
+        c.set(node, first)
+        return
+    perm = first.perm if first.view is None else _identity(len(shape))
+    layout = Tensor(first.value, shape, perm)
+    values = []
+    for n in names:
+        if n in c.tensors:
+            values.append(c.materialize(c.tensors[n], perm, layer))
+            continue
+        array = layout.to_physical(_per_sample(c.consts[n], len(shape)))
+        values.append(
+            c.add(
+                nn.ConstantOp(np.ascontiguousarray(array, np.float32), c.unique(f"{layer}_const"))
+            )
+        )
+    value = c.add(_MERGES[node.op_type](values, layer))
+    c.set(node, _physical_tensor(value, perm))
+
+
+# ----- converters: softmax, concat and shapes -----------------------------------------------------------------
+
+
+def _softmax(c: _Converter, node: onnx.NodeProto, layer: str) -> None:
+    x = c.tensor(node.input[0], layer, "Softmax")
+    rank = len(x.logical)
+    axis = int(_attrs(node).get("axis", 1 if c.opset < 13 else -1))  # type: ignore[arg-type]
+    axis = (axis + rank + 1 if axis < 0 else axis) - 1
+    if c.opset < 13 and prod(x.logical[axis + 1 :]) != 1:
+        raise UnsupportedLayerError(
+            layer, "Softmax", SUPPORTED, "opset<13 softmax over several axes"
+        )
+    if x.view is None and x.perm[-1] == axis:
+        perm = x.perm
+    else:
+        perm = (*[a for a in range(rank) if a != axis], axis)
+    value = c.add(nn.SoftmaxOp(c.materialize(x, perm, layer), layer))
+    c.set(node, _physical_tensor(value, perm))
+
+
+def _concat(c: _Converter, node: onnx.NodeProto, layer: str) -> None:
+    names = [n for n in node.input if n]
+    first = next(c.tensors[n] for n in names if n in c.tensors)
+    rank = len(first.logical)
+    axis = int(_attrs(node)["axis"])  # type: ignore[arg-type]
+    axis = (axis + rank + 1 if axis < 0 else axis) - 1
+    if axis < 0:
+        raise UnsupportedLayerError(
+            layer, "Concat", SUPPORTED, "concatenation along the batch axis"
+        )
+    perm = first.perm if first.view is None else _identity(rank)
+    values = []
+    for n in names:
+        if n in c.tensors:
+            values.append(c.materialize(c.tensors[n], perm, layer))
+            continue
+        array = _per_sample(c.consts[n], rank).transpose(perm)
+        values.append(
+            c.add(
+                nn.ConstantOp(np.ascontiguousarray(array, np.float32), c.unique(f"{layer}_const"))
+            )
+        )
+    value = c.add(nn.ConcatOp(values, perm.index(axis), layer))
+    c.set(node, _physical_tensor(value, perm))
+
+
+def _flatten(c: _Converter, node: onnx.NodeProto, layer: str) -> None:
+    x = c.tensor(node.input[0], layer, "Flatten")
+    axis = int(_attrs(node).get("axis", 1))  # type: ignore[arg-type]
+    rank = len(x.logical) + 1
+    axis = axis + rank if axis < 0 else axis
+    # axis 0 also folds the batch into the row (Keras exports do this with batch 1): per sample,
+    # it is the same flattening.
+    if axis <= 1:
+        shape: tuple[int, ...] = (prod(x.logical),)
+    else:
+        shape = (prod(x.logical[: axis - 1]), prod(x.logical[axis - 1 :]))
+    c.unclaimed.add(layer)
+    c.set(node, x.with_view(shape, layer))
+
+
+def _reshape(c: _Converter, node: onnx.NodeProto, layer: str) -> None:
+    x = c.tensor(node.input[0], layer, "Reshape")
+    target = c.const(node, 1, layer, "the shape")
+    if target is None:
+        target = np.asarray(_attrs(node)["shape"])  # opset < 5
+    dims = [int(d) for d in target]
+    if not dims or dims[0] not in (0, 1, -1):
+        raise UnsupportedLayerError(
+            layer, "Reshape", SUPPORTED, f"shape {dims} changes the batch axis"
+        )
+    per_sample = [
+        x.logical[i] if d == 0 and i < len(x.logical) else d for i, d in enumerate(dims[1:])
+    ]
+    if dims[0] == -1 and -1 in per_sample:
+        raise UnsupportedLayerError(layer, "Reshape", SUPPORTED, f"shape {dims} has two unknowns")
+    if -1 in per_sample:
+        known = prod(d for d in per_sample if d != -1)
+        per_sample[per_sample.index(-1)] = prod(x.logical) // known
+    if prod(per_sample) != prod(x.logical):
+        raise UnsupportedLayerError(
+            layer, "Reshape", SUPPORTED, f"shape {dims} changes the batch axis"
+        )
+    c.unclaimed.add(layer)
+    c.set(node, x.with_view(per_sample, layer))
+
+
+def _axes(c: _Converter, node: onnx.NodeProto, layer: str) -> list[int] | None:
+    axes = c.const(node, 1, layer, "the axes")
+    if axes is None:
+        attr = _attrs(node).get("axes")
+        return None if attr is None else [int(a) for a in attr]  # type: ignore[union-attr]
+    return [int(a) for a in axes]
+
+
+def _squeeze(c: _Converter, node: onnx.NodeProto, layer: str) -> None:
+    x = c.tensor(node.input[0], layer, "Squeeze")
+    rank = len(x.logical) + 1
+    axes = _axes(c, node, layer)
+    if axes is None:
+        axes = [i + 1 for i, d in enumerate(x.logical) if d == 1]
+    axes = [a + rank if a < 0 else a for a in axes]
+    if 0 in axes:
+        raise UnsupportedLayerError(layer, "Squeeze", SUPPORTED, "squeezing the batch axis")
+    shape = [d for i, d in enumerate(x.logical) if i + 1 not in axes]
+    c.unclaimed.add(layer)
+    c.set(node, x.with_view(shape, layer))
+
+
+def _unsqueeze(c: _Converter, node: onnx.NodeProto, layer: str) -> None:
+    x = c.tensor(node.input[0], layer, "Unsqueeze")
+    axes = _axes(c, node, layer) or []
+    rank = len(x.logical) + 1 + len(axes)
+    axes = sorted(a + rank if a < 0 else a for a in axes)
+    if 0 in axes:
+        raise UnsupportedLayerError(layer, "Unsqueeze", SUPPORTED, "a new batch axis")
+    shape = list(x.logical)
+    for a in axes:
+        shape.insert(a - 1, 1)
+    c.unclaimed.add(layer)
+    c.set(node, x.with_view(shape, layer))
+
+
+def _transpose(c: _Converter, node: onnx.NodeProto, layer: str) -> None:
+    x = c.tensor(node.input[0], layer, "Transpose")
+    rank = len(x.logical) + 1
+    perm_attr = _attrs(node).get("perm")
+    if perm_attr is None and rank == 2:
+        # Some Keras exporters reverse a (batch, features) tensor: with batch 1 it only moves
+        # a 1-axis, which is the identity per sample.
+        c.set(node, x)
+        return
+    perm = [int(p) for p in perm_attr] if perm_attr is not None else list(range(rank))[::-1]  # type: ignore[union-attr]
+    if perm[0] != 0:
+        raise UnsupportedLayerError(
+            layer, "Transpose", SUPPORTED, f"perm {perm} moves the batch axis"
+        )
+    q = [p - 1 for p in perm[1:]]
+    if x.view is not None:
+        x = _physical_tensor(
+            c.materialize(x, _identity(len(x.logical)), layer), _identity(len(x.logical))
+        )
+    inverse = [q.index(a) for a in range(len(q))]
+    c.set(node, Tensor(x.value, tuple(x.shape[a] for a in q), tuple(inverse[a] for a in x.perm)))
+
+
+def _pad(c: _Converter, node: onnx.NodeProto, layer: str) -> None:
+    x = c.tensor(node.input[0], layer, "Pad")
+    attrs = _attrs(node)
+    if _text(attrs.get("mode", "constant")) != "constant":
+        raise UnsupportedLayerError(layer, "Pad", SUPPORTED, "only constant padding")
+    pads_in = c.const(node, 1, layer, "the pads")
+    pads = [int(p) for p in (pads_in if pads_in is not None else attrs.get("pads", []))]  # type: ignore[union-attr]
+    value = c.const(node, 2, layer, "the pad value")
+    fill = float(value) if value is not None and value.size else float(attrs.get("value", 0.0))  # type: ignore[arg-type]
+    rank = len(x.logical) + 1
+    axes_in = c.const(node, 3, layer, "the axes")
+    if axes_in is not None:  # opset 18: pads only for the listed axes
+        full = [0] * 2 * rank
+        axes = [int(a) + rank if a < 0 else int(a) for a in axes_in]
+        for i, a in enumerate(axes):
+            full[a], full[a + rank] = pads[i], pads[i + len(axes)]
+        pads = full
+    if fill != 0.0:
+        raise UnsupportedLayerError(layer, "Pad", SUPPORTED, f"pad value {fill} (only zero)")
+    if rank < 3 or any(pads[a] or pads[a + rank] for a in (0, 1)):
+        raise UnsupportedLayerError(
+            layer, "Pad", SUPPORTED, "only spatial axes of (N, C, ...) tensors"
+        )
+    begin = [pads[a] for a in range(2, rank)]
+    end = [pads[a + rank] for a in range(2, rank)]
+    result = c.channels_last(x, layer)
+    grow = [max(v, 0) for pair in zip(begin, end, strict=True) for v in pair]
+    shrink = [max(-v, 0) for pair in zip(begin, end, strict=True) for v in pair]
+    if any(grow):
+        result = c.add(
+            nn.PadOp(result, grow, layer if not any(shrink) else c.unique(f"{layer}_pad"))
+        )
+    if any(shrink):
+        result = c.add(nn.CropOp(result, shrink, layer))
+    if not any(grow) and not any(shrink):
+        result = c.add(nn.IdentityOp(result, layer))
+    c.set(node, _physical_tensor(result, _channels_last(rank - 1)))
+
+
+def _nearest_sources(size: int, scale: int, coord: str, nearest: str) -> np.ndarray:
+    """Source index of each output position of ONNX nearest Resize along one axis."""
+    out = np.arange(size * scale, dtype=np.float64)
+    if coord == "asymmetric":
+        x = out / scale
+    elif coord in ("half_pixel", "pytorch_half_pixel"):
+        x = (out + 0.5) / scale - 0.5
+    elif coord == "tf_half_pixel_for_nn":
+        x = (out + 0.5) / scale
+    elif coord == "align_corners":
+        x = out * (size - 1) / max(size * scale - 1, 1)
+    else:
+        return np.full(out.shape, -1)
+    rounding = {
+        "round_prefer_floor": lambda v: np.ceil(v - 0.5),
+        "round_prefer_ceil": lambda v: np.floor(v + 0.5),
+        "floor": np.floor,
+        "ceil": np.ceil,
+    }.get(nearest)
+    if rounding is None:
+        return np.full(out.shape, -1)
+    return np.clip(rounding(x), 0, size - 1).astype(np.int64)
+
+
+def _resize(c: _Converter, node: onnx.NodeProto, layer: str) -> None:
+    x = c.tensor(node.input[0], layer, node.op_type)
+    attrs = _attrs(node)
+    if _text(attrs.get("mode", "nearest")) != "nearest":
+        raise UnsupportedLayerError(layer, node.op_type, SUPPORTED, "only nearest mode")
+    rank = len(x.logical) + 1
+    full_in = (1, *x.logical)
+    if node.op_type == "Upsample" or c.opset < 11:
+        scales = c.const(node, 1, layer, "the scales")
+        if scales is None:
+            scales = np.asarray(attrs.get("scales", []), dtype=np.float64)
+        sizes = None
+    else:
+        scales = c.const(node, 2, layer, "the scales")
+        sizes = c.const(node, 3, layer, "the sizes")
+    if sizes is not None and sizes.size:
+        factors = [float(s) / d for s, d in zip(sizes, full_in, strict=True)]
+    elif scales is not None and scales.size == rank:
+        factors = [float(s) for s in scales]
+    else:
+        raise UnsupportedLayerError(layer, node.op_type, SUPPORTED, "needs scales or sizes")
+    spatial = factors[2:]
+    if factors[:2] != [1.0, 1.0] or rank < 3 or any(f < 1 or f != int(f) for f in spatial):
+        raise UnsupportedLayerError(
+            layer, node.op_type, SUPPORTED, f"scales {factors}: only integer spatial upsampling"
+        )
+    coord = _text(
+        attrs.get(
+            "coordinate_transformation_mode",
+            "half_pixel" if node.op_type == "Resize" and c.opset >= 11 else "asymmetric",
+        )
+    )
+    nearest = _text(
+        attrs.get(
+            "nearest_mode",
+            "round_prefer_floor" if node.op_type == "Resize" and c.opset >= 11 else "floor",
+        )
+    )
+    for size, f in zip(x.logical[1:], spatial, strict=True):
+        if not np.array_equal(
+            _nearest_sources(size, int(f), coord, nearest), np.repeat(np.arange(size), int(f))
+        ):
+            raise UnsupportedLayerError(
+                layer,
+                node.op_type,
+                SUPPORTED,
+                f"coordinate mode {coord} / nearest mode {nearest} is not plain repetition",
+            )
+    op = nn.UpsampleOp(c.channels_last(x, layer), [int(f) for f in spatial], layer)
+    c.set(node, _physical_tensor(c.add(op), _channels_last(rank - 1)))
+
+
+def _passthrough(c: _Converter, node: onnx.NodeProto, layer: str) -> None:
+    """Identity and inference-time Dropout: the output is the input (no layer kept)."""
+    x = c.tensor(node.input[0], layer, node.op_type)
+    for extra in node.output[1:]:
+        if (extra and extra in c.consumers) or extra in c.graph_outputs:
+            raise UnsupportedLayerError(layer, node.op_type, SUPPORTED, "the dropout mask is used")
+    c.set(node, x)
+
+
+HANDLERS: dict[str, Handler] = {
+    "Gemm": _gemm,
+    "MatMul": _matmul,
+    "Conv": _conv,
+    "MaxPool": _pool,
+    "AveragePool": _pool,
+    "GlobalAveragePool": _global_pool,
+    "GlobalMaxPool": _global_pool,
+    "BatchNormalization": _batchnorm,
+    "Relu": _activation(ActivationKind.RELU),
+    "LeakyRelu": _activation(ActivationKind.LEAKY_RELU, alpha=0.01),
+    "Elu": _activation(ActivationKind.ELU, alpha=1.0),
+    "Selu": _selu,
+    "ThresholdedRelu": _activation(ActivationKind.THRESHOLDED_RELU, alpha=1.0),
+    "PRelu": _prelu,
+    "Sigmoid": _activation(ActivationKind.SIGMOID),
+    "HardSigmoid": _activation(ActivationKind.HARD_SIGMOID, alpha=0.2, beta=0.5),
+    "Tanh": _activation(ActivationKind.TANH),
+    "Softplus": _activation(ActivationKind.SOFTPLUS),
+    "Softsign": _activation(ActivationKind.SOFTSIGN),
+    "Gelu": _gelu,
+    "Clip": _clip,
+    "Softmax": _softmax,
+    "Add": _binary,
+    "Sub": _binary,
+    "Mul": _binary,
+    "Div": _binary,
+    "Sum": _binary,
+    "Mean": _binary,
+    "Max": _binary,
+    "Min": _binary,
+    "Concat": _concat,
+    "Flatten": _flatten,
+    "Reshape": _reshape,
+    "Squeeze": _squeeze,
+    "Unsqueeze": _unsqueeze,
+    "Transpose": _transpose,
+    "Pad": _pad,
+    "Resize": _resize,
+    "Upsample": _resize,
+    "Identity": _passthrough,
+    "Dropout": _passthrough,
+}
+"""Converter of each ONNX op type (ops whose inputs are all constant are folded instead)."""
+
+SUPPORTED: list[str] = sorted([*HANDLERS, "Constant", "Shape", "Size"])
+
+
+def import_onnx(
+    model: str | Path | onnx.ModelProto,
+    name: str | None = None,
+    channels_last_conversion: str = "full",
+    transpose_outputs: bool = True,
+) -> ModuleOp:
+    """Convert an ONNX model (path or proto) into an `nn` module.
+
+    channels_last_conversion: "full" keeps the ONNX (channels-first) input shapes and transposes
+    once after the inputs; "internal" expects channels-last input data; "off" converts nothing
+    and fails on graphs whose spatial ops would need it. transpose_outputs puts spatial outputs
+    back in ONNX (channels-first) order.
+    """
+    if channels_last_conversion not in CONVERSIONS:
+        raise ValueError(f"channels_last_conversion must be one of {CONVERSIONS}")
+    proto, default_name = _load(model)
+    proto = _upgrade(proto)
+    function = _function_name(name or default_name)
+    mode = "full" if channels_last_conversion == "internal" else channels_last_conversion
+    converter = _Converter(proto, function, mode, transpose_outputs)
+    module = converter.run()
+    if channels_last_conversion != "internal" or not converter.wants_channels_last:
+        return module
+    # Second pass: the inputs that the first pass transposed to channels-last are declared so.
+    inputs = frozenset(converter.wants_channels_last)
+    return _Converter(proto, function, "internal", transpose_outputs, inputs).run()
