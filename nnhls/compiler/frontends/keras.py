@@ -316,7 +316,7 @@ def _load_in_memory(model: Any) -> _Source:
         raise UnsupportedLayerError(
             getattr(model, "name", "?"),
             class_name,
-            ["Sequential", "Functional"],
+            SUPPORTED_LAYERS,
             "a subclassed model has no layer graph to import",
         )
     if class_name not in _MODEL_CLASSES:
@@ -450,7 +450,7 @@ def _tensor_refs(value: Any) -> Iterator[TensorRef]:
             return
         for item in value.values():
             yield from _tensor_refs(item)
-    elif isinstance(value, list):
+    elif isinstance(value, list | tuple):
         for item in value:
             yield from _tensor_refs(item)
 
@@ -466,7 +466,7 @@ def _parse_refs(value: Any) -> list[TensorRef]:
     """Model inputs/outputs: one [name, node, tensor] triple or a list of them."""
     if not value:
         return []
-    if isinstance(value, list) and isinstance(value[0], str):
+    if isinstance(value, list | tuple) and isinstance(value[0], str):
         value = [value]
     return [(str(v[0]), int(v[1]), int(v[2])) for v in value]
 
