@@ -357,7 +357,10 @@ class _Converter:
                     "use 'full' or 'internal'"
                 )
             q = [t.perm.index(p) for p in perm]
-            value = self.add(nn.TransposeOp(t.value, q, self.unique(f"{layer}_transpose")))
+            owner = (
+                self.input_tensors.get(t) or layer
+            )  # the conversion at an input is named after it
+            value = self.add(nn.TransposeOp(t.value, q, self.unique(f"{owner}_transpose")))
         elif t.view is None:
             shape = tuple(t.shape[p] for p in perm)
             value = self.add(nn.ReshapeOp(t.value, shape, self.unique(f"{layer}_reshape")))
@@ -678,6 +681,16 @@ def _gelu(c: _Converter, node: onnx.NodeProto, layer: str) -> None:
     if _text(_attrs(node).get("approximate", "none")) != "none":
         raise UnsupportedLayerError(layer, "Gelu", SUPPORTED, "only the exact (erf) form")
     _activation(ActivationKind.GELU)(c, node, layer)
+
+
+def _hard_swish(c: _Converter, node: onnx.NodeProto, layer: str) -> None:
+    """x * hard_sigmoid(x) with slope 1/6 and offset 1/2 (no nn activation of its own)."""
+    x = c.tensor(node.input[0], layer, "HardSwish")
+    gate = nn.ActivationOp(
+        x.value, ActivationKind.HARD_SIGMOID, c.unique(f"{layer}_gate"), 1.0 / 6.0, 0.5
+    )
+    value = c.add(nn.MulOp([x.value, c.add(gate)], layer))
+    c.set(node, x.rebuild(value))
 
 
 def _clip(c: _Converter, node: onnx.NodeProto, layer: str) -> None:
@@ -1082,6 +1095,7 @@ HANDLERS: dict[str, Handler] = {
     "Softsign": _activation(ActivationKind.SOFTSIGN),
     "Gelu": _gelu,
     "Clip": _clip,
+    "HardSwish": _hard_swish,
     "Softmax": _softmax,
     "Add": _binary,
     "Sub": _binary,
