@@ -132,6 +132,8 @@ def _load(model: str | Path | onnx.ModelProto) -> tuple[onnx.ModelProto, str]:
     try:
         onnx.checker.check_model(proto)
     except Exception as error:
+        if any(n.domain not in ("", "ai.onnx") for n in proto.graph.node):
+            return proto, path.stem  # custom-domain models: the converter names the op it lacks
         raise ModelFileError(path, f"malformed or truncated ONNX model ({error})") from error
     return proto, path.stem
 

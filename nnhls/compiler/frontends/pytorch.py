@@ -48,7 +48,7 @@ def _export(module: torch.nn.Module, shapes: list[tuple[int, ...]]) -> onnx.Mode
         }
         if dynamo:
             kwargs["external_data"] = False
-        torch.onnx.export(module, examples, buffer, **kwargs)
+        torch.onnx.export(module, examples, buffer, **kwargs)  # pyright: ignore[reportArgumentType]
     return onnx.load_from_string(buffer.getvalue())
 
 
