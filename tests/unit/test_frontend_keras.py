@@ -549,3 +549,36 @@ def test_file_errors(tmp_path: Path, built: dict[str, Any]) -> None:
     not_config = tmp_path / "list.json"
     not_config.write_text("[1, 2]")
     _expect_file_error(not_config, not_config, weights, fragment="no Keras model config")
+
+
+def test_shared_layer_called_twice(tmp_path: Path) -> None:
+    """A layer called on two tensors: one op per call, the second named `<layer>_1`."""
+    a, b = keras.Input((4,), name="a"), keras.Input((4,), name="b")
+    shared = L.Dense(3, activation="relu", name="shared")
+    model = keras.Model([a, b], L.Add(name="sum")([shared(a), shared(b)]), name="shared_model")
+    _randomize(model, seed=7)
+    for form in FORMS:
+        _check(_save(model, form, tmp_path), model)
+    assert _layer_names(import_keras(model)) == [
+        "a",
+        "b",
+        "shared",
+        "shared_relu",
+        "shared_1",
+        "shared_1_relu",
+        "sum",
+    ]
+
+
+def test_keras3_weights_without_layer_names(tmp_path: Path, built: dict[str, Any]) -> None:
+    """Older Keras 3 weight files do not name layers: fall back to the saving keys (`dense_1`)."""
+    model = built["nested"]
+    json_path, weights = tmp_path / "m.json", tmp_path / "m.weights.h5"
+    json_path.write_text(model.to_json())
+    model.save_weights(weights)
+    with h5py.File(weights, "r+") as h5:
+        named = []
+        h5.visititems(lambda path, obj: named.append(obj) if "name" in obj.attrs else None)
+        for obj in named:
+            del obj.attrs["name"]
+    _check(import_keras(json_path, weights), model)

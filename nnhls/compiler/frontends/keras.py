@@ -22,6 +22,7 @@ import json
 import math
 import os
 import re
+import warnings
 import zipfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -111,7 +112,10 @@ class _KerasObjectStore:
                 layer = layer.get_layer(layer_name)
         except (ValueError, AttributeError):
             return None
-        return [np.asarray(w) for w in layer.get_weights()]
+        with warnings.catch_warnings():
+            # Keras' own Variable.numpy() trips a NumPy 2 copy-keyword DeprecationWarning.
+            warnings.simplefilter("ignore", DeprecationWarning)
+            return [np.asarray(w) for w in layer.get_weights()]
 
 
 def _text(value: Any) -> str:
