@@ -28,6 +28,9 @@ os.environ.setdefault("KERAS_BACKEND", "torch")
 keras = pytest.importorskip("keras")
 L = keras.layers
 
+# Keras 3.15 on NumPy 2 warns about the copy keyword inside its own Variable.numpy().
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning:keras")
+
 RTOL, ATOL = 1e-5, 1e-6
 FORMS = ("memory", "keras", "h5", "json")
 
