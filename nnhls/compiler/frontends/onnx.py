@@ -618,6 +618,10 @@ def _batchnorm(c: _Converter, node: onnx.NodeProto, layer: str) -> None:
     factor = scale.astype(np.float64) / np.sqrt(var.astype(np.float64) + eps)
     offset = bias - mean * factor
     axis_shape = (-1,) + (1,) * (len(x.logical) - 1)
+    if x.view is None and x.perm[-1] != 0 and prod(x.logical[1:]) > 1:
+        # Per-channel by definition: put the channels last rather than scale a full tensor.
+        rank = len(x.logical)
+        x = _physical_tensor(c.channels_last(x, layer), _channels_last(rank))
     _affine(c, node, layer, x, factor.reshape(axis_shape), offset.reshape(axis_shape))
 
 
@@ -717,8 +721,11 @@ def _prelu(c: _Converter, node: onnx.NodeProto, layer: str) -> None:
     x = c.tensor(node.input[0], layer, "PRelu")
     slope = c.const(node, 1, layer, "the slope")
     assert slope is not None
-    physical = x.to_physical(_per_sample(slope, len(x.logical)))
-    vector = _channel_vector(physical)
+    per_sample = _per_sample(slope, len(x.logical))
+    vector = _channel_vector(x.to_physical(per_sample))
+    if vector is None and x.view is None and len(x.logical) > 1:
+        x = _physical_tensor(c.channels_last(x, layer), _channels_last(len(x.logical)))
+        vector = _channel_vector(x.to_physical(per_sample))
     if vector is None:
         raise UnsupportedLayerError(layer, "PRelu", SUPPORTED, "the slope must be per-channel")
     if np.all(vector == vector[0]):
