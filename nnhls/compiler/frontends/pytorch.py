@@ -73,6 +73,31 @@ def import_pytorch(
     )
 
 
+def _wrapper_class() -> type:
+    import torch
+
+    class Wrapped(torch.nn.Module):
+        """Hides a torch.export module from train()/eval(), which it refuses, for the exporter."""
+
+        def __init__(self, inner: Any):
+            super().__init__()
+            object.__setattr__(self, "inner", inner)  # not a registered child: no train() calls
+
+        def forward(self, *args: Any) -> Any:
+            inner: Any = self.__dict__["inner"]
+            return inner(*args)
+
+    return Wrapped
+
+
+class _Wrapped:
+    @staticmethod
+    def around(inner: Any) -> torch.nn.Module:
+        for parameter in inner.parameters():
+            parameter.requires_grad_(False)  # traced as constants by the exporter
+        return _wrapper_class()(inner)
+
+
 def load_pytorch_file(path: str | Path) -> torch.nn.Module:
     """Load a TorchScript archive or a `torch.export` archive as a callable module.
 
@@ -89,7 +114,7 @@ def load_pytorch_file(path: str | Path) -> torch.nn.Module:
         entries = archive.namelist()
     if any(e.endswith("serialized_exported_program.json") or "/models/" in e for e in entries):
         try:
-            return torch.export.load(str(path)).module()
+            return _Wrapped.around(torch.export.load(str(path)).module())
         except Exception as error:
             raise ModelFileError(path, f"cannot load the torch.export archive ({error})") from error
     if any("/code/" in e for e in entries):
