@@ -1,0 +1,579 @@
+"""The configuration model: hls4ml-compatible dicts/YAML -> validated, fully resolved settings.
+
+Top-level keys (dict or YAML, same names as hls4ml): see `TOP_LEVEL_KEYS`. `HLSConfig` has three
+levels, `Model`, `LayerType` and `LayerName`; every key is validated strictly (unknown keys are
+errors with a did-you-mean suggestion), and every error is one `ConfigError` with a one-line message.
+
+Precedence, per key and per precision variable (most specific first):
+
+    LayerName[layer].Precision[var] > LayerName[layer].Precision (string)
+      > LayerType[t].Precision[var] > LayerType[t].Precision (string)
+      > Model.Precision[var] > Model.Precision.default (or the Model.Precision string)
+
+    ReuseFactor, Strategy, Compression, Trace: LayerName > LayerType > Model (TraceOutput for Trace)
+    ParallelizationFactor, TableSize, ExpTableSize, InvTableSize, Implementation:
+      LayerName > LayerType > built-in default (1, 1024, 1024, 1024, stable)
+    Softmax tables: at each level ExpTableSize/InvTableSize beat TableSize.
+
+Unlike hls4ml, a LayerName entry does not shadow the LayerType/Model entries of keys it does not set.
+
+LayerType names: a layer matches every name in `layer_type_names(op)`, tried in that order (the
+most specific first): the framework class (Keras, PyTorch or ONNX spelling, e.g. `MaxPooling2D`,
+`MaxPool2d`, `MaxPool`), hls4ml's class (`Pooling2D`) and our op kind (`pool`). The front ends do
+not record the framework class, so it is inferred from the op (kind, rank, pool op, activation
+kind, `_depthwise`/`_pointwise` name suffix of separable convolutions); see `_TYPE_NAMES`.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from nnhls.dialects import nn
+from nnhls.dialects.fixed import ACCEPTED_SPELLINGS, FixedPrecision, PrecisionError, parse_precision
+from nnhls.dialects.hls_types import ActivationKind, IOType, PipelineStyle, PoolOp, SoftmaxImpl, Strategy
+
+
+class ConfigError(ValueError):
+    """An invalid configuration: unknown key, bad value, or a key that does not apply."""
+
+
+# ----- key sets ---------------------------------------------------------------------------------------------
+
+TOP_LEVEL_KEYS: tuple[str, ...] = (
+    "OutputDir", "ProjectName", "ProjectDir", "Version", "KerasJson", "KerasH5", "KerasModel",
+    "OnnxModel", "PytorchModel", "InputShape", "InputData", "OutputPredictions", "Backend", "Part",
+    "ClockPeriod", "ClockUncertainty", "IOType", "HLSConfig", "WriterConfig", "MaximumSize",
+    "Stamp", "InputShapes", "OutputShapes",
+)  # fmt: skip
+HLS_CONFIG_KEYS: tuple[str, ...] = ("Model", "LayerType", "LayerName")
+MODEL_KEYS: tuple[str, ...] = (
+    "Precision", "ReuseFactor", "Strategy", "PipelineStyle", "PipelineInterval", "Compression",
+    "BramFactor", "TraceOutput", "SnapReuseFactor", "ChannelsLastConversion", "TransposeOutputs",
+    "ConvImplementation",
+)  # fmt: skip
+WRITER_KEYS: tuple[str, ...] = (
+    "Namespace", "WriteWeightsTxt", "WriteTar", "TBOutputStream", "WriteEmulationConstants",
+)  # fmt: skip
+BACKENDS: tuple[str, ...] = ("Vitis", "Vivado")
+CHANNELS_LAST: tuple[str, ...] = ("full", "internal", "off")
+CANONICAL_STRATEGY = {Strategy.LATENCY: "Latency", Strategy.RESOURCE: "Resource", Strategy.UNROLLED: "Unrolled"}
+
+COMMON_LAYER_KEYS: tuple[str, ...] = ("Precision", "ReuseFactor", "Trace")
+_EXTRA_KEYS: dict[str, tuple[str, ...]] = {
+    "nn.dense": ("Strategy", "Compression"),
+    "nn.conv1d": ("Strategy", "ParallelizationFactor", "ConvImplementation"),
+    "nn.conv2d": ("Strategy", "ParallelizationFactor", "ConvImplementation"),
+    "nn.depthwise_conv1d": ("Strategy", "ParallelizationFactor", "ConvImplementation"),
+    "nn.depthwise_conv2d": ("Strategy", "ParallelizationFactor", "ConvImplementation"),
+    "nn.pool": ("ConvImplementation",),
+    "nn.activation": ("TableSize",),
+    "nn.softmax": ("TableSize", "ExpTableSize", "InvTableSize", "Implementation"),
+}
+ALL_LAYER_KEYS: tuple[str, ...] = tuple(
+    dict.fromkeys(COMMON_LAYER_KEYS + tuple(k for keys in _EXTRA_KEYS.values() for k in keys))
+)
+DEFAULT_TABLE_SIZE = 1024
+
+
+def applicable_keys(op_name: str) -> tuple[str, ...]:
+    """The LayerType/LayerName keys that apply to an op (by its `nn.*` name)."""
+    return COMMON_LAYER_KEYS + _EXTRA_KEYS.get(op_name, ())
+
+
+# ----- LayerType names ------------------------------------------------------------------------------------
+
+_TYPE_NAMES: dict[str, tuple[str, ...]] = {
+    "nn.input": ("InputLayer", "Input"),
+    "nn.dense": ("Dense", "Linear", "Gemm", "MatMul"),
+    "nn.conv1d": ("Conv1D", "Conv1d", "Conv"),
+    "nn.conv2d": ("Conv2D", "Conv2d", "Conv"),
+    "nn.depthwise_conv1d": ("DepthwiseConv1D",),
+    "nn.depthwise_conv2d": ("DepthwiseConv2D",),
+    "nn.batchnorm": ("BatchNormalization", "BatchNorm1d", "BatchNorm2d"),
+    "nn.softmax": ("Softmax",),
+    "nn.add": ("Add", "Merge"),
+    "nn.sub": ("Subtract", "Sub", "Merge"),
+    "nn.mul": ("Multiply", "Mul", "Merge"),
+    "nn.average": ("Average", "Merge"),
+    "nn.maximum": ("Maximum", "Max", "Merge"),
+    "nn.minimum": ("Minimum", "Min", "Merge"),
+    "nn.concat": ("Concatenate", "Concat"),
+    "nn.dot": ("Dot",),
+    "nn.reshape": ("Reshape",),
+    "nn.flatten": ("Flatten", "Reshape"),
+    "nn.transpose": ("Permute", "Transpose"),
+    "nn.pad": ("ZeroPadding1D", "ZeroPadding2D", "Pad"),
+    "nn.crop": ("Cropping1D", "Cropping2D"),
+    "nn.upsample": ("UpSampling1D", "UpSampling2D", "Resize", "Upsample"),
+    "nn.constant": ("Constant",),
+    "nn.dropout": ("Dropout",),
+    "nn.identity": ("Identity",),
+}
+"""Framework / hls4ml class names per op (pool, global pool and activation are computed)."""
+
+_ACTIVATION_CLASSES: dict[ActivationKind, tuple[str, ...]] = {
+    ActivationKind.RELU: ("ReLU", "Relu"),
+    ActivationKind.LEAKY_RELU: ("LeakyReLU", "LeakyRelu", "ParametrizedActivation"),
+    ActivationKind.ELU: ("ELU", "Elu", "ParametrizedActivation"),
+    ActivationKind.THRESHOLDED_RELU: ("ThresholdedReLU", "ParametrizedActivation"),
+    ActivationKind.PRELU: ("PReLU", "PRelu"),
+    ActivationKind.SIGMOID: ("Sigmoid",),
+    ActivationKind.TANH: ("Tanh",),
+    ActivationKind.HARD_SIGMOID: ("HardSigmoid", "HardActivation"),
+    ActivationKind.HARD_TANH: ("Hardtanh", "HardActivation"),
+    ActivationKind.SELU: ("Selu", "SELU"),
+    ActivationKind.SOFTPLUS: ("Softplus",),
+    ActivationKind.SOFTSIGN: ("Softsign",),
+    ActivationKind.CLIP: ("Clip",),
+}
+
+
+def _pool_names(op: nn.PoolingOp | nn.GlobalPoolOp) -> tuple[str, ...]:
+    is_max = op.op.data == PoolOp.MAX
+    if isinstance(op, nn.GlobalPoolOp):
+        rank = len(nn.shape_of(op.input)) - 1
+        kind = "Max" if is_max else "Average"
+        onnx_name = "GlobalMaxPool" if is_max else "GlobalAveragePool"
+        return (f"Global{kind}Pooling{rank}D", onnx_name, f"GlobalPooling{rank}D", "global_pool")
+    rank = len(nn.ints(op.pool_size))
+    keras = f"{'Max' if is_max else 'Average'}Pooling{rank}D"
+    torch_name = f"{'MaxPool' if is_max else 'AvgPool'}{rank}d"
+    onnx_name = "MaxPool" if is_max else "AveragePool"
+    return (keras, torch_name, onnx_name, f"Pooling{rank}D", "pool")
+
+
+def layer_type_names(op: nn.NNLayerOp) -> tuple[str, ...]:
+    """Every LayerType key that matches `op`, most specific first (framework, hls4ml, op kind)."""
+    kind = op.name.removeprefix("nn.")
+    if isinstance(op, nn.PoolingOp | nn.GlobalPoolOp):
+        return _pool_names(op)
+    if isinstance(op, nn.ActivationOp):
+        return (*_ACTIVATION_CLASSES.get(op.activation, ()), "Activation", kind)
+    names = _TYPE_NAMES.get(op.name, ())
+    layer = op.layer_name
+    if isinstance(op, nn.DepthwiseConv1DOp | nn.DepthwiseConv2DOp) and layer.endswith("_depthwise"):
+        names = (f"SeparableConv{op.RANK}D", *names)
+    if isinstance(op, nn.Conv1DOp | nn.Conv2DOp) and layer.endswith("_pointwise"):
+        names = (f"SeparableConv{op.RANK}D", f"PointwiseConv{op.RANK}D", *names)
+    return (*names, kind)
+
+
+def known_type_names() -> tuple[str, ...]:
+    """Every LayerType key some op can match (for did-you-mean suggestions)."""
+    names: list[str] = [n for ns in _TYPE_NAMES.values() for n in ns]
+    names += [n for ns in _ACTIVATION_CLASSES.values() for n in ns] + ["Activation", "activation"]
+    for rank in (1, 2):
+        for kind in ("Max", "Average"):
+            names += [f"{kind}Pooling{rank}D", f"Global{kind}Pooling{rank}D"]
+        names += [f"MaxPool{rank}d", f"AvgPool{rank}d", f"Pooling{rank}D", f"GlobalPooling{rank}D"]
+        names += [f"SeparableConv{rank}D", f"PointwiseConv{rank}D"]
+    names += ["MaxPool", "AveragePool", "GlobalMaxPool", "GlobalAveragePool", "pool", "global_pool"]
+    names += [n.removeprefix("nn.") for n in _TYPE_NAMES]
+    return tuple(dict.fromkeys(names))
+
+
+# ----- value checks ---------------------------------------------------------------------------------------
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str:
+    """' (did you mean 'X'?)' for the closest choice, or ''."""
+    choices = list(choices)
+    close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
+    if not close:
+        lowered = {c.lower(): c for c in choices}
+        close = [lowered[word.lower()]] if word.lower() in lowered else []
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def check_keys(where: str, entry: Mapping[str, Any], allowed: Sequence[str]) -> None:
+    """Every key of `entry` must be in `allowed`; else an error with a suggestion."""
+    for key in entry:
+        if key not in allowed:
+            hint = did_you_mean(str(key), allowed)
+            raise ConfigError(f"{where}: unknown key '{key}'{hint}; valid keys: {', '.join(allowed)}")
+
+
+def as_mapping(where: str, value: Any) -> Mapping[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise ConfigError(f"{where} must be a mapping, got {type(value).__name__} {value!r}")
+    return value
+
+
+def choice(where: str, value: Any, valid: Sequence[str]) -> str:
+    """A case-insensitive choice among `valid`, returned in its canonical spelling."""
+    if isinstance(value, str):
+        for v in valid:
+            if v.lower() == value.strip().lower():
+                return v
+    raise ConfigError(f"{where}: invalid value {value!r}; valid values: {', '.join(valid)}")
+
+
+def positive_int(where: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ConfigError(f"{where} must be a positive integer, got {value!r}")
+    return value
+
+
+def boolean(where: str, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ConfigError(f"{where} must be true or false, got {value!r}")
+    return value
+
+
+def strategy(where: str, value: Any) -> Strategy:
+    name = choice(where, value, tuple(CANONICAL_STRATEGY.values()))
+    return Strategy(name.lower())
+
+
+def precision(where: str, value: Any, allow_auto: bool) -> FixedPrecision | str:
+    """A parsed precision string, or "auto" where allowed."""
+    if isinstance(value, str) and value.strip().lower() == nn.AUTO:
+        if allow_auto:
+            return nn.AUTO
+        raise ConfigError(f"{where}: 'auto' is allowed only at layer level; give a type like fixed<16,6>")
+    if not isinstance(value, str):
+        raise ConfigError(f"{where}: expected a precision string ({ACCEPTED_SPELLINGS}), got {value!r}")
+    try:
+        return parse_precision(value)
+    except PrecisionError as error:
+        raise ConfigError(f"{where}: {error}") from None
+
+
+def canonical_precision(value: FixedPrecision | str) -> str:
+    """A precision as hls4ml spells it in a config (`fixed<16,6>`, `ufixed<8,0,RND,SAT>`)."""
+    if isinstance(value, str):
+        return value
+    if value.is_int:
+        return f"{'' if value.signed else 'u'}int<{value.width}>"
+    fields = [str(value.width), str(value.integer)]
+    if value.rounding.name != "TRN" or value.overflow.name != "WRAP" or value.sat_bits:
+        fields += [value.rounding.name, value.overflow.name]
+    if value.sat_bits:
+        fields.append(str(value.sat_bits))
+    return f"{'' if value.signed else 'u'}fixed<{','.join(fields)}>"
+
+
+def valid_identifier(where: str, value: Any) -> str:
+    if not isinstance(value, str) or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", value):
+        raise ConfigError(f"{where} must be a valid C identifier (letters, digits, _; not starting with a digit), got {value!r}")
+    return value
+
+
+# ----- resolved settings ----------------------------------------------------------------------------------
+
+
+@dataclass
+class ModelSettings:
+    """The validated Model section."""
+
+    default_precision: FixedPrecision
+    max_precision: FixedPrecision | None = None
+    var_precision: dict[str, FixedPrecision] = field(default_factory=dict[str, FixedPrecision])
+    reuse_factor: int = 1
+    strategy: Strategy = Strategy.LATENCY
+    pipeline_style: PipelineStyle = PipelineStyle.AUTO
+    pipeline_interval: int | None = None
+    compression: bool = False
+    trace: bool = False
+    snap_reuse_factor: bool = False
+    io_type: IOType = IOType.IO_PARALLEL
+
+
+@dataclass
+class LayerSettings:
+    """The fully resolved configuration of one layer (what nn-apply-config writes on its op)."""
+
+    precision: dict[str, FixedPrecision | str]
+    reuse_factor: int
+    trace: bool
+    strategy: Strategy | None = None
+    compression: bool | None = None
+    parallelization_factor: int | None = None
+    table_size: int | None = None
+    exp_table_size: int | None = None
+    inv_table_size: int | None = None
+    implementation: SoftmaxImpl | None = None
+
+
+DEFAULT_PRECISION = "fixed<16,6>"
+
+
+def parse_model_section(model: Mapping[str, Any], io_type: Any = "io_parallel") -> ModelSettings:
+    """Validate HLSConfig.Model (strict keys, typed values)."""
+    where = "HLSConfig.Model"
+    check_keys(where, model, MODEL_KEYS)
+    settings = ModelSettings(default_precision=parse_precision(DEFAULT_PRECISION))
+    settings.io_type = IOType(choice("IOType", io_type, [t.value for t in IOType]))
+    _model_precision(settings, model.get("Precision", DEFAULT_PRECISION))
+    if "ReuseFactor" in model:
+        settings.reuse_factor = positive_int(f"{where}.ReuseFactor", model["ReuseFactor"])
+    if "Strategy" in model:
+        settings.strategy = strategy(f"{where}.Strategy", model["Strategy"])
+    if "PipelineStyle" in model:
+        style = choice(f"{where}.PipelineStyle", model["PipelineStyle"], [s.value for s in PipelineStyle])
+        settings.pipeline_style = PipelineStyle(style)
+    if model.get("PipelineInterval") is not None:
+        settings.pipeline_interval = positive_int(f"{where}.PipelineInterval", model["PipelineInterval"])
+    for key, attr in (("Compression", "compression"), ("TraceOutput", "trace"), ("SnapReuseFactor", "snap_reuse_factor"), ("TransposeOutputs", None)):
+        if key in model:
+            value = boolean(f"{where}.{key}", model[key])
+            if attr is not None:
+                setattr(settings, attr, value)
+    if "BramFactor" in model:
+        _bram_factor(f"{where}.BramFactor", model["BramFactor"])
+    if "ChannelsLastConversion" in model:
+        choice(f"{where}.ChannelsLastConversion", model["ChannelsLastConversion"], CHANNELS_LAST)
+    if "ConvImplementation" in model:
+        choice(f"{where}.ConvImplementation", model["ConvImplementation"], ("LineBuffer",))
+    return settings
+
+
+def _bram_factor(where: str, value: Any) -> None:
+    # hls4ml writes 1e9 (a float) here; any positive number is accepted.
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+        raise ConfigError(f"{where} must be a non-negative number, got {value!r}")
+
+
+def _model_precision(settings: ModelSettings, value: Any) -> None:
+    where = "HLSConfig.Model.Precision"
+    if not isinstance(value, Mapping):
+        settings.default_precision = _fixed(where, value)
+        return
+    entries: Mapping[str, Any] = value
+    for var, text in entries.items():
+        key = str(var)
+        if key == "default":
+            settings.default_precision = _fixed(f"{where}.default", text)
+        elif key == "maximum":
+            settings.max_precision = _fixed(f"{where}.maximum", text)
+        elif key in _all_precision_vars():
+            settings.var_precision[key] = _fixed(f"{where}.{key}", text)
+        else:
+            allowed = ("default", "maximum", *_all_precision_vars())
+            raise ConfigError(f"{where}: unknown variable '{key}'{did_you_mean(key, allowed)}; valid: {', '.join(allowed)}")
+
+
+def _fixed(where: str, value: Any) -> FixedPrecision:
+    result = precision(where, value, allow_auto=False)
+    assert isinstance(result, FixedPrecision)
+    return result
+
+
+def _all_precision_vars() -> tuple[str, ...]:
+    return tuple(dict.fromkeys(v for op in nn.NN.operations if issubclass(op, nn.NNLayerOp) for v in op.PRECISION_VARS))
+
+
+# ----- per-layer entries ----------------------------------------------------------------------------------
+
+
+@dataclass
+class LayerEntry:
+    """One validated LayerType or LayerName entry (precision parsed, values checked)."""
+
+    precision_all: FixedPrecision | str | None = None
+    precision_vars: dict[str, FixedPrecision | str] = field(default_factory=dict[str, FixedPrecision | str])
+    values: dict[str, Any] = field(default_factory=dict[str, Any])
+
+
+def parse_layer_entry(where: str, entry: Any, keys: Sequence[str], precision_vars: Sequence[str]) -> LayerEntry:
+    """Validate one LayerType/LayerName entry against the keys and variables of its layer(s)."""
+    mapping = as_mapping(where, entry)
+    for key in mapping:
+        if key in keys:
+            continue
+        if key in ALL_LAYER_KEYS:
+            raise ConfigError(f"{where}: key '{key}' does not apply to this layer; applicable keys: {', '.join(keys)}")
+        raise ConfigError(f"{where}: unknown key '{key}'{did_you_mean(str(key), ALL_LAYER_KEYS)}; applicable keys: {', '.join(keys)}")
+    result = LayerEntry()
+    for key, value in mapping.items():
+        k = f"{where}.{key}"
+        if key == "Precision":
+            _layer_precision(result, k, value, precision_vars)
+        elif key in ("ReuseFactor", "ParallelizationFactor", "TableSize", "ExpTableSize", "InvTableSize"):
+            result.values[key] = positive_int(k, value)
+        elif key == "Strategy":
+            result.values[key] = strategy(k, value)
+        elif key in ("Compression", "Trace"):
+            result.values[key] = boolean(k, value)
+        elif key == "Implementation":
+            result.values[key] = SoftmaxImpl(choice(k, value, [i.value for i in SoftmaxImpl]))
+        elif key == "ConvImplementation":
+            result.values[key] = choice(k, value, ("LineBuffer",))
+    return result
+
+
+def _layer_precision(result: LayerEntry, where: str, value: Any, variables: Sequence[str]) -> None:
+    if not isinstance(value, Mapping):
+        result.precision_all = precision(where, value, allow_auto=True)
+        return
+    entries: Mapping[str, Any] = value
+    for var, text in entries.items():
+        key = str(var)
+        if key not in variables:
+            raise ConfigError(f"{where}: unknown variable '{key}'{did_you_mean(key, variables)}; this layer has: {', '.join(variables)}")
+        result.precision_vars[key] = precision(f"{where}.{key}", text, allow_auto=True)
+
+
+# ----- resolution -----------------------------------------------------------------------------------------
+
+
+@dataclass
+class ResolvedConfig:
+    """Model settings plus per-layer settings, keyed by layer name."""
+
+    model: ModelSettings
+    layers: dict[str, LayerSettings]
+
+
+def resolve(hls_config: Mapping[str, Any], ops: Sequence[nn.NNLayerOp], io_type: Any = "io_parallel") -> ResolvedConfig:
+    """Validate an HLSConfig against the model's layer ops and resolve every layer's settings."""
+    hls = as_mapping("HLSConfig", hls_config)
+    check_keys("HLSConfig", hls, HLS_CONFIG_KEYS)
+    model = parse_model_section(as_mapping("HLSConfig.Model", hls.get("Model")), io_type)
+    by_type = _parse_layer_types(as_mapping("HLSConfig.LayerType", hls.get("LayerType")), ops)
+    by_name = _parse_layer_names(as_mapping("HLSConfig.LayerName", hls.get("LayerName")), ops)
+    layers: dict[str, LayerSettings] = {}
+    for op in ops:
+        types = [by_type[t] for t in layer_type_names(op) if t in by_type]
+        entries = ([by_name[op.layer_name]] if op.layer_name in by_name else []) + types
+        layers[op.layer_name] = _resolve_layer(op, entries, model)
+    return ResolvedConfig(model, layers)
+
+
+def _type_ops() -> dict[str, list[str]]:
+    """LayerType name -> op names it can match (for validating entries without a model)."""
+    table: dict[str, list[str]] = {}
+    for op_name, names in _TYPE_NAMES.items():
+        for n in (*names, op_name.removeprefix("nn.")):
+            table.setdefault(n, []).append(op_name)
+    return table
+
+
+def _parse_layer_types(section: Mapping[str, Any], ops: Sequence[nn.NNLayerOp]) -> dict[str, LayerEntry]:
+    known = known_type_names()
+    matches: dict[str, list[nn.NNLayerOp]] = {}
+    for op in ops:
+        for t in layer_type_names(op):
+            matches.setdefault(t, []).append(op)
+    static = _type_ops()
+    entries: dict[str, LayerEntry] = {}
+    for type_name, entry in section.items():
+        where = f"HLSConfig.LayerType.{type_name}"
+        if type_name not in known:
+            raise ConfigError(f"{where}: unknown layer type '{type_name}'{did_you_mean(str(type_name), known)}")
+        op_names = {op.name for op in matches.get(type_name, [])} or set(static.get(type_name, []))
+        op_classes = [c for c in nn.NN.operations if c.name in op_names and issubclass(c, nn.NNLayerOp)]
+        keys = _union(applicable_keys(n) for n in sorted(op_names)) or COMMON_LAYER_KEYS
+        variables = _union(c.PRECISION_VARS for c in op_classes) or _all_precision_vars()  # pyright: ignore[reportAttributeAccessIssue]
+        entries[type_name] = parse_layer_entry(where, entry, keys, variables)
+    return entries
+
+
+def _union(groups: Iterable[Sequence[str]]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(k for g in groups for k in g))
+
+
+def _parse_layer_names(section: Mapping[str, Any], ops: Sequence[nn.NNLayerOp]) -> dict[str, LayerEntry]:
+    by_name = {op.layer_name: op for op in ops}
+    entries: dict[str, LayerEntry] = {}
+    for name, entry in section.items():
+        where = f"HLSConfig.LayerName.{name}"
+        op = by_name.get(str(name))
+        if op is None:
+            raise ConfigError(f"{where}: no layer named '{name}'{did_you_mean(str(name), by_name)}; layers: {', '.join(by_name)}")
+        where = f"{where} ({op.name})"
+        entries[str(name)] = parse_layer_entry(where, entry, applicable_keys(op.name), op.PRECISION_VARS)
+    return entries
+
+
+def _first(entries: Sequence[LayerEntry], *keys: str) -> Any:
+    """The value of the first key found in the most specific entry that has any of them."""
+    for entry in entries:
+        for key in keys:
+            if key in entry.values:
+                return entry.values[key]
+    return None
+
+
+def _resolve_precision(op: nn.NNLayerOp, entries: Sequence[LayerEntry], model: ModelSettings) -> dict[str, FixedPrecision | str]:
+    resolved: dict[str, FixedPrecision | str] = {}
+    for var in op.PRECISION_VARS:
+        value: FixedPrecision | str | None = None
+        for entry in entries:
+            value = entry.precision_vars.get(var, entry.precision_all)
+            if value is not None:
+                break
+        resolved[var] = value if value is not None else model.var_precision.get(var, model.default_precision)
+    return resolved
+
+
+def _resolve_layer(op: nn.NNLayerOp, entries: Sequence[LayerEntry], model: ModelSettings) -> LayerSettings:
+    keys = applicable_keys(op.name)
+    rf = _first(entries, "ReuseFactor")
+    trace = _first(entries, "Trace")
+    settings = LayerSettings(
+        precision=_resolve_precision(op, entries, model),
+        reuse_factor=model.reuse_factor if rf is None else rf,
+        trace=model.trace if trace is None else trace,
+    )
+    if "Strategy" in keys:
+        chosen = _first(entries, "Strategy")
+        settings.strategy = model.strategy if chosen is None else chosen
+    if "Compression" in keys:
+        chosen = _first(entries, "Compression")
+        settings.compression = model.compression if chosen is None else chosen
+    if "ParallelizationFactor" in keys:
+        settings.parallelization_factor = _first(entries, "ParallelizationFactor") or 1
+    if "TableSize" in keys and "ExpTableSize" not in keys:
+        settings.table_size = _first(entries, "TableSize") or DEFAULT_TABLE_SIZE
+    if "ExpTableSize" in keys:
+        settings.exp_table_size = _first(entries, "ExpTableSize", "TableSize") or DEFAULT_TABLE_SIZE
+        settings.inv_table_size = _first(entries, "InvTableSize", "TableSize") or DEFAULT_TABLE_SIZE
+        settings.implementation = _first(entries, "Implementation") or SoftmaxImpl.STABLE
+    return settings
+
+
+# ----- top level ------------------------------------------------------------------------------------------
+
+
+def validate_config(config: Mapping[str, Any]) -> dict[str, Any]:
+    """Check the top-level keys and values of a full config; returns a normalised copy.
+
+    Canonical spellings are written back (Backend `Vitis`, Strategy `Latency`...). Layer-level
+    entries are validated against the model by `resolve` (nn-apply-config).
+    """
+    top = dict(as_mapping("config", config))
+    check_keys("config", top, TOP_LEVEL_KEYS)
+    if "Backend" in top:
+        top["Backend"] = choice("Backend", top["Backend"], BACKENDS)
+    if "IOType" in top:
+        top["IOType"] = choice("IOType", top["IOType"], [t.value for t in IOType])
+    if "ProjectName" in top:
+        valid_identifier("ProjectName", top["ProjectName"])
+    if "ClockPeriod" in top:
+        period = top["ClockPeriod"]
+        if isinstance(period, bool) or not isinstance(period, int | float) or period <= 0:
+            raise ConfigError(f"ClockPeriod must be a positive number of ns, got {period!r}")
+    if "ClockUncertainty" in top and not re.fullmatch(r"\s*\d+(\.\d+)?%?\s*", str(top["ClockUncertainty"])):
+        raise ConfigError(f"ClockUncertainty must be a percentage like '12.5%' or ns, got {top['ClockUncertainty']!r}")
+    check_keys("WriterConfig", as_mapping("WriterConfig", top.get("WriterConfig")), WRITER_KEYS)
+    if "HLSConfig" in top:
+        top["HLSConfig"] = _normalise_hls(as_mapping("HLSConfig", top["HLSConfig"]), top.get("IOType", "io_parallel"))
+    return top
+
+
+def _normalise_hls(hls: Mapping[str, Any], io_type: Any) -> dict[str, Any]:
+    check_keys("HLSConfig", hls, HLS_CONFIG_KEYS)
+    result = {k: v for k, v in hls.items()}
+    model = dict(as_mapping("HLSConfig.Model", hls.get("Model")))
+    parse_model_section(model, io_type)
+    if "Strategy" in model:
+        model["Strategy"] = CANONICAL_STRATEGY[strategy("HLSConfig.Model.Strategy", model["Strategy"])]
+    result["Model"] = model
+    return result
