@@ -34,7 +34,14 @@ from typing import Any
 
 from nnhls.dialects import nn
 from nnhls.dialects.fixed import ACCEPTED_SPELLINGS, FixedPrecision, PrecisionError, parse_precision
-from nnhls.dialects.hls_types import ActivationKind, IOType, PipelineStyle, PoolOp, SoftmaxImpl, Strategy
+from nnhls.dialects.hls_types import (
+    ActivationKind,
+    IOType,
+    PipelineStyle,
+    PoolOp,
+    SoftmaxImpl,
+    Strategy,
+)
 
 
 class ConfigError(ValueError):
@@ -49,7 +56,8 @@ TOP_LEVEL_KEYS: tuple[str, ...] = (
     "ClockPeriod", "ClockUncertainty", "IOType", "HLSConfig", "WriterConfig", "MaximumSize",
     "Stamp", "InputShapes", "OutputShapes",
 )  # fmt: skip
-HLS_CONFIG_KEYS: tuple[str, ...] = ("Model", "LayerType", "LayerName")
+HLS_CONFIG_KEYS: tuple[str, ...] = ("Model", "LayerType", "LayerName", "InputShape")
+"""InputShape: PyTorch input shape, put here by config_from_pytorch_model as hls4ml does."""
 MODEL_KEYS: tuple[str, ...] = (
     "Precision", "ReuseFactor", "Strategy", "PipelineStyle", "PipelineInterval", "Compression",
     "BramFactor", "TraceOutput", "SnapReuseFactor", "ChannelsLastConversion", "TransposeOutputs",

@@ -41,10 +41,22 @@ from xdsl.dialects.builtin import DictionaryAttr, IntegerAttr, ModuleOp, StringA
 from xdsl.ir import Attribute
 from xdsl.passes import ModulePass
 
-from nnhls.compiler.config import ConfigError, LayerSettings, ModelSettings, resolve, validate_config
+from nnhls.compiler.config import (
+    ConfigError,
+    LayerSettings,
+    ModelSettings,
+    resolve,
+    validate_config,
+)
 from nnhls.dialects import nn
 from nnhls.dialects.fixed import FixedPrecision
-from nnhls.dialects.hls_types import IOTypeAttr, PipelineStyleAttr, SoftmaxImplAttr, StrategyAttr, fixed_type
+from nnhls.dialects.hls_types import (
+    IOTypeAttr,
+    PipelineStyleAttr,
+    SoftmaxImplAttr,
+    StrategyAttr,
+    fixed_type,
+)
 
 
 def load_config_text(config_file: str, config_json: str) -> dict[str, Any]:

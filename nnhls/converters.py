@@ -1,0 +1,234 @@
+"""hls4ml-shaped conversion entry points (`nnhls.converters`).
+
+    hls_model = nnhls.converters.convert_from_keras_model(
+        model, hls_config=config, output_dir="my-hls-test", backend="Vitis", io_type="io_parallel")
+    hls_model = nnhls.converters.convert_from_config("config.yml")
+
+Each builds the full validated top-level config (backend defaults + arguments + `hls_config`),
+imports the model into `nn` IR, validates the HLSConfig against its layers, and returns
+`HLSModel(module, config, pipeline)`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from xdsl.dialects.builtin import ModuleOp
+
+from nnhls.backends import get_backend
+from nnhls.compiler.config import ConfigError, validate_config
+from nnhls.passes.nn_apply_config import ApplyConfigPass, split_config
+from nnhls.utils import _keras_module, load_pytorch  # pyright: ignore[reportPrivateUsage]
+
+_PATH_KEYS = ("OutputDir", "KerasJson", "KerasH5", "KerasModel", "OnnxModel", "PytorchModel", "InputData", "OutputPredictions")
+_MODEL_KEYS = ("KerasModel", "KerasJson", "KerasH5", "OnnxModel", "PytorchModel")
+
+
+def build_config(
+    hls_config: Mapping[str, Any] | None,
+    output_dir: str,
+    project_name: str,
+    input_data_tb: str | None,
+    output_data_tb: str | None,
+    backend: str,
+    **kwargs: Any,
+) -> dict[str, Any]:
+    """The full top-level config: backend defaults, then the arguments, then `hls_config`."""
+    config = get_backend(backend).create_initial_config(**kwargs)
+    config.update({"OutputDir": output_dir, "ProjectName": project_name})
+    if input_data_tb is not None:
+        config["InputData"] = input_data_tb
+    if output_data_tb is not None:
+        config["OutputPredictions"] = output_data_tb
+    hls = dict(hls_config or {})
+    model = dict(hls.get("Model") or {})
+    model.setdefault("Precision", "fixed<16,6>")  # as hls4ml's converters
+    model.setdefault("ReuseFactor", 1)
+    hls["Model"] = model
+    config["HLSConfig"] = hls
+    return validate_config(config)
+
+
+def configured_module(module: ModuleOp, config: Mapping[str, Any]) -> ModuleOp:
+    """Validate the config against the module and apply it (the `configured` stage), in place."""
+    ApplyConfigPass(config_json=json.dumps(_jsonable(config))).apply(_context(), module)
+    module.verify()
+    return module
+
+
+def _context() -> Any:
+    from nnhls.compiler.context import make_context
+
+    return make_context()
+
+
+def _jsonable(config: Mapping[str, Any]) -> dict[str, Any]:
+    """The config without in-memory model objects (only what the pass reads)."""
+    hls, io_type = split_config(config)
+    return {"HLSConfig": {k: v for k, v in hls.items() if k != "InputShape"}, "IOType": io_type}
+
+
+def _finish(module: ModuleOp, config: dict[str, Any], pipeline: str | None) -> Any:
+    """Check the config against the model, then wrap both in an HLSModel."""
+    configured_module(module.clone(), config)  # validation: errors surface at conversion time
+    from nnhls.compiler.hls_model import HLSModel
+
+    return HLSModel(module, config, pipeline)
+
+
+def _top_level(hls_config: Mapping[str, Any] | None, kwargs: dict[str, Any]) -> dict[str, Any]:
+    io = kwargs.pop("io_type", "io_parallel")
+    return {**kwargs, "io_type": io}
+
+
+def convert_from_keras_model(
+    model: Any,
+    output_dir: str = "my-hls-test",
+    project_name: str = "myproject",
+    input_data_tb: str | None = None,
+    output_data_tb: str | None = None,
+    backend: str = "Vitis",
+    hls_config: Mapping[str, Any] | None = None,
+    pipeline: str | None = None,
+    **kwargs: Any,
+) -> Any:
+    """Keras model (in memory or path) -> HLSModel. kwargs: io_type, part, clock_period, clock_uncertainty."""
+    config = build_config(hls_config, output_dir, project_name, input_data_tb, output_data_tb, backend, **_top_level(hls_config, kwargs))
+    module = _keras_module(model)
+    _rename(module, config["ProjectName"])
+    return _finish(module, config, pipeline)
+
+
+def convert_from_onnx_model(
+    model: Any,
+    output_dir: str = "my-hls-test",
+    project_name: str = "myproject",
+    input_data_tb: str | None = None,
+    output_data_tb: str | None = None,
+    backend: str = "Vitis",
+    hls_config: Mapping[str, Any] | None = None,
+    pipeline: str | None = None,
+    **kwargs: Any,
+) -> Any:
+    """ONNX model (ModelProto or path) -> HLSModel."""
+    from nnhls.compiler.frontends.onnx import import_onnx
+
+    config = build_config(hls_config, output_dir, project_name, input_data_tb, output_data_tb, backend, **_top_level(hls_config, kwargs))
+    return _finish(import_onnx(model, name=config["ProjectName"]), config, pipeline)
+
+
+def convert_from_pytorch_model(
+    model: Any,
+    input_shape: Any = None,
+    output_dir: str = "my-hls-test",
+    project_name: str = "myproject",
+    input_data_tb: str | None = None,
+    output_data_tb: str | None = None,
+    backend: str = "Vitis",
+    hls_config: Mapping[str, Any] | None = None,
+    pipeline: str | None = None,
+    **kwargs: Any,
+) -> Any:
+    """PyTorch module (or archive path) -> HLSModel; input_shape defaults to HLSConfig.InputShape."""
+    from nnhls.compiler.frontends.pytorch import import_pytorch
+
+    shape = input_shape if input_shape is not None else (hls_config or {}).get("InputShape")
+    if shape is None:
+        raise ConfigError("a PyTorch model needs input_shape (or HLSConfig.InputShape), batch axis excluded")
+    config = build_config(hls_config, output_dir, project_name, input_data_tb, output_data_tb, backend, **_top_level(hls_config, kwargs))
+    config["InputShape"] = shape
+    model_cfg = config["HLSConfig"]["Model"]
+    module = import_pytorch(
+        load_pytorch(model),
+        _shapes(shape),
+        name=config["ProjectName"],
+        channels_last_conversion=model_cfg.get("ChannelsLastConversion", "full"),
+        transpose_outputs=model_cfg.get("TransposeOutputs", False),
+    )
+    return _finish(module, config, pipeline)
+
+
+def _shapes(shape: Any) -> Any:
+    if isinstance(shape, str):  # YAML written by hls4ml: "(None,16)" or "[3,32,32]"
+        numbers = [s.strip() for s in shape.strip("()[] ").split(",") if s.strip()]
+        return tuple(int(n) for n in numbers if n.lower() != "none")
+    if shape and isinstance(shape[0], list | tuple):
+        return [tuple(s) for s in shape]
+    return tuple(shape)
+
+
+def _rename(module: ModuleOp, name: str) -> None:
+    from xdsl.dialects.builtin import StringAttr
+
+    from nnhls.compiler.frontends.common import model_function
+
+    model_function(module).sym_name = StringAttr(name)
+
+
+def load_yaml(path: str | Path) -> dict[str, Any]:
+    """A YAML config file (safe_load only) with its relative paths resolved against its folder."""
+    import yaml
+
+    file = Path(path)
+    if not file.is_file():
+        raise ConfigError(f"config file '{file}' not found")
+    try:
+        data = yaml.safe_load(file.read_text())
+    except yaml.YAMLError as error:
+        raise ConfigError(f"cannot read YAML '{file}': {' '.join(str(error).split())}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"'{file}' does not hold a configuration mapping")
+    config: dict[str, Any] = {str(k): v for k, v in data.items()}  # pyright: ignore[reportUnknownVariableType]
+    for key in _PATH_KEYS:
+        value = config.get(key)
+        if isinstance(value, str) and not Path(value).is_absolute():
+            config[key] = str(file.parent / value)
+    return config
+
+
+def convert_from_config(config: str | Path | Mapping[str, Any], pipeline: str | None = None) -> Any:
+    """YAML path or dict -> HLSModel. Reads KerasJson+KerasH5, KerasH5 alone, KerasModel, OnnxModel or PytorchModel."""
+    data = load_yaml(config) if isinstance(config, str | Path) else dict(config)
+    validate_config(data)
+    common = {
+        "output_dir": data.get("OutputDir", "my-hls-test"),
+        "project_name": data.get("ProjectName", "myproject"),
+        "input_data_tb": data.get("InputData"),
+        "output_data_tb": data.get("OutputPredictions"),
+        "backend": data.get("Backend", "Vitis"),
+        "hls_config": data.get("HLSConfig"),
+        "pipeline": pipeline,
+        "io_type": data.get("IOType", "io_parallel"),
+    }
+    for key, arg in (("Part", "part"), ("ClockPeriod", "clock_period"), ("ClockUncertainty", "clock_uncertainty")):
+        if key in data:
+            common[arg] = data[key]
+    if data.get("OnnxModel") is not None:
+        return convert_from_onnx_model(data["OnnxModel"], **common)
+    if data.get("PytorchModel") is not None:
+        return convert_from_pytorch_model(data["PytorchModel"], data.get("InputShape"), **common)
+    if data.get("KerasModel") is not None:
+        return convert_from_keras_model(data["KerasModel"], **common)
+    if data.get("KerasJson") is not None:
+        if data.get("KerasH5") is None:
+            raise ConfigError("KerasJson needs KerasH5 (the weights file)")
+        return convert_from_keras_model((data["KerasJson"], data["KerasH5"]), **common)
+    if data.get("KerasH5") is not None:
+        return convert_from_keras_model(data["KerasH5"], **common)
+    raise ConfigError("the config names no model: give KerasJson+KerasH5, KerasH5, KerasModel, OnnxModel or PytorchModel")
+
+
+def config_to_yaml(config: Mapping[str, Any]) -> str:
+    """The config as YAML text (in-memory model objects are left out)."""
+    import yaml
+
+    plain = {k: v for k, v in config.items() if isinstance(v, str | int | float | bool | list | dict | type(None))}
+    return yaml.safe_dump(json.loads(json.dumps(plain, default=str)), sort_keys=False)
+
+
+def write_config_yaml(config: Mapping[str, Any], path: str | Path) -> None:
+    """Write the config as YAML (the project writer's hls4ml_config.yml)."""
+    Path(path).write_text(config_to_yaml(config))

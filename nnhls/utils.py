@@ -1,0 +1,177 @@
+"""hls4ml-shaped helpers that generate a starting HLSConfig from a model (`nnhls.utils`).
+
+    config = nnhls.utils.config_from_keras_model(model, granularity="name", backend="Vitis")
+    config["LayerName"]["fc1"]["ReuseFactor"] = 2
+    config["LayerName"]["fc1"]["Precision"]["weight"] = "fixed<8,4>"
+
+Granularity: `model` gives only `Model` (every variable of every layer gets `default_precision`);
+`type` adds one `LayerType` entry per layer class, keyed by the first name of
+`nnhls.compiler.config.layer_type_names` (a framework class name that really matches, unlike
+hls4ml's); `name` adds one `LayerName` entry per layer with `auto` precisions (precision inference
+chooses them). `model` may be an in-memory model or a file path (Keras: a `.keras`/full `.h5`
+file, or a `(json, weights_h5)` pair).
+
+PyTorch options (hls4ml's, kept in `Model`):
+
+* `channels_last_conversion`: PyTorch is channels-first, the kernels channels-last.
+  `"full"` (default): the generated design takes channels-first input (as the PyTorch model) and
+  transposes it once after the input, e.g. input (3, 32, 32) stays (3, 32, 32).
+  `"internal"`: the design expects channels-last input data: feed `x.transpose(0, 2, 3, 1)`,
+  i.e. (32, 32, 3). `"off"`: no conversion (only for models without spatial layers, e.g. MLPs).
+* `transpose_outputs`: with `True`, spatial outputs are transposed back to channels-first so
+  `predict` matches `model(x)` directly, e.g. a (16, 8, 8) conv output; with `False` (hls4ml's
+  default) they come out channels-last, (8, 8, 16).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from xdsl.dialects.builtin import ModuleOp
+
+from nnhls.compiler.config import ConfigError, choice, layer_type_names, precision
+from nnhls.dialects import nn
+from nnhls.dialects.hls_types import ActivationKind
+
+GRANULARITIES = ("model", "type", "name")
+TABLE_PRECISION = "fixed<18,8>"
+SOFTMAX_PRECISION = "fixed<18,8,RND,SAT>"
+_PARAM_KINDS = {ActivationKind.PRELU, ActivationKind.LEAKY_RELU, ActivationKind.ELU, ActivationKind.THRESHOLDED_RELU}
+
+
+def _model_section(default_precision: str, reuse_factor: int, max_precision: str | None) -> dict[str, Any]:
+    precision("default_precision", default_precision, allow_auto=False)
+    prec: dict[str, Any] = {"default": default_precision}
+    if max_precision is not None:
+        precision("max_precision", max_precision, allow_auto=False)
+        prec["maximum"] = max_precision
+    if isinstance(reuse_factor, bool) or not isinstance(reuse_factor, int) or reuse_factor < 1:
+        raise ConfigError(f"default_reuse_factor must be a positive integer, got {reuse_factor!r}")
+    return {"Precision": prec, "ReuseFactor": reuse_factor, "Strategy": "Latency", "BramFactor": 1_000_000_000, "TraceOutput": False}
+
+
+def layer_entry(op: nn.NNLayerOp, reuse_factor: int) -> dict[str, Any]:
+    """The per-layer keys hls4ml generates for this kind of layer (auto precisions)."""
+    prec: dict[str, Any] = {v: "auto" for v in op.PRECISION_VARS if v not in ("table", "param", "exp_table", "inv_table", "inv_inp")}
+    entry: dict[str, Any] = {"Trace": False, "Precision": prec}
+    if isinstance(op, nn.DenseOp | nn.ConvBaseOp | nn.PoolingOp):
+        entry["ReuseFactor"] = reuse_factor
+    if isinstance(op, nn.ConvBaseOp):
+        entry["ParallelizationFactor"] = 1
+        entry["ConvImplementation"] = "LineBuffer"
+    if isinstance(op, nn.ActivationOp):
+        entry["TableSize"] = 1024
+        prec["table"] = TABLE_PRECISION
+        if op.activation in _PARAM_KINDS:
+            prec["param"] = "auto"
+    if isinstance(op, nn.SoftmaxOp):
+        entry.update({"Implementation": "stable", "TableSize": 1024})
+        prec.update({"table": TABLE_PRECISION, "exp_table": SOFTMAX_PRECISION, "inv_table": SOFTMAX_PRECISION, "inv_inp": SOFTMAX_PRECISION, "accum": SOFTMAX_PRECISION})
+    return entry
+
+
+def module_layers(module: ModuleOp) -> list[nn.NNLayerOp]:
+    """The layer ops of an imported module, in order."""
+    return [op for op in module.walk() if isinstance(op, nn.NNLayerOp)]
+
+
+def config_from_module(
+    module: ModuleOp,
+    granularity: str = "model",
+    backend: str | None = None,
+    default_precision: str = "fixed<16,6>",
+    default_reuse_factor: int = 1,
+    max_precision: str | None = None,
+) -> dict[str, Any]:
+    """The HLSConfig for an imported nn module (shared by the config_from_* functions)."""
+    granularity = choice("granularity", granularity, GRANULARITIES)
+    if backend is not None:
+        from nnhls.backends import get_backend
+
+        get_backend(backend)
+    config: dict[str, Any] = {"Model": _model_section(default_precision, default_reuse_factor, max_precision)}
+    if granularity == "type":
+        types: dict[str, Any] = {}
+        for op in module_layers(module):
+            types.setdefault(layer_type_names(op)[0], layer_entry(op, default_reuse_factor))
+        config["LayerType"] = types
+    elif granularity == "name":
+        config["LayerName"] = {op.layer_name: layer_entry(op, default_reuse_factor) for op in module_layers(module)}
+    return config
+
+
+def _keras_module(model: Any) -> ModuleOp:
+    from nnhls.compiler.frontends.keras import import_keras
+
+    if isinstance(model, tuple | list) and len(model) == 2:  # pyright: ignore[reportUnknownArgumentType]
+        return import_keras(model[0], weights=model[1])
+    return import_keras(model)
+
+
+def config_from_keras_model(
+    model: Any,
+    granularity: str = "model",
+    backend: str | None = None,
+    default_precision: str = "fixed<16,6>",
+    default_reuse_factor: int = 1,
+    max_precision: str | None = None,
+) -> dict[str, Any]:
+    """HLSConfig for a Keras model (in memory, `.keras`/`.h5` path, or `(json, weights_h5)`)."""
+    return config_from_module(_keras_module(model), granularity, backend, default_precision, default_reuse_factor, max_precision)
+
+
+def config_from_onnx_model(
+    model: Any,
+    granularity: str = "name",
+    backend: str | None = None,
+    default_precision: str = "fixed<16,6>",
+    default_reuse_factor: int = 1,
+    max_precision: str | None = None,
+) -> dict[str, Any]:
+    """HLSConfig for an ONNX model (`onnx.ModelProto` or path); default granularity `name`."""
+    from nnhls.compiler.frontends.onnx import import_onnx
+
+    return config_from_module(import_onnx(model), granularity, backend, default_precision, default_reuse_factor, max_precision)
+
+
+def load_pytorch(model: Any) -> Any:
+    """A torch module from a module or a TorchScript / torch.export archive path."""
+    if isinstance(model, str) or hasattr(model, "__fspath__"):
+        from nnhls.compiler.frontends.pytorch import load_pytorch_file
+
+        return load_pytorch_file(model)
+    return model
+
+
+def config_from_pytorch_model(
+    model: Any,
+    input_shape: tuple[int, ...] | Sequence[tuple[int, ...]],
+    granularity: str = "model",
+    backend: str | None = None,
+    default_precision: str = "ap_fixed<16,6>",
+    default_reuse_factor: int = 1,
+    channels_last_conversion: str = "full",
+    transpose_outputs: bool = False,
+    max_precision: str | None = None,
+) -> dict[str, Any]:
+    """HLSConfig for a PyTorch model; see the module docstring for the two layout options.
+
+    `input_shape` excludes the batch axis (a list of shapes for several inputs); it is stored as
+    `HLSConfig.InputShape` so `convert_from_pytorch_model` finds it, as in hls4ml.
+    """
+    from nnhls.compiler.frontends.pytorch import import_pytorch
+
+    mode = choice("channels_last_conversion", channels_last_conversion, ("full", "internal", "off"))
+    module = import_pytorch(load_pytorch(model), input_shape, channels_last_conversion=mode, transpose_outputs=transpose_outputs)
+    config = config_from_module(module, granularity, backend, default_precision, default_reuse_factor, max_precision)
+    config["Model"]["ChannelsLastConversion"] = mode
+    config["Model"]["TransposeOutputs"] = transpose_outputs
+    config["InputShape"] = _shape_list(input_shape)
+    return config
+
+
+def _shape_list(input_shape: Any) -> Any:
+    if input_shape and isinstance(input_shape[0], tuple | list):
+        return [list(s) for s in input_shape]
+    return list(input_shape)
