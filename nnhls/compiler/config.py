@@ -389,14 +389,14 @@ class LayerEntry:
     values: dict[str, Any] = field(default_factory=dict[str, Any])
 
 
-def parse_layer_entry(where: str, entry: Any, keys: Sequence[str], precision_vars: Sequence[str]) -> LayerEntry:
+def parse_layer_entry(where: str, entry: Any, keys: Sequence[str], precision_vars: Sequence[str], what: str = "this layer") -> LayerEntry:
     """Validate one LayerType/LayerName entry against the keys and variables of its layer(s)."""
     mapping = as_mapping(where, entry)
     for key in mapping:
         if key in keys:
             continue
         if key in ALL_LAYER_KEYS:
-            raise ConfigError(f"{where}: key '{key}' does not apply to this layer; applicable keys: {', '.join(keys)}")
+            raise ConfigError(f"{where}: key '{key}' does not apply to {what}; applicable keys: {', '.join(keys)}")
         raise ConfigError(f"{where}: unknown key '{key}'{did_you_mean(str(key), ALL_LAYER_KEYS)}; applicable keys: {', '.join(keys)}")
     result = LayerEntry()
     for key, value in mapping.items():
@@ -479,7 +479,7 @@ def _parse_layer_types(section: Mapping[str, Any], ops: Sequence[nn.NNLayerOp]) 
         op_classes = [c for c in nn.NN.operations if c.name in op_names and issubclass(c, nn.NNLayerOp)]
         keys = _union(applicable_keys(n) for n in sorted(op_names)) or COMMON_LAYER_KEYS
         variables = _union(c.PRECISION_VARS for c in op_classes) or _all_precision_vars()  # pyright: ignore[reportAttributeAccessIssue]
-        entries[type_name] = parse_layer_entry(where, entry, keys, variables)
+        entries[type_name] = parse_layer_entry(where, entry, keys, variables, f"layer type '{type_name}'")
     return entries
 
 
@@ -495,8 +495,8 @@ def _parse_layer_names(section: Mapping[str, Any], ops: Sequence[nn.NNLayerOp]) 
         op = by_name.get(str(name))
         if op is None:
             raise ConfigError(f"{where}: no layer named '{name}'{did_you_mean(str(name), by_name)}; layers: {', '.join(by_name)}")
-        where = f"{where} ({op.name})"
-        entries[str(name)] = parse_layer_entry(where, entry, applicable_keys(op.name), op.PRECISION_VARS)
+        what = f"layer '{name}' ({op.name})"
+        entries[str(name)] = parse_layer_entry(where, entry, applicable_keys(op.name), op.PRECISION_VARS, what)
     return entries
 
 
