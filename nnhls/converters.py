@@ -19,7 +19,7 @@ from typing import Any
 from xdsl.dialects.builtin import ModuleOp
 
 from nnhls.backends import get_backend
-from nnhls.compiler.config import ConfigError, validate_config
+from nnhls.compiler.config import TOP_LEVEL_KEYS, ConfigError, validate_config
 from nnhls.passes.nn_apply_config import ApplyConfigPass, split_config
 from nnhls.utils import _keras_module, load_pytorch  # pyright: ignore[reportPrivateUsage]
 
@@ -37,7 +37,9 @@ def build_config(
     **kwargs: Any,
 ) -> dict[str, Any]:
     """The full top-level config: backend defaults, then the arguments, then `hls_config`."""
+    extra = {k: kwargs.pop(k) for k in list(kwargs) if k in TOP_LEVEL_KEYS}  # model paths etc.
     config = get_backend(backend).create_initial_config(**kwargs)
+    config.update(extra)
     config.update({"OutputDir": output_dir, "ProjectName": project_name})
     if input_data_tb is not None:
         config["InputData"] = input_data_tb
@@ -71,17 +73,17 @@ def _jsonable(config: Mapping[str, Any]) -> dict[str, Any]:
     return {"HLSConfig": {k: v for k, v in hls.items() if k != "InputShape"}, "IOType": io_type}
 
 
-def _finish(module: ModuleOp, config: dict[str, Any], pipeline: str | None) -> Any:
-    """Check the config against the model, then wrap both in an HLSModel."""
-    configured_module(module.clone(), config)  # validation: errors surface at conversion time
+def make_hls_model(module: ModuleOp, config: dict[str, Any], pipeline: str | None) -> Any:
+    """`HLSModel(module, config, pipeline)` (the imported, not yet configured module)."""
     from nnhls.compiler.hls_model import HLSModel
 
     return HLSModel(module, config, pipeline)
 
 
-def _top_level(hls_config: Mapping[str, Any] | None, kwargs: dict[str, Any]) -> dict[str, Any]:
-    io = kwargs.pop("io_type", "io_parallel")
-    return {**kwargs, "io_type": io}
+def _finish(module: ModuleOp, config: dict[str, Any], pipeline: str | None) -> Any:
+    """Check the config against the model (errors surface at conversion time), then wrap both."""
+    configured_module(module.clone(), config)
+    return make_hls_model(module, config, pipeline)
 
 
 def convert_from_keras_model(
@@ -96,7 +98,7 @@ def convert_from_keras_model(
     **kwargs: Any,
 ) -> Any:
     """Keras model (in memory or path) -> HLSModel. kwargs: io_type, part, clock_period, clock_uncertainty."""
-    config = build_config(hls_config, output_dir, project_name, input_data_tb, output_data_tb, backend, **_top_level(hls_config, kwargs))
+    config = build_config(hls_config, output_dir, project_name, input_data_tb, output_data_tb, backend, **kwargs)
     module = _keras_module(model)
     _rename(module, config["ProjectName"])
     return _finish(module, config, pipeline)
@@ -116,7 +118,7 @@ def convert_from_onnx_model(
     """ONNX model (ModelProto or path) -> HLSModel."""
     from nnhls.compiler.frontends.onnx import import_onnx
 
-    config = build_config(hls_config, output_dir, project_name, input_data_tb, output_data_tb, backend, **_top_level(hls_config, kwargs))
+    config = build_config(hls_config, output_dir, project_name, input_data_tb, output_data_tb, backend, **kwargs)
     return _finish(import_onnx(model, name=config["ProjectName"]), config, pipeline)
 
 
@@ -138,7 +140,7 @@ def convert_from_pytorch_model(
     shape = input_shape if input_shape is not None else (hls_config or {}).get("InputShape")
     if shape is None:
         raise ConfigError("a PyTorch model needs input_shape (or HLSConfig.InputShape), batch axis excluded")
-    config = build_config(hls_config, output_dir, project_name, input_data_tb, output_data_tb, backend, **_top_level(hls_config, kwargs))
+    config = build_config(hls_config, output_dir, project_name, input_data_tb, output_data_tb, backend, **kwargs)
     config["InputShape"] = shape
     model_cfg = config["HLSConfig"]["Model"]
     module = import_pytorch(
@@ -206,6 +208,9 @@ def convert_from_config(config: str | Path | Mapping[str, Any], pipeline: str | 
     for key, arg in (("Part", "part"), ("ClockPeriod", "clock_period"), ("ClockUncertainty", "clock_uncertainty")):
         if key in data:
             common[arg] = data[key]
+    # Everything else on the top level (model paths, WriterConfig...) is carried into the config.
+    skip = ("OutputDir", "ProjectName", "InputData", "OutputPredictions", "Backend", "HLSConfig", "IOType", "Part", "ClockPeriod", "ClockUncertainty")
+    common.update({k: v for k, v in data.items() if k not in skip})
     if data.get("OnnxModel") is not None:
         return convert_from_onnx_model(data["OnnxModel"], **common)
     if data.get("PytorchModel") is not None:
