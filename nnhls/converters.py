@@ -75,9 +75,9 @@ def _jsonable(config: Mapping[str, Any]) -> dict[str, Any]:
 
 def make_hls_model(module: ModuleOp, config: dict[str, Any], pipeline: str | None) -> Any:
     """`HLSModel(module, config, pipeline)` (the imported, not yet configured module)."""
-    from nnhls.compiler.hls_model import HLSModel
+    from nnhls.compiler.hls_model import HLSModel  # pyright: ignore[reportMissingImports]
 
-    return HLSModel(module, config, pipeline)
+    return HLSModel(module, config, pipeline)  # pyright: ignore[reportUnknownVariableType]
 
 
 def _finish(module: ModuleOp, config: dict[str, Any], pipeline: str | None) -> Any:

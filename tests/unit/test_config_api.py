@@ -165,7 +165,7 @@ def test_seed_yaml_keras_json_h5(corpus: Path, tmp_path: Path, captured: list[An
 def test_yaml_relative_paths_and_keras_h5_alone(corpus: Path, tmp_path: Path, captured: list[Any]) -> None:
     (tmp_path / "m.h5").symlink_to(corpus / "keras/KERAS_3layer_full_model.h5")
     (tmp_path / "config.yml").write_text("KerasH5: m.h5\nProjectName: p3\nBackend: vivado\nHLSConfig:\n  Model:\n    Strategy: resource\n")
-    module, config = converters.convert_from_config(str(tmp_path / "config.yml"))
+    _, config = converters.convert_from_config(str(tmp_path / "config.yml"))
     assert config["Backend"] == "Vivado" and config["ClockUncertainty"] == "12.5%"
     assert config["HLSConfig"]["Model"]["Strategy"] == "Resource"  # canonical on output
     assert config["KerasH5"] == str(tmp_path / "m.h5")
@@ -182,7 +182,7 @@ def test_yaml_onnx_model(tmp_path: Path, captured: list[Any]) -> None:
 
 
 def test_convert_from_onnx_and_yaml_round_trip(tmp_path: Path, captured: list[Any]) -> None:
-    module, config = converters.convert_from_onnx_model(small_onnx(), project_name="tiny", io_type="io_stream", part="xc7z020clg400-1", clock_period=10)
+    _, config = converters.convert_from_onnx_model(small_onnx(), project_name="tiny", io_type="io_stream", part="xc7z020clg400-1", clock_period=10)
     assert (config["Part"], config["ClockPeriod"], config["IOType"]) == ("xc7z020clg400-1", 10, "io_stream")
     path = tmp_path / "out.yml"
     converters.write_config_yaml(config, path)
@@ -238,10 +238,10 @@ def test_convert_errors(tmp_path: Path) -> None:
         converters.convert_from_config({"ProjectName": "p"})
     with pytest.raises(ConfigError, match="KerasJson needs KerasH5"):
         converters.convert_from_config({"KerasJson": "m.json"})
-    with pytest.raises(ConfigError, match="config file '.*nope.yml' not found"):
+    with pytest.raises(ConfigError, match=r"config file '.*nope\.yml' not found"):
         converters.convert_from_config(tmp_path / "nope.yml")
     (tmp_path / "list.yml").write_text("- a\n- b\n")
     with pytest.raises(ConfigError, match="does not hold a configuration mapping"):
         converters.convert_from_config(tmp_path / "list.yml")
-    with pytest.raises(ConfigError, match="HLSConfig.LayerName.fc9: no layer named 'fc9'"):
+    with pytest.raises(ConfigError, match=r"HLSConfig\.LayerName\.fc9: no layer named 'fc9'"):
         converters.convert_from_onnx_model(small_onnx(), hls_config={"LayerName": {"fc9": {}}})

@@ -46,7 +46,7 @@ def ops() -> list[nn.NNLayerOp]:
 
 def prec(op: nn.NNLayerOp, var: str) -> str:
     value = op.get_precision(var)
-    return value if isinstance(value, str) or value is None else value.cpp()
+    return str(value) if isinstance(value, str) or value is None else value.cpp()
 
 
 def rf(op: nn.NNLayerOp) -> int:
