@@ -584,4 +584,17 @@ def _normalise_hls(hls: Mapping[str, Any], io_type: Any) -> dict[str, Any]:
     if "Strategy" in model:
         model["Strategy"] = CANONICAL_STRATEGY[strategy("HLSConfig.Model.Strategy", model["Strategy"])]
     result["Model"] = model
+    for section in ("LayerType", "LayerName"):
+        entries = as_mapping(f"HLSConfig.{section}", hls.get(section))
+        if entries:
+            result[section] = {name: _canonical_entry(f"HLSConfig.{section}.{name}", e) for name, e in entries.items()}
     return result
+
+
+def _canonical_entry(where: str, entry: Any) -> Any:
+    """A layer entry with Strategy in its canonical spelling (the rest is checked against the model)."""
+    if not isinstance(entry, Mapping) or "Strategy" not in entry:
+        return entry
+    fields: dict[str, Any] = dict(entry)  # pyright: ignore[reportUnknownArgumentType]
+    fields["Strategy"] = CANONICAL_STRATEGY[strategy(f"{where}.Strategy", fields["Strategy"])]
+    return fields

@@ -212,6 +212,12 @@ def test_pytorch_pickle_refused(tmp_path: Path) -> None:
         converters.convert_from_config({"PytorchModel": str(path), "InputShape": [1]})
 
 
+def test_strategy_canonical_on_output() -> None:
+    config = validate_config({"HLSConfig": {"Model": {"Strategy": "unrolled"}, "LayerName": {"fc1": {"Strategy": "RESOURCE"}}}})
+    assert config["HLSConfig"]["Model"]["Strategy"] == "Unrolled"
+    assert config["HLSConfig"]["LayerName"]["fc1"]["Strategy"] == "Resource"
+
+
 @pytest.mark.parametrize(
     ("config", "message"),
     [
