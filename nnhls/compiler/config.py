@@ -328,6 +328,10 @@ def parse_model_section(model: Mapping[str, Any], io_type: Any = "io_parallel") 
         settings.pipeline_style = PipelineStyle(style)
     if model.get("PipelineInterval") is not None:
         settings.pipeline_interval = positive_int(f"{where}.PipelineInterval", model["PipelineInterval"])
+        if settings.pipeline_style == PipelineStyle.DATAFLOW:
+            raise ConfigError(
+                f"{where}.PipelineInterval needs PipelineStyle 'pipeline' (or 'auto'), not 'dataflow'"
+            )
     for key, attr in (("Compression", "compression"), ("TraceOutput", "trace"), ("SnapReuseFactor", "snap_reuse_factor"), ("TransposeOutputs", None)):
         if key in model:
             value = boolean(f"{where}.{key}", model[key])

@@ -206,6 +206,7 @@ def test_layer_type_pool_spellings(type_name: str) -> None:
         ({"Model": {"Strategy": "Fast"}}, "HLSConfig.Model.Strategy: invalid value 'Fast'; valid values: Latency, Resource, Unrolled"),
         ({"Model": {"PipelineStyle": "flow"}}, "HLSConfig.Model.PipelineStyle: invalid value 'flow'; valid values: auto, pipeline, dataflow"),
         ({"Model": {"PipelineInterval": -1}}, "HLSConfig.Model.PipelineInterval must be a positive integer, got -1"),
+        ({"Model": {"PipelineStyle": "dataflow", "PipelineInterval": 2}}, "HLSConfig.Model.PipelineInterval needs PipelineStyle 'pipeline' (or 'auto'), not 'dataflow'"),
         ({"Model": {"Compression": "yes"}}, "HLSConfig.Model.Compression must be true or false, got 'yes'"),
         ({"Model": {"ChannelsLastConversion": "on"}}, "HLSConfig.Model.ChannelsLastConversion: invalid value 'on'; valid values: full, internal, off"),
         ({"Model": {"BramFactor": -1}}, "HLSConfig.Model.BramFactor must be a non-negative number, got -1"),
