@@ -597,3 +597,56 @@ def div(
         raise ZeroDivisionError("fixed-point division by zero")
     quotient = (abs(num) // abs(den)) * np.where((num < 0) != (den < 0), -1, 1)
     return _fit(quotient, r), r
+
+
+# ----- conversion of exact mantissas between arbitrary binary points --------------------------------
+SAFE_BITS = 60
+"""int64 mantissas below 2**SAFE_BITS in magnitude leave headroom for one exact add or shift."""
+
+
+def max_abs(m: npt.NDArray[Any]) -> int:
+    """Largest magnitude in an int64 or object array of integers, as a Python int (0 if empty)."""
+    if m.size == 0:
+        return 0
+    return max(-int(m.min()), int(m.max()))
+
+
+def convert_mantissas(m: npt.ArrayLike, src_frac: int, dst: FixedPrecision) -> npt.NDArray[Any]:
+    """Exact values m * 2**-src_frac converted to mantissas of dst, as C++ `dst_t y = x;` does.
+
+    `m` holds integers of any size (int64, or an object array of Python ints), so intermediate
+    results of any width can be converted without naming their full-precision type. The result is
+    int64 when dst.width <= FAST_WIDTH, and for wider types int64 when every result is below
+    2**SAFE_BITS in magnitude, else an object array of Python ints.
+    """
+    xs = np.asarray(m)
+    shift = dst.fractional - src_frac
+    if xs.dtype != object:
+        xs = xs.astype(np.int64)
+        if max_abs(xs) < (1 << SAFE_BITS):
+            fast = _convert_small(xs, shift, dst)
+            if fast is not None:
+                return fast
+    out = np.empty(xs.shape, dtype=object)
+    flat = out.reshape(-1)
+    for i, v in enumerate(xs.reshape(-1).tolist()):
+        flat[i] = convert_int(int(v), shift, dst)
+    if dst.width <= FAST_WIDTH:
+        return out.astype(np.int64)
+    return out
+
+
+def _convert_small(xs: IntArray, shift: int, dst: FixedPrecision) -> IntArray | None:
+    """convert_mantissas for |xs| < 2**SAFE_BITS on int64, or None when it needs Python ints."""
+    if dst.width <= FAST_WIDTH:
+        return _convert_vec(xs, np.asarray(shift, dtype=np.int64), FAST_WIDTH, dst)
+    # A destination wider than int64: the result cannot overflow when it stays small (and is
+    # non-negative for unsigned types), so a narrow signed proxy with the same rounding is exact.
+    if not dst.signed and xs.size and int(xs.min()) < 0:
+        return None
+    if shift > 0:
+        if max_abs(xs) >= 1 << max(SAFE_BITS - shift, 0):
+            return None
+        return np.left_shift(xs, shift)
+    proxy = FixedPrecision(FAST_WIDTH, FAST_WIDTH - dst.fractional, True, dst.rounding, Overflow.SAT)
+    return _convert_vec(xs, np.asarray(shift, dtype=np.int64), FAST_WIDTH, proxy)
