@@ -148,6 +148,12 @@ class HLSKernelOp(IRDLOperation, ABC):
     """Layer name from the model: names the C++ variables and config struct."""
     reuse_factor = opt_prop_def(IntegerAttr[I64])
     trace = opt_prop_def(UnitAttr)
+    multipliers = opt_prop_def(IntegerAttr[I64])
+    """Estimate (carried from nn-schedule): multipliers (DSPs) the kernel uses."""
+    latency = opt_prop_def(IntegerAttr[I64])
+    """Estimate: latency in clock cycles."""
+    ii = opt_prop_def(IntegerAttr[I64])
+    """Estimate: initiation interval in clock cycles."""
 
     irdl_options = (ParsePropInAttrDict(),)
     assembly_format = "operands attr-dict `:` functional-type(operands, results)"

@@ -118,6 +118,12 @@ class NNLayerOp(IRDLOperation, ABC):
     reuse_factor = opt_prop_def(IntegerAttr[I64])
     trace = opt_prop_def(UnitAttr)
     """Present when the user asked to trace this layer's output."""
+    multipliers = opt_prop_def(IntegerAttr[I64])
+    """Estimate from nn-schedule: multipliers (DSPs) the layer uses."""
+    latency = opt_prop_def(IntegerAttr[I64])
+    """Estimate from nn-schedule: latency in clock cycles."""
+    ii = opt_prop_def(IntegerAttr[I64])
+    """Estimate from nn-schedule: initiation interval in clock cycles."""
 
     PRECISION_VARS: ClassVar[tuple[str, ...]] = ("result",)
     """The precision variables this layer has (config keys under Precision)."""

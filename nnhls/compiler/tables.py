@@ -1,0 +1,214 @@
+"""Lookup tables of the table activations and of softmax, as integer mantissas of their types.
+
+The entries follow the `hls.activation` / `hls.softmax` docstrings exactly (the C++ kernels and the
+numpy emulator read these tables, they never recompute them):
+
+- activation tables span [table_min, table_max) in `size` bins; entry i holds
+  f(table_min + (i + 0.5) * step), step = (table_max - table_min) / size. The range is [-8, 8)
+  (hls4ml's sigmoid range; tanh uses it too so the saturated ends are covered: tanh(8) = 1 - 2e-7)
+  and [-8, 0) for elu and selu, whose positive side is computed exactly by the kernel. Softplus,
+  swish and gelu pass x through above the range, where they equal x within 3e-4.
+- softmax `stable`: entry i of the exp table holds exp(-(i + 0.5) * exp_range / size), entry 0
+  holds exactly 1 (the maximum element). exp_range is the smallest power of two covering the
+  differences d = max - x that matter: min(span of the input type, (F_exp + 1) * ln 2), beyond
+  which exp(-d) is below half an LSB of the exp table type, so the clamped last entry gives the
+  value the exact function would round to. `latency`: the exp table covers [-8, 8) (hls4ml's
+  range), entry i holds exp(-8 + (i + 0.5) * 16 / size).
+- softmax inverse table: entry j holds 1 / ((j + 0.5) * inv_range / size); inv_range is the
+  smallest power of two above the largest reachable sum (n times the largest exp entry, at most
+  the accumulator's maximum), so every reachable sum has its own bin.
+
+Entries are quantized with the table type's quantization mode and saturate to its range (so a
+pinned table type that cannot hold, say, exp(0) = 1 gets its maximum there rather than wrapping).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from xdsl.dialects.builtin import IntegerAttr
+
+from nnhls.dialects.fixed import FixedPrecision, Overflow, from_mantissa, to_mantissa
+from nnhls.dialects.hls_types import TABLE_ACTIVATIONS, ActivationKind, SoftmaxImpl
+
+DEFAULT_TABLE_SIZE = 1024
+TABLE_KINDS = TABLE_ACTIVATIONS
+SELU_ALPHA = 1.6732632423543772848170429916717
+SELU_SCALE = 1.0507009873554804934193349852946
+LATENCY_EXP_RANGE = 16.0
+"""The latency softmax's exp table spans [-8, 8) (hls4ml's)."""
+
+
+def table_size(attr: IntegerAttr | None) -> int:
+    """A configured table size, or the default 1024."""
+    return DEFAULT_TABLE_SIZE if attr is None else attr.value.data
+
+
+def saturating(t: FixedPrecision) -> FixedPrecision:
+    """t with SAT overflow: how table entries are quantized."""
+    return t.with_modes(overflow=Overflow.SAT, sat_bits=0)
+
+
+def quantize_table(values: np.ndarray, t: FixedPrecision) -> np.ndarray:
+    """Table entries as int64 mantissas of t (t's rounding, saturating)."""
+    return np.asarray(to_mantissa(values, saturating(t)), dtype=np.int64)
+
+
+# ----- activations -----------------------------------------------------------------------------------------
+
+
+def activation_range(kind: ActivationKind) -> tuple[float, float]:
+    """[table_min, table_max) of a table activation."""
+    if kind in (ActivationKind.ELU, ActivationKind.SELU):
+        return -8.0, 0.0
+    return -8.0, 8.0
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    return 0.5 * (1.0 + np.tanh(0.5 * x))
+
+
+def activation_function(kind: ActivationKind, x: np.ndarray, alpha: float | None) -> np.ndarray:
+    """The exact float function a table samples."""
+    match kind:
+        case ActivationKind.SIGMOID:
+            return _sigmoid(x)
+        case ActivationKind.TANH:
+            return np.tanh(x)
+        case ActivationKind.SOFTPLUS:
+            return np.logaddexp(0.0, x)
+        case ActivationKind.SOFTSIGN:
+            return x / (1.0 + np.abs(x))
+        case ActivationKind.ELU:
+            return (1.0 if alpha is None else alpha) * np.expm1(np.minimum(x, 0.0))
+        case ActivationKind.SELU:
+            return SELU_SCALE * SELU_ALPHA * np.expm1(np.minimum(x, 0.0))
+        case ActivationKind.SWISH:
+            return x * _sigmoid(x)
+        case ActivationKind.GELU:
+            from math import erf
+
+            return 0.5 * x * (1.0 + np.vectorize(erf, otypes=[np.float64])(x / math.sqrt(2.0)))
+        case _:
+            raise ValueError(f"{kind.value} is not a table activation")
+
+
+def activation_values(kind: ActivationKind, size: int, alpha: float | None) -> np.ndarray:
+    """Float entries at the bin centres of [table_min, table_max)."""
+    lo, hi = activation_range(kind)
+    centres = lo + (np.arange(size, dtype=np.float64) + 0.5) * ((hi - lo) / size)
+    return activation_function(kind, centres, alpha)
+
+
+def _alpha(op: object) -> float | None:
+    attr = getattr(op, "alpha", None)
+    return None if attr is None else float(attr.value.data)
+
+
+def table_value_type(op: object, size: int, frac: int, like: FixedPrecision) -> FixedPrecision:
+    """Auto table type: `frac` fractional bits, integer bits for the entries' range."""
+    from nnhls.passes.nn_infer_precision import range_type
+
+    kind: ActivationKind = op.kind.data  # pyright: ignore[reportAttributeAccessIssue]
+    values = activation_values(kind, size, _alpha(op))
+    return range_type(float(values.min()), float(values.max()), frac, like)
+
+
+def activation_table(kind: ActivationKind, size: int, alpha: float | None, t: FixedPrecision) -> np.ndarray:
+    """The mantissas of a table activation's table in type t."""
+    return quantize_table(activation_values(kind, size, alpha), t)
+
+
+# ----- softmax -----------------------------------------------------------------------------------------------
+
+
+def power_of_two_above(value: float) -> float:
+    """The smallest power of two strictly greater than value (> 0)."""
+    return 2.0 ** (math.floor(math.log2(value)) + 1)
+
+
+def power_of_two_at_least(value: float) -> float:
+    return 2.0 ** math.ceil(math.log2(value))
+
+
+def exp_range(impl: SoftmaxImpl, x: FixedPrecision, exp_t: FixedPrecision) -> float:
+    """The span of the exp table (see the module docstring)."""
+    if impl == SoftmaxImpl.LATENCY:
+        return LATENCY_EXP_RANGE
+    span = x.max_value - x.min_value
+    useful = (exp_t.fractional + 1) * math.log(2.0)
+    return power_of_two_at_least(max(min(span, useful), x.step))
+
+
+def exp_values(impl: SoftmaxImpl, size: int, span: float) -> np.ndarray:
+    """Float entries of the exp table."""
+    centres = (np.arange(size, dtype=np.float64) + 0.5) * (span / size)
+    if impl == SoftmaxImpl.LATENCY:
+        return np.exp(centres - span / 2)
+    values = np.exp(-centres)
+    values[0] = 1.0
+    return values
+
+
+def exp_table_type(impl: SoftmaxImpl, x: FixedPrecision, size: int, like: FixedPrecision) -> FixedPrecision:
+    """Auto exp table type: the default's fractional bits over the entries' range ([0, 1] stable)."""
+    from nnhls.passes.nn_infer_precision import range_type
+
+    frac = like.fractional
+    if impl != SoftmaxImpl.LATENCY:
+        return range_type(0.0, 1.0, frac, like)
+    values = exp_values(impl, size, LATENCY_EXP_RANGE)
+    return range_type(0.0, float(values.max()), frac, like)
+
+
+def inv_range(n: int, largest_exp: float, acc: FixedPrecision) -> float:
+    """The span of the inverse table: a power of two above the largest reachable sum."""
+    largest_sum = min(n * largest_exp, acc.max_value)
+    return power_of_two_above(max(largest_sum, acc.step))
+
+
+def inv_values(size: int, span: float) -> np.ndarray:
+    return 1.0 / ((np.arange(size, dtype=np.float64) + 0.5) * (span / size))
+
+
+@dataclass(frozen=True)
+class SoftmaxTables:
+    exp_range: float
+    exp_table: np.ndarray
+    inv_range: float
+    inv_table: np.ndarray
+
+
+def softmax_tables(
+    impl: SoftmaxImpl,
+    n: int,
+    x: FixedPrecision,
+    exp_t: FixedPrecision,
+    exp_size: int,
+    acc: FixedPrecision,
+    inv_t: FixedPrecision,
+    inv_size: int,
+) -> SoftmaxTables:
+    """Both softmax tables (mantissas) and their ranges for a softmax of length n."""
+    span = exp_range(impl, x, exp_t)
+    exp_m = quantize_table(exp_values(impl, exp_size, span), exp_t)
+    largest = float(from_mantissa(exp_m, exp_t).max())
+    inv_span = inv_range(n, max(largest, exp_t.step), acc)
+    inv_m = quantize_table(inv_values(inv_size, inv_span), inv_t)
+    return SoftmaxTables(span, exp_m, inv_span, inv_m)
+
+
+def inv_table_type(
+    impl: SoftmaxImpl, n: int, x: FixedPrecision, exp_t: FixedPrecision, exp_size: int,
+    acc: FixedPrecision, inv_size: int, like: FixedPrecision,
+) -> FixedPrecision:  # fmt: skip
+    """Auto inverse table type: the default's fractional bits, integer bits for the largest entry."""
+    from nnhls.passes.nn_infer_precision import range_type
+
+    span = exp_range(impl, x, exp_t)
+    exp_m = quantize_table(exp_values(impl, exp_size, span), exp_t)
+    largest = float(from_mantissa(exp_m, exp_t).max())
+    values = inv_values(inv_size, inv_range(n, max(largest, exp_t.step), acc))
+    return range_type(0.0, float(values.max()), like.fractional, like)
