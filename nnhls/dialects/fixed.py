@@ -639,6 +639,11 @@ def convert_mantissas(m: npt.ArrayLike, src_frac: int, dst: FixedPrecision) -> n
 def _convert_small(xs: IntArray, shift: int, dst: FixedPrecision) -> IntArray | None:
     """convert_mantissas for |xs| < 2**SAFE_BITS on int64, or None when it needs Python ints."""
     if dst.width <= FAST_WIDTH:
+        if 0 <= shift <= SAFE_BITS - max_abs(xs).bit_length():
+            y = np.left_shift(xs, shift)
+            low = dst.min_mantissa + (dst.overflow is Overflow.SAT_SYM and dst.signed)
+            if y.size == 0 or (int(y.min()) >= low and int(y.max()) <= dst.max_mantissa):
+                return y  # exact and in range: no quantization, no overflow
         return _convert_vec(xs, np.asarray(shift, dtype=np.int64), FAST_WIDTH, dst)
     # A destination wider than int64: the result cannot overflow when it stays small (and is
     # non-negative for unsigned types), so a narrow signed proxy with the same rounding is exact.
