@@ -47,12 +47,13 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from math import prod
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from xdsl.context import Context
 from xdsl.dialects import func
 from xdsl.dialects.builtin import (
+    I64,
     DenseIntOrFPElementsAttr,
     Float64Type,
     FloatAttr,
@@ -66,7 +67,7 @@ from xdsl.passes import ModulePass
 from xdsl.utils.exceptions import DiagnosticException
 
 from nnhls.compiler import tables
-from nnhls.dialects import hls, nn
+from nnhls.dialects import fixed, hls, nn
 from nnhls.dialects.fixed import FixedPrecision, Quant, from_mantissa, to_mantissa
 from nnhls.dialects.hls_types import (
     ActivationKind,
@@ -87,7 +88,6 @@ from nnhls.dialects.hls_types import (
 from nnhls.passes.nn_infer_precision import (
     ModelTypes,
     make_type,
-    product,
     resolved_precision,
     union,
 )
@@ -121,8 +121,8 @@ def quantized_float(value: float, t: FixedPrecision) -> FloatAttr:
     return FloatAttr(float(from_mantissa(m, t)[0]), Float64Type())
 
 
-def _i64(value: int) -> IntegerAttr:
-    return IntegerAttr(value, i64)
+def _i64(value: int) -> IntegerAttr[I64]:
+    return cast(IntegerAttr[I64], IntegerAttr(value, i64))
 
 
 _DEFAULT_ALPHA: dict[ActivationKind, float] = {
@@ -575,17 +575,15 @@ _MERGE_KINDS: dict[type[nn.ElementwiseMergeOp], hls.MergeKind] = {
 
 def _exact_merge(kind: hls.MergeKind, a: FixedPrecision, b: FixedPrecision) -> FixedPrecision:
     """The exact type of a binary merge (intermediate results of merge chains)."""
-    u = union(a, b)
     match kind:
         case hls.MergeKind.ADD:
-            return make_type(u.width + 1, u.integer + 1, u.signed)
+            return fixed.add_type(a, b)
         case hls.MergeKind.SUB:
-            extra = 1 + (not u.signed)
-            return make_type(u.width + extra, u.integer + extra, True)
+            return fixed.sub_type(a, b)
         case hls.MergeKind.MUL:
-            return product(a, b)
+            return fixed.mul_type(a, b)
         case _:
-            return u
+            return union(a, b)
 
 
 # ----- io_stream fan-out -----------------------------------------------------------------------------------

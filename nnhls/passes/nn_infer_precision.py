@@ -69,8 +69,15 @@ from xdsl.passes import ModulePass
 from xdsl.utils.exceptions import DiagnosticException
 
 from nnhls.compiler import tables
-from nnhls.dialects import nn
-from nnhls.dialects.fixed import MAX_WIDTH, FixedPrecision, Overflow, Quant, to_mantissa
+from nnhls.dialects import fixed, nn
+from nnhls.dialects.fixed import (
+    MAX_WIDTH,
+    FixedPrecision,
+    Overflow,
+    PrecisionError,
+    Quant,
+    to_mantissa,
+)
 from nnhls.dialects.hls_types import ActivationKind, FixedPointType, PoolOp, SoftmaxImpl, fixed_type
 
 DEFAULT_PRECISION = FixedPrecision(16, 6)
@@ -241,14 +248,15 @@ class LayerTypes:
         elif value is None:
             t, how = self.default, "default"
         else:
-            inferred = natural()
+            try:
+                inferred = natural()
+            except PrecisionError:
+                raise PrecisionInferenceError(
+                    f"{self.op.name} '{self.op.layer_name}': inferred {var} type is wider than "
+                    f"{MAX_WIDTH} bits; pin a narrower type or set a maximum precision"
+                ) from None
             t = cap(inferred, self.model.maximum)
             how = "auto" if t == inferred else "auto, capped"
-            if t.width > MAX_WIDTH:
-                raise PrecisionInferenceError(
-                    f"{self.op.name} '{self.op.layer_name}': inferred {var} type {t} is wider than "
-                    f"{MAX_WIDTH} bits; pin a narrower type or set a maximum precision"
-                )
         self.types[var] = t
         self.choices.append(Choice(self.op.layer_name, var, t, how))
         return t
@@ -435,8 +443,7 @@ def merge_result(op: nn.NNLayerOp, inputs: list[FixedPrecision]) -> FixedPrecisi
     if isinstance(op, nn.AddOp):
         return grow(union(*inputs), k)
     if isinstance(op, nn.SubOp):
-        t = grow(union(*inputs), 2)
-        return make_type(t.width + (not t.signed), t.integer + (not t.signed), True)
+        return fixed.sub_type(inputs[0], inputs[1])
     if isinstance(op, nn.AverageOp):
         t = union(*inputs)
         return make_type(t.width + clog2(k), t.integer, t.signed)

@@ -44,11 +44,12 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from math import ceil, prod
+from typing import cast
 
 import numpy as np
 from xdsl.context import Context
 from xdsl.dialects import func
-from xdsl.dialects.builtin import IntegerAttr, ModuleOp, i64
+from xdsl.dialects.builtin import I64, IntegerAttr, ModuleOp, i64
 from xdsl.passes import ModulePass
 from xdsl.utils.exceptions import DiagnosticException
 
@@ -193,8 +194,8 @@ def layer_estimate(op: nn.NNLayerOp, rf: int, pf: int, stream: bool, default: Fi
 # ----- the schedule ----------------------------------------------------------------------------------------
 
 
-def _int(value: int) -> IntegerAttr:
-    return IntegerAttr(value, i64)
+def _int(value: int) -> IntegerAttr[I64]:
+    return cast(IntegerAttr[I64], IntegerAttr(value, i64))
 
 
 def warn(message: str) -> None:
