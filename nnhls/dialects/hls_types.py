@@ -380,6 +380,21 @@ class StreamType(_ShapedFixed):
             raise VerifyException(f"stream depth must be at least 1, got {self.depth.data}")
 
 
+def _same_parameters(self: ParametrizedAttribute, other: object) -> bool:
+    return type(self) is type(other) and self.parameters == other.parameters  # pyright: ignore[reportAttributeAccessIssue]
+
+
+def _hash_parameters(self: ParametrizedAttribute) -> int:
+    return hash((type(self), self.parameters))
+
+
+# The parameters are declared on undecorated base classes, so the dataclass equality generated for
+# the registered classes sees no fields (every FixedType compared equal); compare parameters.
+for _cls in (FixedType, UFixedType, IntType, UIntType, ArrayType, StreamType):
+    _cls.__eq__ = _same_parameters  # pyright: ignore[reportAttributeAccessIssue]
+    _cls.__hash__ = _hash_parameters  # pyright: ignore[reportAttributeAccessIssue]
+
+
 HLS_TYPES: list[type[Attribute]] = [
     FixedType,
     UFixedType,

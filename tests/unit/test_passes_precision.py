@@ -16,7 +16,14 @@ from xdsl.parser import Parser
 
 from nnhls.compiler.context import make_context
 from nnhls.dialects import nn
-from nnhls.dialects.fixed import FixedPrecision, add_type, mul_type, parse_precision, sub_type, to_mantissa
+from nnhls.dialects.fixed import (
+    FixedPrecision,
+    add_type,
+    mul_type,
+    parse_precision,
+    sub_type,
+    to_mantissa,
+)
 from nnhls.dialects.hls_types import FixedPointType
 from nnhls.passes.nn_infer_precision import (
     InferPrecisionPass,
@@ -319,7 +326,7 @@ def test_report_marks_capped_and_pinned_types() -> None:
 def test_too_wide_type_is_an_error_naming_the_layer() -> None:
     prec = 'precision = {weight = !hls.fixed<600, 6>, bias = !hls.fixed<16, 6>, accum = "auto", result = "auto"}'
     text = dense_model(4, 2, prec=prec).replace('layer = "in"', 'layer = "in", precision = {result = !hls.fixed<600, 6>}')
-    with pytest.raises(PrecisionInferenceError, match="nn.dense 'fc': inferred accum type"):
+    with pytest.raises(PrecisionInferenceError, match=r"nn\.dense 'fc': inferred accum type"):
         infer(text)
 
 
