@@ -175,3 +175,10 @@ def _shape_list(input_shape: Any) -> Any:
     if input_shape and isinstance(input_shape[0], tuple | list):
         return [list(s) for s in input_shape]
     return list(input_shape)
+
+
+def link_existing_project(path: Any) -> Any:
+    """Reopen a project written by HLSModel.write() (see nnhls.compiler.hls_model)."""
+    from nnhls.compiler.hls_model import link_existing_project as link
+
+    return link(path)

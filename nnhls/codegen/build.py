@@ -1,0 +1,116 @@
+"""Building the emulation library of a written project with g++, through a content-hashed cache.
+
+Three translation units are compiled in parallel, each to an object file named by the SHA-256 of
+its text, every header under firmware/, the compiler version and the flags:
+
+    firmware/<Project>.cpp             the network (the nnet kernels instantiated for its types)
+    firmware/weights/fast_weights.cpp  the constants, as raw mantissas (-DNNHLS_FAST_WEIGHTS)
+    <Project>_bridge.cpp               the extern "C" batch entry points used through ctypes
+
+and linked into lib<Project>-<hash>.so. The cache lives in $NNHLS_CACHE_DIR, else
+~/.cache/nnhls; an unchanged project links nothing and compiles nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+from functools import cache
+from pathlib import Path
+
+CXX_FLAGS = ("-O2", "-std=c++17", "-fPIC", "-DNNHLS_FAST_WEIGHTS")
+"""Flags of every emulation build (the weights TU and the bridge use the fast weight form)."""
+
+
+class CompileError(RuntimeError):
+    """g++ failed or is missing."""
+
+
+def cache_dir() -> Path:
+    env = os.environ.get("NNHLS_CACHE_DIR")
+    return Path(env) if env else Path.home() / ".cache" / "nnhls"
+
+
+def compiler() -> str:
+    cxx = os.environ.get("CXX") or "g++"
+    if shutil.which(cxx) is None:
+        raise CompileError(f"the C++ compiler '{cxx}' is not on PATH (install g++ or set CXX)")
+    return cxx
+
+
+@cache
+def _compiler_version(cxx: str) -> str:
+    result = subprocess.run([cxx, "--version"], capture_output=True, text=True, check=False)
+    return result.stdout.strip()
+
+
+def translation_units(project: str) -> list[str]:
+    return [f"firmware/{project}.cpp", "firmware/weights/fast_weights.cpp", f"{project}_bridge.cpp"]
+
+
+def _include_flags(root: Path) -> list[str]:
+    return [f"-I{root / 'firmware' / 'ap_types'}", f"-I{root / 'firmware'}", f"-I{root}"]
+
+
+def _headers_digest(root: Path) -> str:
+    h = hashlib.sha256()
+    for path in sorted((root / "firmware").rglob("*.h")):
+        h.update(str(path.relative_to(root)).encode())
+        h.update(path.read_bytes())
+    return h.hexdigest()
+
+
+def _object_key(cxx: str, root: Path, tu: str, headers: str, extra: tuple[str, ...]) -> str:
+    h = hashlib.sha256()
+    for part in (_compiler_version(cxx), " ".join(CXX_FLAGS + extra), tu, headers):
+        h.update(part.encode())
+        h.update(b"\0")
+    h.update((root / tu).read_bytes())
+    return h.hexdigest()[:32]
+
+
+def build_library(root: Path, project: str, extra_flags: tuple[str, ...] = ()) -> Path:
+    """Compile (or reuse) the project's emulation library; returns the shared library path."""
+    cxx = compiler()
+    objects_dir = cache_dir() / "objects"
+    libs_dir = cache_dir() / "lib"
+    objects_dir.mkdir(parents=True, exist_ok=True)
+    libs_dir.mkdir(parents=True, exist_ok=True)
+    headers = _headers_digest(root)
+    units = translation_units(project)
+    for tu in units:
+        if not (root / tu).is_file():
+            raise CompileError(f"'{root / tu}' is missing: write() the project first")
+    keys = [_object_key(cxx, root, tu, headers, extra_flags) for tu in units]
+    lib_key = hashlib.sha256("".join(keys).encode()).hexdigest()[:32]
+    library = libs_dir / f"lib{project}-{lib_key}.so"
+    if library.is_file():
+        return library
+    jobs: list[tuple[str, Path, subprocess.Popen[str]]] = []
+    for tu, key in zip(units, keys, strict=True):
+        obj = objects_dir / f"{key}.o"
+        if obj.is_file():
+            continue
+        tmp = obj.with_suffix(f".{os.getpid()}.tmp.o")
+        cmd = [cxx, *CXX_FLAGS, *extra_flags, *_include_flags(root), "-c", str(root / tu), "-o", str(tmp)]
+        jobs.append((tu, obj, subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)))
+    failures: list[str] = []
+    for tu, obj, proc in jobs:
+        _, err = proc.communicate()
+        tmp = obj.with_suffix(f".{os.getpid()}.tmp.o")
+        if proc.returncode != 0:
+            failures.append(f"{tu}:\n{err.strip()}")
+            tmp.unlink(missing_ok=True)
+        else:
+            os.replace(tmp, obj)
+    if failures:
+        raise CompileError("g++ failed to compile the project:\n" + "\n".join(failures))
+    tmp_lib = library.with_suffix(f".{os.getpid()}.tmp")
+    objects = [str(objects_dir / f"{key}.o") for key in keys]
+    result = subprocess.run([cxx, "-shared", "-pthread", "-o", str(tmp_lib), *objects], capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        raise CompileError(f"g++ failed to link the project:\n{result.stderr.strip()}")
+    os.replace(tmp_lib, library)
+    return library

@@ -1,0 +1,376 @@
+"""`HLSModel`: a converted model, its IR at every stage, its C++ project and emulation library.
+
+    hls_model = nnhls.converters.convert_from_keras_model(model, hls_config=config, output_dir="prj")
+    hls_model.write()                  # the project of ARCHITECTURE.md section 4
+    hls_model.compile()                # g++ emulation library (content-hashed cache)
+    y = hls_model.predict(x)           # the whole batch in one native call
+    outputs = hls_model.trace(x)       # {layer name: output}
+    hls_model.build(csim=True, synth=True)   # Vitis HLS / Vivado HLS, when installed
+    hls_model.read_report()            # latency, II, resources from the csynth XML
+
+predict(): each input value (a float64, any numpy dtype is converted first) is assigned to the
+input's ap type (C++ assignment: the type's quantization then overflow mode); each output is
+returned as the exact value of its ap type as a float64 (exact up to 53 significant bits).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import shutil
+import subprocess
+import xml.etree.ElementTree as ET
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from xdsl.dialects.builtin import ModuleOp
+
+from nnhls.codegen import files
+from nnhls.codegen.build import build_library
+from nnhls.codegen.firmware import Firmware, build_firmware, find_func
+from nnhls.codegen.project import (
+    CONFIG_YAML,
+    MARKER,
+    check_project_name,
+    hls_ir_file,
+    write_project,
+)
+from nnhls.dialects import hls
+
+ArrayLike = Any
+
+
+class ReportError(FileNotFoundError):
+    """No synthesis report to read."""
+
+
+class ToolNotFoundError(FileNotFoundError):
+    """The HLS tool is not installed (not on PATH)."""
+
+
+def _context() -> Any:
+    from nnhls.compiler.context import make_context
+
+    return make_context()
+
+
+class HLSModel:
+    """A model on its way to HLS C++ (see the module docstring)."""
+
+    def __init__(
+        self,
+        module: ModuleOp | None,
+        config: Mapping[str, Any],
+        pipeline: str | None = None,
+        *,
+        hls_module: ModuleOp | None = None,
+    ) -> None:
+        if module is None and hls_module is None:
+            raise ValueError("HLSModel needs the imported module or an hls module")
+        self._imported = module
+        self._config: dict[str, Any] = dict(config)
+        self._config.setdefault("ProjectName", "myproject")
+        self._config.setdefault("OutputDir", "my-hls-test")
+        check_project_name(self._config["ProjectName"])
+        self._pipeline = pipeline
+        self._hls = hls_module
+        self._firmware: Firmware | None = None
+        self._lib: ctypes.CDLL | None = None
+
+    # ----- properties ---------------------------------------------------------------------------------
+    @property
+    def config(self) -> dict[str, Any]:
+        return self._config
+
+    @property
+    def project_name(self) -> str:
+        return str(self._config["ProjectName"])
+
+    @property
+    def output_dir(self) -> Path:
+        return Path(self._config["OutputDir"])
+
+    @property
+    def io_type(self) -> str:
+        return str(self._config.get("IOType", "io_parallel"))
+
+    @property
+    def hls_module(self) -> ModuleOp:
+        """The module after the `hls` stage (computed once)."""
+        if self._hls is None:
+            self._hls = self._run_to("hls")
+        return self._hls
+
+    @property
+    def firmware(self) -> Firmware:
+        if self._firmware is None:
+            self._firmware = build_firmware(self.hls_module)
+            if self._firmware.project != self.project_name:
+                raise ValueError(
+                    f"the hls.func is named '{self._firmware.project}' but ProjectName is '{self.project_name}'"
+                )
+        return self._firmware
+
+    # ----- IR -----------------------------------------------------------------------------------------
+    def _passes(self) -> tuple[Any, ...]:
+        from nnhls.compiler.pipeline import default_pipeline, parse_pipeline
+
+        spec = self._pipeline or default_pipeline(self.io_type)
+        return tuple(p for p in parse_pipeline(spec) if p.name != "nn-apply-config")
+
+    def _run_to(self, stage: str) -> ModuleOp:
+        from nnhls.compiler.pipeline import run_pipeline
+        from nnhls.converters import configured_module
+
+        if self._imported is None:
+            raise ValueError(f"this model was reopened from its hls IR: the '{stage}' stage is not available")
+        if stage == "import":
+            return self._imported.clone()
+        module = configured_module(self._imported.clone(), self._config)
+        if stage == "configured":
+            return module
+        return run_pipeline(_context(), module, self._passes(), stop_after=stage)
+
+    def ir(self, stage: str = "hls") -> str:
+        """The module text after a stage of nnhls.compiler.pipeline.STAGES ('cpp': the firmware .cpp)."""
+        from nnhls.compiler.pipeline import STAGES, PipelineError
+
+        if stage not in STAGES:
+            raise PipelineError(f"unknown stage '{stage}'; stages are: {', '.join(STAGES)}")
+        if stage == "cpp":
+            return files.top_cpp(self.firmware)
+        if stage == "hls":
+            return str(self.hls_module)
+        return str(self._run_to(stage))
+
+    # ----- project ------------------------------------------------------------------------------------
+    def write(self, force: bool = False) -> Path:
+        """Write the project into OutputDir (see nnhls.codegen.project for the write rules)."""
+        write_project(self.output_dir, self.firmware, self._config, str(self.hls_module) + "\n", force=force)
+        return self.output_dir
+
+    def compile(self) -> Path:
+        """Write the project, then build (or reuse from the cache) its emulation library."""
+        self.write(force=self._written_by_us())
+        library = build_library(self.output_dir.resolve(), self.project_name)
+        self._lib = ctypes.CDLL(str(library))
+        return library
+
+    def _written_by_us(self) -> bool:
+        return (self.output_dir / MARKER).is_file()
+
+    def _library(self) -> ctypes.CDLL:
+        if self._lib is None:
+            raise RuntimeError("the model is not compiled: call compile() first")
+        return self._lib
+
+    # ----- running ------------------------------------------------------------------------------------
+    def _batch(self, x: ArrayLike | Sequence[ArrayLike]) -> tuple[list[np.ndarray], int]:
+        fw = self.firmware
+        xs = list(x) if isinstance(x, list | tuple) else [x]
+        if len(xs) != len(fw.inputs):
+            raise ValueError(f"the model has {len(fw.inputs)} inputs, got {len(xs)} arrays")
+        batch: list[np.ndarray] = []
+        n = -1
+        for value, arr in zip(fw.inputs, xs, strict=True):
+            a = np.asarray(arr, dtype=np.float64)
+            if a.shape == value.shape or (a.ndim == 1 and a.size == value.size):
+                a = a.reshape(1, -1)
+            if a.size % value.size or a.ndim < 1:
+                raise ValueError(f"input '{value.var}' needs {value.size} values per sample {value.shape}, got shape {a.shape}")
+            a = np.ascontiguousarray(a.reshape(-1, value.size))
+            if n >= 0 and len(a) != n:
+                raise ValueError("all inputs need the same number of samples")
+            n = len(a)
+            batch.append(a)
+        return batch, n
+
+    @staticmethod
+    def _pointers(arrays: Sequence[np.ndarray]) -> Any:
+        ptrs = (ctypes.c_void_p * len(arrays))()
+        for i, a in enumerate(arrays):
+            ptrs[i] = a.ctypes.data
+        return ptrs
+
+    def _shape_outputs(self, outs: list[np.ndarray], n: int) -> np.ndarray | list[np.ndarray]:
+        shaped = [o.reshape(n, *v.shape) for o, v in zip(outs, self.firmware.outputs, strict=True)]
+        return shaped[0] if len(shaped) == 1 else shaped
+
+    def predict(self, x: ArrayLike | Sequence[ArrayLike], emulator: str = "cpp") -> np.ndarray | list[np.ndarray]:
+        """Run a batch: one array per model input (samples first); one array per output."""
+        if emulator == "numpy":
+            return self._predict_numpy(x)
+        if emulator != "cpp":
+            raise ValueError(f"unknown emulator '{emulator}': use 'cpp' or 'numpy'")
+        lib = self._library()
+        batch, n = self._batch(x)
+        outs = [np.zeros((n, v.size), dtype=np.float64) for v in self.firmware.outputs]
+        threads = int(os.environ.get("NNHLS_THREADS", os.cpu_count() or 1))
+        fn = getattr(lib, f"{self.project_name}_predict")
+        fn.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_long, ctypes.c_int]
+        fn(self._pointers(batch), self._pointers(outs), n, threads)
+        return self._shape_outputs(outs, n)
+
+    def _predict_numpy(self, x: ArrayLike | Sequence[ArrayLike]) -> np.ndarray | list[np.ndarray]:
+        from nnhls.compiler.emulator import run_hls  # pyright: ignore[reportMissingImports]
+
+        batch, n = self._batch(x)
+        inputs = [a.reshape(n, *v.shape) for a, v in zip(batch, self.firmware.inputs, strict=True)]
+        result = [np.asarray(r).reshape(n, *v.shape) for r, v in zip(run_hls(self.hls_module, inputs), self.firmware.outputs, strict=True)]
+        return result[0] if len(result) == 1 else result
+
+    def trace(
+        self, x: ArrayLike | Sequence[ArrayLike], layers: Sequence[str] | None = None, emulator: str = "cpp"
+    ) -> dict[str, np.ndarray]:
+        """Every layer's output (or those named), as {layer name: array of shape (n, *shape)}."""
+        batch, n = self._batch(x)
+        available = files.traced_layers(self.firmware)
+        if emulator == "numpy":
+            from nnhls.compiler.emulator import trace_hls  # pyright: ignore[reportMissingImports]
+
+            inputs = [a.reshape(n, *v.shape) for a, v in zip(batch, self.firmware.inputs, strict=True)]
+            traced = trace_hls(self.hls_module, inputs)
+            return {k: np.asarray(v).reshape(n, *shape) for k, shape in available if (v := traced.get(k)) is not None and (layers is None or k in layers)}
+        lib = self._library()
+        wanted = [(name, shape) for name, shape in available if layers is None or name in layers]
+        if layers is not None:
+            missing = set(layers) - {name for name, _ in available}
+            if missing:
+                raise ValueError(f"no such layer(s): {', '.join(sorted(missing))}")
+        outs = [np.zeros((n, v.size), dtype=np.float64) for v in self.firmware.outputs]
+        buffers = [np.zeros((n, int(np.prod(shape))), dtype=np.float64) for _, shape in wanted]
+        names = (ctypes.c_char_p * max(len(wanted), 1))(*[name.encode() for name, _ in wanted])
+        sizes = (ctypes.c_uint * max(len(wanted), 1))(*[int(np.prod(shape)) for _, shape in wanted])
+        fn = getattr(lib, f"{self.project_name}_trace")
+        fn.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_long, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_uint]
+        fn(self._pointers(batch), self._pointers(outs), n, names, self._pointers(buffers), sizes, len(wanted))
+        return {name: buf.reshape(n, *shape) for (name, shape), buf in zip(wanted, buffers, strict=True)}
+
+    # ----- vendor tools ----------------------------------------------------------------------------------
+    def _tool(self) -> str:
+        backend = str(self._config.get("Backend", "Vitis")).lower()
+        return "vivado_hls" if backend.startswith("vivado") else "vitis_hls"
+
+    def build(self, csim: bool = True, synth: bool = True, cosim: bool = False, export: bool = False, vsynth: bool = False) -> dict[str, Any]:
+        """Run build_prj.tcl with Vitis HLS (or Vivado HLS for the Vivado backend)."""
+        tool = self._tool()
+        if shutil.which(tool) is None:
+            raise ToolNotFoundError(
+                f"'{tool}' is not on PATH: install {'Vivado HLS' if tool == 'vivado_hls' else 'Vitis HLS'} "
+                "and source its settings64.sh, or run build_prj.tcl where it is installed"
+            )
+        self.write(force=self._written_by_us())
+        flags = {"csim": csim, "synth": synth, "cosim": cosim, "export": export, "vsynth": vsynth}
+        args = " ".join(f"{k}={int(v)}" for k, v in flags.items())
+        result = subprocess.run([tool, "-f", "build_prj.tcl", "-tclargs", args], cwd=self.output_dir, check=False)
+        if result.returncode != 0:
+            raise RuntimeError(f"{tool} failed with exit code {result.returncode} (see {self.output_dir}/vitis_hls.log)")
+        return self.read_report() if synth else {}
+
+    def report_path(self) -> Path:
+        p = self.project_name
+        return self.output_dir / f"{p}_prj" / "solution1" / "syn" / "report" / f"{p}_csynth.xml"
+
+    def read_report(self) -> dict[str, Any]:
+        """The csynth XML report as a dict: clock, latency, interval and resources."""
+        path = self.report_path()
+        if not path.is_file():
+            raise ReportError(f"no synthesis report at '{path}': run build(synth=True) with Vitis HLS or Vivado HLS first")
+        return parse_csynth_report(path)
+
+    def layer_report(self) -> list[dict[str, Any]]:
+        """One dict per layer: name, op, shapes, precisions, reuse factor, strategy, estimates."""
+        return layer_report(self.hls_module)
+
+
+# ----- reports ---------------------------------------------------------------------------------------------
+
+
+def _text(root: ET.Element, path: str) -> str | None:
+    node = root.find(path)
+    return None if node is None or node.text is None else node.text.strip()
+
+
+def _number(text: str | None) -> int | float | str | None:
+    if text is None:
+        return None
+    for cast in (int, float):
+        try:
+            return cast(text)
+        except ValueError:
+            continue
+    return text
+
+
+def parse_csynth_report(path: Path) -> dict[str, Any]:
+    root = ET.parse(path).getroot()
+    perf = "PerformanceEstimates"
+    latency = f"{perf}/SummaryOfOverallLatency"
+    report: dict[str, Any] = {
+        "top": _text(root, "RTLDesignHierarchy/TopModule/ModuleName"),
+        "part": _text(root, "UserAssignments/Part"),
+        "target_clock_ns": _number(_text(root, "UserAssignments/TargetClockPeriod")),
+        "estimated_clock_ns": _number(_text(root, f"{perf}/SummaryOfTimingAnalysis/EstimatedClockPeriod")),
+        "latency_min": _number(_text(root, f"{latency}/Best-caseLatency")),
+        "latency_max": _number(_text(root, f"{latency}/Worst-caseLatency")),
+        "interval_min": _number(_text(root, f"{latency}/Interval-min")),
+        "interval_max": _number(_text(root, f"{latency}/Interval-max")),
+    }
+    resources = root.find("AreaEstimates/Resources")
+    available = root.find("AreaEstimates/AvailableResources")
+    report["resources"] = {child.tag: _number(child.text) for child in resources} if resources is not None else {}
+    report["available"] = {child.tag: _number(child.text) for child in available} if available is not None else {}
+    return report
+
+
+def layer_report(module: ModuleOp) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+    for op in find_func(module).body.block.ops:
+        if not isinstance(op, hls.HLSKernelOp):
+            continue
+        row: dict[str, Any] = {
+            "layer": op.layer_name,
+            "name": op.layer_name,
+            "op": op.name,
+            "input": ", ".join("x".join(map(str, hls.shape_of(v))) for v in op.operands),
+            "output": ", ".join("x".join(map(str, hls.shape_of(v))) for v in op.results),
+            "result": str(hls.value_type(op.results[0]).element_type.precision),
+            "reuse_factor": 1 if op.reuse_factor is None else op.reuse_factor.value.data,
+        }
+        types = [f"{name.removesuffix('_t')}={getattr(op, name).precision}" for name in ("weight_t", "accum_t", "table_t") if getattr(op, name, None) is not None]
+        row["types"] = " ".join(types)
+        strategy = getattr(op, "strategy", None)
+        row["strategy"] = "" if strategy is None else strategy.data.value
+        for key in ("multipliers", "latency"):
+            attr = op.attributes.get(key) or op.attributes.get(f"nn.{key}") or op.properties.get(key)
+            row[key] = "" if attr is None else getattr(getattr(attr, "value", attr), "data", str(attr))
+        rows.append(row)
+    return rows
+
+
+# ----- reopening a written project --------------------------------------------------------------------------
+
+
+def link_existing_project(path: str | Path) -> HLSModel:
+    """Reopen a project written by HLSModel.write(): its YAML config and saved hls IR."""
+    import yaml
+    from xdsl.parser import Parser
+
+    root = Path(path)
+    config_file = root / CONFIG_YAML
+    if not config_file.is_file():
+        raise FileNotFoundError(f"'{root}' is not an nnhls project: {CONFIG_YAML} is missing")
+    config = yaml.safe_load(config_file.read_text()) or {}
+    if not isinstance(config, dict):
+        raise ValueError(f"'{config_file}' does not hold a configuration mapping")
+    config = {str(k): v for k, v in config.items()}  # pyright: ignore[reportUnknownVariableType, reportUnknownArgumentType]
+    project = check_project_name(config.get("ProjectName", "myproject"))
+    ir_file = root / hls_ir_file(project)
+    if not ir_file.is_file():
+        raise FileNotFoundError(f"'{ir_file}' is missing: the project was not written by nnhls")
+    module = Parser(_context(), ir_file.read_text(), str(ir_file)).parse_module()
+    module.verify()
+    config["OutputDir"] = str(root)
+    return HLSModel(None, config, hls_module=module)

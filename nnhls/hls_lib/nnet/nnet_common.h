@@ -1,0 +1,110 @@
+// nnhls nnet kernel library: common definitions (written for nnhls, header-only).
+//
+// Every kernel is a function template nnet::<kernel><input_t, result_t, CONFIG_T>(...) whose
+// sizes, reuse factor and internal types come from a config struct (see parameters.h of a
+// generated project). Kernels compute exactly what the docstring of the matching op in
+// nnhls/dialects/hls.py says: cast<T>(v) is a C++ assignment to an ap type; sums and products
+// written without a cast are exact.
+//
+// Pragmas go through NNHLS_PRAGMA so that they reach the HLS tool (which defines
+// __SYNTHESIS__) and stay invisible to g++/clang++ (no -Wunknown-pragmas warnings).
+#ifndef NNET_COMMON_H_
+#define NNET_COMMON_H_
+
+#include "ap_fixed.h"
+#include "ap_int.h"
+#include "hls_stream.h"
+
+#ifdef __SYNTHESIS__
+#define NNHLS_PRAGMA_STR(...) _Pragma(#__VA_ARGS__)
+#define NNHLS_PRAGMA(...) NNHLS_PRAGMA_STR(__VA_ARGS__)
+#else
+#define NNHLS_PRAGMA(...)
+#endif
+
+namespace nnet {
+
+enum io_type { io_parallel = 0, io_stream = 1 };
+enum strategy { latency = 0, resource = 1, unrolled = 2 };
+
+// One io_stream element: all channels of one pixel.
+template <class T, unsigned N> struct array {
+  typedef T value_type;
+  static const unsigned size = N;
+  T data[N];
+  T& operator[](unsigned i) { return data[i]; }
+  const T& operator[](unsigned i) const { return data[i]; }
+};
+
+template <class T> inline T cmax(T a, T b) { return a < b ? b : a; }
+
+constexpr unsigned ceil_div(unsigned a, unsigned b) { return (a + b - 1) / b; }
+
+// 2^k as a double (exact), for the table-index scale factor.
+constexpr double pow2(int k) { return k >= 0 ? double(1ull << k) : 1.0 / double(1ull << -k); }
+
+// Table lookup index, exactly: i = floor(x * 2^K - OFFSET), clamped to [0, N - 1], where the
+// table covers [OFFSET * 2^-K, (OFFSET + N) * 2^-K). Sets `above` when x is past the range.
+// x * 2^K is an exact product with a one-bit constant; the floor is an assignment to an
+// integer-valued ap_fixed (AP_TRN rounds towards minus infinity).
+template <int K, long long OFFSET, unsigned N, class T> inline unsigned table_index(const T& x, bool& above) {
+  const ap_ufixed<1, K + 1> scale = pow2(K);
+  auto scaled = x * scale;
+  typedef decltype(scaled) S;
+  const int IB = (S::iwidth > 1 ? S::iwidth : 1) + 2;
+  ap_fixed<IB + 66, IB + 66> floored = scaled;
+  floored -= ap_int<64>(OFFSET);
+  above = floored >= ap_int<64>((long long)N);
+  if (floored < 0) return 0;
+  if (above) return N - 1;
+  return (unsigned)floored.to_int();
+}
+
+template <int K, long long OFFSET, unsigned N, class T> inline unsigned table_index(const T& x) {
+  bool above;
+  return table_index<K, OFFSET, N>(x, above);
+}
+
+// Raw mantissa -> value, used by the fast emulation weight loader (nnhls' ap types only).
+template <class T, int F> inline void set_raw(T& dst, long long mantissa) {
+  dst = ap_fixed<64, 64 - F>::raw(mantissa);
+}
+
+// ----- layer tracing (emulation only): the bridge installs a sink to record each layer ----------
+#ifndef __SYNTHESIS__
+struct trace_sink {
+  virtual ~trace_sink() {}
+  virtual double* slot(const char* layer, unsigned n) = 0;
+};
+inline trace_sink*& active_trace() {
+  static thread_local trace_sink* sink = 0;
+  return sink;
+}
+template <class T> inline void trace_array(const char* layer, const T* data, unsigned n) {
+  trace_sink* sink = active_trace();
+  if (!sink) return;
+  double* out = sink->slot(layer, n);
+  if (!out) return;
+  for (unsigned i = 0; i < n; i++) out[i] = data[i].to_double();
+}
+template <class T, unsigned C> inline void trace_stream(const char* layer, hls::stream<array<T, C> >& s, unsigned n) {
+  trace_sink* sink = active_trace();
+  if (!sink) return;
+  double* out = sink->slot(layer, n * C);
+  for (unsigned p = 0; p < n; p++) {
+    array<T, C> v = s.read();
+    if (out)
+      for (unsigned c = 0; c < C; c++) out[p * C + c] = v[c].to_double();
+    s.write(v);
+  }
+}
+#define NNHLS_TRACE(layer, var, n) nnet::trace_array(layer, var, n)
+#define NNHLS_TRACE_STREAM(layer, var, n) nnet::trace_stream(layer, var, n)
+#else
+#define NNHLS_TRACE(layer, var, n)
+#define NNHLS_TRACE_STREAM(layer, var, n)
+#endif
+
+}  // namespace nnet
+
+#endif  // NNET_COMMON_H_

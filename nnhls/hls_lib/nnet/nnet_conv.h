@@ -1,0 +1,120 @@
+// nnhls nnet kernel library: 1-D and 2-D convolutions, regular and depthwise (hls.conv*d,
+// hls.depthwise_conv*d), io_parallel.
+//
+// Channels last. A 1-D convolution is a 2-D one with in_height = out_height = filt_height = 1.
+// Weights are (filt_height, filt_width, n_chan, n_filt) row-major, or depthwise
+// (filt_height, filt_width, n_chan, depth_multiplier) with output channel c * multiplier + m.
+// Per output pixel and filter: acc = cast<accum_t>(b[f]); for each kernel position (row-major)
+// and input channel: acc = cast<accum_t>(acc + cast<accum_t>(x * w)); y = cast<result>(acc).
+// Positions in the padding read zero and are skipped. parallelization_factor output pixels are
+// computed per pipelined iteration.
+#ifndef NNET_CONV_H_
+#define NNET_CONV_H_
+
+#include "nnet_common.h"
+
+namespace nnet {
+
+struct conv_config {
+  static const unsigned in_height = 1, in_width = 1, n_chan = 1;
+  static const unsigned filt_height = 1, filt_width = 1, n_filt = 1;
+  static const unsigned depth_multiplier = 1;
+  static const bool depthwise = false;
+  static const unsigned stride_height = 1, stride_width = 1;
+  static const unsigned dilation_height = 1, dilation_width = 1;
+  static const unsigned pad_top = 0, pad_bottom = 0, pad_left = 0, pad_right = 0;
+  static const unsigned out_height = 1, out_width = 1;
+  static const unsigned io_type = io_parallel;
+  static const unsigned strategy = latency;
+  static const unsigned reuse_factor = 1;
+  static const unsigned parallelization_factor = 1;
+  static const unsigned multiplier_limit = 1;
+  static const unsigned n_zeros = 0;
+  static const bool store_weights_in_bram = false;
+  typedef ap_fixed<16, 6> accum_t;
+  typedef ap_fixed<16, 6> bias_t;
+  typedef ap_fixed<16, 6> weight_t;
+};
+
+// One output pixel (oh, ow), all its output channels.
+template <class data_T, class res_T, typename CONFIG_T>
+inline void conv_pixel(const data_T* data, res_T* res, unsigned oh, unsigned ow,
+                       const typename CONFIG_T::weight_t* weights, const typename CONFIG_T::bias_t* biases) {
+  const unsigned n_out = CONFIG_T::depthwise ? CONFIG_T::n_chan * CONFIG_T::depth_multiplier : CONFIG_T::n_filt;
+  typename CONFIG_T::accum_t acc[n_out];
+  NNHLS_PRAGMA(HLS ARRAY_PARTITION variable = acc complete)
+  for (unsigned f = 0; f < n_out; f++) {
+    NNHLS_PRAGMA(HLS UNROLL)
+    acc[f] = biases[f];
+  }
+  for (unsigned kh = 0; kh < CONFIG_T::filt_height; kh++) {
+    const int ih = int(oh * CONFIG_T::stride_height + kh * CONFIG_T::dilation_height) - int(CONFIG_T::pad_top);
+    if (ih < 0 || ih >= int(CONFIG_T::in_height)) continue;
+    for (unsigned kw = 0; kw < CONFIG_T::filt_width; kw++) {
+      const int iw = int(ow * CONFIG_T::stride_width + kw * CONFIG_T::dilation_width) - int(CONFIG_T::pad_left);
+      if (iw < 0 || iw >= int(CONFIG_T::in_width)) continue;
+      const data_T* x = data + (unsigned(ih) * CONFIG_T::in_width + unsigned(iw)) * CONFIG_T::n_chan;
+      const unsigned kbase = (kh * CONFIG_T::filt_width + kw) * CONFIG_T::n_chan;
+      for (unsigned c = 0; c < CONFIG_T::n_chan; c++) {
+        if (CONFIG_T::depthwise) {
+          for (unsigned m = 0; m < CONFIG_T::depth_multiplier; m++) {
+            const typename CONFIG_T::weight_t& w = weights[(kbase + c) * CONFIG_T::depth_multiplier + m];
+            const unsigned f = c * CONFIG_T::depth_multiplier + m;
+            acc[f] = acc[f] + typename CONFIG_T::accum_t(x[c] * w);
+          }
+        } else {
+          const typename CONFIG_T::weight_t* wrow = weights + (kbase + c) * CONFIG_T::n_filt;
+          for (unsigned f = 0; f < CONFIG_T::n_filt; f++) {
+#ifndef __SYNTHESIS__
+            if (wrow[f] == 0) continue;
+#endif
+            acc[f] = acc[f] + typename CONFIG_T::accum_t(x[c] * wrow[f]);
+          }
+        }
+      }
+    }
+  }
+  for (unsigned f = 0; f < n_out; f++) {
+    NNHLS_PRAGMA(HLS UNROLL)
+    res[f] = acc[f];
+  }
+}
+
+template <class data_T, class res_T, typename CONFIG_T>
+void conv_2d(const data_T data[CONFIG_T::in_height * CONFIG_T::in_width * CONFIG_T::n_chan],
+             res_T* res, const typename CONFIG_T::weight_t* weights, const typename CONFIG_T::bias_t* biases) {
+  const unsigned n_out = CONFIG_T::depthwise ? CONFIG_T::n_chan * CONFIG_T::depth_multiplier : CONFIG_T::n_filt;
+  const unsigned n_pixels = CONFIG_T::out_height * CONFIG_T::out_width;
+  NNHLS_PRAGMA(HLS ALLOCATION operation instances = mul limit = CONFIG_T::multiplier_limit)
+  for (unsigned p0 = 0; p0 < n_pixels; p0 += CONFIG_T::parallelization_factor) {
+    NNHLS_PRAGMA(HLS PIPELINE II = CONFIG_T::reuse_factor)
+    for (unsigned q = 0; q < CONFIG_T::parallelization_factor; q++) {
+      NNHLS_PRAGMA(HLS UNROLL)
+      const unsigned p = p0 + q;
+      conv_pixel<data_T, res_T, CONFIG_T>(data, res + p * n_out, p / CONFIG_T::out_width, p % CONFIG_T::out_width,
+                                          weights, biases);
+    }
+  }
+}
+
+template <class data_T, class res_T, typename CONFIG_T>
+void conv_1d(const data_T data[CONFIG_T::in_width * CONFIG_T::n_chan], res_T* res,
+             const typename CONFIG_T::weight_t* weights, const typename CONFIG_T::bias_t* biases) {
+  conv_2d<data_T, res_T, CONFIG_T>(data, res, weights, biases);
+}
+
+template <class data_T, class res_T, typename CONFIG_T>
+void depthwise_conv_2d(const data_T* data, res_T* res, const typename CONFIG_T::weight_t* weights,
+                       const typename CONFIG_T::bias_t* biases) {
+  conv_2d<data_T, res_T, CONFIG_T>(data, res, weights, biases);
+}
+
+template <class data_T, class res_T, typename CONFIG_T>
+void depthwise_conv_1d(const data_T* data, res_T* res, const typename CONFIG_T::weight_t* weights,
+                       const typename CONFIG_T::bias_t* biases) {
+  conv_2d<data_T, res_T, CONFIG_T>(data, res, weights, biases);
+}
+
+}  // namespace nnet
+
+#endif  // NNET_CONV_H_

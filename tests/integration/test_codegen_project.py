@@ -1,0 +1,215 @@
+"""The generated project with real g++ builds: the jet-tagger MLP written, compiled and run.
+
+Checks the promises of nnhls.codegen and HLSModel that hold for any model: predictions close to
+Keras with wide types, bit-exact with the numpy emulator, trace, the build cache, warning-free
+C++, the test bench on tb_data (header weights instead of the fast emulation weights),
+parameters.h edits taking effect, write safety, and reopening a written project.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+os.environ.setdefault("KERAS_BACKEND", "torch")
+keras = pytest.importorskip("keras")
+
+from nnhls import converters  # noqa: E402
+from nnhls.codegen.build import build_library, translation_units  # noqa: E402
+from nnhls.codegen.firmware import CodegenError  # noqa: E402
+from nnhls.codegen.project import MARKER, ProjectExistsError  # noqa: E402
+from nnhls.compiler.hls_model import HLSModel, ReportError, link_existing_project  # noqa: E402
+
+EXAMPLE = Path(__file__).resolve().parent.parent.parent / "examples" / "jet_tagger"
+WIDE = {"Model": {"Precision": "fixed<32,12>", "ReuseFactor": 1}}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def build_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("nnhls-cache")
+    os.environ["NNHLS_CACHE_DIR"] = str(path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def jet() -> tuple[Any, np.ndarray, np.ndarray]:
+    model = keras.models.load_model(EXAMPLE / "jet_tagger.keras")
+    x = np.load(EXAMPLE / "inputs.npy")[:200].astype(np.float64)
+    return model, x, np.asarray(model.predict(x, verbose=0), dtype=np.float64)
+
+
+@pytest.fixture(scope="session")
+def wide_model(jet: tuple[Any, np.ndarray, np.ndarray], tmp_path_factory: pytest.TempPathFactory) -> HLSModel:
+    model, x, _ = jet
+    out = tmp_path_factory.mktemp("jet") / "prj"
+    np.save(out.parent / "x.npy", x[:20])
+    hls_model = converters.convert_from_keras_model(
+        model, hls_config=WIDE, output_dir=str(out), project_name="jet_wide", input_data_tb=str(out.parent / "x.npy")
+    )
+    hls_model.compile()
+    return hls_model
+
+
+def test_predict_close_to_keras_and_bit_exact_with_numpy(wide_model: HLSModel, jet: tuple[Any, np.ndarray, np.ndarray]) -> None:
+    _, x, reference = jet
+    y = wide_model.predict(x)
+    assert isinstance(y, np.ndarray) and y.shape == reference.shape
+    assert np.max(np.abs(y - reference)) < 1e-2  # the softmax lookup tables bound the error here
+    assert np.mean(y.argmax(1) == reference.argmax(1)) >= 0.98  # near-ties may flip
+    np.testing.assert_array_equal(y, wide_model.predict(x, emulator="numpy"))
+
+
+def test_linear_layers_within_1e3_of_keras(wide_model: HLSModel, jet: tuple[Any, np.ndarray, np.ndarray]) -> None:
+    model, x, _ = jet
+    traced = wide_model.trace(x)
+    dense_names = [
+        layer.name
+        for layer in model.layers
+        if isinstance(layer, keras.layers.Dense) and layer.activation.__name__ in ("relu", "linear")
+    ]
+    assert dense_names and set(dense_names) <= set(traced)
+    for name in dense_names:
+        probe = keras.Model(model.inputs, model.get_layer(name).output)
+        expected = np.asarray(probe.predict(x, verbose=0), dtype=np.float64)
+        traced_value = traced[name]
+        # a dense layer fused with its activation reports the activation's input here
+        if traced_value.shape == expected.shape and np.max(np.abs(traced_value - expected)) < 1e-3:
+            continue
+        activated = [k for k in traced if k.startswith(name) and k != name]
+        assert any(np.max(np.abs(traced[k] - expected)) < 1e-3 for k in activated), name
+
+
+def test_trace_matches_predict_and_numpy_trace(wide_model: HLSModel, jet: tuple[Any, np.ndarray, np.ndarray]) -> None:
+    _, x, _ = jet
+    traced = wide_model.trace(x[:10])
+    last = list(traced)[-1]
+    np.testing.assert_array_equal(traced[last], wide_model.predict(x[:10]))
+    numpy_trace = wide_model.trace(x[:10], emulator="numpy")
+    for name, value in numpy_trace.items():
+        np.testing.assert_array_equal(traced[name], value)
+    assert wide_model.trace(x[:3], layers=[last]).keys() == {last}
+    with pytest.raises(ValueError, match="no such layer"):
+        wide_model.trace(x[:3], layers=["nope"])
+
+
+def test_build_cache_reuses_objects(wide_model: HLSModel, build_cache: Path) -> None:
+    library = wide_model.compile()
+    objects = sorted((build_cache / "objects").glob("*.o"))
+    stamps = [p.stat().st_mtime_ns for p in objects]
+    assert wide_model.compile() == library
+    assert [p.stat().st_mtime_ns for p in sorted((build_cache / "objects").glob("*.o"))] == stamps
+
+
+def test_generated_code_has_no_warnings(wide_model: HLSModel) -> None:
+    root = wide_model.output_dir
+    flags = ["-std=c++17", "-Wall", "-Wextra", "-fsyntax-only", f"-I{root / 'firmware' / 'ap_types'}", f"-I{root / 'firmware'}", f"-I{root}"]
+    for tu in translation_units(wide_model.project_name):
+        result = subprocess.run(["g++", *flags, "-DNNHLS_FAST_WEIGHTS", str(root / tu)], capture_output=True, text=True, check=False)
+        assert result.returncode == 0 and result.stderr == "", result.stderr
+    for tu in (f"firmware/{wide_model.project_name}.cpp", f"{wide_model.project_name}_test.cpp"):
+        result = subprocess.run(["g++", *flags, str(root / tu)], capture_output=True, text=True, check=False)
+        assert result.returncode == 0 and result.stderr == "", result.stderr
+
+
+def test_testbench_with_header_weights_matches_predict(wide_model: HLSModel, jet: tuple[Any, np.ndarray, np.ndarray], tmp_path: Path) -> None:
+    _, x, _ = jet
+    root = wide_model.output_dir
+    p = wide_model.project_name
+    exe = tmp_path / "tb"
+    cmd = ["g++", "-O1", "-std=c++17", f"-I{root / 'firmware' / 'ap_types'}", f"-I{root / 'firmware'}", f"-I{root}",
+           str(root / f"{p}_test.cpp"), str(root / "firmware" / f"{p}.cpp"), "-o", str(exe)]
+    subprocess.run(cmd, check=True)
+    assert (root / "tb_data" / "tb_input_features.dat").is_file()
+    subprocess.run([str(exe)], cwd=root, check=True, capture_output=True)
+    csim = np.loadtxt(root / "tb_data" / "csim_results.log", ndmin=2)
+    np.testing.assert_array_equal(csim, wide_model.predict(x[:20]))
+
+
+def test_project_layout_and_tcl(wide_model: HLSModel) -> None:
+    root = wide_model.output_dir
+    p = wide_model.project_name
+    for rel in (f"firmware/{p}.cpp", f"firmware/{p}.h", "firmware/defines.h", "firmware/parameters.h",
+                "firmware/nnet_utils/nnet_dense.h", "firmware/ap_types/ap_fixed.h", f"{p}_test.cpp",
+                "build_prj.tcl", "vivado_synth.tcl", "project.tcl", f"{p}_bridge.cpp", "hls4ml_config.yml",
+                f"{p}.hls.mlir", MARKER):
+        assert (root / rel).is_file(), rel
+    assert list((root / "firmware" / "weights").glob("*_w.h"))
+    tcl = (root / "project.tcl").read_text()
+    assert 'set part "xcvu13p-flga2577-2-e"' in tcl and 'set clock_period "5.0"' in tcl
+    build = (root / "build_prj.tcl").read_text()
+    for step in ("csim_design", "csynth_design", "cosim_design", "export_design"):
+        assert step in build
+    parameters = (root / "firmware" / "parameters.h").read_text()
+    for field in ("n_in", "n_out", "io_type", "reuse_factor", "n_zeros", "n_nonzeros", "store_weights_in_bram",
+                  "accum_t", "bias_t", "weight_t", "index_t"):
+        assert re.search(rf"\b{field}\b", parameters), field
+
+
+def test_parameters_edit_takes_effect(wide_model: HLSModel, jet: tuple[Any, np.ndarray, np.ndarray], tmp_path: Path) -> None:
+    _, x, _ = jet
+    root = tmp_path / "edited"
+    shutil.copytree(wide_model.output_dir, root)
+    parameters = root / "firmware" / "parameters.h"
+    text = parameters.read_text()
+    edited, count = re.subn(r"typedef ap_fixed<\d+,\d+[^>]*> accum_t;", "typedef ap_fixed<6,2> accum_t;", text, count=1)
+    assert count == 1
+    parameters.write_text(edited)
+    edited_model = link_existing_project(root)
+    edited_model._lib = None
+    import ctypes
+
+    edited_model._lib = ctypes.CDLL(str(build_library(root.resolve(), edited_model.project_name)))
+    assert not np.array_equal(edited_model.predict(x[:50]), wide_model.predict(x[:50]))
+
+
+def test_write_safety(wide_model: HLSModel, tmp_path: Path) -> None:
+    foreign = tmp_path / "foreign"
+    foreign.mkdir()
+    (foreign / "notes.txt").write_text("mine")
+    model = HLSModel(None, {**wide_model.config, "OutputDir": str(foreign)}, hls_module=wide_model.hls_module)
+    with pytest.raises(ProjectExistsError, match="force=True"):
+        model.write()
+    model.write(force=True)
+    assert (foreign / "notes.txt").read_text() == "mine"
+    stale = foreign / "firmware" / "weights" / "old_w.h"
+    stale.write_text("// from an older model")
+    marker = foreign / MARKER
+    marker.write_text(marker.read_text().replace('"files": [', '"files": [\n  "firmware/weights/old_w.h",'))
+    model.write()
+    assert not stale.exists() and (foreign / "notes.txt").is_file()
+
+
+def test_invalid_project_name(wide_model: HLSModel) -> None:
+    with pytest.raises(CodegenError, match="not a valid C identifier"):
+        HLSModel(None, {**wide_model.config, "ProjectName": "my-project"}, hls_module=wide_model.hls_module)
+
+
+def test_link_existing_project(wide_model: HLSModel, jet: tuple[Any, np.ndarray, np.ndarray]) -> None:
+    _, x, _ = jet
+    reopened = link_existing_project(wide_model.output_dir)
+    assert reopened.project_name == wide_model.project_name
+    reopened.compile()
+    np.testing.assert_array_equal(reopened.predict(x[:30]), wide_model.predict(x[:30]))
+    rows = reopened.layer_report()
+    assert next(r["op"] for r in rows) == "hls.dense" and all(r["layer"] for r in rows)
+    with pytest.raises(ReportError, match="no synthesis report"):
+        reopened.read_report()
+
+
+def test_build_without_tool_is_a_clear_error(wide_model: HLSModel, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PATH", "/nonexistent")
+    with pytest.raises(FileNotFoundError, match="vitis_hls"):
+        wide_model.build()
+
+
+def test_ir_stages(wide_model: HLSModel) -> None:
+    assert "hls.func @jet_wide" in wide_model.ir("hls")
+    assert "nn.dense" in wide_model.ir("typed")
+    assert "nnet::dense<" in wide_model.ir("cpp")
