@@ -796,9 +796,8 @@ def test_table_activation_matches_literal_index_rule() -> None:
     expected = np.empty(xf.shape, dtype=object)
     tf = fr(table, tp)
     for i, v in np.ndenumerate(xf):
-        expected[i] = cast(
-            tf[min(max(math.floor((v + 6) * 64 / 8), 0), 63)], P("fixed<9,3,RND,SAT>")
-        )
+        entry: Fraction = tf[min(max(math.floor((v + 6) * 64 / 8), 0), 63)]  # pyright: ignore[reportAssignmentType]
+        expected[i] = cast(entry, P("fixed<9,3,RND,SAT>"))
     assert_exact(run1(module, x), expected)
 
 
