@@ -1,0 +1,186 @@
+"""lower-nn-to-hls: structure of the hls IR in both io types, quantized constants, stream plumbing,
+and the emulated hls IR against the float reference."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+from xdsl.dialects.builtin import ModuleOp
+from xdsl.parser import Parser
+
+from nnhls.compiler.context import make_context
+from nnhls.compiler.pipeline import parse_pipeline, run_pipeline
+from nnhls.compiler.reference import run_reference
+from nnhls.dialects import hls, nn
+from nnhls.dialects.fixed import to_mantissa
+from nnhls.dialects.hls_types import ArrayType, FixedPointType, IOType, PipelineStyle, StreamType
+from nnhls.passes.lower_nn_to_hls import LoweringError, lower_module
+
+MLP = """
+func.func @mlp(%a: tensor<4xf32>) -> tensor<3xf32> {
+  %x = nn.input %a {layer = "input_1", precision = {result = !hls.fixed<10, 4>}} : (tensor<4xf32>) -> tensor<4xf32>
+  %d = nn.dense %x {layer = "fc1", precision = {weight = !hls.fixed<8, 2, RND, SAT>, bias = "auto", accum = "auto", result = "auto"}, reuse_factor = 2 : i64, strategy = #hls<strategy resource>, weight = dense<[[0.7, -1.3, 0.1, 2.2, -0.01, 0.5], [0.3, 0.2, -0.6, 1.1, 0.9, -0.4], [-0.8, 0.05, 1.7, -1.9, 0.25, 0.33], [1.2, -0.7, 0.4, 0.6, -1.5, 0.8]]> : tensor<4x6xf32>, bias = dense<[0.1, -0.2, 0.3, 0.0, 0.5, -0.6]> : tensor<6xf32>} : (tensor<4xf32>) -> tensor<6xf32>
+  %r = nn.activation %d {layer = "relu", precision = {result = "auto"}, kind = #hls<activation relu>} : (tensor<6xf32>) -> tensor<6xf32>
+  %t = nn.activation %r {layer = "sig", precision = {result = "auto", table = "auto"}, kind = #hls<activation sigmoid>} : (tensor<6xf32>) -> tensor<6xf32>
+  %e = nn.dense %t {layer = "fc2", precision = {weight = "auto", bias = "auto", accum = "auto", result = "auto"}, weight = dense<[[0.5, -1.0, 0.25], [1.5, 0.75, -0.5], [-0.3, 0.6, 0.9], [0.2, -0.8, 1.1], [0.4, 0.1, -0.2], [-1.2, 0.3, 0.7]]> : tensor<6x3xf32>, bias = dense<[0.0, 0.1, -0.1]> : tensor<3xf32>} : (tensor<6xf32>) -> tensor<3xf32>
+  %s = nn.softmax %e {layer = "softmax", precision = {result = "auto", exp_table = "auto", inv_table = "auto", accum = "auto"}} : (tensor<3xf32>) -> tensor<3xf32>
+  func.return %s : tensor<3xf32>
+}
+"""
+
+BRANCHED = """
+func.func @branched(%a: tensor<6x6x2xf32>) -> (tensor<6x6x3xf32>, tensor<3xf32>) {
+  %x = nn.input %a {layer = "in"} : (tensor<6x6x2xf32>) -> tensor<6x6x2xf32>
+  %c1 = nn.conv2d %x {layer = "c1", weight = dense<0.25> : tensor<3x3x2x3xf32>, bias = dense<0.5> : tensor<3xf32>, strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>, pads = array<i64: 1, 1, 1, 1>} : (tensor<6x6x2xf32>) -> tensor<6x6x3xf32>
+  %c2 = nn.conv2d %x {layer = "c2", weight = dense<-0.5> : tensor<1x1x2x3xf32>, strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>} : (tensor<6x6x2xf32>) -> tensor<6x6x3xf32>
+  %s = nn.add %c1, %c2, %c1 {layer = "add"} : (tensor<6x6x3xf32>, tensor<6x6x3xf32>, tensor<6x6x3xf32>) -> tensor<6x6x3xf32>
+  %g = nn.global_pool %s {layer = "gap", op = #hls<pool_op average>} : (tensor<6x6x3xf32>) -> tensor<3xf32>
+  func.return %s, %g : tensor<6x6x3xf32>, tensor<3xf32>
+}
+"""
+
+
+def parse(text: str) -> ModuleOp:
+    return Parser(make_context(), text).parse_module()
+
+
+def compile_ir(text: str, io_type: str = "io_parallel", stop: str | None = None) -> ModuleOp:
+    module = parse(text)
+    spec = f"nn-apply-config,nn-canonicalize,nn-infer-precision,nn-schedule,lower-nn-to-hls{{io-type={io_type}}}"
+    return run_pipeline(make_context(), module, parse_pipeline(spec), stop_after=stop)
+
+
+def kernels(module: ModuleOp) -> list[hls.HLSKernelOp]:
+    return [op for op in module.walk() if isinstance(op, hls.HLSKernelOp)]
+
+
+def by_layer(module: ModuleOp, name: str) -> hls.HLSKernelOp:
+    return next(op for op in kernels(module) if op.layer_name == name)
+
+
+def test_mlp_io_parallel_structure() -> None:
+    module = parse(MLP)
+    typed = run_pipeline(make_context(), module, parse_pipeline("nn-infer-precision,nn-schedule"))
+    fc1_nn = next(op for op in typed.walk() if isinstance(op, nn.DenseOp))
+    expected_acc = fc1_nn.get_precision("accum")
+    weights = nn.to_numpy(fc1_nn.weight)
+    lower_module(typed, "io_parallel")
+    typed.verify()
+    (top,) = [op for op in typed.ops if isinstance(op, hls.FuncOp)]
+    assert top.sym_name.data == "mlp" and top.io_type.data == IOType.IO_PARALLEL
+    assert top.pipeline_style.data == PipelineStyle.DATAFLOW  # a Resource layer
+    (arg,) = top.body.block.args
+    assert arg.type == ArrayType([4], hls_fixed("fixed<10,4>"))  # pyright: ignore[reportCallIssue]
+    assert [op.name for op in kernels(typed)] == ["hls.dense", "hls.activation", "hls.activation", "hls.dense", "hls.softmax"]
+    fc1 = by_layer(typed, "fc1")
+    assert isinstance(fc1, hls.DenseOp)
+    assert fc1.accum_t == expected_acc
+    np.testing.assert_array_equal(hls.mantissas(fc1.weight), to_mantissa(weights, fc1.weight_t.precision))
+    assert fc1.reuse_factor is not None and fc1.reuse_factor.value.data == 2
+    assert fc1.ii is not None and fc1.multipliers is not None  # estimates carried over
+    # Every value's element type is its layer's result precision.
+    assert hls.value_type(fc1.output).element_type == fc1.accum_t
+
+
+def hls_fixed(text: str) -> FixedPointType:
+    from nnhls.dialects.fixed import parse_precision
+    from nnhls.dialects.hls_types import fixed_type
+
+    return fixed_type(parse_precision(text))
+
+
+def test_emulated_mlp_follows_the_float_reference() -> None:
+    emulator = pytest.importorskip("nnhls.compiler.emulator")
+    module = parse(MLP)
+    x = np.random.default_rng(1).uniform(-3, 3, (64, 4))
+    (reference,) = run_reference(module, x)
+    lowered = run_pipeline(make_context(), module, parse_pipeline("nn-infer-precision,nn-schedule,lower-nn-to-hls"))
+    (y,) = emulator.run_hls(lowered, x)
+    # Inputs are quantized to fixed<10,4> (step 1/64), the result to 10 fractional bits, softmax
+    # goes through tables: a few hundredths at most.
+    assert np.max(np.abs(y - reference)) < 0.05
+    assert np.mean(np.argmax(y, axis=1) == np.argmax(reference, axis=1)) >= 0.95
+    assert np.all((y >= 0) & (y <= 1.0))
+
+
+def test_io_stream_plumbing() -> None:
+    module = compile_ir(BRANCHED, "io_stream")
+    module.verify()
+    (top,) = [op for op in module.ops if isinstance(op, hls.FuncOp)]
+    assert top.pipeline_style.data == PipelineStyle.DATAFLOW
+    names = [op.name for op in kernels(module)]
+    # the input feeds c1 (after explicit padding) and c2: one clone with two outputs; c1 is read
+    # twice by the add chain: a clone with two outputs; the add result feeds gap and the return.
+    assert names.count("hls.clone") == 3
+    assert names.index("hls.pad") < names.index("hls.conv2d")
+    conv = by_layer(module, "c1")
+    assert isinstance(conv, hls.Conv2DOp) and not any(hls.ints(conv.pads))
+    for op in module.walk():
+        for value in op.results:
+            if isinstance(value.type, StreamType):
+                assert len(list(value.uses)) == 1, f"{value.name_hint} is read {len(list(value.uses))} times"
+                shape = value.type.get_shape()
+                assert value.type.depth.data == int(np.prod(shape[:-1]))  # one slot per pixel
+    assert [op.name for op in kernels(module)].count("hls.merge") == 2  # 3-input add -> 2 merges
+
+
+def test_io_parallel_keeps_padding_on_the_convolution() -> None:
+    module = compile_ir(BRANCHED, "io_parallel")
+    assert "hls.pad" not in [op.name for op in kernels(module)]
+    assert "hls.clone" not in [op.name for op in kernels(module)]
+    conv = by_layer(module, "c1")
+    assert isinstance(conv, hls.Conv2DOp) and hls.ints(conv.pads) == (1, 1, 1, 1)
+
+
+def test_average_of_three_and_constant_merges() -> None:
+    text = """
+func.func @m(%a: tensor<2x2xf32>, %b: tensor<2x2xf32>) -> (tensor<2x2xf32>, tensor<2x2xf32>) {
+  %x = nn.input %a {layer = "x"} : (tensor<2x2xf32>) -> tensor<2x2xf32>
+  %y = nn.input %b {layer = "y"} : (tensor<2x2xf32>) -> tensor<2x2xf32>
+  %avg = nn.average %x, %y, %x {layer = "avg"} : (tensor<2x2xf32>, tensor<2x2xf32>, tensor<2x2xf32>) -> tensor<2x2xf32>
+  %k = nn.constant {layer = "k", value = dense<[[1.5, -2.0], [1.5, -2.0]]> : tensor<2x2xf32>} : tensor<2x2xf32>
+  %m = nn.sub %k, %y {layer = "sub"} : (tensor<2x2xf32>, tensor<2x2xf32>) -> tensor<2x2xf32>
+  func.return %avg, %m : tensor<2x2xf32>, tensor<2x2xf32>
+}"""
+    module = parse(text)
+    inputs = [np.random.default_rng(2).uniform(-4, 4, (8, 2, 2)) for _ in range(2)]
+    reference = run_reference(module, inputs)
+    lowered = compile_ir(text)
+    names = [op.name for op in kernels(lowered)]
+    assert names == ["hls.merge", "hls.merge", "hls.batchnorm", "hls.batchnorm"]
+    emulator = pytest.importorskip("nnhls.compiler.emulator")
+    for got, want in zip(emulator.run_hls(lowered, inputs), reference, strict=True):
+        assert np.max(np.abs(got - want)) < 0.01
+
+
+def test_spatially_varying_constant_is_rejected() -> None:
+    text = """
+func.func @m(%a: tensor<2x2xf32>) -> tensor<2x2xf32> {
+  %x = nn.input %a {layer = "x"} : (tensor<2x2xf32>) -> tensor<2x2xf32>
+  %k = nn.constant {layer = "k", value = dense<[[1.0, 2.0], [3.0, 4.0]]> : tensor<2x2xf32>} : tensor<2x2xf32>
+  %m = nn.mul %x, %k {layer = "mul"} : (tensor<2x2xf32>, tensor<2x2xf32>) -> tensor<2x2xf32>
+  func.return %m : tensor<2x2xf32>
+}"""
+    with pytest.raises(LoweringError, match=r"nn\.mul 'mul': constant 'k' varies over the spatial axes"):
+        compile_ir(text)
+
+
+def test_unknown_io_type() -> None:
+    with pytest.raises(LoweringError, match="io-type must be io_parallel or io_stream, got 'io_serial'"):
+        lower_module(parse(MLP), "io_serial")
+
+
+def test_speed_per_op() -> None:
+    # 200 small dense + relu layers: the whole pipeline stays well under a millisecond per op.
+    lines = ["func.func @deep(%a: tensor<8xf32>) -> tensor<8xf32> {", '  %v0 = nn.input %a {layer = "in"} : (tensor<8xf32>) -> tensor<8xf32>']
+    for i in range(200):
+        lines.append(f'  %d{i} = nn.dense %v{i} {{layer = "fc{i}", weight = dense<0.1> : tensor<8x8xf32>, bias = dense<0.0> : tensor<8xf32>}} : (tensor<8xf32>) -> tensor<8xf32>')
+        lines.append(f'  %v{i + 1} = nn.activation %d{i} {{layer = "relu{i}", kind = #hls<activation relu>}} : (tensor<8xf32>) -> tensor<8xf32>')
+    lines += ["  func.return %v200 : tensor<8xf32>", "}"]
+    module = parse("\n".join(lines))
+    start = time.perf_counter()
+    run_pipeline(make_context(), module, parse_pipeline("nn-apply-config,nn-canonicalize,nn-infer-precision,nn-schedule,lower-nn-to-hls"))
+    per_op = (time.perf_counter() - start) / 401
+    assert per_op < 1e-3, f"{per_op * 1e6:.0f} us per op"
