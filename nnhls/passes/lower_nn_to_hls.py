@@ -73,6 +73,7 @@ from nnhls.dialects.hls_types import (
     ActivationKind,
     ActivationKindAttr,
     ArrayType,
+    FixedPointType,
     IOType,
     IOTypeAttr,
     PipelineStyleAttr,
@@ -88,7 +89,6 @@ from nnhls.dialects.hls_types import (
 from nnhls.passes.nn_infer_precision import (
     ModelTypes,
     make_type,
-    resolved_precision,
     union,
 )
 
@@ -155,6 +155,13 @@ class FunctionLowering:
     model: ModelTypes = field(init=False)
     block: Block = field(init=False)
     values: dict[SSAValue, SSAValue] = field(default_factory=dict[SSAValue, SSAValue])
+    type_cache: dict[tuple[tuple[int, ...], FixedPointType], ArrayType | StreamType] = field(
+        default_factory=dict[tuple[tuple[int, ...], FixedPointType], ArrayType | StreamType]
+    )
+    precision_cache: dict[FixedPointType, FixedPrecision] = field(
+        default_factory=dict[FixedPointType, FixedPrecision]
+    )
+    default_attr: FixedPointType | None = None
 
     def __post_init__(self) -> None:
         self.model = ModelTypes.of(self.function)
@@ -165,18 +172,36 @@ class FunctionLowering:
 
     # ----- types ---------------------------------------------------------------------------------------------
 
-    def hls_type(self, shape: Sequence[int], p: FixedPrecision) -> ArrayType | StreamType:
-        element = fixed_type(p)
+    def hls_type(self, shape: Sequence[int], p: FixedPrecision | FixedPointType) -> ArrayType | StreamType:
+        element = p if isinstance(p, FixedPointType) else fixed_type(p)
+        key = (tuple(shape), element)
+        if (cached := self.type_cache.get(key)) is not None:
+            return cached
         if not self.stream:
-            return ArrayType(list(shape), element)  # pyright: ignore[reportCallIssue]
-        pixels = prod(shape[:-1]) if len(shape) > 1 else 1
-        return StreamType(list(shape), element, pixels)  # pyright: ignore[reportCallIssue]
+            ty = ArrayType(list(shape), element)  # pyright: ignore[reportCallIssue]
+        else:
+            pixels = prod(shape[:-1]) if len(shape) > 1 else 1
+            ty = StreamType(list(shape), element, pixels)  # pyright: ignore[reportCallIssue]
+        self.type_cache[key] = ty
+        return ty
+
+    def type_attr(self, op: nn.NNLayerOp, var: str) -> FixedPointType:
+        """The `!hls.*` type of a precision variable (the model default when unresolved)."""
+        value = op.get_precision(var)
+        if isinstance(value, FixedPointType):
+            return value
+        if self.default_attr is None:
+            self.default_attr = fixed_type(self.model.default)
+        return self.default_attr
 
     def precision(self, op: nn.NNLayerOp, var: str) -> FixedPrecision:
-        return resolved_precision(op, var, self.model.default)
+        attr = self.type_attr(op, var)
+        if (p := self.precision_cache.get(attr)) is None:
+            p = self.precision_cache[attr] = attr.precision
+        return p
 
     def out_type(self, op: nn.NNLayerOp) -> ArrayType | StreamType:
-        return self.hls_type(nn.shape_of(op.results[0]), self.precision(op, "result"))
+        return self.hls_type(nn.shape_of(op.results[0]), self.type_attr(op, "result"))
 
     def element(self, value: SSAValue) -> FixedPrecision:
         ty = hls.value_type(value)
@@ -305,10 +330,10 @@ class FunctionLowering:
         bias = nn.to_numpy(op.bias) if op.bias is not None else np.zeros(n_out, np.float32)
         return {
             "weight": quantize(weight, w_t),
-            "weight_t": fixed_type(w_t),
+            "weight_t": self.type_attr(op, "weight"),
             "bias": quantize(bias, b_t),
-            "bias_t": fixed_type(b_t),
-            "accum_t": fixed_type(self.precision(op, "accum")),
+            "bias_t": self.type_attr(op, "bias"),
+            "accum_t": self.type_attr(op, "accum"),
             "strategy": StrategyAttr(op.strategy.data if op.strategy is not None else Strategy.LATENCY),
         }
 
@@ -358,14 +383,14 @@ class FunctionLowering:
             "strides": hls.int_array(nn.ints(op.strides)),
             "pads": hls.int_array(pads),
             "count_pad": op.count_pad if any(pads) else None,
-            "accum_t": fixed_type(self.precision(op, "accum")),
+            "accum_t": self.type_attr(op, "accum"),
         }
         return self.emit(hls.PoolOp, [x], self.out_type(op), props)
 
     def global_pool(self, op: nn.GlobalPoolOp) -> SSAValue:
         props = self.common(op) | {
             "op": PoolOpAttr(op.op.data),
-            "accum_t": fixed_type(self.precision(op, "accum")),
+            "accum_t": self.type_attr(op, "accum"),
         }
         return self.emit(hls.GlobalPoolOp, [self.operand(op.input)], self.out_type(op), props)
 
@@ -376,7 +401,7 @@ class FunctionLowering:
             "scale_t": fixed_type(s_t),
             "bias": quantize(nn.to_numpy(op.bias), b_t),
             "bias_t": fixed_type(b_t),
-            "accum_t": fixed_type(self.precision(op, "accum")),
+            "accum_t": self.type_attr(op, "accum"),
         }
         return self.emit(hls.BatchNormOp, [self.operand(op.input)], self.out_type(op), props)
 
@@ -389,7 +414,7 @@ class FunctionLowering:
         alpha, beta = kernel_params(op)
         uses_param = alpha is not None or beta is not None or op.param is not None
         if uses_param:
-            props["param_t"] = fixed_type(param_t)
+            props["param_t"] = self.type_attr(op, "param")
         if alpha is not None:
             props["alpha"] = quantized_float(alpha, param_t)
         if beta is not None:
@@ -409,7 +434,7 @@ class FunctionLowering:
         return {
             "table": hls.mantissa_attr(tables.activation_table(kind, size, alpha, table_t)),
             "table_size": _i64(size),
-            "table_t": fixed_type(table_t),
+            "table_t": self.type_attr(op, "table"),
             "table_min": FloatAttr(lo, Float64Type()),
             "table_max": FloatAttr(hi, Float64Type()),
         }
