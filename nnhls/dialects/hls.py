@@ -346,7 +346,8 @@ class DepthwiseConv2DOp(ConvBaseOp):
 class PoolOp(HLSKernelOp):
     """nnet::pooling1d/2d over windows of `pool_size` with `strides` and `pads`.
 
-    Max: y = cast<result>(max of the window's in-bounds inputs) (padding never wins).
+    Max: y = cast<result>(max of the window's in-bounds inputs) (padding never wins; a window
+    with no in-bounds position gives 0).
     Average: acc = 0 in accum_t; for each in-bounds position in row-major order:
     acc = cast<accum_t>(acc + x); n = number of in-bounds positions, or the full window size with
     `count_pad`; y = cast<result>(acc * r) with r = cast<ap_ufixed<32, 1, AP_RND>>(1.0 / n)
@@ -435,7 +436,9 @@ class ActivationOp(HLSKernelOp):
     two: i = floor((x - table_min) * table_size / (table_max - table_min)), clamped to
     [0, table_size - 1]; y = cast<result>(table[i]). Entry i holds f(table_min + (i + 0.5) * step).
     Above the range, softplus, swish and gelu pass x through (y = cast<result>(x)); elu gives
-    cast<result>(x) and selu cast<result>(x * beta) for x >= 0 (beta = selu's scale).
+    cast<result>(x) and selu cast<result>(x * beta) for x >= 0 (beta = selu's scale), wherever
+    the table range ends; negative x reads the table. Indices are computed exactly on the
+    fixed-point value (no floating-point rounding), e.g. by a shift when size / span is a power of two.
     """
 
     name = "hls.activation"
@@ -499,7 +502,7 @@ class SoftmaxOp(HLSKernelOp):
     y_k = cast<result>(e_k * inv_table[j]).
     latency: as stable without the max subtraction: i_k indexes exp_table over
     [-exp_range / 2, exp_range / 2) by x_k (entry i holds exp of its bin centre).
-    argmax: y_k = 1 for the first maximal x_k, 0 elsewhere (tables unused).
+    argmax: y_k = cast<result>(1) for the first maximal x_k, 0 elsewhere (tables unused).
     """
 
     name = "hls.softmax"
