@@ -1,0 +1,84 @@
+// RUN: nnhls-opt %s --split-input-file --verify-diagnostics -p nn-schedule 2>/dev/null | filecheck %s
+// RUN: nnhls-opt %s --split-input-file --verify-diagnostics -p nn-schedule 2>&1 >/dev/null | filecheck %s --check-prefix=WARN
+
+// Latency strategy: any reuse factor. 8 x 4 weights of 0.3 (not a power of two) need 32
+// multipliers, shared by RF = 3: ceil(32 / 3) = 11; II = RF; latency = RF + ceil(log2 8) + 2.
+// Weights 0, 1, 0.5 and -2 need none. Without Resource layers, auto picks the pipeline style.
+func.func @latency(%a: tensor<8xf32>, %b: tensor<4xf32>) -> (tensor<4xf32>, tensor<1xf32>) {
+  %x = nn.input %a {layer = "in"} : (tensor<8xf32>) -> tensor<8xf32>
+  %d = nn.dense %x {layer = "fc", reuse_factor = 3 : i64, strategy = #hls<strategy latency>, weight = dense<0.3> : tensor<8x4xf32>} : (tensor<8xf32>) -> tensor<4xf32>
+  %y = nn.input %b {layer = "in2"} : (tensor<4xf32>) -> tensor<4xf32>
+  %e = nn.dense %y {layer = "pow2", weight = dense<[[0.0], [1.0], [0.5], [-2.0]]> : tensor<4x1xf32>} : (tensor<4xf32>) -> tensor<1xf32>
+  func.return %d, %e : tensor<4xf32>, tensor<1xf32>
+}
+// CHECK-LABEL: func.func @latency
+// CHECK-SAME:    nn.pipeline_style = #hls<pipeline_style pipeline>
+// CHECK:         nn.dense %x {layer = "fc", reuse_factor = 3 : i64, {{.*}}multipliers = 11 : i64, latency = 8 : i64, ii = 3 : i64
+// CHECK:         nn.dense %y {layer = "pow2", {{.*}}reuse_factor = 1 : i64, multipliers = 0 : i64, latency = 5 : i64, ii = 1 : i64
+
+// -----
+
+// Resource strategy with a legal reuse factor (n_in = 8, n_out = 4, RF = 4): dataflow top.
+func.func @resource(%a: tensor<8xf32>) -> tensor<4xf32> {
+  %x = nn.input %a {layer = "in"} : (tensor<8xf32>) -> tensor<8xf32>
+  %d = nn.dense %x {layer = "fc", reuse_factor = 4 : i64, strategy = #hls<strategy resource>, weight = dense<0.3> : tensor<8x4xf32>} : (tensor<8xf32>) -> tensor<4xf32>
+  func.return %d : tensor<4xf32>
+}
+// CHECK-LABEL: func.func @resource
+// CHECK-SAME:    nn.pipeline_style = #hls<pipeline_style dataflow>
+// CHECK:         multipliers = 8 : i64, latency = 9 : i64, ii = 4 : i64
+
+// -----
+
+// n_in = 3, n_out = 4: RF 4 is not legal for Resource (4 >= n_in but not a multiple of it).
+func.func @bad_rf(%a: tensor<3xf32>) -> tensor<4xf32> {
+  %x = nn.input %a {layer = "in"} : (tensor<3xf32>) -> tensor<3xf32>
+  %d = nn.dense %x {layer = "fc", reuse_factor = 4 : i64, strategy = #hls<strategy resource>, weight = dense<0.3> : tensor<3x4xf32>} : (tensor<3xf32>) -> tensor<4xf32>
+  func.return %d : tensor<4xf32>
+}
+// CHECK: nn.dense 'fc': reuse factor 4 is not legal for the resource strategy with n_in = 3, n_out = 4; nearest legal values: 3, 6 (or set SnapReuseFactor)
+
+// -----
+
+// With SnapReuseFactor, the nearest legal value is used (ties go to the smaller) with a warning.
+func.func @snap(%a: tensor<3xf32>) -> tensor<4xf32> attributes {nn.snap_reuse_factor} {
+  %x = nn.input %a {layer = "in"} : (tensor<3xf32>) -> tensor<3xf32>
+  %d = nn.dense %x {layer = "fc", reuse_factor = 5 : i64, strategy = #hls<strategy unrolled>, weight = dense<0.3> : tensor<3x4xf32>} : (tensor<3xf32>) -> tensor<4xf32>
+  func.return %d : tensor<4xf32>
+}
+// CHECK-LABEL: func.func @snap
+// CHECK:         nn.dense %x {layer = "fc", reuse_factor = 6 : i64, {{.*}}multipliers = 2 : i64
+// WARN: warning: nn.dense 'fc': reuse factor 5 is not legal for the unrolled strategy with n_in = 3, n_out = 4; using 6
+
+// -----
+
+// A convolution's parallelization factor must divide its 6 x 6 = 36 output pixels.
+func.func @bad_pf(%a: tensor<8x8x1xf32>) -> tensor<6x6x2xf32> {
+  %x = nn.input %a {layer = "in"} : (tensor<8x8x1xf32>) -> tensor<8x8x1xf32>
+  %c = nn.conv2d %x {layer = "conv", parallelization_factor = 5 : i64, weight = dense<0.3> : tensor<3x3x1x2xf32>, strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>} : (tensor<8x8x1xf32>) -> tensor<6x6x2xf32>
+  func.return %c : tensor<6x6x2xf32>
+}
+// CHECK: nn.conv2d 'conv': parallelization factor 5 does not divide the 36 output pixels; nearest legal values: 4, 6
+
+// -----
+
+// PipelineInterval goes with the pipeline style only.
+func.func @interval(%a: tensor<2xf32>) -> tensor<2xf32> attributes {nn.pipeline_style = #hls<pipeline_style dataflow>, nn.pipeline_interval = 4 : i64} {
+  %x = nn.input %a {layer = "in"} : (tensor<2xf32>) -> tensor<2xf32>
+  func.return %x : tensor<2xf32>
+}
+// CHECK: model 'interval': PipelineInterval needs PipelineStyle pipeline, not dataflow
+
+// -----
+
+// io_stream: auto picks dataflow, and the convolution handles one pixel per RF cycles: II = 36.
+func.func @stream(%a: tensor<8x8x1xf32>) -> tensor<6x6x2xf32> attributes {nn.io_type = #hls<io_type io_stream>, nn.pipeline_interval = 2 : i64} {
+  %x = nn.input %a {layer = "in"} : (tensor<8x8x1xf32>) -> tensor<8x8x1xf32>
+  %c = nn.conv2d %x {layer = "conv", weight = dense<0.3> : tensor<3x3x1x2xf32>, strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>} : (tensor<8x8x1xf32>) -> tensor<6x6x2xf32>
+  func.return %c : tensor<6x6x2xf32>
+}
+// CHECK-LABEL: func.func @stream
+// CHECK-SAME:    nn.pipeline_style = #hls<pipeline_style dataflow>
+// CHECK-NOT:     nn.pipeline_interval
+// CHECK:         nn.conv2d %x {layer = "conv", {{.*}}ii = 36 : i64
+// WARN: warning: model 'stream': PipelineInterval is ignored: the auto pipeline style chose dataflow
