@@ -635,7 +635,7 @@ def _emit_upsample(layer: Layer) -> None:
 def _emit_clone(layer: Layer) -> None:
     config = _struct(layer, "clone_config")
     config.const("n_pixels", layer.inputs[0].n_pixels).const("n_outputs", len(layer.outputs))
-    layer.kernel, layer.header = f"clone_stream{len(layer.outputs)}", "nnet_stream.h"
+    layer.kernel, layer.header = "clone_stream", "nnet_stream.h"
 
 
 _EMITTERS: dict[type[Operation], Callable[[Layer], None]] = {

@@ -58,6 +58,35 @@ inline void pool_pixel(const data_T* data, res_T* res, unsigned oh, unsigned ow)
   }
 }
 
+// io_stream helper: one output pixel from `window` (pool_height rows of in_width pixels), whose
+// rows valid_from .. valid_to are in bounds; columns follow pad_left and stride_width.
+template <class data_T, class res_T, typename CONFIG_T>
+inline void pool_window(const data_T* window, res_T* res, unsigned ow, unsigned valid_from, unsigned valid_to) {
+  for (unsigned c = 0; c < CONFIG_T::n_chan; c++) {
+    NNHLS_PRAGMA(HLS UNROLL)
+    data_T best = 0;
+    typename CONFIG_T::accum_t acc = 0;
+    unsigned n = 0;
+    for (unsigned kh = valid_from; kh <= valid_to; kh++) {
+      for (unsigned kw = 0; kw < CONFIG_T::pool_width; kw++) {
+        const int iw = int(ow * CONFIG_T::stride_width + kw) - int(CONFIG_T::pad_left);
+        if (iw < 0 || iw >= int(CONFIG_T::in_width)) continue;
+        const data_T& x = window[(kh * CONFIG_T::in_width + unsigned(iw)) * CONFIG_T::n_chan + c];
+        if (n == 0 || best < x) best = x;
+        acc = acc + x;
+        n++;
+      }
+    }
+    if (CONFIG_T::pool_op == pool_max) {
+      res[c] = best;
+    } else {
+      const unsigned count = CONFIG_T::count_pad ? CONFIG_T::pool_height * CONFIG_T::pool_width : n;
+      const pool_reciprocal_t r = 1.0 / double(count);
+      res[c] = acc * r;
+    }
+  }
+}
+
 template <class data_T, class res_T, typename CONFIG_T>
 void pooling2d(const data_T data[CONFIG_T::in_height * CONFIG_T::in_width * CONFIG_T::n_chan],
                res_T res[CONFIG_T::out_height * CONFIG_T::out_width * CONFIG_T::n_chan]) {
