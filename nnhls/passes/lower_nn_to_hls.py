@@ -486,7 +486,7 @@ class FunctionLowering:
                 ty, layer = self.out_type(op), None
             else:
                 ty = self.hls_type(shape, _exact_merge(kind, self.element(acc), self.element(rhs)))
-                layer = f"{op.layer_name}_{i}"
+                layer = f"{op.layer_name}_part{i}"
             props = self.common(op, layer) | {"kind": hls.MergeKindAttr(kind)}
             acc = self.emit(hls.MergeOp, [acc, rhs], ty, props)
         return acc
@@ -555,7 +555,7 @@ class FunctionLowering:
             if last:
                 ty, layer = self.out_type(op), None
             else:
-                ty, layer = self.hls_type(shape, union(self.element(acc), self.element(rhs))), f"{op.layer_name}_{i}"
+                ty, layer = self.hls_type(shape, union(self.element(acc), self.element(rhs))), f"{op.layer_name}_part{i}"
             props = self.common(op, layer) | {"axis": _i64(axis)}
             acc = self.emit(hls.ConcatOp, [acc, rhs], ty, props)
         return acc
