@@ -142,7 +142,7 @@ def test_cpp_bit_exact_with_emulator(name: str, io_type: str, keras_models: dict
 def test_wide_types_close_to_keras(name: str, io_type: str, keras_models: dict[str, Any], tmp_path: Path) -> None:
     model, x, expected = keras_models[name]
     hls_model = _convert(model, {"Model": {"Precision": "fixed<32,12>"}}, tmp_path / "prj", io_type)
-    y = hls_model.predict(x)
+    y = np.asarray(hls_model.predict(x))
     assert y.shape == expected.shape
     # lookup-table activations (tanh, sigmoid, elu, softplus...) bound the error
     assert np.max(np.abs(y - expected)) < 2e-2
