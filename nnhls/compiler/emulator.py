@@ -312,7 +312,36 @@ def _contract(x: Mantissas, w: Mantissas) -> Mantissas:
         return _contract_as(xf, wf).astype(np.int64)
     if bound < (1 << SAFE_BITS) and x.dtype != object and w.dtype != object:
         return _contract_as(x, w)
-    return _norm(_contract_as(_obj(x), _obj(w)))
+    return _contract_limbs(x, w)
+
+
+def _limbs(m: Mantissas, bits: int, width: int) -> list[tuple[int, npt.NDArray[np.float64]]]:
+    """m = sum of limb * 2**shift: low limbs of `width` unsigned bits, a signed top limb."""
+    count = max(1, -(-bits // width))
+    mask = (1 << width) - 1
+    limbs: list[tuple[int, npt.NDArray[np.float64]]] = []
+    for i in range(count):
+        part = m >> (i * width)
+        if i < count - 1:
+            part = part & mask
+        limbs.append((i * width, np.asarray(part).astype(np.float64)))
+    return limbs
+
+
+def _contract_limbs(x: Mantissas, w: Mantissas) -> Mantissas:
+    """_contract for sums beyond a double: split both operands into limbs whose products sum
+    exactly in float64 (BLAS), then recombine the (R, C, M) partial sums as exact integers."""
+    budget = 51 - w.shape[0].bit_length()
+    x_bits, w_bits = _bits(x), _bits(w)
+    w_width = w_bits if w_bits <= budget - 8 else budget // 2
+    x_width = budget - w_width
+    total: Mantissas | None = None
+    for xs, xl in _limbs(x, x_bits, x_width):
+        for ws, wl in _limbs(w, w_bits, w_width):
+            part = _shl(_contract_as(xl, wl).astype(np.int64), xs + ws)
+            total = part if total is None else _add(total, part)
+    assert total is not None
+    return total
 
 
 def _contract_as(x: npt.NDArray[Any], w: npt.NDArray[Any]) -> npt.NDArray[Any]:

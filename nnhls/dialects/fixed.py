@@ -466,6 +466,9 @@ def to_mantissa(x: npt.ArrayLike, p: FixedPrecision) -> npt.NDArray[Any]:
     """
     xs = np.asarray(x, dtype=np.float64)
     if p.width <= FAST_WIDTH:
+        fast = _quantize_scaled(xs, p)
+        if fast is not None:
+            return fast
         m, e = _split_doubles(xs)
         return _convert_vec(m, e + p.fractional, _DOUBLE_BITS, p)
     out = np.empty(xs.shape, dtype=object)
@@ -474,6 +477,31 @@ def to_mantissa(x: npt.ArrayLike, p: FixedPrecision) -> npt.NDArray[Any]:
         m, e = _split_double(v)
         flat[i] = convert_int(m, e + p.fractional, p)
     return out
+
+
+def _quantize_scaled(xs: npt.NDArray[np.float64], p: FixedPrecision) -> IntArray | None:
+    """to_mantissa by exact scaling: y = x * 2**F is exact (checked by the round trip), floor(y)
+    and the comparisons with floor(y) + 0.5 are exact, so the rounding decision is too. None when
+    some value is not finite, loses bits when scaled, or is too large for int64."""
+    with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+        y = np.ldexp(xs, p.fractional)
+        if (
+            xs.size == 0
+            or not (np.abs(y) < 2.0**61).all()
+            or not np.array_equal(np.ldexp(y, -p.fractional), xs)
+        ):
+            return None
+    floor = np.floor(y)
+    exact = y == floor
+    half = floor + 0.5
+    qb = ~exact & (y >= half)
+    r = ~exact & (y != half)
+    inc = _round_up_vec(p.rounding, qb, r, xs < 0, np.fmod(floor, 2.0) != 0)
+    m = floor.astype(np.int64) + inc
+    low = p.min_mantissa + (p.overflow is Overflow.SAT_SYM and p.signed)
+    if int(m.min()) >= low and int(m.max()) <= p.max_mantissa:
+        return m
+    return _overflow_vec(m, np.zeros(m.shape, dtype=bool), m.view(np.uint64), xs < 0, p)
 
 
 def requantize(m: npt.ArrayLike, src: FixedPrecision, dst: FixedPrecision) -> npt.NDArray[Any]:
@@ -627,13 +655,32 @@ def convert_mantissas(m: npt.ArrayLike, src_frac: int, dst: FixedPrecision) -> n
             fast = _convert_small(xs, shift, dst)
             if fast is not None:
                 return fast
-    out = np.empty(xs.shape, dtype=object)
-    flat = out.reshape(-1)
-    for i, v in enumerate(xs.reshape(-1).tolist()):
-        flat[i] = convert_int(int(v), shift, dst)
+    out = _convert_objects(xs.astype(object), shift, dst)
     if dst.width <= FAST_WIDTH:
         return out.astype(np.int64)
     return out
+
+
+def _convert_objects(xs: npt.NDArray[Any], shift: int, dst: FixedPrecision) -> npt.NDArray[Any]:
+    """convert_int over an object array: quantization vectorised, overflow per offending element."""
+    shape = xs.shape
+    xs = xs.reshape(-1)
+    if shift >= 0:
+        y = xs * (1 << shift)
+    else:
+        s = -shift
+        y = xs >> s
+        if dst.rounding is not Quant.TRN:
+            qb = ((xs >> (s - 1)) & 1).astype(bool)
+            r = (xs & ((1 << (s - 1)) - 1)).astype(bool)
+            neg = (xs < 0).astype(bool)
+            odd = (y & 1).astype(bool)
+            y = y + _round_up_vec(dst.rounding, qb, r, neg, odd).astype(np.int64).astype(object)
+    low = dst.min_mantissa + (dst.overflow is Overflow.SAT_SYM and dst.signed)
+    bad = np.flatnonzero(~((y >= low) & (y <= dst.max_mantissa)).astype(bool))
+    for i in bad.tolist():
+        y[i] = _overflow_int(int(y[i]), dst)
+    return y.reshape(shape)
 
 
 def _convert_small(xs: IntArray, shift: int, dst: FixedPrecision) -> IntArray | None:
@@ -653,5 +700,7 @@ def _convert_small(xs: IntArray, shift: int, dst: FixedPrecision) -> IntArray | 
         if max_abs(xs) >= 1 << max(SAFE_BITS - shift, 0):
             return None
         return np.left_shift(xs, shift)
-    proxy = FixedPrecision(FAST_WIDTH, FAST_WIDTH - dst.fractional, True, dst.rounding, Overflow.SAT)
+    proxy = FixedPrecision(
+        FAST_WIDTH, FAST_WIDTH - dst.fractional, True, dst.rounding, Overflow.SAT
+    )
     return _convert_vec(xs, np.asarray(shift, dtype=np.int64), FAST_WIDTH, proxy)

@@ -1023,6 +1023,66 @@ def test_convert_mantissas_matches_the_scalar_conversion() -> None:
     assert [int(v) for v in got] == [convert_int(int(v), 0, P("fixed<70,50,RND>")) for v in big]
 
 
+@pytest.mark.parametrize("mode", list(Quant))
+@pytest.mark.parametrize("overflow", list(Overflow))
+def test_convert_mantissas_on_python_ints_matches_the_scalar_conversion(
+    mode: Quant, overflow: Overflow
+) -> None:
+    # Values of 40 to 130 bits, with ties and exact values, through the vectorised object path.
+    rng = np.random.default_rng(11)
+    values = [
+        int(v) << int(b)
+        for v, b in zip(rng.integers(-(1 << 40), 1 << 40, 60), rng.integers(0, 90, 60), strict=True)
+    ]
+    values += [
+        3 << 70,
+        -(3 << 70),
+        (1 << 100) + (1 << 69),
+        -(1 << 100) - (1 << 69),
+        0,
+        (1 << 61) - 1,
+    ]
+    m = np.array(values, dtype=object)
+    for dst in (
+        FixedPrecision(70, 20, True, mode, overflow, 3),
+        FixedPrecision(40, 10, False, mode, overflow, 1),
+    ):
+        for src_frac in (0, 71, 130):
+            got = convert_mantissas(m, src_frac, dst)
+            expected = [convert_int(v, dst.fractional - src_frac, dst) for v in values]
+            assert [int(v) for v in got] == expected, (dst, src_frac)
+    assert (
+        int(convert_mantissas(np.array(5 << 80, dtype=object), 80, P("fixed<70,20,RND>")))
+        == 5 << 50
+    )
+
+
+@pytest.mark.parametrize("mode", list(Quant))
+@pytest.mark.parametrize("overflow", list(Overflow))
+def test_input_quantization_matches_the_scalar_conversion(mode: Quant, overflow: Overflow) -> None:
+    # Half-LSB ties, their neighbours, tiny, huge and negative doubles, through both the scaled
+    # (all values moderate) and the general (some value huge) paths of to_mantissa.
+    rng = np.random.default_rng(5)
+    base = rng.normal(size=200) * 10.0 ** rng.integers(-6, 4, 200)
+    extremes = np.array([0.0, -0.0, 1e-300, -1e-300, 5e-324, 1e300, -1e300])
+    for p in (
+        FixedPrecision(8, 3, True, mode, overflow, 2),
+        FixedPrecision(30, 4, False, mode, overflow, 1),
+        FixedPrecision(60, 40, True, mode, overflow),
+    ):
+        ties = np.ldexp(rng.integers(-3000, 3000, 80).astype(np.float64), -p.fractional - 1)
+        moderate = np.concatenate(
+            [base, ties, np.nextafter(ties, np.inf), np.nextafter(ties, -np.inf)]
+        )
+        for x in (moderate, np.concatenate([moderate, extremes])):
+            got = to_mantissa(x, p)
+            expected = []
+            for v in x.tolist():
+                frac, exp = math.frexp(v)
+                expected.append(convert_int(int(frac * (1 << 53)), exp - 53 + p.fractional, p))
+            assert [int(v) for v in got] == expected, p
+
+
 def test_overflow_enum_is_covered() -> None:
     # Every overflow mode is exercised by test_cast_modes (guards against a new mode going untested).
     assert {o.value for o in Overflow} == {"WRAP", "SAT", "SAT_ZERO", "SAT_SYM"}
