@@ -4,6 +4,7 @@ and the emulated hls IR against the float reference."""
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -184,3 +185,91 @@ def test_speed_per_op() -> None:
     run_pipeline(make_context(), module, parse_pipeline("nn-apply-config,nn-canonicalize,nn-infer-precision,nn-schedule,lower-nn-to-hls"))
     per_op = (time.perf_counter() - start) / 401
     assert per_op < 1e-3, f"{per_op * 1e6:.0f} us per op"
+
+
+# Every nn op kind once (depthwise conv with padding, average pooling with and without counted
+# padding, max pooling with padding, all merges, table and exact activations, shape ops, conv1d
+# with dilation, softmax), lowered in both io types and emulated against the float reference.
+ZOO = """
+func.func @zoo(%a: tensor<6x6x2xf32>, %b: tensor<4xf32>) -> (tensor<6x6x4xf32>, tensor<3x3x4xf32>, tensor<4xf32>, tensor<1xf32>, tensor<6x12xf32>, tensor<4xf32>) {
+  %x = nn.input %a {layer = "img"} : (tensor<6x6x2xf32>) -> tensor<6x6x2xf32>
+  %v = nn.input %b {layer = "vec"} : (tensor<4xf32>) -> tensor<4xf32>
+  %dw = nn.depthwise_conv2d %x {layer = "dw", weight = dense<[[[[0.5, -0.25], [1.0, 0.75]], [[0.2, 0.1], [-0.3, 0.4]]], [[[0.6, -0.5], [0.2, 0.9]], [[-0.7, 0.3], [0.25, -0.125]]]]> : tensor<2x2x2x2xf32>, bias = dense<[0.1, 0.2, -0.1, 0.0]> : tensor<4xf32>, strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>, pads = array<i64: 0, 1, 0, 1>} : (tensor<6x6x2xf32>) -> tensor<6x6x4xf32>
+  %e = nn.activation %dw {layer = "elu", kind = #hls<activation elu>, alpha = 1.0 : f64} : (tensor<6x6x4xf32>) -> tensor<6x6x4xf32>
+  %ap = nn.pool %e {layer = "avgpad", op = #hls<pool_op average>, pool_size = array<i64: 3, 3>, strides = array<i64: 2, 2>, pads = array<i64: 1, 1, 1, 1>} : (tensor<6x6x4xf32>) -> tensor<3x3x4xf32>
+  %ap2 = nn.pool %e {layer = "avgcnt", op = #hls<pool_op average>, pool_size = array<i64: 2, 2>, strides = array<i64: 2, 2>, pads = array<i64: 0, 0, 0, 0>, count_pad} : (tensor<6x6x4xf32>) -> tensor<3x3x4xf32>
+  %mp = nn.pool %e {layer = "maxpad", op = #hls<pool_op max>, pool_size = array<i64: 3, 3>, strides = array<i64: 2, 2>, pads = array<i64: 1, 1, 1, 1>} : (tensor<6x6x4xf32>) -> tensor<3x3x4xf32>
+  %s1 = nn.sub %ap, %mp {layer = "sub"} : (tensor<3x3x4xf32>, tensor<3x3x4xf32>) -> tensor<3x3x4xf32>
+  %m1 = nn.maximum %s1, %ap2 {layer = "max"} : (tensor<3x3x4xf32>, tensor<3x3x4xf32>) -> tensor<3x3x4xf32>
+  %m2 = nn.minimum %m1, %ap {layer = "min"} : (tensor<3x3x4xf32>, tensor<3x3x4xf32>) -> tensor<3x3x4xf32>
+  %av = nn.average %m2, %ap, %ap2 {layer = "avg3"} : (tensor<3x3x4xf32>, tensor<3x3x4xf32>, tensor<3x3x4xf32>) -> tensor<3x3x4xf32>
+  %ml = nn.mul %av, %ap2 {layer = "mul"} : (tensor<3x3x4xf32>, tensor<3x3x4xf32>) -> tensor<3x3x4xf32>
+  %sp = nn.activation %ml {layer = "softplus", kind = #hls<activation softplus>} : (tensor<3x3x4xf32>) -> tensor<3x3x4xf32>
+  %lr = nn.activation %v {layer = "leaky", kind = #hls<activation leaky_relu>, alpha = 0.2 : f64} : (tensor<4xf32>) -> tensor<4xf32>
+  %pr = nn.activation %lr {layer = "prelu", kind = #hls<activation prelu>, param = dense<[0.1, 0.2, 0.3, 0.4]> : tensor<4xf32>} : (tensor<4xf32>) -> tensor<4xf32>
+  %hs = nn.activation %pr {layer = "hsig", kind = #hls<activation hard_sigmoid>} : (tensor<4xf32>) -> tensor<4xf32>
+  %sl = nn.activation %v {layer = "selu", kind = #hls<activation selu>} : (tensor<4xf32>) -> tensor<4xf32>
+  %cl = nn.activation %sl {layer = "clip", kind = #hls<activation clip>, alpha = -0.5 : f64, beta = 1.0 : f64} : (tensor<4xf32>) -> tensor<4xf32>
+  %tr = nn.activation %v {layer = "thr", kind = #hls<activation thresholded_relu>, alpha = 0.5 : f64} : (tensor<4xf32>) -> tensor<4xf32>
+  %ss = nn.activation %tr {layer = "softsign", kind = #hls<activation softsign>} : (tensor<4xf32>) -> tensor<4xf32>
+  %sw = nn.activation %v {layer = "swish", kind = #hls<activation swish>} : (tensor<4xf32>) -> tensor<4xf32>
+  %ta = nn.activation %sw {layer = "tanh", kind = #hls<activation tanh>} : (tensor<4xf32>) -> tensor<4xf32>
+  %dot = nn.dot %hs, %cl {layer = "dot"} : (tensor<4xf32>, tensor<4xf32>) -> tensor<1xf32>
+  %t = nn.transpose %sp {layer = "tr", perm = array<i64: 1, 0, 2>} : (tensor<3x3x4xf32>) -> tensor<3x3x4xf32>
+  %cr = nn.crop %t {layer = "crop", crops = array<i64: 0, 1, 1, 0>} : (tensor<3x3x4xf32>) -> tensor<2x2x4xf32>
+  %up = nn.upsample %cr {layer = "up", factors = array<i64: 2, 3>} : (tensor<2x2x4xf32>) -> tensor<4x6x4xf32>
+  %pd = nn.pad %up {layer = "pad", pads = array<i64: 1, 1, 0, 0>} : (tensor<4x6x4xf32>) -> tensor<6x6x4xf32>
+  %cc = nn.concat %pd, %dw {layer = "cat", axis = 2 : i64} : (tensor<6x6x4xf32>, tensor<6x6x4xf32>) -> tensor<6x6x8xf32>
+  %gm = nn.global_pool %cc {layer = "gmax", op = #hls<pool_op max>} : (tensor<6x6x8xf32>) -> tensor<8xf32>
+  %rs = nn.reshape %cr {layer = "rs"} : (tensor<2x2x4xf32>) -> tensor<4x4xf32>
+  %c1 = nn.conv1d %rs {layer = "c1", weight = dense<0.3> : tensor<3x4x4xf32>, strides = array<i64: 1>, dilations = array<i64: 2>, pads = array<i64: 4, 4>} : (tensor<4x4xf32>) -> tensor<8x4xf32>
+  %k = nn.constant {layer = "k", value = dense<[[0.5, -1.0, 2.0, 0.25]]> : tensor<1x4xf32>} : tensor<1x4xf32>
+  %r8 = nn.reshape %gm {layer = "r8"} : (tensor<8xf32>) -> tensor<2x4xf32>
+  %c2 = nn.concat %c1, %c1, %c1 {layer = "cat2", axis = 1 : i64} : (tensor<8x4xf32>, tensor<8x4xf32>, tensor<8x4xf32>) -> tensor<8x12xf32>
+  %cr2 = nn.crop %c2 {layer = "crop2", crops = array<i64: 1, 1>} : (tensor<8x12xf32>) -> tensor<6x12xf32>
+  %sm = nn.softmax %ta {layer = "sm"} : (tensor<4xf32>) -> tensor<4xf32>
+  %ss2 = nn.add %ss, %sm {layer = "add2"} : (tensor<4xf32>, tensor<4xf32>) -> tensor<4xf32>
+  func.return %dw, %sp, %ss2, %dot, %cr2, %cl : tensor<6x6x4xf32>, tensor<3x3x4xf32>, tensor<4xf32>, tensor<1xf32>, tensor<6x12xf32>, tensor<4xf32>
+}
+"""
+
+PIPELINE_MODELS = Path(__file__).resolve().parents[1] / "filecheck" / "passes" / "pipeline"
+WIDE = '{\\"Model\\": {\\"Precision\\": \\"fixed<24,10>\\"}}'
+
+
+def emulate_against_reference(text: str, io_type: str) -> list[float]:
+    emulator = pytest.importorskip("nnhls.compiler.emulator")
+    from nnhls.compiler.frontends.common import model_function
+
+    module = parse(text)
+    rng = np.random.default_rng(0)
+    xs = [rng.uniform(-2, 2, (16, *hls_shape(a))) for a in model_function(module).body.block.args]
+    reference = run_reference(module, xs)
+    spec = f'nn-apply-config{{config_json="{WIDE}"}},nn-canonicalize,nn-infer-precision,nn-schedule,lower-nn-to-hls{{io-type={io_type}}}'
+    lowered = run_pipeline(make_context(), module, parse_pipeline(spec))
+    return [float(np.max(np.abs(y - r))) for y, r in zip(emulator.run_hls(lowered, xs), reference, strict=True)]
+
+
+def hls_shape(value: object) -> tuple[int, ...]:
+    return tuple(value.type.get_shape())  # pyright: ignore[reportAttributeAccessIssue]
+
+
+@pytest.mark.parametrize("io_type", ["io_parallel", "io_stream"])
+def test_every_op_follows_the_reference(io_type: str) -> None:
+    # fixed<24,10> everywhere: the exact layers agree to ~1e-3, table activations (1024 bins over
+    # [-8, 8)) and softmax to ~1e-2.
+    assert max(emulate_against_reference(ZOO, io_type)) < 0.02
+
+
+@pytest.mark.parametrize("io_type", ["io_parallel", "io_stream"])
+@pytest.mark.parametrize("model", ["mlp", "cnn", "branched"])
+def test_pipeline_models_follow_the_reference(model: str, io_type: str) -> None:
+    text = (PIPELINE_MODELS / f"{model}.mlir").read_text()
+    assert max(emulate_against_reference(text, io_type)) < 0.002
+
+
+def test_stream_concat_needs_the_channel_axis() -> None:
+    text = ZOO.replace('axis = 1 : i64} : (tensor<8x4xf32>, tensor<8x4xf32>, tensor<8x4xf32>) -> tensor<8x12xf32>', 'axis = 0 : i64} : (tensor<8x4xf32>, tensor<8x4xf32>, tensor<8x4xf32>) -> tensor<24x4xf32>')
+    text = text.replace("(tensor<8x12xf32>) -> tensor<6x12xf32>", "(tensor<24x4xf32>) -> tensor<22x4xf32>").replace("tensor<6x12xf32>", "tensor<22x4xf32>")
+    with pytest.raises(LoweringError, match="io_stream concatenates along the channel"):
+        compile_ir(text, "io_stream")
