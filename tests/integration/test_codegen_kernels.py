@@ -157,3 +157,14 @@ def _assert_no_warnings(hls_model: HLSModel) -> None:
     for tu in translation_units(hls_model.project_name):
         result = subprocess.run(["g++", *flags, str(root / tu)], capture_output=True, text=True, check=False)
         assert result.returncode == 0 and result.stderr == "", result.stderr
+
+
+@pytest.mark.parametrize("accum", ["fixed<10,3>", "ufixed<9,2>", "fixed<12,4,RND,SAT>", "fixed<70,30>"])
+def test_dense_accumulator_casts_bit_exact(accum: str, keras_models: dict[str, Any], tmp_path: Path) -> None:
+    """Wrapping, truncating and saturating accumulators (the emulation fast path and the ap path)."""
+    model, x, _ = keras_models["branched"]
+    config = utils.config_from_keras_model(model, granularity="name")
+    for layer in ("a", "b", "d1", "out"):
+        config["LayerName"][layer]["Precision"].update({"accum": accum, "weight": "fixed<8,2>", "bias": "fixed<8,2>"})
+    hls_model = _convert(model, config, tmp_path / "prj", "io_parallel")
+    np.testing.assert_array_equal(hls_model.predict(x * 4), hls_model.predict(x * 4, emulator="numpy"))

@@ -70,6 +70,50 @@ template <class T, int F> inline void set_raw(T& dst, long long mantissa) {
   dst = ap_fixed<64, 64 - F>::raw(mantissa);
 }
 
+// ----- emulation fast path (nnhls' own ap types only, never in synthesis) -----------------------------
+// With a plain accumulator (AP_TRN, AP_WRAP, no saturation bits), the sequence
+//   acc = cast<accum_t>(acc + cast<accum_t>(x * w))
+// equals wrapping the sum of the individually cast terms once at the end: wrapping is modular and
+// each cast of a product is an exact shift (or a floor for AP_TRN). Computing that on raw 128-bit
+// mantissas gives the same bits as the ap arithmetic, much faster for wide accumulators.
+#if defined(NNHLS_AP_COMMON_H) && !defined(__SYNTHESIS__) && !defined(NNHLS_NO_FAST_PATH)
+#define NNHLS_FAST_PATH 1
+namespace fast {
+template <int W, int I, bool S, ap_q_mode Q, ap_o_mode O, int N, bool K> struct info {
+  enum { width = W, frac = W - I, plain = (Q == AP_TRN && O == AP_WRAP && N == 0) };
+};
+template <int W, int I, bool S, ap_q_mode Q, ap_o_mode O, int N, bool K>
+info<W, I, S, Q, O, N, K> info_of(const ap_num<W, I, S, Q, O, N, K>*);
+template <class T> struct traits {
+  typedef decltype(info_of(static_cast<const T*>(0))) type;
+};
+template <class T> inline apx::i128 mantissa(const T& v) {
+  apx::i128 z;
+  v.load(z);
+  return z;
+}
+// Exact value m * 2^-F (m of up to 127 bits) cast to F_to fractional bits by shifting
+// (floor when bits are dropped), modulo 2^128.
+template <int D> inline apx::u128 align(apx::i128 m) {
+  return D >= 0 ? (apx::u128)m << (D >= 0 ? D : 0) : (apx::u128)(m >> (D < 0 ? -D : 0));
+}
+// Whether a multiply-accumulate of data_T x weight_T into accum_t (initialised from bias_T) can
+// take the fast path.
+template <class data_T, class weight_T, class bias_T, class accum_T> struct mac_ok {
+  typedef typename traits<data_T>::type X;
+  typedef typename traits<weight_T>::type Wt;
+  typedef typename traits<bias_T>::type B;
+  typedef typename traits<accum_T>::type A;
+  enum {
+    d_prod = (int)A::frac - (int)X::frac - (int)Wt::frac,
+    d_bias = (int)A::frac - (int)B::frac,
+    value = A::plain && X::width + Wt::width <= 126 && A::width <= 126 && B::width <= 126 &&
+            d_prod > -120 && d_prod < 120 && d_bias > -120 && d_bias < 120
+  };
+};
+}  // namespace fast
+#endif
+
 // ----- layer tracing (emulation only): the bridge installs a sink to record each layer ----------
 #ifndef __SYNTHESIS__
 struct trace_sink {

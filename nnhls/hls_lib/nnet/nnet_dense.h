@@ -42,6 +42,28 @@ template <class weight_t, class index_t> struct compressed_weight {
   weight_t weight;
 };
 
+#ifdef NNHLS_FAST_PATH
+// Emulation fast path of one dense row (same bits as the kernels below; see nnet_common.h).
+template <class data_T, class res_T, typename CONFIG_T>
+inline bool dense_fast(const data_T* data, res_T* res, const typename CONFIG_T::weight_t* weights,
+                       const typename CONFIG_T::bias_t* biases) {
+  typedef typename CONFIG_T::accum_t acc_t;
+  typedef fast::mac_ok<data_T, typename CONFIG_T::weight_t, typename CONFIG_T::bias_t, acc_t> ok;
+  if (!ok::value) return false;
+  apx::u128 acc[CONFIG_T::n_out];
+  for (unsigned j = 0; j < CONFIG_T::n_out; j++) acc[j] = fast::align<ok::d_bias>(fast::mantissa(biases[j]));
+  for (unsigned i = 0; i < CONFIG_T::n_in; i++) {
+    const apx::i128 x = fast::mantissa(data[i]);
+    if (x == 0) continue;
+    const typename CONFIG_T::weight_t* wrow = weights + i * CONFIG_T::n_out;
+    for (unsigned j = 0; j < CONFIG_T::n_out; j++)
+      acc[j] += fast::align<ok::d_prod>(x * fast::mantissa(wrow[j]));
+  }
+  for (unsigned j = 0; j < CONFIG_T::n_out; j++) res[j] = acc_t(acc_t::raw((apx::i128)acc[j]));
+  return true;
+}
+#endif
+
 // One row, latency / unrolled schedule.
 template <class data_T, class res_T, typename CONFIG_T>
 void dense_latency(const data_T data[CONFIG_T::n_in], res_T res[CONFIG_T::n_out],
@@ -49,6 +71,9 @@ void dense_latency(const data_T data[CONFIG_T::n_in], res_T res[CONFIG_T::n_out]
                    const typename CONFIG_T::bias_t biases[CONFIG_T::n_out]) {
   NNHLS_PRAGMA(HLS PIPELINE II = CONFIG_T::reuse_factor)
   NNHLS_PRAGMA(HLS ALLOCATION operation instances = mul limit = CONFIG_T::multiplier_limit)
+#ifdef NNHLS_FAST_PATH
+  if (dense_fast<data_T, res_T, CONFIG_T>(data, res, weights, biases)) return;
+#endif
   typename CONFIG_T::accum_t acc[CONFIG_T::n_out];
   NNHLS_PRAGMA(HLS ARRAY_PARTITION variable = acc complete)
   for (unsigned j = 0; j < CONFIG_T::n_out; j++) {
@@ -80,6 +105,9 @@ void dense_resource(const data_T data[CONFIG_T::n_in], res_T res[CONFIG_T::n_out
   const unsigned n_total = CONFIG_T::n_in * CONFIG_T::n_out;
   const unsigned block_factor = ceil_div(n_total, CONFIG_T::reuse_factor);
   NNHLS_PRAGMA(HLS ARRAY_RESHAPE variable = weights block factor = block_factor)
+#ifdef NNHLS_FAST_PATH
+  if (dense_fast<data_T, res_T, CONFIG_T>(data, res, weights, biases)) return;
+#endif
   typename CONFIG_T::accum_t acc[CONFIG_T::n_out];
   NNHLS_PRAGMA(HLS ARRAY_PARTITION variable = acc complete)
   for (unsigned j = 0; j < CONFIG_T::n_out; j++) {
