@@ -116,7 +116,9 @@ def table_value_type(op: object, size: int, frac: int, like: FixedPrecision) -> 
     return range_type(float(values.min()), float(values.max()), frac, like)
 
 
-def activation_table(kind: ActivationKind, size: int, alpha: float | None, t: FixedPrecision) -> np.ndarray:
+def activation_table(
+    kind: ActivationKind, size: int, alpha: float | None, t: FixedPrecision
+) -> np.ndarray:
     """The mantissas of a table activation's table in type t."""
     return quantize_table(activation_values(kind, size, alpha), t)
 
@@ -152,7 +154,9 @@ def exp_values(impl: SoftmaxImpl, size: int, span: float) -> np.ndarray:
     return values
 
 
-def exp_table_type(impl: SoftmaxImpl, x: FixedPrecision, size: int, like: FixedPrecision) -> FixedPrecision:
+def exp_table_type(
+    impl: SoftmaxImpl, x: FixedPrecision, size: int, like: FixedPrecision
+) -> FixedPrecision:
     """Auto exp table type: the default's fractional bits over the entries' range ([0, 1] stable)."""
     from nnhls.passes.nn_infer_precision import range_type
 

@@ -134,7 +134,12 @@ _DEFAULT_BETA: dict[ActivationKind, float] = {
     ActivationKind.HARD_SIGMOID: 0.5,
     ActivationKind.SELU: tables.SELU_SCALE,
 }
-_KERNEL_ALPHA = {ActivationKind.LEAKY_RELU, ActivationKind.THRESHOLDED_RELU, ActivationKind.CLIP, ActivationKind.HARD_SIGMOID}
+_KERNEL_ALPHA = {
+    ActivationKind.LEAKY_RELU,
+    ActivationKind.THRESHOLDED_RELU,
+    ActivationKind.CLIP,
+    ActivationKind.HARD_SIGMOID,
+}
 _KERNEL_BETA = {ActivationKind.CLIP, ActivationKind.HARD_SIGMOID, ActivationKind.SELU}
 
 
@@ -172,7 +177,9 @@ class FunctionLowering:
 
     # ----- types ---------------------------------------------------------------------------------------------
 
-    def hls_type(self, shape: Sequence[int], p: FixedPrecision | FixedPointType) -> ArrayType | StreamType:
+    def hls_type(
+        self, shape: Sequence[int], p: FixedPrecision | FixedPointType
+    ) -> ArrayType | StreamType:
         element = p if isinstance(p, FixedPointType) else fixed_type(p)
         key = (tuple(shape), element)
         if (cached := self.type_cache.get(key)) is not None:
@@ -287,7 +294,9 @@ class FunctionLowering:
             self.block.add_op(hls.ReturnOp(*(self.operand(v) for v in op.arguments)))
             return
         if not isinstance(op, nn.NNLayerOp):
-            raise LoweringError(f"cannot lower {op.name}: only nn ops and func.return are supported")
+            raise LoweringError(
+                f"cannot lower {op.name}: only nn ops and func.return are supported"
+            )
         result = self.lower_layer(op)
         if result is not None:
             self.values[op.results[0]] = result
@@ -334,7 +343,9 @@ class FunctionLowering:
             "bias": quantize(bias, b_t),
             "bias_t": self.type_attr(op, "bias"),
             "accum_t": self.type_attr(op, "accum"),
-            "strategy": StrategyAttr(op.strategy.data if op.strategy is not None else Strategy.LATENCY),
+            "strategy": StrategyAttr(
+                op.strategy.data if op.strategy is not None else Strategy.LATENCY
+            ),
         }
 
     def dense(self, op: nn.DenseOp) -> SSAValue:
@@ -353,20 +364,29 @@ class FunctionLowering:
             nn.DepthwiseConv1DOp: hls.DepthwiseConv1DOp,
             nn.DepthwiseConv2DOp: hls.DepthwiseConv2DOp,
         }[type(op)]
-        props = self.common(op) | self._weights(op) | {
-            "strides": hls.int_array(nn.ints(op.strides)),
-            "dilations": hls.int_array(nn.ints(op.dilations)),
-            "pads": hls.int_array(pads),
-            "parallelization_factor": op.parallelization_factor,
-        }
+        props = (
+            self.common(op)
+            | self._weights(op)
+            | {
+                "strides": hls.int_array(nn.ints(op.strides)),
+                "dilations": hls.int_array(nn.ints(op.dilations)),
+                "pads": hls.int_array(pads),
+                "parallelization_factor": op.parallelization_factor,
+            }
+        )
         return self.emit(cls, [x], self.out_type(op), props)
 
     def pad(self, x: SSAValue, pads: Sequence[int], layer: str, op: nn.NNLayerOp) -> SSAValue:
         """An explicit zero padding of x (io_stream), keeping x's element type."""
         shape = hls.shape_of(x)
         padded = [shape[a] + pads[2 * a] + pads[2 * a + 1] for a in range(len(shape) - 1)]
-        props: dict[str, Attribute | None] = {"layer": StringAttr(layer), "pads": hls.int_array(pads)}
-        return self.emit(hls.PadOp, [x], self.hls_type([*padded, shape[-1]], self.element(x)), props)
+        props: dict[str, Attribute | None] = {
+            "layer": StringAttr(layer),
+            "pads": hls.int_array(pads),
+        }
+        return self.emit(
+            hls.PadOp, [x], self.hls_type([*padded, shape[-1]], self.element(x)), props
+        )
 
     # ----- pooling and normalisation -------------------------------------------------------------------------
 
@@ -441,7 +461,10 @@ class FunctionLowering:
 
     def softmax(self, op: nn.SoftmaxOp) -> SSAValue:
         impl = op.implementation.data if op.implementation is not None else SoftmaxImpl.STABLE
-        exp_size, inv_size = tables.table_size(op.exp_table_size), tables.table_size(op.inv_table_size)
+        exp_size, inv_size = (
+            tables.table_size(op.exp_table_size),
+            tables.table_size(op.inv_table_size),
+        )
         exp_t, inv_t = self.precision(op, "exp_table"), self.precision(op, "inv_table")
         acc = self.precision(op, "accum")
         x = self.operand(op.input)
@@ -455,7 +478,9 @@ class FunctionLowering:
         }
         if impl != SoftmaxImpl.ARGMAX:
             n = hls.shape_of(x)[-1]
-            t = tables.softmax_tables(impl, n, self.element(x), exp_t, exp_size, acc, inv_t, inv_size)
+            t = tables.softmax_tables(
+                impl, n, self.element(x), exp_t, exp_size, acc, inv_t, inv_size
+            )
             props |= {
                 "exp_table": hls.mantissa_attr(t.exp_table),
                 "exp_range": FloatAttr(t.exp_range, Float64Type()),
@@ -498,9 +523,18 @@ class FunctionLowering:
         total = inputs[0]
         for i, rhs in enumerate(inputs[1:], start=1):
             t = _exact_merge(hls.MergeKind.ADD, self.element(total), self.element(rhs))
-            props = self.common(op, f"{op.layer_name}_sum{i}") | {"kind": hls.MergeKindAttr(hls.MergeKind.ADD)}
+            props = self.common(op, f"{op.layer_name}_sum{i}") | {
+                "kind": hls.MergeKindAttr(hls.MergeKind.ADD)
+            }
             total = self.emit(hls.MergeOp, [total, rhs], self.hls_type(shape, t), props)
-        return self.affine(op, total, np.full(shape[-1], 1.0 / k), np.zeros(shape[-1]), SCALE_TYPE.with_modes(Quant.TRN), FixedPrecision(2, 1))
+        return self.affine(
+            op,
+            total,
+            np.full(shape[-1], 1.0 / k),
+            np.zeros(shape[-1]),
+            SCALE_TYPE.with_modes(Quant.TRN),
+            FixedPrecision(2, 1),
+        )
 
     def affine(
         self,
@@ -522,16 +556,22 @@ class FunctionLowering:
     def merge_constant(self, op: nn.ElementwiseMergeOp) -> SSAValue:
         """x + c, x - c, c - x or x * c with a constant c uniform over the spatial axes."""
         if len(op.inputs) != 2 or not isinstance(op, nn.AddOp | nn.SubOp | nn.MulOp):
-            raise LoweringError(f"{op.name} '{op.layer_name}': constants are only supported in two-input add, sub and mul")
+            raise LoweringError(
+                f"{op.name} '{op.layer_name}': constants are only supported in two-input add, sub and mul"
+            )
         const_index = 0 if isinstance(op.inputs[0].owner, nn.ConstantOp) else 1
         const_op = op.inputs[const_index].owner
         assert isinstance(const_op, nn.ConstantOp)
         if isinstance(op.inputs[1 - const_index].owner, nn.ConstantOp):
-            raise LoweringError(f"{op.name} '{op.layer_name}': a merge of two constants should be folded")
+            raise LoweringError(
+                f"{op.name} '{op.layer_name}': a merge of two constants should be folded"
+            )
         values = nn.to_numpy(const_op.value).astype(np.float64)
         channels = values.reshape(-1, values.shape[-1]) if values.ndim else values.reshape(1, 1)
         if not np.all(channels == channels[0]):
-            raise LoweringError(f"{op.name} '{op.layer_name}': constant '{const_op.layer_name}' varies over the spatial axes; only per-channel constants are supported")
+            raise LoweringError(
+                f"{op.name} '{op.layer_name}': constant '{const_op.layer_name}' varies over the spatial axes; only per-channel constants are supported"
+            )
         c = channels[0]
         c_t = self.precision(const_op, "result")
         x = self.operand(op.inputs[1 - const_index])
@@ -542,7 +582,14 @@ class FunctionLowering:
         if isinstance(op, nn.SubOp) and const_index == 0:
             return self.affine(op, x, -one, c, unit, c_t)
         sign = -1.0 if isinstance(op, nn.SubOp) else 1.0
-        return self.affine(op, x, one, sign * c, unit, make_type(c_t.width + 1, c_t.integer + 1, True) if sign < 0 else c_t)
+        return self.affine(
+            op,
+            x,
+            one,
+            sign * c,
+            unit,
+            make_type(c_t.width + 1, c_t.integer + 1, True) if sign < 0 else c_t,
+        )
 
     def concat(self, op: nn.ConcatOp) -> SSAValue:
         inputs = [self.operand(v) for v in op.inputs]
@@ -560,14 +607,19 @@ class FunctionLowering:
             if last:
                 ty, layer = self.out_type(op), None
             else:
-                ty, layer = self.hls_type(shape, union(self.element(acc), self.element(rhs))), f"{op.layer_name}_part{i}"
+                ty, layer = (
+                    self.hls_type(shape, union(self.element(acc), self.element(rhs))),
+                    f"{op.layer_name}_part{i}",
+                )
             props = self.common(op, layer) | {"axis": _i64(axis)}
             acc = self.emit(hls.ConcatOp, [acc, rhs], ty, props)
         return acc
 
     def dot(self, op: nn.DotOp) -> SSAValue:
         props = self.common(op) | {"accum_t": fixed_type(self.precision(op, "accum"))}
-        return self.emit(hls.DotOp, [self.operand(op.lhs), self.operand(op.rhs)], self.out_type(op), props)
+        return self.emit(
+            hls.DotOp, [self.operand(op.lhs), self.operand(op.rhs)], self.out_type(op), props
+        )
 
     # ----- shape ops and no-ops ------------------------------------------------------------------------------
 
@@ -578,13 +630,33 @@ class FunctionLowering:
             case nn.ReshapeOp() | nn.FlattenOp():
                 return self.emit(hls.ReshapeOp, [x], self.out_type(op), props)
             case nn.TransposeOp():
-                return self.emit(hls.TransposeOp, [x], self.out_type(op), props | {"perm": hls.int_array(nn.ints(op.perm))})
+                return self.emit(
+                    hls.TransposeOp,
+                    [x],
+                    self.out_type(op),
+                    props | {"perm": hls.int_array(nn.ints(op.perm))},
+                )
             case nn.PadOp():
-                return self.emit(hls.PadOp, [x], self.out_type(op), props | {"pads": hls.int_array(nn.ints(op.pads))})
+                return self.emit(
+                    hls.PadOp,
+                    [x],
+                    self.out_type(op),
+                    props | {"pads": hls.int_array(nn.ints(op.pads))},
+                )
             case nn.CropOp():
-                return self.emit(hls.CropOp, [x], self.out_type(op), props | {"crops": hls.int_array(nn.ints(op.crops))})
+                return self.emit(
+                    hls.CropOp,
+                    [x],
+                    self.out_type(op),
+                    props | {"crops": hls.int_array(nn.ints(op.crops))},
+                )
             case nn.UpsampleOp():
-                return self.emit(hls.UpsampleOp, [x], self.out_type(op), props | {"factors": hls.int_array(nn.ints(op.factors))})
+                return self.emit(
+                    hls.UpsampleOp,
+                    [x],
+                    self.out_type(op),
+                    props | {"factors": hls.int_array(nn.ints(op.factors))},
+                )
             case nn.DropoutOp() | nn.IdentityOp():
                 if self.out_type(op) == x.type:
                     return x
@@ -657,7 +729,9 @@ def _position(block: Block, op: Operation) -> int:
 def lower_module(module: ModuleOp, io_type: str) -> None:
     """Replace every model function of the module by its hls.func."""
     if io_type not in IO_TYPES:
-        raise LoweringError(f"lower-nn-to-hls: io-type must be io_parallel or io_stream, got '{io_type}'")
+        raise LoweringError(
+            f"lower-nn-to-hls: io-type must be io_parallel or io_stream, got '{io_type}'"
+        )
     for function in list(module.ops):
         if not isinstance(function, func.FuncOp):
             continue

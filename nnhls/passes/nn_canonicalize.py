@@ -92,7 +92,9 @@ def remove_noop(op: nn.NNLayerOp) -> bool:
     if isinstance(op, nn.TransposeOp) and list(nn.ints(op.perm)) == sorted(nn.ints(op.perm)):
         replace(op, op.input)
         return True
-    if isinstance(op, nn.ReshapeOp | nn.FlattenOp) and nn.shape_of(op.input) == nn.shape_of(op.output):
+    if isinstance(op, nn.ReshapeOp | nn.FlattenOp) and nn.shape_of(op.input) == nn.shape_of(
+        op.output
+    ):
         replace(op, op.input)
         return True
     return False
@@ -164,7 +166,11 @@ def fold_batchnorm(op: nn.NNLayerOp, model: ModelTypes) -> bool:
     scale = nn.to_numpy(op.scale).astype(np.float64)
     shift = nn.to_numpy(op.bias).astype(np.float64)
     weight = nn.to_numpy(layer.weight).astype(np.float64) * _channel_scale(layer, scale)
-    bias = nn.to_numpy(layer.bias).astype(np.float64) if layer.bias is not None else np.zeros_like(scale)
+    bias = (
+        nn.to_numpy(layer.bias).astype(np.float64)
+        if layer.bias is not None
+        else np.zeros_like(scale)
+    )
     layer.weight = nn.dense_attr(weight)
     layer.bias = nn.dense_attr(bias * scale + shift)
     set_precision(layer, "result", _result_entry(op))

@@ -120,7 +120,9 @@ def product(a: FixedPrecision, b: FixedPrecision) -> FixedPrecision:
     return make_type(a.width + b.width, a.integer + b.integer, a.signed or b.signed)
 
 
-def accumulator(x: FixedPrecision, w: FixedPrecision, bias: FixedPrecision | None, n: int) -> FixedPrecision:
+def accumulator(
+    x: FixedPrecision, w: FixedPrecision, bias: FixedPrecision | None, n: int
+) -> FixedPrecision:
     """Type of bias + sum of n products x * w: no partial sum can overflow it."""
     p = product(x, w)
     if bias is None:
@@ -128,7 +130,9 @@ def accumulator(x: FixedPrecision, w: FixedPrecision, bias: FixedPrecision | Non
     return grow(union(p, bias), n + 1)
 
 
-def range_type(lo: float, hi: float, frac: int, like: FixedPrecision | None = None) -> FixedPrecision:
+def range_type(
+    lo: float, hi: float, frac: int, like: FixedPrecision | None = None
+) -> FixedPrecision:
     """The fewest integer bits (with `frac` fractional bits) holding [lo, hi]; unsigned if lo >= 0.
 
     `like` gives the quantization / overflow modes.
@@ -169,7 +173,9 @@ def cap(t: FixedPrecision, maximum: FixedPrecision | None) -> FixedPrecision:
     if maximum is None or (t.width <= maximum.width and t.integer <= maximum.integer):
         return t
     width, integer = min(t.width, maximum.width), min(t.integer, maximum.integer)
-    return FixedPrecision(width, integer, t.signed, maximum.rounding, maximum.overflow, maximum.sat_bits)
+    return FixedPrecision(
+        width, integer, t.signed, maximum.rounding, maximum.overflow, maximum.sat_bits
+    )
 
 
 # ----- model-level settings --------------------------------------------------------------------------------
@@ -343,7 +349,9 @@ def activation_params(op: nn.ActivationOp) -> np.ndarray:
 
 def _slope_result(x: FixedPrecision, slopes: np.ndarray) -> FixedPrecision:
     """leaky_relu / prelu: x, or x * slope for x < 0 (exact range of both branches, x's F)."""
-    lo = min(x.min_value, float(np.min(slopes * x.min_value)), float(np.min(slopes * x.max_value)), 0.0)
+    lo = min(
+        x.min_value, float(np.min(slopes * x.min_value)), float(np.min(slopes * x.max_value)), 0.0
+    )
     hi = max(x.max_value, float(np.max(slopes * x.min_value)), 0.0)
     return range_type(lo, hi, x.fractional, x)
 
@@ -353,7 +361,9 @@ def _clip_result(x: FixedPrecision, lo: float, hi: float) -> FixedPrecision:
     return range_type(min(lo, hi), max(lo, hi), x.fractional, x)
 
 
-def _function_range(kind: ActivationKind, x: FixedPrecision, op: nn.ActivationOp) -> tuple[float, float]:
+def _function_range(
+    kind: ActivationKind, x: FixedPrecision, op: nn.ActivationOp
+) -> tuple[float, float]:
     """The range of a table activation over the input type (the pass-through side included)."""
     hi = max(x.max_value, 0.0)
     alpha = 1.0 if op.alpha is None else op.alpha.value.data
@@ -372,7 +382,9 @@ def _function_range(kind: ActivationKind, x: FixedPrecision, op: nn.ActivationOp
             return 0.0, hi
 
 
-def activation_result(kind: ActivationKind, x: FixedPrecision, op: nn.ActivationOp, default: FixedPrecision) -> FixedPrecision:
+def activation_result(
+    kind: ActivationKind, x: FixedPrecision, op: nn.ActivationOp, default: FixedPrecision
+) -> FixedPrecision:
     """The auto result type of an activation (see the module table)."""
     frac = default.fractional
     alpha = None if op.alpha is None else op.alpha.value.data
@@ -381,13 +393,21 @@ def activation_result(kind: ActivationKind, x: FixedPrecision, op: nn.Activation
         case ActivationKind.LINEAR:
             return x
         case ActivationKind.RELU:
-            return x if not x.signed else make_type(x.width - 1, x.integer - 1, False).with_modes(x.rounding, x.overflow, x.sat_bits)
+            return (
+                x
+                if not x.signed
+                else make_type(x.width - 1, x.integer - 1, False).with_modes(
+                    x.rounding, x.overflow, x.sat_bits
+                )
+            )
         case ActivationKind.RELU6:
             return _clip_result(x, 0.0, 6.0)
         case ActivationKind.HARD_TANH:
             return _clip_result(x, -1.0, 1.0)
         case ActivationKind.CLIP:
-            return _clip_result(x, -math.inf if alpha is None else alpha, math.inf if beta is None else beta)
+            return _clip_result(
+                x, -math.inf if alpha is None else alpha, math.inf if beta is None else beta
+            )
         case ActivationKind.THRESHOLDED_RELU:
             theta = 1.0 if alpha is None else alpha
             return _clip_result(x, min(theta, 0.0), math.inf)
@@ -501,9 +521,7 @@ def infer_function(function: func.FuncOp) -> list[Choice]:
             continue
         inputs = [result_precision(v, model.default) for v in op.operands]
         lt = infer_layer(op, inputs, model)
-        op.precision = DictionaryAttr(
-            {var: fixed_type(lt.types[var]) for var in op.PRECISION_VARS}
-        )
+        op.precision = DictionaryAttr({var: fixed_type(lt.types[var]) for var in op.PRECISION_VARS})
         report += lt.choices
     return report
 

@@ -143,7 +143,9 @@ class Estimate:
     ii: int
 
 
-def _weighted_estimate(op: nn.DenseOp | nn.ConvBaseOp, rf: int, pf: int, stream: bool, default: FixedPrecision) -> Estimate:
+def _weighted_estimate(
+    op: nn.DenseOp | nn.ConvBaseOp, rf: int, pf: int, stream: bool, default: FixedPrecision
+) -> Estimate:
     w_t = resolved_precision(op, "weight", default)
     needed = int(np.count_nonzero(~multiplier_free(nn.to_numpy(op.weight), w_t)))
     n_in, _ = kernel_dims(op)
@@ -157,12 +159,16 @@ def _weighted_estimate(op: nn.DenseOp | nn.ConvBaseOp, rf: int, pf: int, stream:
     return Estimate(ceil(needed / rf) * instances, partitions * rf + depth - rf, partitions * rf)
 
 
-def _elementwise_estimate(op: nn.NNLayerOp, rf: int, stream: bool, multipliers: int, depth: int) -> Estimate:
+def _elementwise_estimate(
+    op: nn.NNLayerOp, rf: int, stream: bool, multipliers: int, depth: int
+) -> Estimate:
     groups = output_pixels(op) if stream else 1
     return Estimate(ceil(multipliers / rf), depth + (groups - 1) * rf, groups * rf)
 
 
-def layer_estimate(op: nn.NNLayerOp, rf: int, pf: int, stream: bool, default: FixedPrecision) -> Estimate:
+def layer_estimate(
+    op: nn.NNLayerOp, rf: int, pf: int, stream: bool, default: FixedPrecision
+) -> Estimate:
     """Multipliers, latency and II of one layer (see the module docstring)."""
     size = prod(nn.shape_of(op.results[0]))
     match op:
@@ -184,8 +190,17 @@ def layer_estimate(op: nn.NNLayerOp, rf: int, pf: int, stream: bool, default: Fi
         case nn.PoolingOp():
             return _elementwise_estimate(op, rf, stream, 0, clog2(prod(nn.ints(op.pool_size))) + 1)
         case nn.GlobalPoolOp():
-            return _elementwise_estimate(op, rf, stream, 0, clog2(prod(nn.shape_of(op.input)[:-1])) + 1)
-        case nn.InputOp() | nn.ConstantOp() | nn.ReshapeOp() | nn.FlattenOp() | nn.DropoutOp() | nn.IdentityOp():
+            return _elementwise_estimate(
+                op, rf, stream, 0, clog2(prod(nn.shape_of(op.input)[:-1])) + 1
+            )
+        case (
+            nn.InputOp()
+            | nn.ConstantOp()
+            | nn.ReshapeOp()
+            | nn.FlattenOp()
+            | nn.DropoutOp()
+            | nn.IdentityOp()
+        ):
             return Estimate(0, 0, 1)
         case _:
             return _elementwise_estimate(op, rf, stream, 0, 1)
@@ -224,7 +239,9 @@ def check_reuse_factor(op: nn.DenseOp | nn.ConvBaseOp, rf: int, snapping: bool) 
     what = f"reuse factor {rf} is not legal for the {strategy.value} strategy with n_in = {n_in}, n_out = {n_out}"
     if not snapping:
         near = ", ".join(map(str, nearest(rf, legal)))
-        raise ScheduleError(f"{where}: {what}; nearest legal values: {near} (or set SnapReuseFactor)")
+        raise ScheduleError(
+            f"{where}: {what}; nearest legal values: {near} (or set SnapReuseFactor)"
+        )
     chosen = snap(rf, legal)
     warn(f"{where}: {what}; using {chosen}")
     return chosen
@@ -303,7 +320,9 @@ def schedule_function(function: func.FuncOp) -> None:
         return
     name = function.sym_name.data
     if configured == PipelineStyle.DATAFLOW:
-        raise ScheduleError(f"model '{name}': PipelineInterval needs PipelineStyle pipeline, not dataflow")
+        raise ScheduleError(
+            f"model '{name}': PipelineInterval needs PipelineStyle pipeline, not dataflow"
+        )
     warn(f"model '{name}': PipelineInterval is ignored: the auto pipeline style chose dataflow")
     del function.attributes["nn.pipeline_interval"]
 

@@ -74,11 +74,19 @@ def test_mlp_io_parallel_structure() -> None:
     assert top.pipeline_style.data == PipelineStyle.DATAFLOW  # a Resource layer
     (arg,) = top.body.block.args
     assert arg.type == ArrayType([4], hls_fixed("fixed<10,4>"))  # pyright: ignore[reportCallIssue]
-    assert [op.name for op in kernels(typed)] == ["hls.dense", "hls.activation", "hls.activation", "hls.dense", "hls.softmax"]
+    assert [op.name for op in kernels(typed)] == [
+        "hls.dense",
+        "hls.activation",
+        "hls.activation",
+        "hls.dense",
+        "hls.softmax",
+    ]
     fc1 = by_layer(typed, "fc1")
     assert isinstance(fc1, hls.DenseOp)
     assert fc1.accum_t == expected_acc
-    np.testing.assert_array_equal(hls.mantissas(fc1.weight), to_mantissa(weights, fc1.weight_t.precision))
+    np.testing.assert_array_equal(
+        hls.mantissas(fc1.weight), to_mantissa(weights, fc1.weight_t.precision)
+    )
     assert fc1.reuse_factor is not None and fc1.reuse_factor.value.data == 2
     assert fc1.ii is not None and fc1.multipliers is not None  # estimates carried over
     # Every value's element type is its layer's result precision.
@@ -97,7 +105,9 @@ def test_emulated_mlp_follows_the_float_reference() -> None:
     module = parse(MLP)
     x = np.random.default_rng(1).uniform(-3, 3, (64, 4))
     (reference,) = run_reference(module, x)
-    lowered = run_pipeline(make_context(), module, parse_pipeline("nn-infer-precision,nn-schedule,lower-nn-to-hls"))
+    lowered = run_pipeline(
+        make_context(), module, parse_pipeline("nn-infer-precision,nn-schedule,lower-nn-to-hls")
+    )
     (y,) = emulator.run_hls(lowered, x)
     # Inputs are quantized to fixed<10,4> (step 1/64), the result to 10 fractional bits, softmax
     # goes through tables: a few hundredths at most.
@@ -121,7 +131,9 @@ def test_io_stream_plumbing() -> None:
     for op in module.walk():
         for value in op.results:
             if isinstance(value.type, StreamType):
-                assert len(list(value.uses)) == 1, f"{value.name_hint} is read {len(list(value.uses))} times"
+                assert len(list(value.uses)) == 1, (
+                    f"{value.name_hint} is read {len(list(value.uses))} times"
+                )
                 shape = value.type.get_shape()
                 assert value.type.depth.data == int(np.prod(shape[:-1]))  # one slot per pixel
     assert [op.name for op in kernels(module)].count("hls.merge") == 2  # 3-input add -> 2 merges
@@ -164,25 +176,42 @@ func.func @m(%a: tensor<2x2xf32>) -> tensor<2x2xf32> {
   %m = nn.mul %x, %k {layer = "mul"} : (tensor<2x2xf32>, tensor<2x2xf32>) -> tensor<2x2xf32>
   func.return %m : tensor<2x2xf32>
 }"""
-    with pytest.raises(LoweringError, match=r"nn\.mul 'mul': constant 'k' varies over the spatial axes"):
+    with pytest.raises(
+        LoweringError, match=r"nn\.mul 'mul': constant 'k' varies over the spatial axes"
+    ):
         compile_ir(text)
 
 
 def test_unknown_io_type() -> None:
-    with pytest.raises(LoweringError, match="io-type must be io_parallel or io_stream, got 'io_serial'"):
+    with pytest.raises(
+        LoweringError, match="io-type must be io_parallel or io_stream, got 'io_serial'"
+    ):
         lower_module(parse(MLP), "io_serial")
 
 
 def test_speed_per_op() -> None:
     # 200 small dense + relu layers: the whole pipeline stays well under a millisecond per op.
-    lines = ["func.func @deep(%a: tensor<8xf32>) -> tensor<8xf32> {", '  %v0 = nn.input %a {layer = "in"} : (tensor<8xf32>) -> tensor<8xf32>']
+    lines = [
+        "func.func @deep(%a: tensor<8xf32>) -> tensor<8xf32> {",
+        '  %v0 = nn.input %a {layer = "in"} : (tensor<8xf32>) -> tensor<8xf32>',
+    ]
     for i in range(200):
-        lines.append(f'  %d{i} = nn.dense %v{i} {{layer = "fc{i}", weight = dense<0.1> : tensor<8x8xf32>, bias = dense<0.0> : tensor<8xf32>}} : (tensor<8xf32>) -> tensor<8xf32>')
-        lines.append(f'  %v{i + 1} = nn.activation %d{i} {{layer = "relu{i}", kind = #hls<activation relu>}} : (tensor<8xf32>) -> tensor<8xf32>')
+        lines.append(
+            f'  %d{i} = nn.dense %v{i} {{layer = "fc{i}", weight = dense<0.1> : tensor<8x8xf32>, bias = dense<0.0> : tensor<8xf32>}} : (tensor<8xf32>) -> tensor<8xf32>'
+        )
+        lines.append(
+            f'  %v{i + 1} = nn.activation %d{i} {{layer = "relu{i}", kind = #hls<activation relu>}} : (tensor<8xf32>) -> tensor<8xf32>'
+        )
     lines += ["  func.return %v200 : tensor<8xf32>", "}"]
     module = parse("\n".join(lines))
     start = time.perf_counter()
-    run_pipeline(make_context(), module, parse_pipeline("nn-apply-config,nn-canonicalize,nn-infer-precision,nn-schedule,lower-nn-to-hls"))
+    run_pipeline(
+        make_context(),
+        module,
+        parse_pipeline(
+            "nn-apply-config,nn-canonicalize,nn-infer-precision,nn-schedule,lower-nn-to-hls"
+        ),
+    )
     per_op = (time.perf_counter() - start) / 401
     assert per_op < 1e-3, f"{per_op * 1e6:.0f} us per op"
 
@@ -247,7 +276,10 @@ def emulate_against_reference(text: str, io_type: str) -> list[float]:
     reference = run_reference(module, xs)
     spec = f'nn-apply-config{{config_json="{WIDE}"}},nn-canonicalize,nn-infer-precision,nn-schedule,lower-nn-to-hls{{io-type={io_type}}}'
     lowered = run_pipeline(make_context(), module, parse_pipeline(spec))
-    return [float(np.max(np.abs(y - r))) for y, r in zip(emulator.run_hls(lowered, xs), reference, strict=True)]
+    return [
+        float(np.max(np.abs(y - r)))
+        for y, r in zip(emulator.run_hls(lowered, xs), reference, strict=True)
+    ]
 
 
 def hls_shape(value: object) -> tuple[int, ...]:
@@ -269,7 +301,12 @@ def test_pipeline_models_follow_the_reference(model: str, io_type: str) -> None:
 
 
 def test_stream_concat_needs_the_channel_axis() -> None:
-    text = ZOO.replace('axis = 1 : i64} : (tensor<8x4xf32>, tensor<8x4xf32>, tensor<8x4xf32>) -> tensor<8x12xf32>', 'axis = 0 : i64} : (tensor<8x4xf32>, tensor<8x4xf32>, tensor<8x4xf32>) -> tensor<24x4xf32>')
-    text = text.replace("(tensor<8x12xf32>) -> tensor<6x12xf32>", "(tensor<24x4xf32>) -> tensor<22x4xf32>").replace("tensor<6x12xf32>", "tensor<22x4xf32>")
+    text = ZOO.replace(
+        "axis = 1 : i64} : (tensor<8x4xf32>, tensor<8x4xf32>, tensor<8x4xf32>) -> tensor<8x12xf32>",
+        "axis = 0 : i64} : (tensor<8x4xf32>, tensor<8x4xf32>, tensor<8x4xf32>) -> tensor<24x4xf32>",
+    )
+    text = text.replace(
+        "(tensor<8x12xf32>) -> tensor<6x12xf32>", "(tensor<24x4xf32>) -> tensor<22x4xf32>"
+    ).replace("tensor<6x12xf32>", "tensor<22x4xf32>")
     with pytest.raises(LoweringError, match="io_stream concatenates along the channel"):
         compile_ir(text, "io_stream")

@@ -70,7 +70,14 @@ def types(module: ModuleOp, name: str) -> dict[str, str]:
 AUTO4 = 'precision = {weight = !hls.fixed<16, 6>, bias = !hls.fixed<16, 6>, accum = "auto", result = "auto"}'
 
 
-def dense_model(n_in: int, n_out: int, bias: bool = True, weight: float = 0.5, prec: str = AUTO4, attrs: str = "") -> str:
+def dense_model(
+    n_in: int,
+    n_out: int,
+    bias: bool = True,
+    weight: float = 0.5,
+    prec: str = AUTO4,
+    attrs: str = "",
+) -> str:
     b = f", bias = dense<0.25> : tensor<{n_out}xf32>" if bias else ""
     return f"""
 func.func @m(%a: tensor<{n_in}xf32>) -> tensor<{n_out}xf32> attributes {{{attrs}}} {{
@@ -180,12 +187,18 @@ func.func @m(%a: tensor<4x4x1xf32>) -> tensor<{out}x{out}x1xf32> {{
 
 
 def test_max_pool_keeps_input_type() -> None:
-    assert types(infer(pool_model("max", 2)), "pool") == {"accum": "fixed<16,6>", "result": "fixed<16,6>"}
+    assert types(infer(pool_model("max", 2)), "pool") == {
+        "accum": "fixed<16,6>",
+        "result": "fixed<16,6>",
+    }
 
 
 def test_average_pool_power_of_two_window() -> None:
     # 2x2 = 4 values -> 2 more bits in the sum; dividing by 4 is exact: result = input type.
-    assert types(infer(pool_model("average", 2)), "pool") == {"accum": "fixed<18,8>", "result": "fixed<16,6>"}
+    assert types(infer(pool_model("average", 2)), "pool") == {
+        "accum": "fixed<18,8>",
+        "result": "fixed<16,6>",
+    }
 
 
 def test_average_pool_odd_window_gets_a_guard_bit() -> None:
@@ -246,7 +259,11 @@ func.func @m(%a: tensor<10xf32>) -> tensor<10xf32> {
   func.return %s : tensor<10xf32>
 }"""
     t = types(infer(text), "sm")
-    assert (t["result"], t["exp_table"], t["accum"]) == ("ufixed<11,1>", "ufixed<11,1>", "ufixed<15,5>")
+    assert (t["result"], t["exp_table"], t["accum"]) == (
+        "ufixed<11,1>",
+        "ufixed<11,1>",
+        "ufixed<15,5>",
+    )
     # The inverse table spans [0, 16) (a power of two above the largest sum 10): its first entry
     # 1 / (0.5 * 16 / 1024) = 128 needs 8 integer bits.
     assert t["inv_table"] == "ufixed<18,8>"
@@ -269,7 +286,10 @@ def test_merge_rules_by_hand() -> None:
 def test_binary_rules_agree_with_the_ap_operators(seed: int) -> None:
     rng = np.random.default_rng(seed)
     for _ in range(50):
-        ts = [FixedPrecision(int(w), int(w) - int(f), bool(s)) for w, f, s in rng.integers([1, -4, 0], [20, 12, 2], (2, 3))]
+        ts = [
+            FixedPrecision(int(w), int(w) - int(f), bool(s))
+            for w, f, s in rng.integers([1, -4, 0], [20, 12, 2], (2, 3))
+        ]
         a, b = ts
         assert grow(union(a, b), 2) == add_type(a, b).with_modes()
         assert merge_result(nn.SubOp.__new__(nn.SubOp), [a, b]) == sub_type(a, b)
@@ -299,13 +319,27 @@ func.func @m(%a: tensor<2x2xf32>) -> tensor<4xf32> {
 
 
 def test_absent_precision_uses_the_model_default() -> None:
-    module = infer(dense_model(4, 2, prec='precision = {accum = "auto"}', attrs="nn.default_precision = !hls.fixed<10, 4>"))
+    module = infer(
+        dense_model(
+            4,
+            2,
+            prec='precision = {accum = "auto"}',
+            attrs="nn.default_precision = !hls.fixed<10, 4>",
+        )
+    )
     # weight, bias, result absent -> fixed<10,4>; accum: product fixed<20,8>, 5 terms -> +3.
-    assert types(module, "fc") == {"weight": "fixed<10,4>", "bias": "fixed<10,4>", "accum": "fixed<23,11>", "result": "fixed<10,4>"}
+    assert types(module, "fc") == {
+        "weight": "fixed<10,4>",
+        "bias": "fixed<10,4>",
+        "accum": "fixed<23,11>",
+        "result": "fixed<10,4>",
+    }
 
 
 def test_max_precision_caps_width_and_integer_bits() -> None:
-    attrs = "nn.default_precision = !hls.fixed<16, 6>, nn.max_precision = !hls.fixed<24, 10, RND, SAT>"
+    attrs = (
+        "nn.default_precision = !hls.fixed<16, 6>, nn.max_precision = !hls.fixed<24, 10, RND, SAT>"
+    )
     module = infer(dense_model(8, 3, attrs=attrs))
     assert types(module, "fc")["accum"] == "fixed<24,10,RND,SAT>"
 
@@ -325,7 +359,9 @@ def test_report_marks_capped_and_pinned_types() -> None:
 
 def test_too_wide_type_is_an_error_naming_the_layer() -> None:
     prec = 'precision = {weight = !hls.fixed<600, 6>, bias = !hls.fixed<16, 6>, accum = "auto", result = "auto"}'
-    text = dense_model(4, 2, prec=prec).replace('layer = "in"', 'layer = "in", precision = {result = !hls.fixed<600, 6>}')
+    text = dense_model(4, 2, prec=prec).replace(
+        'layer = "in"', 'layer = "in", precision = {result = !hls.fixed<600, 6>}'
+    )
     with pytest.raises(PrecisionInferenceError, match=r"nn\.dense 'fc': inferred accum type"):
         infer(text)
 
@@ -333,7 +369,14 @@ def test_too_wide_type_is_an_error_naming_the_layer() -> None:
 # ----- no overflow on worst-case inputs ----------------------------------------------------------------------
 
 
-def worst_case_sums(w: np.ndarray, b: np.ndarray, x_t: FixedPrecision, w_t: FixedPrecision, b_t: FixedPrecision, acc_t: FixedPrecision) -> tuple[np.ndarray, np.ndarray]:
+def worst_case_sums(
+    w: np.ndarray,
+    b: np.ndarray,
+    x_t: FixedPrecision,
+    w_t: FixedPrecision,
+    b_t: FixedPrecision,
+    acc_t: FixedPrecision,
+) -> tuple[np.ndarray, np.ndarray]:
     """Exact extreme accumulator mantissas (in acc_t's LSBs) of x @ w + b over all inputs of x_t."""
     wm = np.asarray(to_mantissa(w, w_t), dtype=object)
     bm = np.asarray(to_mantissa(b, b_t), dtype=object)
@@ -348,9 +391,15 @@ def worst_case_sums(w: np.ndarray, b: np.ndarray, x_t: FixedPrecision, w_t: Fixe
 
 @pytest.mark.parametrize(
     ("x_prec", "w_prec", "b_prec", "n_in"),
-    [("fixed<16,6>", "fixed<16,6>", "fixed<16,6>", 8), ("ufixed<8,3>", "fixed<6,1>", "fixed<12,8>", 33), ("fixed<4,4>", "ufixed<4,0>", "fixed<3,1>", 2)],
+    [
+        ("fixed<16,6>", "fixed<16,6>", "fixed<16,6>", 8),
+        ("ufixed<8,3>", "fixed<6,1>", "fixed<12,8>", 33),
+        ("fixed<4,4>", "ufixed<4,0>", "fixed<3,1>", 2),
+    ],
 )
-def test_dense_accumulator_never_overflows(x_prec: str, w_prec: str, b_prec: str, n_in: int) -> None:
+def test_dense_accumulator_never_overflows(
+    x_prec: str, w_prec: str, b_prec: str, n_in: int
+) -> None:
     x_t, w_t, b_t = P(x_prec), P(w_prec), P(b_prec)
     rng = np.random.default_rng(n_in)
     w = rng.uniform(w_t.min_value, w_t.max_value, (n_in, 5))
@@ -359,7 +408,9 @@ def test_dense_accumulator_never_overflows(x_prec: str, w_prec: str, b_prec: str
     b = rng.uniform(b_t.min_value, b_t.max_value, 5)
     b[0] = b_t.min_value
     prec = f'precision = {{weight = !hls.{x_type(w_t)}, bias = !hls.{x_type(b_t)}, accum = "auto", result = "auto"}}'
-    text = dense_model(n_in, 5, prec=prec).replace('layer = "in"', f'layer = "in", precision = {{result = !hls.{x_type(x_t)}}}')
+    text = dense_model(n_in, 5, prec=prec).replace(
+        'layer = "in"', f'layer = "in", precision = {{result = !hls.{x_type(x_t)}}}'
+    )
     module = parse(text)
     layer_op = layer(module, "fc")
     assert isinstance(layer_op, nn.DenseOp)
@@ -392,10 +443,19 @@ def test_emulator_accumulates_worst_case_inputs_exactly() -> None:
     from nnhls.passes.lower_nn_to_hls import lower_module
 
     x_t, w_t = P("fixed<8,3>"), P("fixed<8,2>")
-    w = np.array([[1.984375, -2.0, 0.5], [-2.0, 1.984375, 1.0], [1.984375, 1.984375, -2.0], [-2.0, -2.0, 1.0]])
+    w = np.array(
+        [
+            [1.984375, -2.0, 0.5],
+            [-2.0, 1.984375, 1.0],
+            [1.984375, 1.984375, -2.0],
+            [-2.0, -2.0, 1.0],
+        ]
+    )
     b = np.array([1.5, -2.0, 0.0])
     prec = f'precision = {{weight = !hls.{x_type(w_t)}, bias = !hls.{x_type(w_t)}, accum = "auto", result = "auto"}}'
-    text = dense_model(4, 3, prec=prec).replace('layer = "in"', f'layer = "in", precision = {{result = !hls.{x_type(x_t)}}}')
+    text = dense_model(4, 3, prec=prec).replace(
+        'layer = "in"', f'layer = "in", precision = {{result = !hls.{x_type(x_t)}}}'
+    )
     module = parse(text)
     op = layer(module, "fc")
     assert isinstance(op, nn.DenseOp)
@@ -403,7 +463,9 @@ def test_emulator_accumulates_worst_case_inputs_exactly() -> None:
     InferPrecisionPass().apply(make_context(), module)
     lower_module(module, "io_parallel")
     # Every input at one extreme or the other, signs chosen per output to push the sum outwards.
-    xs = np.array([[x_t.max_value if v > 0 else x_t.min_value for v in w[:, j]] for j in range(3)]
-                  + [[x_t.min_value if v > 0 else x_t.max_value for v in w[:, j]] for j in range(3)])
+    xs = np.array(
+        [[x_t.max_value if v > 0 else x_t.min_value for v in w[:, j]] for j in range(3)]
+        + [[x_t.min_value if v > 0 else x_t.max_value for v in w[:, j]] for j in range(3)]
+    )
     (y,) = emulator.run_hls(module, xs)
     np.testing.assert_array_equal(y, xs @ w + b)

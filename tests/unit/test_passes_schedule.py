@@ -34,14 +34,18 @@ def schedule(text: str) -> ModuleOp:
 
 
 def layer(module: ModuleOp, name: str) -> nn.NNLayerOp:
-    return next(op for op in module.walk() if isinstance(op, nn.NNLayerOp) and op.layer_name == name)
+    return next(
+        op for op in module.walk() if isinstance(op, nn.NNLayerOp) and op.layer_name == name
+    )
 
 
 def function(module: ModuleOp) -> func.FuncOp:
     return next(op for op in module.ops if isinstance(op, func.FuncOp))
 
 
-def dense(n_in: int, n_out: int, rf: int, strategy: str = "resource", attrs: str = "", weight: str = "0.3") -> str:
+def dense(
+    n_in: int, n_out: int, rf: int, strategy: str = "resource", attrs: str = "", weight: str = "0.3"
+) -> str:
     return f"""
 func.func @m(%a: tensor<{n_in}xf32>) -> tensor<{n_out}xf32> attributes {{{attrs}}} {{
   %x = nn.input %a {{layer = "in"}} : (tensor<{n_in}xf32>) -> tensor<{n_in}xf32>
@@ -73,7 +77,10 @@ def test_nearest_and_snap() -> None:
 
 
 def test_illegal_reuse_factor_is_an_error_with_nearest_values() -> None:
-    with pytest.raises(ScheduleError, match=r"nn\.dense 'fc': reuse factor 4 is not legal for the resource strategy with n_in = 3, n_out = 4; nearest legal values: 3, 6"):
+    with pytest.raises(
+        ScheduleError,
+        match=r"nn\.dense 'fc': reuse factor 4 is not legal for the resource strategy with n_in = 3, n_out = 4; nearest legal values: 3, 6",
+    ):
         schedule(dense(3, 4, 4))
 
 
@@ -101,7 +108,10 @@ func.func @m(%a: tensor<8x8x1xf32>) -> tensor<6x6x2xf32> {{
 
 def test_parallelization_factor_must_divide_output_pixels() -> None:
     # 6 x 6 = 36 output pixels; 5 does not divide it, 4 and 6 do.
-    with pytest.raises(ScheduleError, match=r"parallelization factor 5 does not divide the 36 output pixels; nearest legal values: 4, 6"):
+    with pytest.raises(
+        ScheduleError,
+        match=r"parallelization factor 5 does not divide the 36 output pixels; nearest legal values: 4, 6",
+    ):
         schedule(conv(5))
 
 
@@ -118,7 +128,9 @@ def test_convolution_partitions() -> None:
 
 def test_zero_and_power_of_two_weights_need_no_multiplier() -> None:
     # weights 0, 1, 0.5, -2, 0.3, -0.75: only 0.3 and -0.75 need a multiplier.
-    text = dense(6, 1, 1, strategy="latency", weight="[[0.0], [1.0], [0.5], [-2.0], [0.3], [-0.75]]")
+    text = dense(
+        6, 1, 1, strategy="latency", weight="[[0.0], [1.0], [0.5], [-2.0], [0.3], [-0.75]]"
+    )
     op = layer(schedule(text), "fc")
     assert op.multipliers is not None and op.multipliers.value.data == 2
 
@@ -143,8 +155,10 @@ def style(module: ModuleOp) -> PipelineStyle:
 def test_auto_style() -> None:
     assert style(schedule(dense(8, 4, 1, strategy="latency"))) == PipelineStyle.PIPELINE
     assert style(schedule(dense(8, 4, 2, strategy="resource"))) == PipelineStyle.DATAFLOW
-    stream = 'nn.io_type = #hls<io_type io_stream>'
-    assert style(schedule(dense(8, 4, 1, strategy="latency", attrs=stream))) == PipelineStyle.DATAFLOW
+    stream = "nn.io_type = #hls<io_type io_stream>"
+    assert (
+        style(schedule(dense(8, 4, 1, strategy="latency", attrs=stream))) == PipelineStyle.DATAFLOW
+    )
 
 
 def test_pipeline_interval_needs_the_pipeline_style() -> None:
