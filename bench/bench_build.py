@@ -87,7 +87,7 @@ def measure_hls4ml(model: Any, x: np.ndarray, work: Path, io_type: str) -> tuple
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description="nnhls emulation build time and predict throughput")
     parser.add_argument("--repeat", type=int, default=1, help="cold builds per model (the best is reported)")
     parser.add_argument("--io-type", default="io_parallel", choices=["io_parallel", "io_stream"])
     args = parser.parse_args()
