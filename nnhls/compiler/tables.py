@@ -30,6 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 from xdsl.dialects.builtin import IntegerAttr
 
+from nnhls.dialects import nn
 from nnhls.dialects.fixed import FixedPrecision, Overflow, from_mantissa, to_mantissa
 from nnhls.dialects.hls_types import TABLE_ACTIVATIONS, ActivationKind, SoftmaxImpl
 
@@ -121,6 +122,34 @@ def activation_table(
 ) -> np.ndarray:
     """The mantissas of a table activation's table in type t."""
     return quantize_table(activation_values(kind, size, alpha), t)
+
+
+# ----- activation constants ------------------------------------------------------------------------------
+
+_DEFAULT_ALPHA: dict[ActivationKind, float] = {
+    ActivationKind.LEAKY_RELU: 0.3,
+    ActivationKind.THRESHOLDED_RELU: 1.0,
+    ActivationKind.HARD_SIGMOID: 1.0 / 6.0,
+}
+_DEFAULT_BETA: dict[ActivationKind, float] = {
+    ActivationKind.HARD_SIGMOID: 0.5,
+    ActivationKind.SELU: SELU_SCALE,
+}
+_KERNEL_ALPHA = {
+    ActivationKind.LEAKY_RELU,
+    ActivationKind.THRESHOLDED_RELU,
+    ActivationKind.CLIP,
+    ActivationKind.HARD_SIGMOID,
+}
+_KERNEL_BETA = {ActivationKind.CLIP, ActivationKind.HARD_SIGMOID, ActivationKind.SELU}
+
+
+def kernel_params(op: nn.ActivationOp) -> tuple[float | None, float | None]:
+    """(alpha, beta) as the hls kernel reads them (framework defaults filled in)."""
+    kind = op.activation
+    alpha = op.alpha.value.data if op.alpha is not None else _DEFAULT_ALPHA.get(kind)
+    beta = op.beta.value.data if op.beta is not None else _DEFAULT_BETA.get(kind)
+    return (alpha if kind in _KERNEL_ALPHA else None, beta if kind in _KERNEL_BETA else None)
 
 
 # ----- softmax -----------------------------------------------------------------------------------------------

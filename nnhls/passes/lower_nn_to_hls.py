@@ -70,7 +70,6 @@ from nnhls.compiler import tables
 from nnhls.dialects import fixed, hls, nn
 from nnhls.dialects.fixed import FixedPrecision, Quant, from_mantissa, to_mantissa
 from nnhls.dialects.hls_types import (
-    ActivationKind,
     ActivationKindAttr,
     ArrayType,
     FixedPointType,
@@ -123,32 +122,6 @@ def quantized_float(value: float, t: FixedPrecision) -> FloatAttr:
 
 def _i64(value: int) -> IntegerAttr[I64]:
     return cast(IntegerAttr[I64], IntegerAttr(value, i64))
-
-
-_DEFAULT_ALPHA: dict[ActivationKind, float] = {
-    ActivationKind.LEAKY_RELU: 0.3,
-    ActivationKind.THRESHOLDED_RELU: 1.0,
-    ActivationKind.HARD_SIGMOID: 1.0 / 6.0,
-}
-_DEFAULT_BETA: dict[ActivationKind, float] = {
-    ActivationKind.HARD_SIGMOID: 0.5,
-    ActivationKind.SELU: tables.SELU_SCALE,
-}
-_KERNEL_ALPHA = {
-    ActivationKind.LEAKY_RELU,
-    ActivationKind.THRESHOLDED_RELU,
-    ActivationKind.CLIP,
-    ActivationKind.HARD_SIGMOID,
-}
-_KERNEL_BETA = {ActivationKind.CLIP, ActivationKind.HARD_SIGMOID, ActivationKind.SELU}
-
-
-def kernel_params(op: nn.ActivationOp) -> tuple[float | None, float | None]:
-    """(alpha, beta) as the hls kernel reads them (framework defaults filled in)."""
-    kind = op.activation
-    alpha = op.alpha.value.data if op.alpha is not None else _DEFAULT_ALPHA.get(kind)
-    beta = op.beta.value.data if op.beta is not None else _DEFAULT_BETA.get(kind)
-    return (alpha if kind in _KERNEL_ALPHA else None, beta if kind in _KERNEL_BETA else None)
 
 
 @dataclass
@@ -431,7 +404,7 @@ class FunctionLowering:
         kind = op.activation
         props = self.common(op) | {"kind": ActivationKindAttr(kind)}
         param_t = self.precision(op, "param")
-        alpha, beta = kernel_params(op)
+        alpha, beta = tables.kernel_params(op)
         uses_param = alpha is not None or beta is not None or op.param is not None
         if uses_param:
             props["param_t"] = self.type_attr(op, "param")

@@ -72,7 +72,9 @@ def load_config_text(config_file: str, config_json: str) -> dict[str, Any]:
         try:
             data = yaml.safe_load(path.read_text())
         except yaml.YAMLError as error:
-            raise ConfigError(f"cannot read YAML '{config_file}': {' '.join(str(error).split())}") from None
+            raise ConfigError(
+                f"cannot read YAML '{config_file}': {' '.join(str(error).split())}"
+            ) from None
     elif config_json:
         try:
             data = json.loads(config_json)
@@ -83,7 +85,9 @@ def load_config_text(config_file: str, config_json: str) -> dict[str, Any]:
     if data is None:
         return {}
     if not isinstance(data, dict):
-        raise ConfigError(f"nn-apply-config: the configuration must be a mapping, got {type(data).__name__}")
+        raise ConfigError(
+            f"nn-apply-config: the configuration must be a mapping, got {type(data).__name__}"
+        )
     return {str(k): v for k, v in data.items()}  # pyright: ignore[reportUnknownVariableType]
 
 

@@ -339,8 +339,9 @@ def _infer_batchnorm(lt: LayerTypes, op: nn.BatchNormOp) -> None:
 
 
 def activation_params(op: nn.ActivationOp) -> np.ndarray:
-    """alpha, beta and the prelu slopes: the constants param_t must hold."""
-    values = [a.value.data for a in (op.alpha, op.beta) if a is not None]
+    """alpha, beta (with the framework defaults the kernel uses) and the prelu slopes: the
+    constants param_t must hold."""
+    values = [v for v in tables.kernel_params(op) if v is not None]
     param = _weights(op.param)
     if param is not None:
         values += param.reshape(-1).tolist()
