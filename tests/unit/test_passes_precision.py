@@ -474,5 +474,5 @@ def test_emulator_accumulates_worst_case_inputs_exactly() -> None:
 def test_auto_param_holds_the_kernel_constants() -> None:
     # selu's kernel multiplies by its scale 1.0507 (beta): two integer bits at the default width.
     assert types(infer(activation_model("selu")), "act")["param"] == "fixed<16,2>"
-    # leaky_relu without alpha uses the framework default 0.3: one integer bit.
-    assert types(infer(activation_model("leaky_relu")), "act")["param"] == "fixed<16,1>"
+    # leaky_relu without alpha uses the framework default 0.3: no integer bit ([-0.5, 0.5)).
+    assert types(infer(activation_model("leaky_relu")), "act")["param"] == "fixed<16,0>"
