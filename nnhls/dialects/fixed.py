@@ -492,12 +492,13 @@ def _quantize_scaled(xs: npt.NDArray[np.float64], p: FixedPrecision) -> IntArray
         ):
             return None
     floor = np.floor(y)
-    exact = y == floor
-    half = floor + 0.5
-    qb = ~exact & (y >= half)
-    r = ~exact & (y != half)
-    inc = _round_up_vec(p.rounding, qb, r, xs < 0, np.fmod(floor, 2.0) != 0)
-    m = floor.astype(np.int64) + inc
+    m = floor.astype(np.int64)
+    if p.rounding is not Quant.TRN:
+        exact = y == floor
+        half = floor + 0.5
+        qb = ~exact & (y >= half)
+        r = ~exact & (y != half)
+        m += _round_up_vec(p.rounding, qb, r, xs < 0, (m & 1) != 0)
     low = p.min_mantissa + (p.overflow is Overflow.SAT_SYM and p.signed)
     if int(m.min()) >= low and int(m.max()) <= p.max_mantissa:
         return m
