@@ -346,7 +346,8 @@ def _contract_limbs(x: Mantissas, w: Mantissas) -> Mantissas:
 
 def _contract_as(x: npt.NDArray[Any], w: npt.NDArray[Any]) -> npt.NDArray[Any]:
     if w.shape[1] == 1:  # contiguous operands let float products go through BLAS
-        return np.matmul(np.ascontiguousarray(x[:, :, 0]), np.ascontiguousarray(w[:, 0, :]))[:, None, :]
+        rows, cols = np.ascontiguousarray(x[:, :, 0]), np.ascontiguousarray(w[:, 0, :])
+        return np.matmul(rows, cols)[:, None, :]
     if x.dtype == object:
         return np.stack([np.matmul(x[:, :, j], w[:, j, :]) for j in range(w.shape[1])], axis=1)
     return np.einsum("rkc,kcm->rcm", x, w)
