@@ -88,6 +88,8 @@ from nnhls.dialects.hls_types import (
 from nnhls.passes.nn_infer_precision import (
     ModelTypes,
     make_type,
+    precision_type,
+    type_precision,
     union,
 )
 
@@ -136,9 +138,6 @@ class FunctionLowering:
     type_cache: dict[tuple[tuple[int, ...], FixedPointType], ArrayType | StreamType] = field(
         default_factory=dict[tuple[tuple[int, ...], FixedPointType], ArrayType | StreamType]
     )
-    precision_cache: dict[FixedPointType, FixedPrecision] = field(
-        default_factory=dict[FixedPointType, FixedPrecision]
-    )
     default_attr: FixedPointType | None = None
 
     def __post_init__(self) -> None:
@@ -153,7 +152,7 @@ class FunctionLowering:
     def hls_type(
         self, shape: Sequence[int], p: FixedPrecision | FixedPointType
     ) -> ArrayType | StreamType:
-        element = p if isinstance(p, FixedPointType) else fixed_type(p)
+        element = p if isinstance(p, FixedPointType) else precision_type(p)
         key = (tuple(shape), element)
         if (cached := self.type_cache.get(key)) is not None:
             return cached
@@ -171,21 +170,18 @@ class FunctionLowering:
         if isinstance(value, FixedPointType):
             return value
         if self.default_attr is None:
-            self.default_attr = fixed_type(self.model.default)
+            self.default_attr = precision_type(self.model.default)
         return self.default_attr
 
     def precision(self, op: nn.NNLayerOp, var: str) -> FixedPrecision:
         attr = self.type_attr(op, var)
-        if (p := self.precision_cache.get(attr)) is None:
-            p = self.precision_cache[attr] = attr.precision
-        return p
+        return type_precision(attr)
 
     def out_type(self, op: nn.NNLayerOp) -> ArrayType | StreamType:
         return self.hls_type(nn.shape_of(op.results[0]), self.type_attr(op, "result"))
 
     def element(self, value: SSAValue) -> FixedPrecision:
-        ty = hls.value_type(value)
-        return ty.element_type.precision
+        return type_precision(hls.value_type(value).element_type)
 
     # ----- building -------------------------------------------------------------------------------------------
 

@@ -58,6 +58,7 @@ import math
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from math import prod
 
 import numpy as np
@@ -178,6 +179,21 @@ def cap(t: FixedPrecision, maximum: FixedPrecision | None) -> FixedPrecision:
     )
 
 
+# ----- attribute <-> precision (cached: attributes are immutable and hash by parameters) ---------
+
+
+@lru_cache(maxsize=4096)
+def type_precision(attr: FixedPointType) -> FixedPrecision:
+    """The FixedPrecision of an `!hls.*` type."""
+    return attr.precision
+
+
+@lru_cache(maxsize=4096)
+def precision_type(p: FixedPrecision) -> FixedPointType:
+    """The `!hls.*` type of a FixedPrecision."""
+    return fixed_type(p)
+
+
 # ----- model-level settings --------------------------------------------------------------------------------
 
 
@@ -193,15 +209,15 @@ class ModelTypes:
         default = function.attributes.get("nn.default_precision")
         maximum = function.attributes.get("nn.max_precision")
         return ModelTypes(
-            default.precision if isinstance(default, FixedPointType) else DEFAULT_PRECISION,
-            maximum.precision if isinstance(maximum, FixedPointType) else None,
+            type_precision(default) if isinstance(default, FixedPointType) else DEFAULT_PRECISION,
+            type_precision(maximum) if isinstance(maximum, FixedPointType) else None,
         )
 
 
 def resolved_precision(op: nn.NNLayerOp, var: str, default: FixedPrecision) -> FixedPrecision:
     """A variable's type once inferred: its pinned type, else the default (never "auto")."""
     value = op.get_precision(var)
-    return value.precision if isinstance(value, FixedPointType) else default
+    return type_precision(value) if isinstance(value, FixedPointType) else default
 
 
 def result_precision(value: SSAValue, default: FixedPrecision) -> FixedPrecision:
@@ -250,7 +266,7 @@ class LayerTypes:
             return self.types[var]
         value = self.op.get_precision(var)
         if isinstance(value, FixedPointType):
-            t, how = value.precision, "pinned"
+            t, how = type_precision(value), "pinned"
         elif value is None:
             t, how = self.default, "default"
         else:
@@ -522,7 +538,9 @@ def infer_function(function: func.FuncOp) -> list[Choice]:
             continue
         inputs = [result_precision(v, model.default) for v in op.operands]
         lt = infer_layer(op, inputs, model)
-        op.precision = DictionaryAttr({var: fixed_type(lt.types[var]) for var in op.PRECISION_VARS})
+        op.precision = DictionaryAttr(
+            {var: precision_type(lt.types[var]) for var in op.PRECISION_VARS}
+        )
         report += lt.choices
     return report
 
