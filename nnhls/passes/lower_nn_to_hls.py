@@ -248,7 +248,13 @@ class FunctionLowering:
         from nnhls.passes.nn_schedule import pipeline_settings
 
         style, interval = pipeline_settings(self.function, self.io_type)
+        estimates = {
+            key: value
+            for key in ("latency", "ii")
+            if isinstance(value := self.function.attributes.get(f"nn.{key}"), IntegerAttr)
+        }
         return hls.FuncOp.build(
+            attributes=estimates,
             properties={
                 "sym_name": StringAttr(self.function.sym_name.data),
                 "io_type": IOTypeAttr(IOType(self.io_type)),

@@ -16,7 +16,9 @@ Rules (hls4ml's, made strict):
   any layer uses the Resource strategy, `pipeline` otherwise; the resolved style is written back.
   `nn.pipeline_interval` needs the `pipeline` style (an error with an explicit `dataflow`, a
   warning and dropped when auto chose dataflow).
-- Estimates written on every layer as `multipliers`, `latency` and `ii` (clock cycles): a product
+- Estimates written on every layer as `multipliers`, `latency` and `ii` (clock cycles), and on the
+  model function as `nn.latency` (the longest path through the layers) and `nn.ii` (the largest
+  layer II); lower-nn-to-hls copies them onto the kernels and the hls.func. A product
   by a weight that is zero or ± a power of two (after quantization to weight_t) needs no
   multiplier; multipliers = ceil(needed / RF) per parallel instance; dense latency = RF + ceil(log2
   n_in) + 2 with II = RF; a convolution runs out_pixels / PF partitions of RF cycles each in
@@ -50,6 +52,7 @@ import numpy as np
 from xdsl.context import Context
 from xdsl.dialects import func
 from xdsl.dialects.builtin import I64, IntegerAttr, ModuleOp, i64
+from xdsl.ir import SSAValue
 from xdsl.passes import ModulePass
 from xdsl.utils.exceptions import DiagnosticException
 
@@ -304,6 +307,26 @@ def pipeline_settings(function: func.FuncOp, io_type: str) -> tuple[PipelineStyl
     return style, interval.value.data
 
 
+def model_estimate(function: func.FuncOp) -> tuple[int, int]:
+    """(latency, II) of the whole model: the longest path of layer latencies from the inputs to
+    the outputs, and the largest layer II (the rate at which new inputs are accepted)."""
+    finish: dict[SSAValue, int] = {}
+    ii = 1
+    latency = 0
+    for op in function.body.block.ops:
+        start = max((finish.get(v, 0) for v in op.operands), default=0)
+        if isinstance(op, func.ReturnOp):
+            latency = start
+            continue
+        if not isinstance(op, nn.NNLayerOp):
+            continue
+        own = op.latency.value.data if op.latency is not None else 0
+        ii = max(ii, op.ii.value.data if op.ii is not None else 1)
+        for result in op.results:
+            finish[result] = start + own
+    return latency, ii
+
+
 def schedule_function(function: func.FuncOp) -> None:
     model = ModelTypes.of(function)
     io_type = io_type_of(function)
@@ -312,6 +335,9 @@ def schedule_function(function: func.FuncOp) -> None:
     for op in function.body.block.ops:
         if isinstance(op, nn.NNLayerOp):
             schedule_layer(op, snapping, stream, model.default)
+    latency, ii = model_estimate(function)
+    function.attributes["nn.latency"] = _int(latency)
+    function.attributes["nn.ii"] = _int(ii)
     attr = function.attributes.get("nn.pipeline_style")
     configured = attr.data if isinstance(attr, PipelineStyleAttr) else PipelineStyle.AUTO
     style = resolve_style(function, io_type)

@@ -11,8 +11,9 @@ func.func @latency(%a: tensor<8xf32>, %b: tensor<4xf32>) -> (tensor<4xf32>, tens
   %e = nn.dense %y {layer = "pow2", weight = dense<[[0.0], [1.0], [0.5], [-2.0]]> : tensor<4x1xf32>} : (tensor<4xf32>) -> tensor<1xf32>
   func.return %d, %e : tensor<4xf32>, tensor<1xf32>
 }
+// The model: latency = the longest path (8 cycles), II = the slowest layer's (3).
 // CHECK-LABEL: func.func @latency
-// CHECK-SAME:    nn.pipeline_style = #hls<pipeline_style pipeline>
+// CHECK-SAME:    nn.latency = 8 : i64, nn.ii = 3 : i64, nn.pipeline_style = #hls<pipeline_style pipeline>
 // CHECK:         nn.dense %x {layer = "fc", reuse_factor = 3 : i64, {{.*}}multipliers = 11 : i64, latency = 8 : i64, ii = 3 : i64
 // CHECK:         nn.dense %y {layer = "pow2", {{.*}}reuse_factor = 1 : i64, multipliers = 0 : i64, latency = 5 : i64, ii = 1 : i64
 

@@ -16,7 +16,7 @@ func.func @branched(%a: tensor<4x4x2xf32>, %b: tensor<2xf32>) -> (tensor<4x4x2xf
   func.return %r, %d : tensor<4x4x2xf32>, tensor<3xf32>
 }
 
-// CHECK-LABEL: hls.func @branched io_parallel pipeline {
+// CHECK-LABEL: hls.func @branched io_parallel pipeline attributes {
 // CHECK-NEXT:  ^bb0(%image: !hls.array<4x4x2x!hls.fixed<16, 6>>, %extra: !hls.array<2x!hls.fixed<16, 6>>):
 // CHECK-NEXT:    %conv_a = hls.conv2d %image
 // CHECK-NEXT:    %conv_b = hls.conv2d %image
@@ -31,7 +31,7 @@ func.func @branched(%a: tensor<4x4x2xf32>, %b: tensor<2xf32>) -> (tensor<4x4x2xf
 
 // io_stream: the image is read three times (two convolutions and the add) and the relu twice
 // (the pooling and the model output): one clone each.
-// STREAM-LABEL: hls.func @branched io_stream dataflow {
+// STREAM-LABEL: hls.func @branched io_stream dataflow attributes {
 // STREAM-NEXT:  ^bb0(%image: !hls.stream<4x4x2x!hls.fixed<16, 6>, depth 16>, %extra: !hls.stream<2x!hls.fixed<16, 6>, depth 1>):
 // STREAM-NEXT:    %image_cpy1, %image_cpy2, %image_cpy3 = hls.clone %image {layer = "image_clone"}
 // STREAM-NEXT:    %conv_a = hls.conv2d %image_cpy1

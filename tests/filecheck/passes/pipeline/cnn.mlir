@@ -18,10 +18,12 @@ func.func @cnn(%arg: tensor<8x8x1xf32>) -> tensor<3xf32> {
 // io_parallel: arrays, the batchnorm folded into conv1 (0.25 * scale: 256, 128, 512, 384 in
 // fixed<16,6>; bias 0 * scale + 0.125 = 128), padding kept on the convolution. Only the weight
 // 0.375 (384) is not a power of two: 9 kernel positions need a multiplier.
-// CHECK-LABEL: hls.func @cnn io_parallel pipeline {
+// The model latency is the sum of the layer latencies on the path (70 + 1 + 3 + 12 + 0 + 6 + 8),
+// its II the slowest layer's (conv1: 64 pixels, one per cycle).
+// CHECK-LABEL: hls.func @cnn io_parallel pipeline attributes {latency = 100 : i64, ii = 64 : i64} {
 // CHECK-NEXT:  ^bb0(%input: !hls.array<8x8x1x!hls.fixed<16, 6>>):
 // CHECK-NEXT:    %conv1 = hls.conv2d %input {layer = "conv1", {{.*}}multipliers = 9 : i64, {{.*}}weight = dense<{{\[\[\[\[}}256, 128, 512, 384]],{{.*}}bias = dense<128> : tensor<4xi64>{{.*}}pads = array<i64: 1, 1, 1, 1>, parallelization_factor = 1 : i64} : (!hls.array<8x8x1x!hls.fixed<16, 6>>) -> !hls.array<8x8x4x!hls.fixed<16, 6>>
-// CHECK-NEXT:    %relu1 = hls.activation %conv1
+// CHECK-NEXT:    %relu1 = hls.activation %conv1 {{{.*}}latency = 1 : i64, ii = 1 : i64
 // CHECK-NEXT:    %pool1 = hls.pool %relu1 {layer = "pool1", {{.*}}op = #hls<pool_op max>{{.*}} -> !hls.array<4x4x4x!hls.fixed<16, 6>>
 // CHECK-NEXT:    %conv2 = hls.conv2d %pool1 {{.*}} -> !hls.array<2x2x2x!hls.fixed<16, 6>>
 // CHECK-NEXT:    %flatten = hls.reshape %conv2 {{.*}} -> !hls.array<8x!hls.fixed<16, 6>>
@@ -31,7 +33,7 @@ func.func @cnn(%arg: tensor<8x8x1xf32>) -> tensor<3xf32> {
 
 // io_stream: streams of pixels (FIFO depth = pixels), explicit zero padding before the 'same'
 // convolution, dataflow top.
-// STREAM-LABEL: hls.func @cnn io_stream dataflow {
+// STREAM-LABEL: hls.func @cnn io_stream dataflow attributes {latency = 100 : i64, ii = 64 : i64} {
 // STREAM-NEXT:  ^bb0(%input: !hls.stream<8x8x1x!hls.fixed<16, 6>, depth 64>):
 // STREAM-NEXT:    %conv1_pad = hls.pad %input {layer = "conv1_pad", pads = array<i64: 1, 1, 1, 1>} : (!hls.stream<8x8x1x!hls.fixed<16, 6>, depth 64>) -> !hls.stream<10x10x1x!hls.fixed<16, 6>, depth 100>
 // STREAM-NEXT:    %conv1 = hls.conv2d %conv1_pad {{.*}}pads = array<i64: 0, 0, 0, 0>{{.*}} -> !hls.stream<8x8x4x!hls.fixed<16, 6>, depth 64>

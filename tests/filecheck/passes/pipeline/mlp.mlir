@@ -17,7 +17,7 @@ func.func @mlp(%arg: tensor<16xf32>) -> tensor<4xf32> {
 
 // Model defaults (fixed<16,6>) everywhere; dropout removed, batchnorm folded into fc2
 // (-0.25 * 2 = -0.5 -> mantissa -512 with 10 fractional bits; bias 0 * 2 + 1 = 1 -> 1024).
-// CHECK-LABEL: hls.func @mlp io_parallel pipeline {
+// CHECK-LABEL: hls.func @mlp io_parallel pipeline attributes {
 // CHECK-NEXT:  ^bb0(%input: !hls.array<16x!hls.fixed<16, 6>>):
 // CHECK-NEXT:    %fc1 = hls.dense %input {layer = "fc1", reuse_factor = 1 : i64, multipliers = 0 : i64, {{.*}}weight = dense<128> : tensor<16x8xi64>, weight_t = !hls.fixed<16, 6>, bias = dense<512> : tensor<8xi64>, {{.*}}strategy = #hls<strategy latency>}
 // CHECK-NEXT:    %fc1_relu = hls.activation %fc1 {layer = "fc1_relu", {{.*}}kind = #hls<activation relu>} : (!hls.array<8x!hls.fixed<16, 6>>) -> !hls.array<8x!hls.fixed<16, 6>>
@@ -25,7 +25,7 @@ func.func @mlp(%arg: tensor<16xf32>) -> tensor<4xf32> {
 // CHECK-NEXT:    %softmax = hls.softmax %fc2 {layer = "softmax", {{.*}}implementation = #hls<softmax_impl stable>, exp_table_size = 1024 : i64
 // CHECK-NEXT:    hls.return %softmax : !hls.array<4x!hls.fixed<16, 6>>
 
-// STREAM-LABEL: hls.func @mlp io_stream dataflow {
+// STREAM-LABEL: hls.func @mlp io_stream dataflow attributes {
 // STREAM-NEXT:  ^bb0(%input: !hls.stream<16x!hls.fixed<16, 6>, depth 1>):
 // STREAM-NEXT:    %fc1 = hls.dense %input
 // STREAM-NEXT:    %fc1_relu = hls.activation %fc1 {{.*}} -> !hls.stream<8x!hls.fixed<16, 6>, depth 1>
@@ -37,7 +37,7 @@ func.func @mlp(%arg: tensor<16xf32>) -> tensor<4xf32> {
 // (17 terms, 5 bits): fixed<37,17>; ReLU makes it ufixed<36,16>; fc2's product with fixed<16,6>
 // weights is fixed<52,22> (signed), 8 products + bias (9 terms, 4 bits): fixed<56,26>; the
 // folded batchnorm's result type (the default) is fc2's result.
-// AUTO-LABEL: hls.func @mlp io_parallel pipeline {
+// AUTO-LABEL: hls.func @mlp io_parallel pipeline attributes {
 // AUTO:         hls.dense %input {{.*}} -> !hls.array<8x!hls.fixed<37, 17>>
 // AUTO-NEXT:    hls.activation {{.*}} -> !hls.array<8x!hls.ufixed<36, 16>>
 // AUTO-NEXT:    hls.dense {{.*}}accum_t = !hls.fixed<56, 26>{{.*}} -> !hls.array<4x!hls.fixed<16, 6>>
