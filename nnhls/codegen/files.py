@@ -538,3 +538,9 @@ synth_design -top "$project_name" -part "$part"
 report_utilization -file "vivado_synth.rpt"
 report_timing_summary -file "vivado_timing.rpt"
 """
+
+
+def listing(fw: Firmware) -> str:
+    """defines.h, parameters.h and the firmware .cpp one after the other (nnhls-opt -t hls-cpp)."""
+    parts = [("defines.h", defines_h(fw)), ("parameters.h", parameters_h(fw)), (f"{fw.project}.cpp", top_cpp(fw))]
+    return "".join(f"// ===== firmware/{name} =====\n{text}" for name, text in parts)

@@ -56,6 +56,18 @@ class NNHLSOptMain(xDSLOptMain):
         for name, factory in get_all_passes().items():
             self.register_pass(name, factory)
 
+    def register_all_targets(self) -> None:
+        super().register_all_targets()
+
+        def hls_cpp(module: ModuleOp, output: IO[str]) -> None:
+            """The generated firmware (defines.h, parameters.h, <project>.cpp) of an hls module."""
+            from nnhls.codegen.files import listing
+            from nnhls.codegen.firmware import build_firmware
+
+            output.write(listing(build_firmware(module)))
+
+        self.available_targets["hls-cpp"] = hls_cpp  # pyright: ignore[reportArgumentType]
+
     def register_all_frontends(self) -> None:
         super().register_all_frontends()
         for extension in MODEL_EXTENSIONS:

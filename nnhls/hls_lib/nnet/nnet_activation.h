@@ -76,7 +76,7 @@ inline res_T activate(const data_T& x, unsigned c, const typename CONFIG_T::tabl
     return res_T(x * beta);
   }
   bool above;
-  unsigned i = table_index<CONFIG_T::table_scale_log2, CONFIG_T::table_offset, CONFIG_T::table_size>(x, above);
+  unsigned i = table_index_above<CONFIG_T::table_scale_log2, CONFIG_T::table_offset, CONFIG_T::table_size>(x, above);
   if (above && (CONFIG_T::kind == act_softplus || CONFIG_T::kind == act_swish || CONFIG_T::kind == act_gelu))
     return res_T(x);
   return res_T(table[i]);

@@ -47,7 +47,7 @@ constexpr double pow2(int k) { return k >= 0 ? double(1ull << k) : 1.0 / double(
 // table covers [OFFSET * 2^-K, (OFFSET + N) * 2^-K). Sets `above` when x is past the range.
 // x * 2^K is an exact product with a one-bit constant; the floor is an assignment to an
 // integer-valued ap_fixed (AP_TRN rounds towards minus infinity).
-template <int K, long long OFFSET, unsigned N, class T> inline unsigned table_index(const T& x, bool& above) {
+template <int K, long long OFFSET, unsigned N, class T> inline unsigned table_index_above(const T& x, bool& above) {
   const ap_ufixed<1, K + 1> scale = pow2(K);
   auto scaled = x * scale;
   typedef decltype(scaled) S;
@@ -62,7 +62,7 @@ template <int K, long long OFFSET, unsigned N, class T> inline unsigned table_in
 
 template <int K, long long OFFSET, unsigned N, class T> inline unsigned table_index(const T& x) {
   bool above;
-  return table_index<K, OFFSET, N>(x, above);
+  return table_index_above<K, OFFSET, N>(x, above);
 }
 
 // Raw mantissa -> value, used by the fast emulation weight loader (nnhls' ap types only).

@@ -82,12 +82,17 @@ struct dot_config {
 };
 
 template <class a_T, class b_T, class res_T, typename CONFIG_T>
-void dot1d(const a_T a[CONFIG_T::n_in], const b_T b[CONFIG_T::n_in], res_T res[1]) {
+void dot1d_array(const a_T a[CONFIG_T::n_in], const b_T b[CONFIG_T::n_in], res_T res[1]) {
   NNHLS_PRAGMA(HLS PIPELINE II = CONFIG_T::reuse_factor)
   NNHLS_PRAGMA(HLS ALLOCATION operation instances = mul limit = CONFIG_T::multiplier_limit)
   typename CONFIG_T::accum_t acc = 0;
   for (unsigned i = 0; i < CONFIG_T::n_in; i++) acc = acc + typename CONFIG_T::accum_t(a[i] * b[i]);
   res[0] = acc;
+}
+
+template <class a_T, class b_T, class res_T, typename CONFIG_T>
+void dot1d(const a_T a[CONFIG_T::n_in], const b_T b[CONFIG_T::n_in], res_T res[1]) {
+  dot1d_array<a_T, b_T, res_T, CONFIG_T>(a, b, res);
 }
 
 }  // namespace nnet

@@ -31,7 +31,7 @@ struct transpose_config {
 };
 
 template <class data_T, class res_T, typename CONFIG_T>
-void transpose(const data_T data[CONFIG_T::n_elem], res_T res[CONFIG_T::n_elem]) {
+void transpose_array(const data_T data[CONFIG_T::n_elem], res_T res[CONFIG_T::n_elem]) {
   unsigned in_stride[CONFIG_T::dims];
   unsigned s = 1;
   for (int a = int(CONFIG_T::dims) - 1; a >= 0; a--) {
@@ -48,6 +48,11 @@ void transpose(const data_T data[CONFIG_T::n_elem], res_T res[CONFIG_T::n_elem])
     }
     res[o] = data[src];
   }
+}
+
+template <class data_T, class res_T, typename CONFIG_T>
+void transpose(const data_T data[CONFIG_T::n_elem], res_T res[CONFIG_T::n_elem]) {
+  transpose_array<data_T, res_T, CONFIG_T>(data, res);
 }
 
 struct spatial_config {

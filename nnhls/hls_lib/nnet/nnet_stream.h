@@ -168,7 +168,7 @@ void dot1d(hls::stream<a_T>& a_s, hls::stream<b_T>& b_s, hls::stream<res_T>& res
   const a_T a = a_s.read();
   const b_T b = b_s.read();
   res_T out;
-  dot1d<typename a_T::value_type, typename b_T::value_type, typename res_T::value_type, CONFIG_T>(a.data, b.data, out.data);
+  dot1d_array<typename a_T::value_type, typename b_T::value_type, typename res_T::value_type, CONFIG_T>(a.data, b.data, out.data);
   res.write(out);
 }
 
@@ -198,7 +198,7 @@ void transpose(hls::stream<data_T>& data, hls::stream<res_T>& res) {
     const data_T x = data.read();
     for (unsigned c = 0; c < data_T::size; c++) in[p * data_T::size + c] = x[c];
   }
-  transpose<typename data_T::value_type, typename res_T::value_type, CONFIG_T>(in, out);
+  transpose_array<typename data_T::value_type, typename res_T::value_type, CONFIG_T>(in, out);
   for (unsigned p = 0; p < CONFIG_T::n_elem / res_T::size; p++) {
     res_T y;
     for (unsigned c = 0; c < res_T::size; c++) y[c] = out[p * res_T::size + c];
