@@ -77,6 +77,7 @@ from nnhls.dialects.fixed import (
     Overflow,
     PrecisionError,
     Quant,
+    from_mantissa,
     to_mantissa,
 )
 from nnhls.dialects.hls_types import ActivationKind, FixedPointType, PoolOp, SoftmaxImpl, fixed_type
@@ -399,13 +400,27 @@ def _function_range(
             return 0.0, hi
 
 
+def _quantized(value: float | None, t: FixedPrecision) -> float | None:
+    """A constant as the kernel sees it: rounded to its type t."""
+    if value is None:
+        return None
+    return float(from_mantissa(to_mantissa(np.array([value]), t), t)[0])
+
+
 def activation_result(
-    kind: ActivationKind, x: FixedPrecision, op: nn.ActivationOp, default: FixedPrecision
+    kind: ActivationKind,
+    x: FixedPrecision,
+    op: nn.ActivationOp,
+    default: FixedPrecision,
+    param: FixedPrecision | None = None,
 ) -> FixedPrecision:
-    """The auto result type of an activation (see the module table)."""
+    """The auto result type of an activation (see the module table); clip bounds are taken as
+    rounded to the parameter type `param` (what the kernel compares with)."""
     frac = default.fractional
     alpha = None if op.alpha is None else op.alpha.value.data
     beta = None if op.beta is None else op.beta.value.data
+    if param is not None:
+        alpha, beta = _quantized(alpha, param), _quantized(beta, param)
     match kind:
         case ActivationKind.LINEAR:
             return x
@@ -431,8 +446,8 @@ def activation_result(
         case ActivationKind.LEAKY_RELU:
             return _slope_result(x, np.array([0.3 if alpha is None else alpha]))
         case ActivationKind.PRELU:
-            param = _weights(op.param)
-            return _slope_result(x, param if param is not None else np.zeros(1))
+            slopes = _weights(op.param)
+            return _slope_result(x, slopes if slopes is not None else np.zeros(1))
         case ActivationKind.SIGMOID | ActivationKind.HARD_SIGMOID:
             return range_type(0.0, 1.0, frac, default)
         case ActivationKind.TANH | ActivationKind.SOFTSIGN:
@@ -445,8 +460,8 @@ def activation_result(
 def _infer_activation(lt: LayerTypes, op: nn.ActivationOp) -> None:
     kind = op.activation
     params = activation_params(op)
-    lt.get("param", lambda: fitted(params, lt.default))
-    result = lt.get("result", lambda: activation_result(kind, lt.x, op, lt.default))
+    param = lt.get("param", lambda: fitted(params, lt.default))
+    result = lt.get("result", lambda: activation_result(kind, lt.x, op, lt.default, param))
     if kind not in tables.TABLE_KINDS:
         lt.get("table", lambda: result)
         return
