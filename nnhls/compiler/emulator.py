@@ -545,6 +545,8 @@ def _average(
 
 def _max_windows(win: Mantissas, mask: Mantissas) -> Mantissas:
     """Max over the last axis of in-bounds positions (mask 1); 0 for a window of padding only."""
+    if mask.all():
+        return win.max(axis=-1)
     low = -(1 << 62) if win.dtype != object else -(1 << 2048)
     masked = np.where(mask.astype(bool), win, low)
     best = masked.max(axis=-1)
