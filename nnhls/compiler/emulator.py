@@ -288,6 +288,8 @@ def mac(
     if shift >= 0 and _is_modular(acc_t) and acc_t.width <= FAST_WIDTH:
         return _mac_modular(x.m, w, init, shift, acc_t)
     ok = _safe_rows(x.m, w, init, shift, acc_t) if shift >= 0 else np.zeros(rows, dtype=bool)
+    if ok.all():
+        return _add(_shl(_contract(x.m, w), shift), init[None])
     parts: list[tuple[npt.NDArray[np.intp], Mantissas]] = []
     good = np.flatnonzero(ok)
     if good.size:
