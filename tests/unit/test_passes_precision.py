@@ -476,3 +476,62 @@ def test_auto_param_holds_the_kernel_constants() -> None:
     assert types(infer(activation_model("selu")), "act")["param"] == "fixed<16,2>"
     # leaky_relu without alpha uses the framework default 0.3: no integer bit ([-0.5, 0.5)).
     assert types(infer(activation_model("leaky_relu")), "act")["param"] == "fixed<16,0>"
+
+
+EXACT_CHAIN = """
+func.func @chain(%a: tensor<6x6x2xf32>) -> tensor<3xf32> {
+  %x = nn.input %a {layer = "in", precision = {result = !hls.fixed<8, 3>}} : (tensor<6x6x2xf32>) -> tensor<6x6x2xf32>
+  %c = nn.conv2d %x {layer = "conv", precision = {weight = "auto", bias = "auto", accum = "auto", result = "auto"}, weight = dense<[[[[1.875, -2.0, 0.5], [-1.25, 1.5, -2.0]], [[1.75, 0.125, -2.0], [1.875, -0.5, 1.0]], [[-2.0, 1.875, 0.25], [0.75, -1.0, 1.875]]], [[[1.875, -2.0, 0.5], [-1.25, 1.5, -2.0]], [[1.75, 0.125, -2.0], [1.875, -0.5, 1.0]], [[-2.0, 1.875, 0.25], [0.75, -1.0, 1.875]]], [[[-2.0, 1.875, 1.5], [1.25, -1.5, 2.0]], [[-1.75, -0.125, 1.875], [-1.875, 0.5, -1.0]], [[1.875, -2.0, -0.25], [-0.75, 1.0, -1.875]]]]> : tensor<3x3x2x3xf32>, bias = dense<[1.5, -2.0, 0.25]> : tensor<3xf32>, strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>, pads = array<i64: 1, 1, 1, 1>} : (tensor<6x6x2xf32>) -> tensor<6x6x3xf32>
+  %b = nn.batchnorm %c {layer = "bn", precision = {scale = "auto", bias = "auto", accum = "auto", result = "auto"}, scale = dense<[1.5, -0.75, 3.0]> : tensor<3xf32>, bias = dense<[-4.0, 0.5, 2.0]> : tensor<3xf32>} : (tensor<6x6x3xf32>) -> tensor<6x6x3xf32>
+  %r = nn.activation %b {layer = "relu", precision = {result = "auto"}, kind = #hls<activation relu>} : (tensor<6x6x3xf32>) -> tensor<6x6x3xf32>
+  %p = nn.pool %r {layer = "avg", precision = {accum = "auto", result = "auto"}, op = #hls<pool_op average>, pool_size = array<i64: 2, 2>, strides = array<i64: 2, 2>, pads = array<i64: 0, 0, 0, 0>} : (tensor<6x6x3xf32>) -> tensor<3x3x3xf32>
+  %s = nn.add %p, %p, %p {layer = "add", precision = {result = "auto"}} : (tensor<3x3x3xf32>, tensor<3x3x3xf32>, tensor<3x3x3xf32>) -> tensor<3x3x3xf32>
+  %g = nn.global_pool %s {layer = "gap", precision = {accum = "auto", result = "auto"}, op = #hls<pool_op max>} : (tensor<3x3x3xf32>) -> tensor<3xf32>
+  %d = nn.dense %g {layer = "fc", precision = {weight = "auto", bias = "auto", accum = "auto", result = "auto"}, weight = dense<[[-2.0, 1.875, 0.5], [1.875, -2.0, -1.0], [0.25, 1.0, -2.0]]> : tensor<3x3xf32>, bias = dense<[-3.5, 3.75, 0.0]> : tensor<3xf32>} : (tensor<3xf32>) -> tensor<3xf32>
+  func.return %d : tensor<3xf32>
+}
+"""
+
+
+def chain_module(text: str) -> ModuleOp:
+    """EXACT_CHAIN with the worst-case conv weights: filter 0 all at the weight type's minimum
+    (-2), filter 1 all at its maximum (1.875), filter 2 alternating."""
+    module = parse(text)
+    conv = layer(module, "conv")
+    assert isinstance(conv, nn.Conv2DOp)
+    w = np.empty((3, 3, 2, 3))
+    w[..., 0], w[..., 1] = -2.0, 1.875
+    w[..., 2] = np.where(np.arange(18).reshape(3, 3, 2) % 2, -2.0, 1.875)
+    conv.weight = nn.dense_attr(w)
+    return module
+
+
+def test_exact_chain_never_overflows_in_the_emulator() -> None:
+    # Every type is inferred and exact, weights are dyadic: on inputs at the extremes of
+    # fixed<8,3> the emulated hls IR must equal the float reference exactly. Any accumulator
+    # that overflowed would show up as a large difference (checked below by shrinking one).
+    emulator = pytest.importorskip("nnhls.compiler.emulator")
+    from nnhls.compiler.reference import run_reference
+    from nnhls.passes import nn_infer_precision
+    from nnhls.passes.lower_nn_to_hls import lower_module
+
+    x_t = P("fixed<8,3>")
+    rng = np.random.default_rng(7)
+    xs = np.where(rng.random((64, 6, 6, 2)) < 0.5, x_t.min_value, x_t.max_value)
+    xs[0], xs[1] = x_t.min_value, x_t.max_value
+    (reference,) = run_reference(chain_module(EXACT_CHAIN), xs)
+
+    def emulate() -> np.ndarray:
+        module = chain_module(EXACT_CHAIN)
+        InferPrecisionPass().apply(make_context(), module)
+        lower_module(module, "io_parallel")
+        return emulator.run_hls(module, xs)[0]
+
+    np.testing.assert_array_equal(emulate(), reference)
+    # The check has teeth: two bits fewer of sum growth makes the accumulators overflow.
+    original = nn_infer_precision.grow
+    try:
+        nn_infer_precision.grow = lambda t, n: original(t, max(n // 4, 1))
+        assert np.max(np.abs(emulate() - reference)) > 1.0
+    finally:
+        nn_infer_precision.grow = original
