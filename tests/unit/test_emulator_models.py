@@ -32,7 +32,7 @@ from nnhls.compiler.pipeline import default_pipeline, parse_pipeline, run_pipeli
 from nnhls.compiler.reference import run_reference
 from nnhls.dialects import hls, nn
 from nnhls.dialects.fixed import FixedPrecision
-from nnhls.dialects.hls_types import ArrayType, FixedPointType, StreamType, fixed_type
+from nnhls.dialects.hls_types import ArrayType, StreamType, fixed_type
 from nnhls.passes.nn_apply_config import ApplyConfigPass
 from nnhls.utils import config_from_keras_model
 
@@ -335,9 +335,3 @@ def test_a_narrow_pinned_accumulator_is_caught() -> None:
     config["LayerName"]["fc1"]["Precision"]["accum"] = "fixed<12,4>"
     hls_module = lower(import_keras(model), config, "io_parallel")
     assert accumulators_overflowing(hls_module) == ["fc1"]
-
-
-def test_fixed_point_type_helper_round_trips() -> None:
-    p = FixedPrecision(20, 5)
-    t = element_type(ArrayType((3,), fixed_type(p)), p)  # pyright: ignore[reportCallIssue]
-    assert isinstance(t.element_type, FixedPointType) and t.element_type.precision == p
