@@ -25,7 +25,11 @@ CXX_FLAGS = ("-O2", "-std=c++17", "-fPIC", "-DNNHLS_FAST_WEIGHTS")
 
 
 class CompileError(RuntimeError):
-    """g++ failed or is missing."""
+    """g++ failed to build the project."""
+
+
+class CompilerNotFoundError(FileNotFoundError):
+    """No C++ compiler on PATH."""
 
 
 def cache_dir() -> Path:
@@ -36,7 +40,7 @@ def cache_dir() -> Path:
 def compiler() -> str:
     cxx = os.environ.get("CXX") or "g++"
     if shutil.which(cxx) is None:
-        raise CompileError(f"the C++ compiler '{cxx}' is not on PATH (install g++ or set CXX)")
+        raise CompilerNotFoundError(f"the C++ compiler '{cxx}' is not on PATH (install g++ or set CXX)")
     return cxx
 
 

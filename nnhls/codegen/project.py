@@ -140,7 +140,7 @@ def prepare_directory(root: Path, force: bool) -> list[str]:
         if any(root.iterdir()) and not force:
             raise ProjectExistsError(
                 f"output directory '{root}' is not empty and was not written by nnhls; "
-                "choose another OutputDir or pass force=True to write into it"
+                "choose another OutputDir, or write into it anyway with force=True (nnhls convert --force)"
             )
         previous = []
     return previous

@@ -273,10 +273,15 @@ class HLSModel:
         p = self.project_name
         return self.output_dir / f"{p}_prj" / "solution1" / "syn" / "report" / f"{p}_csynth.xml"
 
-    def read_report(self) -> dict[str, Any]:
-        """The csynth XML report as a dict: clock, latency, interval and resources."""
+    def read_report(self, missing_ok: bool = False) -> dict[str, Any]:
+        """The csynth XML report as a dict: clock, latency, interval and resources.
+
+        Without a report, raises ReportError (a FileNotFoundError), or returns {} with missing_ok.
+        """
         path = self.report_path()
         if not path.is_file():
+            if missing_ok:
+                return {}
             raise ReportError(f"no synthesis report at '{path}': run build(synth=True) with Vitis HLS or Vivado HLS first")
         return parse_csynth_report(path)
 

@@ -168,3 +168,26 @@ def test_dense_accumulator_casts_bit_exact(accum: str, keras_models: dict[str, A
         config["LayerName"][layer]["Precision"].update({"accum": accum, "weight": "fixed<8,2>", "bias": "fixed<8,2>"})
     hls_model = _convert(model, config, tmp_path / "prj", "io_parallel")
     np.testing.assert_array_equal(hls_model.predict(x * 4), hls_model.predict(x * 4, emulator="numpy"))
+
+
+@pytest.mark.parametrize("io_type", IO_TYPES)
+def test_resource_strategy_and_compressed_weights(io_type: str, tmp_path: Path) -> None:
+    """Resource / Unrolled schedules and sparse (compressed) weights give the exact same bits."""
+    keras.utils.set_random_seed(3)
+    model = branched_net()
+    d1 = model.get_layer("d1")
+    kernel, bias = d1.get_weights()
+    kernel[::2] = 0.0  # half the rows zero: a sparse layer
+    d1.set_weights([kernel, bias])
+    x = np.random.default_rng(2).normal(size=(N_SAMPLES, 10))
+    config = utils.config_from_keras_model(model, granularity="name")
+    config["LayerName"]["a"].update({"Strategy": "Resource", "ReuseFactor": 5})
+    config["LayerName"]["b"].update({"Strategy": "Unrolled", "ReuseFactor": 2})
+    config["LayerName"]["d1"].update({"Compression": True})
+    hls_model = _convert(model, config, tmp_path / "prj", io_type)
+    parameters = (hls_model.output_dir / "firmware" / "parameters.h").read_text()
+    assert "static const unsigned strategy = nnet::resource;" in parameters
+    assert "static const unsigned reuse_factor = 5;" in parameters
+    weights = (hls_model.output_dir / "firmware" / "weights" / "d1_w.h").read_text()
+    assert "nnet::compressed_weight<d1_weight_t, ap_uint<5>> d1_w[48]" in weights
+    np.testing.assert_array_equal(hls_model.predict(x), hls_model.predict(x, emulator="numpy"))

@@ -213,3 +213,43 @@ def test_ir_stages(wide_model: HLSModel) -> None:
     assert "hls.func @jet_wide" in wide_model.ir("hls")
     assert "nn.dense" in wide_model.ir("typed")
     assert "nnet::dense<" in wide_model.ir("cpp")
+
+
+CSYNTH_XML = """<?xml version="1.0" encoding="UTF-8"?>
+<profile>
+  <UserAssignments><Part>xcvu13p-flga2577-2-e</Part><TargetClockPeriod>5.00</TargetClockPeriod></UserAssignments>
+  <PerformanceEstimates>
+    <SummaryOfTimingAnalysis><EstimatedClockPeriod>4.350</EstimatedClockPeriod></SummaryOfTimingAnalysis>
+    <SummaryOfOverallLatency>
+      <Best-caseLatency>9</Best-caseLatency><Worst-caseLatency>11</Worst-caseLatency>
+      <Interval-min>1</Interval-min><Interval-max>2</Interval-max>
+    </SummaryOfOverallLatency>
+  </PerformanceEstimates>
+  <AreaEstimates>
+    <Resources><BRAM_18K>4</BRAM_18K><DSP>1017</DSP><FF>23456</FF><LUT>54321</LUT><URAM>0</URAM></Resources>
+    <AvailableResources><BRAM_18K>5376</BRAM_18K><DSP>12288</DSP><FF>3456000</FF><LUT>1728000</LUT><URAM>1280</URAM></AvailableResources>
+  </AreaEstimates>
+  <RTLDesignHierarchy><TopModule><ModuleName>jet_wide</ModuleName></TopModule></RTLDesignHierarchy>
+</profile>
+"""
+
+
+def test_read_report_parses_csynth_xml(wide_model: HLSModel, tmp_path: Path) -> None:
+    model = HLSModel(None, {**wide_model.config, "OutputDir": str(tmp_path)}, hls_module=wide_model.hls_module)
+    assert model.read_report(missing_ok=True) == {}
+    model.report_path().parent.mkdir(parents=True)
+    model.report_path().write_text(CSYNTH_XML)
+    report = model.read_report()
+    assert report["latency_min"] == 9 and report["latency_max"] == 11
+    assert report["interval_min"] == 1 and report["interval_max"] == 2
+    assert report["estimated_clock_ns"] == 4.35 and report["target_clock_ns"] == 5.0
+    assert report["resources"] == {"BRAM_18K": 4, "DSP": 1017, "FF": 23456, "LUT": 54321, "URAM": 0}
+    assert report["available"]["DSP"] == 12288 and report["top"] == "jet_wide"
+
+
+def test_layer_report_carries_schedule_estimates(wide_model: HLSModel) -> None:
+    rows = wide_model.layer_report()
+    dense = [r for r in rows if r["op"] == "hls.dense"]
+    assert dense and all(isinstance(r["multipliers"], int) and r["multipliers"] > 0 for r in dense)
+    assert all(r["strategy"] == "latency" and r["reuse_factor"] == 1 for r in dense)
+    assert all("accum=" in r["types"] for r in dense)
