@@ -215,6 +215,19 @@ class FunctionLowering:
         result.name_hint = value_name(layer.data)
         return result
 
+    def check_operands(self, op: nn.NNLayerOp) -> None:
+        """Every operand must have an hls value (constants only feed add, sub and mul)."""
+        if isinstance(op, nn.AddOp | nn.SubOp | nn.MulOp):
+            return
+        for value in op.operands:
+            producer = value.owner
+            if value in self.values or not isinstance(producer, nn.ConstantOp):
+                continue
+            raise LoweringError(
+                f"{op.name} '{op.layer_name}': reads the constant '{producer.layer_name}'; "
+                "constants are only supported as per-channel operands of add, sub and mul"
+            )
+
     def operand(self, value: SSAValue) -> SSAValue:
         mapped = self.values.get(value)
         if mapped is None:
@@ -272,6 +285,7 @@ class FunctionLowering:
             raise LoweringError(
                 f"cannot lower {op.name}: only nn ops and func.return are supported"
             )
+        self.check_operands(op)
         result = self.lower_layer(op)
         if result is not None:
             self.values[op.results[0]] = result

@@ -127,3 +127,46 @@ func.func @foreign(%a: tensor<2xf32>) -> tensor<2xf32> {
   func.return %x : tensor<2xf32>
 }
 // CHECK: cannot lower arith.constant: only nn ops and func.return are supported
+
+// -----
+
+func.func @constant_elsewhere(%a: tensor<2xf32>) -> (tensor<4xf32>, tensor<2xf32>) {
+  %x = nn.input %a {layer = "x"} : (tensor<2xf32>) -> tensor<2xf32>
+  %k = nn.constant {layer = "k", value = dense<1.0> : tensor<2xf32>} : tensor<2xf32>
+  %c = nn.concat %x, %k {layer = "cat", axis = 0 : i64} : (tensor<2xf32>, tensor<2xf32>) -> tensor<4xf32>
+  func.return %c, %x : tensor<4xf32>, tensor<2xf32>
+}
+// CHECK: nn.concat 'cat': reads the constant 'k'; constants are only supported as per-channel operands of add, sub and mul
+
+// -----
+
+func.func @constant_in_three_way_add(%a: tensor<2xf32>) -> tensor<2xf32> {
+  %x = nn.input %a {layer = "x"} : (tensor<2xf32>) -> tensor<2xf32>
+  %k = nn.constant {layer = "k", value = dense<1.0> : tensor<2xf32>} : tensor<2xf32>
+  %s = nn.add %x, %k, %x {layer = "add3"} : (tensor<2xf32>, tensor<2xf32>, tensor<2xf32>) -> tensor<2xf32>
+  func.return %s : tensor<2xf32>
+}
+// CHECK: nn.add 'add3': constants are only supported in two-input add, sub and mul
+
+// -----
+
+func.func @two_constants(%a: tensor<2xf32>) -> (tensor<2xf32>, tensor<2xf32>) {
+  %x = nn.input %a {layer = "x"} : (tensor<2xf32>) -> tensor<2xf32>
+  %k = nn.constant {layer = "k", value = dense<1.0> : tensor<2xf32>} : tensor<2xf32>
+  %m = nn.mul %k, %k {layer = "kk"} : (tensor<2xf32>, tensor<2xf32>) -> tensor<2xf32>
+  func.return %m, %x : tensor<2xf32>, tensor<2xf32>
+}
+// CHECK: nn.mul 'kk': a merge of two constants should be folded
+
+// -----
+
+// io_stream concatenates along channels only (io_parallel along any axis).
+func.func @concat_rows(%a: tensor<2x3xf32>, %b: tensor<1x3xf32>) -> tensor<3x3xf32> {
+  %x = nn.input %a {layer = "x"} : (tensor<2x3xf32>) -> tensor<2x3xf32>
+  %y = nn.input %b {layer = "y"} : (tensor<1x3xf32>) -> tensor<1x3xf32>
+  %c = nn.concat %x, %y {layer = "rows", axis = 0 : i64} : (tensor<2x3xf32>, tensor<1x3xf32>) -> tensor<3x3xf32>
+  func.return %c : tensor<3x3xf32>
+}
+// CHECK-LABEL: hls.func @concat_rows io_parallel
+// CHECK:         hls.concat %x, %y {layer = "rows", axis = 0 : i64} : (!hls.array<2x3x!hls.fixed<16, 6>>, !hls.array<1x3x!hls.fixed<16, 6>>) -> !hls.array<3x3x!hls.fixed<16, 6>>
+// STREAM: nn.concat 'rows': io_stream concatenates along the channel (last) axis only, not axis 0; use io_parallel

@@ -83,3 +83,16 @@ func.func @stream(%a: tensor<8x8x1xf32>) -> tensor<6x6x2xf32> attributes {nn.io_
 // CHECK-NOT:     nn.pipeline_interval
 // CHECK:         nn.conv2d %x {layer = "conv", {{.*}}ii = 36 : i64
 // WARN: warning: model 'stream': PipelineInterval is ignored: the auto pipeline style chose dataflow
+
+// -----
+
+// Snapping applies to the parallelization factor too (5 is between the divisors 4 and 6 of 36:
+// the tie goes to the smaller).
+func.func @snap_pf(%a: tensor<8x8x1xf32>) -> tensor<6x6x2xf32> attributes {nn.snap_reuse_factor} {
+  %x = nn.input %a {layer = "in"} : (tensor<8x8x1xf32>) -> tensor<8x8x1xf32>
+  %c = nn.conv2d %x {layer = "conv", parallelization_factor = 5 : i64, weight = dense<0.3> : tensor<3x3x1x2xf32>, strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>} : (tensor<8x8x1xf32>) -> tensor<6x6x2xf32>
+  func.return %c : tensor<6x6x2xf32>
+}
+// CHECK-LABEL: func.func @snap_pf
+// CHECK:         nn.conv2d %x {{.*}}parallelization_factor = 4 : i64
+// WARN: warning: nn.conv2d 'conv': parallelization factor 5 does not divide the 36 output pixels; using 4
