@@ -576,7 +576,8 @@ def _pool(op: hls.PoolOp, args: list[FixedArray]) -> list[FixedArray]:
 def _global_pool(op: hls.GlobalPoolOp, args: list[FixedArray]) -> list[FixedArray]:
     x = args[0]
     batch, channels = x.m.shape[0], x.m.shape[-1]
-    terms = np.moveaxis(x.m.reshape(batch, -1, channels), 1, -1)  # (batch, C, positions)
+    positions = prod(x.m.shape[1:-1])
+    terms = np.moveaxis(x.m.reshape(batch, positions, channels), 1, -1)  # (batch, C, positions)
     if op.op.data == PoolOp.MAX:
         return [_cast(Exact(terms.max(axis=-1), x.t.fractional), _result_t(op))]
     acc_t = op.accum_t.precision

@@ -175,6 +175,15 @@ def test_keras_models_with_wide_precision_match_the_reference(
     check_close_to_reference(import_keras(model), inputs_for(shapes), io_type)
 
 
+def test_an_empty_batch_gives_empty_outputs(
+    keras_model: tuple[keras.Model, list[tuple[int, ...]]],
+) -> None:
+    model, shapes = keras_model
+    hls_module = lower(import_keras(model), wide_config(import_keras(model)), "io_parallel")
+    outputs = run_hls(hls_module, [np.zeros((0, *s)) for s in shapes])
+    assert [o.shape[0] for o in outputs] == [0] * len(model.outputs)
+
+
 class TorchCNN(torch.nn.Module):
     def __init__(self) -> None:
         super().__init__()
