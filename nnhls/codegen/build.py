@@ -1,7 +1,8 @@
 """Building the emulation library of a written project with g++, through a content-hashed cache.
 
 Three translation units are compiled in parallel, each to an object file named by the SHA-256 of
-its text, every header under firmware/, the compiler version and the flags:
+its text, every header under firmware/ (weights headers: their emulation part only), the compiler
+version and the flags:
 
     firmware/<Project>.cpp             the network (the nnet kernels instantiated for its types)
     firmware/weights/fast_weights.cpp  the constants, as raw mantissas (-DNNHLS_FAST_WEIGHTS)
@@ -58,11 +59,22 @@ def _include_flags(root: Path) -> list[str]:
     return [f"-I{root / 'firmware' / 'ap_types'}", f"-I{root / 'firmware'}", f"-I{root}"]
 
 
+def _emulation_part(path: Path, root: Path) -> bytes:
+    """What an emulation build reads of a header: a weights header only up to its `#else` (the
+    values after it are the synthesis form), so new weight values only rebuild fast_weights.cpp."""
+    data = path.read_bytes()
+    if path.parent == root / "firmware" / "weights":
+        cut = data.find(b"\n#else\n")
+        if cut >= 0:
+            return data[:cut]
+    return data
+
+
 def _headers_digest(root: Path) -> str:
     h = hashlib.sha256()
     for path in sorted((root / "firmware").rglob("*.h")):
         h.update(str(path.relative_to(root)).encode())
-        h.update(path.read_bytes())
+        h.update(_emulation_part(path, root))
     return h.hexdigest()
 
 

@@ -253,3 +253,16 @@ def test_layer_report_carries_schedule_estimates(wide_model: HLSModel) -> None:
     assert dense and all(isinstance(r["multipliers"], int) and r["multipliers"] > 0 for r in dense)
     assert all(r["strategy"] == "latency" and r["reuse_factor"] == 1 for r in dense)
     assert all("accum=" in r["types"] for r in dense)
+
+
+def test_new_weight_values_rebuild_only_the_weights(wide_model: HLSModel, jet: tuple[Any, np.ndarray, np.ndarray], tmp_path: Path, build_cache: Path) -> None:
+    model, x, _ = jet
+    clone = keras.models.clone_model(model)
+    clone.set_weights([w * 0.5 for w in model.get_weights()])
+    other = converters.convert_from_keras_model(clone, hls_config=WIDE, output_dir=str(tmp_path / "prj"), project_name="jet_wide")
+    wide_model.compile()
+    before = set((build_cache / "objects").glob("*.o"))
+    other.compile()
+    new = set((build_cache / "objects").glob("*.o")) - before
+    assert len(new) == 1  # fast_weights.cpp only
+    assert not np.array_equal(other.predict(x[:20]), wide_model.predict(x[:20]))
