@@ -535,3 +535,28 @@ def test_exact_chain_never_overflows_in_the_emulator() -> None:
         assert np.max(np.abs(emulate() - reference)) > 1.0
     finally:
         nn_infer_precision.grow = original
+
+
+@pytest.mark.parametrize("k", [5, 6])
+def test_average_guard_bit_prevents_wrapping(k: int) -> None:
+    # The average multiplies by 1/n rounded to ufixed<32,1,RND>: for n = 25 or 36 that rounds up,
+    # so an all-minimum window lands one LSB below the input type's minimum. With the input type
+    # as result (hls4ml's rule) that wraps to the maximum; the inferred guard bit keeps it.
+    emulator = pytest.importorskip("nnhls.compiler.emulator")
+    from nnhls.passes.lower_nn_to_hls import lower_module
+
+    text = f"""
+func.func @m(%a: tensor<{k}x{k}x1xf32>) -> tensor<1x1x1xf32> {{
+  %x = nn.input %a {{layer = "in", precision = {{result = !hls.fixed<8, 3>}}}} : (tensor<{k}x{k}x1xf32>) -> tensor<{k}x{k}x1xf32>
+  %p = nn.pool %x {{layer = "pool", precision = {{accum = "auto", result = RESULT}}, op = #hls<pool_op average>, pool_size = array<i64: {k}, {k}>, strides = array<i64: {k}, {k}>, pads = array<i64: 0, 0, 0, 0>}} : (tensor<{k}x{k}x1xf32>) -> tensor<1x1x1xf32>
+  func.return %p : tensor<1x1x1xf32>
+}}"""
+    xs = np.full((1, k, k, 1), -4.0)
+    results = []
+    for result in ('"auto"', "!hls.fixed<8, 3>"):
+        module = infer(text.replace("RESULT", result))
+        lower_module(module, "io_parallel")
+        results.append(float(emulator.run_hls(module, xs)[0].reshape(-1)[0]))
+    inferred, input_type = results
+    assert abs(inferred - -4.0) <= 2**-5
+    assert input_type > 0  # wrapped around
