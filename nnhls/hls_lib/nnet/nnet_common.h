@@ -121,7 +121,11 @@ struct trace_sink {
   virtual double* slot(const char* layer, unsigned n) = 0;
 };
 inline trace_sink*& active_trace() {
-  static thread_local trace_sink* sink = 0;
+#if __cplusplus >= 201103L
+  static thread_local trace_sink* sink = 0;  // predict() runs samples on several threads
+#else
+  static trace_sink* sink = 0;  // older vendor C simulation compilers (-std=c++0x)
+#endif
   return sink;
 }
 template <class T> inline void trace_array(const char* layer, const T* data, unsigned n) {
