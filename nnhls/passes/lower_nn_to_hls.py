@@ -47,7 +47,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from math import prod
-from typing import Any, cast
+from typing import cast
 
 import numpy as np
 from xdsl.context import Context
@@ -92,6 +92,7 @@ from nnhls.passes.nn_infer_precision import (
     type_precision,
     union,
 )
+from nnhls.passes.nn_schedule import warn
 
 
 class LoweringError(DiagnosticException):
@@ -111,8 +112,21 @@ def value_name(layer: str) -> str:
     return name if not name[0].isdigit() else f"l{name}"
 
 
-def quantize(values: np.ndarray, t: FixedPrecision) -> DenseIntOrFPElementsAttr:
-    """Float constants as int64 mantissas of t (t's quantization and overflow modes)."""
+def quantize(
+    values: np.ndarray, t: FixedPrecision, where: str | None = None
+) -> DenseIntOrFPElementsAttr:
+    """Float constants as int64 mantissas of t (t's quantization and overflow modes).
+
+    With `where` (e.g. "nn.dense 'fc1' weight"), constants outside t's range are reported on
+    stderr: they saturate or wrap as t's overflow mode says, which the user should know about.
+    """
+    if where is not None and values.size:
+        outside = int(np.count_nonzero((values < t.min_value) | (values > t.max_value)))
+        if outside:
+            warn(
+                f"{where}: {outside} of {values.size} values lie outside {t} "
+                f"[{t.min_value:g}, {t.max_value:g}] ({t.overflow.value} overflow)"
+            )
     return hls.mantissa_attr(np.asarray(to_mantissa(values, t), dtype=np.int64))
 
 
@@ -327,9 +341,9 @@ class FunctionLowering:
         n_out = nn.shape_of(op.output)[-1]
         bias = nn.to_numpy(op.bias) if op.bias is not None else np.zeros(n_out, np.float32)
         return {
-            "weight": quantize(weight, w_t),
+            "weight": quantize(weight, w_t, f"{op.name} '{op.layer_name}' weight"),
             "weight_t": self.type_attr(op, "weight"),
-            "bias": quantize(bias, b_t),
+            "bias": quantize(bias, b_t, f"{op.name} '{op.layer_name}' bias"),
             "bias_t": self.type_attr(op, "bias"),
             "accum_t": self.type_attr(op, "accum"),
             "strategy": StrategyAttr(
@@ -406,9 +420,9 @@ class FunctionLowering:
     def batchnorm(self, op: nn.BatchNormOp) -> SSAValue:
         s_t, b_t = self.precision(op, "scale"), self.precision(op, "bias")
         props = self.common(op) | {
-            "scale": quantize(nn.to_numpy(op.scale), s_t),
+            "scale": quantize(nn.to_numpy(op.scale), s_t, f"{op.name} '{op.layer_name}' scale"),
             "scale_t": fixed_type(s_t),
-            "bias": quantize(nn.to_numpy(op.bias), b_t),
+            "bias": quantize(nn.to_numpy(op.bias), b_t, f"{op.name} '{op.layer_name}' bias"),
             "bias_t": fixed_type(b_t),
             "accum_t": self.type_attr(op, "accum"),
         }
@@ -429,7 +443,9 @@ class FunctionLowering:
         if beta is not None:
             props["beta"] = quantized_float(beta, param_t)
         if op.param is not None:
-            props["param"] = quantize(nn.to_numpy(op.param), param_t)
+            props["param"] = quantize(
+                nn.to_numpy(op.param), param_t, f"{op.name} '{op.layer_name}' param"
+            )
         if kind in tables.TABLE_KINDS:
             props |= self.activation_table(op)
         return self.emit(hls.ActivationOp, [self.operand(op.input)], self.out_type(op), props)
@@ -741,6 +757,3 @@ class LowerNNToHLSPass(ModulePass):
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         lower_module(op, self.io_type)
-
-
-__all__: list[Any] = ["LowerNNToHLSPass", "LoweringError", "lower_module"]

@@ -76,7 +76,6 @@ from nnhls.dialects.fixed import (
     FixedPrecision,
     Overflow,
     PrecisionError,
-    Quant,
     from_mantissa,
     to_mantissa,
 )
@@ -584,18 +583,3 @@ class InferPrecisionPass(ModulePass):
             choices = infer_function(function)
             if self.report:
                 print(format_report(choices), file=sys.stderr)
-
-
-__all__ = [
-    "DEFAULT_PRECISION",
-    "InferPrecisionPass",
-    "ModelTypes",
-    "Quant",
-    "accumulator",
-    "fitted",
-    "grow",
-    "infer_function",
-    "product",
-    "range_type",
-    "union",
-]

@@ -1,6 +1,7 @@
 // RUN: nnhls-opt %s --split-input-file --verify-diagnostics -p 'lower-nn-to-hls{io-type=io_parallel}' | filecheck %s
 // RUN: nnhls-opt %s --split-input-file --verify-diagnostics -p 'lower-nn-to-hls{io-type=io_stream}' | filecheck %s --check-prefix=STREAM
 // RUN: not nnhls-opt %s --split-input-file -p 'lower-nn-to-hls{io-type=io_serial}' 2>&1 | filecheck %s --check-prefix=BADIO
+// RUN: nnhls-opt %s --split-input-file --verify-diagnostics -p 'lower-nn-to-hls' 2>&1 >/dev/null | filecheck %s --check-prefix=WARN
 
 // BADIO: error: lower-nn-to-hls: io-type must be io_parallel or io_stream, got 'io_serial'
 
@@ -170,3 +171,16 @@ func.func @concat_rows(%a: tensor<2x3xf32>, %b: tensor<1x3xf32>) -> tensor<3x3xf
 // CHECK-LABEL: hls.func @concat_rows io_parallel
 // CHECK:         hls.concat %x, %y {layer = "rows", axis = 0 : i64} : (!hls.array<2x3x!hls.fixed<16, 6>>, !hls.array<1x3x!hls.fixed<16, 6>>) -> !hls.array<3x3x!hls.fixed<16, 6>>
 // STREAM: nn.concat 'rows': io_stream concatenates along the channel (last) axis only, not axis 0; use io_parallel
+
+// -----
+
+// Weights outside a pinned weight type are reported: fixed<8,2> holds [-2, 1.98] with 6 fractional
+// bits, so 5.0 (mantissa 320) and -3.0 (-192) wrap modulo 256 to 64.
+func.func @narrow_weights(%a: tensor<2xf32>) -> tensor<2xf32> {
+  %x = nn.input %a {layer = "x"} : (tensor<2xf32>) -> tensor<2xf32>
+  %d = nn.dense %x {layer = "fc", precision = {weight = !hls.fixed<8, 2>}, weight = dense<[[5.0, 0.5], [-3.0, 1.0]]> : tensor<2x2xf32>} : (tensor<2xf32>) -> tensor<2xf32>
+  func.return %d : tensor<2xf32>
+}
+// CHECK-LABEL: hls.func @narrow_weights
+// CHECK:         weight = dense<{{\[}}[64, 32], [64, 64]]>
+// WARN: warning: nn.dense 'fc' weight: 2 of 4 values lie outside fixed<8,2> [-2, 1.98438] (WRAP overflow)
