@@ -138,7 +138,7 @@ def test_project_layout_and_tcl(wide_model: HLSModel) -> None:
     for rel in (f"firmware/{p}.cpp", f"firmware/{p}.h", "firmware/defines.h", "firmware/parameters.h",
                 "firmware/nnet_utils/nnet_dense.h", "firmware/ap_types/ap_fixed.h", f"{p}_test.cpp",
                 "build_prj.tcl", "vivado_synth.tcl", "project.tcl", f"{p}_bridge.cpp", "hls4ml_config.yml",
-                f"{p}.hls.mlir", MARKER):
+                f"{p}.hls.mlir", "README.md", MARKER):
         assert (root / rel).is_file(), rel
     assert list((root / "firmware" / "weights").glob("*_w.h"))
     tcl = (root / "project.tcl").read_text()

@@ -85,7 +85,7 @@ inline res_T activate(const data_T& x, unsigned c, const typename CONFIG_T::tabl
 template <class data_T, class res_T, typename CONFIG_T>
 void activation(const data_T data[CONFIG_T::n_in], res_T res[CONFIG_T::n_in],
                 const typename CONFIG_T::table_t* table = 0, const typename CONFIG_T::param_t* param = 0) {
-  NNHLS_PRAGMA(HLS PIPELINE II = CONFIG_T::reuse_factor)
+  NNHLS_PRAGMA(HLS PIPELINE II=CONFIG_T::reuse_factor)
   for (unsigned i = 0; i < CONFIG_T::n_in; i++) {
     NNHLS_PRAGMA(HLS UNROLL)
     res[i] = activate<data_T, res_T, CONFIG_T>(data[i], i % CONFIG_T::n_chan, table, param);
@@ -114,7 +114,7 @@ template <class data_T, class res_T, typename CONFIG_T>
 void softmax_row(const data_T x[CONFIG_T::n_in], res_T y[CONFIG_T::n_in],
                  const typename CONFIG_T::exp_table_t exp_table[CONFIG_T::exp_table_size],
                  const typename CONFIG_T::inv_table_t inv_table[CONFIG_T::inv_table_size]) {
-  NNHLS_PRAGMA(HLS PIPELINE II = CONFIG_T::reuse_factor)
+  NNHLS_PRAGMA(HLS PIPELINE II=CONFIG_T::reuse_factor)
   if (CONFIG_T::implementation == softmax_argmax) {
     unsigned best = 0;
     for (unsigned k = 1; k < CONFIG_T::n_in; k++) {
@@ -128,7 +128,7 @@ void softmax_row(const data_T x[CONFIG_T::n_in], res_T y[CONFIG_T::n_in],
     return;
   }
   typename CONFIG_T::exp_table_t e[CONFIG_T::n_in];
-  NNHLS_PRAGMA(HLS ARRAY_PARTITION variable = e complete)
+  NNHLS_PRAGMA(HLS ARRAY_PARTITION variable=e complete)
   if (CONFIG_T::implementation == softmax_stable) {
     data_T m = x[0];
     for (unsigned k = 1; k < CONFIG_T::n_in; k++) {

@@ -22,8 +22,8 @@ template <class data_T, class res_T, typename CONFIG_T>
 void normalize(const data_T data[CONFIG_T::n_in], res_T res[CONFIG_T::n_in],
                const typename CONFIG_T::scale_t scale[CONFIG_T::n_filt],
                const typename CONFIG_T::bias_t bias[CONFIG_T::n_filt]) {
-  NNHLS_PRAGMA(HLS PIPELINE II = CONFIG_T::reuse_factor)
-  NNHLS_PRAGMA(HLS ALLOCATION operation instances = mul limit = CONFIG_T::multiplier_limit)
+  NNHLS_PRAGMA(HLS PIPELINE II=CONFIG_T::reuse_factor)
+  NNHLS_PRAGMA(HLS ALLOCATION operation instances=mul limit=CONFIG_T::multiplier_limit)
   for (unsigned i = 0; i < CONFIG_T::n_in; i++) {
     NNHLS_PRAGMA(HLS UNROLL)
     const unsigned c = i % CONFIG_T::n_filt;

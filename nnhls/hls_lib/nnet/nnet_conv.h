@@ -42,7 +42,7 @@ inline void conv_pixel(const data_T* data, res_T* res, unsigned oh, unsigned ow,
                        const typename CONFIG_T::weight_t* weights, const typename CONFIG_T::bias_t* biases) {
   const unsigned n_out = CONFIG_T::depthwise ? CONFIG_T::n_chan * CONFIG_T::depth_multiplier : CONFIG_T::n_filt;
   typename CONFIG_T::accum_t acc[n_out];
-  NNHLS_PRAGMA(HLS ARRAY_PARTITION variable = acc complete)
+  NNHLS_PRAGMA(HLS ARRAY_PARTITION variable=acc complete)
   for (unsigned f = 0; f < n_out; f++) {
     NNHLS_PRAGMA(HLS UNROLL)
     acc[f] = biases[f];
@@ -85,9 +85,9 @@ void conv_2d(const data_T data[CONFIG_T::in_height * CONFIG_T::in_width * CONFIG
              res_T* res, const typename CONFIG_T::weight_t* weights, const typename CONFIG_T::bias_t* biases) {
   const unsigned n_out = CONFIG_T::depthwise ? CONFIG_T::n_chan * CONFIG_T::depth_multiplier : CONFIG_T::n_filt;
   const unsigned n_pixels = CONFIG_T::out_height * CONFIG_T::out_width;
-  NNHLS_PRAGMA(HLS ALLOCATION operation instances = mul limit = CONFIG_T::multiplier_limit)
+  NNHLS_PRAGMA(HLS ALLOCATION operation instances=mul limit=CONFIG_T::multiplier_limit)
   for (unsigned p0 = 0; p0 < n_pixels; p0 += CONFIG_T::parallelization_factor) {
-    NNHLS_PRAGMA(HLS PIPELINE II = CONFIG_T::reuse_factor)
+    NNHLS_PRAGMA(HLS PIPELINE II=CONFIG_T::reuse_factor)
     for (unsigned q = 0; q < CONFIG_T::parallelization_factor; q++) {
       NNHLS_PRAGMA(HLS UNROLL)
       const unsigned p = p0 + q;

@@ -69,13 +69,13 @@ template <class data_T, class res_T, typename CONFIG_T>
 void dense_latency(const data_T data[CONFIG_T::n_in], res_T res[CONFIG_T::n_out],
                    const typename CONFIG_T::weight_t weights[CONFIG_T::n_in * CONFIG_T::n_out],
                    const typename CONFIG_T::bias_t biases[CONFIG_T::n_out]) {
-  NNHLS_PRAGMA(HLS PIPELINE II = CONFIG_T::reuse_factor)
-  NNHLS_PRAGMA(HLS ALLOCATION operation instances = mul limit = CONFIG_T::multiplier_limit)
+  NNHLS_PRAGMA(HLS PIPELINE II=CONFIG_T::reuse_factor)
+  NNHLS_PRAGMA(HLS ALLOCATION operation instances=mul limit=CONFIG_T::multiplier_limit)
 #ifdef NNHLS_FAST_PATH
   if (dense_fast<data_T, res_T, CONFIG_T>(data, res, weights, biases)) return;
 #endif
   typename CONFIG_T::accum_t acc[CONFIG_T::n_out];
-  NNHLS_PRAGMA(HLS ARRAY_PARTITION variable = acc complete)
+  NNHLS_PRAGMA(HLS ARRAY_PARTITION variable=acc complete)
   for (unsigned j = 0; j < CONFIG_T::n_out; j++) {
     NNHLS_PRAGMA(HLS UNROLL)
     acc[j] = biases[j];
@@ -104,18 +104,18 @@ void dense_resource(const data_T data[CONFIG_T::n_in], res_T res[CONFIG_T::n_out
                     const typename CONFIG_T::bias_t biases[CONFIG_T::n_out]) {
   const unsigned n_total = CONFIG_T::n_in * CONFIG_T::n_out;
   const unsigned block_factor = ceil_div(n_total, CONFIG_T::reuse_factor);
-  NNHLS_PRAGMA(HLS ARRAY_RESHAPE variable = weights block factor = block_factor)
+  NNHLS_PRAGMA(HLS ARRAY_RESHAPE variable=weights block factor=block_factor)
 #ifdef NNHLS_FAST_PATH
   if (dense_fast<data_T, res_T, CONFIG_T>(data, res, weights, biases)) return;
 #endif
   typename CONFIG_T::accum_t acc[CONFIG_T::n_out];
-  NNHLS_PRAGMA(HLS ARRAY_PARTITION variable = acc complete)
+  NNHLS_PRAGMA(HLS ARRAY_PARTITION variable=acc complete)
   for (unsigned j = 0; j < CONFIG_T::n_out; j++) {
     NNHLS_PRAGMA(HLS UNROLL)
     acc[j] = biases[j];
   }
   for (unsigned ir = 0; ir < CONFIG_T::reuse_factor; ir++) {
-    NNHLS_PRAGMA(HLS PIPELINE II = 1 rewind)
+    NNHLS_PRAGMA(HLS PIPELINE II=1 rewind)
     for (unsigned k = 0; k < block_factor; k++) {
       NNHLS_PRAGMA(HLS UNROLL)
       const unsigned idx = ir * block_factor + k;
@@ -140,15 +140,15 @@ void dense_compressed(
     const data_T data[CONFIG_T::n_in], res_T res[CONFIG_T::n_out],
     const compressed_weight<typename CONFIG_T::weight_t, typename CONFIG_T::index_t> weights[CONFIG_T::n_nonzeros],
     const typename CONFIG_T::bias_t biases[CONFIG_T::n_out]) {
-  NNHLS_PRAGMA(HLS ARRAY_PARTITION variable = weights cyclic factor = CONFIG_T::multiplier_limit)
+  NNHLS_PRAGMA(HLS ARRAY_PARTITION variable=weights cyclic factor=CONFIG_T::multiplier_limit)
   typename CONFIG_T::accum_t acc[CONFIG_T::n_out];
-  NNHLS_PRAGMA(HLS ARRAY_PARTITION variable = acc complete)
+  NNHLS_PRAGMA(HLS ARRAY_PARTITION variable=acc complete)
   for (unsigned j = 0; j < CONFIG_T::n_out; j++) {
     NNHLS_PRAGMA(HLS UNROLL)
     acc[j] = biases[j];
   }
   for (unsigned k = 0; k < CONFIG_T::n_nonzeros; k++) {
-    NNHLS_PRAGMA(HLS PIPELINE II = CONFIG_T::reuse_factor)
+    NNHLS_PRAGMA(HLS PIPELINE II=CONFIG_T::reuse_factor)
     const unsigned i = weights[k].row_index, j = weights[k].col_index;
     acc[j] = acc[j] + typename CONFIG_T::accum_t(data[i] * weights[k].weight);
   }

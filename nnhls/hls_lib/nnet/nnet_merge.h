@@ -21,33 +21,33 @@ struct merge_config {
 
 template <class a_T, class b_T, class res_T, typename CONFIG_T>
 void add(const a_T a[CONFIG_T::n_elem], const b_T b[CONFIG_T::n_elem], res_T res[CONFIG_T::n_elem]) {
-  NNHLS_PRAGMA(HLS PIPELINE II = CONFIG_T::reuse_factor)
+  NNHLS_PRAGMA(HLS PIPELINE II=CONFIG_T::reuse_factor)
   for (unsigned i = 0; i < CONFIG_T::n_elem; i++) res[i] = a[i] + b[i];
 }
 template <class a_T, class b_T, class res_T, typename CONFIG_T>
 void subtract(const a_T a[CONFIG_T::n_elem], const b_T b[CONFIG_T::n_elem], res_T res[CONFIG_T::n_elem]) {
-  NNHLS_PRAGMA(HLS PIPELINE II = CONFIG_T::reuse_factor)
+  NNHLS_PRAGMA(HLS PIPELINE II=CONFIG_T::reuse_factor)
   for (unsigned i = 0; i < CONFIG_T::n_elem; i++) res[i] = a[i] - b[i];
 }
 template <class a_T, class b_T, class res_T, typename CONFIG_T>
 void multiply(const a_T a[CONFIG_T::n_elem], const b_T b[CONFIG_T::n_elem], res_T res[CONFIG_T::n_elem]) {
-  NNHLS_PRAGMA(HLS PIPELINE II = CONFIG_T::reuse_factor)
+  NNHLS_PRAGMA(HLS PIPELINE II=CONFIG_T::reuse_factor)
   for (unsigned i = 0; i < CONFIG_T::n_elem; i++) res[i] = a[i] * b[i];
 }
 template <class a_T, class b_T, class res_T, typename CONFIG_T>
 void average(const a_T a[CONFIG_T::n_elem], const b_T b[CONFIG_T::n_elem], res_T res[CONFIG_T::n_elem]) {
-  NNHLS_PRAGMA(HLS PIPELINE II = CONFIG_T::reuse_factor)
+  NNHLS_PRAGMA(HLS PIPELINE II=CONFIG_T::reuse_factor)
   const ap_ufixed<1, 0> half = 0.5;
   for (unsigned i = 0; i < CONFIG_T::n_elem; i++) res[i] = (a[i] + b[i]) * half;
 }
 template <class a_T, class b_T, class res_T, typename CONFIG_T>
 void maximum(const a_T a[CONFIG_T::n_elem], const b_T b[CONFIG_T::n_elem], res_T res[CONFIG_T::n_elem]) {
-  NNHLS_PRAGMA(HLS PIPELINE II = CONFIG_T::reuse_factor)
+  NNHLS_PRAGMA(HLS PIPELINE II=CONFIG_T::reuse_factor)
   for (unsigned i = 0; i < CONFIG_T::n_elem; i++) res[i] = a[i] < b[i] ? res_T(b[i]) : res_T(a[i]);
 }
 template <class a_T, class b_T, class res_T, typename CONFIG_T>
 void minimum(const a_T a[CONFIG_T::n_elem], const b_T b[CONFIG_T::n_elem], res_T res[CONFIG_T::n_elem]) {
-  NNHLS_PRAGMA(HLS PIPELINE II = CONFIG_T::reuse_factor)
+  NNHLS_PRAGMA(HLS PIPELINE II=CONFIG_T::reuse_factor)
   for (unsigned i = 0; i < CONFIG_T::n_elem; i++) res[i] = b[i] < a[i] ? res_T(b[i]) : res_T(a[i]);
 }
 
@@ -63,7 +63,7 @@ template <class a_T, class b_T, class res_T, typename CONFIG_T>
 void concatenate(const a_T a[CONFIG_T::n_outer * CONFIG_T::n_lhs_inner],
                  const b_T b[CONFIG_T::n_outer * CONFIG_T::n_rhs_inner],
                  res_T res[CONFIG_T::n_outer * (CONFIG_T::n_lhs_inner + CONFIG_T::n_rhs_inner)]) {
-  NNHLS_PRAGMA(HLS PIPELINE II = CONFIG_T::reuse_factor)
+  NNHLS_PRAGMA(HLS PIPELINE II=CONFIG_T::reuse_factor)
   const unsigned row = CONFIG_T::n_lhs_inner + CONFIG_T::n_rhs_inner;
   for (unsigned o = 0; o < CONFIG_T::n_outer; o++) {
     for (unsigned i = 0; i < CONFIG_T::n_lhs_inner; i++) res[o * row + i] = a[o * CONFIG_T::n_lhs_inner + i];
@@ -83,8 +83,8 @@ struct dot_config {
 
 template <class a_T, class b_T, class res_T, typename CONFIG_T>
 void dot1d_array(const a_T a[CONFIG_T::n_in], const b_T b[CONFIG_T::n_in], res_T res[1]) {
-  NNHLS_PRAGMA(HLS PIPELINE II = CONFIG_T::reuse_factor)
-  NNHLS_PRAGMA(HLS ALLOCATION operation instances = mul limit = CONFIG_T::multiplier_limit)
+  NNHLS_PRAGMA(HLS PIPELINE II=CONFIG_T::reuse_factor)
+  NNHLS_PRAGMA(HLS ALLOCATION operation instances=mul limit=CONFIG_T::multiplier_limit)
   typename CONFIG_T::accum_t acc = 0;
   for (unsigned i = 0; i < CONFIG_T::n_in; i++) acc = acc + typename CONFIG_T::accum_t(a[i] * b[i]);
   res[0] = acc;

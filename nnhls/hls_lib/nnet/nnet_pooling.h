@@ -90,7 +90,7 @@ inline void pool_window(const data_T* window, res_T* res, unsigned ow, unsigned 
 template <class data_T, class res_T, typename CONFIG_T>
 void pooling2d(const data_T data[CONFIG_T::in_height * CONFIG_T::in_width * CONFIG_T::n_chan],
                res_T res[CONFIG_T::out_height * CONFIG_T::out_width * CONFIG_T::n_chan]) {
-  NNHLS_PRAGMA(HLS PIPELINE II = CONFIG_T::reuse_factor)
+  NNHLS_PRAGMA(HLS PIPELINE II=CONFIG_T::reuse_factor)
   for (unsigned oh = 0; oh < CONFIG_T::out_height; oh++)
     for (unsigned ow = 0; ow < CONFIG_T::out_width; ow++)
       pool_pixel<data_T, res_T, CONFIG_T>(data, res + (oh * CONFIG_T::out_width + ow) * CONFIG_T::n_chan, oh, ow);

@@ -27,7 +27,7 @@ struct clone_config {
 
 #define NNHLS_CLONE_READ                                   \
   for (unsigned p = 0; p < CONFIG_T::n_pixels; p++) {      \
-    NNHLS_PRAGMA(HLS PIPELINE II = 1)                      \
+    NNHLS_PRAGMA(HLS PIPELINE II=1)                      \
     const data_T v = data.read();
 template <class data_T, class res_T, typename CONFIG_T>
 void clone_stream(hls::stream<data_T>& data, hls::stream<res_T>& a, hls::stream<res_T>& b) {
@@ -60,7 +60,7 @@ void dense(hls::stream<data_T>& data, hls::stream<res_T>& res,
            const typename CONFIG_T::weight_t weights[CONFIG_T::n_in * CONFIG_T::n_out],
            const typename CONFIG_T::bias_t biases[CONFIG_T::n_out]) {
   for (unsigned r = 0; r < CONFIG_T::n_rows; r++) {
-    NNHLS_PRAGMA(HLS PIPELINE II = CONFIG_T::reuse_factor)
+    NNHLS_PRAGMA(HLS PIPELINE II=CONFIG_T::reuse_factor)
     const data_T x = data.read();
     typename res_T::value_type y[CONFIG_T::n_out];
     dense_schedule<CONFIG_T::strategy>::template run<typename data_T::value_type, typename res_T::value_type, CONFIG_T>(
@@ -90,7 +90,7 @@ void softmax(hls::stream<data_T>& data, hls::stream<res_T>& res,
              const typename CONFIG_T::exp_table_t exp_table[CONFIG_T::exp_table_size],
              const typename CONFIG_T::inv_table_t inv_table[CONFIG_T::inv_table_size]) {
   for (unsigned r = 0; r < CONFIG_T::n_rows; r++) {
-    NNHLS_PRAGMA(HLS PIPELINE II = CONFIG_T::reuse_factor)
+    NNHLS_PRAGMA(HLS PIPELINE II=CONFIG_T::reuse_factor)
     const data_T x = data.read();
     res_T out;
     softmax_row<typename data_T::value_type, typename res_T::value_type, CONFIG_T>(x.data, out.data, exp_table, inv_table);
@@ -102,7 +102,7 @@ template <class data_T, class res_T, typename CONFIG_T>
 void activation(hls::stream<data_T>& data, hls::stream<res_T>& res, const typename CONFIG_T::table_t* table = 0,
                 const typename CONFIG_T::param_t* param = 0) {
   for (unsigned p = 0; p < CONFIG_T::n_in / CONFIG_T::n_chan; p++) {
-    NNHLS_PRAGMA(HLS PIPELINE II = CONFIG_T::reuse_factor)
+    NNHLS_PRAGMA(HLS PIPELINE II=CONFIG_T::reuse_factor)
     const data_T x = data.read();
     res_T out;
     for (unsigned c = 0; c < CONFIG_T::n_chan; c++) {
@@ -117,7 +117,7 @@ template <class data_T, class res_T, typename CONFIG_T>
 void normalize(hls::stream<data_T>& data, hls::stream<res_T>& res, const typename CONFIG_T::scale_t scale[CONFIG_T::n_filt],
                const typename CONFIG_T::bias_t bias[CONFIG_T::n_filt]) {
   for (unsigned p = 0; p < CONFIG_T::n_in / CONFIG_T::n_filt; p++) {
-    NNHLS_PRAGMA(HLS PIPELINE II = CONFIG_T::reuse_factor)
+    NNHLS_PRAGMA(HLS PIPELINE II=CONFIG_T::reuse_factor)
     const data_T x = data.read();
     res_T out;
     for (unsigned c = 0; c < CONFIG_T::n_filt; c++) {
@@ -134,7 +134,7 @@ void normalize(hls::stream<data_T>& data, hls::stream<res_T>& res, const typenam
   void NAME(hls::stream<a_T>& a_s, hls::stream<b_T>& b_s, hls::stream<res_T>& res) {                     \
     typedef typename res_T::value_type out_t;                                                            \
     for (unsigned p = 0; p < CONFIG_T::n_elem / CONFIG_T::n_chan; p++) {                                 \
-      NNHLS_PRAGMA(HLS PIPELINE II = CONFIG_T::reuse_factor)                                             \
+      NNHLS_PRAGMA(HLS PIPELINE II=CONFIG_T::reuse_factor)                                             \
       const a_T a = a_s.read();                                                                          \
       const b_T b = b_s.read();                                                                          \
       res_T out;                                                                                         \
@@ -153,7 +153,7 @@ NNHLS_MERGE_STREAM(minimum, b[c] < a[c] ? out_t(b[c]) : out_t(a[c]))
 template <class a_T, class b_T, class res_T, typename CONFIG_T>
 void concatenate(hls::stream<a_T>& a_s, hls::stream<b_T>& b_s, hls::stream<res_T>& res) {
   for (unsigned p = 0; p < CONFIG_T::n_outer; p++) {
-    NNHLS_PRAGMA(HLS PIPELINE II = CONFIG_T::reuse_factor)
+    NNHLS_PRAGMA(HLS PIPELINE II=CONFIG_T::reuse_factor)
     const a_T a = a_s.read();
     const b_T b = b_s.read();
     res_T out;
@@ -211,7 +211,7 @@ template <class data_T, class res_T, typename CONFIG_T>
 void zeropad2d(hls::stream<data_T>& data, hls::stream<res_T>& res) {
   for (unsigned oh = 0; oh < CONFIG_T::out_height; oh++)
     for (unsigned ow = 0; ow < CONFIG_T::out_width; ow++) {
-      NNHLS_PRAGMA(HLS PIPELINE II = 1)
+      NNHLS_PRAGMA(HLS PIPELINE II=1)
       const int ih = int(oh) - int(CONFIG_T::top), iw = int(ow) - int(CONFIG_T::left);
       res_T out;
       if (ih >= 0 && ih < int(CONFIG_T::in_height) && iw >= 0 && iw < int(CONFIG_T::in_width)) {
@@ -228,7 +228,7 @@ template <class data_T, class res_T, typename CONFIG_T>
 void cropping2d(hls::stream<data_T>& data, hls::stream<res_T>& res) {
   for (unsigned ih = 0; ih < CONFIG_T::in_height; ih++)
     for (unsigned iw = 0; iw < CONFIG_T::in_width; iw++) {
-      NNHLS_PRAGMA(HLS PIPELINE II = 1)
+      NNHLS_PRAGMA(HLS PIPELINE II=1)
       const data_T x = data.read();
       if (ih < CONFIG_T::top || ih >= CONFIG_T::top + CONFIG_T::out_height) continue;
       if (iw < CONFIG_T::left || iw >= CONFIG_T::left + CONFIG_T::out_width) continue;
@@ -248,7 +248,7 @@ void resize_nearest(hls::stream<data_T>& data, hls::stream<res_T>& res) {
     }
     for (unsigned fh = 0; fh < CONFIG_T::factor_height; fh++)
       for (unsigned ow = 0; ow < CONFIG_T::out_width; ow++) {
-        NNHLS_PRAGMA(HLS PIPELINE II = 1)
+        NNHLS_PRAGMA(HLS PIPELINE II=1)
         res.write(row[ow / CONFIG_T::factor_width]);
       }
   }
@@ -265,10 +265,10 @@ void conv_2d(hls::stream<data_T>& data, hls::stream<res_T>& res, const typename 
   const unsigned row = CONFIG_T::in_width * CONFIG_T::n_chan;
   const unsigned n_out = CONFIG_T::depthwise ? CONFIG_T::n_chan * CONFIG_T::depth_multiplier : CONFIG_T::n_filt;
   in_t lines[span][row];
-  NNHLS_PRAGMA(HLS ARRAY_PARTITION variable = lines complete dim = 1)
+  NNHLS_PRAGMA(HLS ARRAY_PARTITION variable=lines complete dim=1)
   for (unsigned ih = 0; ih < CONFIG_T::in_height; ih++) {
     for (unsigned iw = 0; iw < CONFIG_T::in_width; iw++) {
-      NNHLS_PRAGMA(HLS PIPELINE II = 1)
+      NNHLS_PRAGMA(HLS PIPELINE II=1)
       const data_T x = data.read();
       for (unsigned c = 0; c < CONFIG_T::n_chan; c++) lines[ih % span][iw * CONFIG_T::n_chan + c] = x[c];
     }
@@ -276,7 +276,7 @@ void conv_2d(hls::stream<data_T>& data, hls::stream<res_T>& res, const typename 
     const unsigned oh = (ih + 1 - span) / CONFIG_T::stride_height;
     if (oh >= CONFIG_T::out_height) continue;
     for (unsigned ow = 0; ow < CONFIG_T::out_width; ow++) {
-      NNHLS_PRAGMA(HLS PIPELINE II = CONFIG_T::reuse_factor)
+      NNHLS_PRAGMA(HLS PIPELINE II=CONFIG_T::reuse_factor)
       typename CONFIG_T::accum_t acc[n_out];
       for (unsigned f = 0; f < n_out; f++) acc[f] = biases[f];
       for (unsigned kh = 0; kh < CONFIG_T::filt_height; kh++) {
@@ -332,11 +332,11 @@ void pooling2d(hls::stream<data_T>& data, hls::stream<res_T>& res) {
   const unsigned span = CONFIG_T::pool_height;
   const unsigned row = CONFIG_T::in_width * CONFIG_T::n_chan;
   in_t lines[span][row];
-  NNHLS_PRAGMA(HLS ARRAY_PARTITION variable = lines complete dim = 1)
+  NNHLS_PRAGMA(HLS ARRAY_PARTITION variable=lines complete dim=1)
   in_t window[span * row];
   for (unsigned ih = 0; ih < CONFIG_T::in_height; ih++) {
     for (unsigned iw = 0; iw < CONFIG_T::in_width; iw++) {
-      NNHLS_PRAGMA(HLS PIPELINE II = 1)
+      NNHLS_PRAGMA(HLS PIPELINE II=1)
       const data_T x = data.read();
       for (unsigned c = 0; c < CONFIG_T::n_chan; c++) lines[ih % span][iw * CONFIG_T::n_chan + c] = x[c];
     }
@@ -355,7 +355,7 @@ void pooling2d(hls::stream<data_T>& data, hls::stream<res_T>& res) {
         for (unsigned i = 0; i < row; i++) window[kh * row + i] = ok ? lines[unsigned(first + int(kh)) % span][i] : in_t(0);
       }
       for (unsigned ow = 0; ow < CONFIG_T::out_width; ow++) {
-        NNHLS_PRAGMA(HLS PIPELINE II = CONFIG_T::reuse_factor)
+        NNHLS_PRAGMA(HLS PIPELINE II=CONFIG_T::reuse_factor)
         typename res_T::value_type y[CONFIG_T::n_chan];
         pool_window<in_t, typename res_T::value_type, CONFIG_T>(window, y, ow, valid_from, valid_to);
         res_T out;
@@ -378,7 +378,7 @@ void global_pooling(hls::stream<data_T>& data, hls::stream<res_T>& res) {
   typename CONFIG_T::accum_t acc[CONFIG_T::n_chan];
   const unsigned n = CONFIG_T::in_height * CONFIG_T::in_width;
   for (unsigned p = 0; p < n; p++) {
-    NNHLS_PRAGMA(HLS PIPELINE II = 1)
+    NNHLS_PRAGMA(HLS PIPELINE II=1)
     const data_T x = data.read();
     for (unsigned c = 0; c < CONFIG_T::n_chan; c++) {
       if (p == 0 || best[c] < x[c]) best[c] = x[c];
