@@ -1,5 +1,8 @@
 // RUN: nnhls-opt %s -p 'nn-apply-config,nn-canonicalize,nn-infer-precision,nn-schedule,lower-nn-to-hls{io-type=io_parallel}' | filecheck %s
 // RUN: nnhls-opt %s -p 'nn-apply-config,nn-canonicalize,nn-infer-precision,nn-schedule,lower-nn-to-hls{io-type=io_stream}' | filecheck %s --check-prefix=STREAM
+// The IR between stages and the final hls IR (estimates included) parse back unchanged:
+// RUN: nnhls-opt %s -p 'nn-apply-config,nn-canonicalize,nn-infer-precision,nn-schedule' > %t.nn.mlir && nnhls-opt %t.nn.mlir > %t.nn2.mlir && diff %t.nn.mlir %t.nn2.mlir
+// RUN: nnhls-opt %t.nn.mlir -p 'lower-nn-to-hls{io-type=io_stream}' > %t.hls.mlir && nnhls-opt %t.hls.mlir > %t.hls2.mlir && diff %t.hls.mlir %t.hls2.mlir
 // RUN: nnhls-opt %s -p 'nn-apply-config{config_json="{\"LayerType\": {\"Dense\": {\"Precision\": {\"accum\": \"auto\", \"result\": \"auto\"}}, \"Activation\": {\"Precision\": \"auto\"}}}"},nn-canonicalize,nn-infer-precision,nn-schedule,lower-nn-to-hls{io-type=io_parallel}' | filecheck %s --check-prefix=AUTO
 
 // The whole default pipeline on an MLP as the front ends emit it (dropout, a batchnorm after a
