@@ -279,6 +279,12 @@ class LayerTypes:
                 ) from None
             t = cap(inferred, self.model.maximum)
             how = "auto" if t == inferred else "auto, capped"
+            if t != inferred:
+                print(
+                    f"warning: {self.op.name} '{self.op.layer_name}': {var} needs {inferred}; "
+                    f"capped to {t} by the maximum precision",
+                    file=sys.stderr,
+                )
         self.types[var] = t
         self.choices.append(Choice(self.op.layer_name, var, t, how))
         return t

@@ -76,6 +76,8 @@ func.func @capped(%a: tensor<8xf32>) -> tensor<3xf32> attributes {nn.default_pre
 }
 // CHECK-LABEL: func.func @capped
 // CHECK:         precision = {weight = !hls.fixed<16, 3>, bias = !hls.fixed<16, 6>, accum = !hls.fixed<24, 10, RND, SAT>, result = !hls.fixed<24, 10, RND, SAT>}
+// (product fixed<32,9>, 8 terms: fixed<35,12>)
+// REPORT: warning: nn.dense 'fc': accum needs fixed<35,12>; capped to fixed<24,10,RND,SAT> by the maximum precision
 // REPORT: fc: weight fixed<16,3> (auto), bias fixed<16,6> (default), accum fixed<24,10,RND,SAT> (auto, capped)
 
 // -----
