@@ -740,6 +740,12 @@ def lower_module(module: ModuleOp, io_type: str) -> None:
     for function in list(module.ops):
         if not isinstance(function, func.FuncOp):
             continue
+        configured = function.attributes.get("nn.io_type")
+        if isinstance(configured, IOTypeAttr) and configured.data.value != io_type:
+            warn(
+                f"model '{function.sym_name.data}': lowering to {io_type} but the configuration "
+                f"says {configured.data.value} (nn-schedule's estimates assume the latter)"
+            )
         new = FunctionLowering(function, io_type).run()
         module.body.block.insert_op_before(new, function)
         function.detach()
