@@ -107,14 +107,17 @@ def test_build_cache_reuses_objects(wide_model: HLSModel, build_cache: Path) -> 
     assert [p.stat().st_mtime_ns for p in sorted((build_cache / "objects").glob("*.o"))] == stamps
 
 
-def test_generated_code_has_no_warnings(wide_model: HLSModel) -> None:
+@pytest.mark.parametrize("cxx", ["g++", "clang++"])
+def test_generated_code_has_no_warnings(wide_model: HLSModel, cxx: str) -> None:
+    if shutil.which(cxx) is None:
+        pytest.skip(f"{cxx} is not installed")
     root = wide_model.output_dir
     flags = ["-std=c++17", "-Wall", "-Wextra", "-fsyntax-only", f"-I{root / 'firmware' / 'ap_types'}", f"-I{root / 'firmware'}", f"-I{root}"]
     for tu in translation_units(wide_model.project_name):
-        result = subprocess.run(["g++", *flags, "-DNNHLS_FAST_WEIGHTS", str(root / tu)], capture_output=True, text=True, check=False)
+        result = subprocess.run([cxx, *flags, "-DNNHLS_FAST_WEIGHTS", str(root / tu)], capture_output=True, text=True, check=False)
         assert result.returncode == 0 and result.stderr == "", result.stderr
     for tu in (f"firmware/{wide_model.project_name}.cpp", f"{wide_model.project_name}_test.cpp"):
-        result = subprocess.run(["g++", *flags, str(root / tu)], capture_output=True, text=True, check=False)
+        result = subprocess.run([cxx, *flags, str(root / tu)], capture_output=True, text=True, check=False)
         assert result.returncode == 0 and result.stderr == "", result.stderr
 
 
