@@ -94,7 +94,7 @@ def _starting_config(args: argparse.Namespace, model: Path) -> dict[str, Any]:
 
     key = _model_key(model)
     config: dict[str, Any] = get_backend(args.backend).create_initial_config(
-        part=args.part, clock_period=args.clock_period, io_type=args.io_type
+        part=args.part, clock_period=args.clock_period, io_type=args.io_type or "io_parallel"
     )
     config["OutputDir"] = args.output or f"{_c_identifier(model.stem)}_prj"
     config["ProjectName"] = args.project_name or _c_identifier(model.stem)
@@ -290,21 +290,30 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
+    from rich.console import Console
     from rich.table import Table
 
     model = _link(args.project)
-    table = Table(title=f"{model.project_name}: per-layer report")
-    for column in ("layer", "op", "input", "output", "result", "weight/accum", "RF", "strategy", "mults", "latency"):
-        table.add_column(column)
+    columns = {
+        "layer": "layer", "op": "op", "input": "input", "output": "output", "result": "result",
+        "types": "weight / accum / table", "reuse_factor": "RF", "strategy": "strategy",
+        "multipliers": "mults", "latency": "latency", "ii": "II",
+    }  # fmt: skip
+    table = Table(title=f"{model.project_name}: per-layer report (estimates)")
+    for title in columns.values():
+        table.add_column(title, overflow="fold")
     for row in model.layer_report():
-        table.add_row(*[str(row.get(key, "")) for key in ("layer", "op", "input", "output", "result", "types", "reuse_factor", "strategy", "multipliers", "latency")])
-    console = _console()
+        table.add_row(*[str(row.get(key, "")) for key in columns])
+    # Reports are read in terminals and in CI logs alike: never squeeze the table below 160 columns.
+    console = Console(highlight=False, width=None if sys.stdout.isatty() else 200)
     console.print(table)
-    synthesis = model.read_report()
-    if synthesis:
-        console.print(synthesis)
-    else:
-        console.print("no synthesis report yet (run `nnhls build` where Vitis HLS is installed)")
+    synthesis = model.read_report(missing_ok=True)
+    if not synthesis:
+        console.print("no synthesis report yet (run `nnhls build --synth` where Vitis HLS is installed)")
+        return 0
+    console.print("synthesis report:")
+    for key, value in synthesis.items():
+        console.print(f"  {key}: {value}")
     return 0
 
 

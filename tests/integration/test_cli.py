@@ -1,0 +1,308 @@
+"""The `nnhls` command line, driven through subprocesses exactly as a user runs it.
+
+Every subcommand and every user-error path: exit code 0 on success, 2 with one `nnhls: error:`
+line (and no traceback) on a mistake.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+EXAMPLE = REPO_ROOT / "examples" / "jet_tagger"
+NNHLS = [sys.executable, "-m", "nnhls.tools.nnhls"]
+
+
+def run(*args: str | Path, cwd: Path | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*NNHLS, *map(str, args)],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=env,
+        check=False,
+        timeout=600,
+    )
+
+
+def assert_user_error(result: subprocess.CompletedProcess[str], *fragments: str) -> None:
+    """Exit code 2, a single `nnhls: error:` line containing every fragment, no traceback."""
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr, result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.startswith("nnhls: error:")]
+    assert len(lines) == 1, result.stderr
+    for fragment in fragments:
+        assert fragment in lines[0], lines[0]
+
+
+@pytest.fixture(scope="session")
+def cli_config(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The example's YAML with absolute paths and an output dir in a temporary folder."""
+    folder = tmp_path_factory.mktemp("cli")
+    config = yaml.safe_load((EXAMPLE / "config.yml").read_text())
+    for key in ("KerasModel", "InputData", "OutputPredictions"):
+        config[key] = str(EXAMPLE / config[key])
+    config["OutputDir"] = str(folder / "prj")
+    path = folder / "config.yml"
+    path.write_text(yaml.safe_dump(config))
+    return path
+
+
+@pytest.fixture(scope="session")
+def project(cli_config: Path) -> Path:
+    """`nnhls convert config.yml`, then `nnhls compile`: the project the later commands use."""
+    result = run("convert", cli_config)
+    assert result.returncode == 0, result.stderr
+    out = Path(yaml.safe_load(cli_config.read_text())["OutputDir"])
+    assert (out / "firmware" / "jet_tagger.cpp").is_file()
+    result = run("compile", out)
+    assert result.returncode == 0, result.stderr
+    return out
+
+
+# ----- help and version -----------------------------------------------------------------------------------
+
+
+def test_version() -> None:
+    result = run("--version")
+    assert result.returncode == 0
+    assert result.stdout.startswith("nnhls ")
+
+
+@pytest.mark.parametrize("command", ["config", "convert", "compile", "predict", "build", "report"])
+def test_every_subcommand_has_help_with_an_example(command: str) -> None:
+    result = run(command, "--help")
+    assert result.returncode == 0, result.stderr
+    assert "Example" in result.stdout
+    assert f"nnhls {command}" in result.stdout
+
+
+def test_no_subcommand_is_a_usage_error() -> None:
+    result = run()
+    assert result.returncode == 2
+    assert "usage:" in result.stderr
+
+
+# ----- config -----------------------------------------------------------------------------------------------
+
+
+def test_config_prints_a_yaml_that_converts(tmp_path: Path) -> None:
+    result = run("config", EXAMPLE / "jet_tagger.keras", "-o", tmp_path / "out")
+    assert result.returncode == 0, result.stderr
+    config = yaml.safe_load(result.stdout)
+    assert config["KerasModel"].endswith("jet_tagger.keras")
+    assert config["ProjectName"] == "jet_tagger"
+    assert config["HLSConfig"]["LayerName"]["fc1"]["Precision"]["weight"] == "auto"
+    path = tmp_path / "config.yml"
+    path.write_text(result.stdout)
+    converted = run("convert", path)
+    assert converted.returncode == 0, converted.stderr
+    assert (tmp_path / "out" / "firmware" / "jet_tagger.cpp").is_file()
+
+
+def test_config_missing_model_file() -> None:
+    assert_user_error(run("config", "no_such_model.onnx"), "no such file", "no_such_model.onnx")
+
+
+def test_config_unknown_model_format(tmp_path: Path) -> None:
+    model = tmp_path / "model.bin"
+    model.write_bytes(b"\0\1")
+    assert_user_error(run("config", model), "cannot tell the framework", ".onnx")
+
+
+def test_config_keras_json_needs_weights(tmp_path: Path) -> None:
+    model = tmp_path / "model.json"
+    model.write_text("{}")
+    assert_user_error(run("config", model), "--weights")
+
+
+# ----- convert errors ------------------------------------------------------------------------------------------
+
+
+def test_convert_bad_yaml(tmp_path: Path) -> None:
+    path = tmp_path / "bad.yml"
+    path.write_text("OutputDir: [unclosed\n")
+    assert_user_error(run("convert", path), "cannot read YAML", "bad.yml")
+
+
+def test_convert_misspelt_key_suggests_the_right_one(tmp_path: Path, cli_config: Path) -> None:
+    config = yaml.safe_load(cli_config.read_text())
+    config["HLSConfig"]["Model"]["ReuseFactr"] = 2
+    config["OutputDir"] = str(tmp_path / "prj")
+    path = tmp_path / "config.yml"
+    path.write_text(yaml.safe_dump(config))
+    assert_user_error(run("convert", path), "ReuseFactr", "ReuseFactor")
+    assert not (tmp_path / "prj").exists()
+
+
+def test_convert_unsupported_layer(tmp_path: Path) -> None:
+    import onnx
+    from onnx import TensorProto, helper
+
+    node = helper.make_node("Einsum", ["a", "b"], ["y"], name="fancy", equation="i,i->i")
+    graph = helper.make_graph(
+        [node],
+        "bad",
+        [helper.make_tensor_value_info(n, TensorProto.FLOAT, [1, 4]) for n in ("a", "b")],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4])],
+    )
+    path = tmp_path / "bad.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), str(path))
+    assert_user_error(run("convert", path, "-o", tmp_path / "prj"), "fancy", "Einsum", "Gemm")
+
+
+def test_convert_invalid_reuse_factor_lists_valid_ones(tmp_path: Path, cli_config: Path) -> None:
+    config = yaml.safe_load(cli_config.read_text())
+    config["HLSConfig"]["Model"]["Strategy"] = "Resource"
+    config["HLSConfig"]["Model"]["ReuseFactor"] = 7
+    config["OutputDir"] = str(tmp_path / "prj")
+    path = tmp_path / "config.yml"
+    path.write_text(yaml.safe_dump(config))
+    result = run("convert", path)
+    assert_user_error(result, "fc1", "7")
+
+
+def test_convert_nothing_to_convert() -> None:
+    assert_user_error(run("convert"), "--example")
+
+
+def test_convert_unknown_stage() -> None:
+    assert_user_error(run("convert", EXAMPLE / "config.yml", "--dump-ir", "bogus"), "bogus", "typed")
+
+
+def test_convert_bad_pipeline() -> None:
+    result = run("convert", EXAMPLE / "config.yml", "--pipeline", "nn-apply-config,no-such-pass")
+    assert_user_error(result, "no-such-pass")
+
+
+@pytest.mark.parametrize(("stage", "expected"), [("import", "nn.dense"), ("typed", "!hls.fixed"), ("hls", "hls.func @jet_tagger")])
+def test_convert_dump_ir(stage: str, expected: str) -> None:
+    result = run("convert", EXAMPLE / "config.yml", "--dump-ir", stage)
+    assert result.returncode == 0, result.stderr
+    assert expected in result.stdout
+    assert '"auto"' not in result.stdout or stage == "import"
+
+
+def test_convert_model_file_with_overrides(tmp_path: Path) -> None:
+    out = tmp_path / "prj"
+    result = run(
+        "convert", EXAMPLE / "jet_tagger.keras", "--io-type", "io_stream", "--precision", "fixed<18,8>",
+        "--reuse-factor", "2", "-o", out,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    written = yaml.safe_load(next(out.glob("*.yml")).read_text())
+    assert written["IOType"] == "io_stream"
+    assert written["HLSConfig"]["Model"]["ReuseFactor"] == 2
+    assert "hls::stream" in (out / "firmware" / "jet_tagger.cpp").read_text()
+
+
+# ----- write safety -----------------------------------------------------------------------------------------
+
+
+def test_convert_refuses_a_foreign_directory_without_force(tmp_path: Path, cli_config: Path) -> None:
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "notes.txt").write_text("my notes")
+    (out / "firmware").mkdir()
+    (out / "firmware" / "keep.cpp").write_text("// mine")
+    assert_user_error(run("convert", cli_config, "-o", out), "--force")
+    assert sorted(p.name for p in out.rglob("*")) == ["firmware", "keep.cpp", "notes.txt"]
+    forced = run("convert", cli_config, "-o", out, "--force")
+    assert forced.returncode == 0, forced.stderr
+    assert (out / "notes.txt").read_text() == "my notes"
+    assert (out / "firmware" / "keep.cpp").read_text() == "// mine"
+    assert (out / "firmware" / "jet_tagger.cpp").is_file()
+
+
+def test_rewriting_our_own_project_needs_no_force(tmp_path: Path, cli_config: Path) -> None:
+    out = tmp_path / "again"
+    assert run("convert", cli_config, "-o", out).returncode == 0
+    (out / "mine.txt").write_text("keep")
+    result = run("convert", cli_config, "-o", out)
+    assert result.returncode == 0, result.stderr
+    assert (out / "mine.txt").read_text() == "keep"
+
+
+# ----- compile / predict / report / build -------------------------------------------------------------------
+
+
+def test_predict_cpp_and_numpy_emulators_agree_bit_for_bit(project: Path, tmp_path: Path) -> None:
+    x = np.load(EXAMPLE / "inputs.npy")[:50]
+    np.save(tmp_path / "x.npy", x)
+    for emulator in ("cpp", "numpy"):
+        result = run("predict", project, "-i", tmp_path / "x.npy", "-o", tmp_path / f"{emulator}.npy", "--emulator", emulator)
+        assert result.returncode == 0, result.stderr
+    cpp, emulated = np.load(tmp_path / "cpp.npy"), np.load(tmp_path / "numpy.npy")
+    assert cpp.shape == (50, 5)
+    np.testing.assert_array_equal(cpp, emulated)
+    reference = np.load(EXAMPLE / "float_outputs.npy")[:50]
+    assert np.mean(cpp.argmax(1) == reference.argmax(1)) >= 0.9
+
+
+def test_predict_dat_text_files(project: Path, tmp_path: Path) -> None:
+    x = np.load(EXAMPLE / "inputs.npy")[:5]
+    np.savetxt(tmp_path / "x.dat", x)
+    result = run("predict", project, "-i", tmp_path / "x.dat", "-o", tmp_path / "y.dat")
+    assert result.returncode == 0, result.stderr
+    assert np.loadtxt(tmp_path / "y.dat").shape == (5, 5)
+
+
+def test_predict_missing_input(project: Path, tmp_path: Path) -> None:
+    assert_user_error(run("predict", project, "-i", tmp_path / "none.npy", "-o", tmp_path / "y.npy"), "no such file")
+
+
+def test_predict_wrong_input_shape(project: Path, tmp_path: Path) -> None:
+    np.save(tmp_path / "x.npy", np.zeros((3, 7)))
+    assert_user_error(run("predict", project, "-i", tmp_path / "x.npy", "-o", tmp_path / "y.npy"), "16")
+
+
+def test_commands_on_a_missing_project(tmp_path: Path) -> None:
+    for command in ("compile", "report", "build"):
+        assert_user_error(run(command, tmp_path / "nope"), "nope")
+
+
+def test_compile_without_gxx_says_so(project: Path, tmp_path: Path) -> None:
+    empty = tmp_path / "bin"
+    empty.mkdir()
+    env = {**os.environ, "PATH": str(empty), "NNHLS_CACHE_DIR": str(tmp_path / "cache")}
+    env.pop("CXX", None)
+    assert_user_error(run("compile", project, env=env), "g++")
+
+
+def test_report_lists_every_layer(project: Path) -> None:
+    result = run("report", project)
+    assert result.returncode == 0, result.stderr
+    for layer in ("fc1", "fc1_relu", "fc2", "output", "output_softmax"):
+        assert layer in result.stdout + result.stderr
+    assert "no synthesis report" in result.stdout + result.stderr
+
+
+@pytest.mark.skipif(shutil.which("vitis_hls") is not None or shutil.which("vivado_hls") is not None, reason="an HLS tool is installed")
+def test_build_without_vendor_tool_names_it(project: Path) -> None:
+    assert_user_error(run("build", project, "--csim"), "vitis_hls")
+
+
+def test_debug_shows_the_traceback() -> None:
+    result = run("--debug", "config", "no_such_model.onnx")
+    assert result.returncode != 0
+    assert "Traceback" in result.stderr
+
+
+# ----- the bundled example --------------------------------------------------------------------------------
+
+
+def test_example_runs_the_whole_job(tmp_path: Path) -> None:
+    result = run("convert", "--example", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    text = result.stdout + result.stderr
+    assert "argmax agreement with the float model" in text
+    assert (tmp_path / "jet_tagger_prj" / "firmware" / "jet_tagger.cpp").is_file()
