@@ -471,12 +471,13 @@ def to_mantissa(x: npt.ArrayLike, p: FixedPrecision) -> npt.NDArray[Any]:
             return fast
         m, e = _split_doubles(xs)
         return _convert_vec(m, e + p.fractional, _DOUBLE_BITS, p)
-    out = np.empty(xs.shape, dtype=object)
-    flat = out.reshape(-1)
-    for i, v in enumerate(xs.reshape(-1).tolist()):
-        m, e = _split_double(v)
-        flat[i] = convert_int(m, e + p.fractional, p)
-    return out
+    # Wide types: one vectorised conversion per distinct binary exponent of the inputs.
+    m, e = _split_doubles(xs.reshape(-1))
+    out = np.empty(m.shape, dtype=object)
+    for exponent in np.unique(e).tolist():
+        sel = e == exponent
+        out[sel] = convert_mantissas(m[sel], -exponent, p)
+    return out.reshape(xs.shape)
 
 
 def _quantize_scaled(xs: npt.NDArray[np.float64], p: FixedPrecision) -> IntArray | None:

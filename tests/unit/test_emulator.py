@@ -1069,6 +1069,8 @@ def test_input_quantization_matches_the_scalar_conversion(mode: Quant, overflow:
         FixedPrecision(8, 3, True, mode, overflow, 2),
         FixedPrecision(30, 4, False, mode, overflow, 1),
         FixedPrecision(60, 40, True, mode, overflow),
+        FixedPrecision(90, 30, True, mode, overflow, 3),  # beyond int64: Python ints
+        FixedPrecision(100, 95, False, mode, overflow),
     ):
         ties = np.ldexp(rng.integers(-3000, 3000, 80).astype(np.float64), -p.fractional - 1)
         moderate = np.concatenate(
