@@ -1,0 +1,194 @@
+"""Real Keras models -> nnhls project -> g++ -> predict, in io_parallel/io_stream and Latency/Resource.
+
+Two promises are checked on every model and configuration:
+- with wide precisions (fixed<32,12>) every output is within 1e-3 of Keras' float output;
+- the C++ build and the numpy emulator agree bit for bit, also with narrow precisions whose
+  rounding and saturation modes make every cast matter.
+Builds are shared per (model, io type, strategy, precision) through a session-scoped cache.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+os.environ.setdefault("KERAS_BACKEND", "torch")
+
+keras = pytest.importorskip("keras")
+
+from nnhls import converters, utils  # noqa: E402
+
+pytestmark = pytest.mark.slow
+
+N_SAMPLES = 64
+
+
+def mlp() -> Any:
+    inputs = keras.Input((16,), name="inputs")
+    x = keras.layers.Dense(32, activation="relu", name="fc1")(inputs)
+    x = keras.layers.Dense(16, activation="tanh", name="fc2")(x)
+    x = keras.layers.Dense(6, name="fc3")(x)
+    outputs = keras.layers.Softmax(name="prob")(x)
+    return keras.Model(inputs, outputs, name="mlp")
+
+
+def conv1d_net() -> Any:
+    inputs = keras.Input((32, 3), name="inputs")
+    x = keras.layers.Conv1D(8, 3, activation="relu", name="conv1")(inputs)
+    x = keras.layers.MaxPooling1D(2, name="pool1")(x)
+    x = keras.layers.Conv1D(4, 3, padding="same", activation="sigmoid", name="conv2")(x)
+    x = keras.layers.Flatten(name="flat")(x)
+    outputs = keras.layers.Dense(4, name="out")(x)
+    return keras.Model(inputs, outputs, name="conv1d_net")
+
+
+def conv2d_net() -> Any:
+    inputs = keras.Input((12, 12, 3), name="inputs")
+    x = keras.layers.Conv2D(8, 3, activation="relu", name="conv1")(inputs)
+    x = keras.layers.BatchNormalization(name="bn1")(x)
+    x = keras.layers.MaxPooling2D(2, name="pool1")(x)
+    x = keras.layers.Conv2D(8, 3, padding="same", activation="relu", name="conv2")(x)
+    x = keras.layers.AveragePooling2D(2, name="pool2")(x)
+    x = keras.layers.Flatten(name="flat")(x)
+    outputs = keras.layers.Dense(10, activation="softmax", name="out")(x)
+    return keras.Model(inputs, outputs, name="conv2d_net")
+
+
+def branched() -> Any:
+    inputs = keras.Input((16,), name="inputs")
+    a = keras.layers.Dense(16, activation="relu", name="branch_a")(inputs)
+    b = keras.layers.Dense(16, name="branch_b")(inputs)
+    added = keras.layers.Add(name="add")([a, b])
+    joined = keras.layers.Concatenate(name="concat")([added, a])
+    outputs = keras.layers.Dense(4, name="out")(joined)
+    return keras.Model(inputs, outputs, name="branched")
+
+
+MODELS: dict[str, Callable[[], Any]] = {
+    "mlp": mlp,
+    "conv1d": conv1d_net,
+    "conv2d": conv2d_net,
+    "branched": branched,
+}
+
+
+def _randomise_batchnorm(model: Any, rng: np.random.Generator) -> None:
+    """Give BatchNormalization layers non-trivial statistics, as a trained model has."""
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.BatchNormalization):
+            n = layer.gamma.shape[0]
+            layer.set_weights([
+                rng.uniform(0.5, 1.5, n), rng.normal(0, 0.3, n), rng.normal(0, 0.3, n), rng.uniform(0.5, 2.0, n)
+            ])  # fmt: skip
+
+
+@pytest.fixture(scope="session")
+def keras_models() -> dict[str, tuple[Any, np.ndarray, np.ndarray]]:
+    """Each model with fixed random weights, sample inputs and Keras' float outputs."""
+    keras.utils.set_random_seed(7)
+    rng = np.random.default_rng(7)
+    built = {}
+    for name, make in MODELS.items():
+        model = make()
+        _randomise_batchnorm(model, rng)
+        x = rng.normal(0, 1, (N_SAMPLES, *model.input_shape[1:])).astype(np.float32)
+        built[name] = (model, x, np.asarray(model.predict(x, verbose=0), dtype=np.float64))
+    return built
+
+
+_BUILDS: dict[tuple[str, str, str, str], Any] = {}
+
+
+def converted(
+    keras_models: dict[str, tuple[Any, np.ndarray, np.ndarray]],
+    root: Path,
+    name: str,
+    io_type: str,
+    strategy: str,
+    precision: str,
+) -> Any:
+    """The compiled HLSModel for one configuration, built once per session."""
+    key = (name, io_type, strategy, precision)
+    if key in _BUILDS:
+        return _BUILDS[key]
+    model = keras_models[name][0]
+    as_generated = precision == AS_GENERATED
+    default = "fixed<16,6>" if as_generated else precision
+    config = utils.config_from_keras_model(model, granularity="name", default_precision=default)
+    config["Model"]["Strategy"] = strategy
+    config["Model"]["ReuseFactor"] = 2 if strategy == "Resource" else 1
+    # RF 2 is illegal for some conv layers (n_in = 27): snap those to their nearest legal value.
+    config["Model"]["SnapReuseFactor"] = True
+    for layer in config["LayerName"].values():
+        layer.pop("ReuseFactor", None)
+        if not as_generated and "Precision" in layer:
+            layer["Precision"] = {var: precision for var in layer["Precision"]}
+        if "TableSize" in layer:
+            layer["TableSize"] = 1 << 16 if precision == WIDE else 1024
+    out = root / "_".join(key).replace("<", "").replace(">", "").replace(",", "_")
+    hls_model = converters.convert_from_keras_model(
+        model, hls_config=config, output_dir=str(out), project_name=name, io_type=io_type
+    )
+    hls_model.compile()
+    _BUILDS[key] = hls_model
+    return hls_model
+
+
+WIDE = "fixed<32,12>"
+NARROW = "fixed<10,4,RND_CONV,SAT>"
+AS_GENERATED = "as-generated"
+"""Keep the `auto` precisions config_from_keras_model writes (resolved by nn-infer-precision)."""
+CONFIGS = [(io, strategy) for io in ("io_parallel", "io_stream") for strategy in ("Latency", "Resource")]
+
+
+@pytest.fixture(scope="session")
+def build_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("e2e")
+
+
+@pytest.mark.parametrize("name", list(MODELS))
+@pytest.mark.parametrize(("io_type", "strategy"), CONFIGS)
+def test_wide_precision_matches_keras(keras_models: Any, build_root: Path, name: str, io_type: str, strategy: str) -> None:
+    _, x, expected = keras_models[name]
+    hls_model = converted(keras_models, build_root, name, io_type, strategy, WIDE)
+    predicted = np.asarray(hls_model.predict(x))
+    np.testing.assert_allclose(predicted.reshape(expected.shape), expected, atol=1e-3, rtol=0)
+    np.testing.assert_array_equal(predicted, np.asarray(hls_model.predict(x, emulator="numpy")))
+
+
+@pytest.mark.parametrize("name", list(MODELS))
+@pytest.mark.parametrize(("io_type", "strategy"), CONFIGS)
+def test_narrow_precision_cpp_and_emulator_agree_bit_for_bit(
+    keras_models: Any, build_root: Path, name: str, io_type: str, strategy: str
+) -> None:
+    _, x, _ = keras_models[name]
+    hls_model = converted(keras_models, build_root, name, io_type, strategy, NARROW)
+    scaled = x * 4.0  # drive values into saturation and rounding
+    predicted = np.asarray(hls_model.predict(scaled))
+    np.testing.assert_array_equal(predicted, np.asarray(hls_model.predict(scaled, emulator="numpy")))
+
+
+@pytest.mark.parametrize("name", list(MODELS))
+def test_inferred_precision_stays_close_and_exact(keras_models: Any, build_root: Path, name: str) -> None:
+    """The as-generated `auto` config (fixed<16,6> default) keeps the float argmax and the bits agree."""
+    _, x, expected = keras_models[name]
+    hls_model = converted(keras_models, build_root, name, "io_parallel", "Latency", AS_GENERATED)
+    predicted = np.asarray(hls_model.predict(x)).reshape(expected.shape)
+    np.testing.assert_array_equal(predicted, np.asarray(hls_model.predict(x, emulator="numpy")).reshape(expected.shape))
+    assert np.mean(predicted.argmax(-1) == expected.argmax(-1)) >= 0.9
+    assert np.max(np.abs(predicted - expected)) < 0.1
+
+
+def test_trace_returns_every_layer(keras_models: Any, build_root: Path) -> None:
+    _, x, expected = keras_models["mlp"]
+    hls_model = converted(keras_models, build_root, "mlp", "io_parallel", "Latency", WIDE)
+    traced = hls_model.trace(x)
+    for layer in ("fc1", "fc1_relu", "fc2", "fc2_tanh", "fc3", "prob"):
+        assert layer in traced, sorted(traced)
+        assert len(traced[layer]) == len(x)
+    np.testing.assert_allclose(np.asarray(traced["prob"]).reshape(expected.shape), expected, atol=1e-3)
