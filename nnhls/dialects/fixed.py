@@ -523,10 +523,7 @@ def requantize(m: npt.ArrayLike, src: FixedPrecision, dst: FixedPrecision) -> np
 def from_mantissa(m: npt.ArrayLike, p: FixedPrecision) -> npt.NDArray[np.float64]:
     """Values m * 2**-F as float64 (exact when representable, else the nearest double)."""
     xs = np.asarray(m)
-    if xs.dtype != object:
-        return np.ldexp(xs.astype(np.float64), -p.fractional)
-    flat = [math.ldexp(float(int(v)), -p.fractional) for v in xs.reshape(-1).tolist()]
-    return np.array(flat, dtype=np.float64).reshape(xs.shape)
+    return np.ldexp(xs.astype(np.float64), -p.fractional)  # object arrays: float(int), rounded
 
 
 def quantize(x: npt.ArrayLike, p: FixedPrecision) -> npt.NDArray[np.float64]:
