@@ -36,11 +36,51 @@ struct conv_config {
   typedef ap_fixed<16, 6> weight_t;
 };
 
+#ifdef NNHLS_FAST_PATH
+// Emulation fast path: accumulate one input pixel's products into 128-bit mantissas (same bits
+// as the ap arithmetic for plain accumulators; see nnet_common.h).
+template <class data_T, typename CONFIG_T, class ok>
+inline void conv_fast_mac(apx::u128* acc, const data_T* x, const typename CONFIG_T::weight_t* weights, unsigned kbase) {
+  for (unsigned c = 0; c < CONFIG_T::n_chan; c++) {
+    const apx::i128 xv = fast::mantissa(x[c]);
+    if (xv == 0) continue;
+    if (CONFIG_T::depthwise) {
+      for (unsigned m = 0; m < CONFIG_T::depth_multiplier; m++)
+        acc[c * CONFIG_T::depth_multiplier + m] +=
+            fast::align<ok::d_prod>(xv * fast::mantissa(weights[(kbase + c) * CONFIG_T::depth_multiplier + m]));
+    } else {
+      const typename CONFIG_T::weight_t* wrow = weights + (kbase + c) * CONFIG_T::n_filt;
+      for (unsigned f = 0; f < CONFIG_T::n_filt; f++) acc[f] += fast::align<ok::d_prod>(xv * fast::mantissa(wrow[f]));
+    }
+  }
+}
+#endif
+
 // One output pixel (oh, ow), all its output channels.
 template <class data_T, class res_T, typename CONFIG_T>
 inline void conv_pixel(const data_T* data, res_T* res, unsigned oh, unsigned ow,
                        const typename CONFIG_T::weight_t* weights, const typename CONFIG_T::bias_t* biases) {
   const unsigned n_out = CONFIG_T::depthwise ? CONFIG_T::n_chan * CONFIG_T::depth_multiplier : CONFIG_T::n_filt;
+#ifdef NNHLS_FAST_PATH
+  typedef fast::mac_ok<data_T, typename CONFIG_T::weight_t, typename CONFIG_T::bias_t, typename CONFIG_T::accum_t> ok;
+  if (ok::value) {
+    apx::u128 sums[n_out];
+    for (unsigned f = 0; f < n_out; f++) sums[f] = fast::align<ok::d_bias>(fast::mantissa(biases[f]));
+    for (unsigned kh = 0; kh < CONFIG_T::filt_height; kh++) {
+      const int ih = int(oh * CONFIG_T::stride_height + kh * CONFIG_T::dilation_height) - int(CONFIG_T::pad_top);
+      if (ih < 0 || ih >= int(CONFIG_T::in_height)) continue;
+      for (unsigned kw = 0; kw < CONFIG_T::filt_width; kw++) {
+        const int iw = int(ow * CONFIG_T::stride_width + kw * CONFIG_T::dilation_width) - int(CONFIG_T::pad_left);
+        if (iw < 0 || iw >= int(CONFIG_T::in_width)) continue;
+        conv_fast_mac<data_T, CONFIG_T, ok>(sums, data + (unsigned(ih) * CONFIG_T::in_width + unsigned(iw)) * CONFIG_T::n_chan,
+                                            weights, (kh * CONFIG_T::filt_width + kw) * CONFIG_T::n_chan);
+      }
+    }
+    for (unsigned f = 0; f < n_out; f++)
+      res[f] = typename CONFIG_T::accum_t(CONFIG_T::accum_t::raw((apx::i128)sums[f]));
+    return;
+  }
+#endif
   typename CONFIG_T::accum_t acc[n_out];
   NNHLS_PRAGMA(HLS ARRAY_PARTITION variable=acc complete)
   for (unsigned f = 0; f < n_out; f++) {

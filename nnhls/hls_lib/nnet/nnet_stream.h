@@ -277,6 +277,24 @@ void conv_2d(hls::stream<data_T>& data, hls::stream<res_T>& res, const typename 
     if (oh >= CONFIG_T::out_height) continue;
     for (unsigned ow = 0; ow < CONFIG_T::out_width; ow++) {
       NNHLS_PRAGMA(HLS PIPELINE II=CONFIG_T::reuse_factor)
+#ifdef NNHLS_FAST_PATH
+      typedef fast::mac_ok<in_t, typename CONFIG_T::weight_t, typename CONFIG_T::bias_t, typename CONFIG_T::accum_t> ok;
+      if (ok::value) {
+        apx::u128 sums[n_out];
+        for (unsigned f = 0; f < n_out; f++) sums[f] = fast::align<ok::d_bias>(fast::mantissa(biases[f]));
+        for (unsigned kh = 0; kh < CONFIG_T::filt_height; kh++) {
+          const in_t* line = lines[(oh * CONFIG_T::stride_height + kh * CONFIG_T::dilation_height) % span];
+          for (unsigned kw = 0; kw < CONFIG_T::filt_width; kw++)
+            conv_fast_mac<in_t, CONFIG_T, ok>(sums, line + (ow * CONFIG_T::stride_width + kw * CONFIG_T::dilation_width) * CONFIG_T::n_chan,
+                                              weights, (kh * CONFIG_T::filt_width + kw) * CONFIG_T::n_chan);
+        }
+        res_T fast_out;
+        for (unsigned f = 0; f < n_out; f++)
+          fast_out[f] = typename CONFIG_T::accum_t(CONFIG_T::accum_t::raw((apx::i128)sums[f]));
+        res.write(fast_out);
+        continue;
+      }
+#endif
       typename CONFIG_T::accum_t acc[n_out];
       for (unsigned f = 0; f < n_out; f++) acc[f] = biases[f];
       for (unsigned kh = 0; kh < CONFIG_T::filt_height; kh++) {
