@@ -310,18 +310,27 @@ def _run_sample(w: CppWriter, fw: Firmware) -> None:
             _store_output(w, v, k)
 
 
+def _stack_bytes(fw: Firmware) -> int:
+    """Thread stack for one sample: every tensor lives on the top function's stack (io_parallel)."""
+    per_value = sum(v.size * 8 * ((v.precision.width + 63) // 64 + 1) for v in fw.values if not v.stream)
+    return max(64 << 20, 4 * per_value + (16 << 20))
+
+
 def bridge_cpp(fw: Firmware) -> str:
     w = CppWriter()
     w.comment(f"{fw.project}: C bridge used by nnhls' HLSModel.predict() / trace() through ctypes.")
     w.comment("A whole batch runs in one call; inputs and outputs are float64 arrays, one per model")
-    w.comment("input/output, samples contiguous (row-major, channels last).")
+    w.comment("input/output, samples contiguous (row-major, channels last). Samples run on worker")
+    w.comment("threads with a stack large enough for every tensor of the network.")
+    w.line("#include <pthread.h>")
+    w.line()
     w.line("#include <cstring>")
-    w.line("#include <thread>")
-    w.line("#include <vector>")
     w.line()
     w.line(f'#include "firmware/{fw.project}.h"')
     w.line()
     w.line("namespace {")
+    w.line(f"const unsigned long kStackBytes = {_stack_bytes(fw)}UL;")
+    w.line()
     _run_sample(w, fw)
     w.line()
     with w.block("struct layer_sink : nnet::trace_sink", ";"):
@@ -334,22 +343,50 @@ def bridge_cpp(fw: Firmware) -> str:
             w.line("for (unsigned k = 0; k < n_layers; k++)")
             w.line("  if (sizes[k] == n && std::strcmp(names[k], layer) == 0) return buffers[k] + sample * (long)n;")
             w.line("return nullptr;")
+    w.line()
+    with w.block("struct job", ";"):
+        w.line("const double* const* in;")
+        w.line("double* const* out;")
+        w.line("long begin, end;")
+        w.line("layer_sink* sink;")
+    w.line()
+    with w.block("void* run_job(void* arg)"):
+        w.line("job* j = static_cast<job*>(arg);")
+        w.line("nnet::active_trace() = j->sink;")
+        with w.block("for (long s = j->begin; s < j->end; s++)"):
+            w.line("if (j->sink) j->sink->sample = s;")
+            w.line("run_sample(j->in, j->out, s);")
+        w.line("nnet::active_trace() = nullptr;")
+        w.line("return nullptr;")
+    w.line()
+    w.comment("Runs the jobs on threads with a kStackBytes stack; returns 0, or -1 if a thread failed to start.")
+    with w.block("int run_jobs(job* jobs, int n_jobs)"):
+        w.line("pthread_attr_t attr;")
+        w.line("pthread_attr_init(&attr);")
+        w.line("pthread_attr_setstacksize(&attr, kStackBytes);")
+        w.line("pthread_t threads[64];")
+        w.line("int started = 0, status = 0;")
+        with w.block("for (int t = 0; t < n_jobs; t++)"):
+            w.line("if (pthread_create(&threads[t], &attr, run_job, &jobs[t]) != 0) { status = -1; break; }")
+            w.line("started++;")
+        w.line("for (int t = 0; t < started; t++) pthread_join(threads[t], nullptr);")
+        w.line("pthread_attr_destroy(&attr);")
+        w.line("return status;")
     w.line("}  // namespace")
     w.line()
-    w.comment("Runs n samples, split over n_threads threads. Returns 0.")
+    w.comment("Runs n samples, split over n_threads threads (at most 64). Returns 0 on success.")
     with w.block(f'extern "C" int {fw.project}_predict(const double* const* in, double* const* out, long n, int n_threads)'):
-        with w.block("if (n_threads <= 1 || n < 2 * n_threads)"):
-            w.line("for (long s = 0; s < n; s++) run_sample(in, out, s);")
-            w.line("return 0;")
-        w.line("std::vector<std::thread> pool;")
+        w.line("if (n_threads < 1) n_threads = 1;")
+        w.line("if (n_threads > 64) n_threads = 64;")
+        w.line("if (n < 2L * n_threads) n_threads = 1;")
+        w.line("job jobs[64];")
         w.line("const long chunk = (n + n_threads - 1) / n_threads;")
         with w.block("for (int t = 0; t < n_threads; t++)"):
-            w.line("const long begin = t * chunk, end = begin + chunk < n ? begin + chunk : n;")
-            w.line("pool.emplace_back([=] { for (long s = begin; s < end; s++) run_sample(in, out, s); });")
-        w.line("for (auto& t : pool) t.join();")
-        w.line("return 0;")
+            w.line("const long begin = t * chunk < n ? t * chunk : n;")
+            w.line("jobs[t] = job{in, out, begin, begin + chunk < n ? begin + chunk : n, nullptr};")
+        w.line("return run_jobs(jobs, n_threads);")
     w.line()
-    w.comment("Like predict, and records each named layer's output (sizes[k] values per sample).")
+    w.comment("Like predict (one thread), and records each named layer's output (sizes[k] values per sample).")
     with w.block(
         f'extern "C" int {fw.project}_trace(const double* const* in, double* const* out, long n, '
         "const char* const* names, double* const* buffers, const unsigned* sizes, unsigned n_layers)"
@@ -359,12 +396,9 @@ def bridge_cpp(fw: Firmware) -> str:
         w.line("sink.buffers = buffers;")
         w.line("sink.sizes = sizes;")
         w.line("sink.n_layers = n_layers;")
-        w.line("nnet::active_trace() = &sink;")
-        with w.block("for (long s = 0; s < n; s++)"):
-            w.line("sink.sample = s;")
-            w.line("run_sample(in, out, s);")
-        w.line("nnet::active_trace() = nullptr;")
-        w.line("return 0;")
+        w.line("sink.sample = 0;")
+        w.line("job j = job{in, out, 0, n, &sink};")
+        w.line("return run_jobs(&j, 1);")
     return w.text()
 
 

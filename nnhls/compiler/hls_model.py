@@ -210,7 +210,8 @@ class HLSModel:
         threads = int(os.environ.get("NNHLS_THREADS", os.cpu_count() or 1))
         fn = getattr(lib, f"{self.project_name}_predict")
         fn.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_long, ctypes.c_int]
-        fn(self._pointers(batch), self._pointers(outs), n, threads)
+        if fn(self._pointers(batch), self._pointers(outs), n, threads) != 0:
+            raise RuntimeError("the emulation library could not start its worker threads")
         return self._shape_outputs(outs, n)
 
     def _predict_numpy(self, x: ArrayLike | Sequence[ArrayLike]) -> np.ndarray | list[np.ndarray]:
@@ -245,7 +246,8 @@ class HLSModel:
         sizes = (ctypes.c_uint * max(len(wanted), 1))(*[int(np.prod(shape)) for _, shape in wanted])
         fn = getattr(lib, f"{self.project_name}_trace")
         fn.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_long, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_uint]
-        fn(self._pointers(batch), self._pointers(outs), n, names, self._pointers(buffers), sizes, len(wanted))
+        if fn(self._pointers(batch), self._pointers(outs), n, names, self._pointers(buffers), sizes, len(wanted)) != 0:
+            raise RuntimeError("the emulation library could not start its worker thread")
         return {name: buf.reshape(n, *shape) for (name, shape), buf in zip(wanted, buffers, strict=True)}
 
     # ----- vendor tools ----------------------------------------------------------------------------------

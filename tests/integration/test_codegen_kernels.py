@@ -191,3 +191,15 @@ def test_resource_strategy_and_compressed_weights(io_type: str, tmp_path: Path) 
     weights = (hls_model.output_dir / "firmware" / "weights" / "d1_w.h").read_text()
     assert "nnet::compressed_weight<d1_weight_t, ap_uint<5>> d1_w[48]" in weights
     np.testing.assert_array_equal(hls_model.predict(x), hls_model.predict(x, emulator="numpy"))
+
+
+def test_large_feature_maps_fit_the_worker_stack(tmp_path: Path) -> None:
+    """Tens of MB of io_parallel tensors (more than a default 8 MB thread stack) run fine."""
+    i = keras.Input((96, 96, 8), name="image")
+    x = L.Conv2D(32, 3, padding="same", activation="relu", name="c1")(i)
+    x = L.Conv2D(16, 3, padding="same", activation="relu", name="c2")(x)
+    model = keras.Model(i, L.Dense(4, name="out")(L.GlobalAveragePooling2D(name="gap")(x)))
+    hls_model = _convert(model, {"Model": {"Precision": "fixed<24,10>"}}, tmp_path / "prj", "io_parallel")
+    x_in = np.random.default_rng(4).normal(size=(3, 96, 96, 8))
+    np.testing.assert_array_equal(hls_model.predict(x_in), hls_model.predict(x_in, emulator="numpy"))
+    assert hls_model.trace(x_in[:1])["c1"].shape == (1, 96, 96, 32)
