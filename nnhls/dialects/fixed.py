@@ -682,9 +682,29 @@ def _convert_objects(xs: npt.NDArray[Any], shift: int, dst: FixedPrecision) -> n
     return y.reshape(shape)
 
 
+def _truncate_small(xs: IntArray, s: int, dst: FixedPrecision) -> IntArray | None:
+    """TRN to fewer fractional bits (a floor shift), then WRAP by masking: the hot path of every
+    per-product cast into a default accumulator. None when another overflow mode must act."""
+    y = np.right_shift(xs, min(s, 63))
+    low = dst.min_mantissa + (dst.overflow is Overflow.SAT_SYM and dst.signed)
+    if y.size == 0 or (int(y.min()) >= low and int(y.max()) <= dst.max_mantissa):
+        return y
+    if dst.overflow is not Overflow.WRAP or dst.sat_bits:
+        return None
+    mask = np.int64((1 << dst.width) - 1)
+    if not dst.signed:
+        return y & mask
+    half = np.int64(1 << (dst.width - 1))
+    return ((y + half) & mask) - half
+
+
 def _convert_small(xs: IntArray, shift: int, dst: FixedPrecision) -> IntArray | None:
     """convert_mantissas for |xs| < 2**SAFE_BITS on int64, or None when it needs Python ints."""
     if dst.width <= FAST_WIDTH:
+        if shift < 0 and dst.rounding is Quant.TRN:
+            truncated = _truncate_small(xs, -shift, dst)
+            if truncated is not None:
+                return truncated
         if 0 <= shift <= SAFE_BITS - max_abs(xs).bit_length():
             y = np.left_shift(xs, shift)
             low = dst.min_mantissa + (dst.overflow is Overflow.SAT_SYM and dst.signed)

@@ -3,7 +3,6 @@ and the emulated hls IR against the float reference."""
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import numpy as np
@@ -187,33 +186,6 @@ def test_unknown_io_type() -> None:
         LoweringError, match="io-type must be io_parallel or io_stream, got 'io_serial'"
     ):
         lower_module(parse(MLP), "io_serial")
-
-
-def test_speed_per_op() -> None:
-    # 200 small dense + relu layers: the whole pipeline stays well under a millisecond per op.
-    lines = [
-        "func.func @deep(%a: tensor<8xf32>) -> tensor<8xf32> {",
-        '  %v0 = nn.input %a {layer = "in"} : (tensor<8xf32>) -> tensor<8xf32>',
-    ]
-    for i in range(200):
-        lines.append(
-            f'  %d{i} = nn.dense %v{i} {{layer = "fc{i}", weight = dense<0.1> : tensor<8x8xf32>, bias = dense<0.0> : tensor<8xf32>}} : (tensor<8xf32>) -> tensor<8xf32>'
-        )
-        lines.append(
-            f'  %v{i + 1} = nn.activation %d{i} {{layer = "relu{i}", kind = #hls<activation relu>}} : (tensor<8xf32>) -> tensor<8xf32>'
-        )
-    lines += ["  func.return %v200 : tensor<8xf32>", "}"]
-    module = parse("\n".join(lines))
-    start = time.perf_counter()
-    run_pipeline(
-        make_context(),
-        module,
-        parse_pipeline(
-            "nn-apply-config,nn-canonicalize,nn-infer-precision,nn-schedule,lower-nn-to-hls"
-        ),
-    )
-    per_op = (time.perf_counter() - start) / 401
-    assert per_op < 1e-3, f"{per_op * 1e6:.0f} us per op"
 
 
 # Every nn op kind once (depthwise conv with padding, average pooling with and without counted
