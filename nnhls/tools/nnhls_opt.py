@@ -3,6 +3,7 @@
     nnhls-opt model.mlir -p 'nn-infer-precision,lower-nn-to-hls{io-type=io_stream}'
     nnhls-opt model.onnx                  # the imported nn IR of a model file
     nnhls-opt model.json --weights model_weights.h5
+    nnhls-opt model.hls.mlir -t hls-cpp   # the generated firmware (defines.h, parameters.h, .cpp)
 
 xDSL 0.74 registers an experimental dialect also called `hls`; this tool loads ours instead.
 Parse, verify and import errors print one line (file, line, problem) and exit with code 1.
