@@ -123,3 +123,40 @@ def test_every_activation_softmax_dot_and_cast(tmp_path: Path) -> None:
 @pytest.mark.parametrize("index", range(len(dialect_examples())))
 def test_dialect_examples(index: int, tmp_path: Path) -> None:
     _check(dialect_examples()[index], tmp_path / f"ops{index}", scale=8.0)
+
+
+def _s(shape: str, t: str = "!hls.fixed<16, 6>", depth: int = 4) -> str:
+    return f"!hls.stream<{shape}x{t}, depth {depth}>"
+
+
+def stream_module() -> str:
+    """io_stream kernels the framework models do not reach: multi-row dense and softmax, repacking
+    reshapes, transpose, 2-D upsampling and cropping, channel concatenation, dot."""
+    rows = [RNG.integers(-100, 100, size=4) for _ in range(3)]
+    w = "dense<[" + ", ".join("[" + ", ".join(str(int(v)) for v in r) + "]" for r in rows) + "]> : tensor<3x4xi64>"
+    b = _dense(RNG.integers(-100, 100, size=4))
+    e = _dense(RNG.integers(0, 1 << 18, size=64))
+    inv = _dense(RNG.integers(0, 1 << 18, size=64))
+    acc = "!hls.fixed<30, 12>"
+    return f"""
+hls.func @streams io_stream dataflow {{
+^bb0(%x: {_s("3x2x3")}, %v: {_s("6")}):
+  %x1, %x2, %x3 = hls.clone %x {{layer = "x_clone"}} : ({_s("3x2x3")}) -> ({_s("3x2x3")}, {_s("3x2x3")}, {_s("3x2x3")})
+  %d = hls.dense %x1 {{layer = "rows", weight = {w}, weight_t = !hls.fixed<8, 2>, bias = {b}, bias_t = !hls.fixed<8, 2>, accum_t = {acc}, strategy = #hls<strategy latency>}} : ({_s("3x2x3")}) -> {_s("3x2x4", acc)}
+  %sm = hls.softmax %d {{layer = "sm", implementation = #hls<softmax_impl stable>, exp_table = {e}, exp_table_size = 64 : i64, exp_table_t = !hls.ufixed<18, 0, RND, SAT>, exp_range = 8.0 : f64, inv_table = {inv}, inv_table_size = 64 : i64, inv_table_t = !hls.ufixed<18, 8, RND, SAT>, inv_range = 16.0 : f64, accum_t = !hls.ufixed<18, 8, RND, SAT>}} : ({_s("3x2x4", acc)}) -> {_s("3x2x4", "!hls.ufixed<16, 0, RND, SAT>")}
+  %t = hls.transpose %x2 {{layer = "perm", perm = array<i64: 1, 0, 2>}} : ({_s("3x2x3")}) -> {_s("2x3x3")}
+  %r = hls.reshape %t {{layer = "flat"}} : ({_s("2x3x3")}) -> {_s("18")}
+  %r2 = hls.reshape %r {{layer = "unflat"}} : ({_s("18")}) -> {_s("9x2")}
+  %u = hls.upsample %x3 {{layer = "up", factors = array<i64: 2, 3>}} : ({_s("3x2x3")}) -> {_s("6x6x3")}
+  %c = hls.crop %u {{layer = "crop", crops = array<i64: 1, 2, 0, 3>}} : ({_s("6x6x3")}) -> {_s("3x3x3")}
+  %c1, %c2 = hls.clone %c {{layer = "c_clone"}} : ({_s("3x3x3")}) -> ({_s("3x3x3")}, {_s("3x3x3")})
+  %cat = hls.concat %c1, %c2 {{layer = "cat", axis = 2 : i64}} : ({_s("3x3x3")}, {_s("3x3x3")}) -> {_s("3x3x6")}
+  %v1, %v2 = hls.clone %v {{layer = "v_clone"}} : ({_s("6")}) -> ({_s("6")}, {_s("6")})
+  %dot = hls.dot %v1, %v2 {{layer = "dot", accum_t = !hls.fixed<24, 12>}} : ({_s("6")}, {_s("6")}) -> {_s("1", "!hls.fixed<20, 12>")}
+  hls.return %sm, %r2, %cat, %dot : {_s("3x2x4", "!hls.ufixed<16, 0, RND, SAT>")}, {_s("9x2")}, {_s("3x3x6")}, {_s("1", "!hls.fixed<20, 12>")}
+}}
+"""
+
+
+def test_stream_kernels(tmp_path: Path) -> None:
+    _check(stream_module(), tmp_path / "streams", scale=4.0)
