@@ -286,6 +286,31 @@ def test_report_lists_every_layer(project: Path) -> None:
     assert "no synthesis report" in result.stdout + result.stderr
 
 
+CSYNTH_XML = """<profile>
+  <UserAssignments><Part>xcvu13p-flga2577-2-e</Part><TargetClockPeriod>5.00</TargetClockPeriod></UserAssignments>
+  <PerformanceEstimates>
+    <SummaryOfTimingAnalysis><EstimatedClockPeriod>4.212</EstimatedClockPeriod></SummaryOfTimingAnalysis>
+    <SummaryOfOverallLatency><Best-caseLatency>9</Best-caseLatency><Worst-caseLatency>11</Worst-caseLatency>
+      <Interval-min>1</Interval-min><Interval-max>1</Interval-max></SummaryOfOverallLatency>
+  </PerformanceEstimates>
+  <AreaEstimates><Resources><DSP>4321</DSP><LUT>98765</LUT></Resources></AreaEstimates>
+</profile>
+"""
+
+
+def test_report_shows_synthesis_results_when_they_exist(project: Path, tmp_path: Path) -> None:
+    copy = tmp_path / "prj"
+    shutil.copytree(project, copy)
+    report = copy / "jet_tagger_prj" / "solution1" / "syn" / "report" / "jet_tagger_csynth.xml"
+    report.parent.mkdir(parents=True)
+    report.write_text(CSYNTH_XML)
+    result = run("report", copy)
+    assert result.returncode == 0, result.stderr
+    assert "synthesis report:" in result.stdout
+    for fragment in ("latency_max: 11", "estimated_clock_ns: 4.212", "'DSP': 4321"):
+        assert fragment in result.stdout, result.stdout
+
+
 @pytest.mark.skipif(shutil.which("vitis_hls") is not None or shutil.which("vivado_hls") is not None, reason="an HLS tool is installed")
 def test_build_without_vendor_tool_names_it(project: Path) -> None:
     assert_user_error(run("build", project, "--csim"), "vitis_hls")
