@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from math import prod
 
 import numpy as np
-from xdsl.dialects.builtin import ModuleOp
+from xdsl.dialects.builtin import DenseIntOrFPElementsAttr, ModuleOp
 from xdsl.ir import Operation, SSAValue
 
 from nnhls.codegen.writer import ConfigStruct
@@ -308,8 +308,6 @@ def _rf(op: hls.HLSKernelOp) -> int:
 
 
 def _constant(layer: Layer, suffix: str, attr: object, ty: FixedPointType, what: str) -> Constant:
-    from xdsl.dialects.builtin import DenseIntOrFPElementsAttr
-
     assert isinstance(attr, DenseIntOrFPElementsAttr)
     values = np.ascontiguousarray(hls.mantissas(attr)).reshape(-1)
     const = Constant(f"{layer.name}_{suffix}", f"{layer.name}_{suffix}_t", ty.precision, values, f"{layer.layer}: {what}")

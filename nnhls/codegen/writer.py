@@ -50,9 +50,6 @@ class CppWriter:
             self._depth -= 1
             self.line(f"}}{tail}")
 
-    def include_guard(self, name: str) -> tuple[str, str]:
-        return f"#ifndef {name}\n#define {name}\n", f"#endif  // {name}\n"
-
     def text(self) -> str:
         return "\n".join(self._lines) + "\n"
 

@@ -227,7 +227,8 @@ class HLSModel:
     ) -> dict[str, np.ndarray]:
         """Every layer's output (or those named), as {layer name: array of shape (n, *shape)}."""
         batch, n = self._batch(x)
-        available = files.traced_layers(self.firmware)
+        # one entry per name: a repeated layer name reports its last layer's output
+        available = list(dict(files.traced_layers(self.firmware)).items())
         if emulator == "numpy":
             from nnhls.compiler.emulator import trace_hls  # pyright: ignore[reportMissingImports]
 

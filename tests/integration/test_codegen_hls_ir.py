@@ -160,3 +160,28 @@ hls.func @streams io_stream dataflow {{
 
 def test_stream_kernels(tmp_path: Path) -> None:
     _check(stream_module(), tmp_path / "streams", scale=4.0)
+
+
+def test_layer_names_become_distinct_c_identifiers(tmp_path: Path) -> None:
+    """Layer names that are not C identifiers, keywords or duplicates still give valid C++."""
+    relu = '{kind = #hls<activation relu>}'
+    ir = f"""
+hls.func @names io_parallel pipeline {{
+^bb0(%x: {IN}):
+  %a = hls.activation %x {{layer = "dense/1", kind = #hls<activation linear>}} : ({IN}) -> {OUT}
+  %b = hls.activation %a {{layer = "class", {relu[1:]} : ({OUT}) -> {OUT}
+  %c = hls.activation %b {{layer = "1st layer", {relu[1:]} : ({OUT}) -> {OUT}
+  %d = hls.activation %c {{layer = "class", {relu[1:]} : ({OUT}) -> {OUT}
+  hls.return %d : {OUT}
+}}
+"""
+    _check(ir, tmp_path / "names", scale=6.0)
+    model = HLSModel(None, {"ProjectName": "names", "OutputDir": str(tmp_path / "names")}, hls_module=Parser(make_context(), ir).parse_module())
+    model.compile()
+    x = np.random.default_rng(0).normal(scale=4.0, size=(2, 2, 8))
+    traced = model.trace(x)
+    assert list(traced) == ["dense/1", "class", "1st layer"]  # a repeated name reports its last layer
+    np.testing.assert_array_equal(traced["class"], model.predict(x))
+    text = (tmp_path / "names" / "firmware" / "names.cpp").read_text()
+    for var in ("dense_1_out", "l_class_out", "l_1st_layer_out", "l_class_2_out"):
+        assert var in text
