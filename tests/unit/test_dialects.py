@@ -70,7 +70,7 @@ def test_printed_model_parses_back_identically() -> None:
 
 def test_dense_with_mismatched_weight_is_rejected_naming_the_layer() -> None:
     b = ModelBuilder("m", [("in", [4])])
-    with pytest.raises(VerifyException, match="nn.dense 'fc9': weight shape \\(3, 2\\) does not match input features 4"):
+    with pytest.raises(VerifyException, match=r"nn.dense 'fc9': weight shape \(3, 2\) does not match input features 4"):
         op = nn.DenseOp(b.inputs[0], np.zeros((3, 2)), None, "fc9")
         op.verify()
 
