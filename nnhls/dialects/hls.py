@@ -688,15 +688,19 @@ class UpsampleOp(_SpatialOp):
 
 @irdl_op_definition
 class CloneOp(HLSKernelOp):
-    """nnet::clone_stream: copies one stream to several consumers (a stream is read once)."""
+    """nnet::clone_stream: copies one stream to 2 .. MAX_OUTPUTS consumers (a stream is read once);
+    a wider fan-out is a chain of clones."""
 
     name = "hls.clone"
     input = operand_def(StreamType)
     outputs = var_result_def(StreamType)
 
+    MAX_OUTPUTS: ClassVar[int] = 6
+    """The widest nnet::clone_stream overload."""
+
     def verify_kernel(self) -> None:
-        if len(self.outputs) < 2:
-            raise self.fail("a clone needs at least two outputs")
+        if not 2 <= len(self.outputs) <= self.MAX_OUTPUTS:
+            raise self.fail(f"a clone needs 2 to {self.MAX_OUTPUTS} outputs, got {len(self.outputs)}")
         for out in self.outputs:
             self.verify_same_shape(self.input, out)
 

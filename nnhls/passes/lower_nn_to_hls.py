@@ -697,7 +697,8 @@ def _exact_merge(kind: hls.MergeKind, a: FixedPrecision, b: FixedPrecision) -> F
 
 
 def insert_clones(block: Block) -> None:
-    """Give every stream read by several consumers an hls.clone with one output per read."""
+    """Give every stream read by several consumers hls.clone ops with one output per read; past
+    CloneOp.MAX_OUTPUTS readers, the last output of each clone feeds the next clone of a chain."""
     values: list[SSAValue] = list(block.args)
     for op in block.ops:
         values += op.results
@@ -708,20 +709,38 @@ def insert_clones(block: Block) -> None:
         owner = value.owner
         base = value.name_hint or "stream"
         layer = owner.layer.data if isinstance(owner, hls.HLSKernelOp) else base
+        outputs = _clone_chain(block, value, len(uses), layer)
+        for i, (use, out) in enumerate(zip(uses, outputs, strict=True)):
+            out.name_hint = f"{base}_cpy{i + 1}"
+            use.operation.operands[use.index] = out  # pyright: ignore[reportIndexIssue]
+
+
+def _clone_chain(block: Block, value: SSAValue, readers: int, layer: str) -> list[SSAValue]:
+    """Clones after `value`'s producer giving `readers` copies of it, in reader order."""
+    copies: list[SSAValue] = []
+    source, anchor, link = value, value.owner, 0
+    while readers > 0:
+        last = readers <= hls.CloneOp.MAX_OUTPUTS
+        width = readers if last else hls.CloneOp.MAX_OUTPUTS
+        name = f"{layer}_clone" if link == 0 else f"{layer}_clone{link + 1}"
         clone = hls.CloneOp.build(
-            operands=[value],
-            result_types=[[value.type] * len(uses)],
-            properties={"layer": StringAttr(f"{layer}_clone")},
+            operands=[source],
+            result_types=[[value.type] * width],
+            properties={"layer": StringAttr(name)},
         )
-        if isinstance(owner, Operation):
-            block.insert_op_after(clone, owner)
+        if isinstance(anchor, Operation):
+            block.insert_op_after(clone, anchor)
         else:
             first = block.first_op
             assert first is not None
             block.insert_op_before(clone, first)
-        for i, (use, out) in enumerate(zip(uses, clone.outputs, strict=True)):
-            out.name_hint = f"{base}_cpy{i + 1}"
-            use.operation.operands[use.index] = out  # pyright: ignore[reportIndexIssue]
+        outs = list(clone.outputs)
+        copies += outs if last else outs[:-1]
+        readers -= len(outs) if last else len(outs) - 1
+        if not last:
+            outs[-1].name_hint = f"{name}_next"
+        source, anchor, link = outs[-1], clone, link + 1
+    return copies
 
 
 def _position(block: Block, op: Operation) -> int:

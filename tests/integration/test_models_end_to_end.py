@@ -69,11 +69,21 @@ def branched() -> Any:
     return keras.Model(inputs, outputs, name="branched")
 
 
+def fanout() -> Any:
+    """One tensor read by eight layers: in io_stream a chain of clones (the widest clone has 6)."""
+    inputs = keras.Input((8,), name="inputs")
+    branches = [keras.layers.Dense(3, activation="relu", name=f"fc{i}")(inputs) for i in range(8)]
+    joined = keras.layers.Concatenate(name="concat")(branches)
+    outputs = keras.layers.Dense(4, name="out")(joined)
+    return keras.Model(inputs, outputs, name="fanout")
+
+
 MODELS: dict[str, Callable[[], Any]] = {
     "mlp": mlp,
     "conv1d": conv1d_net,
     "conv2d": conv2d_net,
     "branched": branched,
+    "fanout": fanout,
 }
 
 

@@ -58,6 +58,30 @@ func.func @branches(%a: tensor<2x2xf32>) -> tensor<2x2xf32> {
 
 // -----
 
+// A fan-out wider than the widest clone kernel (6 outputs) becomes a chain of clones: the last
+// output of the first clone feeds the second.
+func.func @wide_fanout(%a: tensor<4xf32>) -> (tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>) {
+  %x = nn.input %a {layer = "in", precision = {result = !hls.fixed<8, 3>}} : (tensor<4xf32>) -> tensor<4xf32>
+  %r1 = nn.activation %x {layer = "relu1", kind = #hls<activation relu>} : (tensor<4xf32>) -> tensor<4xf32>
+  %r2 = nn.activation %x {layer = "relu2", kind = #hls<activation relu>} : (tensor<4xf32>) -> tensor<4xf32>
+  %r3 = nn.activation %x {layer = "relu3", kind = #hls<activation relu>} : (tensor<4xf32>) -> tensor<4xf32>
+  %r4 = nn.activation %x {layer = "relu4", kind = #hls<activation relu>} : (tensor<4xf32>) -> tensor<4xf32>
+  %r5 = nn.activation %x {layer = "relu5", kind = #hls<activation relu>} : (tensor<4xf32>) -> tensor<4xf32>
+  %r6 = nn.activation %x {layer = "relu6", kind = #hls<activation relu>} : (tensor<4xf32>) -> tensor<4xf32>
+  %r7 = nn.activation %x {layer = "relu7", kind = #hls<activation relu>} : (tensor<4xf32>) -> tensor<4xf32>
+  %r8 = nn.activation %x {layer = "relu8", kind = #hls<activation relu>} : (tensor<4xf32>) -> tensor<4xf32>
+  func.return %r1, %r2, %r3, %r4, %r5, %r6, %r7, %r8 : tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>
+}
+// CHECK-LABEL: hls.func @wide_fanout io_parallel pipeline {
+// CHECK-NOT:     hls.clone
+// STREAM-LABEL: hls.func @wide_fanout io_stream dataflow {
+// STREAM:         %in_cpy1, %in_cpy2, %in_cpy3, %in_cpy4, %in_cpy5, %in_clone_next = hls.clone %in {layer = "in_clone"}
+// STREAM-NEXT:    %in_cpy6, %in_cpy7, %in_cpy8 = hls.clone %in_clone_next {layer = "in_clone2"}
+// STREAM-NEXT:    %relu1 = hls.activation %in_cpy1
+// STREAM:         %relu8 = hls.activation %in_cpy8
+
+// -----
+
 // Activation constants: alpha rounded to param_t (fixed<8,2>: 0.3 -> 19/64 = 0.296875); a table
 // activation gets its table: sigmoid over [-8, 8) in 8 bins, at the centres -7, -5, ..., 7, in
 // ufixed<8,0> (truncated: 0.00091 -> 0, 0.0067 -> 1, 0.047 -> 12, 0.269 -> 68, 0.731 -> 187,

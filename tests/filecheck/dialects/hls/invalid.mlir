@@ -339,7 +339,7 @@ hls.func @f io_stream dataflow {
   %a = hls.clone %x {layer = "cl"} : (!hls.stream<4x!hls.fixed<16, 6>, depth 4>) -> (!hls.stream<4x!hls.fixed<16, 6>, depth 4>)
   hls.return %a : !hls.stream<4x!hls.fixed<16, 6>, depth 4>
 }
-// CHECK: hls.clone 'cl': a clone needs at least two outputs
+// CHECK: hls.clone 'cl': a clone needs 2 to 6 outputs, got 1
 
 // -----
 
