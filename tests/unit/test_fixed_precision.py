@@ -170,6 +170,39 @@ def test_headers_compile_warning_free(tmp_path: Path, std: str) -> None:
     assert out[7] == str(12345 * 12345)
 
 
+STREAM_FIFO = r"""
+#include <hls_stream.h>
+#include <iostream>
+// Interleaved writes and reads make the ring buffer wrap, then grow while wrapped.
+int main() {
+  hls::stream<int> st("fifo");
+  int next_in = 0, next_out = 0, bad = 0;
+  for (int round = 0; round < 200; round++) {
+    for (int i = 0; i < round % 37 + 1; i++) st.write(next_in++);
+    for (int i = 0; i < round % 23 && !st.empty(); i++) bad += st.read() != next_out++;
+  }
+  while (!st.empty()) bad += st.read() != next_out++;
+  std::cout << bad << " " << next_out << " " << next_in << " " << st.size() << "
+";
+  return 0;
+}
+"""
+
+
+def test_stream_is_a_fifo_through_wraps_and_growth(tmp_path: Path) -> None:
+    src = tmp_path / "fifo.cpp"
+    src.write_text(STREAM_FIFO)
+    exe = tmp_path / "fifo"
+    build = subprocess.run(
+        ["g++", "-std=c++11", "-Wall", "-Wextra", "-Werror", f"-I{AP_TYPES}", str(src), "-o", str(exe)],
+        capture_output=True,
+        text=True,
+    )
+    assert build.returncode == 0, build.stderr
+    bad, read, written, left = subprocess.run([str(exe)], capture_output=True, text=True, check=True).stdout.split()
+    assert bad == "0" and read == written and int(written) > 1000 and left == "0"
+
+
 def test_width_beyond_1024_is_rejected(tmp_path: Path) -> None:
     src = tmp_path / "big.cpp"
     src.write_text("#include <ap_int.h>\nap_int<1025> x;\nint main() { return 0; }\n")
