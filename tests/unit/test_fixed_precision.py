@@ -182,8 +182,7 @@ int main() {
     for (int i = 0; i < round % 23 && !st.empty(); i++) bad += st.read() != next_out++;
   }
   while (!st.empty()) bad += st.read() != next_out++;
-  std::cout << bad << " " << next_out << " " << next_in << " " << st.size() << "
-";
+  std::cout << bad << " " << next_out << " " << next_in << " " << st.size() << "\n";
   return 0;
 }
 """
