@@ -96,6 +96,8 @@ def _bits(m: Mantissas) -> int:
 
 def _norm(m: Mantissas) -> Mantissas:
     """The int64 form of an array when every value is small enough, else the array itself."""
+    # Object arithmetic on 0-d arrays (scalar constants such as relu's zero) yields a bare int.
+    m = np.asarray(m)
     if m.dtype == object and _bits(m) < SAFE_BITS:
         return m.astype(np.int64)
     return m

@@ -733,6 +733,15 @@ def test_exact_activations_hand_computed(kind: str, extra: str, expected: list[f
     )
 
 
+@pytest.mark.parametrize("kind", ["relu", "relu6", "hard_tanh", "linear"])
+def test_exact_activations_on_types_wider_than_int64(kind: str) -> None:
+    """Inferred types can exceed 64 bits (exact bit growth): scalar bounds meet Python-int values."""
+    x = np.array([[-3.0, -0.75, 0.0, 0.5, 2.25, 7.0]])
+    narrow = run1(activation(kind, P("fixed<8,4>"), P("fixed<8,5>")), x)
+    wide = run1(activation(kind, P("fixed<100,40>"), P("fixed<110,45>")), x)
+    np.testing.assert_array_equal(wide, narrow)
+
+
 def test_prelu_uses_the_per_channel_slope() -> None:
     extra = f"param = {consts(np.array([8, 2]))}, param_t = !hls.ufixed<4, 0>"  # 0.5 and 0.125
     module = activation("prelu", P("fixed<8,4>"), P("fixed<10,4>"), extra, shape=(2, 2))
