@@ -19,6 +19,7 @@ import ctypes
 import os
 import shutil
 import subprocess
+import sys
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -29,7 +30,7 @@ from xdsl.dialects.builtin import ModuleOp
 
 from nnhls.codegen import files
 from nnhls.codegen.build import build_library
-from nnhls.codegen.firmware import Firmware, build_firmware, find_func
+from nnhls.codegen.firmware import Firmware, Value, build_firmware, find_func
 from nnhls.codegen.project import (
     CONFIG_YAML,
     MARKER,
@@ -185,6 +186,7 @@ class HLSModel:
                 raise ValueError("all inputs need the same number of samples")
             n = len(a)
             batch.append(a)
+            _warn_out_of_range(value, a)
         return batch, n
 
     @staticmethod
@@ -291,6 +293,24 @@ class HLSModel:
     def layer_report(self) -> list[dict[str, Any]]:
         """One dict per layer: name, op, shapes, precisions, reuse factor, strategy, estimates."""
         return layer_report(self.hls_module)
+
+
+def _warn_out_of_range(value: Value, a: np.ndarray) -> None:
+    """Inputs beyond the input type wrap or saturate exactly as on the FPGA; say so once per call,
+    since a too-narrow input type is the commonest cause of garbage outputs."""
+    if a.size == 0:
+        return
+    p = value.precision
+    low, high = float(a.min()), float(a.max())
+    if low >= p.min_value and high < p.max_value + p.step:
+        return
+    mode = "saturate" if p.overflow.value.startswith("SAT") else "wrap around"
+    print(
+        f"warning: input '{value.var}' holds values in [{low:g}, {high:g}] outside its type {p} "
+        f"[{p.min_value:g}, {p.max_value:g}]: they {mode}; widen the input layer's Precision "
+        "(LayerName.<input>.Precision.result)",
+        file=sys.stderr,
+    )
 
 
 # ----- reports ---------------------------------------------------------------------------------------------

@@ -202,3 +202,16 @@ def test_trace_returns_every_layer(keras_models: Any, build_root: Path) -> None:
         assert layer in traced, sorted(traced)
         assert len(traced[layer]) == len(x)
     np.testing.assert_allclose(np.asarray(traced["prob"]).reshape(expected.shape), expected, atol=1e-3)
+
+
+def test_inputs_beyond_the_input_type_are_reported(
+    keras_models: Any, build_root: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _, x, _ = keras_models["mlp"]
+    hls_model = converted(keras_models, build_root, "mlp", "io_parallel", "Latency", NARROW)
+    hls_model.predict(x / 8)
+    assert "warning" not in capsys.readouterr().err
+    hls_model.predict(x * 100, emulator="numpy")
+    err = capsys.readouterr().err
+    assert "warning: input 'inputs' holds values in" in err
+    assert "outside its type fixed<10,4,RND_CONV,SAT>" in err and "saturate" in err
