@@ -249,6 +249,9 @@ def top_cpp(fw: Firmware) -> str:
     outputs = {v.var for v in fw.outputs}
     with w.block(top_signature(fw)):
         _interface(w, fw)
+        for const in fw.constants:
+            if const.bram:
+                w.line(f"NNHLS_ROM_IN_BRAM({const.name});")
         for layer in fw.layers:
             w.line()
             w.comment(_describe(layer))

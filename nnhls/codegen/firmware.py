@@ -120,6 +120,8 @@ class Constant:
     comment: str
     sparse: tuple[np.ndarray, np.ndarray, str] | None = None
     """(row indices, column indices, index type) for compressed dense weights."""
+    bram: bool = False
+    """Stored as a ROM in BRAM (store_weights_in_bram)."""
 
     @property
     def count(self) -> int:
@@ -355,7 +357,8 @@ def _emit_dense(layer: Layer) -> None:
     config.const("reuse_factor", rf)
     config.const("n_zeros", n_in * n_out - nonzeros).const("n_nonzeros", nonzeros)
     config.const("multiplier_limit", max(1, math.ceil(nonzeros / rf)))
-    config.const("store_weights_in_bram", False)
+    weights.bram = op.store_weights_in_bram is not None
+    config.const("store_weights_in_bram", weights.bram)
     config.typedef("accum_t", op.accum_t.cpp())
     config.typedef("bias_t", f"{layer.name}_bias_t").typedef("weight_t", f"{layer.name}_weight_t")
     config.typedef("index_t", f"ap_uint<{index_bits}>")
@@ -399,7 +402,8 @@ def _emit_conv(layer: Layer) -> None:
     config.const("reuse_factor", rf).const("parallelization_factor", pf)
     config.const("n_zeros", weights.count - nonzeros).const("n_nonzeros", nonzeros)
     config.const("multiplier_limit", max(1, math.ceil(nonzeros * pf / rf)))
-    config.const("store_weights_in_bram", False)
+    weights.bram = op.store_weights_in_bram is not None
+    config.const("store_weights_in_bram", weights.bram)
     config.typedef("accum_t", op.accum_t.cpp())
     config.typedef("bias_t", f"{layer.name}_bias_t").typedef("weight_t", f"{layer.name}_weight_t")
     prefix = "depthwise_" if op.DEPTHWISE else ""

@@ -291,6 +291,8 @@ class ModelSettings:
     trace: bool = False
     snap_reuse_factor: bool = False
     io_type: IOType = IOType.IO_PARALLEL
+    bram_factor: int | None = None
+    """Dense/conv layers with more weights than this keep them in BRAM (hls4ml's BramFactor)."""
 
 
 @dataclass
@@ -338,7 +340,7 @@ def parse_model_section(model: Mapping[str, Any], io_type: Any = "io_parallel") 
             if attr is not None:
                 setattr(settings, attr, value)
     if "BramFactor" in model:
-        _bram_factor(f"{where}.BramFactor", model["BramFactor"])
+        settings.bram_factor = _bram_factor(f"{where}.BramFactor", model["BramFactor"])
     if "ChannelsLastConversion" in model:
         choice(f"{where}.ChannelsLastConversion", model["ChannelsLastConversion"], CHANNELS_LAST)
     if "ConvImplementation" in model:
@@ -346,10 +348,11 @@ def parse_model_section(model: Mapping[str, Any], io_type: Any = "io_parallel") 
     return settings
 
 
-def _bram_factor(where: str, value: Any) -> None:
+def _bram_factor(where: str, value: Any) -> int:
     # hls4ml writes 1e9 (a float) here; any positive number is accepted.
     if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
         raise ConfigError(f"{where} must be a non-negative number, got {value!r}")
+    return int(min(value, 1 << 62))
 
 
 def _model_precision(settings: ModelSettings, value: Any) -> None:

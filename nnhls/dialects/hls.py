@@ -237,6 +237,8 @@ class DenseOp(HLSKernelOp):
     accum_t = prop_def(FixedPointType)
     strategy = prop_def(StrategyAttr)
     compression = opt_prop_def(UnitAttr)
+    store_weights_in_bram = opt_prop_def(UnitAttr)
+    """More weights than the model's BramFactor: a ROM in BRAM instead of registers/LUTs."""
 
     WEIGHTS: ClassVar[tuple[tuple[str, str], ...]] = (("weight", "weight_t"), ("bias", "bias_t"))
 
@@ -280,6 +282,8 @@ class ConvBaseOp(HLSKernelOp, ABC):
     pads = prop_def(IntList)
     strategy = prop_def(StrategyAttr)
     parallelization_factor = opt_prop_def(IntegerAttr[I64])
+    store_weights_in_bram = opt_prop_def(UnitAttr)
+    """More weights than the model's BramFactor: a ROM in BRAM instead of registers/LUTs."""
 
     RANK: ClassVar[int] = 2
     DEPTHWISE: ClassVar[bool] = False

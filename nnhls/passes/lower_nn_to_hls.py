@@ -60,6 +60,7 @@ from xdsl.dialects.builtin import (
     IntegerAttr,
     ModuleOp,
     StringAttr,
+    UnitAttr,
     i64,
 )
 from xdsl.ir import Attribute, Block, Operation, Region, SSAValue
@@ -269,6 +270,7 @@ class FunctionLowering:
             self.lower(op)
         if self.stream:
             insert_clones(self.block)
+        mark_bram_weights(self.block, self.function.attributes.get("nn.bram_factor"))
         return self.make_func()
 
     def make_func(self) -> hls.FuncOp:
@@ -691,6 +693,19 @@ def _exact_merge(kind: hls.MergeKind, a: FixedPrecision, b: FixedPrecision) -> F
             return fixed.mul_type(a, b)
         case _:
             return union(a, b)
+
+
+# ----- weights in BRAM ------------------------------------------------------------------------------------
+
+
+def mark_bram_weights(block: Block, bram_factor: Attribute | None) -> None:
+    """Flag dense/conv kernels with more weights than BramFactor (hls4ml's rule) for BRAM storage."""
+    if not isinstance(bram_factor, IntegerAttr):
+        return
+    limit = bram_factor.value.data
+    for op in block.ops:
+        if isinstance(op, hls.DenseOp | hls.ConvBaseOp) and prod(op.weight.get_shape()) > limit:
+            op.properties["store_weights_in_bram"] = UnitAttr()
 
 
 # ----- io_stream fan-out -----------------------------------------------------------------------------------

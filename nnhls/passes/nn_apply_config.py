@@ -147,6 +147,8 @@ def write_model(function: func.FuncOp, m: ModelSettings) -> None:
         attrs["nn.pipeline_interval"] = _int(m.pipeline_interval)
     if m.snap_reuse_factor:
         attrs["nn.snap_reuse_factor"] = UnitAttr()
+    if m.bram_factor is not None:
+        attrs["nn.bram_factor"] = _int(m.bram_factor)
 
 
 def apply_config(module: ModuleOp, data: Mapping[str, Any]) -> None:

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 from xdsl.dialects import func
-from xdsl.dialects.builtin import ModuleOp
+from xdsl.dialects.builtin import IntegerAttr, ModuleOp
 from xdsl.parser import Parser
 
 from nnhls.compiler.config import ConfigError, layer_type_names, resolve
@@ -239,3 +239,19 @@ def test_io_type_error() -> None:
 
 def test_config_error_is_value_error() -> None:
     assert issubclass(ConfigError, ValueError)
+
+
+@pytest.mark.parametrize(("value", "expected"), [(100, 100), (1e9, 1_000_000_000), (0, 0)])
+def test_bram_factor_reaches_the_model_function(value: float, expected: int) -> None:
+    m = module()
+    apply_config(m, {"Model": {"BramFactor": value}})
+    function = next(op for op in m.walk() if isinstance(op, func.FuncOp))
+    attr = function.attributes["nn.bram_factor"]
+    assert isinstance(attr, IntegerAttr) and attr.value.data == expected
+
+
+def test_no_bram_factor_no_attribute() -> None:
+    m = module()
+    apply_config(m, {"Model": {}})
+    function = next(op for op in m.walk() if isinstance(op, func.FuncOp))
+    assert "nn.bram_factor" not in function.attributes

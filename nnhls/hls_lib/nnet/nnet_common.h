@@ -22,6 +22,14 @@
 #define NNHLS_PRAGMA(...)
 #endif
 
+// Weights over the model's BramFactor (store_weights_in_bram): a single-port ROM in BRAM, in the
+// spelling of the tool that reads it (Vitis HLS defines __VITIS_HLS__; Vivado HLS knows RESOURCE).
+#if defined(__VITIS_HLS__)
+#define NNHLS_ROM_IN_BRAM(var) NNHLS_PRAGMA(HLS BIND_STORAGE variable=var type=rom_1p impl=bram)
+#else
+#define NNHLS_ROM_IN_BRAM(var) NNHLS_PRAGMA(HLS RESOURCE variable=var core=ROM_1P_BRAM)
+#endif
+
 namespace nnet {
 
 enum io_type { io_parallel = 0, io_stream = 1 };

@@ -58,6 +58,26 @@ func.func @branches(%a: tensor<2x2xf32>) -> tensor<2x2xf32> {
 
 // -----
 
+// BramFactor (nn.bram_factor from the config): dense/conv kernels with more weights than it keep
+// them in BRAM; smaller ones do not.
+func.func @bram(%a: tensor<4xf32>) -> tensor<1xf32> attributes {nn.bram_factor = 6 : i64} {
+  %x = nn.input %a {layer = "in"} : (tensor<4xf32>) -> tensor<4xf32>
+  %d1 = nn.dense %x {layer = "wide", weight = dense<0.5> : tensor<4x2xf32>} : (tensor<4xf32>) -> tensor<2xf32>
+  %d2 = nn.dense %d1 {layer = "narrow", weight = dense<0.5> : tensor<2x1xf32>} : (tensor<2xf32>) -> tensor<1xf32>
+  func.return %d2 : tensor<1xf32>
+}
+// CHECK-LABEL: hls.func @bram io_parallel pipeline {
+// CHECK:         %wide = hls.dense %in {layer = "wide"
+// CHECK-SAME:    store_weights_in_bram}
+// CHECK-NEXT:    %narrow = hls.dense %wide {layer = "narrow"
+// CHECK-NOT:     store_weights_in_bram
+// CHECK:         hls.return
+// STREAM-LABEL: hls.func @bram io_stream dataflow {
+// STREAM:         %wide = hls.dense %in {layer = "wide"
+// STREAM-SAME:    store_weights_in_bram}
+
+// -----
+
 // A fan-out wider than the widest clone kernel (6 outputs) becomes a chain of clones: the last
 // output of the first clone feeds the second.
 func.func @wide_fanout(%a: tensor<4xf32>) -> (tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>) {
