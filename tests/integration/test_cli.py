@@ -331,3 +331,42 @@ def test_example_runs_the_whole_job(tmp_path: Path) -> None:
     text = result.stdout + result.stderr
     assert "argmax agreement with the float model" in text
     assert (tmp_path / "jet_tagger_prj" / "firmware" / "jet_tagger.cpp").is_file()
+
+
+SEED_YAML = """
+OutputDir: my-hls-test
+ProjectName: myproject
+KerasJson: keras/KERAS_3layer.json
+KerasH5:   keras/KERAS_3layer_weights.h5
+InputData: generated/KERAS_3layer_input_features.dat
+OutputPredictions: generated/KERAS_3layer_predictions_keras3.dat
+Part: xcvu13p-flga2577-2-e
+ClockPeriod: 5
+IOType: io_parallel # options: io_parallel/io_stream
+HLSConfig:
+  Model:
+    Precision: fixed<16,6>
+    ReuseFactor: 1
+    Strategy: Latency
+  LayerName:
+    fc1_relu:
+      ReuseFactor: 2
+      Strategy: Resource
+      Compression: True
+"""
+
+
+def test_seed_yaml_runs_as_written(corpus: Path, tmp_path: Path) -> None:
+    """The configuration document's example YAML, next to the corpus files it names."""
+    for folder in ("keras", "generated"):
+        (tmp_path / folder).symlink_to(corpus / folder)
+    (tmp_path / "config.yml").write_text(SEED_YAML)
+    result = run("convert", tmp_path / "config.yml", "--run")
+    assert result.returncode == 0, result.stderr
+    text = result.stdout + result.stderr
+    agreement = float(text.split("argmax agreement with the float model: ")[1].split("%")[0])
+    assert agreement >= 95.0, text
+    project = tmp_path / "my-hls-test"
+    # Compression: True stores fc1_relu's non-zero weights as (row, column, value) triplets
+    assert "nnet::compressed_weight<" in (project / "firmware" / "weights" / "fc1_relu_w.h").read_text()
+    assert (project / "tb_data").is_dir() and any((project / "tb_data").iterdir())
