@@ -33,3 +33,34 @@ def corpus() -> Path:
         pytest.skip("model corpus (../shared/corpus) not available")
     return path
 
+
+@pytest.fixture(scope="session")
+def seed_yaml() -> str:
+    """The example YAML of the configuration document (paths relative to the corpus folder)."""
+    return """
+# Project section
+OutputDir: my-hls-test
+ProjectName: myproject
+
+# Model section (Keras model)
+KerasJson: keras/KERAS_3layer.json
+KerasH5:   keras/KERAS_3layer_weights.h5 #You can also use h5 file from Keras's without supplying json file.
+InputData: generated/KERAS_3layer_input_features.dat
+OutputPredictions: generated/KERAS_3layer_predictions_keras3.dat
+
+# Backend section (Vivado backend)
+Part: xcvu13p-flga2577-2-e
+ClockPeriod: 5
+IOType: io_parallel # options: io_parallel/io_stream
+
+HLSConfig:
+  Model:
+    Precision: fixed<16,6>
+    ReuseFactor: 1
+    Strategy: Latency
+  LayerName:
+    fc1_relu:
+      ReuseFactor: 2
+      Strategy: Resource
+      Compression: True
+"""

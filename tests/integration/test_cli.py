@@ -333,34 +333,11 @@ def test_example_runs_the_whole_job(tmp_path: Path) -> None:
     assert (tmp_path / "jet_tagger_prj" / "firmware" / "jet_tagger.cpp").is_file()
 
 
-SEED_YAML = """
-OutputDir: my-hls-test
-ProjectName: myproject
-KerasJson: keras/KERAS_3layer.json
-KerasH5:   keras/KERAS_3layer_weights.h5
-InputData: generated/KERAS_3layer_input_features.dat
-OutputPredictions: generated/KERAS_3layer_predictions_keras3.dat
-Part: xcvu13p-flga2577-2-e
-ClockPeriod: 5
-IOType: io_parallel # options: io_parallel/io_stream
-HLSConfig:
-  Model:
-    Precision: fixed<16,6>
-    ReuseFactor: 1
-    Strategy: Latency
-  LayerName:
-    fc1_relu:
-      ReuseFactor: 2
-      Strategy: Resource
-      Compression: True
-"""
-
-
-def test_seed_yaml_runs_as_written(corpus: Path, tmp_path: Path) -> None:
+def test_seed_yaml_runs_as_written(corpus: Path, tmp_path: Path, seed_yaml: str) -> None:
     """The configuration document's example YAML, next to the corpus files it names."""
     for folder in ("keras", "generated"):
         (tmp_path / folder).symlink_to(corpus / folder)
-    (tmp_path / "config.yml").write_text(SEED_YAML)
+    (tmp_path / "config.yml").write_text(seed_yaml)
     result = run("convert", tmp_path / "config.yml", "--run")
     assert result.returncode == 0, result.stderr
     text = result.stdout + result.stderr

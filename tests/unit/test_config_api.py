@@ -19,34 +19,6 @@ from nnhls.compiler.config import ConfigError, validate_config
 from nnhls.compiler.frontends.common import FrontendError
 from nnhls.dialects import nn
 
-SEED_YAML = """
-# Project section
-OutputDir: my-hls-test
-ProjectName: myproject
-
-# Model section (Keras model)
-KerasJson: keras/KERAS_3layer.json
-KerasH5:   keras/KERAS_3layer_weights.h5 #You can also use h5 file from Keras's without supplying json file.
-InputData: generated/KERAS_3layer_input_features.dat
-OutputPredictions: generated/KERAS_3layer_predictions_keras3.dat
-
-# Backend section (Vivado backend)
-Part: xcvu13p-flga2577-2-e
-ClockPeriod: 5
-IOType: io_parallel # options: io_parallel/io_stream
-
-HLSConfig:
-  Model:
-    Precision: fixed<16,6>
-    ReuseFactor: 1
-    Strategy: Latency
-  LayerName:
-    fc1_relu:
-      ReuseFactor: 2
-      Strategy: Resource
-      Compression: True
-"""
-
 
 @pytest.fixture
 def captured(monkeypatch: pytest.MonkeyPatch) -> list[tuple[ModuleOp, dict[str, Any]]]:
@@ -149,9 +121,9 @@ def test_config_from_errors() -> None:
 # ----- converters and YAML ---------------------------------------------------------------------------------
 
 
-def test_seed_yaml_keras_json_h5(corpus: Path, tmp_path: Path, captured: list[Any]) -> None:
+def test_seed_yaml_keras_json_h5(corpus: Path, tmp_path: Path, captured: list[Any], seed_yaml: str) -> None:
     path = tmp_path / "config.yml"
-    text = SEED_YAML.replace("keras/", f"{corpus}/keras/").replace("generated/", f"{corpus}/generated/")
+    text = seed_yaml.replace("keras/", f"{corpus}/keras/").replace("generated/", f"{corpus}/generated/")
     path.write_text(text)
     module, config = converters.convert_from_config(path)
     assert config["ProjectName"] == "myproject" and config["IOType"] == "io_parallel"
