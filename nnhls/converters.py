@@ -11,15 +11,21 @@ imports the model into `nn` IR, validates the HLSConfig against its layers, and 
 
 from __future__ import annotations
 
+import copy
 import json
+import math
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from xdsl.dialects.builtin import ModuleOp
 
 from nnhls.backends import get_backend
-from nnhls.compiler.config import TOP_LEVEL_KEYS, ConfigError, validate_config
+from nnhls.compiler.config import TOP_LEVEL_KEYS, ConfigError, parse_model_section, validate_config
+from nnhls.dialects import nn
+from nnhls.dialects.fixed import FixedPrecision
+from nnhls.dialects.nn import AUTO
 from nnhls.passes.nn_apply_config import ApplyConfigPass, split_config
 from nnhls.utils import _keras_module, load_pytorch  # pyright: ignore[reportPrivateUsage]
 
@@ -82,8 +88,52 @@ def make_hls_model(module: ModuleOp, config: dict[str, Any], pipeline: str | Non
 
 def _finish(module: ModuleOp, config: dict[str, Any], pipeline: str | None) -> Any:
     """Check the config against the model (errors surface at conversion time), then wrap both."""
+    _input_precision_from_data(module, config)
     configured_module(module.clone(), config)
     return make_hls_model(module, config, pipeline)
+
+
+def _input_precision_from_data(module: ModuleOp, config: dict[str, Any]) -> None:
+    """Resolve an `auto` input type from InputData: the fewest integer bits holding its largest
+    value (unsigned when it has no negative values), with the model default's fractional bits.
+
+    Without data an `auto` input keeps the model default, and predict() warns about values
+    beyond it. The chosen type is written into the config (and so into the project's YAML).
+    """
+    data_file = config.get("InputData")
+    inputs = [op for op in module.walk() if isinstance(op, nn.InputOp)]
+    layers = (config.get("HLSConfig") or {}).get("LayerName") or {}
+    if not isinstance(data_file, str) or not Path(data_file).is_file() or len(inputs) != 1:
+        return
+    entry = layers.get(inputs[0].layer_name)
+    if not isinstance(entry, Mapping) or not _is_auto_result(entry.get("Precision")):  # pyright: ignore[reportUnknownMemberType]
+        return
+    values = np.load(data_file, allow_pickle=False) if data_file.endswith(".npy") else np.loadtxt(data_file, ndmin=2)
+    if values.size == 0:
+        return
+    chosen = _holding_type(float(values.min()), float(values.max()), parse_model_section(config["HLSConfig"]["Model"]).default_precision)
+    config["HLSConfig"] = copy.deepcopy(config["HLSConfig"])
+    precision = config["HLSConfig"]["LayerName"][inputs[0].layer_name].get("Precision")
+    if isinstance(precision, dict):
+        precision["result"] = chosen
+    else:
+        config["HLSConfig"]["LayerName"][inputs[0].layer_name]["Precision"] = chosen
+
+
+def _is_auto_result(precision: Any) -> bool:
+    if isinstance(precision, Mapping):
+        return precision.get("result") == AUTO  # pyright: ignore[reportUnknownMemberType]
+    return precision == AUTO
+
+
+def _holding_type(low: float, high: float, default: FixedPrecision) -> str:
+    """`fixed<W,I>` / `ufixed<W,I>` holding [low, high] with default's fractional bits."""
+    frac = default.fractional
+    magnitude = max(abs(low), abs(high)) + 2.0**-frac
+    integer = max(math.ceil(math.log2(magnitude)), 0)
+    if low < 0:
+        return f"fixed<{integer + 1 + frac},{integer + 1}>"
+    return f"ufixed<{integer + frac},{integer}>"
 
 
 def convert_from_keras_model(

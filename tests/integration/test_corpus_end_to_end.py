@@ -1,8 +1,9 @@
 """Every loadable corpus model (Keras and ONNX) through the whole flow, in both io types.
 
-Config as `config_from_*_model(granularity="name")` generates it (all `auto`), except the input
-type where the corpus data exceeds the default: the g++ build must equal the numpy emulator bit
-for bit, and the outputs must stay close to the stored Keras / onnxruntime predictions.
+Config as `config_from_*_model(granularity="name")` generates it (all `auto`), with the corpus
+inputs as InputData (so the `auto` input type holds their range: jetTagger_Conv2D_Small's jet
+images reach 1206, far beyond the default fixed<16,6>): the g++ build must equal the numpy
+emulator bit for bit, and the outputs must stay close to the stored Keras / onnxruntime predictions.
 """
 
 from __future__ import annotations
@@ -40,8 +41,6 @@ KERAS = {
     "jetTagger_Conv2D_Small": "jetTagger_Conv2D_Small",
     "jetTagger_Conv2D_Small_NoBatchNorm": "jetTagger_Conv2D_Small_NoBatchNorm",
 }
-INPUT_PRECISION = {"jetTagger_Conv2D_Small": "ufixed<16,11>"}
-"""Its synthetic jet images reach 1206, far beyond the default fixed<16,6> input."""
 N_SAMPLES = 100
 
 
@@ -51,8 +50,9 @@ def _data(corpus: Path, stem: str) -> tuple[np.ndarray, np.ndarray]:
     return x, np.loadtxt(predictions[0], ndmin=2)[:N_SAMPLES]
 
 
-def _convert(corpus: Path, kind: str, name: str, io_type: str, out: Path) -> Any:
-    common = {"output_dir": str(out), "project_name": "corpus_model", "io_type": io_type}
+def _convert(corpus: Path, kind: str, name: str, stem: str, io_type: str, out: Path) -> Any:
+    data = str(corpus / "generated" / f"{stem}_input_features.dat")
+    common = {"output_dir": str(out), "project_name": "corpus_model", "io_type": io_type, "input_data_tb": data}
     if kind == "onnx":
         model: Any = str(corpus / "onnx" / f"{name}.onnx")
         config = utils.config_from_onnx_model(model, granularity="name")
@@ -60,9 +60,6 @@ def _convert(corpus: Path, kind: str, name: str, io_type: str, out: Path) -> Any
     architecture = name.removesuffix("_70pruned_retrained")
     model = (str(corpus / "keras" / f"{architecture}.json"), str(corpus / "keras" / f"{name}_weights.h5"))
     config = utils.config_from_keras_model(model, granularity="name")
-    if name in INPUT_PRECISION:
-        inputs = [layer for layer, entry in config["LayerName"].items() if "input" in layer and "Precision" in entry]
-        config["LayerName"][inputs[0]]["Precision"]["result"] = INPUT_PRECISION[name]
     return converters.convert_from_keras_model(model, hls_config=config, **common)
 
 
@@ -73,7 +70,7 @@ CASES = [("onnx", name, stem) for name, stem in ONNX.items()] + [("keras", name,
 @pytest.mark.parametrize(("kind", "name", "stem"), CASES, ids=[f"{k}-{n}" for k, n, _ in CASES])
 def test_corpus_model_end_to_end(corpus: Path, tmp_path: Path, kind: str, name: str, stem: str, io_type: str) -> None:
     x, expected = _data(corpus, stem)
-    hls_model = _convert(corpus, kind, name, io_type, tmp_path / "prj")
+    hls_model = _convert(corpus, kind, name, stem, io_type, tmp_path / "prj")
     hls_model.compile()
     x = x.reshape(len(x), *hls_model.firmware.inputs[0].shape)
     predicted = np.asarray(hls_model.predict(x))

@@ -215,3 +215,21 @@ def test_inputs_beyond_the_input_type_are_reported(
     err = capsys.readouterr().err
     assert "warning: input 'inputs' holds values in" in err
     assert "outside its type fixed<10,4,RND_CONV,SAT>" in err and "saturate" in err
+
+
+def test_auto_input_type_holds_the_input_data(keras_models: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """With InputData, an `auto` input type gets the integer bits its values need (signed here)."""
+    model, x, _ = keras_models["mlp"]
+    data = x * 50
+    np.save(tmp_path / "x.npy", data)
+    config = utils.config_from_keras_model(model, granularity="name")
+    hls_model = converters.convert_from_keras_model(
+        model, hls_config=config, output_dir=str(tmp_path / "prj"), project_name="mlp", input_data_tb=str(tmp_path / "x.npy")
+    )
+    magnitude = float(np.abs(data).max())
+    integer = int(np.ceil(np.log2(magnitude + 2.0**-10))) + 1
+    assert hls_model.config["HLSConfig"]["LayerName"]["inputs"]["Precision"]["result"] == f"fixed<{integer + 10},{integer}>"
+    assert config["LayerName"]["inputs"]["Precision"]["result"] == "auto"  # the caller's dict is untouched
+    hls_model.compile()
+    hls_model.predict(data)
+    assert "warning" not in capsys.readouterr().err
