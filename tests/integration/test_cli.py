@@ -347,3 +347,23 @@ def test_seed_yaml_runs_as_written(corpus: Path, tmp_path: Path, seed_yaml: str)
     # Compression: True stores fc1_relu's non-zero weights as (row, column, value) triplets
     assert "nnet::compressed_weight<" in (project / "firmware" / "weights" / "fc1_relu_w.h").read_text()
     assert (project / "tb_data").is_dir() and any((project / "tb_data").iterdir())
+
+
+def test_pytorch_files(tmp_path: Path) -> None:
+    """A TorchScript archive converts with --input-shape; a pickled module is refused, never loaded."""
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(0)
+    module = torch.nn.Sequential(torch.nn.Linear(16, 8), torch.nn.ReLU(), torch.nn.Linear(8, 3)).eval()
+    torch.jit.trace(module, torch.zeros(1, 16)).save(str(tmp_path / "net.pt"))
+    torch.save(module, str(tmp_path / "pickled.pt"))
+    assert_user_error(run("convert", tmp_path / "net.pt", "-o", tmp_path / "a"), "--input-shape")
+    assert_user_error(run("convert", tmp_path / "pickled.pt", "--input-shape", "16", "-o", tmp_path / "b"), "pickled", "torch.jit")
+    assert not (tmp_path / "b").exists()
+    result = run("convert", tmp_path / "net.pt", "--input-shape", "16", "--precision", "fixed<24,10>", "-o", tmp_path / "prj")
+    assert result.returncode == 0, result.stderr
+    assert "Warning" not in result.stderr
+    x = np.random.default_rng(0).uniform(-1, 1, (20, 16))
+    np.save(tmp_path / "x.npy", x)
+    assert run("predict", tmp_path / "prj", "-i", tmp_path / "x.npy", "-o", tmp_path / "y.npy").returncode == 0
+    expected = module(torch.from_numpy(x).float()).detach().numpy()
+    np.testing.assert_allclose(np.load(tmp_path / "y.npy"), expected, atol=0.02)

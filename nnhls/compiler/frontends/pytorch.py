@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib.util
 import io
+import warnings
 import zipfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -40,7 +41,10 @@ def _export(module: torch.nn.Module, shapes: list[tuple[int, ...]]) -> onnx.Mode
     buffer = io.BytesIO()
     dynamo = importlib.util.find_spec("onnxscript") is not None
     module = module.eval()
-    with torch.no_grad():
+    with torch.no_grad(), warnings.catch_warnings():
+        # The exporter's own notes (e.g. "no signature found" for TorchScript modules) say nothing
+        # the user can act on; real problems surface as errors or as unsupported ONNX ops.
+        warnings.simplefilter("ignore", UserWarning)
         kwargs: dict[str, Any] = {
             "dynamo": dynamo,
             "opset_version": ONNX_OPSET,
