@@ -274,6 +274,13 @@ def schedule_layer(op: nn.NNLayerOp, snapping: bool, stream: bool, default: Fixe
         op.reuse_factor = _int(rf)
     if isinstance(op, nn.ConvBaseOp):
         pf = check_parallelization(op, snapping)
+        if stream and pf > 1:
+            # The io_stream kernels compute one output pixel at a time (a line buffer).
+            warn(
+                f"{op.name} '{op.layer_name}': ParallelizationFactor {pf} is ignored in io_stream "
+                "(it applies to io_parallel convolutions); using 1"
+            )
+            pf = 1
         op.parallelization_factor = _int(pf)
     estimate = layer_estimate(op, rf, pf, stream, default)
     op.multipliers = _int(estimate.multipliers)

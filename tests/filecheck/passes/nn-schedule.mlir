@@ -96,3 +96,16 @@ func.func @snap_pf(%a: tensor<8x8x1xf32>) -> tensor<6x6x2xf32> attributes {nn.sn
 // CHECK-LABEL: func.func @snap_pf
 // CHECK:         nn.conv2d %x {{.*}}parallelization_factor = 4 : i64
 // WARN: warning: nn.conv2d 'conv': parallelization factor 5 does not divide the 36 output pixels; using 4
+
+// -----
+
+// io_stream convolutions compute one output pixel at a time: a ParallelizationFactor is reported
+// and reset to 1 (it would otherwise reach parameters.h without effect).
+func.func @stream_pf(%a: tensor<8x8x1xf32>) -> tensor<6x6x2xf32> attributes {nn.io_type = #hls<io_type io_stream>} {
+  %x = nn.input %a {layer = "in"} : (tensor<8x8x1xf32>) -> tensor<8x8x1xf32>
+  %c = nn.conv2d %x {layer = "conv", parallelization_factor = 4 : i64, weight = dense<0.3> : tensor<3x3x1x2xf32>, strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>} : (tensor<8x8x1xf32>) -> tensor<6x6x2xf32>
+  func.return %c : tensor<6x6x2xf32>
+}
+// CHECK-LABEL: func.func @stream_pf
+// CHECK:         nn.conv2d %x {{.*}}parallelization_factor = 1 : i64
+// WARN: warning: nn.conv2d 'conv': ParallelizationFactor 4 is ignored in io_stream (it applies to io_parallel convolutions); using 1
