@@ -233,3 +233,31 @@ def test_auto_input_type_holds_the_input_data(keras_models: Any, tmp_path: Path,
     hls_model.compile()
     hls_model.predict(data)
     assert "warning" not in capsys.readouterr().err
+
+
+def test_several_inputs_and_outputs(tmp_path: Path) -> None:
+    """Two inputs and two outputs: predict takes and returns one array per model input/output."""
+    keras.utils.set_random_seed(11)
+    a = keras.Input((6,), name="a")
+    b = keras.Input((4,), name="b")
+    left = keras.layers.Dense(5, activation="relu", name="left")(a)
+    right = keras.layers.Dense(5, name="right")(b)
+    joined = keras.layers.Add(name="join")([left, right])
+    out1 = keras.layers.Dense(3, name="head1")(joined)
+    out2 = keras.layers.Dense(2, activation="sigmoid", name="head2")(joined)
+    model = keras.Model([a, b], [out1, out2], name="two_heads")
+    rng = np.random.default_rng(5)
+    xs = [rng.normal(0, 1, (32, 6)).astype(np.float32), rng.normal(0, 1, (32, 4)).astype(np.float32)]
+    expected = [np.asarray(y, dtype=np.float64) for y in model.predict(xs, verbose=0)]
+    config = utils.config_from_keras_model(model, granularity="model", default_precision=WIDE)
+    for io_type in ("io_parallel", "io_stream"):
+        hls_model = converters.convert_from_keras_model(
+            model, hls_config=config, output_dir=str(tmp_path / io_type), project_name="two_heads", io_type=io_type
+        )
+        hls_model.compile()
+        predicted = hls_model.predict(xs)
+        assert isinstance(predicted, list) and len(predicted) == 2
+        np.testing.assert_allclose(predicted[0], expected[0], atol=1e-3)
+        np.testing.assert_allclose(predicted[1], expected[1], atol=1e-2)  # sigmoid table, 1024 entries
+        for cpp, emulated in zip(predicted, hls_model.predict(xs, emulator="numpy"), strict=True):
+            np.testing.assert_array_equal(cpp, emulated)
