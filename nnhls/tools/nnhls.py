@@ -264,18 +264,29 @@ def cmd_compile(args: argparse.Namespace) -> int:
 
 def cmd_predict(args: argparse.Namespace) -> int:
     model = _link(args.project)
-    inputs = _load_array(args.input)
+    inputs = [_load_array(path) for path in args.input]
     if args.emulator == "cpp":
         with step("building the C++ emulation library (g++)"):
             model.compile()
-    with step(f"predicting {len(inputs)} samples with the {args.emulator} emulator"):
-        outputs = model.predict(inputs.astype(np.float32), emulator=args.emulator)
-    result = np.asarray(outputs[0] if isinstance(outputs, list) and len(outputs) == 1 else outputs)
-    if args.output.endswith(".npy"):
-        np.save(args.output, result)
-    else:
-        np.savetxt(args.output, result.reshape(len(result), -1), fmt="%.9g")
+    with step(f"predicting {len(inputs[0])} samples with the {args.emulator} emulator"):
+        outputs = model.predict(inputs[0] if len(inputs) == 1 else inputs, emulator=args.emulator)
+    _save_outputs(args.output, outputs if isinstance(outputs, list) else [outputs])
     return 0
+
+
+def _save_outputs(path: str, outputs: list[np.ndarray]) -> None:
+    """One output: .npy or text; several: an .npz with output_0, output_1, ..."""
+    if len(outputs) > 1:
+        if not path.endswith(".npz"):
+            raise CLIError(f"the model has {len(outputs)} outputs: give -o OUT.npz (arrays output_0 .. output_{len(outputs) - 1})")
+        arrays: dict[str, Any] = {f"output_{i}": out for i, out in enumerate(outputs)}
+        np.savez(path, allow_pickle=False, **arrays)
+        return
+    result = np.asarray(outputs[0])
+    if path.endswith(".npy"):
+        np.save(path, result)
+    else:
+        np.savetxt(path, result.reshape(len(result), -1), fmt="%.9g")
 
 
 def cmd_build(args: argparse.Namespace) -> int:
@@ -379,8 +390,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("predict", help="run a project on inputs", epilog="Example: nnhls predict my-hls-test -i x.npy -o y.npy")
     p.add_argument("project")
-    p.add_argument("-i", "--input", required=True, help="inputs: .npy or .dat (one sample per line)")
-    p.add_argument("-o", "--output", required=True, help="outputs: .npy or .dat")
+    p.add_argument("-i", "--input", required=True, action="append", help="inputs: .npy or .dat (one sample per line); repeat -i once per model input, in order")
+    p.add_argument("-o", "--output", required=True, help="outputs: .npy or .dat (.npz for several outputs)")
     p.add_argument("--emulator", default="cpp", choices=["cpp", "numpy"], help="the g++ build (cpp) or the numpy emulator")
     p.set_defaults(func=cmd_predict)
 

@@ -367,3 +367,26 @@ def test_pytorch_files(tmp_path: Path) -> None:
     assert run("predict", tmp_path / "prj", "-i", tmp_path / "x.npy", "-o", tmp_path / "y.npy").returncode == 0
     expected = module(torch.from_numpy(x).float()).detach().numpy()
     np.testing.assert_allclose(np.load(tmp_path / "y.npy"), expected, atol=0.02)
+
+
+def test_predict_several_inputs_and_outputs(tmp_path: Path) -> None:
+    keras = pytest.importorskip("keras")
+    keras.utils.set_random_seed(2)
+    a, b = keras.Input((6,), name="a"), keras.Input((4,), name="b")
+    joined = keras.layers.Concatenate(name="join")([keras.layers.Dense(3, name="fa")(a), keras.layers.Dense(3, name="fb")(b)])
+    model = keras.Model([a, b], [keras.layers.Dense(2, name="h1")(joined), keras.layers.Dense(1, name="h2")(joined)])
+    model.save(tmp_path / "two.keras")
+    rng = np.random.default_rng(0)
+    xa, xb = rng.normal(size=(10, 6)), rng.normal(size=(10, 4))
+    np.save(tmp_path / "a.npy", xa)
+    np.savetxt(tmp_path / "b.dat", xb)
+    assert run("convert", tmp_path / "two.keras", "--precision", "fixed<24,10>", "-o", tmp_path / "prj").returncode == 0
+    predict = ("predict", tmp_path / "prj", "-i", tmp_path / "a.npy", "-i", tmp_path / "b.dat")
+    assert_user_error(run(*predict, "-o", tmp_path / "y.npy"), "2 outputs", ".npz")
+    result = run(*predict, "-o", tmp_path / "y.npz")
+    assert result.returncode == 0, result.stderr
+    saved = np.load(tmp_path / "y.npz")
+    expected = model.predict([xa, xb], verbose=0)
+    np.testing.assert_allclose(saved["output_0"], expected[0], atol=0.01)
+    np.testing.assert_allclose(saved["output_1"], expected[1], atol=0.01)
+    assert_user_error(run("predict", tmp_path / "prj", "-i", tmp_path / "a.npy", "-o", tmp_path / "z.npz"), "2 inputs")
