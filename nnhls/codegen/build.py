@@ -9,7 +9,8 @@ version and the flags:
     <Project>_bridge.cpp               the extern "C" batch entry points used through ctypes
 
 and linked into lib<Project>-<hash>.so. The cache lives in $NNHLS_CACHE_DIR, else
-~/.cache/nnhls; an unchanged project links nothing and compiles nothing.
+~/.cache/nnhls; an unchanged project links nothing and compiles nothing. After a build, the oldest
+files beyond $NNHLS_CACHE_MAX_MB (default 2048 MB) are deleted, never those of that build.
 """
 
 from __future__ import annotations
@@ -31,6 +32,9 @@ class CompileError(RuntimeError):
 
 class CompilerNotFoundError(FileNotFoundError):
     """No C++ compiler on PATH."""
+
+
+DEFAULT_CACHE_MB = 2048
 
 
 def cache_dir() -> Path:
@@ -129,4 +133,37 @@ def build_library(root: Path, project: str, extra_flags: tuple[str, ...] = ()) -
     if result.returncode != 0:
         raise CompileError(f"g++ failed to link the project:\n{result.stderr.strip()}")
     os.replace(tmp_lib, library)
+    prune_cache(keep={library, *(objects_dir / f"{key}.o" for key in keys)})
     return library
+
+
+def cache_limit_bytes() -> int:
+    value = os.environ.get("NNHLS_CACHE_MAX_MB", str(DEFAULT_CACHE_MB))
+    try:
+        megabytes = float(value)
+    except ValueError:
+        raise ValueError(f"NNHLS_CACHE_MAX_MB must be a number of megabytes, got '{value}'") from None
+    return int(megabytes * 2**20)
+
+
+def prune_cache(keep: set[Path]) -> None:
+    """Delete the oldest cached objects and libraries until the cache fits its limit."""
+    limit = cache_limit_bytes()
+    entries: list[tuple[int, int, Path]] = []
+    for folder in ("objects", "lib"):
+        for path in (cache_dir() / folder).iterdir():
+            if ".tmp" in path.name:
+                continue  # another build's file in progress
+            try:
+                stat = path.stat()
+            except FileNotFoundError:
+                continue  # pruned by a concurrent build
+            entries.append((stat.st_mtime_ns, stat.st_size, path))
+    total = sum(size for _, size, _ in entries)
+    for _, size, path in sorted(entries):
+        if total <= limit:
+            return
+        if path in keep:
+            continue
+        path.unlink(missing_ok=True)  # a loaded library stays usable by the process holding it
+        total -= size
