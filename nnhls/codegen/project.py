@@ -13,7 +13,9 @@ a non-empty directory without that marker is refused unless `force=True`.
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import tarfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -206,3 +208,24 @@ def _write_if_changed(path: Path, content: str) -> None:
     if path.is_file() and path.read_text() == content:
         return
     path.write_text(content)
+
+
+def write_tarball(root: Path, force: bool = False) -> Path:
+    """`<root>.tar.gz` of the written project (WriterConfig.WriteTar). An existing archive is only
+    replaced when it is one of ours (it holds the project's marker file) or with force."""
+    archive = root.with_name(root.name + ".tar.gz")
+    if archive.exists() and not force and not _is_our_archive(archive, root.name):
+        raise ProjectExistsError(f"'{archive}' exists and was not written by nnhls; remove it or pass force=True (--force)")
+    tmp = archive.with_name(archive.name + ".tmp")
+    with tarfile.open(tmp, "w:gz") as tar:
+        tar.add(root, arcname=root.name)
+    os.replace(tmp, archive)
+    return archive
+
+
+def _is_our_archive(archive: Path, name: str) -> bool:
+    try:
+        with tarfile.open(archive, "r:gz") as tar:
+            return f"{name}/{MARKER}" in tar.getnames()
+    except (tarfile.TarError, OSError):
+        return False

@@ -577,10 +577,22 @@ def validate_config(config: Mapping[str, Any]) -> dict[str, Any]:
             raise ConfigError(f"ClockPeriod must be a positive number of ns, got {period!r}")
     if "ClockUncertainty" in top and not re.fullmatch(r"\s*\d+(\.\d+)?%?\s*", str(top["ClockUncertainty"])):
         raise ConfigError(f"ClockUncertainty must be a percentage like '12.5%' or ns, got {top['ClockUncertainty']!r}")
-    check_keys("WriterConfig", as_mapping("WriterConfig", top.get("WriterConfig")), WRITER_KEYS)
+    _check_writer(as_mapping("WriterConfig", top.get("WriterConfig")))
     if "HLSConfig" in top:
         top["HLSConfig"] = _normalise_hls(as_mapping("HLSConfig", top["HLSConfig"]), top.get("IOType", "io_parallel"))
     return top
+
+
+def _check_writer(writer: Mapping[str, Any]) -> None:
+    check_keys("WriterConfig", writer, WRITER_KEYS)
+    for key in ("WriteWeightsTxt", "WriteTar", "WriteEmulationConstants"):
+        if key in writer:
+            boolean(f"WriterConfig.{key}", writer[key])
+    if "TBOutputStream" in writer:
+        choice("WriterConfig.TBOutputStream", writer["TBOutputStream"], ("both", "stdout", "file"))
+    namespace = writer.get("Namespace")
+    if namespace is not None:
+        valid_identifier("WriterConfig.Namespace", namespace)
 
 
 def _normalise_hls(hls: Mapping[str, Any], io_type: Any) -> dict[str, Any]:

@@ -37,6 +37,7 @@ from nnhls.codegen.project import (
     check_project_name,
     hls_ir_file,
     write_project,
+    write_tarball,
 )
 from nnhls.dialects import hls
 
@@ -148,8 +149,18 @@ class HLSModel:
 
     # ----- project ------------------------------------------------------------------------------------
     def write(self, force: bool = False) -> Path:
-        """Write the project into OutputDir (see nnhls.codegen.project for the write rules)."""
+        """Write the project into OutputDir (see nnhls.codegen.project for the write rules), and
+        `<OutputDir>.tar.gz` beside it with WriterConfig.WriteTar."""
         write_project(self.output_dir, self.firmware, self._config, str(self.hls_module) + "\n", force=force)
+        writer = self._config.get("WriterConfig") or {}
+        if writer.get("Namespace"):
+            print(
+                f"warning: WriterConfig.Namespace '{writer['Namespace']}' is not supported yet: the "
+                "firmware is written in the global namespace",
+                file=sys.stderr,
+            )
+        if writer.get("WriteTar"):
+            write_tarball(self.output_dir, force)
         return self.output_dir
 
     def compile(self) -> Path:
