@@ -30,6 +30,21 @@ def _guard(name: str) -> str:
     return f"{name.upper()}_H_"
 
 
+def _open_namespace(w: CppWriter, namespace: str | None) -> None:
+    if namespace:
+        w.line(f"namespace {namespace} {{\n")
+
+
+def _close_namespace(w: CppWriter, namespace: str | None) -> None:
+    if namespace:
+        w.line(f"}}  // namespace {namespace}\n")
+
+
+def _use_namespace(w: CppWriter, namespace: str | None) -> None:
+    if namespace:
+        w.line(f"using namespace {namespace};\n")
+
+
 # ----- defines.h ----------------------------------------------------------------------------------------
 
 
@@ -42,6 +57,7 @@ def defines_h(fw: Firmware) -> str:
     w.line('#include "hls_stream.h"')
     w.line('#include "nnet_utils/nnet_common.h"')
     w.line()
+    _open_namespace(w, fw.namespace)
     w.comment("Tensor sizes (elements; io_stream tensors flow as pixels of their last dimension)")
     for v in fw.values:
         w.line(f"static const unsigned {v.size_name} = {v.size};  // {'x'.join(map(str, v.shape))}")
@@ -67,6 +83,7 @@ def defines_h(fw: Firmware) -> str:
                 seen.add(name)
                 w.line(f"typedef {cpp} {name};")
     w.line()
+    _close_namespace(w, fw.namespace)
     w.line("#endif  // DEFINES_H_")
     return w.text()
 
@@ -90,13 +107,15 @@ def parameters_h(fw: Firmware) -> str:
         w.line(f'#include "nnet_utils/{header}"')
     if fw.is_stream:
         w.line('#include "nnet_utils/nnet_stream.h"')
+    w.line()
+    _open_namespace(w, fw.namespace)
     for layer in fw.layers:
         if layer.config is None:
             continue
-        w.line()
         w.comment(_describe(layer))
         layer.config.write(w)
-    w.line()
+        w.line()
+    _close_namespace(w, fw.namespace)
     w.line("#endif  // PARAMETERS_H_")
     return w.text()
 
@@ -116,13 +135,14 @@ def _weight_count(const: Constant) -> int:
     return max(const.count, 1)
 
 
-def weight_header(const: Constant) -> str:
+def weight_header(const: Constant, namespace: str | None = None) -> str:
     w = CppWriter()
     w.comment(f"{const.comment}: {const.count} values of {const.type_name} ({const.precision.cpp()}).")
     w.comment("Synthesis / vendor C simulation: the exact values below. nnhls emulation builds define")
     w.comment("NNHLS_FAST_WEIGHTS and fill the array from raw mantissas (weights/fast_weights.cpp).")
     guard = _guard(const.name)
     w.line(f"#ifndef {guard}\n#define {guard}\n")
+    _open_namespace(w, namespace)
     decl = f"{const.element_cpp} {const.name}[{_weight_count(const)}]"
     w.line("#ifdef NNHLS_FAST_WEIGHTS")
     w.line(f"extern {decl};")
@@ -137,6 +157,7 @@ def weight_header(const: Constant) -> str:
         w.line("    " + ", ".join(values[i : i + per_line]) + ",")
     w.line("};")
     w.line("#endif")
+    _close_namespace(w, namespace)
     w.line(f"\n#endif  // {guard}")
     return w.text()
 
@@ -163,9 +184,12 @@ def fast_weights_cpp(fw: Firmware) -> str:
             w.line(f"const unsigned {const.name}_cols[] = {{{_raw_list(const.sparse[1])}}};")
     w.line("}  // namespace")
     w.line()
+    _open_namespace(w, fw.namespace)
     for const in fw.constants:
         w.line(f"{const.element_cpp} {const.name}[{_weight_count(const)}];")
     w.line()
+    _close_namespace(w, fw.namespace)
+    _use_namespace(w, fw.namespace)
     w.line("namespace {")
     with w.block("struct fast_weight_loader", ";"), w.block("fast_weight_loader()"):
         for const in fw.constants:
@@ -203,8 +227,11 @@ def top_h(fw: Firmware) -> str:
     w.line(f"#ifndef {guard}\n#define {guard}\n")
     w.line('#include "defines.h"')
     w.line()
+    _open_namespace(w, fw.namespace)
     w.line(f"{top_signature(fw)};")
-    w.line(f"\n#endif  // {guard}")
+    w.line()
+    _close_namespace(w, fw.namespace)
+    w.line(f"#endif  // {guard}")
     return w.text()
 
 
@@ -246,6 +273,7 @@ def top_cpp(fw: Firmware) -> str:
     for const in fw.constants:
         w.line(f'#include "weights/{const.name}.h"')
     w.line()
+    _open_namespace(w, fw.namespace)
     outputs = {v.var for v in fw.outputs}
     with w.block(top_signature(fw)):
         _interface(w, fw)
@@ -265,6 +293,9 @@ def top_cpp(fw: Firmware) -> str:
                     w.line(f'NNHLS_TRACE_STREAM("{layer.layer}", {out.var}, {out.n_pixels});')
                 else:
                     w.line(f'NNHLS_TRACE("{layer.layer}", {out.var}, {out.size_name});')
+    if fw.namespace:
+        w.line()
+    _close_namespace(w, fw.namespace)
     return w.text()
 
 
@@ -331,6 +362,7 @@ def bridge_cpp(fw: Firmware) -> str:
     w.line()
     w.line(f'#include "firmware/{fw.project}.h"')
     w.line()
+    _use_namespace(w, fw.namespace)
     w.line("namespace {")
     w.line(f"const unsigned long kStackBytes = {_stack_bytes(fw)}UL;")
     w.line()
@@ -421,6 +453,7 @@ def testbench_cpp(fw: Firmware) -> str:
     w.line()
     w.line(f'#include "firmware/{fw.project}.h"')
     w.line()
+    _use_namespace(w, fw.namespace)
     w.line("namespace {")
     with w.block("void run_sample(const double* const* in, double* const* out)"):
         w.line("const long s = 0;")

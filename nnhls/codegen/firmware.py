@@ -173,6 +173,8 @@ class Firmware:
     outputs: list[Value]
     layers: list[Layer]
     values: list[Value]
+    namespace: str | None = None
+    """WriterConfig.Namespace: the C++ namespace of everything generated for this model."""
 
     @property
     def is_stream(self) -> bool:

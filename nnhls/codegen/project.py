@@ -64,7 +64,7 @@ def generate_files(fw: Firmware, config: Mapping[str, Any], hls_ir: str) -> dict
         "README.md": _readme(fw),
     }
     for const in fw.constants:
-        out[f"firmware/weights/{const.name}.h"] = files.weight_header(const)
+        out[f"firmware/weights/{const.name}.h"] = files.weight_header(const, fw.namespace)
     out.update(_tb_data(fw, config))
     from nnhls.converters import config_to_yaml
 

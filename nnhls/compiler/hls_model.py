@@ -109,6 +109,7 @@ class HLSModel:
     def firmware(self) -> Firmware:
         if self._firmware is None:
             self._firmware = build_firmware(self.hls_module)
+            self._firmware.namespace = (self._config.get("WriterConfig") or {}).get("Namespace") or None
             if self._firmware.project != self.project_name:
                 raise ValueError(
                     f"the hls.func is named '{self._firmware.project}' but ProjectName is '{self.project_name}'"
@@ -153,12 +154,6 @@ class HLSModel:
         `<OutputDir>.tar.gz` beside it with WriterConfig.WriteTar."""
         write_project(self.output_dir, self.firmware, self._config, str(self.hls_module) + "\n", force=force)
         writer = self._config.get("WriterConfig") or {}
-        if writer.get("Namespace"):
-            print(
-                f"warning: WriterConfig.Namespace '{writer['Namespace']}' is not supported yet: the "
-                "firmware is written in the global namespace",
-                file=sys.stderr,
-            )
         if writer.get("WriteTar"):
             write_tarball(self.output_dir, force)
         return self.output_dir

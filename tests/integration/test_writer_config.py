@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
+import subprocess
 import tarfile
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 from nnhls import converters
@@ -42,9 +44,40 @@ def test_write_tar_never_replaces_a_foreign_file(tmp_path: Path) -> None:
     assert (tmp_path / "prj.tar.gz").read_text() == "mine"
 
 
-def test_namespace_is_reported_as_unsupported(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    _model(tmp_path / "prj", Namespace="tagger").write()
-    assert "warning: WriterConfig.Namespace 'tagger' is not supported yet" in capsys.readouterr().err
+def _link_two_models(tmp_path: Path, namespaces: tuple[str | None, str | None]) -> subprocess.CompletedProcess[str]:
+    """Compile the firmware of two copies of one model (same ProjectName, same layer names) and link
+    them into one program that calls both: what WriterConfig.Namespace is for."""
+    objects: list[str] = []
+    for i, namespace in enumerate(namespaces):
+        root = tmp_path / f"m{i}"
+        _model(root, **({"Namespace": namespace} if namespace else {})).write()
+        q = f"{namespace}::" if namespace else ""
+        caller = tmp_path / f"call{i}.cpp"
+        caller.write_text(
+            f'#include "jet_tagger.h"\n'
+            f"void call{i}() {{ {q}input_t x[16] = {{}}; {q}output_softmax_result_t y[5]; {q}jet_tagger(x, y); }}\n"
+        )
+        for source in (root / "firmware" / "jet_tagger.cpp", caller):
+            obj = tmp_path / f"{source.stem}{i}.o"
+            includes = [f"-I{root / 'firmware' / 'ap_types'}", f"-I{root / 'firmware'}"]
+            subprocess.run(["g++", "-std=c++17", "-c", *includes, str(source), "-o", str(obj)], check=True)
+            objects.append(str(obj))
+    main = tmp_path / "main.cpp"
+    main.write_text("void call0();\nvoid call1();\nint main() { call0(); call1(); return 0; }\n")
+    return subprocess.run(["g++", str(main), *objects, "-o", str(tmp_path / "both")], capture_output=True, text=True, check=False)
+
+
+def test_namespace_lets_two_models_share_one_program(tmp_path: Path) -> None:
+    root = tmp_path / "ns"
+    hls_model = _model(root, Namespace="tagger")
+    hls_model.compile()
+    for rel in ("firmware/jet_tagger.h", "firmware/jet_tagger.cpp", "firmware/defines.h", "firmware/parameters.h", "firmware/weights/fc1_w.h"):
+        assert "namespace tagger {" in (root / rel).read_text(), rel
+    x = np.load(EXAMPLE / "inputs.npy")[:20]
+    np.testing.assert_array_equal(hls_model.predict(x), hls_model.predict(x, emulator="numpy"))
+    assert _link_two_models(tmp_path / "with", ("first", "second")).returncode == 0
+    clash = _link_two_models(tmp_path / "without", (None, None))
+    assert clash.returncode != 0 and "multiple definition" in clash.stderr
 
 
 @pytest.mark.parametrize(
