@@ -485,7 +485,9 @@ def testbench_cpp(fw: Firmware) -> str:
         w.line(f"double* out[] = {{{', '.join(f'y.data() + {o}' for o in offsets_out[:-1])}}};")
         w.line('std::ifstream features("tb_data/tb_input_features.dat");')
         w.line('std::ifstream predictions("tb_data/tb_output_predictions.dat");')
-        w.line('std::ofstream results("tb_data/csim_results.log");')
+        to_file, to_stdout = fw.tb_output in ("both", "file"), fw.tb_output in ("both", "stdout")
+        # TBOutputStream 'stdout' prints every sample and writes no results file
+        w.line('std::ofstream results("tb_data/csim_results.log");' if to_file else "std::ostream& results = std::cout;")
         w.line("results << std::setprecision(17);")
         w.line("std::string line, expected;")
         w.line("long sample = 0;")
@@ -503,14 +505,19 @@ def testbench_cpp(fw: Firmware) -> str:
             w.line("x = values;")
             w.line("run_sample(in, out);")
             w.line("for (unsigned i = 0; i < n_out; i++) results << y[i] << (i + 1 < n_out ? \" \" : \"\\n\");")
-            w.line("const bool have_expected = predictions.is_open() && std::getline(predictions, expected);")
-            with w.block("if (sample < 5)"):
-                w.line('std::cout << "sample " << sample << ":";')
-                w.line('for (unsigned i = 0; i < n_out; i++) std::cout << " " << y[i];')
-                w.line("std::cout << std::endl;")
+            if to_stdout:
+                w.line("const bool have_expected = predictions.is_open() && std::getline(predictions, expected);")
+            if to_file and to_stdout:
+                with w.block("if (sample < 5)"):
+                    w.line('std::cout << "sample " << sample << ":";')
+                    w.line('for (unsigned i = 0; i < n_out; i++) std::cout << " " << y[i];')
+                    w.line("std::cout << std::endl;")
+                    w.line('if (have_expected) std::cout << "expected: " << expected << std::endl;')
+            elif to_stdout:
                 w.line('if (have_expected) std::cout << "expected: " << expected << std::endl;')
             w.line("sample++;")
-        w.line('std::cout << "INFO: ran " << sample << " samples, outputs in tb_data/csim_results.log" << std::endl;')
+        where = "tb_data/csim_results.log" if to_file else "stdout"
+        w.line(f'std::cout << "INFO: ran " << sample << " samples, outputs in {where}" << std::endl;')
         w.line("return 0;")
     return w.text()
 

@@ -175,6 +175,8 @@ class Firmware:
     values: list[Value]
     namespace: str | None = None
     """WriterConfig.Namespace: the C++ namespace of everything generated for this model."""
+    tb_output: str = "both"
+    """WriterConfig.TBOutputStream: where the testbench writes outputs (both, stdout, file)."""
 
     @property
     def is_stream(self) -> bool:

@@ -109,7 +109,9 @@ class HLSModel:
     def firmware(self) -> Firmware:
         if self._firmware is None:
             self._firmware = build_firmware(self.hls_module)
-            self._firmware.namespace = (self._config.get("WriterConfig") or {}).get("Namespace") or None
+            writer = self._config.get("WriterConfig") or {}
+            self._firmware.namespace = writer.get("Namespace") or None
+            self._firmware.tb_output = str(writer.get("TBOutputStream") or "both").lower()
             if self._firmware.project != self.project_name:
                 raise ValueError(
                     f"the hls.func is named '{self._firmware.project}' but ProjectName is '{self.project_name}'"

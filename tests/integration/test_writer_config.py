@@ -92,3 +92,25 @@ def test_namespace_lets_two_models_share_one_program(tmp_path: Path) -> None:
 def test_writer_config_is_validated(tmp_path: Path, writer: dict[str, Any], message: str) -> None:
     with pytest.raises(ConfigError, match=re.escape(message)):
         _model(tmp_path / "prj", **writer)
+
+
+@pytest.mark.parametrize("stream", ["both", "file", "stdout"])
+def test_testbench_output_stream(tmp_path: Path, stream: str) -> None:
+    """TBOutputStream: results in tb_data/csim_results.log (both, file) or on stdout (stdout)."""
+    root = tmp_path / "prj"
+    hls_model = _model(root, TBOutputStream=stream)
+    hls_model.write()
+    flags = ["-std=c++17", "-Wall", "-Wextra", "-Werror", f"-I{root / 'firmware' / 'ap_types'}", f"-I{root / 'firmware'}", f"-I{root}"]
+    exe = tmp_path / "tb"
+    subprocess.run(["g++", *flags, str(root / "jet_tagger_test.cpp"), str(root / "firmware" / "jet_tagger.cpp"), "-o", str(exe)], check=True)
+    run = subprocess.run([str(exe)], cwd=root, capture_output=True, text=True, check=True)
+    x = np.load(EXAMPLE / "inputs.npy")
+    expected = np.asarray(hls_model.predict(x, emulator="numpy"))
+    log = root / "tb_data" / "csim_results.log"
+    if stream == "stdout":
+        assert not log.exists()
+        printed = np.array([[float(v) for v in line.split()] for line in run.stdout.splitlines() if line[:1].isdigit() or line[:1] == "-"])
+        np.testing.assert_array_equal(printed, expected)
+    else:
+        np.testing.assert_array_equal(np.loadtxt(log, ndmin=2), expected)
+        assert ("sample 0:" in run.stdout) == (stream == "both")
