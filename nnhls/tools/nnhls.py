@@ -138,6 +138,11 @@ def _load_config(args: argparse.Namespace) -> tuple[dict[str, Any], Path]:
 
     if args.example:
         path = EXAMPLE_DIR / "config.yml"
+        if not path.is_file():
+            raise CLIError(
+                f"the bundled example is not at {EXAMPLE_DIR}: it ships with the source checkout "
+                "(install it with `pip install -e .` from a clone)"
+            )
         config = yaml.safe_load(path.read_text())
         base = path.parent
         config["OutputDir"] = args.output or str(Path.cwd() / config["OutputDir"])
