@@ -328,20 +328,25 @@ def _store_output(w: CppWriter, v: Value, k: int) -> None:
         w.line(f"for (unsigned i = 0; i < {v.size_name}; i++) out[{k}][s * {v.size}L + i] = {v.var}[i].to_double();")
 
 
+def _sample_body(w: CppWriter, fw: Firmware) -> None:
+    """Sample `s` of the batch through the top function (shared by the bridge and the testbench)."""
+    for k, v in enumerate(fw.inputs):
+        _load_input(w, v, k)
+    for v in fw.outputs:
+        if v.stream:
+            w.line(f'hls::stream<{v.pixel_type}> {v.var}("{v.var}");')
+        else:
+            w.line(f"{v.type_name} {v.var}[{v.size_name}];")
+    w.line(f"{fw.project}({', '.join(v.var for v in (*fw.inputs, *fw.outputs))});")
+    for k, v in enumerate(fw.outputs):
+        _store_output(w, v, k)
+
+
 def _run_sample(w: CppWriter, fw: Firmware) -> None:
     w.comment("One sample: doubles are assigned to the input ap type (its quantization and overflow")
     w.comment("apply); outputs are returned as their exact value (to_double, exact up to 53 bits).")
     with w.block("void run_sample(const double* const* in, double* const* out, long s)"):
-        for k, v in enumerate(fw.inputs):
-            _load_input(w, v, k)
-        for v in fw.outputs:
-            if v.stream:
-                w.line(f'hls::stream<{v.pixel_type}> {v.var}("{v.var}");')
-            else:
-                w.line(f"{v.type_name} {v.var}[{v.size_name}];")
-        w.line(f"{fw.project}({', '.join(v.var for v in (*fw.inputs, *fw.outputs))});")
-        for k, v in enumerate(fw.outputs):
-            _store_output(w, v, k)
+        _sample_body(w, fw)
 
 
 def _stack_bytes(fw: Firmware) -> int:
@@ -457,16 +462,7 @@ def testbench_cpp(fw: Firmware) -> str:
     w.line("namespace {")
     with w.block("void run_sample(const double* const* in, double* const* out)"):
         w.line("const long s = 0;")
-        for k, v in enumerate(fw.inputs):
-            _load_input(w, v, k)
-        for v in fw.outputs:
-            if v.stream:
-                w.line(f'hls::stream<{v.pixel_type}> {v.var}("{v.var}");')
-            else:
-                w.line(f"{v.type_name} {v.var}[{v.size_name}];")
-        w.line(f"{fw.project}({', '.join(v.var for v in (*fw.inputs, *fw.outputs))});")
-        for k, v in enumerate(fw.outputs):
-            _store_output(w, v, k)
+        _sample_body(w, fw)
     w.line()
     with w.block("std::vector<double> numbers(const std::string& line)"):
         w.line("std::vector<double> values;")
