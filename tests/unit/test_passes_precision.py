@@ -511,8 +511,8 @@ def test_exact_chain_never_overflows_in_the_emulator() -> None:
     # fixed<8,3> the emulated hls IR must equal the float reference exactly. Any accumulator
     # that overflowed would show up as a large difference (checked below by shrinking one).
     emulator = pytest.importorskip("nnhls.interpreters.emulator")
-    from nnhls.interpreters.reference import run_reference
     from nnhls.dialects import bitgrowth
+    from nnhls.interpreters.reference import run_reference
     from nnhls.passes.lower_nn_to_hls import lower_module
 
     x_t = P("fixed<8,3>")
