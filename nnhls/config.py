@@ -20,8 +20,9 @@ Unlike hls4ml, a LayerName entry does not shadow the LayerType/Model entries of 
 LayerType names: a layer matches every name in `layer_type_names(op)`, tried in that order (the
 most specific first): the framework class (Keras, PyTorch or ONNX spelling, e.g. `MaxPooling2D`,
 `MaxPool2d`, `MaxPool`), hls4ml's class (`Pooling2D`) and our op kind (`pool`), from the op (kind,
-rank, pool op, activation kind; see `_TYPE_NAMES`). The two ops of a separable convolution are
-recognised by the framework class the front end records in their `layer_type` property.
+rank, pool op, activation kind: each op's rules in nnhls/ops give them). The two ops of a
+separable convolution are recognised by the framework class the front end records in their
+`layer_type` property.
 """
 
 from __future__ import annotations
@@ -33,13 +34,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from nnhls import ops as registry
 from nnhls.dialects import nn
 from nnhls.dialects.fixed import ACCEPTED_SPELLINGS, FixedPrecision, PrecisionError, parse_precision
 from nnhls.dialects.kinds import (
-    ActivationKind,
     IOType,
     PipelineStyle,
-    PoolOp,
     SoftmaxImpl,
     Strategy,
 )
@@ -68,116 +68,34 @@ CHANNELS_LAST: tuple[str, ...] = ("full", "internal", "off")
 CANONICAL_STRATEGY = {Strategy.LATENCY: "Latency", Strategy.RESOURCE: "Resource", Strategy.UNROLLED: "Unrolled"}
 
 COMMON_LAYER_KEYS: tuple[str, ...] = ("Precision", "ReuseFactor", "Trace")
-_EXTRA_KEYS: dict[str, tuple[str, ...]] = {
-    "nn.dense": ("Strategy", "Compression"),
-    "nn.conv1d": ("Strategy", "ParallelizationFactor", "ConvImplementation"),
-    "nn.conv2d": ("Strategy", "ParallelizationFactor", "ConvImplementation"),
-    "nn.depthwise_conv1d": ("Strategy", "ParallelizationFactor", "ConvImplementation"),
-    "nn.depthwise_conv2d": ("Strategy", "ParallelizationFactor", "ConvImplementation"),
-    "nn.pool": ("ConvImplementation",),
-    "nn.activation": ("TableSize",),
-    "nn.softmax": ("TableSize", "ExpTableSize", "InvTableSize", "Implementation"),
-}
-ALL_LAYER_KEYS: tuple[str, ...] = tuple(
-    dict.fromkeys(COMMON_LAYER_KEYS + tuple(k for keys in _EXTRA_KEYS.values() for k in keys))
-)
 DEFAULT_TABLE_SIZE = 1024
 
 
 def applicable_keys(op_name: str) -> tuple[str, ...]:
-    """The LayerType/LayerName keys that apply to an op (by its `nn.*` name)."""
-    return COMMON_LAYER_KEYS + _EXTRA_KEYS.get(op_name, ())
+    """The LayerType/LayerName keys that apply to an op (by its `nn.*` name; its rules' keys)."""
+    rules = registry.rules_by_name(op_name)
+    return COMMON_LAYER_KEYS + (rules.config_keys if rules is not None else ())
+
+
+def all_layer_keys() -> tuple[str, ...]:
+    """Every key some layer accepts (for did-you-mean suggestions)."""
+    extra = (k for cls in registry.nn_op_classes() for k in registry.rules(cls).config_keys)
+    return tuple(dict.fromkeys((*COMMON_LAYER_KEYS, *extra)))
 
 
 # ----- LayerType names ------------------------------------------------------------------------------------
 
-_TYPE_NAMES: dict[str, tuple[str, ...]] = {
-    "nn.input": ("InputLayer", "Input"),
-    "nn.dense": ("Dense", "Linear", "Gemm", "MatMul"),
-    "nn.conv1d": ("Conv1D", "Conv1d", "Conv"),
-    "nn.conv2d": ("Conv2D", "Conv2d", "Conv"),
-    "nn.depthwise_conv1d": ("DepthwiseConv1D",),
-    "nn.depthwise_conv2d": ("DepthwiseConv2D",),
-    "nn.batchnorm": ("BatchNormalization", "BatchNorm1d", "BatchNorm2d"),
-    "nn.softmax": ("Softmax",),
-    "nn.add": ("Add", "Merge"),
-    "nn.sub": ("Subtract", "Sub", "Merge"),
-    "nn.mul": ("Multiply", "Mul", "Merge"),
-    "nn.average": ("Average", "Merge"),
-    "nn.maximum": ("Maximum", "Max", "Merge"),
-    "nn.minimum": ("Minimum", "Min", "Merge"),
-    "nn.concat": ("Concatenate", "Concat"),
-    "nn.dot": ("Dot",),
-    "nn.reshape": ("Reshape",),
-    "nn.flatten": ("Flatten", "Reshape"),
-    "nn.transpose": ("Permute", "Transpose"),
-    "nn.pad": ("ZeroPadding1D", "ZeroPadding2D", "Pad"),
-    "nn.crop": ("Cropping1D", "Cropping2D"),
-    "nn.upsample": ("UpSampling1D", "UpSampling2D", "Resize", "Upsample"),
-    "nn.constant": ("Constant",),
-    "nn.dropout": ("Dropout",),
-    "nn.identity": ("Identity",),
-}
-"""Framework / hls4ml class names per op (pool, global pool and activation are computed)."""
-
-_ACTIVATION_CLASSES: dict[ActivationKind, tuple[str, ...]] = {
-    ActivationKind.RELU: ("ReLU", "Relu"),
-    ActivationKind.LEAKY_RELU: ("LeakyReLU", "LeakyRelu", "ParametrizedActivation"),
-    ActivationKind.ELU: ("ELU", "Elu", "ParametrizedActivation"),
-    ActivationKind.THRESHOLDED_RELU: ("ThresholdedReLU", "ParametrizedActivation"),
-    ActivationKind.PRELU: ("PReLU", "PRelu"),
-    ActivationKind.SIGMOID: ("Sigmoid",),
-    ActivationKind.TANH: ("Tanh",),
-    ActivationKind.HARD_SIGMOID: ("HardSigmoid", "HardActivation"),
-    ActivationKind.HARD_TANH: ("Hardtanh", "HardActivation"),
-    ActivationKind.SELU: ("Selu", "SELU"),
-    ActivationKind.SOFTPLUS: ("Softplus",),
-    ActivationKind.SOFTSIGN: ("Softsign",),
-    ActivationKind.CLIP: ("Clip",),
-}
-
-
-def _pool_names(op: nn.PoolingOp | nn.GlobalPoolOp) -> tuple[str, ...]:
-    is_max = op.op.data == PoolOp.MAX
-    if isinstance(op, nn.GlobalPoolOp):
-        rank = len(nn.shape_of(op.input)) - 1
-        kind = "Max" if is_max else "Average"
-        onnx_name = "GlobalMaxPool" if is_max else "GlobalAveragePool"
-        return (f"Global{kind}Pooling{rank}D", onnx_name, f"GlobalPooling{rank}D", "global_pool")
-    rank = len(nn.ints(op.pool_size))
-    keras = f"{'Max' if is_max else 'Average'}Pooling{rank}D"
-    torch_name = f"{'MaxPool' if is_max else 'AvgPool'}{rank}d"
-    onnx_name = "MaxPool" if is_max else "AveragePool"
-    return (keras, torch_name, onnx_name, f"Pooling{rank}D", "pool")
-
 
 def layer_type_names(op: nn.NNLayerOp) -> tuple[str, ...]:
     """Every LayerType key that matches `op`, most specific first (framework, hls4ml, op kind)."""
-    kind = op.name.removeprefix("nn.")
-    if isinstance(op, nn.PoolingOp | nn.GlobalPoolOp):
-        return _pool_names(op)
-    if isinstance(op, nn.ActivationOp):
-        return (*_ACTIVATION_CLASSES.get(op.activation, ()), "Activation", kind)
-    names = _TYPE_NAMES.get(op.name, ())
-    separable = op.layer_type is not None and op.layer_type.data.startswith("SeparableConv")
-    if isinstance(op, nn.DepthwiseConv1DOp | nn.DepthwiseConv2DOp) and separable:
-        names = (f"SeparableConv{op.RANK}D", *names)
-    if isinstance(op, nn.Conv1DOp | nn.Conv2DOp) and separable:
-        names = (f"SeparableConv{op.RANK}D", f"PointwiseConv{op.RANK}D", *names)
-    return (*names, kind)
+    return (*registry.rules(op).layer_type_names(op), op.name.removeprefix("nn."))
 
 
 def known_type_names() -> tuple[str, ...]:
     """Every LayerType key some op can match (for did-you-mean suggestions)."""
-    names: list[str] = [n for ns in _TYPE_NAMES.values() for n in ns]
-    names += [n for ns in _ACTIVATION_CLASSES.values() for n in ns] + ["Activation", "activation"]
-    for rank in (1, 2):
-        for kind in ("Max", "Average"):
-            names += [f"{kind}Pooling{rank}D", f"Global{kind}Pooling{rank}D"]
-        names += [f"MaxPool{rank}d", f"AvgPool{rank}d", f"Pooling{rank}D", f"GlobalPooling{rank}D"]
-        names += [f"SeparableConv{rank}D", f"PointwiseConv{rank}D"]
-    names += ["MaxPool", "AveragePool", "GlobalMaxPool", "GlobalAveragePool", "pool", "global_pool"]
-    names += [n.removeprefix("nn.") for n in _TYPE_NAMES]
+    names: list[str] = []
+    for cls in registry.nn_op_classes():
+        names += [*registry.rules(cls).all_type_names(), cls.name.removeprefix("nn.")]
     return tuple(dict.fromkeys(names))
 
 
@@ -378,7 +296,7 @@ def _fixed(where: str, value: Any) -> FixedPrecision:
 
 
 def _all_precision_vars() -> tuple[str, ...]:
-    return tuple(dict.fromkeys(v for op in nn.NN.operations if issubclass(op, nn.NNLayerOp) for v in op.PRECISION_VARS))
+    return tuple(dict.fromkeys(v for op in registry.nn_op_classes() for v in op.PRECISION_VARS))
 
 
 # ----- per-layer entries ----------------------------------------------------------------------------------
@@ -399,9 +317,9 @@ def parse_layer_entry(where: str, entry: Any, keys: Sequence[str], precision_var
     for key in mapping:
         if key in keys:
             continue
-        if key in ALL_LAYER_KEYS:
+        if key in all_layer_keys():
             raise ConfigError(f"{where}: key '{key}' does not apply to {what}; applicable keys: {', '.join(keys)}")
-        raise ConfigError(f"{where}: unknown key '{key}'{did_you_mean(str(key), ALL_LAYER_KEYS)}; applicable keys: {', '.join(keys)}")
+        raise ConfigError(f"{where}: unknown key '{key}'{did_you_mean(str(key), all_layer_keys())}; applicable keys: {', '.join(keys)}")
     result = LayerEntry()
     for key, value in mapping.items():
         k = f"{where}.{key}"
@@ -459,11 +377,13 @@ def resolve(hls_config: Mapping[str, Any], ops: Sequence[nn.NNLayerOp], io_type:
 
 
 def _type_ops() -> dict[str, list[str]]:
-    """LayerType name -> op names it can match (for validating entries without a model)."""
+    """LayerType name -> op names it can match (for validating entries without a model): the
+    fixed class names of each op (ops whose names depend on the instance are left out)."""
     table: dict[str, list[str]] = {}
-    for op_name, names in _TYPE_NAMES.items():
-        for n in (*names, op_name.removeprefix("nn.")):
-            table.setdefault(n, []).append(op_name)
+    for cls in registry.nn_op_classes():
+        names = registry.rules(cls).type_names
+        for n in (*names, cls.name.removeprefix("nn.")) if names else ():
+            table.setdefault(n, []).append(cls.name)
     return table
 
 
@@ -480,9 +400,9 @@ def _parse_layer_types(section: Mapping[str, Any], ops: Sequence[nn.NNLayerOp]) 
         if type_name not in known:
             raise ConfigError(f"{where}: unknown layer type '{type_name}'{did_you_mean(str(type_name), known)}")
         op_names = {op.name for op in matches.get(type_name, [])} or set(static.get(type_name, []))
-        op_classes = [c for c in nn.NN.operations if c.name in op_names and issubclass(c, nn.NNLayerOp)]
+        op_classes = [c for c in registry.nn_op_classes() if c.name in op_names]
         keys = _union(applicable_keys(n) for n in sorted(op_names)) or COMMON_LAYER_KEYS
-        variables = _union(c.PRECISION_VARS for c in op_classes) or _all_precision_vars()  # pyright: ignore[reportAttributeAccessIssue]
+        variables = _union(c.PRECISION_VARS for c in op_classes) or _all_precision_vars()
         entries[type_name] = parse_layer_entry(where, entry, keys, variables, f"layer type '{type_name}'")
     return entries
 

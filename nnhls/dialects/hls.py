@@ -40,12 +40,10 @@ import numpy as np
 from xdsl.dialects.builtin import (
     I64,
     BytesAttr,
-    DenseArrayBase,
     DenseIntOrFPElementsAttr,
     Float64Type,
     FloatAttr,
     IntegerAttr,
-    IntegerType,
     StringAttr,
     SymbolNameConstraint,
     TensorType,
@@ -75,6 +73,7 @@ from nnhls.dialects.types import (
     ActivationKindAttr,
     ArrayType,
     FixedPointType,
+    IntList,
     IOTypeAttr,
     MergeKindAttr,
     PipelineStyleAttr,
@@ -82,17 +81,8 @@ from nnhls.dialects.types import (
     SoftmaxImplAttr,
     StrategyAttr,
     StreamType,
+    ints,
 )
-
-IntList = DenseArrayBase[IntegerType]
-
-
-def int_array(values: Sequence[int]) -> IntList:
-    return DenseArrayBase.from_list(i64, [int(v) for v in values])
-
-
-def ints(attr: IntList | None) -> tuple[int, ...]:
-    return () if attr is None else tuple(int(v) for v in attr.get_values())
 
 
 def mantissa_attr(mantissas: np.ndarray) -> DenseIntOrFPElementsAttr:

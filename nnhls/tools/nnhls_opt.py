@@ -40,14 +40,14 @@ class NNHLSOptMain(xDSLOptMain):
                 self.ctx.register_dialect(name, factory)
 
         def hls_dialect():
-            from nnhls.dialects.hls import HLS
+            from nnhls import ops
 
-            return HLS
+            return ops.hls_dialect()
 
         def nn_dialect():
-            from nnhls.dialects.nn import NN
+            from nnhls import ops
 
-            return NN
+            return ops.nn_dialect()
 
         self.ctx.register_dialect("hls", hls_dialect)
         self.ctx.register_dialect("nn", nn_dialect)
