@@ -164,10 +164,10 @@ class _Builder:
         results = list(op.results)
         if len(results) == 1:
             outputs = [self.new_value(results[0], f"{name}_out", f"{name}_result")]
-        else:
+        elif len({r.type for r in results}) == 1:  # e.g. hls.clone: one typedef for all
             outputs = [self.new_value(r, f"{name}_out{i}", f"{name}_result") for i, r in enumerate(results)]
-            for out in outputs[1:]:
-                out.type_name = outputs[0].type_name
+        else:  # results of several types (hls.split): a typedef each
+            outputs = [self.new_value(r, f"{name}_out{i}", f"{name}_result{i}") for i, r in enumerate(results)]
         layer = Layer(name, op.layer_name, op, inputs, outputs, "", None)
         ops.kernel_rules(op).emit(op, layer)
         return layer

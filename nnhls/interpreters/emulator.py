@@ -143,6 +143,9 @@ def _run(
     on_layer: Callable[[str, FixedArray], None] | None = None,
 ) -> list[FixedArray]:
     function = hls_function(module)
+    for op in function.body.block.ops:  # a kernel without rules is an error naming it, up front
+        if isinstance(op, hls.HLSKernelOp):
+            ops.kernel_rules(op)
     listeners = () if on_layer is None else (_LayerListener(on_layer),)
     interpreter = Interpreter(module, listeners=listeners)
     interpreter.register_implementations(emulator_functions())

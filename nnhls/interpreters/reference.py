@@ -73,6 +73,9 @@ def run_reference(module: ModuleOp, inputs: Array | Sequence[Array]) -> list[Arr
                 f"input '{arg.name_hint}' must have shape (batch, {', '.join(map(str, expected))}),"
                 f" got {array.shape}"
             )
+    for op in block.ops:  # an op without rules is an error naming it, before anything runs
+        if isinstance(op, nn.NNLayerOp):
+            ops.rules(op)
     interpreter = Interpreter(module)
     interpreter.register_implementations(FuncFunctions())
     interpreter.register_implementations(reference_functions(arrays[0].shape[0]))

@@ -26,6 +26,7 @@ from nnhls.ops import (  # noqa: F401 - imported to register their rules
     pool,
     shape,
     softmax,
+    split,
 )
 from nnhls.ops.base import (
     KernelRules,

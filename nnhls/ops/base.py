@@ -26,6 +26,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from math import ceil, prod
+from pathlib import Path
 from typing import Any, ClassVar, TypeVar, cast
 
 import numpy as np
@@ -407,6 +408,10 @@ class KernelRules(ABC):
 
     op: ClassVar[type[hls.HLSKernelOp]]
     """The hls op class these rules are for."""
+
+    header_file: ClassVar[Path | None] = None
+    """The C++ header defining the kernel when it is not part of nnhls/hls_lib/nnet (an op added
+    outside nnhls): the project writer copies it into nnet_utils/ for models that use the op."""
 
     @abstractmethod
     def emulate(self, op: hls.HLSKernelOp, args: Sequence[FixedArray]) -> Sequence[FixedArray]:

@@ -130,8 +130,10 @@ def _starting_config(args: argparse.Namespace, model: Path) -> dict[str, Any]:
 
 
 def _c_identifier(text: str) -> str:
-    name = "".join(c if c.isalnum() or c == "_" else "_" for c in text)
-    return name if name and not name[0].isdigit() else f"model_{name}"
+    """A project name from a file name (`2mlp` -> `model_2mlp`)."""
+    from nnhls.dialects.names import c_identifier
+
+    return c_identifier(text, prefix="model_", empty="model")
 
 
 def _load_config(args: argparse.Namespace) -> tuple[dict[str, Any], Path]:
