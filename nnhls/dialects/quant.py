@@ -197,9 +197,11 @@ class UniformQuantizer:
         low, high = self.code_range()
         if self.overflow is QuantOverflow.SAT:
             q = np.clip(q, low, high)
-        else:
+        else:  # q is integer valued, so the float modulo is exact; 2**1024 (inf) wraps to 0
             span = high - low + 1
-            q = np.where(span > 0, np.mod(q - low, np.maximum(span, 1)) + low, 0.0)
+            with np.errstate(invalid="ignore"):
+                r = np.where(np.isfinite(q), np.mod(q, np.maximum(span, 1)), 0.0)
+            q = np.where(r > high, r - span, r)
         return np.where(self.bits == 0, self.zero_point, q)
 
     def __call__(self, x: npt.ArrayLike) -> FloatArray:

@@ -61,7 +61,8 @@ def read_fixed_point_quantizer(
         )
     if len(weights) != 3:
         raise QuantizerConfigError(
-            where, f"FixedPointQuantizer needs 3 weight arrays (keep_negative, bits, integers), "
+            where,
+            f"FixedPointQuantizer needs 3 weight arrays (keep_negative, bits, integers), "
             f"the file holds {len(weights)}",
         )
     shape = config.get("shape")
@@ -85,12 +86,9 @@ def read_fixed_point_quantizer(
         raise QuantizerConfigError(where, "keep_negative must be 0 or 1")
     if (bits < 0).any():
         raise QuantizerConfigError(where, "bits must be non-negative")
-    if bits.ndim > 1 or (bits.ndim == 1 and len(shape or ()) > 1):
-        if bits.shape[0] != 1:
-            raise QuantizerConfigError(where, f"the first (batch) axis of {bits.shape} must be 1")
-        keep_negative, bits, integers = keep_negative[0], bits[0], integers[0]
-    elif bits.shape == (1,):
-        keep_negative, bits, integers = keep_negative[0], bits[0], integers[0]
+    if bits.ndim == 0 or bits.shape[0] != 1:
+        raise QuantizerConfigError(where, f"the first (batch) axis of {bits.shape} must be 1")
+    keep_negative, bits, integers = keep_negative[0], bits[0], integers[0]
     live = bits != 0
     keep_negative = np.where(live, keep_negative, 0)
     integers = np.where(live, integers, 0)

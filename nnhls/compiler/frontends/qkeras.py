@@ -50,7 +50,6 @@ from nnhls.dialects.quant import (
     AnyQuantizer,
     BinaryQuantizer,
     Po2Quantizer,
-    QuantOverflow,
     Rounding,
     TernaryQuantizer,
     UniformQuantizer,
@@ -90,7 +89,7 @@ def _least_squares_scale(alpha: str, x: Array, q: Array) -> Array:
         qq = np.mean(q * q, axis=axes, keepdims=True, dtype=np.float32)
     else:
         qx, qq = x * q, q * q
-    scale = (qx / (qq + EPSILON)).astype(np.float32)
+    scale = np.asarray(qx / (qq + EPSILON), dtype=np.float32)
     return _po2_round(scale) if alpha == "auto_po2" else scale
 
 
@@ -179,7 +178,9 @@ class QuantizedBits(QKerasQuantizer):
         alpha = self["alpha"]
         if isinstance(alpha, str):
             if alpha not in ("auto", "auto_po2"):
-                raise self._error(f"invalid alpha '{alpha}' (expected a number, 'auto', 'auto_po2')")
+                raise self._error(
+                    f"invalid alpha '{alpha}' (expected a number, 'auto', 'auto_po2')"
+                )
             for key in ("scale_axis", "elements_per_scale", "min_po2_exponent", "max_po2_exponent"):
                 if self[key] is not None:
                     raise self._error(f"{key} is not supported (one scale per output channel)")
@@ -236,7 +237,7 @@ class QuantizedBits(QKerasQuantizer):
             if not self._k:
                 sign = (sign + F32(1)) / F32(2)
             return (scale * sign).astype(np.float64)
-        codes = self.generic().codes(xs)  # x * 2**-e is exact in float32: no float32 detail
+        codes = self._grid().codes(xs)  # x * 2**-e is exact in float32: no float32 detail
         step = F32(2.0 ** self._step_exponent())
         return (scale * (codes.astype(np.float32) * step)).astype(np.float64)
 
@@ -253,13 +254,22 @@ class QuantizedBits(QKerasQuantizer):
                 raise self._error(f"alpha='{alpha}' is computed from weights; not an activation")
             _, step = self._auto(_f32(weights))
             return UniformQuantizer.make(
-                self["bits"], True, step.reshape(-1) if step.size > 1 else step.reshape(()),
-                narrow=True, rounding=Rounding.RND_INF,
+                self["bits"],
+                True,
+                step.reshape(-1) if step.size > 1 else step.reshape(()),
+                narrow=True,
+                rounding=Rounding.RND_INF,
             )
         if int(self["bits"]) - self._k <= 0:
             return BinaryQuantizer(np.asarray(1.0, dtype=np.float64), zero_one=not self._k)
+        return self._grid()
+
+    def _grid(self) -> UniformQuantizer:
+        """The integer grid of a fixed (not auto) alpha, before the alpha multiplier."""
         return UniformQuantizer.make(
-            self["bits"], bool(self._k), 2.0 ** self._step_exponent(),
+            self["bits"],
+            bool(self._k),
+            2.0 ** self._step_exponent(),
             narrow=bool(self["symmetric"]) and bool(self._k),
         )
 
@@ -374,9 +384,10 @@ class QuantizedSigmoid(QKerasQuantizer):
 
 
 def _po2_exponent_range(q: QKerasQuantizer, magnitude_bits: int) -> tuple[int, int]:
+    """QKeras's exponent range for the bits, the top tightened to what max_value lets through."""
     max_value = q["max_value"]
-    if max_value is not None and float(max_value) < 0:
-        raise q._error(f"max_value must be non-negative, got {max_value}")
+    if max_value is not None and not float(max_value) > 0:
+        raise q._error(f"max_value must be positive, got {max_value}")
     sign_bit = 1 if max_value is None or float(max_value) > 1 else 0
     effective = magnitude_bits - sign_bit
     if effective < 0:
@@ -384,6 +395,9 @@ def _po2_exponent_range(q: QKerasQuantizer, magnitude_bits: int) -> tuple[int, i
     low, high = -(2**effective), 2**effective - 1
     if q["quadratic_approximation"]:
         high = 2 * (high // 2)
+    if max_value is not None:
+        top = Po2Quantizer(low, high).exponents(np.asarray([float(F32(max_value))]))
+        high = int(top[0])
     return low, high
 
 
@@ -431,8 +445,12 @@ class QuantizedReluPo2(QuantizedPo2):
         low, high = _po2_exponent_range(self, int(self["bits"]))
         max_value = self["max_value"]
         return Po2Quantizer(
-            low, high, None if max_value is None else float(F32(max_value)), float(EPSILON),
-            relu=True, negative_slope=float(self["negative_slope"] or 0.0),
+            low,
+            high,
+            None if max_value is None else float(F32(max_value)),
+            float(EPSILON),
+            relu=True,
+            negative_slope=float(self["negative_slope"] or 0.0),
         )
 
 

@@ -58,7 +58,8 @@ def qonnx_rounding(mode: str, where: str) -> Rounding:
     rounding = QONNX_ROUNDING.get(mode.upper())
     if rounding is None:
         raise QuantizerConfigError(
-            where, f"rounding_mode '{mode}' is not supported; supported: {', '.join(QONNX_ROUNDING)}"
+            where,
+            f"rounding_mode '{mode}' is not supported; supported: {', '.join(QONNX_ROUNDING)}",
         )
     return rounding
 
@@ -88,7 +89,9 @@ def quant(
     zps = np.asarray(zero_point, dtype=np.float64)
     if bits == 1 and signed:
         if (zps != 0).any():
-            raise QuantizerConfigError(where, "a 1-bit signed Quant with a zero point is not supported")
+            raise QuantizerConfigError(
+                where, "a 1-bit signed Quant with a zero point is not supported"
+            )
         return BinaryQuantizer(scales)
     try:
         return UniformQuantizer.make(
