@@ -267,27 +267,40 @@ class UniformQuantizer:
 
 @dataclass(frozen=True, eq=False)
 class BinaryQuantizer:
-    """y = scale where x >= 0, else -scale (or 0 with zero_one)."""
+    """y = scale where x >= 0 (x > 0 when not `zero_positive`), else -scale (0 with zero_one)."""
 
     scale: FloatArray = field(default_factory=lambda: _as_array(1.0, np.float64))
     zero_one: bool = False
+    zero_positive: bool = True
+    """Where 0 goes: +scale (QONNX BipolarQuant, QKeras binary) or the low level (the old Keras
+    binary_tanh, 2 * round(hard_sigmoid(x)) - 1, rounds 0.5 to even)."""
 
     def __call__(self, x: npt.ArrayLike) -> FloatArray:
         xs = np.asarray(x, dtype=np.float64)
         low = 0.0 if self.zero_one else -1.0
-        return np.where(xs >= 0, 1.0, low) * self.scale
+        high = xs >= 0 if self.zero_positive else xs > 0
+        return np.where(high, 1.0, low) * self.scale
 
 
 @dataclass(frozen=True, eq=False)
 class TernaryQuantizer:
-    """y = scale * sign(x) where |x| >= threshold, else 0."""
+    """y = scale where x >= threshold, -scale where x <= -threshold, else 0.
+
+    `upper_inclusive` / `lower_inclusive` say whether x == +-threshold reaches the outer level
+    (QKeras ternary: both; the old Keras ternarize: x > t and x <= -t).
+    """
 
     threshold: float
     scale: FloatArray = field(default_factory=lambda: _as_array(1.0, np.float64))
+    upper_inclusive: bool = True
+    lower_inclusive: bool = True
 
     def __call__(self, x: npt.ArrayLike) -> FloatArray:
         xs = np.asarray(x, dtype=np.float64)
-        return np.where(np.abs(xs) >= self.threshold, np.sign(xs), 0.0) * self.scale
+        t = self.threshold
+        up = xs >= t if self.upper_inclusive else xs > t
+        down = xs <= -t if self.lower_inclusive else xs < -t
+        return np.where(up, 1.0, np.where(down, -1.0, 0.0)) * self.scale
 
 
 @dataclass(frozen=True, eq=False)

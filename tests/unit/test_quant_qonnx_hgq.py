@@ -270,3 +270,54 @@ def test_bad_hgq_quantizers(config: dict, arrays: list | None, message: str) -> 
     arrays = arrays or [np.array([[1, 0]]), np.array([[4, 4]]), np.array([[1, 1]])]
     with pytest.raises(QuantizerConfigError, match=message):
         read_fixed_point_quantizer({"shape": [1, 2], **config}, arrays, "dense_1_quantizer")
+
+
+# ----- old Keras binary / ternary networks -------------------------------------------------------------
+
+
+def test_binary_and_ternary_layers_by_their_documented_semantics(corpus: Path) -> None:
+    """No package provides BinaryDense / TernaryDense, so the documented formulas are the
+    reference: hand-checked values, and the corpus kernels map to exactly +-H / 0."""
+    from nnhls.compiler.frontends import bnn
+
+    x = np.array([-1.0, -0.5, -0.25, 0.0, 1e-3, 0.5, 0.75, 3.0])
+    assert bnn.activation("binary_tanh", x).tolist() == [-1, -1, -1, -1, 1, 1, 1, 1]
+    assert bnn.activation("ternary_tanh", x).tolist() == [-1, -1, 0, 0, 0, 0, 1, 1]
+    assert bnn.activation("relu1", x).tolist() == [0, 0, 0, 0, 1e-3, 0.5, 0.75, 1]
+    w = np.array([-0.7, -0.5, -0.2, 0.0, 0.2, 0.5, 0.6])
+    assert bnn.quantize_kernel("BinaryDense", {"H": 1}, w, "b").tolist() == [
+        -1,
+        -1,
+        -1,
+        -1,
+        1,
+        1,
+        1,
+    ]
+    assert bnn.quantize_kernel("TernaryDense", {"H": 1}, w, "t").tolist() == [-1, -1, 0, 0, 0, 0, 1]
+    assert bnn.quantize_kernel("TernaryDense", {"H": 2.0}, w * 2, "t").tolist() == [
+        -2,
+        -2,
+        0,
+        0,
+        0,
+        0,
+        2,
+    ]
+    with pytest.raises(QuantizerConfigError, match="H must be a positive number, got 'Glorot'"):
+        bnn.kernel_quantizer("BinaryDense", {"H": "Glorot"}, "fc1")
+    with h5py.File(corpus / "keras" / "KERAS_3layer_ternary_small_weights.h5") as f:
+        kernels = [np.asarray(d) for d in _datasets(f) if d.name.endswith("kernel:0")]
+    assert len(kernels) == 4
+    for kernel in kernels:
+        assert set(np.unique(bnn.quantize_kernel("TernaryDense", {"H": 1}, kernel, "t"))) <= {
+            -1,
+            0,
+            1,
+        }
+
+
+def _datasets(group: h5py.Group) -> list[h5py.Dataset]:
+    found: list[h5py.Dataset] = []
+    group.visititems(lambda _, obj: found.append(obj) if isinstance(obj, h5py.Dataset) else None)
+    return found
