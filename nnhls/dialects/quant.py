@@ -36,6 +36,7 @@ import numpy as np
 import numpy.typing as npt
 
 from nnhls.dialects.fixed import FixedPrecision, Overflow, Quant
+from nnhls.errors import ModelError
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -70,7 +71,7 @@ class QuantOverflow(StrEnum):
     """Two's complement wrap-around modulo 2**bits."""
 
 
-class QuantizerError(ValueError):
+class QuantizerError(ModelError):
     """Quantizer parameters that describe no quantizer (names the offending parameter)."""
 
 

@@ -17,9 +17,9 @@ import h5py
 import numpy as np
 import pytest
 
-from nnhls.compiler.frontends.qkeras import read_quantizer
-from nnhls.compiler.frontends.quant_config import QuantizerConfigError
 from nnhls.dialects.quant import Po2Quantizer, UniformQuantizer
+from nnhls.frontends.qkeras import read_quantizer
+from nnhls.frontends.quant_config import QuantizerConfigError
 
 qkeras = pytest.importorskip("qkeras", reason="qkeras-v3 (test dependency) not installed")
 keras = pytest.importorskip("keras")

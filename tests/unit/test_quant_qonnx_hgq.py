@@ -19,11 +19,11 @@ import onnxruntime as ort
 import pytest
 from onnx import TensorProto, helper, numpy_helper
 
-from nnhls.compiler.frontends.hgq import read_fixed_point_quantizer
-from nnhls.compiler.frontends.qonnx_ops import bipolar_quant, quant, quantize_linear, trunc
-from nnhls.compiler.frontends.quant_config import QuantizerConfigError
 from nnhls.dialects.fixed import parse_precision
 from nnhls.dialects.quant import QuantOverflow, Rounding
+from nnhls.frontends.hgq import read_fixed_point_quantizer
+from nnhls.frontends.qonnx_ops import bipolar_quant, quant, quantize_linear, trunc
+from nnhls.frontends.quant_config import QuantizerConfigError
 
 RNG = np.random.default_rng(11)
 
@@ -278,7 +278,7 @@ def test_bad_hgq_quantizers(config: dict, arrays: list | None, message: str) -> 
 def test_binary_and_ternary_layers_by_their_documented_semantics(corpus: Path) -> None:
     """No package provides BinaryDense / TernaryDense, so the documented formulas are the
     reference: hand-checked values, and the corpus kernels map to exactly +-H / 0."""
-    from nnhls.compiler.frontends import bnn
+    from nnhls.frontends import bnn
 
     x = np.array([-1.0, -0.5, -0.25, 0.0, 1e-3, 0.5, 0.75, 3.0])
     assert bnn.activation("binary_tanh", x).tolist() == [-1, -1, -1, -1, 1, 1, 1, 1]

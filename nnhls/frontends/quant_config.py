@@ -14,7 +14,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from nnhls.compiler.frontends.common import FrontendError
+from nnhls.errors import FrontendError
 
 MAX_SPEC_LENGTH = 2000
 """Longest quantizer string accepted (a real one is a few dozen characters)."""

@@ -24,7 +24,6 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from nnhls.compiler.frontends.quant_config import QuantizerConfigError
 from nnhls.dialects.quant import (
     AnyQuantizer,
     BinaryQuantizer,
@@ -32,6 +31,7 @@ from nnhls.dialects.quant import (
     UniformQuantizer,
     round_with,
 )
+from nnhls.frontends.quant_config import QuantizerConfigError
 
 QONNX_ROUNDING = {
     "ROUND": Rounding.RND_CONV,

@@ -21,8 +21,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from nnhls.compiler.frontends.quant_config import QuantizerConfigError
 from nnhls.dialects.quant import BinaryQuantizer, TernaryQuantizer
+from nnhls.frontends.quant_config import QuantizerConfigError
 
 BINARY_LAYERS = ("BinaryDense", "TernaryDense")
 ACTIVATIONS = ("binary_tanh", "ternary_tanh", "relu1")

@@ -40,12 +40,6 @@ from typing import Any, ClassVar
 import numpy as np
 import numpy.typing as npt
 
-from nnhls.compiler.frontends.quant_config import (
-    QuantizerCall,
-    QuantizerConfigError,
-    bind,
-    quantizer_call,
-)
 from nnhls.dialects.quant import (
     AnyQuantizer,
     BinaryQuantizer,
@@ -53,6 +47,12 @@ from nnhls.dialects.quant import (
     Rounding,
     TernaryQuantizer,
     UniformQuantizer,
+)
+from nnhls.frontends.quant_config import (
+    QuantizerCall,
+    QuantizerConfigError,
+    bind,
+    quantizer_call,
 )
 
 F32 = np.float32

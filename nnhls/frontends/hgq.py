@@ -22,8 +22,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from nnhls.compiler.frontends.quant_config import QuantizerConfigError
 from nnhls.dialects.quant import QuantOverflow, Rounding, UniformQuantizer
+from nnhls.frontends.quant_config import QuantizerConfigError
 
 _ROUNDING = {r.value: r for r in Rounding if r is not Rounding.CEIL}
 _OVERFLOW = {"WRAP": (QuantOverflow.WRAP, False), "SAT": (QuantOverflow.SAT, False),
