@@ -136,3 +136,86 @@ def test_binary_ternary_po2() -> None:
     assert po2([np.nextafter(edge, 0), np.nextafter(edge, 1)]).tolist() == [0.25, 0.5]
     relu = Po2Quantizer(-3, 3, zero_below=1e-7, relu=True, negative_slope=0.5)
     assert relu([-4.0, 3.0, -0.0]).tolist() == [-2.0, 4.0, 0.125]
+
+
+# ----- the #nn.quant attribute --------------------------------------------------------------------------
+
+
+def _quant_context():
+    from xdsl.context import Context
+    from xdsl.ir import Dialect
+
+    from nnhls.dialects.quantizer_attr import QuantizerAttr, QuantizerParams
+
+    ctx = Context()
+    ctx.load_dialect(Dialect("nn", [], [QuantizerAttr, QuantizerParams]))
+    return ctx
+
+
+@pytest.mark.parametrize(
+    ("quantizer", "text"),
+    [
+        (UniformQuantizer.make(6, True, 2.0**-5), "#nn.quant<uniform, bits = 6, scale = 0.03125>"),
+        (
+            UniformQuantizer.make(8, False, 0.02, 128),
+            "#nn.quant<uniform, bits = 8, signed = false, scale = 0.02, zero_point = 128.0>",
+        ),
+        (
+            UniformQuantizer.make(
+                [4, 4, 0],
+                [True, False, True],
+                [0.5, 0.25, 1.0],
+                rounding=Rounding.TRN,
+                overflow=QuantOverflow.WRAP,
+            ),
+            "#nn.quant<uniform, shape = [3], bits = [4, 4, 0], signed = [true, false, true], "
+            "scale = [0.5, 0.25, 1.0], rounding = TRN, overflow = WRAP>",
+        ),
+        (
+            BinaryQuantizer(np.asarray(0.5), zero_positive=False),
+            "#nn.quant<binary, scale = 0.5, zero_positive = false>",
+        ),
+        (
+            TernaryQuantizer(0.5, upper_inclusive=False),
+            "#nn.quant<ternary, threshold = 0.5, upper_inclusive = false>",
+        ),
+        (
+            Po2Quantizer(-8, 0, 1.0, 1e-7),
+            "#nn.quant<po2, min_exp = -8, max_exp = 0, max_value = 1.0, zero_below = 1.0e-07>",
+        ),
+    ],
+)
+def test_quantizer_attribute_prints_parses_and_means_the_same(quantizer, text: str) -> None:
+    import io
+
+    from xdsl.parser import Parser
+    from xdsl.printer import Printer
+
+    from nnhls.dialects.quantizer_attr import QuantizerAttr
+
+    attr = QuantizerAttr.from_quantizer(quantizer)
+    out = io.StringIO()
+    Printer(stream=out).print_attribute(attr)
+    assert out.getvalue() == text
+    parsed = Parser(_quant_context(), text).parse_attribute()
+    assert parsed == attr
+    x = np.linspace(-4, 4, 81)[:, None] * np.ones(3)
+    assert np.array_equal(parsed.quantizer()(x), quantizer(x))  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("#nn.quant<uniform, scale = 0.5>", "missing bits"),
+        ("#nn.quant<uniform, bits = 4, color = 3>", "unknown parameter 'color'"),
+        ("#nn.quant<uniform, shape = [3], bits = [4, 5]>", "'bits' takes one value or 3"),
+        ("#nn.quant<uniform, bits = 4, scale = -1.0>", "scale must be positive"),
+        ("#nn.quant<binary, narrow = true>", "unknown parameter 'narrow'"),
+    ],
+)
+def test_invalid_quantizer_attributes(text: str, message: str) -> None:
+    from xdsl.parser import Parser
+    from xdsl.utils.exceptions import VerifyException
+
+    with pytest.raises(VerifyException, match=message):
+        Parser(_quant_context(), text).parse_attribute().verify()
