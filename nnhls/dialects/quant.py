@@ -356,3 +356,41 @@ def exponent_of_power_of_two(value: float) -> int | None:
         return None
     mantissa, exp = math.frexp(value)
     return exp - 1 if mantissa == 0.5 else None
+
+
+def exact_precision(values: npt.ArrayLike) -> FixedPrecision | None:
+    """The narrowest ap_fixed type holding every value exactly (quantized weights and biases).
+
+    None when some value is not a finite dyadic rational of at most 53 significant bits (a float
+    that no fixed-point type holds exactly within MAX_WIDTH bits) or all values are zero.
+    """
+    xs = np.asarray(values, dtype=np.float64).reshape(-1)
+    if xs.size == 0 or not np.isfinite(xs).all():
+        return None
+    nonzero = xs[xs != 0]
+    if nonzero.size == 0:
+        return None
+    mantissa, exponent = np.frexp(nonzero)  # x = mantissa * 2**exponent, 0.5 <= |mantissa| < 1
+    # Fractional bits each value needs: strip trailing zero bits of its 53-bit mantissa.
+    ints = np.abs(np.ldexp(mantissa, 53)).astype(np.int64)
+    trailing = np.zeros(ints.shape, dtype=np.int64)
+    rest = ints.copy()
+    for shift in (32, 16, 8, 4, 2, 1):
+        zero = (rest & ((1 << shift) - 1)) == 0
+        trailing += np.where(zero, shift, 0)
+        rest = np.where(zero, rest >> shift, rest)
+    frac = int((53 - exponent.astype(np.int64) - trailing).max())
+    signed = bool((xs < 0).any())
+    # Integer bits (sign excluded) for the largest magnitude, and for the most negative value,
+    # which a two's complement type holds one bit cheaper when it is a power of two.
+    high = float(xs.max())
+    low = float(xs.min())
+    magnitude = 0
+    if high > 0:
+        magnitude = max(magnitude, int(np.floor(np.log2(high))) + 1)
+    if low < 0:
+        magnitude = max(magnitude, int(np.ceil(np.log2(-low))))
+    width = magnitude + frac + int(signed)
+    if width < 1 or width > 1024:
+        return None
+    return FixedPrecision(width, width - frac, signed)

@@ -219,3 +219,41 @@ def test_invalid_quantizer_attributes(text: str, message: str) -> None:
 
     with pytest.raises(VerifyException, match=message):
         Parser(_quant_context(), text).parse_attribute().verify()
+
+
+@pytest.mark.parametrize(
+    ("values", "spelled"),
+    [
+        ([1.0, -1.0], "fixed<2,2>"),
+        ([1.0, 0.0, -1.0], "fixed<2,2>"),
+        ([0.96875, -1.0], "fixed<6,1>"),
+        ([-4.0, 3.5], "fixed<4,3>"),
+        ([2.0**-8, -1.0, 0.5], "fixed<9,1>"),
+        ([100.0, 0.75], "ufixed<9,7>"),
+        ([0.25, 0.5], "ufixed<2,0>"),
+    ],
+)
+def test_exact_precision_is_exact_and_narrowest(values: list[float], spelled: str) -> None:
+    from nnhls.dialects.quant import exact_precision
+
+    p = exact_precision(values)
+    assert str(p) == spelled
+    assert p is not None and np.array_equal(fixed.quantize(values, p), values)
+    narrower = [
+        FixedPrecision(p.width - 1, p.integer - 1, p.signed),  # one integer bit less
+        FixedPrecision(p.width - 1, p.integer, p.signed),  # one fractional bit less
+    ]
+    for q in narrower:
+        if q.width >= 1:
+            assert not np.array_equal(fixed.quantize(values, q), values), q
+
+
+def test_exact_precision_of_random_quantized_weights() -> None:
+    from nnhls.dialects.quant import exact_precision
+
+    q = UniformQuantizer.make(6, True, 2.0**-5, narrow=True)
+    w = q(RNG.normal(0, 0.5, (64, 32)))
+    p = exact_precision(w)
+    assert p is not None and p.width <= 6 and np.array_equal(fixed.quantize(w, p), w)
+    assert exact_precision([0.0, 0.0]) is None
+    assert exact_precision([np.inf]) is None
