@@ -37,6 +37,7 @@ from nnhls.ops.base import (
     nn_dialect,
     nn_op_classes,
     register,
+    register_attribute,
     rules,
     rules_by_name,
 )
@@ -50,6 +51,7 @@ __all__ = [
     "nn_dialect",
     "nn_op_classes",
     "register",
+    "register_attribute",
     "rules",
     "rules_by_name",
 ]

@@ -480,16 +480,26 @@ def kernel_op_classes() -> list[type[hls.HLSKernelOp]]:
     return [cast(type[hls.HLSKernelOp], c) for c in _KERNELS]
 
 
+_ATTRIBUTES: dict[str, list[type[Attribute]]] = {"nn": [], "hls": []}
+
+
+def register_attribute(dialect: str, attribute: type[Attribute]) -> None:
+    """Add an attribute or type (e.g. a quantizer attribute) to the `nn` or `hls` dialect the
+    context loads; its ops register through their rules."""
+    if attribute not in _ATTRIBUTES[dialect]:
+        _ATTRIBUTES[dialect].append(attribute)
+
+
 def nn_dialect() -> Dialect:
-    """The `nn` dialect with every registered op (built-in and added)."""
+    """The `nn` dialect with every registered op and attribute (built-in and added)."""
     extra = [c for c in _RULES if c not in nn.NN_OPS]
-    return Dialect("nn", [*nn.NN_OPS, *extra], [])
+    return Dialect("nn", [*nn.NN_OPS, *extra], list(_ATTRIBUTES["nn"]))
 
 
 def hls_dialect() -> Dialect:
-    """The `hls` dialect with every registered kernel op (built-in and added)."""
+    """The `hls` dialect with every registered kernel op and attribute (built-in and added)."""
     extra = [c for c in _KERNELS if c not in hls.HLS_OPS]
-    return Dialect("hls", [*hls.HLS_OPS, *extra], list(hls.HLS_ATTRS))
+    return Dialect("hls", [*hls.HLS_OPS, *extra], [*hls.HLS_ATTRS, *_ATTRIBUTES["hls"]])
 
 
 # ----- helpers for canonicalization patterns ---------------------------------------------------------
