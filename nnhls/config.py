@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from nnhls import ops as registry
-from nnhls.dialects import nn
+from nnhls.dialects import bitgrowth, nn, tables
 from nnhls.dialects.fixed import ACCEPTED_SPELLINGS, FixedPrecision, PrecisionError, parse_precision
 from nnhls.dialects.kinds import (
     IOType,
@@ -68,7 +68,6 @@ CHANNELS_LAST: tuple[str, ...] = ("full", "internal", "off")
 CANONICAL_STRATEGY = {Strategy.LATENCY: "Latency", Strategy.RESOURCE: "Resource", Strategy.UNROLLED: "Unrolled"}
 
 COMMON_LAYER_KEYS: tuple[str, ...] = ("Precision", "ReuseFactor", "Trace")
-DEFAULT_TABLE_SIZE = 1024
 
 
 def applicable_keys(op_name: str) -> tuple[str, ...]:
@@ -226,7 +225,8 @@ class LayerSettings:
     implementation: SoftmaxImpl | None = None
 
 
-DEFAULT_PRECISION = "fixed<16,6>"
+DEFAULT_PRECISION = str(bitgrowth.DEFAULT_PRECISION)
+"""The model default precision when the config gives none (hls4ml's fixed<16,6>)."""
 
 
 def parse_model_section(model: Mapping[str, Any], io_type: Any = "io_parallel") -> ModelSettings:
@@ -463,10 +463,10 @@ def _resolve_layer(op: nn.NNLayerOp, entries: Sequence[LayerEntry], model: Model
     if "ParallelizationFactor" in keys:
         settings.parallelization_factor = _first(entries, "ParallelizationFactor") or 1
     if "TableSize" in keys and "ExpTableSize" not in keys:
-        settings.table_size = _first(entries, "TableSize") or DEFAULT_TABLE_SIZE
+        settings.table_size = _first(entries, "TableSize") or tables.DEFAULT_TABLE_SIZE
     if "ExpTableSize" in keys:
-        settings.exp_table_size = _first(entries, "ExpTableSize", "TableSize") or DEFAULT_TABLE_SIZE
-        settings.inv_table_size = _first(entries, "InvTableSize", "TableSize") or DEFAULT_TABLE_SIZE
+        settings.exp_table_size = _first(entries, "ExpTableSize", "TableSize") or tables.DEFAULT_TABLE_SIZE
+        settings.inv_table_size = _first(entries, "InvTableSize", "TableSize") or tables.DEFAULT_TABLE_SIZE
         settings.implementation = _first(entries, "Implementation") or SoftmaxImpl.STABLE
     return settings
 

@@ -81,6 +81,7 @@ from nnhls.dialects.types import (
     SoftmaxImplAttr,
     StrategyAttr,
     StreamType,
+    conv_output_size,
     ints,
 )
 
@@ -274,7 +275,7 @@ class ConvBaseOp(HLSKernelOp, ABC):
             raise self.fail("io_stream convolutions need explicit padding (pads must be zero)")
         n_out = w[-2] * w[-1] if self.DEPTHWISE else w[-1]
         expected = tuple(
-            (in_shape[a] + pads[2 * a] + pads[2 * a + 1] - dilations[a] * (w[a] - 1) - 1) // strides[a] + 1
+            conv_output_size(in_shape[a], w[a], strides[a], dilations[a], pads[2 * a] + pads[2 * a + 1])
             for a in range(rank)
         ) + (n_out,)
         if out_shape != expected:
@@ -349,7 +350,7 @@ class PoolOp(HLSKernelOp):
         if len(strides) != rank or len(pads) != 2 * rank or min(size + strides) < 1:
             raise self.fail(f"needs {rank} positive strides and {2 * rank} pads")
         expected = tuple(
-            (in_shape[a] + pads[2 * a] + pads[2 * a + 1] - size[a]) // strides[a] + 1
+            conv_output_size(in_shape[a], size[a], strides[a], 1, pads[2 * a] + pads[2 * a + 1])
             for a in range(rank)
         ) + (in_shape[-1],)
         if out_shape != expected:

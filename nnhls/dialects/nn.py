@@ -62,6 +62,7 @@ from nnhls.dialects.types import (
     PoolOpAttr,
     SoftmaxImplAttr,
     StrategyAttr,
+    conv_output_size,
     int_array,
     ints,
 )
@@ -113,11 +114,6 @@ def shape_of(value: SSAValue) -> tuple[int, ...]:
     ty = value.type
     assert isinstance(ty, TensorType)
     return tuple(ty.get_shape())
-
-
-def conv_output_size(size: int, kernel: int, stride: int, dilation: int, pad: int) -> int:
-    """Output length of a convolution or pooling window along one axis."""
-    return (size + pad - dilation * (kernel - 1) - 1) // stride + 1
 
 
 # ----- base class ------------------------------------------------------------------------------------

@@ -86,6 +86,11 @@ def ints(attr: IntList | None) -> tuple[int, ...]:
     return () if attr is None else tuple(int(v) for v in attr.get_values())
 
 
+def conv_output_size(size: int, kernel: int, stride: int, dilation: int, pad: int) -> int:
+    """Output length of a convolution or pooling window along one axis (pad: both sides)."""
+    return (size + pad - dilation * (kernel - 1) - 1) // stride + 1
+
+
 # ----- fixed-point scalar types -------------------------------------------------------------------
 
 _QUANT_BY_NAME = {q.value: q for q in Quant}
