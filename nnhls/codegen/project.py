@@ -23,7 +23,8 @@ from typing import Any
 import numpy as np
 
 from nnhls.codegen import files
-from nnhls.codegen.firmware import CodegenError, Firmware, is_c_identifier
+from nnhls.codegen.firmware import CodegenError, Firmware
+from nnhls.codegen.quoting import IdentifierError, check_cpp_identifier
 
 MARKER = ".nnhls-project.json"
 LIB_DIR = Path(__file__).resolve().parent.parent / "hls_lib"
@@ -35,11 +36,10 @@ class ProjectExistsError(FileExistsError):
 
 
 def check_project_name(name: object) -> str:
-    if not isinstance(name, str) or not is_c_identifier(name):
-        raise CodegenError(
-            f"ProjectName {name!r} is not a valid C identifier (letters, digits and '_', not starting with a digit)"
-        )
-    return name
+    try:
+        return check_cpp_identifier(name, "ProjectName")
+    except IdentifierError as error:
+        raise CodegenError(str(error)) from None
 
 
 def hls_ir_file(project: str) -> str:

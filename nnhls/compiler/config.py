@@ -32,6 +32,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from nnhls.codegen.quoting import IdentifierError, check_cpp_identifier
 from nnhls.dialects import nn
 from nnhls.dialects.fixed import ACCEPTED_SPELLINGS, FixedPrecision, PrecisionError, parse_precision
 from nnhls.dialects.hls_types import (
@@ -268,9 +269,10 @@ def canonical_precision(value: FixedPrecision | str) -> str:
 
 
 def valid_identifier(where: str, value: Any) -> str:
-    if not isinstance(value, str) or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", value):
-        raise ConfigError(f"{where} must be a valid C identifier (letters, digits, _; not starting with a digit), got {value!r}")
-    return value
+    try:
+        return check_cpp_identifier(value, where)
+    except IdentifierError as error:
+        raise ConfigError(str(error)) from None
 
 
 # ----- resolved settings ----------------------------------------------------------------------------------

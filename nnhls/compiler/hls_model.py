@@ -253,7 +253,8 @@ class HLSModel:
                 raise ValueError(f"no such layer(s): {', '.join(sorted(missing))}")
         outs = [np.zeros((n, v.size), dtype=np.float64) for v in self.firmware.outputs]
         buffers = [np.zeros((n, int(np.prod(shape))), dtype=np.float64) for _, shape in wanted]
-        names = (ctypes.c_char_p * max(len(wanted), 1))(*[name.encode() for name, _ in wanted])
+        keys = files.trace_keys(self.firmware)
+        names = (ctypes.c_char_p * max(len(wanted), 1))(*[keys[name].encode() for name, _ in wanted])
         sizes = (ctypes.c_uint * max(len(wanted), 1))(*[int(np.prod(shape)) for _, shape in wanted])
         fn = getattr(lib, f"{self.project_name}_trace")
         fn.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_long, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_uint]

@@ -128,8 +128,9 @@ def _starting_config(args: argparse.Namespace, model: Path) -> dict[str, Any]:
 
 
 def _c_identifier(text: str) -> str:
-    name = "".join(c if c.isalnum() or c == "_" else "_" for c in text)
-    return name if name and not name[0].isdigit() else f"model_{name}"
+    from nnhls.codegen.quoting import cpp_identifier
+
+    return cpp_identifier(text, fallback="model")
 
 
 def _load_config(args: argparse.Namespace) -> tuple[dict[str, Any], Path]:
