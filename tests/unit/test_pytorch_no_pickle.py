@@ -22,7 +22,11 @@ from pathlib import Path
 import pytest
 
 from nnhls.compiler.frontends.common import ModelFileError
-from nnhls.compiler.frontends.pytorch import UnsafeModelFileError, _pickles_refused, load_pytorch_file
+from nnhls.compiler.frontends.pytorch import (
+    UnsafeModelFileError,
+    _pickles_refused,
+    load_pytorch_file,
+)
 
 torch = pytest.importorskip("torch")
 

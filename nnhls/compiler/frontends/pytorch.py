@@ -173,9 +173,9 @@ def _pickled_members(archive: zipfile.ZipFile) -> list[str]:
                 path = str(meta.get("path_name", "")) if isinstance(meta, dict) else ""
                 if not isinstance(meta, dict) or meta.get("use_pickle") or path.startswith(("custom_obj", "opaque_obj")):
                     found.append(f"{entry}: {fqn}")
-        elif entry.endswith(("serialized_state_dict.pt", "serialized_constants.pt")) or (
+        elif entry.endswith(("serialized_state_dict.pt", "serialized_constants.pt")) or ((
             "/data/weights/" in entry or "/data/constants/" in entry
-        ) and entry.endswith(".pt"):
+        ) and entry.endswith(".pt")):
             found.append(entry)
     return found
 
