@@ -177,25 +177,26 @@ class HLSModel:
 
     # ----- running ------------------------------------------------------------------------------------
     def _batch(self, x: ArrayLike | Sequence[ArrayLike]) -> tuple[list[np.ndarray], int]:
+        """The inputs as float64 (n, size) arrays: each exactly (n, *input shape), or one unbatched
+        sample of the input shape; real numbers only (bool, int, float), all finite."""
         fw = self.firmware
-        xs = list(x) if isinstance(x, list | tuple) else [x]
+        if len(fw.inputs) > 1 or (isinstance(x, list | tuple) and len(x) == 1 and _is_array_like(x[0]) and np.ndim(x[0]) >= 1):
+            if not isinstance(x, list | tuple):
+                raise InputError(f"the model has {len(fw.inputs)} inputs: give a list of {len(fw.inputs)} arrays, got {_kind(x)}")
+            xs = list(x)
+        else:
+            xs = [x]
         if len(xs) != len(fw.inputs):
-            raise ValueError(f"the model has {len(fw.inputs)} inputs, got {len(xs)} arrays")
-        batch: list[np.ndarray] = []
-        n = -1
-        for value, arr in zip(fw.inputs, xs, strict=True):
-            a = np.asarray(arr, dtype=np.float64)
-            if a.shape == value.shape or (a.ndim == 1 and a.size == value.size):
-                a = a.reshape(1, -1)
-            if a.size % value.size or a.ndim < 1:
-                raise ValueError(f"input '{value.var}' needs {value.size} values per sample {value.shape}, got shape {a.shape}")
-            a = np.ascontiguousarray(a.reshape(-1, value.size))
-            if n >= 0 and len(a) != n:
-                raise ValueError("all inputs need the same number of samples")
-            n = len(a)
-            batch.append(a)
+            raise InputError(f"the model has {len(fw.inputs)} inputs, got {len(xs)} arrays")
+        batch = [_input_array(value, arr, self._input_name(k)) for k, (value, arr) in enumerate(zip(fw.inputs, xs, strict=True))]
+        if len({len(a) for a in batch}) > 1:
+            raise InputError(f"all inputs need the same number of samples, got {[len(a) for a in batch]}")
+        for value, a in zip(fw.inputs, batch, strict=True):
             _warn_out_of_range(value, a)
-        return batch, n
+        return batch, len(batch[0])
+
+    def _input_name(self, k: int) -> str:
+        return self.firmware.inputs[k].var
 
     @staticmethod
     def _pointers(arrays: Sequence[np.ndarray]) -> Any:
@@ -214,8 +215,8 @@ class HLSModel:
             return self._predict_numpy(x)
         if emulator != "cpp":
             raise ValueError(f"unknown emulator '{emulator}': use 'cpp' or 'numpy'")
-        lib = self._library()
         batch, n = self._batch(x)
+        lib = self._library()
         outs = [np.zeros((n, v.size), dtype=np.float64) for v in self.firmware.outputs]
         threads = int(os.environ.get("NNHLS_THREADS", os.cpu_count() or 1))
         fn = getattr(lib, f"{self.project_name}_predict")
@@ -302,6 +303,43 @@ class HLSModel:
     def layer_report(self) -> list[dict[str, Any]]:
         """One dict per layer: name, op, shapes, precisions, reuse factor, strategy, estimates."""
         return layer_report(self.hls_module)
+
+
+class InputError(ValueError):
+    """Inputs that do not fit the model (shape, type, values)."""
+
+
+def _is_array_like(x: object) -> bool:
+    return isinstance(x, np.ndarray | list | tuple | int | float | np.number | bool) or hasattr(x, "__array__")
+
+
+def _kind(x: object) -> str:
+    return f"a {type(x).__name__}"
+
+
+def _input_array(value: Value, arr: object, name: str) -> np.ndarray:
+    """One input as a contiguous float64 (n, size) array, or an InputError naming the input."""
+    if isinstance(arr, Mapping) or isinstance(arr, str | bytes) or not _is_array_like(arr):
+        raise InputError(f"input '{name}' must be an array of numbers, got {_kind(arr)}")
+    try:
+        a = np.asarray(arr)
+    except (ValueError, TypeError) as error:
+        raise InputError(f"input '{name}' is not a regular array of numbers ({error})") from None
+    if a.dtype.kind not in "biuf":
+        raise InputError(f"input '{name}' must hold real numbers (bool, int or float), got dtype {a.dtype}")
+    shape = tuple(value.shape)
+    if a.ndim == 0:
+        raise InputError(f"input '{name}' needs samples of shape {shape}, got a scalar")
+    if a.shape == shape:
+        a = a.reshape(1, *shape)
+    elif a.shape[1:] != shape:
+        raise InputError(
+            f"input '{name}' needs an array of shape (n, {', '.join(map(str, shape))}) or one sample {shape}, got shape {a.shape}"
+        )
+    a = np.ascontiguousarray(a.reshape(len(a), value.size), dtype=np.float64)
+    if not np.isfinite(a).all():
+        raise InputError(f"input '{name}' holds NaN or infinite values")
+    return a
 
 
 def _warn_out_of_range(value: Value, a: np.ndarray) -> None:
