@@ -319,7 +319,7 @@ def _kind(x: object) -> str:
 
 def _input_array(value: Value, arr: object, name: str) -> np.ndarray:
     """One input as a contiguous float64 (n, size) array, or an InputError naming the input."""
-    if isinstance(arr, Mapping) or isinstance(arr, str | bytes) or not _is_array_like(arr):
+    if isinstance(arr, Mapping | str | bytes) or not _is_array_like(arr):
         raise InputError(f"input '{name}' must be an array of numbers, got {_kind(arr)}")
     try:
         a = np.asarray(arr)
