@@ -147,16 +147,16 @@ def _pickles_refused() -> Iterator[None]:
         raise _Refused("a pickled TorchScript object")
 
     with _LOAD_LOCK:
-        real_pickle = _package.pickle
+        real_pickle = _package.pickle  # pyright: ignore[reportPrivateImportUsage]
         torch.load = weights_only_load  # pyright: ignore[reportAttributeAccessIssue]
         torch._C._pickle_load_obj = refuse  # pyright: ignore[reportAttributeAccessIssue]
-        _package.pickle = _NoPickle()  # pyright: ignore[reportAttributeAccessIssue]
+        _package.pickle = _NoPickle()  # pyright: ignore[reportAttributeAccessIssue, reportPrivateImportUsage]
         try:
             yield
         finally:
             torch.load = real_load  # pyright: ignore[reportAttributeAccessIssue]
             torch._C._pickle_load_obj = real_obj_load  # pyright: ignore[reportAttributeAccessIssue]
-            _package.pickle = real_pickle  # pyright: ignore[reportAttributeAccessIssue]
+            _package.pickle = real_pickle  # pyright: ignore[reportAttributeAccessIssue, reportPrivateImportUsage]
 
 
 def _pickled_members(archive: zipfile.ZipFile) -> list[str]:
