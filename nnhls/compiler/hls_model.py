@@ -431,7 +431,8 @@ def layer_report(module: ModuleOp) -> list[dict[str, Any]]:
 def link_existing_project(path: str | Path) -> HLSModel:
     """Reopen a project written by HLSModel.write(): its YAML config and saved hls IR."""
     import yaml
-    from xdsl.parser import Parser
+
+    from nnhls.compiler.ir_text import parse_ir, read_ir_file
 
     root = Path(path)
     config_file = root / CONFIG_YAML
@@ -445,7 +446,7 @@ def link_existing_project(path: str | Path) -> HLSModel:
     ir_file = root / hls_ir_file(project)
     if not ir_file.is_file():
         raise FileNotFoundError(f"'{ir_file}' is missing: the project was not written by nnhls")
-    module = Parser(_context(), ir_file.read_text(), str(ir_file)).parse_module()
+    module = parse_ir(_context(), read_ir_file(ir_file), str(ir_file))
     module.verify()
     config["OutputDir"] = str(root)
     return HLSModel(None, config, hls_module=module)
