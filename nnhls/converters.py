@@ -22,7 +22,13 @@ import numpy as np
 from xdsl.dialects.builtin import ModuleOp
 
 from nnhls.backends import get_backend
-from nnhls.compiler.config import TOP_LEVEL_KEYS, ConfigError, parse_model_section, validate_config
+from nnhls.compiler.config import (
+    TOP_LEVEL_KEYS,
+    ConfigError,
+    load_yaml_text,
+    parse_model_section,
+    validate_config,
+)
 from nnhls.dialects import nn
 from nnhls.dialects.fixed import FixedPrecision
 from nnhls.dialects.nn import AUTO
@@ -222,15 +228,14 @@ def _rename(module: ModuleOp, name: str) -> None:
 
 def load_yaml(path: str | Path) -> dict[str, Any]:
     """A YAML config file (safe_load only) with its relative paths resolved against its folder."""
-    import yaml
-
     file = Path(path)
     if not file.is_file():
         raise ConfigError(f"config file '{file}' not found")
     try:
-        data = yaml.safe_load(file.read_text())
-    except yaml.YAMLError as error:
-        raise ConfigError(f"cannot read YAML '{file}': {' '.join(str(error).split())}") from None
+        text = file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigError(f"cannot read '{file}': {error}") from None
+    data = load_yaml_text(text, f"'{file}'")
     if not isinstance(data, dict):
         raise ConfigError(f"'{file}' does not hold a configuration mapping")
     config: dict[str, Any] = {str(k): v for k, v in data.items()}  # pyright: ignore[reportUnknownVariableType]

@@ -268,6 +268,80 @@ def canonical_precision(value: FixedPrecision | str) -> str:
     return f"{'' if value.signed else 'u'}fixed<{','.join(fields)}>"
 
 
+MAX_YAML_BYTES = 16 << 20
+"""Largest YAML configuration read (16 MiB)."""
+MAX_YAML_NODES = 200_000
+"""Most nodes a YAML document may expand to, aliases counted at every use (a billion-laughs
+document is refused before anything is built from it)."""
+
+
+def load_yaml_text(text: str, where: str) -> Any:
+    """A YAML document through yaml's safe loader, with duplicate keys and documents expanding
+    to more than MAX_YAML_NODES nodes refused; every problem is a one-line ConfigError."""
+    import yaml
+
+    if len(text) > MAX_YAML_BYTES:
+        raise ConfigError(f"{where}: {len(text)} bytes is larger than the {MAX_YAML_BYTES >> 20} MiB a configuration may have")
+
+    class Loader(yaml.SafeLoader):
+        def construct_document(self, node: yaml.Node) -> Any:
+            _check_expanded_size(node, where)
+            return super().construct_document(node)
+
+        def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> Any:
+            seen: set[Any] = set()
+            for key_node, _ in node.value:
+                if key_node.tag == "tag:yaml.org,2002:merge":
+                    continue
+                key = self.construct_object(key_node, deep=True)
+                try:
+                    duplicate = key in seen
+                    seen.add(key)
+                except TypeError:
+                    raise ConfigError(f"{where}, line {key_node.start_mark.line + 1}: a mapping key must be a plain value") from None
+                if duplicate:
+                    raise ConfigError(f"{where}, line {key_node.start_mark.line + 1}: duplicate key {key!r}")
+            return super().construct_mapping(node, deep=deep)
+
+    try:
+        return yaml.load(text, Loader=Loader)
+    except yaml.YAMLError as error:
+        raise ConfigError(f"cannot read YAML {where}: {' '.join(str(error).split())}") from None
+    except RecursionError:
+        raise ConfigError(f"cannot read YAML {where}: nested too deeply") from None
+
+
+def _check_expanded_size(root: Any, where: str) -> None:
+    import yaml
+
+    sizes: dict[int, int] = {}
+    visiting: set[int] = set()
+    stack: list[tuple[Any, bool]] = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        if id(node) in sizes:
+            continue
+        children: list[Any] = []
+        if isinstance(node, yaml.SequenceNode):
+            children = list(node.value)
+        elif isinstance(node, yaml.MappingNode):
+            children = [n for pair in node.value for n in pair]
+        if not done:
+            if any(id(child) in visiting for child in children):
+                raise ConfigError(f"{where}: a recursive alias (a value that contains itself)")
+            visiting.add(id(node))
+            stack.append((node, True))
+            stack.extend((child, False) for child in children if id(child) not in sizes)
+            continue
+        visiting.discard(id(node))
+        sizes[id(node)] = 1 + sum(sizes.get(id(child), 1) for child in children)
+        if sizes[id(node)] > MAX_YAML_NODES:
+            raise ConfigError(
+                f"{where}: the document expands to more than {MAX_YAML_NODES} values (aliases counted at each use); "
+                "a configuration never needs that many"
+            )
+
+
 def valid_identifier(where: str, value: Any) -> str:
     try:
         return check_cpp_identifier(value, where)

@@ -430,15 +430,18 @@ def layer_report(module: ModuleOp) -> list[dict[str, Any]]:
 
 def link_existing_project(path: str | Path) -> HLSModel:
     """Reopen a project written by HLSModel.write(): its YAML config and saved hls IR."""
-    import yaml
-
+    from nnhls.compiler.config import ConfigError, load_yaml_text
     from nnhls.compiler.ir_text import parse_ir, read_ir_file
 
     root = Path(path)
     config_file = root / CONFIG_YAML
     if not config_file.is_file():
         raise FileNotFoundError(f"'{root}' is not an nnhls project: {CONFIG_YAML} is missing")
-    config = yaml.safe_load(config_file.read_text()) or {}
+    try:
+        text = config_file.read_text(encoding="utf-8")
+    except UnicodeDecodeError as error:
+        raise ConfigError(f"cannot read '{config_file}': {error}") from None
+    config = load_yaml_text(text, f"'{config_file}'") or {}
     if not isinstance(config, dict):
         raise ValueError(f"'{config_file}' does not hold a configuration mapping")
     config = {str(k): v for k, v in config.items()}  # pyright: ignore[reportUnknownVariableType, reportUnknownArgumentType]

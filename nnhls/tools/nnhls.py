@@ -135,7 +135,7 @@ def _c_identifier(text: str) -> str:
 
 def _load_config(args: argparse.Namespace) -> tuple[dict[str, Any], Path]:
     """The full config for `convert`: from a YAML file, the bundled example, or a model file."""
-    import yaml
+    from nnhls.compiler.config import load_yaml_text
 
     if args.example:
         path = EXAMPLE_DIR / "config.yml"
@@ -144,7 +144,7 @@ def _load_config(args: argparse.Namespace) -> tuple[dict[str, Any], Path]:
                 f"the bundled example is not at {EXAMPLE_DIR}: it ships with the source checkout "
                 "(install it with `pip install -e .` from a clone)"
             )
-        config = yaml.safe_load(path.read_text())
+        config = load_yaml_text(path.read_text(), f"'{path}'")
         base = path.parent
         config["OutputDir"] = args.output or str(Path.cwd() / config["OutputDir"])
         return config, base
@@ -153,9 +153,10 @@ def _load_config(args: argparse.Namespace) -> tuple[dict[str, Any], Path]:
     source = _require_file(args.source)
     if source.suffix.lower() in (".yml", ".yaml"):
         try:
-            config = yaml.safe_load(source.read_text())
-        except yaml.YAMLError as error:
-            raise CLIError(f"cannot read YAML '{source}': {_error_line(error)}") from None
+            text = source.read_text(encoding="utf-8")
+        except UnicodeDecodeError as error:
+            raise CLIError(f"cannot read '{source}': {error}") from None
+        config = load_yaml_text(text, f"'{source}'")
         if not isinstance(config, dict):
             raise CLIError(f"'{source}' does not hold a configuration mapping")
         if args.output:

@@ -36,7 +36,12 @@ from xdsl.dialects.builtin import ModuleOp
 from xdsl.ir import Operation, SSAValue
 from xdsl.utils.exceptions import VerifyException
 
-from nnhls.compiler.frontends.common import ModelBuilder, ModelFileError, UnsupportedLayerError
+from nnhls.compiler.frontends.common import (
+    ModelBuilder,
+    ModelFileError,
+    UnsupportedLayerError,
+    check_module_sizes,
+)
 from nnhls.dialects import nn
 from nnhls.dialects.hls_types import ActivationKind, PoolOp
 
@@ -63,7 +68,7 @@ def import_keras(
         source = _load_in_memory(model)
     try:
         graph = _parse_model(source.config, source.default_name)
-        return _Converter(source).convert(graph, name or graph.name)
+        return check_module_sizes(_Converter(source).convert(graph, name or graph.name))
     except (KeyError, ValueError, IndexError, TypeError) as e:
         raise ModelFileError(source.config_label, f"malformed model config: {e!r}") from e
 
