@@ -15,6 +15,7 @@ them as a tensor operand.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import re
 from collections.abc import Callable, Sequence
@@ -1193,10 +1194,9 @@ def _check_declared_sizes(proto: onnx.ModelProto) -> None:
     """Inputs, outputs and every shape onnx's inference can tell, within MAX_TENSOR_ELEMENTS,
     before anything is allocated for them (an unknown batch axis counts as 1)."""
     graph = proto.graph
-    try:
+    # on failure the converter reports what it cannot read; the declared shapes are still checked
+    with contextlib.suppress(Exception):
         graph = onnx.shape_inference.infer_shapes(proto, data_prop=True).graph
-    except Exception:
-        pass  # the converter reports what it cannot read; the declared shapes are still checked
     for info in [*graph.input, *graph.value_info, *graph.output]:
         if not info.type.HasField("tensor_type") or not info.type.tensor_type.HasField("shape"):
             continue
