@@ -12,6 +12,7 @@ imports the model into `nn` IR, validates the HLSConfig against its layers, and 
 from __future__ import annotations
 
 import copy
+import difflib
 import json
 import math
 from collections.abc import Mapping
@@ -36,6 +37,8 @@ from nnhls.passes.nn_apply_config import ApplyConfigPass, split_config
 from nnhls.utils import _keras_module, load_pytorch  # pyright: ignore[reportPrivateUsage]
 
 _PATH_KEYS = ("OutputDir", "KerasJson", "KerasH5", "KerasModel", "OnnxModel", "PytorchModel", "InputData", "OutputPredictions")
+CONVERTER_KWARGS = ("io_type", "part", "clock_period", "clock_uncertainty", "namespace", "write_weights_txt", "write_tar", "tb_output_stream")
+"""Keyword arguments of convert_from_*_model beyond the named ones (hls4ml's)."""
 _MODEL_KEYS = ("KerasModel", "KerasJson", "KerasH5", "OnnxModel", "PytorchModel")
 
 
@@ -50,6 +53,15 @@ def build_config(
 ) -> dict[str, Any]:
     """The full top-level config: backend defaults, then the arguments, then `hls_config`."""
     extra = {k: kwargs.pop(k) for k in list(kwargs) if k in TOP_LEVEL_KEYS}  # model paths etc.
+    unknown = sorted(set(kwargs) - set(CONVERTER_KWARGS))
+    if unknown:
+        hint = difflib.get_close_matches(unknown[0], CONVERTER_KWARGS, n=1)
+        raise ConfigError(
+            f"unknown argument {unknown[0]}=" + (f" (did you mean {hint[0]}=?)" if hint else "")
+            + f"; the converters take {', '.join(CONVERTER_KWARGS)}"
+        )
+    if hls_config is not None and not isinstance(hls_config, Mapping):
+        raise ConfigError(f"hls_config must be a mapping (a dict or the YAML's HLSConfig), got {type(hls_config).__name__} {hls_config!r:.60}")
     config = get_backend(backend).create_initial_config(**kwargs)
     config.update(extra)
     config.update({"OutputDir": output_dir, "ProjectName": project_name})

@@ -27,7 +27,20 @@ CXX_FLAGS = ("-O2", "-std=c++17", "-fPIC", "-DNNHLS_FAST_WEIGHTS")
 
 
 class CompileError(RuntimeError):
-    """g++ failed to build the project."""
+    """g++ failed to build the project. The message names the first compiler error; `log` holds
+    the compiler's whole output."""
+
+    def __init__(self, what: str, log: str):
+        self.log = log
+        super().__init__(f"{what}: {first_error_line(log)} (`nnhls --debug compile` shows the whole compiler output)")
+        self.add_note(log)  # shown with the traceback (nnhls --debug)
+
+
+def first_error_line(log: str) -> str:
+    """The compiler's first `error:` line (else its first line), made one line."""
+    lines = [line.strip() for line in log.splitlines() if line.strip()]
+    chosen = next((line for line in lines if "error" in line.lower()), lines[0] if lines else "no output")
+    return chosen[:400]
 
 
 class CompilerNotFoundError(FileNotFoundError):
@@ -102,7 +115,7 @@ def build_library(root: Path, project: str, extra_flags: tuple[str, ...] = ()) -
     units = translation_units(project)
     for tu in units:
         if not (root / tu).is_file():
-            raise CompileError(f"'{root / tu}' is missing: write() the project first")
+            raise CompileError(f"'{root / tu}' is missing", "write() the project first")
     keys = [_object_key(cxx, root, tu, headers, extra_flags) for tu in units]
     lib_key = hashlib.sha256("".join(keys).encode()).hexdigest()[:32]
     library = libs_dir / f"lib{project}-{lib_key}.so"
@@ -126,12 +139,12 @@ def build_library(root: Path, project: str, extra_flags: tuple[str, ...] = ()) -
         else:
             os.replace(tmp, obj)
     if failures:
-        raise CompileError("g++ failed to compile the project:\n" + "\n".join(failures))
+        raise CompileError(f"g++ failed to compile {failures[0].split(':', 1)[0]}", "\n".join(failures))
     tmp_lib = library.with_suffix(f".{os.getpid()}.tmp")
     objects = [str(objects_dir / f"{key}.o") for key in keys]
     result = subprocess.run([cxx, "-shared", "-pthread", "-o", str(tmp_lib), *objects], capture_output=True, text=True, check=False)
     if result.returncode != 0:
-        raise CompileError(f"g++ failed to link the project:\n{result.stderr.strip()}")
+        raise CompileError("g++ failed to link the project", result.stderr.strip())
     os.replace(tmp_lib, library)
     prune_cache(keep={library, *(objects_dir / f"{key}.o" for key in keys)})
     return library

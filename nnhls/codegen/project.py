@@ -271,6 +271,7 @@ def write_project(root: Path, fw: Firmware, config: Mapping[str, Any], hls_ir: s
     generated = generate_files(fw, config, hls_ir)
     library = _library_files()
     written = sorted([*generated, *library])
+    prepare_directory(root, force)  # a refusal leaves the directory as it was (no lock file)
     try:
         with project_lock(root):
             previous = prepare_directory(root, force)

@@ -27,6 +27,7 @@ kind, `_depthwise`/`_pointwise` name suffix of separable convolutions); see `_TY
 from __future__ import annotations
 
 import difflib
+import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -633,6 +634,34 @@ def _resolve_layer(op: nn.NNLayerOp, entries: Sequence[LayerEntry], model: Model
 # ----- top level ------------------------------------------------------------------------------------------
 
 
+PART_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+"""An FPGA part name (`xcvu13p-flga2577-2-e`): it reaches Tcl, so nothing else is accepted."""
+
+
+def plain_values(where: str, value: Any) -> Any:
+    """The config with numpy scalars as Python values and tuples as lists; sets, arrays and other
+    objects that have no YAML spelling are a ConfigError naming the key."""
+    import numpy as np
+
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, Mapping):
+        out: dict[Any, Any] = {}
+        for k, v in value.items():  # pyright: ignore[reportUnknownVariableType]
+            key = k.item() if isinstance(k, np.generic) else k
+            if not isinstance(key, str | int | float | bool):
+                raise ConfigError(f"{where}: a key must be a string, got {type(key).__name__} {key!r}")
+            out[key] = plain_values(f"{where}.{key}", v)
+        return out
+    if isinstance(value, list | tuple):
+        return [plain_values(f"{where}[{i}]", v) for i, v in enumerate(value)]  # pyright: ignore[reportUnknownVariableType, reportUnknownArgumentType]
+    if value is None or isinstance(value, str | int | float | bool) or hasattr(value, "__fspath__"):
+        return value
+    if where.split(".")[-1] in ("KerasModel", "OnnxModel", "PytorchModel"):
+        return value  # an in-memory model object
+    raise ConfigError(f"{where} cannot be a {type(value).__name__} ({value!r:.60}): use a number, string, list or mapping")
+
+
 def validate_config(config: Mapping[str, Any]) -> dict[str, Any]:
     """Check the top-level keys and values of a full config; returns a normalised copy.
 
@@ -641,6 +670,20 @@ def validate_config(config: Mapping[str, Any]) -> dict[str, Any]:
     """
     top = dict(as_mapping("config", config))
     check_keys("config", top, TOP_LEVEL_KEYS)
+    top = {k: plain_values(k, v) for k, v in top.items()}
+    if "OutputDir" in top:
+        out = top["OutputDir"]
+        if hasattr(out, "__fspath__"):
+            out = str(out)
+        if not isinstance(out, str) or not out.strip() or "\0" in out:
+            raise ConfigError(f"OutputDir must be a directory path (a non-empty string), got {type(out).__name__} {out!r}")
+        top["OutputDir"] = out
+    if "Part" in top:
+        part = top["Part"]
+        if not isinstance(part, str) or not PART_PATTERN.fullmatch(part):
+            raise ConfigError(f"Part must be an FPGA part name such as 'xcvu13p-flga2577-2-e', got {part!r}")
+    if "HLSConfig" in top and top["HLSConfig"] is None:
+        raise ConfigError("HLSConfig must be a mapping (Model, LayerType, LayerName), got null")
     if "Backend" in top:
         top["Backend"] = choice("Backend", top["Backend"], BACKENDS)
     if "IOType" in top:
@@ -649,7 +692,7 @@ def validate_config(config: Mapping[str, Any]) -> dict[str, Any]:
         valid_identifier("ProjectName", top["ProjectName"])
     if "ClockPeriod" in top:
         period = top["ClockPeriod"]
-        if isinstance(period, bool) or not isinstance(period, int | float) or period <= 0:
+        if isinstance(period, bool) or not isinstance(period, int | float) or not math.isfinite(period) or period <= 0:
             raise ConfigError(f"ClockPeriod must be a positive number of ns, got {period!r}")
     if "ClockUncertainty" in top and not re.fullmatch(r"\s*\d+(\.\d+)?%?\s*", str(top["ClockUncertainty"])):
         raise ConfigError(f"ClockUncertainty must be a percentage like '12.5%' or ns, got {top['ClockUncertainty']!r}")

@@ -449,9 +449,10 @@ def _user_errors() -> tuple[type[BaseException], ...]:
     """Exception classes that mean a user mistake (imported lazily to keep start-up fast)."""
     from xdsl.utils.exceptions import DiagnosticException, ParseError
 
+    from nnhls.codegen.build import CompileError
     from nnhls.compiler.frontends.common import FrontendError
 
-    return (*USER_ERRORS, FrontendError, DiagnosticException, ParseError, OSError)
+    return (*USER_ERRORS, FrontendError, DiagnosticException, ParseError, OSError, CompileError)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1191,8 +1191,8 @@ def import_onnx(
 
 
 def _check_declared_sizes(proto: onnx.ModelProto) -> None:
-    """Inputs, outputs and every shape onnx's inference can tell, within MAX_TENSOR_ELEMENTS,
-    before anything is allocated for them (an unknown batch axis counts as 1)."""
+    """Inputs, outputs and every shape onnx's inference can tell, within MAX_TENSOR_ELEMENTS per
+    sample (the leading batch axis aside), before anything is allocated for them."""
     graph = proto.graph
     # on failure the converter reports what it cannot read; the declared shapes are still checked
     with contextlib.suppress(Exception):
@@ -1201,6 +1201,6 @@ def _check_declared_sizes(proto: onnx.ModelProto) -> None:
         if not info.type.HasField("tensor_type") or not info.type.tensor_type.HasField("shape"):
             continue
         dims = [d.dim_value if d.HasField("dim_value") else 1 for d in info.type.tensor_type.shape.dim]
-        check_tensor_size(dims, f"tensor '{info.name}'")
+        check_tensor_size(dims[1:], f"tensor '{info.name}' (per sample)")  # the batch axis is not the model's
     for init in graph.initializer:
         check_tensor_size(list(init.dims), f"initializer '{init.name}'")
