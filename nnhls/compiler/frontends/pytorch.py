@@ -42,7 +42,8 @@ def _export(module: torch.nn.Module, shapes: list[tuple[int, ...]]) -> onnx.Mode
     examples = tuple(torch.zeros(1, *shape) for shape in shapes)
     names = [f"input_{i}" if len(shapes) > 1 else "input" for i in range(len(shapes))]
     buffer = io.BytesIO()
-    dynamo = importlib.util.find_spec("onnxscript") is not None
+    # the dynamo exporter cannot take TorchScript modules: they go through the TorchScript one
+    dynamo = importlib.util.find_spec("onnxscript") is not None and not isinstance(module, torch.jit.ScriptModule)
     module = module.eval()
     with torch.no_grad(), warnings.catch_warnings():
         # The exporter's own notes (e.g. "no signature found" for TorchScript modules) say nothing
