@@ -47,7 +47,11 @@ from nnhls.dialects.hls_types import (
 
 
 class ConfigError(ValueError):
-    """An invalid configuration: unknown key, bad value, or a key that does not apply."""
+    """An invalid configuration: unknown key, bad value, or a key that does not apply. The
+    message is one line (control characters of hostile names escaped)."""
+
+    def __init__(self, message: str):
+        super().__init__("".join(c if c.isprintable() or c == " " else repr(c)[1:-1] for c in message))
 
 
 # ----- key sets ---------------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ layers), SSA name hints from layer names, and the final `func.return`.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -18,8 +19,16 @@ from xdsl.ir import Block, Operation, Region, SSAValue
 from nnhls.dialects import nn
 
 
+def one_line(message: str) -> str:
+    """`message` with control characters escaped: names from model files may hold newlines."""
+    return "".join(c if c.isprintable() or c == " " else repr(c)[1:-1] for c in message)
+
+
 class FrontendError(Exception):
-    """Base of the errors a front end raises for a model it cannot read."""
+    """Base of the errors a front end raises for a model it cannot read (one-line message)."""
+
+    def __init__(self, *args: object):
+        super().__init__(*(one_line(a) if isinstance(a, str) else a for a in args))
 
 
 class UnsupportedLayerError(FrontendError):
@@ -85,7 +94,8 @@ _HINT_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ012345678
 def name_hint(layer: str) -> str | None:
     """A valid SSA name hint from a layer name (None when nothing usable is left)."""
     cleaned = "".join(c if c in _HINT_CHARS else "_" for c in layer)
-    if not cleaned or cleaned[0].isdigit():
+    # xDSL drops a trailing `_<digits>` from hints, so `_0` would become an empty, invalid name
+    if not cleaned or cleaned[0].isdigit() or re.fullmatch(r"(_[0-9]*)+", cleaned):
         cleaned = f"l_{cleaned}"
     return cleaned
 

@@ -1181,13 +1181,25 @@ def import_onnx(
     _check_declared_sizes(proto)
     function = _function_name(name or default_name)
     mode = "full" if channels_last_conversion == "internal" else channels_last_conversion
-    converter = _Converter(proto, function, mode, transpose_outputs)
-    module = check_module_sizes(converter.run())
+    label = model if isinstance(model, str | Path) else f"<ONNX model {default_name}>"
+    converter, module = _run(lambda: _Converter(proto, function, mode, transpose_outputs), label)
     if channels_last_conversion != "internal" or not converter.wants_channels_last:
-        return module
+        return check_module_sizes(module)
     # Second pass: the inputs that the first pass transposed to channels-last are declared so.
     inputs = frozenset(converter.wants_channels_last)
-    return check_module_sizes(_Converter(proto, function, "internal", transpose_outputs, inputs).run())
+    return check_module_sizes(_run(lambda: _Converter(proto, function, "internal", transpose_outputs, inputs), label)[1])
+
+
+def _run(make: Callable[[], _Converter], label: str | Path) -> tuple[_Converter, ModuleOp]:
+    """The converter and its module; an inconsistent graph (shapes that do not fit, missing
+    inputs, a value used before it is made) is a ModelFileError rather than an error from deep inside."""
+    try:
+        converter = make()
+        return converter, converter.run()
+    except (ValueError, IndexError, KeyError, TypeError, AssertionError, ZeroDivisionError, RecursionError) as error:
+        if type(error).__module__.startswith("nnhls"):
+            raise
+        raise ModelFileError(label, f"inconsistent ONNX graph ({type(error).__name__}: {error})") from None
 
 
 def _check_declared_sizes(proto: onnx.ModelProto) -> None:
