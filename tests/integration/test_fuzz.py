@@ -137,7 +137,7 @@ TOP_KEYS = ["ProjectName", "Part", "ClockPeriod", "ClockUncertainty", "IOType", 
 
 def test_fuzz_configs(tmp_path: Path) -> None:
     rng = random.Random(SEED + 3)
-    for case in range(CASES * 3):
+    for _ in range(CASES * 3):
         config: dict[str, Any] = {"OnnxModel": str(tmp_path / "m.onnx"), "OutputDir": "prj", "ProjectName": "fuzz",
                                   "HLSConfig": {"Model": {"Precision": "fixed<16,6>", "ReuseFactor": 1}}}
         for _ in range(rng.randrange(1, 4)):
@@ -164,7 +164,7 @@ def test_fuzz_converter_arguments(tmp_path: Path) -> None:
     rng = random.Random(SEED + 4)
     args = ["io_type", "part", "clock_period", "clock_uncertainty", "namespace", "project_name", "hls_config", "io_typ", "clock_perod", "foo"]
     (tmp_path / "m.onnx").write_bytes(_onnx_mlp().SerializeToString())
-    for case in range(CASES * 2):
+    for _ in range(CASES * 2):
         kwargs = {rng.choice(args): rng.choice(VALUES) for _ in range(rng.randrange(1, 3))}
 
         def run(kwargs: dict[str, Any] = kwargs) -> Any:
