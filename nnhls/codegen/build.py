@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 import subprocess
 from functools import cache
@@ -159,6 +160,26 @@ def cache_limit_bytes() -> int:
     return int(megabytes * 2**20)
 
 
+_TMP_PID = re.compile(r"\.(\d+)\.tmp")
+
+
+def _remove_if_orphaned(path: Path) -> None:
+    """Delete a temporary file of a build whose process is gone (killed mid-compile)."""
+    match = _TMP_PID.search(path.name)
+    if match is None:
+        return
+    pid = int(match.group(1))
+    if pid == os.getpid():
+        return
+    try:
+        os.kill(pid, 0)
+        return  # still running
+    except ProcessLookupError:
+        path.unlink(missing_ok=True)
+    except PermissionError:
+        return  # another user's live process
+
+
 def prune_cache(keep: set[Path]) -> None:
     """Delete the oldest cached objects and libraries until the cache fits its limit."""
     limit = cache_limit_bytes()
@@ -166,7 +187,8 @@ def prune_cache(keep: set[Path]) -> None:
     for folder in ("objects", "lib"):
         for path in (cache_dir() / folder).iterdir():
             if ".tmp" in path.name:
-                continue  # another build's file in progress
+                _remove_if_orphaned(path)  # else another build's file in progress
+                continue
             try:
                 stat = path.stat()
             except FileNotFoundError:
