@@ -23,11 +23,13 @@ import subprocess
 from functools import cache
 from pathlib import Path
 
+from nnhls.errors import ConfigError, ToolError, ToolNotFoundError
+
 CXX_FLAGS = ("-O2", "-std=c++17", "-fPIC", "-DNNHLS_FAST_WEIGHTS")
 """Flags of every emulation build (the weights TU and the bridge use the fast weight form)."""
 
 
-class CompileError(RuntimeError):
+class CompileError(ToolError):
     """g++ failed to build the project. The message names the first compiler error; `log` holds
     the compiler's whole output."""
 
@@ -44,7 +46,7 @@ def first_error_line(log: str) -> str:
     return chosen[:400]
 
 
-class CompilerNotFoundError(FileNotFoundError):
+class CompilerNotFoundError(ToolNotFoundError):
     """No C++ compiler on PATH."""
 
 
@@ -156,7 +158,7 @@ def cache_limit_bytes() -> int:
     try:
         megabytes = float(value)
     except ValueError:
-        raise ValueError(f"NNHLS_CACHE_MAX_MB must be a number of megabytes, got '{value}'") from None
+        raise ConfigError(f"NNHLS_CACHE_MAX_MB must be a number of megabytes, got '{value}'") from None
     return int(megabytes * 2**20)
 
 

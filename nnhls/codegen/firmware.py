@@ -32,24 +32,13 @@ import numpy as np
 from xdsl.dialects.builtin import DenseIntOrFPElementsAttr, ModuleOp
 from xdsl.ir import Operation, SSAValue
 
-from nnhls.codegen import quoting
+from nnhls import quoting
 from nnhls.codegen.writer import ConfigStruct
 from nnhls.dialects import hls
 from nnhls.dialects.fixed import FixedPrecision
-from nnhls.dialects.hls_types import (
-    ArrayType,
-    FixedPointType,
-    IOType,
-    PipelineStyle,
-    PoolOp,
-    SoftmaxImpl,
-    StreamType,
-)
-
-
-class CodegenError(ValueError):
-    """IR that cannot be turned into C++ (names the layer)."""
-
+from nnhls.dialects.kinds import IOType, PipelineStyle, PoolOp, SoftmaxImpl
+from nnhls.dialects.types import ArrayType, FixedPointType, StreamType
+from nnhls.errors import CodegenError
 
 LAYER_CONSTANTS = ("w", "b", "scale", "bias", "table", "param", "exp_table", "inv_table")
 """Suffixes of a layer's constants (`fc1_w`), each with `_t`, `_raw`, `_rows`, `_cols` forms."""

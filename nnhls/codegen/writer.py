@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from nnhls.codegen.quoting import cpp_comment_text
+from nnhls.quoting import cpp_comment_text
 
 INDENT = "  "
 

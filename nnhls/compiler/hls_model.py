@@ -19,7 +19,6 @@ import ctypes
 import os
 import shutil
 import subprocess
-import sys
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -39,23 +38,35 @@ from nnhls.codegen.project import (
     write_project,
     write_tarball,
 )
+from nnhls.compiler.context import make_context
+from nnhls.compiler.ir_text import parse_ir, read_ir_file
+from nnhls.compiler.pipeline import (
+    STAGES,
+    configured_module,
+    default_pipeline,
+    parse_pipeline,
+    run_pipeline,
+)
+from nnhls.config import load_yaml_text
 from nnhls.dialects import hls
+from nnhls.errors import (
+    ConfigError,
+    InputDataError,
+    InputRangeWarning,
+    InternalError,
+    PipelineError,
+    ProjectError,
+    ToolError,
+    ToolNotFoundError,
+    UserError,
+    warn,
+)
 
 ArrayLike = Any
 
 
-class ReportError(FileNotFoundError):
+class ReportError(ProjectError):
     """No synthesis report to read."""
-
-
-class ToolNotFoundError(FileNotFoundError):
-    """The HLS tool is not installed (not on PATH)."""
-
-
-def _context() -> Any:
-    from nnhls.compiler.context import make_context
-
-    return make_context()
 
 
 class HLSModel:
@@ -70,7 +81,7 @@ class HLSModel:
         hls_module: ModuleOp | None = None,
     ) -> None:
         if module is None and hls_module is None:
-            raise ValueError("HLSModel needs the imported module or an hls module")
+            raise InternalError("HLSModel needs the imported module or an hls module")
         self._imported = module
         self._config: dict[str, Any] = dict(config)
         self._config.setdefault("ProjectName", "myproject")
@@ -113,35 +124,28 @@ class HLSModel:
             self._firmware.namespace = writer.get("Namespace") or None
             self._firmware.tb_output = str(writer.get("TBOutputStream") or "both").lower()
             if self._firmware.project != self.project_name:
-                raise ValueError(
+                raise ProjectError(
                     f"the hls.func is named '{self._firmware.project}' but ProjectName is '{self.project_name}'"
                 )
         return self._firmware
 
     # ----- IR -----------------------------------------------------------------------------------------
     def _passes(self) -> tuple[Any, ...]:
-        from nnhls.compiler.pipeline import default_pipeline, parse_pipeline
-
         spec = self._pipeline or default_pipeline(self.io_type)
         return tuple(p for p in parse_pipeline(spec) if p.name != "nn-apply-config")
 
     def _run_to(self, stage: str) -> ModuleOp:
-        from nnhls.compiler.pipeline import run_pipeline
-        from nnhls.converters import configured_module
-
         if self._imported is None:
-            raise ValueError(f"this model was reopened from its hls IR: the '{stage}' stage is not available")
+            raise PipelineError(f"this model was reopened from its hls IR: the '{stage}' stage is not available")
         if stage == "import":
             return self._imported.clone()
         module = configured_module(self._imported.clone(), self._config)
         if stage == "configured":
             return module
-        return run_pipeline(_context(), module, self._passes(), stop_after=stage)
+        return run_pipeline(make_context(), module, self._passes(), stop_after=stage)
 
     def ir(self, stage: str = "hls") -> str:
         """The module text after a stage of nnhls.compiler.pipeline.STAGES ('cpp': the firmware .cpp)."""
-        from nnhls.compiler.pipeline import STAGES, PipelineError
-
         if stage not in STAGES:
             raise PipelineError(f"unknown stage '{stage}'; stages are: {', '.join(STAGES)}")
         if stage == "cpp":
@@ -172,7 +176,7 @@ class HLSModel:
 
     def _library(self) -> ctypes.CDLL:
         if self._lib is None:
-            raise RuntimeError("the model is not compiled: call compile() first")
+            raise UserError("the model is not compiled: call compile() first")
         return self._lib
 
     # ----- running ------------------------------------------------------------------------------------
@@ -182,15 +186,15 @@ class HLSModel:
         fw = self.firmware
         if len(fw.inputs) > 1 or (isinstance(x, list | tuple) and len(x) == 1 and _is_array_like(x[0]) and np.ndim(x[0]) >= 1):
             if not isinstance(x, list | tuple):
-                raise InputError(f"the model has {len(fw.inputs)} inputs: give a list of {len(fw.inputs)} arrays, got {_kind(x)}")
+                raise InputDataError(f"the model has {len(fw.inputs)} inputs: give a list of {len(fw.inputs)} arrays, got {_kind(x)}")
             xs = list(x)
         else:
             xs = [x]
         if len(xs) != len(fw.inputs):
-            raise InputError(f"the model has {len(fw.inputs)} inputs, got {len(xs)} arrays")
+            raise InputDataError(f"the model has {len(fw.inputs)} inputs, got {len(xs)} arrays")
         batch = [_input_array(value, arr, self._input_name(k)) for k, (value, arr) in enumerate(zip(fw.inputs, xs, strict=True))]
         if len({len(a) for a in batch}) > 1:
-            raise InputError(f"all inputs need the same number of samples, got {[len(a) for a in batch]}")
+            raise InputDataError(f"all inputs need the same number of samples, got {[len(a) for a in batch]}")
         for value, a in zip(fw.inputs, batch, strict=True):
             _warn_out_of_range(value, a)
         return batch, len(batch[0])
@@ -214,7 +218,7 @@ class HLSModel:
         if emulator == "numpy":
             return self._predict_numpy(x)
         if emulator != "cpp":
-            raise ValueError(f"unknown emulator '{emulator}': use 'cpp' or 'numpy'")
+            raise InputDataError(f"unknown emulator '{emulator}': use 'cpp' or 'numpy'")
         batch, n = self._batch(x)
         lib = self._library()
         outs = [np.zeros((n, v.size), dtype=np.float64) for v in self.firmware.outputs]
@@ -222,11 +226,11 @@ class HLSModel:
         fn = getattr(lib, f"{self.project_name}_predict")
         fn.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_long, ctypes.c_int]
         if fn(self._pointers(batch), self._pointers(outs), n, threads) != 0:
-            raise RuntimeError("the emulation library could not start its worker threads")
+            raise ToolError("the emulation library could not start its worker threads")
         return self._shape_outputs(outs, n)
 
     def _predict_numpy(self, x: ArrayLike | Sequence[ArrayLike]) -> np.ndarray | list[np.ndarray]:
-        from nnhls.compiler.emulator import run_hls  # pyright: ignore[reportMissingImports]
+        from nnhls.interpreters.emulator import run_hls  # pyright: ignore[reportMissingImports]
 
         batch, n = self._batch(x)
         inputs = [a.reshape(n, *v.shape) for a, v in zip(batch, self.firmware.inputs, strict=True)]
@@ -241,7 +245,7 @@ class HLSModel:
         # one entry per name: a repeated layer name reports its last layer's output
         available = list(dict(files.traced_layers(self.firmware)).items())
         if emulator == "numpy":
-            from nnhls.compiler.emulator import trace_hls  # pyright: ignore[reportMissingImports]
+            from nnhls.interpreters.emulator import trace_hls  # pyright: ignore[reportMissingImports]
 
             inputs = [a.reshape(n, *v.shape) for a, v in zip(batch, self.firmware.inputs, strict=True)]
             traced = trace_hls(self.hls_module, inputs)
@@ -251,7 +255,7 @@ class HLSModel:
         if layers is not None:
             missing = set(layers) - {name for name, _ in available}
             if missing:
-                raise ValueError(f"no such layer(s): {', '.join(sorted(missing))}")
+                raise InputDataError(f"no such layer(s): {', '.join(sorted(missing))}")
         outs = [np.zeros((n, v.size), dtype=np.float64) for v in self.firmware.outputs]
         buffers = [np.zeros((n, int(np.prod(shape))), dtype=np.float64) for _, shape in wanted]
         keys = files.trace_keys(self.firmware)
@@ -260,7 +264,7 @@ class HLSModel:
         fn = getattr(lib, f"{self.project_name}_trace")
         fn.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_long, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_uint]
         if fn(self._pointers(batch), self._pointers(outs), n, names, self._pointers(buffers), sizes, len(wanted)) != 0:
-            raise RuntimeError("the emulation library could not start its worker thread")
+            raise ToolError("the emulation library could not start its worker thread")
         return {name: buf.reshape(n, *shape) for (name, shape), buf in zip(wanted, buffers, strict=True)}
 
     # ----- vendor tools ----------------------------------------------------------------------------------
@@ -281,7 +285,7 @@ class HLSModel:
         args = " ".join(f"{k}={int(v)}" for k, v in flags.items())
         result = subprocess.run([tool, "-f", "build_prj.tcl", "-tclargs", args], cwd=self.output_dir, check=False)
         if result.returncode != 0:
-            raise RuntimeError(f"{tool} failed with exit code {result.returncode} (see {self.output_dir}/vitis_hls.log)")
+            raise ToolError(f"{tool} failed with exit code {result.returncode} (see {self.output_dir}/vitis_hls.log)")
         return self.read_report() if synth else {}
 
     def report_path(self) -> Path:
@@ -305,10 +309,6 @@ class HLSModel:
         return layer_report(self.hls_module)
 
 
-class InputError(ValueError):
-    """Inputs that do not fit the model (shape, type, values)."""
-
-
 def _is_array_like(x: object) -> bool:
     return isinstance(x, np.ndarray | list | tuple | int | float | np.number | bool) or hasattr(x, "__array__")
 
@@ -318,27 +318,27 @@ def _kind(x: object) -> str:
 
 
 def _input_array(value: Value, arr: object, name: str) -> np.ndarray:
-    """One input as a contiguous float64 (n, size) array, or an InputError naming the input."""
+    """One input as a contiguous float64 (n, size) array, or an InputDataError naming the input."""
     if isinstance(arr, Mapping | str | bytes) or not _is_array_like(arr):
-        raise InputError(f"input '{name}' must be an array of numbers, got {_kind(arr)}")
+        raise InputDataError(f"input '{name}' must be an array of numbers, got {_kind(arr)}")
     try:
         a = np.asarray(arr)
     except (ValueError, TypeError) as error:
-        raise InputError(f"input '{name}' is not a regular array of numbers ({error})") from None
+        raise InputDataError(f"input '{name}' is not a regular array of numbers ({error})") from None
     if a.dtype.kind not in "biuf":
-        raise InputError(f"input '{name}' must hold real numbers (bool, int or float), got dtype {a.dtype}")
+        raise InputDataError(f"input '{name}' must hold real numbers (bool, int or float), got dtype {a.dtype}")
     shape = tuple(value.shape)
     if a.ndim == 0:
-        raise InputError(f"input '{name}' needs samples of shape {shape}, got a scalar")
+        raise InputDataError(f"input '{name}' needs samples of shape {shape}, got a scalar")
     if a.shape == shape:
         a = a.reshape(1, *shape)
     elif a.shape[1:] != shape:
-        raise InputError(
+        raise InputDataError(
             f"input '{name}' needs an array of shape (n, {', '.join(map(str, shape))}) or one sample {shape}, got shape {a.shape}"
         )
     a = np.ascontiguousarray(a.reshape(len(a), value.size), dtype=np.float64)
     if not np.isfinite(a).all():
-        raise InputError(f"input '{name}' holds NaN or infinite values")
+        raise InputDataError(f"input '{name}' holds NaN or infinite values")
     return a
 
 
@@ -352,11 +352,12 @@ def _warn_out_of_range(value: Value, a: np.ndarray) -> None:
     if low >= p.min_value and high < p.max_value + p.step:
         return
     mode = "saturate" if p.overflow.value.startswith("SAT") else "wrap around"
-    print(
-        f"warning: input '{value.var}' holds values in [{low:g}, {high:g}] outside its type {p} "
+    warn(
+        f"input '{value.var}' holds values in [{low:g}, {high:g}] outside its type {p} "
         f"[{p.min_value:g}, {p.max_value:g}]: they {mode}; widen the input layer's Precision "
         "(LayerName.<input>.Precision.result)",
-        file=sys.stderr,
+        InputRangeWarning,
+        stacklevel=4,
     )
 
 
@@ -430,26 +431,23 @@ def layer_report(module: ModuleOp) -> list[dict[str, Any]]:
 
 def link_existing_project(path: str | Path) -> HLSModel:
     """Reopen a project written by HLSModel.write(): its YAML config and saved hls IR."""
-    from nnhls.compiler.config import ConfigError, load_yaml_text
-    from nnhls.compiler.ir_text import parse_ir, read_ir_file
-
     root = Path(path)
     config_file = root / CONFIG_YAML
     if not config_file.is_file():
-        raise FileNotFoundError(f"'{root}' is not an nnhls project: {CONFIG_YAML} is missing")
+        raise ProjectError(f"'{root}' is not an nnhls project: {CONFIG_YAML} is missing")
     try:
         text = config_file.read_text(encoding="utf-8")
     except UnicodeDecodeError as error:
         raise ConfigError(f"cannot read '{config_file}': {error}") from None
     config = load_yaml_text(text, f"'{config_file}'") or {}
     if not isinstance(config, dict):
-        raise ValueError(f"'{config_file}' does not hold a configuration mapping")
+        raise ProjectError(f"'{config_file}' does not hold a configuration mapping")
     config = {str(k): v for k, v in config.items()}  # pyright: ignore[reportUnknownVariableType, reportUnknownArgumentType]
     project = check_project_name(config.get("ProjectName", "myproject"))
     ir_file = root / hls_ir_file(project)
     if not ir_file.is_file():
-        raise FileNotFoundError(f"'{ir_file}' is missing: the project was not written by nnhls")
-    module = parse_ir(_context(), read_ir_file(ir_file), str(ir_file))
+        raise ProjectError(f"'{ir_file}' is missing: the project was not written by nnhls")
+    module = parse_ir(make_context(), read_ir_file(ir_file), str(ir_file))
     module.verify()
     config["OutputDir"] = str(root)
     return HLSModel(None, config, hls_module=module)

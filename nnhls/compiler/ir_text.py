@@ -19,6 +19,8 @@ from xdsl.context import Context
 from xdsl.dialects.builtin import ModuleOp
 from xdsl.parser import Parser
 
+from nnhls.errors import UserError
+
 MAX_IR_BYTES = 1 << 30
 """IR files larger than 1 GiB are refused before reading."""
 
@@ -27,7 +29,7 @@ MAX_IR_BYTES = 1 << 30
 _TOKENS = re.compile(r'//[^\n]*+|"(?:[^"\\\n\v\f]++|\\(?:["nt\\]|[0-9A-Fa-f]{2}))*+"|"')
 
 
-class IRTextError(ValueError):
+class IRTextError(UserError, ValueError):
     """IR text that cannot be parsed (truncated, malformed, too deep)."""
 
 

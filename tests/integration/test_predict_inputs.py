@@ -14,7 +14,8 @@ import numpy as np
 import pytest
 
 from nnhls import converters
-from nnhls.compiler.hls_model import HLSModel, InputError
+from nnhls.compiler.hls_model import HLSModel
+from nnhls.errors import InputDataError as InputError
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "jet_tagger"
 NNHLS = [sys.executable, "-m", "nnhls.tools.nnhls"]

@@ -21,8 +21,8 @@ from pathlib import Path
 
 import pytest
 
-from nnhls.compiler.frontends.common import ModelFileError
-from nnhls.compiler.frontends.pytorch import (
+from nnhls.frontends.common import ModelFileError
+from nnhls.frontends.pytorch import (
     UnsafeModelFileError,
     _pickles_refused,
     load_pytorch_file,

@@ -13,9 +13,9 @@ import pytest
 from onnx import TensorProto, helper, numpy_helper
 
 from nnhls import converters
-from nnhls.compiler.config import MAX_YAML_NODES, ConfigError, load_yaml_text
-from nnhls.compiler.frontends.common import MAX_TENSOR_ELEMENTS, ModelTooLargeError
-from nnhls.compiler.frontends.onnx import import_onnx
+from nnhls.config import MAX_YAML_NODES, ConfigError, load_yaml_text
+from nnhls.frontends.common import MAX_TENSOR_ELEMENTS, ModelTooLargeError
+from nnhls.frontends.onnx import import_onnx
 
 LAUGHS = "a: &a [x,x,x,x,x,x,x,x,x,x]\n" + "".join(
     f"{chr(98 + i)}: &{chr(98 + i)} [" + ",".join([f"*{chr(97 + i)}"] * 10) + "]\n" for i in range(9)

@@ -27,6 +27,8 @@ import shlex
 from functools import cache
 from pathlib import Path
 
+from nnhls.errors import UserError
+
 CPP_KEYWORDS = frozenset(
     ["alignas", "alignof", "and", "and_eq", "asm", "atomic_cancel", "atomic_commit", "atomic_noexcept", "auto", "bitand", "bitor", "bool", "break", "case", "catch", "char", "char8_t", "char16_t", "char32_t", "class", "compl", "concept", "const", "consteval", "constexpr", "constinit", "const_cast", "continue", "co_await", "co_return", "co_yield", "decltype", "default", "delete", "do", "double", "dynamic_cast", "else", "enum", "explicit", "export", "extern", "false", "float", "for", "friend", "goto", "if", "inline", "int", "long", "mutable", "namespace", "new", "noexcept", "not", "not_eq", "nullptr", "operator", "or", "or_eq", "private", "protected", "public", "reflexpr", "register", "reinterpret_cast", "requires", "restrict", "return", "short", "signed", "sizeof", "static", "static_assert", "static_cast", "struct", "switch", "synchronized", "template", "this", "thread_local", "throw", "true", "try", "typedef", "typeid", "typename", "typeof", "union", "unsigned", "using", "virtual", "void", "volatile", "wchar_t", "while", "xor", "xor_eq", "final", "override", "import", "module", "transaction_safe", "transaction_safe_dynamic", "main"]
 )
@@ -54,7 +56,7 @@ _NOT_IDENT = re.compile(r"[^0-9A-Za-z_]+")
 _IDENT = re.compile(r"[A-Za-z][0-9A-Za-z]*(_[0-9A-Za-z]+)*")
 
 
-class IdentifierError(ValueError):
+class IdentifierError(UserError, ValueError):
     """A user-chosen name that cannot be a C++ identifier of the generated project."""
 
 
