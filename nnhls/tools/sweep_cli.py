@@ -62,6 +62,7 @@ def add_parsers(sub: Any) -> None:
     r.add_argument("--plot", help="PNG to write (default: pareto.png in the results directory)")
     r.add_argument("--no-plot", action="store_true", help="no PNG")
     r.add_argument("--markdown", action="store_true", help="print the table as Markdown")
+    r.add_argument("--front", action="store_true", help="only the points on the Pareto front")
     r.set_defaults(func=cmd_sweep_report)
 
 
@@ -106,7 +107,7 @@ def cmd_sweep_report(args: argparse.Namespace) -> int:
     quality = args.quality or quality
     costs = args.cost or costs
     table = with_pareto(table, quality, costs)
-    headers, rows = summary_rows(table, quality, costs)
+    headers, rows = summary_rows(table[table["pareto"]] if args.front else table, quality, costs)
     if args.markdown:
         sys.stdout.write(markdown_table(headers, rows))
     else:

@@ -238,3 +238,17 @@ def test_vendor_build_when_the_tool_is_there(tmp_path: Path, monkeypatch: pytest
     row = built.iloc[0]
     assert row["status"] == "ok"
     assert (row["synth_latency_max"], row["synth_ii_max"], row["synth_DSP"], row["synth_LUT"], row["synth_clock_ns"]) == (11, 2, 77, 1234, 4.2)
+
+
+def test_cluster_mistakes_are_one_line(sweep_file: Path, tmp_path: Path) -> None:
+    for args, message in (
+        (("--scheduler", "nonsense"), "nnhls: error: cannot reach the Dask scheduler at nonsense: missing port number in address 'nonsense'"),
+        (("--scheduler", "tcp://127.0.0.1:8786", "--workers", "2"), "nnhls: error: --workers sizes the local cluster: it does not apply with --scheduler or --sequential"),
+        (("--workers", "0"), "nnhls: error: workers must be at least 1, got 0"),
+    ):
+        result = run_cli("sweep", sweep_file, "-o", tmp_path / "out", *args)
+        assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+        assert result.stderr.strip().splitlines()[-1] == message
+    result = run_cli("sweep", "report", tmp_path / "nowhere")
+    assert result.returncode == 2
+    assert "nnhls: error: no sweep results at" in result.stderr

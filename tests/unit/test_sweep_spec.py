@@ -160,6 +160,7 @@ def test_sweep_file_paths_are_relative_to_the_file(tmp_path: Path) -> None:
         (spec_mapping(axes={"Model.ReuseFactor": [1]}, build={"synthesis": True}), "unknown key 'synthesis'"),
         (spec_mapping(axes={"Model.ReuseFactor": [1]}, data={"samples": 0}), "data.samples must be a positive integer"),
         (spec_mapping(axes=[{"key": "Model.ReuseFactor"}]), "axes[0] needs 'key' and 'values'"),
+        (spec_mapping(axes={"IOType": ["io_stream"]}, name="../../etc"), "sweep name '../../etc' must be letters"),
         ({"base": {"KerasModel": object()}, "axes": {"IOType": ["io_stream"]}}, "must be plain data"),
         (
             {"base": {"KerasModel": "m.keras", "HLSConfig": {"LayerName": {"fc1": {"Precision": "fixed<8,3>"}}}}, "axes": {"LayerName.fc1.Precision.weight": ["fixed<4,1>"]}},
@@ -285,3 +286,37 @@ def test_cli_without_the_extra(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, 
     assert "nnhls: error: nnhls sweep needs pandas: install the sweep extra with pip install 'nnhls[sweep]'" in capsys.readouterr().err
     assert main(["sweep", "report", str(tmp_path / "out")]) == 2
     assert "nnhls sweep report needs pandas" in capsys.readouterr().err
+
+
+# ----- hooks: keys a worker applies itself (e.g. a calibration target) ----------------------------------------
+
+SEEN_DATA: list[int] = []
+
+
+def model_precision_hook(config: dict[str, object], value: object, data: object) -> dict[str, object]:
+    """A stand-in for a calibration hook: sets the model precision, records the data it got."""
+    from nnhls.compiler.sweep.point import SweepData
+
+    assert isinstance(data, SweepData)
+    SEEN_DATA.append(len(data.inputs[0]))
+    hls = dict(config["HLSConfig"])  # type: ignore[arg-type]
+    hls["Model"] = {**hls["Model"], "Precision": value}
+    return {**config, "HLSConfig": hls}
+
+
+def test_hook_keys_run_on_the_worker_with_the_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("pandas")
+    import nnhls
+    from nnhls.compiler.sweep import hooks
+
+    with pytest.raises(SweepError, match=r"unknown sweep key 'Calibration\.Target'"):
+        parse_key("Calibration.Target")
+    monkeypatch.setitem(hooks.HOOKS, "Test.Precision", f"{__name__}:model_precision_hook")
+    SEEN_DATA.clear()
+    table = nnhls.sweep(
+        spec_mapping(axes={"Test.Precision": ["fixed<10,4>", "fixed<12,5>"]}, measure=["estimates"], data={"samples": 7}),
+        output=tmp_path / "out", sequential=True, progress=False,
+    )  # fmt: skip
+    assert table["status"].tolist() == ["ok", "ok"] and SEEN_DATA == [7, 7]
+    for point, ap_type in zip(table["point"], ("ap_fixed<10,4>", "ap_fixed<12,5>"), strict=True):
+        assert ap_type in (tmp_path / "out" / "points" / point / "firmware" / "defines.h").read_text()

@@ -25,11 +25,14 @@ from typing import Any
 import numpy as np
 
 from nnhls.compiler.sweep.errors import SweepError, _missing, require  # pyright: ignore[reportPrivateUsage]
+from nnhls.compiler.sweep.hooks import HOOKS
 from nnhls.compiler.sweep.point import ERROR, PointTask, SweepData, run_point
 from nnhls.compiler.sweep.results import RESULTS_CSV, ResultsStore, file_digest, write_parquet
 from nnhls.compiler.sweep.spec import Point, SweepSpec
 
 SCHEDULER_ENV = "NNHLS_DASK_SCHEDULER"
+CONNECT_TIMEOUT_S = 20
+"""How long to try reaching an existing scheduler."""
 WORKER_TIMEOUT_S = 60
 """How long to wait for a first worker on an existing cluster before giving up."""
 _MODEL_FILE_KEYS = ("KerasJson", "KerasH5", "KerasModel", "OnnxModel", "PytorchModel", "InputData", "OutputPredictions")
@@ -58,7 +61,8 @@ def run_sweep(
         pending = [p for p in spec.points if p.id not in finished]
         reporter = _Progress(len(spec.points), len(spec.points) - len(pending), enabled=progress)
         if pending:
-            data = load_data(spec) if "accuracy" in spec.measure else None
+            wants_data = "accuracy" in spec.measure or any(spec.hook_settings(p) for p in pending)
+            data = load_data(spec) if wants_data and spec.data.inputs is not None else None
             tasks = [point_task(spec, p, store.points_dir) for p in pending]
             points = {p.id: p for p in pending}
 
@@ -67,11 +71,10 @@ def run_sweep(
                 store.append({**row, "index": point.index, **dict(point.settings)})
                 reporter.advance(row.get("status") != "ok")
 
-            with reporter:
-                if sequential:
-                    _run_sequential(tasks, data, record)
-                else:
-                    _run_dask(tasks, data, record, scheduler, workers, reporter.note)
+            runner = _SequentialRunner() if sequential else _DaskRunner(scheduler, workers)
+            with runner, reporter:  # connected (or the cluster started) before the progress bar shows
+                reporter.note(runner.description)
+                runner.run(tasks, data, record)
         table = results_table(spec, store.csv_path)
         _write_parquet(spec.output)
     return table
@@ -85,6 +88,8 @@ def point_task(spec: SweepSpec, point: Point, points_dir: Path) -> PointTask:
         measure=spec.measure,
         build=spec.build,
         emulator=spec.emulator,
+        hooks=spec.hook_settings(point),
+        hook_table=dict(HOOKS),
     )
 
 
@@ -157,28 +162,59 @@ def float_reference(base: dict[str, Any], inputs: Sequence[np.ndarray]) -> list[
 # ----- execution ---------------------------------------------------------------------------------------------
 
 
-def _run_sequential(tasks: Iterable[PointTask], data: SweepData | None, record: RowCallback) -> None:
-    for task in tasks:
-        record(run_point(task, data))
+class _SequentialRunner:
+    """The points one after another in this process."""
+
+    description = "running the points one after another in this process"
+
+    def __enter__(self) -> _SequentialRunner:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def run(self, tasks: Iterable[PointTask], data: SweepData | None, record: RowCallback) -> None:
+        for task in tasks:
+            record(run_point(task, data))
 
 
-def _run_dask(
-    tasks: Sequence[PointTask],
-    data: SweepData | None,
-    record: RowCallback,
-    scheduler: str | None,
-    workers: int | None,
-    note: Callable[[str], None],
-) -> None:
-    from distributed import as_completed
+class _DaskRunner:
+    """The points as Dask tasks on an existing scheduler or on a LocalCluster started here."""
 
-    address = scheduler or os.environ.get(SCHEDULER_ENV) or None
-    client, cluster = _connect(address, workers)
-    try:
-        _check_workers(client, address)
-        link = dashboard_link(client, local=address is None)
-        where = address or f"a local cluster of {len(client.scheduler_info().get('workers', {}))} workers"
-        note(f"running on {where}" + (f"; dashboard: {link}" if link else ""))
+    def __init__(self, scheduler: str | None, workers: int | None) -> None:
+        self.address = scheduler or os.environ.get(SCHEDULER_ENV) or None
+        self.workers = workers
+        self.client: Any = None
+        self.cluster: Any = None
+        self.description = ""
+
+    def __enter__(self) -> _DaskRunner:
+        try:
+            self.client, self.cluster = _connect(self.address, self.workers)
+            _check_workers(self.client, self.address)
+        except BaseException:
+            self.__exit__()
+            raise
+        link = dashboard_link(self.client, local=self.address is None)
+        workers = self.client.scheduler_info().get("workers", {})
+        count = len(workers)
+        threads = max((int(w.get("nthreads", 1)) for w in workers.values()), default=1)
+        where = f"the Dask scheduler at {self.address} ({count} workers now)" if self.address else f"a local Dask cluster of {count} workers"
+        self.description = f"running on {where}" + (f"; dashboard: {link}" if link else "")
+        if threads > 1:  # a point captures the process's warnings and stderr while it runs
+            self.description += f"; note: workers with {threads} threads run points side by side, whose warnings may mix (start workers with --nthreads 1)"
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.client is not None:
+            self.client.close()
+        if self.cluster is not None:
+            self.cluster.close()
+
+    def run(self, tasks: Sequence[PointTask], data: SweepData | None, record: RowCallback) -> None:
+        from distributed import as_completed
+
+        client = self.client
         shared = client.scatter(data, broadcast=True) if data is not None else None
         run = uuid.uuid4().hex[:8]
         futures = {
@@ -196,10 +232,6 @@ def _run_dask(
         except BaseException:
             client.cancel(list(futures))
             raise
-    finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
 
 
 def _connect(address: str | None, workers: int | None) -> tuple[Any, Any]:
@@ -207,8 +239,8 @@ def _connect(address: str | None, workers: int | None) -> tuple[Any, Any]:
 
     if address:
         try:
-            return Client(address, timeout=f"{WORKER_TIMEOUT_S}s"), None
-        except (OSError, TimeoutError) as error:
+            return Client(address, timeout=f"{CONNECT_TIMEOUT_S}s"), None
+        except (OSError, TimeoutError, ValueError) as error:
             raise SweepError(f"cannot reach the Dask scheduler at {address}: {' '.join(str(error).split())}") from None
     cluster = LocalCluster(
         n_workers=workers or available_cores(),

@@ -25,7 +25,7 @@ import socket
 import time
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +50,10 @@ class PointTask:
     measure: tuple[str, ...]
     build: dict[str, bool]
     emulator: str = "cpp"
+    hooks: tuple[tuple[str, Any], ...] = ()
+    """(key, value) settings applied by hooks on the worker, before conversion."""
+    hook_table: dict[str, str] = field(default_factory=dict[str, str])
+    """The client's hooks.HOOKS (key -> "module:function")."""
 
 
 @dataclass(frozen=True)
@@ -87,7 +91,12 @@ def _measure(task: PointTask, data: SweepData | None, row: dict[str, Any]) -> No
     project = Path(task.config["OutputDir"])
     _fresh_directory(project)
     t = time.perf_counter()
-    model = convert_from_config(task.config)
+    config = dict(task.config)
+    if task.hooks:
+        from nnhls.compiler.sweep.hooks import apply_hooks
+
+        config = apply_hooks(config, task.hooks, data, task.hook_table)
+    model = convert_from_config(config)
     hls_module = model.hls_module  # runs the passes: illegal settings fail here
     row["convert_s"] = round(time.perf_counter() - t, 3)
     if "estimates" in task.measure:

@@ -19,8 +19,9 @@ A sweep file (YAML) or the same mapping in Python:
 Keys name any config key: top level (`IOType`, `ClockPeriod`, `Part`, `Backend`,
 `WriterConfig.Namespace`, ...), `Model.<key>`, `LayerType.<type>.<key>` and
 `LayerName.<layer>.<key>` (an `HLSConfig.` prefix is accepted), with `.Precision.<variable>` for one
-precision variable (at Model level `Precision.default` is the model default). A layer name may
-contain dots: the key and variable are read from the end. Setting `Precision` itself replaces
+precision variable (at Model level `Precision.default` is the model default), and the keys of
+hooks (hooks.py: settings a worker applies itself). A layer name may contain dots: the key and
+variable are read from the end. Setting `Precision` itself replaces
 the whole entry. Values are lists, numeric ranges `{start, stop[, step]}` (stop included),
 geometric ranges `{start, stop, factor}`, or precision grids `{width, integer[, signed]}` whose
 fields are lists or ranges; a scalar is one value. Relative paths in the file (base, output,
@@ -36,6 +37,7 @@ import hashlib
 import itertools
 import json
 import math
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -50,6 +52,8 @@ BUILD_FLAGS: tuple[str, ...] = ("csim", "synth", "cosim", "export", "vsynth")
 EMULATORS: tuple[str, ...] = ("cpp", "numpy")
 SPEC_KEYS: tuple[str, ...] = ("name", "base", "output", "axes", "points", "measure", "data", "build", "emulator")
 DATA_KEYS: tuple[str, ...] = ("inputs", "reference", "labels", "samples")
+HOOK = "<hook>"
+"""First element of the path of a key that a hook applies (hooks.py), not a config key."""
 MAX_POINTS = 100_000
 """A bound on the expanded grid (a typo such as a range step of 0.0001 must not exhaust memory)."""
 
@@ -89,6 +93,10 @@ def parse_key(key: str) -> tuple[str, ...]:
     ('HLSConfig', 'LayerName', 'fc1', 'Precision', 'weight'); SweepError for an unknown key."""
     if not isinstance(key, str) or not key.strip():  # pyright: ignore[reportUnnecessaryIsInstance]
         raise SweepError(f"sweep key {key!r} must be a non-empty string such as 'Model.ReuseFactor'")
+    from nnhls.compiler.sweep.hooks import HOOKS
+
+    if key in HOOKS:
+        return (HOOK, key)
     top, model_keys, layer_keys, variables = _config_keys()
     parts = key.removeprefix("HLSConfig.").split(".")
     head = parts[0]
@@ -267,9 +275,14 @@ class SweepSpec:
         """The full config of one point, its project written into `output_dir`."""
         config = json.loads(json.dumps(self.base))
         for key, value in point.settings:
-            apply_setting(config, self.paths[key], value, key)
+            if self.paths[key][0] != HOOK:
+                apply_setting(config, self.paths[key], value, key)
         config["OutputDir"] = str(output_dir)
         return config
+
+    def hook_settings(self, point: Point) -> tuple[tuple[str, Any], ...]:
+        """The point's settings that hooks apply on the worker (hooks.py)."""
+        return tuple((k, v) for k, v in point.settings if self.paths[k][0] == HOOK)
 
 
 def apply_setting(config: dict[str, Any], path: Sequence[str], value: Any, key: str) -> None:
@@ -329,7 +342,7 @@ def load_spec(source: str | Path | Mapping[str, Any], **overrides: Any) -> Sweep
     given = {k: v for k, v in overrides.items() if v is not None}
     spec: dict[str, Any] = {**raw, **given}
     _check_keys("sweep", spec, SPEC_KEYS)
-    name = str(spec.get("name") or default_name)
+    name = _name(spec.get("name") or default_name)
     base = _base_config(spec.get("base"), folder)
     # an explicit output override is relative to the working directory, as a command-line path
     output_folder = Path.cwd() if "output" in given else folder
@@ -349,6 +362,14 @@ def load_spec(source: str | Path | Mapping[str, Any], **overrides: Any) -> Sweep
     if "accuracy" in measure and result.data.inputs is None:
         raise SweepError("measuring accuracy needs data: give data.inputs (or InputData in the base config), or drop 'accuracy' from measure")
     return result
+
+
+def _name(value: Any) -> str:
+    """The sweep's name (the default output directory is <name>_sweep): a plain file name."""
+    name = str(value)
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,100}", name):
+        raise SweepError(f"sweep name {name!r} must be letters, digits, '_', '-' or '.' (it names the output directory)")
+    return name
 
 
 def _read_yaml(file: Path) -> dict[str, Any]:
