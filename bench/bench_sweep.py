@@ -34,11 +34,12 @@ def load() -> str:
 
 def timed_sweep(sequential: bool, workers: int, folder: Path) -> float:
     from nnhls.compiler.sweep import load_spec, run_sweep
+    from nnhls.converters import convert_from_config
 
     os.environ["NNHLS_CACHE_DIR"] = str(folder / "cache")  # cold builds; inherited by the workers
     spec = load_spec(SPEC, output=folder / "out")
     start = time.perf_counter()
-    table = run_sweep(spec, sequential=sequential, workers=None if sequential else workers, progress=False)
+    table = run_sweep(spec, convert=convert_from_config, sequential=sequential, workers=None if sequential else workers, progress=False)
     elapsed = time.perf_counter() - start
     assert len(table) == 48 and (table["status"] == "ok").all(), table[["index", "status", "error"]]
     return elapsed
@@ -83,7 +84,7 @@ def write_report(results: Path, plot: str | None, markdown: str | None) -> None:
         plot_pareto(table, quality, costs, plot, title="jet tagger, 48 points: bit-exact agreement with Keras vs estimates")
         print(f"plot: {plot}")
     if markdown:
-        headers, rows = summary_rows(table, quality, costs)
+        headers, rows = summary_rows(table[table["pareto"]], quality, costs)
         Path(markdown).write_text(markdown_table(headers, rows))
         print(f"table: {markdown}")
 

@@ -270,11 +270,12 @@ def test_pareto_front_small_example() -> None:
 
 def test_missing_extra_names_it(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     from nnhls.compiler.sweep import run_sweep
+    from nnhls.converters import convert_from_config
 
     monkeypatch.setitem(sys.modules, "dask", None)  # as if Dask were not installed
     spec = load_spec(spec_mapping(axes={"Model.ReuseFactor": [1]}, measure=["estimates"]), output=tmp_path / "o")
     with pytest.raises(MissingExtraError, match=r"nnhls sweep needs dask: install the sweep extra with pip install 'nnhls\[sweep\]'"):
-        run_sweep(spec)
+        run_sweep(spec, convert=convert_from_config)
 
 
 def test_cli_without_the_extra(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -26,7 +26,7 @@ import numpy as np
 
 from nnhls.compiler.sweep.errors import SweepError, _missing, require  # pyright: ignore[reportPrivateUsage]
 from nnhls.compiler.sweep.hooks import HOOKS
-from nnhls.compiler.sweep.point import ERROR, PointTask, SweepData, run_point
+from nnhls.compiler.sweep.point import ERROR, Converter, PointTask, SweepData, run_point
 from nnhls.compiler.sweep.results import RESULTS_CSV, ResultsStore, file_digest, write_parquet
 from nnhls.compiler.sweep.spec import Point, SweepSpec
 
@@ -46,13 +46,17 @@ RowCallback = Callable[[dict[str, Any]], None]
 def run_sweep(
     spec: SweepSpec,
     *,
+    convert: Converter,
     scheduler: str | None = None,
     workers: int | None = None,
     sequential: bool = False,
     restart: bool = False,
     progress: bool = True,
 ) -> Any:
-    """Run the points of `spec` not finished yet; return every point's row as a pandas DataFrame."""
+    """Run the points of `spec` not finished yet; return every point's row as a pandas DataFrame.
+
+    `convert` turns a point's full config into an HLSModel (`nnhls.converters.convert_from_config`,
+    which `nnhls.sweep` and the CLI pass); on Dask it must be a module-level function."""
     require("pandas", *(() if sequential else ("dask", "distributed")))
     if workers is not None and workers < 1:
         raise SweepError(f"workers must be at least 1, got {workers}")
@@ -62,8 +66,8 @@ def run_sweep(
         reporter = _Progress(len(spec.points), len(spec.points) - len(pending), enabled=progress)
         if pending:
             wants_data = "accuracy" in spec.measure or any(spec.hook_settings(p) for p in pending)
-            data = load_data(spec) if wants_data and spec.data.inputs is not None else None
-            tasks = [point_task(spec, p, store.points_dir) for p in pending]
+            data = load_data(spec, convert) if wants_data and spec.data.inputs is not None else None
+            tasks = [point_task(spec, p, store.points_dir, convert) for p in pending]
             points = {p.id: p for p in pending}
 
             def record(row: dict[str, Any]) -> None:
@@ -80,13 +84,14 @@ def run_sweep(
     return table
 
 
-def point_task(spec: SweepSpec, point: Point, points_dir: Path) -> PointTask:
+def point_task(spec: SweepSpec, point: Point, points_dir: Path, convert: Converter) -> PointTask:
     return PointTask(
         point_id=point.id,
         index=point.index,
         config=spec.point_config(point, points_dir / point.id),
         measure=spec.measure,
         build=spec.build,
+        convert=convert,
         emulator=spec.emulator,
         hooks=spec.hook_settings(point),
         hook_table=dict(HOOKS),
@@ -129,7 +134,7 @@ def load_array(path: Path, what: str) -> list[np.ndarray]:
         raise SweepError(f"cannot read {what} file '{path}': {' '.join(str(error).split())}") from None
 
 
-def load_data(spec: SweepSpec) -> SweepData:
+def load_data(spec: SweepSpec, convert: Converter) -> SweepData:
     """Inputs, float reference outputs (from the file, or the nn reference interpreter) and labels."""
     d = spec.data
     assert d.inputs is not None  # load_spec checks it
@@ -138,7 +143,7 @@ def load_data(spec: SweepSpec) -> SweepData:
     if d.reference is not None:
         reference = [a[: d.samples] for a in load_array(d.reference, "data.reference")]
     else:
-        reference = float_reference(spec.base, inputs)
+        reference = float_reference(spec.base, inputs, convert)
     labels = load_array(d.labels, "data.labels")[0][: d.samples] if d.labels is not None else None
     for name, arrays in (("data.inputs", inputs), ("data.reference", reference), ("data.labels", [] if labels is None else [labels])):
         for a in arrays:
@@ -149,12 +154,11 @@ def load_data(spec: SweepSpec) -> SweepData:
     return SweepData(inputs, [np.asarray(r, np.float64) for r in reference], labels)
 
 
-def float_reference(base: dict[str, Any], inputs: Sequence[np.ndarray]) -> list[np.ndarray]:
+def float_reference(base: dict[str, Any], inputs: Sequence[np.ndarray], convert: Converter) -> list[np.ndarray]:
     """The float model's outputs from nnhls' reference interpreter of the imported model."""
     from nnhls.compiler.reference import run_reference
-    from nnhls.converters import convert_from_config
 
-    model = convert_from_config({**base, "OutputDir": "unused"})
+    model = convert({**base, "OutputDir": "unused"})
     module = model._run_to("import")  # pyright: ignore[reportPrivateUsage]
     return [np.asarray(r, np.float64) for r in run_reference(module, list(inputs))]
 

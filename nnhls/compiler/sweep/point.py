@@ -24,7 +24,7 @@ import shutil
 import socket
 import time
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -41,6 +41,11 @@ FINAL_STATUSES = (OK, FAILED)
 """A point with one of these is finished: a rerun skips it."""
 
 
+Converter = Callable[[dict[str, Any]], Any]
+"""A full config -> HLSModel (the API layer's `nnhls.converters.convert_from_config`: the driver
+is given the front-end entry point instead of importing the layer above it)."""
+
+
 @dataclass(frozen=True)
 class PointTask:
     point_id: str
@@ -49,6 +54,8 @@ class PointTask:
     """The point's full config; OutputDir is its own project directory."""
     measure: tuple[str, ...]
     build: dict[str, bool]
+    convert: Converter
+    """Sent to the workers by reference (a module-level function)."""
     emulator: str = "cpp"
     hooks: tuple[tuple[str, Any], ...] = ()
     """(key, value) settings applied by hooks on the worker, before conversion."""
@@ -86,8 +93,6 @@ def run_point(task: PointTask, data: SweepData | None) -> dict[str, Any]:
 
 
 def _measure(task: PointTask, data: SweepData | None, row: dict[str, Any]) -> None:
-    from nnhls.converters import convert_from_config
-
     project = Path(task.config["OutputDir"])
     _fresh_directory(project)
     t = time.perf_counter()
@@ -96,7 +101,7 @@ def _measure(task: PointTask, data: SweepData | None, row: dict[str, Any]) -> No
         from nnhls.compiler.sweep.hooks import apply_hooks
 
         config = apply_hooks(config, task.hooks, data, task.hook_table)
-    model = convert_from_config(config)
+    model = task.convert(config)
     hls_module = model.hls_module  # runs the passes: illegal settings fail here
     row["convert_s"] = round(time.perf_counter() - t, 3)
     if "estimates" in task.measure:
