@@ -252,3 +252,29 @@ def test_cluster_mistakes_are_one_line(sweep_file: Path, tmp_path: Path) -> None
     result = run_cli("sweep", "report", tmp_path / "nowhere")
     assert result.returncode == 2
     assert "nnhls: error: no sweep results at" in result.stderr
+
+
+def test_labels_numpy_emulator_and_the_reference_interpreter(tmp_path: Path) -> None:
+    """Without a reference file the float outputs come from nnhls' reference interpreter of the
+    imported model; with labels the `accuracy` column is the emulation's accuracy on them."""
+    import numpy as np
+
+    keras_outputs = np.load(EXAMPLE / "float_outputs.npy")
+    labels = keras_outputs.argmax(axis=1)
+    labels[:5] = (labels[:5] + 1) % 5  # five wrong labels: accuracy differs from agreement
+    np.save(tmp_path / "labels.npy", labels)
+    sweep = {
+        "base": str(EXAMPLE / "config.yml"),
+        "axes": {"LayerName.fc1.Precision.weight": ["fixed<8,1>"]},
+        "measure": ["accuracy"],
+        "emulator": "numpy",
+        "data": {"inputs": str(EXAMPLE / "inputs.npy"), "labels": str(tmp_path / "labels.npy"), "samples": 50},
+    }
+    row = nnhls.sweep(sweep, output=tmp_path / "out", sequential=True, progress=False).iloc[0]
+    assert row["status"] == "ok", row["error"]
+    reference = nnhls.sweep({**sweep, "data": {**sweep["data"], "reference": str(EXAMPLE / "float_outputs.npy")}}, output=tmp_path / "keras", sequential=True, progress=False).iloc[0]
+    # the reference interpreter and Keras agree to float32 rounding: the same decisions, tiny differences
+    assert row["agreement"] == reference["agreement"] >= 0.96
+    assert abs(row["max_abs_diff"] - reference["max_abs_diff"]) < 1e-5
+    assert row["accuracy"] == pytest.approx(row["agreement"] - 5 / 50, abs=1 / 50)
+    assert "multipliers" not in row.index  # estimates not measured

@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
@@ -36,6 +37,9 @@ CONNECT_TIMEOUT_S = 20
 WORKER_TIMEOUT_S = 60
 """How long to wait for a first worker on an existing cluster before giving up."""
 _MODEL_FILE_KEYS = ("KerasJson", "KerasH5", "KerasModel", "OnnxModel", "PytorchModel", "InputData", "OutputPredictions")
+
+PARQUET_INTERVAL_S = 30.0
+"""During a long sweep results.parquet is rewritten at most this often (the CSV gets every row at once)."""
 
 RowCallback = Callable[[dict[str, Any]], None]
 
@@ -69,11 +73,15 @@ def run_sweep(
             data = load_data(spec, convert) if wants_data and spec.data.inputs is not None else None
             tasks = [point_task(spec, p, store.points_dir, convert) for p in pending]
             points = {p.id: p for p in pending}
+            parquet_written = [time.monotonic()]
 
             def record(row: dict[str, Any]) -> None:
                 point = points[row["point"]]
                 store.append({**row, "index": point.index, **dict(point.settings)})
                 reporter.advance(row.get("status") != "ok")
+                if time.monotonic() - parquet_written[0] > PARQUET_INTERVAL_S:
+                    _write_parquet(spec.output)
+                    parquet_written[0] = time.monotonic()
 
             runner = _SequentialRunner() if sequential else _DaskRunner(scheduler, workers)
             with runner, reporter:  # connected (or the cluster started) before the progress bar shows

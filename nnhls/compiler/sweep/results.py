@@ -3,7 +3,7 @@
     <output>/
       sweep.json        what the results were measured for (base config and file hashes, measurements)
       results.csv       one row per finished point, appended and flushed as each point finishes
-      results.parquet   the same table, rewritten when a run ends (when pyarrow is installed)
+      results.parquet   the same table, rewritten every 30 s and when a run ends (when pyarrow is installed)
       points/<id>/      the project of each point (id: 12 hex digits of the point's settings)
 
 The CSV is the record a rerun resumes from: a line cut short by a kill is dropped, points whose
