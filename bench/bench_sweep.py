@@ -34,10 +34,10 @@ def load() -> str:
 
 def timed_sweep(sequential: bool, workers: int, folder: Path) -> float:
     from nnhls.compiler.sweep import load_spec, run_sweep
-    from nnhls.converters import convert_from_config
+    from nnhls.converters import convert_from_config, load_yaml
 
     os.environ["NNHLS_CACHE_DIR"] = str(folder / "cache")  # cold builds; inherited by the workers
-    spec = load_spec(SPEC, output=folder / "out")
+    spec = load_spec(SPEC, read_config=load_yaml, output=folder / "out")
     start = time.perf_counter()
     table = run_sweep(spec, convert=convert_from_config, sequential=sequential, workers=None if sequential else workers, progress=False)
     elapsed = time.perf_counter() - start

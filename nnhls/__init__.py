@@ -39,11 +39,11 @@ def sweep(
     (restart=True discards them). Needs the extra: pip install 'nnhls[sweep]'.
     """
     from nnhls.compiler.sweep import load_spec, run_sweep
-    from nnhls.converters import convert_from_config
+    from nnhls.converters import convert_from_config, load_yaml
 
     if spec is not None and keys:
         raise TypeError(f"give a sweep file or mapping, or its keys as arguments, not both (got {', '.join(keys)})")
-    loaded = load_spec(spec if spec is not None else keys, output=output)
+    loaded = load_spec(spec if spec is not None else keys, read_config=load_yaml, output=output)
     return run_sweep(
         loaded, convert=convert_from_config, scheduler=scheduler, workers=workers,
         sequential=sequential, restart=restart, progress=progress,

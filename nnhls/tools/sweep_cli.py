@@ -69,11 +69,11 @@ def add_parsers(sub: Any) -> None:
 def cmd_sweep(args: argparse.Namespace) -> int:
     from nnhls.compiler.sweep import load_spec, run_sweep
     from nnhls.compiler.sweep.errors import SweepError
-    from nnhls.converters import convert_from_config
+    from nnhls.converters import convert_from_config, load_yaml
 
     if args.workers is not None and (args.scheduler or args.sequential):
         raise SweepError("--workers sizes the local cluster: it does not apply with --scheduler or --sequential")
-    spec = load_spec(args.spec, output=args.output)
+    spec = load_spec(args.spec, read_config=load_yaml, output=args.output)
     table = run_sweep(
         spec,
         convert=convert_from_config,

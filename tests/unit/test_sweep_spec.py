@@ -16,9 +16,15 @@ import pytest
 from nnhls.compiler.sweep.errors import MissingExtraError, SweepError
 from nnhls.compiler.sweep.report import pareto_mask
 from nnhls.compiler.sweep.results import RESULTS_CSV, ResultsStore
-from nnhls.compiler.sweep.spec import expand_values, load_spec, parse_key
+from nnhls.compiler.sweep.spec import expand_values, parse_key
+from nnhls.compiler.sweep.spec import load_spec as driver_load_spec
+from nnhls.converters import load_yaml
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "jet_tagger"
+
+
+def load_spec(source: object, **overrides: object) -> object:
+    return driver_load_spec(source, read_config=load_yaml, **overrides)  # type: ignore[arg-type]
 
 
 def spec_mapping(**extra: object) -> dict[str, object]:

@@ -1,7 +1,7 @@
 """Design-space sweeps: many configurations of one model, run as independent Dask tasks.
 
-    spec = load_spec("sweep.yml")                 # spec.py: base config, axes, points, measurements
-    table = run_sweep(spec)                       # execute.py: LocalCluster, or scheduler=...
+    spec = load_spec("sweep.yml", read_config=converters.load_yaml)   # spec.py: base, axes, points
+    table = run_sweep(spec, convert=converters.convert_from_config)   # execute.py: Dask or sequential
     table = read_results("jet_sweep")             # report.py: the table back, the Pareto front, the plot
 
 Modules: spec (the description and its points), point (what a worker runs for one point),

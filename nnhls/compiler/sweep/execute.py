@@ -1,8 +1,12 @@
 """Running a sweep: the points as independent Dask tasks, results streamed as they finish.
 
-    table = run_sweep(load_spec("sweep.yml"))                       # LocalCluster sized to the machine
-    table = run_sweep(spec, scheduler="tcp://head:8786")            # an existing cluster
-    table = run_sweep(spec, sequential=True)                         # one after another, no Dask
+    spec = load_spec("sweep.yml", read_config=converters.load_yaml)
+    table = run_sweep(spec, convert=converters.convert_from_config)  # LocalCluster sized to the machine
+    table = run_sweep(spec, convert=..., scheduler="tcp://head:8786")  # an existing cluster
+    table = run_sweep(spec, convert=..., sequential=True)            # one after another, no Dask
+
+The API layer (`nnhls.sweep`, `nnhls sweep`) passes its config reader and converter: the driver
+does not import the layer above it.
 
 Without `scheduler`, NNHLS_DASK_SCHEDULER names the scheduler; without both, a LocalCluster with
 one single-threaded worker process per available core runs the points. On a cluster the workers
@@ -272,8 +276,6 @@ def available_cores() -> int:
 
 def _check_workers(client: Any, address: str | None) -> None:
     """Workers present and running the same nnhls (a worker without nnhls cannot run a point)."""
-    import nnhls
-
     if address:
         try:
             client.wait_for_workers(1, timeout=WORKER_TIMEOUT_S)
@@ -283,15 +285,20 @@ def _check_workers(client: Any, address: str | None) -> None:
         versions = client.run(nnhls_version)
     except Exception as error:
         raise SweepError(f"the Dask workers cannot run nnhls ({type(error).__name__}: {error}): install nnhls on them") from None
-    other = {worker: v for worker, v in versions.items() if v != nnhls.__version__}
+    mine = nnhls_version()
+    other = {worker: v for worker, v in versions.items() if v != mine}
     if other:
-        raise SweepError(f"workers run another nnhls version than this client ({nnhls.__version__}): {other}")
+        raise SweepError(f"workers run another nnhls version than this client ({mine}): {other}")
 
 
 def nnhls_version() -> str:
-    import nnhls
+    """The installed nnhls distribution's version (what a cluster's workers have installed)."""
+    from importlib.metadata import PackageNotFoundError, version
 
-    return nnhls.__version__
+    try:
+        return version("nnhls")
+    except PackageNotFoundError:
+        return "not installed"
 
 
 def dashboard_link(client: Any, local: bool) -> str | None:

@@ -38,7 +38,7 @@ import itertools
 import json
 import math
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -329,10 +329,15 @@ def _path(value: Any, folder: Path, what: str) -> Path:
     return path if path.is_absolute() else folder / path
 
 
-def load_spec(source: str | Path | Mapping[str, Any], **overrides: Any) -> SweepSpec:
+ConfigReader = Callable[[Path], dict[str, Any]]
+"""A config YAML file -> the config with its relative paths resolved (the API layer's
+`nnhls.converters.load_yaml`, given to the driver rather than imported from above it)."""
+
+
+def load_spec(source: str | Path | Mapping[str, Any], *, read_config: ConfigReader, **overrides: Any) -> SweepSpec:
     """A SweepSpec from a sweep YAML file or mapping; `overrides` replace top-level spec keys
     (e.g. output=...). Relative paths in a file are relative to its folder; in a mapping, to the
-    working directory."""
+    working directory. `read_config` reads the base config when it is a file."""
     if isinstance(source, str | Path):
         file = Path(source)
         raw = _read_yaml(file)
@@ -343,7 +348,7 @@ def load_spec(source: str | Path | Mapping[str, Any], **overrides: Any) -> Sweep
     spec: dict[str, Any] = {**raw, **given}
     _check_keys("sweep", spec, SPEC_KEYS)
     name = _name(spec.get("name") or default_name)
-    base = _base_config(spec.get("base"), folder)
+    base = _base_config(spec.get("base"), folder, read_config)
     # an explicit output override is relative to the working directory, as a command-line path
     output_folder = Path.cwd() if "output" in given else folder
     output = _path(spec["output"], output_folder, "output") if spec.get("output") else Path.cwd() / f"{name}_sweep"
@@ -384,14 +389,12 @@ def _read_yaml(file: Path) -> dict[str, Any]:
     return dict(_as_mapping(f"sweep file '{file}'", data))
 
 
-def _base_config(value: Any, folder: Path) -> dict[str, Any]:
+def _base_config(value: Any, folder: Path, read_config: ConfigReader) -> dict[str, Any]:
     """The base config with its paths resolved; only plain data (workers receive a copy)."""
-    from nnhls.converters import load_yaml
-
     if value is None:
         raise SweepError("the sweep needs a base config: base: config.yml (or an inline mapping)")
     if isinstance(value, str | Path):
-        config = load_yaml(_path(value, folder, "base"))
+        config = read_config(_path(value, folder, "base"))
     else:
         config = dict(_as_mapping("base", value))
         for key in _PATH_VALUE_KEYS:
