@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import importlib.util
 
+from nnhls.errors import UserError
+
 EXTRA = "sweep"
 INSTALL_HINT = f"pip install 'nnhls[{EXTRA}]'"
 
 
-class SweepError(ValueError):
+class SweepError(UserError, ValueError):
     """A sweep description, results directory or cluster setting that cannot be used."""
 
 

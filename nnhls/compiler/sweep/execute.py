@@ -168,10 +168,10 @@ def load_data(spec: SweepSpec, convert: Converter) -> SweepData:
 
 def float_reference(base: dict[str, Any], inputs: Sequence[np.ndarray], convert: Converter) -> list[np.ndarray]:
     """The float model's outputs from nnhls' reference interpreter of the imported model."""
-    from nnhls.compiler.reference import run_reference
+    from nnhls.interpreters.reference import run_reference
 
     model = convert({**base, "OutputDir": "unused"})
-    module = model._run_to("import")  # pyright: ignore[reportPrivateUsage]
+    module = model.module("import")
     return [np.asarray(r, np.float64) for r in run_reference(module, list(inputs))]
 
 

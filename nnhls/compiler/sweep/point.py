@@ -190,17 +190,13 @@ def synthesis_columns(report: dict[str, Any]) -> dict[str, Any]:
 
 
 def _status(error: BaseException) -> str:
-    """failed: the point itself is wrong (a rerun would fail the same way); error: otherwise."""
-    from xdsl.utils.exceptions import DiagnosticException
+    """failed: the point itself is wrong (a UserError: a rerun would fail the same way);
+    error: anything else, a missing or failing tool included (a rerun retries it)."""
+    from nnhls.errors import ToolError, ToolNotFoundError, UserError
 
-    from nnhls.compiler.frontends.common import FrontendError
-    from nnhls.compiler.hls_model import ToolNotFoundError
-
-    if isinstance(error, ToolNotFoundError):
-        return ERROR  # the tool may be installed on another worker, or later
-    if isinstance(error, ValueError | FrontendError | DiagnosticException):
-        return FAILED
-    return ERROR
+    if isinstance(error, ToolError | ToolNotFoundError):
+        return ERROR  # the tool may be installed on another worker, or work later
+    return FAILED if isinstance(error, UserError) else ERROR
 
 
 def _one_line(error: BaseException | Warning | str, with_type: bool = False) -> str:

@@ -70,7 +70,7 @@ _FORBIDDEN_KEYS = {
 
 def _config_keys() -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
     """(top-level keys, Model keys, layer keys, precision variables) of the config model."""
-    from nnhls.compiler.config import (
+    from nnhls.config import (
         ALL_LAYER_KEYS,
         MODEL_KEYS,
         TOP_LEVEL_KEYS,
@@ -83,7 +83,7 @@ def _config_keys() -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...], t
 
 
 def _did_you_mean(word: str, choices: Iterable[str]) -> str:
-    from nnhls.compiler.config import did_you_mean
+    from nnhls.config import did_you_mean
 
     return did_you_mean(word, choices)
 
