@@ -80,10 +80,11 @@ def _jsonable(config: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def make_hls_model(module: ModuleOp, config: dict[str, Any], pipeline: str | None) -> Any:
-    """`HLSModel(module, config, pipeline)` (the imported, not yet configured module)."""
-    from nnhls.compiler.hls_model import HLSModel  # pyright: ignore[reportMissingImports]
+    """`ModelGraph(module, config, pipeline)`: an HLSModel with hls4ml's ModelGraph API, over the
+    imported, not yet configured module."""
+    from nnhls.model.graph import ModelGraph
 
-    return HLSModel(module, config, pipeline)  # pyright: ignore[reportUnknownVariableType]
+    return ModelGraph(module, config, pipeline)
 
 
 def _finish(module: ModuleOp, config: dict[str, Any], pipeline: str | None) -> Any:

@@ -33,6 +33,12 @@ from xdsl.dialects.builtin import ModuleOp
 from nnhls.compiler.config import ConfigError, choice, layer_type_names, precision
 from nnhls.dialects import nn
 from nnhls.dialects.hls_types import ActivationKind
+from nnhls.model.plot import plot_model, print_dict
+
+__all__ = [
+    "config_from_keras_model", "config_from_onnx_model", "config_from_pytorch_model",
+    "link_existing_project", "plot_model", "print_dict",
+]  # fmt: skip
 
 GRANULARITIES = ("model", "type", "name")
 TABLE_PRECISION = "fixed<18,8>"
@@ -180,5 +186,7 @@ def _shape_list(input_shape: Any) -> Any:
 def link_existing_project(path: Any) -> Any:
     """Reopen a project written by HLSModel.write() (see nnhls.compiler.hls_model)."""
     from nnhls.compiler.hls_model import link_existing_project as link
+    from nnhls.model.graph import ModelGraph
 
-    return link(path)
+    reopened = link(path)
+    return ModelGraph(None, reopened.config, hls_module=reopened.hls_module)
