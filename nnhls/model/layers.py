@@ -32,7 +32,7 @@ from xdsl.dialects.builtin import (
     UnitAttr,
 )
 from xdsl.dialects.utils import EnumAttribute
-from xdsl.ir import Attribute, Operation, SSAValue
+from xdsl.ir import Attribute, BlockArgument, Operation, SSAValue
 
 from nnhls.codegen.firmware import Firmware, Value, c_identifier
 from nnhls.compiler.config import ConfigError
@@ -249,8 +249,10 @@ class Layer:
 def _firmware_output(firmware: Firmware | None, layer: str, op: Operation) -> Value | None:
     if firmware is None:
         return None
-    if op.name == "nn.input":
-        return next((v for v in firmware.inputs if v.var == c_identifier(layer)), None)
+    if op.name == "nn.input":  # the firmware input of the same function argument
+        argument = op.operands[0]
+        index = argument.index if isinstance(argument, BlockArgument) else -1
+        return firmware.inputs[index] if 0 <= index < len(firmware.inputs) else None
     for fw_layer in firmware.layers:
         if fw_layer.layer == layer and len(fw_layer.outputs) == 1:
             return fw_layer.outputs[0]
