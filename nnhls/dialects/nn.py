@@ -64,6 +64,10 @@ from nnhls.dialects.hls_types import (
 AUTO = "auto"
 """The precision value that asks `nn-infer-precision` to choose the type."""
 
+SKIP_ATTR = "nn.skip"
+"""Discardable unit attribute nn-apply-config puts on a softmax the config asks to skip (hls4ml's
+`Skip`); nn-canonicalize removes that softmax, so the model returns its input (the scores)."""
+
 # ----- helpers shared by builders and verifiers ----------------------------------------------------
 
 
