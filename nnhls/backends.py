@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from nnhls.compiler.config import BACKENDS, ConfigError, choice
+from nnhls.config import BACKENDS, ConfigError, choice
 
 DEFAULT_PART = "xcvu13p-flga2577-2-e"
 
@@ -60,7 +60,7 @@ class Backend:
     def convert_precision_string(self, precision: str) -> Any:
         """A precision string as hls4ml's precision type objects (nnhls.model.types); `auto`
         gives UnspecifiedPrecisionType. Errors name the string."""
-        from nnhls.compiler.config import precision as parse
+        from nnhls.config import precision as parse
         from nnhls.model.types import UnspecifiedPrecisionType, from_fixed
 
         value = parse("precision", precision, allow_auto=True)

@@ -26,8 +26,8 @@ from xdsl.dialects.func import FuncOp, ReturnOp
 from xdsl.ir import Operation
 
 from nnhls.backends import Backend, get_backend
-from nnhls.compiler.config import ConfigError, LayerSettings, layer_type_names, resolve
 from nnhls.compiler.hls_model import HLSModel
+from nnhls.config import ConfigError, LayerSettings, layer_type_names, resolve
 from nnhls.dialects import nn
 from nnhls.dialects.fixed import FixedPrecision
 from nnhls.model.layers import Layer, build_layers

@@ -35,8 +35,8 @@ from xdsl.dialects.utils import EnumAttribute
 from xdsl.ir import Attribute, BlockArgument, Operation, SSAValue
 
 from nnhls.codegen.firmware import Firmware, Value, c_identifier
-from nnhls.compiler.config import ConfigError
-from nnhls.dialects.hls_types import FixedPointType
+from nnhls.config import ConfigError
+from nnhls.dialects.types import FixedPointType
 from nnhls.model.types import NamedType, TensorVariable, WeightVariable, from_fixed
 
 if TYPE_CHECKING:

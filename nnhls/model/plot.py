@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from nnhls.compiler.config import ConfigError
+from nnhls.config import ConfigError
 
 DOT_FORMATS = ("png", "svg", "pdf", "jpg", "jpeg", "gif", "ps", "eps")
 _RANKDIRS = ("TB", "LR", "BT", "RL")

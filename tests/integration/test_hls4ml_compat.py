@@ -23,7 +23,7 @@ keras = pytest.importorskip("keras")
 datasets = pytest.importorskip("sklearn.datasets")
 
 import nnhls as hls4ml  # noqa: E402  (the one-line change this module is about)
-from nnhls.compiler.config import ConfigError  # noqa: E402
+from nnhls.config import ConfigError  # noqa: E402
 from nnhls.model.types import FixedPrecisionType, IntegerPrecisionType  # noqa: E402
 
 pytestmark = pytest.mark.slow
@@ -193,7 +193,7 @@ def test_part6_cnn_io_stream_layer_loop(digits: tuple[np.ndarray, ...], tmp_path
     model = _digits_cnn()
     hls_config = hls4ml.utils.config_from_keras_model(model, granularity="name", backend="Vitis", default_precision="ap_fixed<16,6>")
     hls_config["Model"]["Strategy"] = "Latency"
-    for layer in hls_config["LayerName"].keys():
+    for layer in hls_config["LayerName"].keys():  # noqa: SIM118  (as the tutorial writes it)
         hls_config["LayerName"][layer]["Strategy"] = "Latency"
         hls_config["LayerName"][layer]["ReuseFactor"] = 1
     hls_config["LayerName"]["output_softmax"]["Strategy"] = "Stable"

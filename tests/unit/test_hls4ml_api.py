@@ -11,10 +11,16 @@ import numpy as np
 import pytest
 
 import nnhls
-from nnhls.compiler.config import ConfigError
+from nnhls.config import ConfigError
 from nnhls.model.graph import HLSConfig, TraceResult
 from nnhls.model.plot import model_to_dot, plot_model, print_dict
-from nnhls.model.types import FixedPrecisionType, IntegerPrecisionType, RoundingMode, SaturationMode, UnspecifiedPrecisionType
+from nnhls.model.types import (
+    FixedPrecisionType,
+    IntegerPrecisionType,
+    RoundingMode,
+    SaturationMode,
+    UnspecifiedPrecisionType,
+)
 
 
 def test_backends_as_hls4ml_lists_them() -> None:

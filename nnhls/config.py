@@ -19,23 +19,23 @@ Unlike hls4ml, a LayerName entry does not shadow the LayerType/Model entries of 
 
 LayerType names: a layer matches every name in `layer_type_names(op)`, tried in that order (the
 most specific first): the framework class (Keras, PyTorch or ONNX spelling, e.g. `MaxPooling2D`,
-`MaxPool2d`, `MaxPool`), hls4ml's class (`Pooling2D`) and our op kind (`pool`). The front ends do
-not record the framework class, so it is inferred from the op (kind, rank, pool op, activation
-kind, `_depthwise`/`_pointwise` name suffix of separable convolutions); see `_TYPE_NAMES`.
+`MaxPool2d`, `MaxPool`), hls4ml's class (`Pooling2D`) and our op kind (`pool`), from the op (kind,
+rank, pool op, activation kind; see `_TYPE_NAMES`). The two ops of a separable convolution are
+recognised by the framework class the front end records in their `layer_type` property.
 """
 
 from __future__ import annotations
 
 import difflib
+import json
 import re
-import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from nnhls.dialects import nn
 from nnhls.dialects.fixed import ACCEPTED_SPELLINGS, FixedPrecision, PrecisionError, parse_precision
-from nnhls.dialects.hls_types import (
+from nnhls.dialects.kinds import (
     ActivationKind,
     IOType,
     PipelineStyle,
@@ -43,11 +43,7 @@ from nnhls.dialects.hls_types import (
     SoftmaxImpl,
     Strategy,
 )
-
-
-class ConfigError(ValueError):
-    """An invalid configuration: unknown key, bad value, or a key that does not apply."""
-
+from nnhls.errors import ConfigError, ConfigWarning, warn
 
 # ----- key sets ---------------------------------------------------------------------------------------------
 
@@ -171,10 +167,10 @@ def layer_type_names(op: nn.NNLayerOp) -> tuple[str, ...]:
     if isinstance(op, nn.ActivationOp):
         return (*_ACTIVATION_CLASSES.get(op.activation, ()), "Activation", kind)
     names = _TYPE_NAMES.get(op.name, ())
-    layer = op.layer_name
-    if isinstance(op, nn.DepthwiseConv1DOp | nn.DepthwiseConv2DOp) and layer.endswith("_depthwise"):
+    separable = op.layer_type is not None and op.layer_type.data.startswith("SeparableConv")
+    if isinstance(op, nn.DepthwiseConv1DOp | nn.DepthwiseConv2DOp) and separable:
         names = (f"SeparableConv{op.RANK}D", *names)
-    if isinstance(op, nn.Conv1DOp | nn.Conv2DOp) and layer.endswith("_pointwise"):
+    if isinstance(op, nn.Conv1DOp | nn.Conv2DOp) and separable:
         names = (f"SeparableConv{op.RANK}D", f"PointwiseConv{op.RANK}D", *names)
     return (*names, kind)
 
@@ -659,7 +655,7 @@ def _resolve_layer(op: nn.NNLayerOp, entries: Sequence[LayerEntry], model: Model
     if op.name in STRATEGY_OPS:
         settings.strategy = model.strategy if chosen is None else strategy(*chosen)
     elif chosen is not None and op.name != "nn.softmax" and _strategy_or_none(chosen[1]) != Strategy.LATENCY:
-        warnings.warn(f"{chosen[0]}: Strategy '{chosen[1]}' has no effect on {op.name} '{op.layer_name}' (it applies to dense and convolution layers)", stacklevel=2)
+        warn(f"{chosen[0]}: Strategy '{chosen[1]}' has no effect on {op.name} '{op.layer_name}' (it applies to dense and convolution layers)", ConfigWarning, stacklevel=2)
     if "Compression" in keys:
         chosen = _first(entries, "Compression")
         settings.compression = model.compression if chosen is None else chosen
@@ -691,9 +687,9 @@ def _softmax_implementation(op: nn.NNLayerOp, entries: Sequence[LayerEntry]) -> 
             if text.strip().lower() in [i.value for i in SoftmaxImpl]:
                 chosen = SoftmaxImpl(text.strip().lower())
                 if impl is not None and impl != chosen:
-                    warnings.warn(f"{where}: softmax '{op.layer_name}' uses the '{chosen.value}' implementation (Strategy names it on a softmax) instead of Implementation '{impl.value}'", stacklevel=3)
+                    warn(f"{where}: softmax '{op.layer_name}' uses the '{chosen.value}' implementation (Strategy names it on a softmax) instead of Implementation '{impl.value}'", ConfigWarning, stacklevel=3)
                 return chosen
-            warnings.warn(f"{where}: Strategy '{text}' has no effect on softmax '{op.layer_name}' (on a softmax, Strategy names the implementation: stable, latency, argmax)", stacklevel=3)
+            warn(f"{where}: Strategy '{text}' has no effect on softmax '{op.layer_name}' (on a softmax, Strategy names the implementation: stable, latency, argmax)", ConfigWarning, stacklevel=3)
         if impl is not None:
             return impl
     return SoftmaxImpl.STABLE
@@ -707,7 +703,7 @@ def _check_conv_implementation(op: nn.NNLayerOp, impl: str) -> None:
         if op.name == "nn.pool" or any(k != 1 for k in shape[:-2]):
             raise ConfigError(f"{where}: ConvImplementation 'Pointwise' needs a 1x1 convolution kernel")
     elif impl == "Encoded":
-        warnings.warn(f"{where}: ConvImplementation 'Encoded' is computed by nnhls's line-buffer kernel (the same results; hls4ml's pixel-mask kernel is not implemented)", stacklevel=2)
+        warn(f"{where}: ConvImplementation 'Encoded' is computed by nnhls's line-buffer kernel (the same results; hls4ml's pixel-mask kernel is not implemented)", ConfigWarning, stacklevel=2)
 
 
 # ----- top level ------------------------------------------------------------------------------------------
@@ -776,3 +772,14 @@ def _canonical_entry(where: str, entry: Any) -> Any:
     if chosen is not None and text.strip().lower() not in [i.value for i in SoftmaxImpl]:
         fields["Strategy"] = CANONICAL_STRATEGY[chosen]
     return fields
+
+
+# ----- writing ---------------------------------------------------------------------------------------------
+
+
+def config_to_yaml(config: Mapping[str, Any]) -> str:
+    """The config as YAML text (in-memory model objects are left out)."""
+    import yaml
+
+    plain = {k: v for k, v in config.items() if isinstance(v, str | int | float | bool | list | dict | type(None))}
+    return yaml.safe_dump(json.loads(json.dumps(plain, default=str)), sort_keys=False)

@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Any
 import onnx
 from xdsl.dialects.builtin import ModuleOp
 
-from nnhls.compiler.frontends.common import ModelFileError
-from nnhls.compiler.frontends.onnx import import_onnx
+from nnhls.frontends.common import ModelFileError
+from nnhls.frontends.onnx import import_onnx
 
 if TYPE_CHECKING:
     import torch
@@ -131,3 +131,10 @@ def load_pytorch_file(path: str | Path) -> torch.nn.Module:
         "a pickled PyTorch model or state dict is not accepted (unpickling runs arbitrary code); "
         "save it with torch.jit.script(model).save(path) or torch.export.save(...)",
     )
+
+
+def load_pytorch(model: Any) -> Any:
+    """A torch module from a module or a TorchScript / torch.export archive path."""
+    if isinstance(model, str) or hasattr(model, "__fspath__"):
+        return load_pytorch_file(model)
+    return model
