@@ -354,3 +354,77 @@ def test_build_then_read_reports(digits_mlp: Any, fake_vitis: Path, tmp_path: Pa
     assert parsed["CSynthesisReport"] == report["CSynthesisReport"]
     with pytest.raises(ConfigError, match="fifo_opt"):
         hls_model.build(fifo_opt=True)
+
+
+# ----- PyTorch and ONNX, as hls4ml's documentation converts them ---------------------------------------
+
+
+def _torch_mlp(digits_mlp: Any) -> Any:
+    """The trained digits MLP as a torch module (the same weights, so the same accuracy)."""
+    torch = pytest.importorskip("torch")
+    module = torch.nn.Sequential(
+        torch.nn.Linear(64, 32), torch.nn.ReLU(), torch.nn.Linear(32, 16), torch.nn.ReLU(), torch.nn.Linear(16, 10), torch.nn.Softmax(dim=1)
+    )
+    for index, name in ((0, "fc1"), (2, "fc2"), (4, "output")):
+        kernel, bias = digits_mlp.get_layer(name).get_weights()
+        module[index].weight.data = torch.from_numpy(kernel.T.copy())
+        module[index].bias.data = torch.from_numpy(bias.copy())
+    return module.eval()
+
+
+def test_pytorch_with_none_batch_axis(digits_mlp: Any, digits: tuple[np.ndarray, ...], tmp_path: Path) -> None:
+    torch = pytest.importorskip("torch")
+    _, _, x_test, y_test = digits
+    model = _torch_mlp(digits_mlp)
+    config = hls4ml.utils.config_from_pytorch_model(model, input_shape=(None, 64), granularity="name", backend="Vitis")
+    hls_model = hls4ml.converters.convert_from_pytorch_model(model, hls_config=config, output_dir=str(tmp_path / "torch"), backend="Vitis")
+    hls_model.compile()
+    x = np.ascontiguousarray(x_test)
+    y_torch = model(torch.from_numpy(x)).detach().numpy()
+    y_hls = hls_model.predict(x)
+    np.testing.assert_allclose(y_hls, y_torch, atol=0.03)
+    assert abs(_accuracy(y_hls, y_test) - _accuracy(y_torch, y_test)) < 0.02
+
+
+def test_torch_cat_on_channels_with_internal_conversion(tmp_path: Path) -> None:
+    """torch.cat of two (3, 10, 10) tensors along dim 1, channels_last_conversion='internal': the
+    design takes channels-last data and concatenates along its last axis."""
+    torch = pytest.importorskip("torch")
+
+    class Cat(torch.nn.Module):
+        def forward(self, x: Any, y: Any) -> Any:
+            return torch.cat([x, torch.relu(y)], dim=1)
+
+    model = Cat().eval()
+    rng = np.random.default_rng(4)
+    xs = [rng.uniform(-2, 2, (8, 3, 10, 10)).astype(np.float32) for _ in range(2)]
+    expected = model(*(torch.from_numpy(x) for x in xs)).numpy().transpose(0, 2, 3, 1)
+    config = hls4ml.utils.config_from_pytorch_model(
+        model, [(None, 3, 10, 10), (None, 3, 10, 10)], channels_last_conversion="internal", default_precision="fixed<24,10>"
+    )
+    hls_model = hls4ml.converters.convert_from_pytorch_model(model, hls_config=config, output_dir=str(tmp_path / "cat"), io_type="io_stream")
+    hls_model.compile()
+    y = hls_model.predict([np.ascontiguousarray(x.transpose(0, 2, 3, 1)) for x in xs])
+    assert y.shape == (8, 10, 10, 6)
+    np.testing.assert_allclose(y, expected, atol=1e-3)
+
+
+def test_onnx_and_qonnx_model_wrapper(digits_mlp: Any, digits: tuple[np.ndarray, ...], tmp_path: Path) -> None:
+    torch = pytest.importorskip("torch")
+    ort = pytest.importorskip("onnxruntime")
+    modelwrapper = pytest.importorskip("qonnx.core.modelwrapper")
+    _, _, x_test, _ = digits
+    path = tmp_path / "mlp.onnx"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(
+            _torch_mlp(digits_mlp), (torch.zeros(1, 64),), str(path), input_names=["x"], dynamic_axes={"x": {0: "batch"}}, dynamo=False
+        )
+    x = np.ascontiguousarray(x_test[:100])
+    (expected,) = ort.InferenceSession(str(path)).run(None, {"x": x})
+    model = modelwrapper.ModelWrapper(str(path))
+    config = hls4ml.utils.config_from_onnx_model(model, granularity="name", backend="Vitis", default_precision="fixed<16,6>")
+    hls_model = hls4ml.converters.convert_from_onnx_model(model, hls_config=config, output_dir=str(tmp_path / "onnx"), backend="Vitis")
+    hls_model.compile()
+    np.testing.assert_allclose(hls_model.predict(x), expected, atol=0.03)
+    assert [layer.class_name for layer in hls_model.get_layers()].count("Dense") == 3
