@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from math import prod
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 from xdsl.dialects.builtin import (
@@ -39,8 +39,8 @@ from nnhls.config import ConfigError
 from nnhls.dialects.types import FixedPointType
 from nnhls.model.types import NamedType, TensorVariable, WeightVariable, from_fixed
 
-if TYPE_CHECKING:
-    from nnhls.model.graph import ModelGraph
+ModelGraph = Any
+"""The model a layer belongs to (nnhls.model.graph.ModelGraph, which imports this module)."""
 
 _CLASS_NAMES: dict[str, str] = {
     "nn.input": "Input",
