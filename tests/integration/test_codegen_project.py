@@ -82,7 +82,7 @@ def test_linear_layers_within_1e3_of_keras(wide_model: HLSModel, jet: tuple[Any,
         # a dense layer fused with its activation reports the activation's input here
         if traced_value.shape == expected.shape and np.max(np.abs(traced_value - expected)) < 1e-3:
             continue
-        activated = [k for k in traced.keys() if k.startswith(name) and k != name]
+        activated = [k for k, _ in traced.items() if k.startswith(name) and k != name]
         assert any(np.max(np.abs(traced[k] - expected)) < 1e-3 for k in activated), name
 
 
