@@ -13,7 +13,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-_SUBMODULES = ("converters", "utils", "backends")
+_SUBMODULES = ("converters", "utils", "backends", "model", "report", "templates")
 
 
 def sweep(
@@ -51,8 +51,9 @@ def sweep(
 
 
 def __getattr__(name: str) -> ModuleType:
-    """`nnhls.converters`, `nnhls.utils`, `nnhls.backends` without importing them up front (the CLI
-    starts faster), as `import hls4ml; hls4ml.utils...` scripts expect."""
+    """`nnhls.converters`, `nnhls.utils`, `nnhls.backends`, `nnhls.model`, `nnhls.report`, `nnhls.templates` without
+    importing them up front (the CLI starts faster), as `import hls4ml; hls4ml.utils...` scripts
+    expect."""
     if name in _SUBMODULES:
         return import_module(f"nnhls.{name}")
     raise AttributeError(f"module 'nnhls' has no attribute '{name}'")
