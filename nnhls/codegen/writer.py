@@ -14,6 +14,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from nnhls.quoting import cpp_comment_text
+
 INDENT = "  "
 
 
@@ -32,8 +34,10 @@ class CppWriter:
             self.line(text)
 
     def comment(self, text: str) -> None:
+        """`//` lines; a line that could splice the next one (trailing backslash, trigraph) or
+        holds control characters is written as an escaped string literal instead."""
         for part in text.splitlines() or [""]:
-            self.line(f"// {part}".rstrip())
+            self.line(f"// {cpp_comment_text(part.rstrip())}".rstrip())
 
     def pragma(self, text: str) -> None:
         """An HLS pragma, seen by the HLS tool and hidden from g++ (see nnet_common.h)."""

@@ -368,6 +368,9 @@ class OpRules(ABC):
     parallelizable: ClassVar[bool] = False
     """Whether the op takes a ParallelizationFactor (which must divide its output pixels)."""
 
+    has_strategy: ClassVar[bool] = False
+    """Whether the layer's Strategy (Latency, Resource, Unrolled) chooses its kernel."""
+
     def layer_type_names(self, op: nn.NNLayerOp) -> tuple[str, ...]:
         """The LayerType names matching this op instance (most specific first)."""
         return self.type_names

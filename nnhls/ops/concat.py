@@ -1,7 +1,7 @@
 """`nn.concat` -> `hls.concat` (nnet::concatenate) along an axis; k > 2 inputs become a chain.
 
-Precision: result = accum = the union of the inputs (exact). io_stream concatenates along the
-channel (last) axis only.
+Precision: result = accum = the union of the inputs (exact). io_stream concatenates along any axis:
+along the channels pixel by pixel, along a spatial axis whole pixels per block (see hls.concat).
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ from nnhls.ops.base import (
     KernelRules,
     LayerTypes,
     Lowering,
-    LoweringError,
     OpRules,
     ScheduleInfo,
     elementwise_estimate,
@@ -46,11 +45,6 @@ class ConcatRules(OpRules):
         assert isinstance(op, nn.ConcatOp)
         inputs = [lw.operand(v) for v in op.inputs]
         axis = op.axis.value.data
-        if lw.stream and axis != len(nn.shape_of(op.output)) - 1:
-            raise LoweringError(
-                f"{op.name} '{op.layer_name}': io_stream concatenates along the channel (last) axis "
-                f"only, not axis {axis}; use io_parallel"
-            )
         acc = inputs[0]
         for i, rhs in enumerate(inputs[1:], start=1):
             last = i == len(inputs) - 1
@@ -89,7 +83,12 @@ class ConcatKernel(KernelRules):
         axis = op.axis.value.data
         a, b = layer.inputs[0].shape, layer.inputs[1].shape
         config = layer.struct("concat_config")
-        config.const("n_outer", prod(a[:axis])).const("n_lhs_inner", prod(a[axis:])).const("n_rhs_inner", prod(b[axis:]))
+        pixels = op.is_stream and axis != len(a) - 1  # io_stream along a spatial axis: whole pixels
+        inner = slice(axis, -1) if pixels else slice(axis, None)
+        config.const("n_outer", prod(a[:axis])).const("n_lhs_inner", prod(a[inner])).const("n_rhs_inner", prod(b[inner]))
+        if pixels:
+            config.const("n_chan", a[-1])
         layer.io(config)
         config.const("reuse_factor", layer.reuse_factor)
-        layer.kernel, layer.header = "concatenate", "nnet_merge.h"
+        layer.kernel = "concatenate_pixels" if pixels else "concatenate"
+        layer.header = "nnet_merge.h"

@@ -31,7 +31,7 @@ _SPATIAL_LETTERS = "hwd"
 
 class ConvRules(WeightedRules):
     hls_op: ClassVar[type[hls.ConvBaseOp]]
-    config_keys = ("Strategy", "ParallelizationFactor", "ConvImplementation")
+    config_keys = ("ParallelizationFactor", "ConvImplementation")
     parallelizable = True
 
     def layer_type_names(self, op: nn.NNLayerOp) -> tuple[str, ...]:

@@ -27,6 +27,7 @@ from typing import Protocol
 import numpy as np
 from xdsl.dialects.builtin import DenseIntOrFPElementsAttr
 
+from nnhls import quoting
 from nnhls.dialects import hls
 from nnhls.dialects.fixed import FixedPrecision
 from nnhls.dialects.types import FixedPointType
@@ -197,7 +198,7 @@ class Layer:
         assert isinstance(attr, DenseIntOrFPElementsAttr)
         values = np.ascontiguousarray(hls.mantissas(attr)).reshape(-1)
         type_name = f"{self.name}_{type_suffix or suffix}_t"
-        const = Constant(f"{self.name}_{suffix}", type_name, ty.precision, values, f"{self.layer}: {what}")
+        const = Constant(f"{self.name}_{suffix}", type_name, ty.precision, values, f"{quoting.cpp_comment_text(self.layer)}: {what}")
         self.constants.append(const)
         return const
 

@@ -75,6 +75,8 @@ def multiplier_free(values: np.ndarray, t: FixedPrecision) -> np.ndarray:
 class WeightedRules(OpRules):
     """Dense and convolutions: weights, bias, accumulator, strategy and reuse-factor legality."""
 
+    has_strategy = True
+
     def kernel_dims(self, op: nn.NNLayerOp) -> tuple[int, int] | None:
         assert isinstance(op, nn.DenseOp | nn.ConvBaseOp)
         return kernel_dims(op)
@@ -130,7 +132,7 @@ class WeightedRules(OpRules):
 class DenseRules(WeightedRules):
     op = nn.DenseOp
     type_names = ("Dense", "Linear", "Gemm", "MatMul")
-    config_keys = ("Strategy", "Compression")
+    config_keys = ("Compression",)
 
     def lower(self, op: nn.NNLayerOp, lw: Lowering) -> Sequence[SSAValue]:
         assert isinstance(op, nn.DenseOp)

@@ -9,7 +9,8 @@ Precision (F = the default's fractional bits; n = the softmax length):
 | accum | grow(exp_table, n): the sum of the n entries never overflows |
 | inv_table | the default's F, integer bits for the largest entry |
 
-The tables and their ranges: nnhls/dialects/tables.py. Estimates: one multiplier per element;
+The tables and their ranges: nnhls/dialects/tables.py. Canonicalization: a softmax marked `nn.skip`
+(the config's `Skip`) goes, and the model returns the scores. Estimates: one multiplier per element;
 depth 2 ceil(log2 n) + 4.
 """
 
@@ -22,6 +23,7 @@ from math import prod
 import numpy as np
 from xdsl.dialects.builtin import Float64Type, FloatAttr
 from xdsl.ir import SSAValue
+from xdsl.pattern_rewriter import PatternRewriter, RewritePattern, op_type_rewrite_pattern
 
 from nnhls.dialects import hls, nn, tables
 from nnhls.dialects.bitgrowth import clog2, grow, range_type
@@ -42,6 +44,15 @@ from nnhls.ops.base import (
 from nnhls.ops.cpp import Layer
 
 
+class RemoveSkippedSoftmax(RewritePattern):
+    """A softmax marked `nn.skip` (the config's `Skip`) goes: the model returns the scores."""
+
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, op: nn.SoftmaxOp, rewriter: PatternRewriter) -> None:
+        if nn.SKIP_ATTR in op.attributes:
+            rewriter.replace(op, [], [op.input])
+
+
 def _implementation(op: nn.SoftmaxOp) -> SoftmaxImpl:
     return op.implementation.data if op.implementation is not None else SoftmaxImpl.STABLE
 
@@ -50,7 +61,7 @@ def _implementation(op: nn.SoftmaxOp) -> SoftmaxImpl:
 class SoftmaxRules(OpRules):
     op = nn.SoftmaxOp
     type_names = ("Softmax",)
-    config_keys = ("TableSize", "ExpTableSize", "InvTableSize", "Implementation")
+    config_keys = ("TableSize", "ExpTableSize", "InvTableSize", "Implementation", "Skip")
 
     def infer_precision(self, op: nn.NNLayerOp, lt: LayerTypes) -> None:
         assert isinstance(op, nn.SoftmaxOp)
@@ -106,6 +117,9 @@ class SoftmaxRules(OpRules):
     def reference(self, op: nn.NNLayerOp, args: Sequence[np.ndarray], batch: int) -> Sequence[np.ndarray]:
         e = np.exp(args[0] - args[0].max(axis=-1, keepdims=True))
         return [e / e.sum(axis=-1, keepdims=True)]
+
+    def canonicalization_patterns(self) -> Sequence[RewritePattern]:
+        return (RemoveSkippedSoftmax(),)
 
 
 @register

@@ -2,7 +2,8 @@
 
 Rewrites, applied until none matches:
 
-- `nn.dropout` and `nn.identity` are removed (their result is their input).
+- `nn.dropout` and `nn.identity` are removed (their result is their input), and so is a softmax
+  marked `nn.skip` (the config's `Skip`: the model then returns the scores).
 - A `linear` activation is removed when it has no type effect: its result precision is unset or
   "auto" (it would be the input type), or equals the producer's result type. A linear activation
   with a pinned type whose producer has no other user and an "auto" result moves its type onto

@@ -83,6 +83,12 @@ def _int(value: int) -> IntegerAttr[I64]:
     return cast(IntegerAttr[I64], IntegerAttr(value, i64))
 
 
+SNAP_HINT = (
+    "or let nnhls use the nearest one with a warning, as hls4ml does, with "
+    "HLSConfig.Model.SnapReuseFactor: true (config['Model']['SnapReuseFactor'] = True)"
+)
+
+
 def check_reuse_factor(op: nn.NNLayerOp, dims: tuple[int, int], rf: int, snapping: bool) -> int:
     """The layer's legal reuse factor (the configured one, or snapped), or an error."""
     strategy = layer_strategy(op) or Strategy.LATENCY
@@ -94,9 +100,7 @@ def check_reuse_factor(op: nn.NNLayerOp, dims: tuple[int, int], rf: int, snappin
     what = f"reuse factor {rf} is not legal for the {strategy.value} strategy with n_in = {n_in}, n_out = {n_out}"
     if not snapping:
         near = ", ".join(map(str, nearest(rf, legal)))
-        raise ScheduleError(
-            f"{where}: {what}; nearest legal values: {near} (or set SnapReuseFactor)"
-        )
+        raise ScheduleError(f"{where}: {what}; nearest legal values: {near}; {SNAP_HINT}")
     chosen = snap(rf, legal)
     warn(f"{where}: {what}; using {chosen}", ScheduleWarning)
     return chosen
@@ -113,7 +117,7 @@ def check_parallelization(op: nn.NNLayerOp, snapping: bool) -> int:
     what = f"parallelization factor {pf} does not divide the {pixels} output pixels"
     if not snapping:
         near = ", ".join(map(str, nearest(pf, legal)))
-        raise ScheduleError(f"{where}: {what}; nearest legal values: {near}")
+        raise ScheduleError(f"{where}: {what}; nearest legal values: {near}; {SNAP_HINT}")
     chosen = snap(pf, legal)
     warn(f"{where}: {what}; using {chosen}", ScheduleWarning)
     return chosen

@@ -4,14 +4,15 @@ Every `import` of an nnhls module anywhere in a file counts, at module level or 
 (a lazy import keeps start-up fast; it must not hide an upward dependency). The layers, bottom
 first; a module may import its own layer and the layers below, never above:
 
-    0  nnhls.errors
+    0  nnhls.errors, nnhls.quoting
     1  nnhls.dialects (nn, hls, the fixed-point, bit-growth, table and schedule rules)
     2  nnhls.ops (one module per op: its rules for every stage; the op registry)
     3  nnhls.config (the configuration model)
     4  nnhls.frontends | nnhls.passes           (neither imports the other)
     5  nnhls.codegen | nnhls.interpreters       (neither imports the other)
     6  nnhls.compiler, nnhls.sweep (the driver)
-    7  nnhls (package), nnhls.converters, nnhls.utils, nnhls.backends, nnhls.model, nnhls.tools
+    7  nnhls (package), nnhls.converters, nnhls.utils, nnhls.backends, nnhls.model, nnhls.report,
+       nnhls.templates, nnhls.tools
 
 Plus: a pass never imports another pass (shared rules live in the dialect layer), the `nn`
 dialect never imports the `hls` dialect, and the import graph has no cycle. A new top-level
@@ -30,6 +31,7 @@ PACKAGE = Path(__file__).resolve().parents[2] / "nnhls"
 
 LAYERS: dict[str, int] = {
     "nnhls.errors": 0,
+    "nnhls.quoting": 0,
     "nnhls.dialects": 1,
     "nnhls.ops": 2,
     "nnhls.config": 3,
@@ -44,6 +46,8 @@ LAYERS: dict[str, int] = {
     "nnhls.utils": 7,
     "nnhls.backends": 7,
     "nnhls.model": 7,
+    "nnhls.report": 7,
+    "nnhls.templates": 7,
     "nnhls.tools": 7,
 }
 """The layer of each top-level module or package of nnhls (longest prefix wins)."""
