@@ -50,7 +50,8 @@ def _model_section(default_precision: str, reuse_factor: int, max_precision: str
     precision("default_precision", default_precision, allow_auto=False)
     prec: dict[str, Any] = {"default": default_precision}
     if max_precision is not None:
-        precision("max_precision", max_precision, allow_auto=False)
+        if str(max_precision).strip().lower() != "none":
+            precision("max_precision", max_precision, allow_auto=False)
         prec["maximum"] = max_precision
     if isinstance(reuse_factor, bool) or not isinstance(reuse_factor, int) or reuse_factor < 1:
         raise ConfigError(f"default_reuse_factor must be a positive integer, got {reuse_factor!r}")

@@ -311,8 +311,14 @@ class HLSModel:
         return parse_csynth_report(path)
 
     def layer_report(self) -> list[dict[str, Any]]:
-        """One dict per layer: name, op, shapes, precisions, reuse factor, strategy, estimates."""
+        """One dict per layer: name, op, shapes, precisions, reuse factor, strategy, estimates
+        (multipliers, latency, ii, bops)."""
         return layer_report(self.hls_module)
+
+    def estimates(self) -> dict[str, int]:
+        """The model totals: multipliers and BOPs summed over the layers, latency and II of the
+        whole model (nn-schedule's estimates, not synthesis results)."""
+        return model_estimates(self.hls_module)
 
 
 def _is_array_like(x: object) -> bool:
@@ -407,6 +413,22 @@ def parse_csynth_report(path: Path) -> dict[str, Any]:
     return report
 
 
+ESTIMATE_KEYS: tuple[str, ...] = ("multipliers", "latency", "ii", "bops")
+"""nn-schedule's per-layer estimates, as layer_report() keys."""
+
+
+def model_estimates(module: ModuleOp) -> dict[str, int]:
+    """Multipliers and BOPs summed over the kernels; latency and II of the model function."""
+    rows = layer_report(module)
+    totals = {key: sum(r[key] for r in rows if isinstance(r[key], int)) for key in ("multipliers", "bops")}
+    attributes = find_func(module).attributes
+    for key in ("latency", "ii"):
+        value = getattr(getattr(attributes.get(key), "value", None), "data", None)
+        if isinstance(value, int):
+            totals[key] = value
+    return totals
+
+
 def layer_report(module: ModuleOp) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     for op in find_func(module).body.block.ops:
@@ -425,7 +447,7 @@ def layer_report(module: ModuleOp) -> list[dict[str, Any]]:
         row["types"] = " ".join(types)
         strategy = getattr(op, "strategy", None)
         row["strategy"] = "" if strategy is None else strategy.data.value
-        for key in ("multipliers", "latency", "ii"):
+        for key in ESTIMATE_KEYS:
             attr = op.properties.get(key)
             row[key] = "" if attr is None else getattr(getattr(attr, "value", attr), "data", str(attr))
         rows.append(row)

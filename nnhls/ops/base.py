@@ -6,7 +6,7 @@ when the op is not one of the built-in dialect ops) and registered with `@regist
 
     OpRules (nn op)                        used by
       infer_precision(op, LayerTypes)      nn-infer-precision: every precision variable, exactly
-      estimate(op, ScheduleInfo)           nn-schedule: multipliers, latency, II
+      estimate(op, ScheduleInfo)           nn-schedule: multipliers, latency, II, BOPs
       lower(op, Lowering)                  lower-nn-to-hls: one hls value per result
       reference(op, args, batch)           the float reference interpreter
       type_names / config_keys             the configuration: LayerType names, applicable keys
@@ -118,10 +118,13 @@ class LayerTypes:
                 ) from None
             t = cap(inferred, self.model.maximum)
             how = "auto" if t == inferred else "auto, capped"
-            if t != inferred:
+            if t.integer < inferred.integer:
+                # Fewer fractional bits only round; fewer integer bits can overflow: say so.
+                mode = "saturate" if t.overflow.value.startswith("SAT") else "wrap around"
                 warn(
-                    f"{self.op.name} '{self.op.layer_name}': {var} needs {inferred}; "
-                    f"capped to {t} by the maximum precision",
+                    f"{self.op.name} '{self.op.layer_name}': {var} needs {inferred} in the worst "
+                    f"case; capped to {t} by the maximum precision: values beyond "
+                    f"[{t.min_value:g}, {t.max_value:g}] {mode}",
                     PrecisionWarning,
                 )
         self.types[var] = t
@@ -150,6 +153,10 @@ class Estimate:
     multipliers: int
     latency: int
     ii: int
+    bops: int = 0
+    """Bit operations per inference: for every multiplication the multiplier estimate counts
+    (before the reuse factor shares multipliers; a convolution's once per output pixel), the
+    product of its two operands' widths (see `product_bops`)."""
 
 
 @dataclass(frozen=True)
@@ -170,12 +177,22 @@ def output_pixels(op: Operation) -> int:
 
 
 def elementwise_estimate(
-    op: nn.NNLayerOp, s: ScheduleInfo, multipliers: int, depth: int
+    op: nn.NNLayerOp, s: ScheduleInfo, multipliers: int, depth: int, bops: int = 0
 ) -> Estimate:
     """One cycle per element group: II = RF (or one pixel per RF cycles in io_stream)."""
     rf = s.reuse_factor
     groups = output_pixels(op) if s.stream else 1
-    return Estimate(ceil(multipliers / rf), depth + (groups - 1) * rf, groups * rf)
+    return Estimate(ceil(multipliers / rf), depth + (groups - 1) * rf, groups * rf, bops)
+
+
+def product_bops(count: int, a: FixedPrecision, b: FixedPrecision) -> int:
+    """BOPs of `count` multiplications of an `a` by a `b` operand: count * Wa * Wb."""
+    return count * a.width * b.width
+
+
+def operand_precision(op: nn.NNLayerOp, index: int, s: ScheduleInfo) -> FixedPrecision:
+    """The (inferred) type of an op's operand `index`."""
+    return nn.result_precision(op.operands[index], s.default)
 
 
 FREE = Estimate(0, 0, 1)
@@ -269,7 +286,7 @@ class Lowering:
             "trace": op.trace,
         }
         if layer is None:
-            props |= {"multipliers": op.multipliers, "latency": op.latency, "ii": op.ii}
+            props |= {"multipliers": op.multipliers, "latency": op.latency, "ii": op.ii, "bops": op.bops}
         return props
 
     def emit_results(

@@ -111,6 +111,7 @@ def _starting_config(args: argparse.Namespace, model: Path) -> dict[str, Any]:
         "backend": args.backend,
         "default_precision": args.precision,
         "default_reuse_factor": args.reuse_factor,
+        "max_precision": args.max_precision,
     }
     if key == "OnnxModel":
         config["HLSConfig"] = utils.config_from_onnx_model(str(model), **common)
@@ -346,13 +347,16 @@ def cmd_report(args: argparse.Namespace) -> int:
     columns = {
         "layer": "layer", "op": "op", "input": "input", "output": "output", "result": "result",
         "types": "weight / accum / table", "reuse_factor": "RF", "strategy": "strategy",
-        "multipliers": "mults", "latency": "latency", "ii": "II",
+        "multipliers": "mults", "latency": "latency", "ii": "II", "bops": "BOPs",
     }  # fmt: skip
     table = Table(title=f"{model.project_name}: per-layer report (estimates)")
     for title in columns.values():
         table.add_column(title, overflow="fold")
     for row in model.layer_report():
         table.add_row(*[str(row.get(key, "")) for key in columns])
+    totals = model.estimates()
+    table.add_section()
+    table.add_row("model total", *[str(totals.get(key, "")) for key in list(columns)[1:]])
     # Reports are read in terminals and in CI logs alike: never squeeze the table below 160 columns.
     console = Console(highlight=False, width=None if sys.stdout.isatty() else 200)
     console.print(table)
@@ -378,6 +382,10 @@ def _add_model_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--clock-period", type=float, default=5)
     parser.add_argument("--project-name", help="top function / project name (a C identifier)")
     parser.add_argument("--strategy", choices=["Latency", "Resource", "Unrolled"])
+    parser.add_argument(
+        "--max-precision",
+        help="cap on auto types, Model.Precision.maximum (default fixed<24,12,RND,SAT>; 'none': exact bit growth)",
+    )
 
 
 class _TrackDefault(argparse.Action):
