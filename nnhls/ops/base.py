@@ -429,6 +429,10 @@ class KernelRules(ABC):
     op: ClassVar[type[hls.HLSKernelOp]]
     """The hls op class these rules are for."""
 
+    accumulates: ClassVar[bool] = False
+    """Whether the kernel's first result is cast<result_t>(a sum in accum_t) (dense,
+    convolutions, dot): the overflow report then checks the complete sums against accum_t."""
+
     header_file: ClassVar[Path | None] = None
     """The C++ header defining the kernel when it is not part of nnhls/hls_lib/nnet (an op added
     outside nnhls): the project writer copies it into nnet_utils/ for models that use the op."""

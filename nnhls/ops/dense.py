@@ -154,6 +154,7 @@ class DenseRules(WeightedRules):
 @register
 class DenseKernel(KernelRules):
     op = hls.DenseOp
+    accumulates = True
 
     def emulate(self, op: hls.HLSKernelOp, args: Sequence[ex.FixedArray]) -> Sequence[ex.FixedArray]:
         assert isinstance(op, hls.DenseOp)

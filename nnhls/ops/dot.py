@@ -60,6 +60,7 @@ class DotRules(OpRules):
 @register
 class DotKernel(KernelRules):
     op = hls.DotOp
+    accumulates = True
 
     def emulate(self, op: hls.HLSKernelOp, args: Sequence[ex.FixedArray]) -> Sequence[ex.FixedArray]:
         assert isinstance(op, hls.DotOp)

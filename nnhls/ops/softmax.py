@@ -38,9 +38,8 @@ from nnhls.ops.base import (
     OpRules,
     ScheduleInfo,
     elementwise_estimate,
-    operand_precision,
-    product_bops,
     int_attr,
+    product_bops,
     register,
 )
 from nnhls.ops.cpp import Layer

@@ -360,6 +360,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     # Reports are read in terminals and in CI logs alike: never squeeze the table below 160 columns.
     console = Console(highlight=False, width=None if sys.stdout.isatty() else 200)
     console.print(table)
+    if args.data:
+        _print_overflow_report(console, model, args.data)
     synthesis = model.read_report(missing_ok=True)
     if not synthesis:
         console.print("no synthesis report yet (run `nnhls build --synth` where Vitis HLS is installed)")
@@ -368,6 +370,30 @@ def cmd_report(args: argparse.Namespace) -> int:
     for key, value in synthesis.items():
         console.print(f"  {key}: {value}")
     return 0
+
+
+def _print_overflow_report(console: Any, model: Any, paths: Sequence[str]) -> None:
+    """The overflow report of the model on the data files (one per model input)."""
+    from rich.table import Table
+
+    inputs = _shape_text_rows(model, [_load_array(path) for path in paths], paths)
+    rows = model.overflow_report(inputs[0] if len(inputs) == 1 else inputs)
+    table = Table(title=f"{model.project_name}: overflow report on {len(inputs[0])} samples")
+    columns = {
+        "layer": "layer", "var": "variable", "type": "type", "overflows": "overflows", "checked": "of",
+        "mode": "", "observed": "observed range", "range": "type range", "excess": "beyond by",
+        "proposed_integer_bits": "integer bits needed",
+    }  # fmt: skip
+    for title in columns.values():
+        table.add_column(title, overflow="fold")
+    for row in rows:
+        table.add_row(*[f"{row[key]:g}" if key == "excess" else str(row[key]) for key in columns])
+    console.print(table)
+    bad = sorted({row["layer"] for row in rows if row["overflows"]})
+    if bad:
+        console.print(f"values saturated or wrapped in: {', '.join(bad)}")
+    else:
+        console.print("no value saturated or wrapped")
 
 
 # ----- argument parsing ----------------------------------------------------------------------------------
@@ -447,8 +473,9 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument(f"--{flag}", action="store_true")
     p.set_defaults(func=cmd_build)
 
-    p = sub.add_parser("report", help="per-layer report and synthesis results", epilog="Example: nnhls report my-hls-test")
+    p = sub.add_parser("report", help="per-layer report, overflow report and synthesis results", epilog="Example: nnhls report my-hls-test --data x.npy")
     p.add_argument("project")
+    p.add_argument("--data", action="append", help="inputs (.npy or .dat; one per model input, in order): also report the values that saturate or wrap")
     p.set_defaults(func=cmd_report)
 
     from nnhls.tools import sweep_cli
