@@ -92,6 +92,7 @@ class HLSModel:
         self._hls = hls_module
         self._firmware: Firmware | None = None
         self._lib: ctypes.CDLL | None = None
+        self._overflow_checked = False
 
     # ----- properties ---------------------------------------------------------------------------------
     @property
@@ -224,9 +225,10 @@ class HLSModel:
     def predict(self, x: ArrayLike | Sequence[ArrayLike], emulator: str = "cpp") -> np.ndarray | list[np.ndarray]:
         """Run a batch: one array per model input (samples first); one array per output.
 
-        Warns (an OverflowWarning naming the layers) when values inside the model saturated or
-        wrapped, checked exactly on up to OVERFLOW_CHECK_SAMPLES samples spread over the batch
-        (overflow_report(x) checks them all)."""
+        The first call warns (an OverflowWarning naming the layers) when values inside the
+        model saturated or wrapped, checked exactly with the numpy emulator on up to
+        OVERFLOW_CHECK_SAMPLES samples spread over the batch (overflow_report(x) checks them all
+        on any data)."""
         if emulator == "numpy":
             result = self._predict_numpy(x)
             self._check_overflow(x)
@@ -237,15 +239,19 @@ class HLSModel:
         self._check_overflow(x)
         return outputs
 
-    OVERFLOW_CHECK_SAMPLES = 256
-    """Samples of each predict() call whose internal values are checked for overflow."""
+    OVERFLOW_CHECK_SAMPLES = 32
+    """Samples of the first predict() call whose internal values are checked for overflow (the
+    numpy emulator runs the check: ~3 runs of those samples)."""
 
     def _check_overflow(self, x: ArrayLike | Sequence[ArrayLike]) -> None:
         from nnhls.interpreters.overflow import overflow_scan, overflowing, summary
 
+        if self._overflow_checked:
+            return
         batch, n = self._batch(x, warn_inputs=False)
         if n == 0 or self.OVERFLOW_CHECK_SAMPLES <= 0:
             return
+        self._overflow_checked = True
         rows = np.unique(np.linspace(0, n - 1, min(n, self.OVERFLOW_CHECK_SAMPLES)).astype(np.int64))
         inputs = [a[rows].reshape(len(rows), *v.shape) for a, v in zip(batch, self.firmware.inputs, strict=True)]
         bad = [r for r in overflowing(overflow_scan(self.hls_module, inputs)) if r.var != "input"]

@@ -32,7 +32,7 @@ from nnhls.dialects.fixed import FAST_WIDTH, FixedPrecision, Overflow, to_mantis
 from nnhls.dialects.types import ArrayType, FixedPointType, StreamType, fixed_type
 from nnhls.errors import InputDataError
 from nnhls.interpreters.emulator import hls_function
-from nnhls.ops.exact import FixedArray, norm
+from nnhls.ops.exact import FixedArray, cast, norm
 
 WIDENING = 16
 """Integer bits at least added to a type for the ideal run (more, up to FAST_WIDTH bits)."""
@@ -172,8 +172,14 @@ def _layer_records(op: hls.HLSKernelOp, args: Sequence[FixedArray], actual: Sequ
     found: list[OverflowRecord] = []
     accum = op.properties.get("accum_t")
     if ops.kernel_rules(op).accumulates and isinstance(accum, FixedPointType):
+        # One run gives the complete sums; the result check casts them to the result's
+        # fractional bits (what the result would hold had the accumulator not overflowed).
         t = accum.precision
-        found.append(_record(layer, "accum", t, _ideal(op, args, t)[0].to_float()))
+        sums = _ideal(op, args, t)[0]
+        found.append(_record(layer, "accum", t, sums.to_float()))
+        result_t = actual[0].t
+        found.append(_record(layer, "result", result_t, cast(sums.exact, _wide(result_t)).to_float()))
+        return found
     ideal = _ideal(op, args)
     for index, (value, real) in enumerate(zip(ideal, actual, strict=True)):
         found.append(_record(layer, "result" if index == 0 else f"result_{index}", real.t, value.to_float()))

@@ -385,6 +385,11 @@ class OpRules(ABC):
     parallelizable: ClassVar[bool] = False
     """Whether the op takes a ParallelizationFactor (which must divide its output pixels)."""
 
+    calibrated_vars: ClassVar[tuple[str, ...]] = ()
+    """The precision variables nn-calibrate-precision chooses from data (weight / scale: the
+    multiplied constants; bias; accum; result); the others stay as configured (`auto` follows
+    its rule from the calibrated inputs)."""
+
     has_strategy: ClassVar[bool] = False
     """Whether the layer's Strategy (Latency, Resource, Unrolled) chooses its kernel."""
 

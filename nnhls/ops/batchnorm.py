@@ -132,6 +132,7 @@ def emit_affine(
 class BatchNormRules(OpRules):
     op = nn.BatchNormOp
     type_names = ("BatchNormalization", "BatchNorm1d", "BatchNorm2d")
+    calibrated_vars = ("scale", "bias", "accum", "result")
 
     def infer_precision(self, op: nn.NNLayerOp, lt: LayerTypes) -> None:
         assert isinstance(op, nn.BatchNormOp)

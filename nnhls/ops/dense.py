@@ -79,6 +79,7 @@ class WeightedRules(OpRules):
     """Dense and convolutions: weights, bias, accumulator, strategy and reuse-factor legality."""
 
     has_strategy = True
+    calibrated_vars = ("weight", "bias", "accum", "result")
 
     def kernel_dims(self, op: nn.NNLayerOp) -> tuple[int, int] | None:
         assert isinstance(op, nn.DenseOp | nn.ConvBaseOp)

@@ -113,6 +113,15 @@ def _starting_config(args: argparse.Namespace, model: Path) -> dict[str, Any]:
         "default_reuse_factor": args.reuse_factor,
         "max_precision": args.max_precision,
     }
+    data = getattr(args, "data", None)
+    if data:
+        arrays = [_load_array(path) for path in data]
+        common |= {
+            "calibration_data": arrays if len(arrays) > 1 else arrays[0],
+            "target": args.target_accuracy,
+            "margin": args.margin,
+            "calibration_plot": args.calibration_plot,
+        }
     if key == "OnnxModel":
         config["HLSConfig"] = utils.config_from_onnx_model(str(model), **common)
     elif key == "PytorchModel":
@@ -360,8 +369,16 @@ def cmd_report(args: argparse.Namespace) -> int:
     # Reports are read in terminals and in CI logs alike: never squeeze the table below 160 columns.
     console = Console(highlight=False, width=None if sys.stdout.isatty() else 200)
     console.print(table)
+    if args.plots and not args.data:
+        raise CLIError("--plots draws the layers' values on data: add --data x.npy")
     if args.data:
         _print_overflow_report(console, model, args.data)
+    if args.plots:
+        from nnhls.model.profiling import save_plots
+
+        inputs = _shape_text_rows(model, [_load_array(path) for path in args.data], args.data)
+        written = save_plots(model, inputs[0] if len(inputs) == 1 else inputs, args.plots)
+        console.print("profiling plots: " + ", ".join(str(p) for p in written))
     synthesis = model.read_report(missing_ok=True)
     if not synthesis:
         console.print("no synthesis report yet (run `nnhls build --synth` where Vitis HLS is installed)")
@@ -440,6 +457,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--io-type", default="io_parallel", choices=["io_parallel", "io_stream"])
     p.add_argument("-o", "--output", help="OutputDir written into the config")
     p.add_argument("--output-file", help="write the YAML here instead of stdout")
+    p.add_argument("--data", action="append", help="calibration inputs (.npy; one per model input, in order): choose every layer's types on them")
+    p.add_argument("--target-accuracy", type=float, default=0.99, help="with --data: argmax agreement (classifiers) to keep with the float model (default 0.99)")
+    p.add_argument("--margin", type=int, default=0, help="with --data: integer bits added to the observed ranges")
+    p.add_argument("--calibration-plot", help="with --data: save accuracy vs BOPs along the search as this PNG (needs the plot extra)")
     p.set_defaults(func=cmd_config)
 
     p = sub.add_parser("convert", help="convert a model or YAML config into an HLS project", epilog="Examples: nnhls convert --example | nnhls convert config.yml | nnhls convert model.onnx -o prj")
@@ -476,6 +497,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("report", help="per-layer report, overflow report and synthesis results", epilog="Example: nnhls report my-hls-test --data x.npy")
     p.add_argument("project")
     p.add_argument("--data", action="append", help="inputs (.npy or .dat; one per model input, in order): also report the values that saturate or wrap")
+    p.add_argument("--plots", metavar="DIR", help="with --data: save per-layer weight and activation distributions against their types as PNGs in DIR (needs the plot extra)")
     p.set_defaults(func=cmd_report)
 
     from nnhls.tools import sweep_cli
