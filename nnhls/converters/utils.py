@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from nnhls.config import ConfigError
-from nnhls.dialects.nn import conv_output_size
+from nnhls.dialects.types import conv_output_size
 
 __all__ = [
     "compute_padding_1d",
@@ -106,12 +106,13 @@ def _pytorch_axis(
         return _pad_one_axis(padding, in_size, stride, filt_size, dilation)
     if not isinstance(padding, int) or isinstance(padding, bool) or padding < 0:
         raise ConfigError(f"padding {padding!r} is not 'same', 'valid' or a non-negative integer")
-    (
-        _positive("in_size", in_size),
-        _positive("stride", stride),
-        _positive("filt_size", filt_size),
-        _positive("dilation", dilation),
-    )
+    for name, value in (
+        ("in_size", in_size),
+        ("stride", stride),
+        ("filt_size", filt_size),
+        ("dilation", dilation),
+    ):
+        _positive(name, value)
     out = conv_output_size(in_size, filt_size, stride, dilation, 2 * padding)
     if out < 1:
         raise ConfigError(
