@@ -68,7 +68,11 @@ def _figure(title: str, rows: Profile) -> Any:
         if t is not None:
             top = t.integer - (1 if t.signed else 0)
             axis.barh(i + 1, top + t.fractional, left=-t.fractional, height=0.8, color="0.85", zorder=0)
-    axis.boxplot([d if d.size else np.zeros(1) for d in data], vert=False, whis=(0, 100), widths=0.5, zorder=1)
+    import matplotlib
+
+    major, minor = (int(part) for part in matplotlib.__version__.split(".")[:2])
+    direction: dict[str, Any] = {"orientation": "horizontal"} if (major, minor) >= (3, 10) else {"vert": False}
+    axis.boxplot([d if d.size else np.zeros(1) for d in data], whis=(0, 100), widths=0.5, zorder=1, **direction)
     axis.set_yticks(range(1, len(rows) + 1), labels)
     axis.invert_yaxis()
     axis.set_xlabel("log2 |value|  (grey: the magnitudes the layer's type holds)")
