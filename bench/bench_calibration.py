@@ -66,9 +66,9 @@ def digits_models() -> list[tuple[str, Any, np.ndarray, str]]:
     import torch
     from sklearn.datasets import load_digits
 
-    digits = load_digits()
-    x = (digits.images / 16.0).astype(np.float32)
-    y = digits.target
+    features, target = load_digits(return_X_y=True)
+    x = (np.asarray(features).reshape(-1, 8, 8) / 16.0).astype(np.float32)
+    y = np.asarray(target)
     train, rest = slice(0, 600), slice(600, None)
     keras.utils.set_random_seed(1)
     torch.manual_seed(1)
@@ -79,7 +79,7 @@ def digits_models() -> list[tuple[str, Any, np.ndarray, str]]:
     ])  # fmt: skip
     for model, data in ((mlp, x.reshape(-1, 64)), (cnn, x[..., None])):
         model.compile(optimizer=keras.optimizers.Adam(0.01), loss="sparse_categorical_crossentropy")
-        model.fit(data[train], y[train], epochs=30, batch_size=64, verbose=0)
+        model.fit(data[train], y[train], epochs=30, batch_size=64, verbose=0)  # pyright: ignore[reportArgumentType]
     tmlp = torch.nn.Sequential(torch.nn.Linear(64, 32), torch.nn.ReLU(), torch.nn.Linear(32, 10))
     tcnn = torch.nn.Sequential(
         torch.nn.Conv2d(1, 8, 3), torch.nn.ReLU(), torch.nn.MaxPool2d(2), torch.nn.Flatten(), torch.nn.Linear(72, 10)
@@ -132,7 +132,7 @@ def measure(name: str, model: Any, x: np.ndarray, kind: str, target: float, marg
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--corpus", default=os.environ.get("NNHLS_CORPUS", str(Path(__file__).resolve().parents[2] / "shared" / "corpus")))
     parser.add_argument("--target", type=float, default=0.99)
     parser.add_argument("--margin", type=int, default=0)

@@ -186,14 +186,14 @@ def digits_cnn() -> tuple[Any, np.ndarray]:
     torch = pytest.importorskip("torch")
     from sklearn.datasets import load_digits
 
-    digits = load_digits()
-    x = (digits.images / 16.0).astype(np.float32)[:, None]
+    features, target = load_digits(return_X_y=True)
+    x = (np.asarray(features).reshape(-1, 1, 8, 8) / 16.0).astype(np.float32)
     torch.manual_seed(1)
     model = torch.nn.Sequential(
         torch.nn.Conv2d(1, 8, 3), torch.nn.ReLU(), torch.nn.MaxPool2d(2), torch.nn.Flatten(), torch.nn.Linear(72, 10)
     )  # fmt: skip
     optimizer = torch.optim.Adam(model.parameters(), lr=0.01)
-    inputs, labels = torch.tensor(x[:600]), torch.tensor(digits.target[:600])
+    inputs, labels = torch.tensor(x[:600]), torch.tensor(np.asarray(target)[:600])
     for _ in range(150):
         optimizer.zero_grad()
         torch.nn.functional.cross_entropy(model(inputs), labels).backward()
