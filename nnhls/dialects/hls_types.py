@@ -22,7 +22,7 @@ from xdsl.printer import Printer
 from xdsl.utils.exceptions import VerifyException
 from xdsl.utils.str_enum import StrEnum
 
-from nnhls.dialects.fixed import FixedPrecision, Overflow, PrecisionError, Quant
+from nnhls.dialects.fixed import FixedPrecision, Overflow, PrecisionError, Quant, check_declared
 
 # ----- configuration enums -----------------------------------------------------------------------
 
@@ -145,7 +145,7 @@ class FixedPointType(ParametrizedAttribute, TypeAttribute):
 
     def verify(self) -> None:
         try:
-            self.precision  # noqa: B018 - constructing the precision runs its range checks
+            check_declared(self.precision)
         except PrecisionError as error:
             raise VerifyException(f"invalid {self.name} type: {error}") from None
 

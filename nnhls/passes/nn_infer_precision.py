@@ -76,6 +76,7 @@ from nnhls.dialects.fixed import (
     FixedPrecision,
     Overflow,
     PrecisionError,
+    check_declared,
     from_mantissa,
     to_mantissa,
 )
@@ -271,7 +272,7 @@ class LayerTypes:
             t, how = self.default, "default"
         else:
             try:
-                inferred = natural()
+                inferred = check_declared(natural())
             except PrecisionError:
                 raise PrecisionInferenceError(
                     f"{self.op.name} '{self.op.layer_name}': inferred {var} type is wider than "
