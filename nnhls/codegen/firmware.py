@@ -37,6 +37,7 @@ from nnhls.codegen.writer import ConfigStruct
 from nnhls.dialects import hls
 from nnhls.dialects.fixed import FixedPrecision
 from nnhls.dialects.hls_types import (
+    ActivationKind,
     ArrayType,
     FixedPointType,
     IOType,
@@ -501,6 +502,8 @@ def _emit_activation(layer: Layer) -> None:
         config.real("alpha", op.alpha.value.data)
     if op.beta is not None:
         config.real("beta", op.beta.value.data)
+    if op.kind.data == ActivationKind.CLIP:
+        config.const("clip_min", op.alpha is not None).const("clip_max", op.beta is not None)
     if op.param_t is not None:
         config.typedef("param_t", f"{layer.name}_param_t" if op.param is not None else op.param_t.cpp())
     layer.kernel, layer.header = "activation", "nnet_activation.h"

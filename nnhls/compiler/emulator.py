@@ -50,6 +50,7 @@ from nnhls.dialects.fixed import (
     FixedPrecision,
     Overflow,
     Quant,
+    constant_mantissas,
     convert_mantissas,
     from_mantissa,
     max_abs,
@@ -603,7 +604,7 @@ def _param(op: hls.ActivationOp, attr: FloatAttr | None, what: str) -> Exact:
             f"hls.activation '{op.layer_name}' ({op.kind.data.value}) needs {what} and param_t"
         )
     p = op.param_t.precision
-    return Exact(np.asarray(int(to_mantissa(attr.value.data, p)), dtype=np.int64), p.fractional)
+    return Exact(constant_mantissas(np.array(attr.value.data), p), p.fractional)
 
 
 def _table_index(x: Exact, offset: Fraction, size: int, span: Fraction) -> Mantissas:
@@ -645,8 +646,12 @@ def _exact_activation(op: hls.ActivationOp, x: Exact) -> Exact:
             slope = Exact(_weights(op.param), op.param_t.precision.fractional)
             return _e_where(_e_gt(x, zero), x, _e_mul(x, slope))
         case ActivationKind.CLIP:
-            low, high = _param(op, op.alpha, "alpha"), _param(op, op.beta, "beta")
-            return _e_min(_e_max(x, low), high)
+            # min(max(x, lo), hi), ONNX's order (lo > hi gives hi); an absent bound is no bound.
+            if op.alpha is not None:
+                x = _e_max(x, _param(op, op.alpha, "alpha"))
+            if op.beta is not None:
+                x = _e_min(x, _param(op, op.beta, "beta"))
+            return x
         case ActivationKind.HARD_TANH:
             return _e_min(_e_max(x, _const(-1)), _const(1))
         case ActivationKind.HARD_SIGMOID:

@@ -31,7 +31,7 @@ import numpy as np
 from xdsl.dialects.builtin import IntegerAttr
 
 from nnhls.dialects import nn
-from nnhls.dialects.fixed import FixedPrecision, Overflow, from_mantissa, to_mantissa
+from nnhls.dialects.fixed import FixedPrecision, constant_mantissas, from_mantissa
 from nnhls.dialects.hls_types import TABLE_ACTIVATIONS, ActivationKind, SoftmaxImpl
 
 DEFAULT_TABLE_SIZE = 1024
@@ -47,14 +47,9 @@ def table_size(attr: IntegerAttr | None) -> int:
     return DEFAULT_TABLE_SIZE if attr is None else attr.value.data
 
 
-def saturating(t: FixedPrecision) -> FixedPrecision:
-    """t with SAT overflow: how table entries are quantized."""
-    return t.with_modes(overflow=Overflow.SAT, sat_bits=0)
-
-
 def quantize_table(values: np.ndarray, t: FixedPrecision) -> np.ndarray:
-    """Table entries as int64 mantissas of t (t's rounding, saturating)."""
-    return np.asarray(to_mantissa(values, saturating(t)), dtype=np.int64)
+    """Table entries as int64 mantissas of t (t's rounding, saturating, like every constant)."""
+    return constant_mantissas(values, t)
 
 
 # ----- activations -----------------------------------------------------------------------------------------
@@ -150,6 +145,21 @@ def kernel_params(op: nn.ActivationOp) -> tuple[float | None, float | None]:
     alpha = op.alpha.value.data if op.alpha is not None else _DEFAULT_ALPHA.get(kind)
     beta = op.beta.value.data if op.beta is not None else _DEFAULT_BETA.get(kind)
     return (alpha if kind in _KERNEL_ALPHA else None, beta if kind in _KERNEL_BETA else None)
+
+
+def clip_bounds(op: nn.ActivationOp, x: FixedPrecision) -> tuple[float | None, float | None]:
+    """The bounds of a clip that can change a value of type x, as the kernel applies them:
+    y = min(max(x, lo), hi) (ONNX's order: with lo > hi every output is hi). A bound is None
+    when absent or when it cannot act on x's range: lo <= min(x) keeps every value, and so does
+    hi >= max(max(x), lo). Dropping them keeps constants the input type could never reach (a
+    bound of 1e6, or float32's largest standing for "no bound") out of the parameter type."""
+    lo = None if op.alpha is None else op.alpha.value.data
+    hi = None if op.beta is None else op.beta.value.data
+    if lo is not None and lo <= x.min_value:
+        lo = None
+    if hi is not None and hi >= max(x.max_value, -math.inf if lo is None else lo):
+        hi = None
+    return lo, hi
 
 
 # ----- softmax -----------------------------------------------------------------------------------------------

@@ -537,6 +537,29 @@ def _quantize_scaled(xs: npt.NDArray[np.float64], p: FixedPrecision) -> IntArray
     return _overflow_vec(m, np.zeros(m.shape, dtype=bool), m.view(np.uint64), xs < 0, p)
 
 
+def saturating(t: FixedPrecision) -> FixedPrecision:
+    """The rules a constant follows when it is quantized into t: t's rounding (towards zero for
+    ap_int / ap_uint), and saturation at t's range whatever t's overflow mode (SAT_SYM stays
+    symmetric). A constant is never wrapped: a weight of 40 in fixed<8,3> becomes the largest
+    value of the type, not -24."""
+    c = conversion_target(t)
+    overflow = Overflow.SAT_SYM if c.overflow is Overflow.SAT_SYM else Overflow.SAT
+    return replace(c, overflow=overflow, sat_bits=0)
+
+
+def constant_mantissas(values: npt.ArrayLike, t: FixedPrecision) -> IntArray:
+    """Float constants (weights, biases, scales, bounds, table entries...) as int64 mantissas of
+    t, saturating (see `saturating`): the one rule every constant of a model follows, so the C++
+    (which reads these mantissas) and the emulator see the same numbers."""
+    return np.asarray(to_mantissa(values, saturating(t)), dtype=np.int64)
+
+
+def count_outside(values: npt.ArrayLike, t: FixedPrecision) -> int:
+    """How many values lie outside t's range (and are saturated by constant_mantissas)."""
+    xs = np.asarray(values, dtype=np.float64)
+    return int(np.count_nonzero((xs < t.min_value) | (xs > t.max_value)))
+
+
 def requantize(m: npt.ArrayLike, src: FixedPrecision, dst: FixedPrecision) -> npt.NDArray[Any]:
     """Mantissas of type src converted to dst, exactly as C++ `dst_t y = x_src;` does."""
     dst = conversion_target(dst)

@@ -63,14 +63,21 @@ from xdsl.dialects.builtin import (
     UnitAttr,
     i64,
 )
-from xdsl.ir import Attribute, Block, Operation, Region, SSAValue
+from xdsl.ir import Attribute, Block, BlockArgument, Operation, Region, SSAValue
 from xdsl.passes import ModulePass
 from xdsl.utils.exceptions import DiagnosticException
 
 from nnhls.compiler import tables
 from nnhls.dialects import fixed, hls, nn
-from nnhls.dialects.fixed import FixedPrecision, Quant, from_mantissa, to_mantissa
+from nnhls.dialects.fixed import (
+    FixedPrecision,
+    Quant,
+    constant_mantissas,
+    count_outside,
+    from_mantissa,
+)
 from nnhls.dialects.hls_types import (
+    ActivationKind,
     ActivationKindAttr,
     ArrayType,
     FixedPointType,
@@ -116,24 +123,32 @@ def value_name(layer: str) -> str:
 def quantize(
     values: np.ndarray, t: FixedPrecision, where: str | None = None
 ) -> DenseIntOrFPElementsAttr:
-    """Float constants as int64 mantissas of t (t's quantization and overflow modes).
+    """Float constants as int64 mantissas of t, saturating (fixed.constant_mantissas: a constant
+    is never wrapped, whatever t's overflow mode).
 
     With `where` (e.g. "nn.dense 'fc1' weight"), constants outside t's range are reported on
-    stderr: they saturate or wrap as t's overflow mode says, which the user should know about.
+    stderr: they were saturated, which the user should know about.
     """
-    if where is not None and values.size:
-        outside = int(np.count_nonzero((values < t.min_value) | (values > t.max_value)))
-        if outside:
-            warn(
-                f"{where}: {outside} of {values.size} values lie outside {t} "
-                f"[{t.min_value:g}, {t.max_value:g}] ({t.overflow.value} overflow)"
-            )
-    return hls.mantissa_attr(np.asarray(to_mantissa(values, t), dtype=np.int64))
+    _warn_saturated(values, t, where)
+    return hls.mantissa_attr(constant_mantissas(values, t))
 
 
-def quantized_float(value: float, t: FixedPrecision) -> FloatAttr:
-    """A scalar constant rounded to t, as the exact float the kernel sees."""
-    m = to_mantissa(np.array([value]), t)
+def _warn_saturated(values: np.ndarray, t: FixedPrecision, where: str | None) -> None:
+    if where is None or not values.size:
+        return
+    outside = count_outside(values, t)
+    if outside:
+        warn(
+            f"{where}: {outside} of {values.size} values lie outside {t} "
+            f"[{t.min_value:g}, {t.max_value:g}]; saturated to its range"
+        )
+
+
+def quantized_float(value: float, t: FixedPrecision, where: str | None = None) -> FloatAttr:
+    """A scalar constant quantized into t (saturating, like every constant), as the exact float
+    the kernel sees."""
+    _warn_saturated(np.array([value]), t, where)
+    m = constant_mantissas(np.array([value]), t)
     return FloatAttr(float(from_mantissa(m, t)[0]), Float64Type())
 
 
@@ -295,7 +310,7 @@ class FunctionLowering:
 
     def lower(self, op: Operation) -> None:
         if isinstance(op, func.ReturnOp):
-            self.block.add_op(hls.ReturnOp(*(self.operand(v) for v in op.arguments)))
+            self.block.add_op(hls.ReturnOp(*self.outputs(op)))
             return
         if not isinstance(op, nn.NNLayerOp):
             raise LoweringError(
@@ -305,6 +320,25 @@ class FunctionLowering:
         result = self.lower_layer(op)
         if result is not None:
             self.values[op.results[0]] = result
+
+    def outputs(self, op: func.ReturnOp) -> list[SSAValue]:
+        """The returned values; a model input, or a value returned twice, is returned through a
+        copy of its own (an identity model, or two outputs of one layer, still get one C++
+        output array each)."""
+        outputs: list[SSAValue] = []
+        for index, value in enumerate(op.arguments):
+            mapped = self.operand(value)
+            if isinstance(mapped, BlockArgument) or mapped in outputs:
+                owner = value.owner
+                source = owner.layer_name if isinstance(owner, nn.NNLayerOp) else f"input{index}"
+                layer = StringAttr(f"{source}_output{index}")
+                props: dict[str, Attribute | None] = {
+                    "layer": layer,
+                    "kind": ActivationKindAttr(ActivationKind.LINEAR),
+                }
+                mapped = self.emit(hls.ActivationOp, [mapped], mapped.type, props)
+            outputs.append(mapped)
+        return outputs
 
     def lower_layer(self, op: nn.NNLayerOp) -> SSAValue | None:
         match op:
@@ -437,13 +471,16 @@ class FunctionLowering:
         props = self.common(op) | {"kind": ActivationKindAttr(kind)}
         param_t = self.precision(op, "param")
         alpha, beta = tables.kernel_params(op)
+        if kind == ActivationKind.CLIP:
+            alpha, beta = tables.clip_bounds(op, self.element(self.operand(op.input)))
         uses_param = alpha is not None or beta is not None or op.param is not None
         if uses_param:
             props["param_t"] = self.type_attr(op, "param")
+        where = f"{op.name} '{op.layer_name}'"
         if alpha is not None:
-            props["alpha"] = quantized_float(alpha, param_t)
+            props["alpha"] = quantized_float(alpha, param_t, f"{where} alpha")
         if beta is not None:
-            props["beta"] = quantized_float(beta, param_t)
+            props["beta"] = quantized_float(beta, param_t, f"{where} beta")
         if op.param is not None:
             props["param"] = quantize(
                 nn.to_numpy(op.param), param_t, f"{op.name} '{op.layer_name}' param"
@@ -552,10 +589,11 @@ class FunctionLowering:
         scale_t: FixedPrecision,
         bias_t: FixedPrecision,
     ) -> SSAValue:
+        where = f"{op.name} '{op.layer_name}'"
         props = self.common(op) | {
-            "scale": quantize(scale, scale_t),
+            "scale": quantize(scale, scale_t, f"{where} constant"),
             "scale_t": fixed_type(scale_t),
-            "bias": quantize(bias, bias_t),
+            "bias": quantize(bias, bias_t, f"{where} constant"),
             "bias_t": fixed_type(bias_t),
         }
         return self.emit(hls.BatchNormOp, [x], self.out_type(op), props)

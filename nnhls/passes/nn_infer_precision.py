@@ -77,6 +77,7 @@ from nnhls.dialects.fixed import (
     Overflow,
     PrecisionError,
     check_declared,
+    constant_mantissas,
     from_mantissa,
     to_mantissa,
 )
@@ -361,10 +362,13 @@ def _infer_batchnorm(lt: LayerTypes, op: nn.BatchNormOp) -> None:
 # ----- activations -----------------------------------------------------------------------------------------
 
 
-def activation_params(op: nn.ActivationOp) -> np.ndarray:
-    """alpha, beta (with the framework defaults the kernel uses) and the prelu slopes: the
-    constants param_t must hold."""
-    values = [v for v in tables.kernel_params(op) if v is not None]
+def activation_params(op: nn.ActivationOp, x: FixedPrecision) -> np.ndarray:
+    """alpha, beta (with the framework defaults the kernel uses; a clip's bounds that can act on
+    the input type x) and the prelu slopes: the constants param_t must hold."""
+    params = tables.kernel_params(op)
+    if op.activation == ActivationKind.CLIP:
+        params = tables.clip_bounds(op, x)
+    values = [v for v in params if v is not None]
     param = _weights(op.param)
     if param is not None:
         values += param.reshape(-1).tolist()
@@ -407,10 +411,10 @@ def _function_range(
 
 
 def _quantized(value: float | None, t: FixedPrecision) -> float | None:
-    """A constant as the kernel sees it: rounded to its type t."""
+    """A constant as the kernel sees it: quantized into its type t (saturating)."""
     if value is None:
         return None
-    return float(from_mantissa(to_mantissa(np.array([value]), t), t)[0])
+    return float(from_mantissa(constant_mantissas(np.array([value]), t), t)[0])
 
 
 def activation_result(
@@ -425,6 +429,8 @@ def activation_result(
     frac = default.fractional
     alpha = None if op.alpha is None else op.alpha.value.data
     beta = None if op.beta is None else op.beta.value.data
+    if kind == ActivationKind.CLIP:
+        alpha, beta = tables.clip_bounds(op, x)
     if param is not None:
         alpha, beta = _quantized(alpha, param), _quantized(beta, param)
     match kind:
@@ -443,9 +449,10 @@ def activation_result(
         case ActivationKind.HARD_TANH:
             return _clip_result(x, -1.0, 1.0)
         case ActivationKind.CLIP:
-            return _clip_result(
-                x, -math.inf if alpha is None else alpha, math.inf if beta is None else beta
-            )
+            lo, hi = -math.inf if alpha is None else alpha, math.inf if beta is None else beta
+            if lo > hi:  # min(max(x, lo), hi) is hi everywhere
+                return _clip_result(x, hi, hi)
+            return _clip_result(x, lo, hi)
         case ActivationKind.THRESHOLDED_RELU:
             theta = 1.0 if alpha is None else alpha
             return _clip_result(x, min(theta, 0.0), math.inf)
@@ -465,7 +472,7 @@ def activation_result(
 
 def _infer_activation(lt: LayerTypes, op: nn.ActivationOp) -> None:
     kind = op.activation
-    params = activation_params(op)
+    params = activation_params(op, lt.x)
     param = lt.get("param", lambda: fitted(params, lt.default))
     result = lt.get("result", lambda: activation_result(kind, lt.x, op, lt.default, param))
     if kind not in tables.TABLE_KINDS:

@@ -15,6 +15,7 @@ them as a tensor operand.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -699,21 +700,36 @@ def _hard_swish(c: _Converter, node: onnx.NodeProto, layer: str) -> None:
     c.set(node, x.rebuild(value))
 
 
+def _clip_bound(value: np.ndarray | float | None, layer: str, what: str) -> float | None:
+    """One Clip bound as a float, None when absent or infinite (float32's extremes, the defaults
+    of opset-6 Clip, stand for "no bound" too)."""
+    if value is None:
+        return None
+    array = np.asarray(value, dtype=np.float64)
+    if array.size != 1:
+        raise FrontendError(f"layer '{layer}' (Clip): {what} must be a scalar, got shape {array.shape}")
+    bound = float(array.reshape(()))
+    if math.isnan(bound):
+        raise FrontendError(f"layer '{layer}' (Clip): {what} is NaN")
+    return None if abs(bound) >= _F32_MAX else bound
+
+
 def _clip(c: _Converter, node: onnx.NodeProto, layer: str) -> None:
+    """min(max(x, min), max) as ONNX defines it (min > max gives max); a missing bound is none."""
     x = c.tensor(node.input[0], layer, "Clip")
     attrs = _attrs(node)
     low = c.const(node, 1, layer, "min")
     high = c.const(node, 2, layer, "max")
-    lo = float(low) if low is not None else float(attrs.get("min", -_F32_MAX))  # type: ignore[arg-type]
-    hi = float(high) if high is not None else float(attrs.get("max", _F32_MAX))  # type: ignore[arg-type]
-    if lo == 0 and hi == 6:
+    lo = _clip_bound(low if low is not None else attrs.get("min"), layer, "min")  # type: ignore[arg-type]
+    hi = _clip_bound(high if high is not None else attrs.get("max"), layer, "max")  # type: ignore[arg-type]
+    if lo is None and hi is None:
+        op = nn.ActivationOp(x.value, ActivationKind.LINEAR, layer)
+    elif lo == 0 and hi == 6:
         op = nn.ActivationOp(x.value, ActivationKind.RELU6, layer)
-    elif lo == 0 and hi >= _F32_MAX:
+    elif lo == 0 and hi is None:
         op = nn.ActivationOp(x.value, ActivationKind.RELU, layer)
     else:
-        op = nn.ActivationOp(
-            x.value, ActivationKind.CLIP, layer, max(lo, -_F32_MAX), min(hi, _F32_MAX)
-        )
+        op = nn.ActivationOp(x.value, ActivationKind.CLIP, layer, lo, hi)
     c.set(node, x.rebuild(c.add(op)))
 
 
