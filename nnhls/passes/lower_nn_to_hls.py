@@ -183,7 +183,8 @@ class FunctionLowering:
         self, shape: Sequence[int], p: FixedPrecision | FixedPointType
     ) -> ArrayType | StreamType:
         element = p if isinstance(p, FixedPointType) else precision_type(p)
-        key = (tuple(shape), element)
+        shape = tuple(shape) or (1,)  # a per-sample scalar (only a batch axis) is one element
+        key = (shape, element)
         if (cached := self.type_cache.get(key)) is not None:
             return cached
         if not self.stream:
@@ -563,7 +564,7 @@ class FunctionLowering:
     def average(self, op: nn.AverageOp, inputs: list[SSAValue]) -> SSAValue:
         """An average of k > 2 inputs: exact sum, then a batchnorm scaling by 1/k (rounded down)."""
         k = len(inputs)
-        shape = nn.shape_of(op.output)
+        shape = hls.shape_of(inputs[0])
         total = inputs[0]
         for i, rhs in enumerate(inputs[1:], start=1):
             t = _exact_merge(hls.MergeKind.ADD, self.element(total), self.element(rhs))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib.util
 import io
+import re
 import warnings
 import zipfile
 from collections.abc import Sequence
@@ -17,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import onnx
 from xdsl.dialects.builtin import ModuleOp
 
-from nnhls.compiler.frontends.common import ModelFileError
+from nnhls.compiler.frontends.common import FrontendError, ModelFileError
 from nnhls.compiler.frontends.onnx import import_onnx
 
 if TYPE_CHECKING:
@@ -26,11 +27,30 @@ if TYPE_CHECKING:
 ONNX_OPSET = 17
 
 
-def _shapes(input_shape: tuple[int, ...] | Sequence[tuple[int, ...]]) -> list[tuple[int, ...]]:
-    """One shape or a list of shapes (per sample, without the batch axis)."""
-    if input_shape and all(isinstance(d, int) for d in input_shape):
-        return [tuple(input_shape)]  # type: ignore[arg-type]
-    return [tuple(s) for s in input_shape]  # type: ignore[union-attr]
+def _dims(text: str) -> list[int | None]:
+    """'(None, 16)' -> [None, 16] (hls4ml writes InputShape as such a string)."""
+    return [None if d.strip().lower() == "none" else int(d) for d in re.findall(r"[^\s,()\[\]]+", text)]
+
+
+def _shapes(input_shape: Any) -> list[tuple[int, ...]]:
+    """One shape or a list of shapes per sample; a leading None (the batch axis, as hls4ml users
+    sometimes write it) is dropped; anything but positive integers is an error naming the shape."""
+    try:
+        raw = _dims(input_shape) if isinstance(input_shape, str) else input_shape
+        flat = not raw or all(d is None or isinstance(d, int) for d in raw)
+        shapes = [list(raw)] if flat else [_dims(s) if isinstance(s, str) else list(s) for s in raw]
+    except (TypeError, ValueError):
+        raise FrontendError(f"input_shape must be a tuple of sizes, got {input_shape!r}") from None
+    out: list[tuple[int, ...]] = []
+    for shape in shapes:
+        dims = shape[1:] if shape and shape[0] is None else shape
+        if any(isinstance(d, bool) or not isinstance(d, int) or d < 1 for d in dims):
+            raise FrontendError(
+                f"input_shape {tuple(shape)}: the per-sample sizes (batch axis excluded, or given "
+                "as a leading None) must be positive integers"
+            )
+        out.append(tuple(dims))
+    return out
 
 
 def _export(module: torch.nn.Module, shapes: list[tuple[int, ...]]) -> onnx.ModelProto:
