@@ -22,15 +22,17 @@ import subprocess
 from functools import cache
 from pathlib import Path
 
+from nnhls.errors import ConfigError, ToolError, ToolNotFoundError
+
 CXX_FLAGS = ("-O2", "-std=c++17", "-fPIC", "-DNNHLS_FAST_WEIGHTS")
 """Flags of every emulation build (the weights TU and the bridge use the fast weight form)."""
 
 
-class CompileError(RuntimeError):
+class CompileError(ToolError):
     """g++ failed to build the project."""
 
 
-class CompilerNotFoundError(FileNotFoundError):
+class CompilerNotFoundError(ToolNotFoundError):
     """No C++ compiler on PATH."""
 
 
@@ -142,7 +144,7 @@ def cache_limit_bytes() -> int:
     try:
         megabytes = float(value)
     except ValueError:
-        raise ValueError(f"NNHLS_CACHE_MAX_MB must be a number of megabytes, got '{value}'") from None
+        raise ConfigError(f"NNHLS_CACHE_MAX_MB must be a number of megabytes, got '{value}'") from None
     return int(megabytes * 2**20)
 
 

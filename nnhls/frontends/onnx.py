@@ -28,14 +28,14 @@ from onnx import helper, numpy_helper
 from xdsl.dialects.builtin import ModuleOp
 from xdsl.ir import Operation, SSAValue
 
-from nnhls.compiler.frontends.common import (
-    FrontendError,
+from nnhls.dialects import nn
+from nnhls.dialects.kinds import ActivationKind, PoolOp
+from nnhls.errors import FrontendError
+from nnhls.frontends.common import (
     ModelBuilder,
     ModelFileError,
     UnsupportedLayerError,
 )
-from nnhls.dialects import nn
-from nnhls.dialects.hls_types import ActivationKind, PoolOp
 
 MIN_OPSET = 11
 CONVERSIONS = ("full", "internal", "off")
@@ -216,6 +216,8 @@ class _Converter:
             if i.type.HasField("tensor_type") and i.type.tensor_type.elem_type not in _REAL_TYPES
         }
         """Integer (or bool) tensors by name, with their ONNX element type."""
+        self.op_type: str | None = None
+        """The op type of the node being converted (the ops it emits carry it as layer_type)."""
         self.builder = self._make_builder(name, channels_last_inputs)
 
     # -- inputs, outputs, names
@@ -276,7 +278,9 @@ class _Converter:
         return self.unique(name)
 
     def add(self, op: Operation) -> SSAValue:
-        return self.builder.add(op)
+        """Append an op converted from the current node (it records the node's op type); layout
+        glue (transposes, reshapes of views) goes through `self.builder.add` without one."""
+        return self.builder.add(op, self.op_type)
 
     def run(self) -> ModuleOp:
         for index, node in enumerate(self.graph.node):
@@ -330,7 +334,11 @@ class _Converter:
                 f"integer arithmetic on '{integer}' ({self.integer[integer]}): ONNX wraps and "
                 f"truncates it; integer tensors only pass through {', '.join(sorted(INTEGER_EXACT))}",
             )
-        handler(self, node, self.unique(layer))
+        self.op_type = op_type
+        try:
+            handler(self, node, self.unique(layer))
+        finally:
+            self.op_type = None
         if integer is not None:
             self.integer.update((out, self.integer[integer]) for out in node.output if out)
 
@@ -401,10 +409,10 @@ class _Converter:
             owner = (
                 self.input_tensors.get(t) or layer
             )  # the conversion at an input is named after it
-            value = self.add(nn.TransposeOp(t.value, q, self.unique(f"{owner}_transpose")))
+            value = self.builder.add(nn.TransposeOp(t.value, q, self.unique(f"{owner}_transpose")))
         elif t.view is None:
             shape = tuple(t.shape[p] for p in perm)
-            value = self.add(nn.ReshapeOp(t.value, shape, self.unique(f"{layer}_reshape")))
+            value = self.builder.add(nn.ReshapeOp(t.value, shape, self.unique(f"{layer}_reshape")))
         else:
             base = self.materialize(t.base, _identity(len(t.shape)), t.origin or layer)
             value = self._reshape(base, t.view, t.origin)
@@ -419,8 +427,8 @@ class _Converter:
             return value
         name = self.claim(layer)
         if len(shape) == 1:
-            return self.add(nn.FlattenOp(value, name))
-        return self.add(nn.ReshapeOp(value, shape, name))
+            return self.builder.add(nn.FlattenOp(value, name))
+        return self.builder.add(nn.ReshapeOp(value, shape, name))
 
     def channels_last(self, t: Tensor, layer: str) -> SSAValue:
         """The value with the ONNX channel axis last (the layout of spatial `nn` ops)."""
@@ -435,7 +443,7 @@ class _Converter:
         if t.view is not None and len(t.view) == 1 and not _same_order(t.shape, t.perm):
             key = (t.base, "flatten")
             if key not in self.cache:
-                self.cache[key] = self.add(nn.FlattenOp(t.value, self.claim(t.origin)))
+                self.cache[key] = self.builder.add(nn.FlattenOp(t.value, self.claim(t.origin)))
             rows = np.arange(prod(t.shape)).reshape(t.shape).transpose(t.perm).ravel()
             return self.cache[key], rows
         return self.materialize(t, _identity(len(t.logical)), layer), None
@@ -1247,7 +1255,7 @@ def import_onnx(
     back in ONNX (channels-first) order.
     """
     if channels_last_conversion not in CONVERSIONS:
-        raise ValueError(f"channels_last_conversion must be one of {CONVERSIONS}")
+        raise FrontendError(f"channels_last_conversion must be one of {CONVERSIONS}")
     proto, default_name = _load(model)
     proto = _upgrade(proto)
     function = _function_name(name or default_name)
