@@ -27,7 +27,9 @@ from nnhls.config import (
     TOP_LEVEL_KEYS,
     ConfigError,
     config_to_yaml,
+    load_yaml_text,
     parse_model_section,
+    resolve_paths,
     validate_config,
 )
 from nnhls.dialects import nn
@@ -36,7 +38,6 @@ from nnhls.dialects.nn import AUTO
 from nnhls.frontends.keras import import_keras_model
 from nnhls.frontends.pytorch import load_pytorch
 
-_PATH_KEYS = ("OutputDir", "KerasJson", "KerasH5", "KerasModel", "OnnxModel", "PytorchModel", "InputData", "OutputPredictions")
 _MODEL_KEYS = ("KerasModel", "KerasJson", "KerasH5", "OnnxModel", "PytorchModel")
 
 
@@ -203,24 +204,21 @@ def _rename(module: ModuleOp, name: str) -> None:
 
 
 def load_yaml(path: str | Path) -> dict[str, Any]:
-    """A YAML config file (safe_load only) with its relative paths resolved against its folder."""
+    """A YAML config file (a safe loader): relative paths are relative to the working directory,
+    as in hls4ml, except values tagged `!relative`, which are relative to the YAML's folder."""
     import yaml
 
     file = Path(path)
     if not file.is_file():
         raise ConfigError(f"config file '{file}' not found")
     try:
-        data = yaml.safe_load(file.read_text())
+        data = load_yaml_text(file.read_text())
     except yaml.YAMLError as error:
         raise ConfigError(f"cannot read YAML '{file}': {' '.join(str(error).split())}") from None
     if not isinstance(data, dict):
         raise ConfigError(f"'{file}' does not hold a configuration mapping")
     config: dict[str, Any] = {str(k): v for k, v in data.items()}  # pyright: ignore[reportUnknownVariableType]
-    for key in _PATH_KEYS:
-        value = config.get(key)
-        if isinstance(value, str) and not Path(value).is_absolute():
-            config[key] = str(file.parent / value)
-    return config
+    return resolve_paths(config, file.parent)
 
 
 def convert_from_config(config: str | Path | Mapping[str, Any], pipeline: str | None = None) -> Any:

@@ -24,7 +24,7 @@ import numpy as np
 
 from nnhls.codegen import files
 from nnhls.codegen.firmware import Firmware, is_c_identifier
-from nnhls.config import config_to_yaml
+from nnhls.config import PATH_KEYS, RelativePath, config_to_yaml
 from nnhls.errors import CodegenError, ProjectError, ProjectExistsError
 
 MARKER = ".nnhls-project.json"
@@ -38,6 +38,20 @@ def check_project_name(name: object) -> str:
             f"ProjectName {name!r} is not a valid C identifier (letters, digits and '_', not starting with a digit)"
         )
     return name
+
+
+def anchored_paths(config: Mapping[str, Any], root: Path) -> dict[str, Any]:
+    """The config as the project's YAML stores it: every path (the model, the data, OutputDir
+    itself) tagged `!relative` to the project folder, so the YAML works wherever the project is
+    moved together with those files (plain relative paths would depend on the working
+    directory)."""
+    anchored = dict(config)
+    for key in PATH_KEYS:
+        value = anchored.get(key)
+        if isinstance(value, str | Path):
+            target = Path(value).resolve()
+            anchored[key] = RelativePath(os.path.relpath(target, root.resolve()))
+    return anchored
 
 
 def hls_ir_file(project: str) -> str:
@@ -175,7 +189,7 @@ def write_project(root: Path, fw: Firmware, config: Mapping[str, Any], hls_ir: s
     """Write the whole project; returns the relative paths written."""
     check_project_name(fw.project)
     previous = prepare_directory(root, force)
-    generated = generate_files(fw, config, hls_ir)
+    generated = generate_files(fw, anchored_paths(config, root), hls_ir)
     library = _library_files()
     written = sorted([*generated, *library])
     for rel in set(previous) - set(written):

@@ -393,17 +393,19 @@ def layer_report(module: ModuleOp) -> list[dict[str, Any]]:
 
 def link_existing_project(path: str | Path) -> HLSModel:
     """Reopen a project written by HLSModel.write(): its YAML config and saved hls IR."""
-    import yaml
     from xdsl.parser import Parser
+
+    from nnhls.config import load_yaml_text, resolve_paths
 
     root = Path(path)
     config_file = root / CONFIG_YAML
     if not config_file.is_file():
         raise ProjectError(f"'{root}' is not an nnhls project: {CONFIG_YAML} is missing")
-    config = yaml.safe_load(config_file.read_text()) or {}
+    config = load_yaml_text(config_file.read_text()) or {}
     if not isinstance(config, dict):
         raise ProjectError(f"'{config_file}' does not hold a configuration mapping")
     config = {str(k): v for k, v in config.items()}  # pyright: ignore[reportUnknownVariableType, reportUnknownArgumentType]
+    config = resolve_paths(config, root)
     project = check_project_name(config.get("ProjectName", "myproject"))
     ir_file = root / hls_ir_file(project)
     if not ir_file.is_file():
