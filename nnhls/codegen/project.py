@@ -189,7 +189,8 @@ def write_project(root: Path, fw: Firmware, config: Mapping[str, Any], hls_ir: s
     """Write the whole project; returns the relative paths written."""
     check_project_name(fw.project)
     previous = prepare_directory(root, force)
-    generated = generate_files(fw, anchored_paths(config, root), hls_ir)
+    generated = generate_files(fw, config, hls_ir)
+    generated[CONFIG_YAML] = config_to_yaml(anchored_paths(config, root))
     library = _library_files()
     written = sorted([*generated, *library])
     for rel in set(previous) - set(written):

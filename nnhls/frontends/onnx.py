@@ -146,6 +146,27 @@ def _opset(model: onnx.ModelProto) -> int:
     return MIN_OPSET
 
 
+def _per_channel_prelu(model: onnx.ModelProto) -> onnx.ModelProto:
+    """Opset <= 6 PRelu applies a 1-D slope per channel (axis 1); later opsets broadcast it
+    against the last axis. Reshape such slopes to (C, 1, ..., 1) so either reading agrees."""
+    model = onnx.shape_inference.infer_shapes(model)
+    ranks = {
+        vi.name: len(vi.type.tensor_type.shape.dim)
+        for vi in [*model.graph.input, *model.graph.value_info]
+        if vi.type.HasField("tensor_type")
+    }
+    inits = {t.name: t for t in model.graph.initializer}
+    for node in model.graph.node:
+        if node.op_type != "PRelu" or len(node.input) < 2 or node.input[1] not in inits:
+            continue
+        slope = numpy_helper.to_array(inits[node.input[1]])
+        rank = ranks.get(node.input[0], 0)
+        if slope.ndim == 1 and slope.size > 1 and rank > 2:
+            shaped = slope.reshape(slope.size, *([1] * (rank - 2)))
+            inits[node.input[1]].CopyFrom(numpy_helper.from_array(shaped, node.input[1]))
+    return model
+
+
 def _upgrade(model: onnx.ModelProto) -> onnx.ModelProto:
     """Lift old opsets to 11 so the converters see one attribute/input convention (best effort)."""
     if _opset(model) >= MIN_OPSET:
@@ -1257,7 +1278,8 @@ def import_onnx(
     if channels_last_conversion not in CONVERSIONS:
         raise FrontendError(f"channels_last_conversion must be one of {CONVERSIONS}")
     proto, default_name = _load(model)
-    proto = _upgrade(proto)
+    legacy_prelu = _opset(proto) < 7
+    proto = _upgrade(_per_channel_prelu(proto) if legacy_prelu else proto)
     function = _function_name(name or default_name)
     mode = "full" if channels_last_conversion == "internal" else channels_last_conversion
     converter = _Converter(proto, function, mode, transpose_outputs)

@@ -256,8 +256,13 @@ class FunctionLowering:
         mapped = self.values.get(value)
         if mapped is None:
             owner = value.owner
-            name = owner.name if isinstance(owner, Operation) else "a function argument"
-            raise LoweringError(f"value of {name} has no hls counterpart (unsupported producer)")
+            if isinstance(owner, nn.NNLayerOp):
+                name = f"{owner.name} '{owner.layer_name}'"
+            else:
+                name = owner.name if isinstance(owner, Operation) else "a function argument"
+            raise LoweringError(
+                f"the result of {name} has no hls counterpart (it cannot be an operand or an output here)"
+            )
         return mapped
 
     # ----- top level ------------------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ One ONNX model holds every Clip variant as a separate output, so one g++ build c
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ import pytest
 from onnx import TensorProto, helper, numpy_helper
 
 from nnhls import converters
+from nnhls.errors import PrecisionWarning
 
 NARROW_PARAM = "fixed<12,4>"
 """The bound type of 'max_beyond_param_type': [-8, 7.996], narrower than the input fixed<16,6>."""
@@ -114,21 +116,26 @@ def test_bound_beyond_the_parameter_type_saturates(clips: dict[str, Any]) -> Non
     np.testing.assert_allclose(cpp, want, rtol=0, atol=STEP)
 
 
-def test_saturated_bound_warning_names_the_layer(tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
+def test_saturated_bound_warning_names_the_layer(tmp_path: Path) -> None:
     model, _ = _clip_model()
     config = {
         "Model": {"Precision": "fixed<16,6>"},
         "LayerName": {"max_beyond_param_type": {"Precision": {"param": NARROW_PARAM}}},
     }
     hls_model = converters.convert_from_onnx_model(model, hls_config=config, output_dir=str(tmp_path / "p"))
-    hls_model.ir("hls")
-    err = capfd.readouterr().err
-    assert f"'max_beyond_param_type' beta: 1 of 1 values lie outside {NARROW_PARAM}" in err
-    assert "saturated to its range" in err
-    assert "outside_type" not in err  # bounds beyond the input type are dropped, not saturated
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        hls_model.ir("hls")
+    messages = [str(w.message) for w in caught if issubclass(w.category, PrecisionWarning)]
+    assert any(
+        f"'max_beyond_param_type' beta: 1 of 1 values lie outside {NARROW_PARAM}" in m
+        and "saturated to its range" in m
+        for m in messages
+    ), messages
+    assert not [m for m in messages if "outside_type" in m]  # beyond the input type: dropped
 
 
-def test_weights_saturate_never_wrap(tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
+def test_weights_saturate_never_wrap(tmp_path: Path) -> None:
     """A weight of 5 in fixed<8,2> (range [-2, 1.984]) becomes 1.984, not -3 (its wrap), in the
     C++ build and the emulator, with a warning naming the layer."""
     w = np.array([[5.0, 0.5], [-3.0, 1.0]], dtype=np.float32)
@@ -148,8 +155,8 @@ def test_weights_saturate_never_wrap(tmp_path: Path, capfd: pytest.CaptureFixtur
     hls_model = converters.convert_from_onnx_model(
         model, hls_config=config, output_dir=str(tmp_path / "prj"), project_name="narrow"
     )
-    hls_model.ir("hls")
-    assert "nn.dense 'fc' weight: 2 of 4 values lie outside fixed<8,2>" in capfd.readouterr().err
+    with pytest.warns(PrecisionWarning, match="nn.dense 'fc' weight: 2 of 4 values lie outside fixed<8,2>"):
+        hls_model.ir("hls")
     hls_model.compile()
     x = np.array([[1.0, 0.0], [0.0, 1.0], [0.5, -0.25]], dtype=np.float32)
     saturated = np.array([[2.0 - 2.0**-6, 0.5], [-2.0, 1.0]])
