@@ -26,9 +26,10 @@ from typing import Any
 
 import numpy as np
 
+from nnhls import ops
 from nnhls.codegen import files
 from nnhls.codegen.firmware import Firmware
-from nnhls.config import config_to_yaml
+from nnhls.config import PATH_KEYS, RelativePath, config_to_yaml
 from nnhls.errors import CodegenError, NnhlsWarning, ProjectError, ProjectExistsError
 from nnhls.quoting import IdentifierError, check_cpp_identifier
 
@@ -42,6 +43,20 @@ def check_project_name(name: object) -> str:
         return check_cpp_identifier(name, "ProjectName")
     except IdentifierError as error:
         raise CodegenError(str(error)) from None
+
+
+def anchored_paths(config: Mapping[str, Any], root: Path) -> dict[str, Any]:
+    """The config as the project's YAML stores it: every path (the model, the data, OutputDir
+    itself) tagged `!relative` to the project folder, so the YAML works wherever the project is
+    moved together with those files (plain relative paths would depend on the working
+    directory)."""
+    anchored = dict(config)
+    for key in PATH_KEYS:
+        value = anchored.get(key)
+        if isinstance(value, str | Path):
+            target = Path(value).resolve()
+            anchored[key] = RelativePath(os.path.relpath(target, root.resolve()))
+    return anchored
 
 
 def hls_ir_file(project: str) -> str:
@@ -143,12 +158,17 @@ def _tb_data(fw: Firmware, config: Mapping[str, Any]) -> dict[str, str | bytes]:
     return out
 
 
-def _library_files() -> dict[str, Path]:
-    """Relative project path -> source file of the copied kernel library and ap types."""
+def _library_files(fw: Firmware) -> dict[str, Path]:
+    """Relative project path -> source file of the copied kernel library and ap types (and the
+    headers of kernels added outside nnhls that the model uses)."""
     out: dict[str, Path] = {}
     for sub, dest in (("nnet", "firmware/nnet_utils"), ("ap_types", "firmware/ap_types")):
         for src in sorted((LIB_DIR / sub).glob("*.h")):
             out[f"{dest}/{src.name}"] = src
+    for layer in fw.layers:
+        header = ops.kernel_rules(layer.op).header_file
+        if header is not None:
+            out[f"firmware/nnet_utils/{layer.header}"] = header
     return out
 
 
@@ -268,7 +288,8 @@ def write_project(root: Path, fw: Firmware, config: Mapping[str, Any], hls_ir: s
     """
     check_project_name(fw.project)
     generated = generate_files(fw, config, hls_ir)
-    library = _library_files()
+    generated[CONFIG_YAML] = config_to_yaml(anchored_paths(config, root))
+    library = _library_files(fw)
     written = sorted([*generated, *library])
     prepare_directory(root, force)  # a refusal leaves the directory as it was (no lock file)
     try:

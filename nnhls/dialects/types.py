@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from math import prod
 from typing import ClassVar
 
-from xdsl.dialects.builtin import ArrayAttr, IntAttr
+from xdsl.dialects.builtin import ArrayAttr, DenseArrayBase, IntAttr, IntegerType, i64
 from xdsl.dialects.utils import EnumAttribute
 from xdsl.ir import Attribute, ParametrizedAttribute, SpacedOpaqueSyntaxAttribute, TypeAttribute
 from xdsl.irdl import irdl_attr_definition
@@ -23,7 +23,7 @@ from xdsl.parser import AttrParser
 from xdsl.printer import Printer
 from xdsl.utils.exceptions import VerifyException
 
-from nnhls.dialects.fixed import FixedPrecision, Overflow, PrecisionError, Quant
+from nnhls.dialects.fixed import FixedPrecision, Overflow, PrecisionError, Quant, check_declared
 from nnhls.dialects.kinds import (
     ActivationKind,
     IOType,
@@ -70,6 +70,27 @@ class MergeKindAttr(EnumAttribute[MergeKind], SpacedOpaqueSyntaxAttribute):
     name = "hls.merge"
 
 
+# ----- integer-array properties -------------------------------------------------------------------
+
+IntList = DenseArrayBase[IntegerType]
+"""An `array<i64: ...>` property (strides, pads, perm...)."""
+
+
+def int_array(values: Sequence[int]) -> IntList:
+    """An `array<i64: ...>` property."""
+    return DenseArrayBase.from_list(i64, [int(v) for v in values])
+
+
+def ints(attr: IntList | None) -> tuple[int, ...]:
+    """The values of an `array<i64: ...>` property (empty when absent)."""
+    return () if attr is None else tuple(int(v) for v in attr.get_values())
+
+
+def conv_output_size(size: int, kernel: int, stride: int, dilation: int, pad: int) -> int:
+    """Output length of a convolution or pooling window along one axis (pad: both sides)."""
+    return (size + pad - dilation * (kernel - 1) - 1) // stride + 1
+
+
 # ----- fixed-point scalar types -------------------------------------------------------------------
 
 _QUANT_BY_NAME = {q.value: q for q in Quant}
@@ -91,7 +112,7 @@ class FixedPointType(ParametrizedAttribute, TypeAttribute):
 
     def verify(self) -> None:
         try:
-            self.precision  # noqa: B018 - constructing the precision runs its range checks
+            check_declared(self.precision)
         except PrecisionError as error:
             raise VerifyException(f"invalid {self.name} type: {error}") from None
 

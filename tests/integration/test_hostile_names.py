@@ -85,7 +85,7 @@ def test_hostile_names_in_streams_and_trace(tmp_path: Path) -> None:
         np.testing.assert_array_equal(y, hls_model.predict(x, emulator="numpy"))
         np.testing.assert_allclose(y, model.predict(x, verbose=0), atol=0.5)
         traced = hls_model.trace(x)
-        assert set(LAYER_NAMES) <= set(traced)
+        assert set(LAYER_NAMES) <= set(traced.keys())
         np.testing.assert_array_equal(traced[LAYER_NAMES[-1]], y)
         np.testing.assert_array_equal(traced[PAYLOAD], hls_model.trace(x, emulator="numpy")[PAYLOAD])
         assert not (tmp_path / "PWNED").exists()

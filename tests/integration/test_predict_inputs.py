@@ -33,7 +33,7 @@ def test_exact_shapes_and_one_unbatched_sample(jet: HLSModel) -> None:
     x = np.random.default_rng(0).uniform(-1, 1, (20, 16))
     y = jet.predict(x, emulator="numpy")
     assert y.shape == (20, 5)
-    np.testing.assert_array_equal(jet.predict(x[3], emulator="numpy"), y[3:4])
+    np.testing.assert_array_equal(jet.predict(x[3], emulator="numpy"), y[3])  # hls4ml: one unbatched sample gives 1-D
     np.testing.assert_array_equal(jet.predict(x.astype(np.float32).tolist(), emulator="numpy"), jet.predict(x.astype(np.float32), emulator="numpy"))
     np.testing.assert_array_equal(jet.predict([x], emulator="numpy"), y)
     assert jet.predict(np.zeros((0, 16)), emulator="numpy").shape == (0, 5)

@@ -71,15 +71,15 @@ _FORBIDDEN_KEYS = {
 def _config_keys() -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
     """(top-level keys, Model keys, layer keys, precision variables) of the config model."""
     from nnhls.config import (
-        ALL_LAYER_KEYS,
         MODEL_KEYS,
         TOP_LEVEL_KEYS,
         WRITER_KEYS,
         _all_precision_vars,  # pyright: ignore[reportPrivateUsage]
+        all_layer_keys,
     )
 
     top = tuple(k for k in TOP_LEVEL_KEYS if k not in _FORBIDDEN_KEYS) + tuple(f"WriterConfig.{k}" for k in WRITER_KEYS)
-    return top, MODEL_KEYS, ALL_LAYER_KEYS, _all_precision_vars()
+    return top, MODEL_KEYS, all_layer_keys(), _all_precision_vars()
 
 
 def _did_you_mean(word: str, choices: Iterable[str]) -> str:
@@ -159,6 +159,12 @@ def _scalar(key: str, value: Any) -> Any:
     if value is None or isinstance(value, bool | int | float | str):
         if isinstance(value, float) and not math.isfinite(value):
             raise SweepError(f"sweep axis '{key}': {value!r} is not a finite number")
+        if isinstance(value, str) and value.count("<") != value.count(">"):
+            # YAML splits `[fixed<8,3>, fixed<10,4>]` at the commas inside the brackets
+            raise SweepError(
+                f"sweep axis '{key}': {value!r} is a precision cut at a comma: quote each precision in a "
+                "YAML list (['fixed<8,3>', 'fixed<10,4>']) or use a grid {width: [8, 10], integer: [3]}"
+            )
         return value
     raise SweepError(f"sweep axis '{key}': values must be numbers, strings or booleans, got {value!r}")
 
