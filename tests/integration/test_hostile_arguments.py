@@ -1,0 +1,121 @@
+"""Nonsense arguments and configs from issue 12, each refused with one line naming the key and the
+value (never a traceback from our internals, never silent acceptance); the fuzz module
+(test_fuzz.py) only checks that random mutations end cleanly, this one checks each named case is
+refused and says why.
+"""
+
+from __future__ import annotations
+
+import math
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import onnx
+import pytest
+from onnx import TensorProto, helper, numpy_helper
+
+from nnhls import converters
+from nnhls.errors import UserError
+
+
+@pytest.fixture(scope="module")
+def onnx_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    rng = np.random.default_rng(0)
+    graph = helper.make_graph(
+        [
+            helper.make_node("Gemm", ["x", "w1", "b1"], ["h"], name="fc1"),
+            helper.make_node("Relu", ["h"], ["r"], name="relu1"),
+            helper.make_node("Gemm", ["r", "w2"], ["z"], name="fc2"),
+            helper.make_node("Softmax", ["z"], ["y"], name="softmax"),
+        ],
+        "mlp",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["n", 8])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["n", 3])],
+        [
+            numpy_helper.from_array(rng.normal(size=(8, 6)).astype(np.float32), "w1"),
+            numpy_helper.from_array(rng.normal(size=6).astype(np.float32), "b1"),
+            numpy_helper.from_array(rng.normal(size=(6, 3)).astype(np.float32), "w2"),
+        ],
+    )
+    path = tmp_path_factory.mktemp("hostile") / "m.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), path)
+    return path
+
+
+MODEL = {"Precision": "fixed<16,6>", "ReuseFactor": 1}
+
+CASES: dict[str, tuple[dict[str, Any], str]] = {
+    "misspelt io_type": ({"io_typ": "io_stream"}, "unknown argument io_typ= (did you mean io_type=?)"),
+    "misspelt clock_period": ({"clock_perod": 5}, "unknown argument clock_perod= (did you mean clock_period=?)"),
+    "unknown argument": ({"foo": 1}, "unknown argument foo="),
+    "part None": ({"part": None}, "Part must be an FPGA part name"),
+    "part 123": ({"part": 123}, "got 123"),
+    "part empty": ({"part": ""}, "got ''"),
+    "part 3.7": ({"part": 3.7}, "got 3.7"),
+    "clock_period nan": ({"clock_period": math.nan}, "ClockPeriod must be a positive number of ns, got nan"),
+    "precision with an underscore": (
+        {"hls_config": {"Model": {**MODEL, "Precision": "fixed<1_6,6>"}}},
+        "HLSConfig.Model.Precision: cannot read precision 'fixed<1_6,6>'",
+    ),
+    "hls_config 5": ({"hls_config": 5}, "hls_config must be a mapping"),
+    "output_dir int": ({"output_dir": 5}, "OutputDir must be a directory path (a non-empty string), got int 5"),
+    "output_dir list": ({"output_dir": [1]}, "OutputDir must be a directory path (a non-empty string), got list [1]"),
+    "output_dir None": ({"output_dir": None}, "OutputDir must be a directory path"),
+    "numpy scalar precision": ({"hls_config": {"Model": {**MODEL, "Precision": np.int64(4)}}}, "HLSConfig.Model.Precision: expected a precision string"),
+    "set precision": ({"hls_config": {"Model": {**MODEL, "Precision": {"fixed<16,6>"}}}}, "HLSConfig.Model.Precision cannot be a set"),
+    "table too wide": (
+        {"hls_config": {"Model": MODEL, "LayerName": {"softmax": {"Precision": {"exp_table": "fixed<1024,512>"}}}}},
+        "nn.softmax 'softmax': a lookup table of type fixed<1024,512> is wider than the 63 bits",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_converter_arguments_are_refused_with_one_line(onnx_file: Path, tmp_path: Path, case: str) -> None:
+    kwargs, expected = CASES[case]
+    arguments: dict[str, Any] = {"output_dir": str(tmp_path / "prj"), "hls_config": {"Model": MODEL}, **kwargs}
+    with pytest.raises(UserError) as caught:
+        converters.convert_from_onnx_model(str(onnx_file), **arguments).write()
+    message = str(caught.value)
+    assert expected in message and "\n" not in message
+    assert not (tmp_path / "prj").exists(), "a refused conversion wrote a project"
+
+
+def test_numpy_scalars_where_numbers_go_are_accepted(onnx_file: Path, tmp_path: Path) -> None:
+    model = converters.convert_from_onnx_model(
+        str(onnx_file), output_dir=str(tmp_path / "prj"), hls_config={"Model": {**MODEL, "ReuseFactor": np.int64(2)}}
+    )
+    assert "reuse_factor = 2;" in (model.write() / "firmware" / "parameters.h").read_text()
+
+
+@pytest.mark.parametrize(
+    ("yaml_text", "expected"),
+    [
+        ("HLSConfig: null\n", "HLSConfig must be a mapping (Model, LayerType, LayerName), got null"),
+        ("OutputDir: a\nOutputDir: b\n", "line 3: duplicate key 'OutputDir'"),
+        ("HLSConfig: !!python/object:os.system {}\n", "cannot read YAML"),
+        ("HLSConfig: [unclosed\n", "cannot read YAML"),
+    ],
+)
+def test_yaml_configs_are_refused_with_one_line(onnx_file: Path, tmp_path: Path, yaml_text: str, expected: str) -> None:
+    config = tmp_path / "config.yml"
+    config.write_text(f"OnnxModel: {onnx_file}\n{yaml_text}")
+    with pytest.raises(UserError) as caught:
+        converters.convert_from_config(config)
+    assert expected in str(caught.value) and "\n" not in str(caught.value)
+
+
+def test_cli_run_without_input_data_is_one_line(onnx_file: Path, tmp_path: Path) -> None:
+    config = tmp_path / "config.yml"
+    config.write_text(f"OnnxModel: {onnx_file}\nOutputDir: prj\nHLSConfig:\n  Model: {{Precision: 'fixed<16,6>', ReuseFactor: 1}}\n")
+    result = subprocess.run(
+        [sys.executable, "-m", "nnhls.tools.nnhls", "convert", str(config), "--run"],
+        cwd=tmp_path, capture_output=True, text=True, check=False, timeout=300,
+    )
+    assert result.returncode != 0
+    errors = [line for line in result.stderr.splitlines() if line.startswith("nnhls: error")]
+    assert len(errors) == 1 and "InputData" in errors[0], result.stderr
+    assert "Traceback" not in result.stderr
