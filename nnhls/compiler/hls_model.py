@@ -39,7 +39,7 @@ from nnhls.codegen.project import (
     write_tarball,
 )
 from nnhls.compiler.context import make_context
-from nnhls.compiler.ir_text import parse_ir, read_ir_file
+from nnhls.compiler.ir_text import parse_ir, print_ir, read_ir_file
 from nnhls.compiler.pipeline import (
     STAGES,
     configured_module,
@@ -164,7 +164,7 @@ class HLSModel:
     def write(self, force: bool = False) -> Path:
         """Write the project into OutputDir (see nnhls.codegen.project for the write rules), and
         `<OutputDir>.tar.gz` beside it with WriterConfig.WriteTar."""
-        write_project(self.output_dir, self.firmware, self._config, str(self.hls_module) + "\n", force=force)
+        write_project(self.output_dir, self.firmware, self._config, print_ir(self.hls_module) + "\n", force=force)
         writer = self._config.get("WriterConfig") or {}
         if writer.get("WriteTar"):
             write_tarball(self.output_dir, force)

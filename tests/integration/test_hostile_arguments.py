@@ -18,6 +18,9 @@ import pytest
 from onnx import TensorProto, helper, numpy_helper
 
 from nnhls import converters
+from nnhls.compiler.context import make_context
+from nnhls.compiler.hls_model import link_existing_project
+from nnhls.compiler.ir_text import _raw_utf8, parse_ir  # pyright: ignore[reportPrivateUsage]
 from nnhls.errors import UserError
 
 
@@ -119,3 +122,51 @@ def test_cli_run_without_input_data_is_one_line(onnx_file: Path, tmp_path: Path)
     errors = [line for line in result.stderr.splitlines() if line.startswith("nnhls: error")]
     assert len(errors) == 1 and "InputData" in errors[0], result.stderr
     assert "Traceback" not in result.stderr
+
+
+NAMES = ["dense_é", "relu☃", 'fc"2\\', "soft\\C3\\A9max"]
+
+
+def test_non_ascii_and_escaped_names_round_trip(tmp_path: Path) -> None:
+    """Layer names survive the project's IR file (xDSL alone reads escaped UTF-8 back as bytes)."""
+    rng = np.random.default_rng(1)
+    graph = helper.make_graph(
+        [
+            helper.make_node("Gemm", ["x", "w1"], ["h"], name=NAMES[0]),
+            helper.make_node("Relu", ["h"], ["r"], name=NAMES[1]),
+            helper.make_node("Gemm", ["r", "w2"], ["z"], name=NAMES[2]),
+            helper.make_node("Softmax", ["z"], ["y"], name=NAMES[3]),
+        ],
+        "names",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["n", 4])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["n", 3])],
+        [
+            numpy_helper.from_array(rng.normal(size=(4, 5)).astype(np.float32), "w1"),
+            numpy_helper.from_array(rng.normal(size=(5, 3)).astype(np.float32), "w2"),
+        ],
+    )
+    model = converters.convert_from_onnx_model(
+        helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]),
+        output_dir=str(tmp_path / "prj"), hls_config={"Model": MODEL},
+    )
+    model.write()
+    reopened = link_existing_project(tmp_path / "prj")
+    assert [row["layer"] for row in reopened.layer_report()] == NAMES
+    x = rng.normal(size=(5, 4))
+    np.testing.assert_array_equal(reopened.predict(x, emulator="numpy"), model.predict(x, emulator="numpy"))
+    # xDSL's own printing (escaped UTF-8 bytes) is read back as the same strings
+    again = parse_ir(make_context(), str(model.hls_module), "printed.mlir")
+    assert str(again) == str(model.hls_module)
+
+
+@pytest.mark.parametrize(
+    ("literal", "expected"),
+    [
+        ('"dense_\\C3\\A9"', '"dense_é"'),
+        ('"a\\\\C3\\A9"', '"a\\\\C3\\A9"'),  # an escaped backslash, then the text C3, then a lone byte
+        ('"\\FF\\FE"', '"\\FF\\FE"'),  # not UTF-8: stays escaped (a bytes literal)
+        ('"q\\22\\E2\\98\\83\\0A"', '"q\\22☃\\0A"'),
+    ],
+)
+def test_escaped_utf8_is_read_as_characters(literal: str, expected: str) -> None:
+    assert _raw_utf8(literal) == expected
