@@ -170,3 +170,19 @@ def test_non_ascii_and_escaped_names_round_trip(tmp_path: Path) -> None:
 )
 def test_escaped_utf8_is_read_as_characters(literal: str, expected: str) -> None:
     assert _raw_utf8(literal) == expected
+
+
+def test_cli_compiler_error_is_one_line(onnx_file: Path, tmp_path: Path) -> None:
+    """A g++ failure (here an edited top function that does not compile) is one line naming the
+    first compiler error, not a traceback."""
+    model = converters.convert_from_onnx_model(str(onnx_file), output_dir=str(tmp_path / "prj"), hls_config={"Model": MODEL})
+    top = model.write() / "firmware" / f"{model.project_name}.cpp"
+    top.write_text(top.read_text() + "\n#error edited into something that does not compile\n")
+    result = subprocess.run(
+        [sys.executable, "-m", "nnhls.tools.nnhls", "compile", str(tmp_path / "prj")],
+        cwd=tmp_path, capture_output=True, text=True, check=False, timeout=300,
+    )
+    assert result.returncode != 0 and "Traceback" not in result.stderr, result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.startswith("nnhls: error")]
+    assert len(errors) == 1, result.stderr
+    assert "g++ failed to compile" in errors[0] and "edited into something that does not compile" in errors[0]
