@@ -94,6 +94,7 @@ def _first_problem(model: onnx.ModelProto) -> str | None:
     try:
         _check_opset(model)
         graph = model.graph
+        _check_text(graph)
         _check_element_types(graph)
         _check_topology(graph)
         types, ranks = _value_types(model)
@@ -106,6 +107,18 @@ def _first_problem(model: onnx.ModelProto) -> str | None:
     except _Problem as problem:
         return str(problem)
     return None
+
+
+def _check_text(graph: onnx.GraphProto) -> None:
+    """Names are UTF-8 text (protobuf hands invalid UTF-8 back as bytes)."""
+    values = [*graph.input, *graph.output, *graph.value_info]
+    for kind, name in [("value", v.name) for v in values] + [("initializer", t.name) for t in graph.initializer]:
+        if not isinstance(name, str):
+            raise fail(f"{kind} name {name!r:.60} is not UTF-8 text")
+    for index, node in enumerate(graph.node):
+        for name in (node.name, node.op_type, node.domain, *node.input, *node.output):
+            if not isinstance(name, str):
+                raise fail(f"node {index} holds the name {name!r:.60}, which is not UTF-8 text")
 
 
 def _check_opset(model: onnx.ModelProto) -> None:

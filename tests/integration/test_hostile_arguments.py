@@ -186,3 +186,25 @@ def test_cli_compiler_error_is_one_line(onnx_file: Path, tmp_path: Path) -> None
     errors = [line for line in result.stderr.splitlines() if line.startswith("nnhls: error")]
     assert len(errors) == 1, result.stderr
     assert "g++ failed to compile" in errors[0] and "edited into something that does not compile" in errors[0]
+
+
+def test_onnx_names_that_are_not_utf8(onnx_file: Path, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.onnx"
+    bad.write_bytes(onnx_file.read_bytes().replace(b"relu1", b"rel\xff1"))
+    with pytest.raises(UserError) as caught:
+        converters.convert_from_onnx_model(str(bad), output_dir=str(tmp_path / "prj"))
+    assert "holds the name b'rel\\xff1', which is not UTF-8 text" in str(caught.value)
+
+
+@pytest.mark.parametrize("text", ["OutputDir: [unclosed\n", "ProjectName: !!python/object/apply:os.system ['touch PWNED']\n"])
+def test_cli_on_a_project_with_a_broken_config(onnx_file: Path, tmp_path: Path, text: str) -> None:
+    converters.convert_from_onnx_model(str(onnx_file), output_dir=str(tmp_path / "prj"), hls_config={"Model": MODEL}).write()
+    (tmp_path / "prj" / "hls4ml_config.yml").write_text(text)
+    for command in ("report", "compile"):
+        result = subprocess.run(
+            [sys.executable, "-m", "nnhls.tools.nnhls", command, "prj"],
+            cwd=tmp_path, capture_output=True, text=True, check=False, timeout=300,
+        )
+        assert result.returncode != 0 and "Traceback" not in result.stderr, result.stderr
+        assert result.stderr.startswith("nnhls: error: cannot read YAML") and result.stderr.count("\n") == 1
+    assert not (tmp_path / "PWNED").exists()
