@@ -57,6 +57,7 @@ from xdsl.utils.exceptions import VerifyException
 from nnhls.dialects.bitgrowth import DEFAULT_PRECISION, type_precision
 from nnhls.dialects.fixed import FixedPrecision
 from nnhls.dialects.kinds import ActivationKind, PoolOp
+from nnhls.dialects.quantizer_attr import QuantizerAttr, QuantizerParams
 from nnhls.dialects.types import (
     ActivationKindAttr,
     FixedPointType,
@@ -241,6 +242,9 @@ class DenseOp(NNLayerOp):
     output = result_def(TensorType)
     weight = prop_def(DenseIntOrFPElementsAttr)
     bias = opt_prop_def(DenseIntOrFPElementsAttr)
+    weight_quantizer = opt_prop_def(QuantizerAttr)
+    """The quantizer the framework applied to the weights (the weights hold its output)."""
+    bias_quantizer = opt_prop_def(QuantizerAttr)
     strategy = opt_prop_def(StrategyAttr)
     compression = opt_prop_def(UnitAttr)
 
@@ -281,6 +285,9 @@ class ConvBaseOp(NNLayerOp, ABC):
     output = result_def(TensorType)
     weight = prop_def(DenseIntOrFPElementsAttr)
     bias = opt_prop_def(DenseIntOrFPElementsAttr)
+    weight_quantizer = opt_prop_def(QuantizerAttr)
+    """The quantizer the framework applied to the weights (the weights hold its output)."""
+    bias_quantizer = opt_prop_def(QuantizerAttr)
     strides = prop_def(IntList)
     dilations = prop_def(IntList)
     pads = prop_def(IntList)
@@ -574,6 +581,43 @@ class ActivationOp(NNLayerOp):
 def _verify_table_size(op: NNLayerOp, size: int) -> None:
     if size < 1 or size & (size - 1):
         raise op.fail(f"table size must be a power of two, got {size}")
+
+
+@irdl_op_definition
+class QuantizeOp(NNLayerOp):
+    """A quantizer on a tensor, y = quantizer(x) with the semantics of `#nn.quant` (see
+    nnhls.dialects.quant): QKeras's QActivation, HGQ's FixedPointQuantizer, QONNX's Quant and
+    BipolarQuant, an ONNX QuantizeLinear + DequantizeLinear pair, the old binary_tanh.
+
+    The quantizer's per-channel / per-element parameters broadcast against the tensor (per sample).
+    The quantization-inference pass folds it into types where it can.
+
+        %1 = nn.quantize %0 {layer = "relu1", quantizer = #nn.quant<uniform, bits = 6,
+                             signed = false, scale = 0.015625>} : (tensor<64xf32>) -> tensor<64xf32>
+    """
+
+    name = "nn.quantize"
+    input = operand_def(TensorType)
+    output = result_def(TensorType)
+    quantizer = prop_def(QuantizerAttr)
+
+    def __init__(self, input: SSAValue, quantizer: QuantizerAttr, layer: str):
+        super().__init__(
+            operands=[input],
+            result_types=[input.type],
+            properties=_layer_props(layer, quantizer=quantizer),
+        )
+
+    def verify_layer(self) -> None:
+        if shape_of(self.output) != shape_of(self.input):
+            raise self.fail("result shape must equal the input shape")
+        try:
+            np.broadcast_shapes(self.quantizer.get_shape(), shape_of(self.input))
+        except ValueError:
+            raise self.fail(
+                f"quantizer shape {self.quantizer.get_shape()} does not broadcast against the "
+                f"input shape {shape_of(self.input)}"
+            ) from None
 
 
 @irdl_op_definition
@@ -987,6 +1031,7 @@ NN_OPS: list[type[Operation]] = [
     GlobalPoolOp,
     BatchNormOp,
     ActivationOp,
+    QuantizeOp,
     SoftmaxOp,
     AddOp,
     SubOp,
@@ -1007,5 +1052,5 @@ NN_OPS: list[type[Operation]] = [
     IdentityOp,
 ]
 
-NN = Dialect("nn", NN_OPS, [])
+NN = Dialect("nn", NN_OPS, [QuantizerAttr, QuantizerParams])
 
