@@ -233,6 +233,11 @@ def _identity(op: Operation, args: list[Array]) -> Array:
     return args[0]
 
 
+def _quantize(op: nn.QuantizeOp, args: list[Array]) -> Array:
+    """The quantizer's exact semantics (nnhls.dialects.quant) on the float64 values."""
+    return op.quantizer.quantizer()(args[0])
+
+
 EVALUATORS: dict[type[Operation], Evaluator] = {
     nn.InputOp: _input,
     nn.DenseOp: _dense,
@@ -244,6 +249,7 @@ EVALUATORS: dict[type[Operation], Evaluator] = {
     nn.GlobalPoolOp: _global_pool,
     nn.BatchNormOp: _batchnorm,
     nn.ActivationOp: _activation,
+    nn.QuantizeOp: _quantize,
     nn.SoftmaxOp: _softmax,
     nn.AddOp: _add,
     nn.SubOp: _sub,
