@@ -194,6 +194,15 @@ class NNLayerOp(IRDLOperation, ABC):
                 continue
             raise self.fail(f"precision of '{var}' must be a fixed-point type or \"auto\"")
 
+    def set_precision(self, var: str, value: Attribute | None) -> None:
+        """Set (or with None, remove) one precision entry."""
+        entries = dict(self.precision.data) if self.precision is not None else {}
+        if value is None:
+            entries.pop(var, None)
+        else:
+            entries[var] = value
+        self.precision = DictionaryAttr(entries) if entries else None
+
     def get_precision(self, var: str) -> FixedPointType | str | None:
         """The configured precision of one variable: a type, "auto", or None if unset."""
         if self.precision is None or var not in self.precision.data:

@@ -163,6 +163,8 @@ def fold_batchnorm(op: nn.NNLayerOp, model: nn.ModelTypes) -> bool:
         return False
     if any(pinned(layer, var, model) for var in ("weight", "bias", "result")):
         return False
+    if layer.weight_quantizer is not None or layer.bias_quantizer is not None:
+        return False  # quantized weights stay on their grid (binary, po2...): the scale stays apart
     scale = nn.to_numpy(op.scale).astype(np.float64)
     shift = nn.to_numpy(op.bias).astype(np.float64)
     weight = nn.to_numpy(layer.weight).astype(np.float64) * _channel_scale(layer, scale)
