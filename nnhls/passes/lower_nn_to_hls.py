@@ -72,6 +72,7 @@ from nnhls.dialects.bitgrowth import make_type, precision_type, type_precision, 
 from nnhls.dialects.fixed import FixedPrecision, Quant, from_mantissa, to_mantissa
 from nnhls.dialects.kinds import IOType, MergeKind, PoolOp, SoftmaxImpl, Strategy
 from nnhls.dialects.nn import ModelTypes
+from nnhls.dialects.quant import UniformQuantizer
 from nnhls.dialects.schedule import pipeline_settings
 from nnhls.dialects.types import (
     ActivationKindAttr,
@@ -622,6 +623,16 @@ class FunctionLowering:
 
     # ----- shape ops and no-ops ------------------------------------------------------------------------------
 
+    def quantize_op(self, op: nn.QuantizeOp, x: SSAValue, props: dict) -> SSAValue:
+        """A quantizer that is one fixed-point type: a cast (its rounding and overflow modes)."""
+        if not _cast_quantizer(op):
+            raise LoweringError(
+                f"{op.name} '{op.layer_name}': no hls kernel yet for the quantizer "
+                f"#nn.quant<{op.quantizer.kind.data}> (per-channel or per-element grids, binary, ternary, "
+                "power-of-two activations)"
+            )
+        return self.emit(hls.CastOp, [x], self.out_type(op), props)
+
     def shape_op(self, op: nn.NNLayerOp) -> SSAValue:
         x = self.operand(op.operands[0])
         props = self.common(op)
@@ -660,8 +671,20 @@ class FunctionLowering:
                 if self.out_type(op) == x.type:
                     return x
                 return self.emit(hls.CastOp, [x], self.out_type(op), props)
+            case nn.QuantizeOp():
+                return self.quantize_op(op, x, props)
             case _:
                 raise LoweringError(f"{op.name} '{op.layer_name}': no hls kernel for this op")
+
+
+def _cast_quantizer(op: nn.QuantizeOp) -> bool:
+    """Whether the quantizer is one fixed-point type (a cast to its result type implements it)."""
+    q = op.quantizer.quantizer()
+    if not isinstance(q, UniformQuantizer):
+        return False
+    t = q.fixed_precision()
+    result = op.get_precision("result")
+    return t is not None and isinstance(result, FixedPointType) and result.precision == t
 
 
 _MERGE_KINDS: dict[type[nn.ElementwiseMergeOp], MergeKind] = {
