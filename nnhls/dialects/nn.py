@@ -599,7 +599,9 @@ class QuantizeOp(NNLayerOp):
     BipolarQuant, an ONNX QuantizeLinear + DequantizeLinear pair, the old binary_tanh.
 
     The quantizer's per-channel / per-element parameters broadcast against the tensor (per sample).
-    The quantization-inference pass folds it into types where it can.
+    The quantization-inference pass folds it into types where it can. With `input_scale` and
+    `input_bias` (per channel, a batchnorm the pass folded in), y = quantizer(x * input_scale +
+    input_bias), evaluated exactly.
 
         %1 = nn.quantize %0 {layer = "relu1", quantizer = #nn.quant<uniform, bits = 6,
                              signed = false, scale = 0.015625>} : (tensor<64xf32>) -> tensor<64xf32>
@@ -609,6 +611,8 @@ class QuantizeOp(NNLayerOp):
     input = operand_def(TensorType)
     output = result_def(TensorType)
     quantizer = prop_def(QuantizerAttr)
+    input_scale = opt_prop_def(DenseIntOrFPElementsAttr)
+    input_bias = opt_prop_def(DenseIntOrFPElementsAttr)
 
     def __init__(self, input: SSAValue, quantizer: QuantizerAttr, layer: str):
         super().__init__(
@@ -627,6 +631,19 @@ class QuantizeOp(NNLayerOp):
                 f"quantizer shape {self.quantizer.get_shape()} does not broadcast against the "
                 f"input shape {shape_of(self.input)}"
             ) from None
+        channels = shape_of(self.input)[-1]
+        for label, attr in (("input_scale", self.input_scale), ("input_bias", self.input_bias)):
+            if attr is not None and attr.get_shape() != (channels,):
+                raise self.fail(f"{label} shape {attr.get_shape()} must be ({channels},)")
+        if (self.input_scale is None) != (self.input_bias is None):
+            raise self.fail("input_scale and input_bias go together")
+
+    def affine_input(self, x: np.ndarray) -> np.ndarray:
+        """x * input_scale + input_bias in float64 (x itself without them)."""
+        if self.input_scale is None or self.input_bias is None:
+            return x
+        scale = to_numpy(self.input_scale).astype(np.float64)
+        return x * scale + to_numpy(self.input_bias).astype(np.float64)
 
 
 @irdl_op_definition

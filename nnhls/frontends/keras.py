@@ -1098,8 +1098,8 @@ def _quantizer_activation(
     if q.data_dependent:
         raise ctx.unsupported(f"{q.name} with alpha='{q['alpha']}' depends on its input's values")
     pre = q.activation
-    if pre == "leaky_relu":
-        raise ctx.unsupported(f"{q.name} with a negative_slope is not supported as an activation")
+    if isinstance(q, qkeras.QuantizedRelu) and q.slope:
+        return _leaky_quantized_relu(ctx, value, q, op_name)
     if pre is not None:
         kind, params = _PRE_ACTIVATIONS[pre]
         if kind in (ActivationKind.SIGMOID, ActivationKind.TANH):
@@ -1115,6 +1115,26 @@ def _quantizer_activation(
         )
     generic = _scaled(q.generic(), q.post_scale())
     return ctx.add(nn.QuantizeOp(value, QuantizerAttr.from_quantizer(generic), op_name))
+
+
+def _leaky_quantized_relu(
+    ctx: _Ctx, value: SSAValue, q: qkeras.QuantizedRelu, op_name: str
+) -> SSAValue:
+    """quantized_relu with a (power-of-two) negative_slope: QKeras rounds relu(x) / step and
+    slope * x / step half to even, codes in [-slope * m, m - 1] (m = 2**(bits - 1)). That is
+    leaky_relu(slope) (exact), a signed `bits`-wide quantizer on step (codes in [-m, m - 1]), then a
+    clip of the low side at -slope * m * step (a bound on or below the grid: clip and rounding
+    commute)."""
+    m = 2.0 ** (int(q["bits"]) - 1)
+    leaky = ctx.add(
+        nn.ActivationOp(value, ActivationKind.LEAKY_RELU, ctx.sub_name("leaky_relu"), alpha=q.slope)
+    )
+    grid = UniformQuantizer.make(q["bits"], True, q.step)
+    codes = ctx.add(
+        nn.QuantizeOp(leaky, QuantizerAttr.from_quantizer(grid), ctx.sub_name("quantize"))
+    )
+    low, high = -q.slope * m * q.step, (m - 1) * q.step
+    return ctx.add(nn.ActivationOp(codes, ActivationKind.CLIP, op_name, alpha=low, beta=high))
 
 
 def _activation_quantizer(ctx: _Ctx, spec: Any, key: str) -> qkeras.QKerasQuantizer | None:

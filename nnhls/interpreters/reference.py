@@ -235,7 +235,7 @@ def _identity(op: Operation, args: list[Array]) -> Array:
 
 def _quantize(op: nn.QuantizeOp, args: list[Array]) -> Array:
     """The quantizer's exact semantics (nnhls.dialects.quant) on the float64 values."""
-    return op.quantizer.quantizer()(args[0])
+    return op.quantizer.quantizer()(op.affine_input(args[0]))
 
 
 EVALUATORS: dict[type[Operation], Evaluator] = {

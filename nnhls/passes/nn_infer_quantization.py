@@ -247,8 +247,25 @@ class _Folder:
         if isinstance(q, UniformQuantizer):
             self.split_scale(q_op, q)
             return
+        self.absorb_batchnorm(q_op)
         levels = exact_precision(_levels(q, shape))
         self.keep(q_op, levels or FixedPrecision(2, 2))
+
+    def absorb_batchnorm(self, q_op: nn.QuantizeOp) -> None:
+        """batchnorm -> binary / ternary / po2 quantizer: the quantizer reads the batchnorm's input
+        and applies its scale and bias itself (exactly, in its thresholds), so the float constants
+        of the batchnorm are never rounded to a fixed-point type."""
+        bn = q_op.input.owner
+        if not isinstance(bn, nn.BatchNormOp) or _single_user(bn.output) is not q_op:
+            return
+        if bn.trace is not None or q_op.input_scale is not None:
+            return
+        if any(isinstance(bn.get_precision(var), FixedPointType) for var in ("scale", "bias", "result")):
+            return  # the user configured the batchnorm's arithmetic: keep it
+        q_op.input_scale, q_op.input_bias = bn.scale, bn.bias
+        q_op.operands[0] = bn.input
+        bn.detach()
+        bn.erase()
 
     def keep(self, q_op: nn.QuantizeOp, t: FixedPrecision) -> None:
         _pin(q_op, "result", t, "quantizer")
