@@ -20,30 +20,33 @@ Unlike hls4ml, a LayerName entry does not shadow the LayerType/Model entries of 
 LayerType names: a layer matches every name in `layer_type_names(op)`, tried in that order (the
 most specific first): the framework class (Keras, PyTorch or ONNX spelling, e.g. `MaxPooling2D`,
 `MaxPool2d`, `MaxPool`), hls4ml's class (`Pooling2D`) and our op kind (`pool`), from the op (kind,
-rank, pool op, activation kind; see `_TYPE_NAMES`). The two ops of a separable convolution are
-recognised by the framework class the front end records in their `layer_type` property.
+rank, pool op, activation kind: each op's rules in nnhls/ops give them). The two ops of a
+separable convolution are recognised by the framework class the front end records in their
+`layer_type` property.
 """
 
 from __future__ import annotations
 
 import difflib
 import json
+import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from nnhls.dialects import nn
+from nnhls import ops as registry
+from nnhls.dialects import bitgrowth, nn, tables
 from nnhls.dialects.fixed import ACCEPTED_SPELLINGS, FixedPrecision, PrecisionError, parse_precision
 from nnhls.dialects.kinds import (
-    ActivationKind,
     IOType,
     PipelineStyle,
-    PoolOp,
     SoftmaxImpl,
     Strategy,
 )
-from nnhls.errors import ConfigError
+from nnhls.errors import ConfigError, ConfigWarning, warn
+from nnhls.ops.quantize import QuantizeOp
+from nnhls.quoting import IdentifierError, check_cpp_identifier
 
 # ----- key sets ---------------------------------------------------------------------------------------------
 
@@ -67,117 +70,41 @@ BACKENDS: tuple[str, ...] = ("Vitis", "Vivado")
 CHANNELS_LAST: tuple[str, ...] = ("full", "internal", "off")
 CANONICAL_STRATEGY = {Strategy.LATENCY: "Latency", Strategy.RESOURCE: "Resource", Strategy.UNROLLED: "Unrolled"}
 
-COMMON_LAYER_KEYS: tuple[str, ...] = ("Precision", "ReuseFactor", "Trace")
-_EXTRA_KEYS: dict[str, tuple[str, ...]] = {
-    "nn.dense": ("Strategy", "Compression"),
-    "nn.conv1d": ("Strategy", "ParallelizationFactor", "ConvImplementation"),
-    "nn.conv2d": ("Strategy", "ParallelizationFactor", "ConvImplementation"),
-    "nn.depthwise_conv1d": ("Strategy", "ParallelizationFactor", "ConvImplementation"),
-    "nn.depthwise_conv2d": ("Strategy", "ParallelizationFactor", "ConvImplementation"),
-    "nn.pool": ("ConvImplementation",),
-    "nn.activation": ("TableSize",),
-    "nn.softmax": ("TableSize", "ExpTableSize", "InvTableSize", "Implementation"),
-}
-ALL_LAYER_KEYS: tuple[str, ...] = tuple(
-    dict.fromkeys(COMMON_LAYER_KEYS + tuple(k for keys in _EXTRA_KEYS.values() for k in keys))
-)
-DEFAULT_TABLE_SIZE = 1024
+COMMON_LAYER_KEYS: tuple[str, ...] = ("Precision", "ReuseFactor", "Trace", "Strategy")
+"""Strategy is accepted on every layer as hls4ml scripts set it in loops over all layers: on dense
+and convolution layers it is the strategy, on a softmax a synonym of Implementation (stable,
+latency, argmax), elsewhere it has no effect (a warning unless it is the default Latency).
+Each op's further keys are its rules' `config_keys` (nnhls/ops)."""
+CONV_IMPLEMENTATIONS: tuple[str, ...] = ("LineBuffer", "Encoded", "Pointwise")
+"""hls4ml's io_stream convolution/pooling implementations; nnhls computes all three with its
+line-buffer kernel (identical results), Pointwise only for 1x1 kernels."""
 
 
 def applicable_keys(op_name: str) -> tuple[str, ...]:
-    """The LayerType/LayerName keys that apply to an op (by its `nn.*` name)."""
-    return COMMON_LAYER_KEYS + _EXTRA_KEYS.get(op_name, ())
+    """The LayerType/LayerName keys that apply to an op (by its `nn.*` name; its rules' keys)."""
+    rules = registry.rules_by_name(op_name)
+    return COMMON_LAYER_KEYS + (rules.config_keys if rules is not None else ())
+
+
+def all_layer_keys() -> tuple[str, ...]:
+    """Every key some layer accepts (for did-you-mean suggestions)."""
+    extra = (k for cls in registry.nn_op_classes() for k in registry.rules(cls).config_keys)
+    return tuple(dict.fromkeys((*COMMON_LAYER_KEYS, *extra)))
 
 
 # ----- LayerType names ------------------------------------------------------------------------------------
 
-_TYPE_NAMES: dict[str, tuple[str, ...]] = {
-    "nn.input": ("InputLayer", "Input"),
-    "nn.dense": ("Dense", "Linear", "Gemm", "MatMul"),
-    "nn.conv1d": ("Conv1D", "Conv1d", "Conv"),
-    "nn.conv2d": ("Conv2D", "Conv2d", "Conv"),
-    "nn.depthwise_conv1d": ("DepthwiseConv1D",),
-    "nn.depthwise_conv2d": ("DepthwiseConv2D",),
-    "nn.batchnorm": ("BatchNormalization", "BatchNorm1d", "BatchNorm2d"),
-    "nn.softmax": ("Softmax",),
-    "nn.add": ("Add", "Merge"),
-    "nn.sub": ("Subtract", "Sub", "Merge"),
-    "nn.mul": ("Multiply", "Mul", "Merge"),
-    "nn.average": ("Average", "Merge"),
-    "nn.maximum": ("Maximum", "Max", "Merge"),
-    "nn.minimum": ("Minimum", "Min", "Merge"),
-    "nn.concat": ("Concatenate", "Concat"),
-    "nn.dot": ("Dot",),
-    "nn.reshape": ("Reshape",),
-    "nn.flatten": ("Flatten", "Reshape"),
-    "nn.transpose": ("Permute", "Transpose"),
-    "nn.pad": ("ZeroPadding1D", "ZeroPadding2D", "Pad"),
-    "nn.crop": ("Cropping1D", "Cropping2D"),
-    "nn.upsample": ("UpSampling1D", "UpSampling2D", "Resize", "Upsample"),
-    "nn.constant": ("Constant",),
-    "nn.dropout": ("Dropout",),
-    "nn.identity": ("Identity",),
-}
-"""Framework / hls4ml class names per op (pool, global pool and activation are computed)."""
-
-_ACTIVATION_CLASSES: dict[ActivationKind, tuple[str, ...]] = {
-    ActivationKind.RELU: ("ReLU", "Relu"),
-    ActivationKind.LEAKY_RELU: ("LeakyReLU", "LeakyRelu", "ParametrizedActivation"),
-    ActivationKind.ELU: ("ELU", "Elu", "ParametrizedActivation"),
-    ActivationKind.THRESHOLDED_RELU: ("ThresholdedReLU", "ParametrizedActivation"),
-    ActivationKind.PRELU: ("PReLU", "PRelu"),
-    ActivationKind.SIGMOID: ("Sigmoid",),
-    ActivationKind.TANH: ("Tanh",),
-    ActivationKind.HARD_SIGMOID: ("HardSigmoid", "HardActivation"),
-    ActivationKind.HARD_TANH: ("Hardtanh", "HardActivation"),
-    ActivationKind.SELU: ("Selu", "SELU"),
-    ActivationKind.SOFTPLUS: ("Softplus",),
-    ActivationKind.SOFTSIGN: ("Softsign",),
-    ActivationKind.CLIP: ("Clip",),
-}
-
-
-def _pool_names(op: nn.PoolingOp | nn.GlobalPoolOp) -> tuple[str, ...]:
-    is_max = op.op.data == PoolOp.MAX
-    if isinstance(op, nn.GlobalPoolOp):
-        rank = len(nn.shape_of(op.input)) - 1
-        kind = "Max" if is_max else "Average"
-        onnx_name = "GlobalMaxPool" if is_max else "GlobalAveragePool"
-        return (f"Global{kind}Pooling{rank}D", onnx_name, f"GlobalPooling{rank}D", "global_pool")
-    rank = len(nn.ints(op.pool_size))
-    keras = f"{'Max' if is_max else 'Average'}Pooling{rank}D"
-    torch_name = f"{'MaxPool' if is_max else 'AvgPool'}{rank}d"
-    onnx_name = "MaxPool" if is_max else "AveragePool"
-    return (keras, torch_name, onnx_name, f"Pooling{rank}D", "pool")
-
 
 def layer_type_names(op: nn.NNLayerOp) -> tuple[str, ...]:
     """Every LayerType key that matches `op`, most specific first (framework, hls4ml, op kind)."""
-    kind = op.name.removeprefix("nn.")
-    if isinstance(op, nn.PoolingOp | nn.GlobalPoolOp):
-        return _pool_names(op)
-    if isinstance(op, nn.ActivationOp):
-        return (*_ACTIVATION_CLASSES.get(op.activation, ()), "Activation", kind)
-    names = _TYPE_NAMES.get(op.name, ())
-    separable = op.layer_type is not None and op.layer_type.data.startswith("SeparableConv")
-    if isinstance(op, nn.DepthwiseConv1DOp | nn.DepthwiseConv2DOp) and separable:
-        names = (f"SeparableConv{op.RANK}D", *names)
-    if isinstance(op, nn.Conv1DOp | nn.Conv2DOp) and separable:
-        names = (f"SeparableConv{op.RANK}D", f"PointwiseConv{op.RANK}D", *names)
-    return (*names, kind)
+    return (*registry.rules(op).layer_type_names(op), op.name.removeprefix("nn."))
 
 
 def known_type_names() -> tuple[str, ...]:
     """Every LayerType key some op can match (for did-you-mean suggestions)."""
-    names: list[str] = [n for ns in _TYPE_NAMES.values() for n in ns]
-    names += [n for ns in _ACTIVATION_CLASSES.values() for n in ns] + ["Activation", "activation"]
-    for rank in (1, 2):
-        for kind in ("Max", "Average"):
-            names += [f"{kind}Pooling{rank}D", f"Global{kind}Pooling{rank}D"]
-        names += [f"MaxPool{rank}d", f"AvgPool{rank}d", f"Pooling{rank}D", f"GlobalPooling{rank}D"]
-        names += [f"SeparableConv{rank}D", f"PointwiseConv{rank}D"]
-    names += ["MaxPool", "AveragePool", "GlobalMaxPool", "GlobalAveragePool", "pool", "global_pool"]
-    names += [n.removeprefix("nn.") for n in _TYPE_NAMES]
+    names: list[str] = []
+    for cls in registry.nn_op_classes():
+        names += [*registry.rules(cls).all_type_names(), cls.name.removeprefix("nn.")]
     return tuple(dict.fromkeys(names))
 
 
@@ -231,9 +158,29 @@ def boolean(where: str, value: Any) -> bool:
     return value
 
 
+_STRATEGY_SYNONYMS = {"resourceunrolled": Strategy.UNROLLED}
+"""hls4ml's `ResourceUnrolled` / `resource_unrolled` is our Unrolled (the same RF legality, no
+max RF, II = RF)."""
+_UNSUPPORTED_STRATEGIES = ("distributed_arithmetic", "da")
+
+
+def _strategy_or_none(value: Any) -> Strategy | None:
+    if not isinstance(value, str):
+        return None
+    key = value.strip().lower().replace("_", "")
+    if key in _STRATEGY_SYNONYMS:
+        return _STRATEGY_SYNONYMS[key]
+    return next((s for s in Strategy if s.value == key), None)
+
+
 def strategy(where: str, value: Any) -> Strategy:
-    name = choice(where, value, tuple(CANONICAL_STRATEGY.values()))
-    return Strategy(name.lower())
+    """A layer strategy: Latency, Resource, Unrolled (also hls4ml's ResourceUnrolled), any case."""
+    chosen = _strategy_or_none(value)
+    if chosen is not None:
+        return chosen
+    if isinstance(value, str) and value.strip().lower() in _UNSUPPORTED_STRATEGIES:
+        raise ConfigError(f"{where}: strategy '{value}' (hls4ml's distributed arithmetic, da4ml) is not supported by nnhls; use Latency, Resource or Unrolled")
+    return Strategy(choice(where, value, tuple(CANONICAL_STRATEGY.values())).lower())
 
 
 def precision(where: str, value: Any, allow_auto: bool) -> FixedPrecision | str:
@@ -264,10 +211,85 @@ def canonical_precision(value: FixedPrecision | str) -> str:
     return f"{'' if value.signed else 'u'}fixed<{','.join(fields)}>"
 
 
+MAX_YAML_BYTES = 16 << 20
+"""Largest YAML configuration read (16 MiB)."""
+MAX_YAML_NODES = 200_000
+"""Most nodes a YAML document may expand to, aliases counted at every use (a billion-laughs
+document is refused before anything is built from it)."""
+
+
+def load_yaml_text(text: str, where: str) -> Any:
+    """A YAML document through yaml's safe loader, with duplicate keys and documents expanding
+    to more than MAX_YAML_NODES nodes refused; every problem is a one-line ConfigError."""
+    import yaml
+
+    if len(text) > MAX_YAML_BYTES:
+        raise ConfigError(f"{where}: {len(text)} bytes is larger than the {MAX_YAML_BYTES >> 20} MiB a configuration may have")
+
+    class Loader(yaml.SafeLoader):
+        def construct_document(self, node: yaml.Node) -> Any:
+            _check_expanded_size(node, where)
+            return super().construct_document(node)
+
+        def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> Any:
+            seen: set[Any] = set()
+            for key_node, _ in node.value:
+                if key_node.tag == "tag:yaml.org,2002:merge":
+                    continue
+                key = self.construct_object(key_node, deep=True)
+                try:
+                    duplicate = key in seen
+                    seen.add(key)
+                except TypeError:
+                    raise ConfigError(f"{where}, line {key_node.start_mark.line + 1}: a mapping key must be a plain value") from None
+                if duplicate:
+                    raise ConfigError(f"{where}, line {key_node.start_mark.line + 1}: duplicate key {key!r}")
+            return super().construct_mapping(node, deep=deep)
+
+    try:
+        return yaml.load(text, Loader=Loader)
+    except yaml.YAMLError as error:
+        raise ConfigError(f"cannot read YAML {where}: {' '.join(str(error).split())}") from None
+    except RecursionError:
+        raise ConfigError(f"cannot read YAML {where}: nested too deeply") from None
+
+
+def _check_expanded_size(root: Any, where: str) -> None:
+    import yaml
+
+    sizes: dict[int, int] = {}
+    visiting: set[int] = set()
+    stack: list[tuple[Any, bool]] = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        if id(node) in sizes:
+            continue
+        children: list[Any] = []
+        if isinstance(node, yaml.SequenceNode):
+            children = list(node.value)
+        elif isinstance(node, yaml.MappingNode):
+            children = [n for pair in node.value for n in pair]
+        if not done:
+            if any(id(child) in visiting for child in children):
+                raise ConfigError(f"{where}: a recursive alias (a value that contains itself)")
+            visiting.add(id(node))
+            stack.append((node, True))
+            stack.extend((child, False) for child in children if id(child) not in sizes)
+            continue
+        visiting.discard(id(node))
+        sizes[id(node)] = 1 + sum(sizes.get(id(child), 1) for child in children)
+        if sizes[id(node)] > MAX_YAML_NODES:
+            raise ConfigError(
+                f"{where}: the document expands to more than {MAX_YAML_NODES} values (aliases counted at each use); "
+                "a configuration never needs that many"
+            )
+
+
 def valid_identifier(where: str, value: Any) -> str:
-    if not isinstance(value, str) or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", value):
-        raise ConfigError(f"{where} must be a valid C identifier (letters, digits, _; not starting with a digit), got {value!r}")
-    return value
+    try:
+        return check_cpp_identifier(value, where)
+    except IdentifierError as error:
+        raise ConfigError(str(error)) from None
 
 
 # ----- resolved settings ----------------------------------------------------------------------------------
@@ -290,6 +312,7 @@ class ModelSettings:
     io_type: IOType = IOType.IO_PARALLEL
     bram_factor: int | None = None
     """Dense/conv layers with more weights than this keep them in BRAM (hls4ml's BramFactor)."""
+    conv_implementation: str = "LineBuffer"
 
 
 @dataclass
@@ -306,9 +329,12 @@ class LayerSettings:
     exp_table_size: int | None = None
     inv_table_size: int | None = None
     implementation: SoftmaxImpl | None = None
+    skip: bool = False
+    """Softmax `Skip`: the layer is removed (its input becomes the model output)."""
 
 
-DEFAULT_PRECISION = "fixed<16,6>"
+DEFAULT_PRECISION = str(bitgrowth.DEFAULT_PRECISION)
+"""The model default precision when the config gives none (hls4ml's fixed<16,6>)."""
 
 
 def parse_model_section(model: Mapping[str, Any], io_type: Any = "io_parallel") -> ModelSettings:
@@ -341,7 +367,10 @@ def parse_model_section(model: Mapping[str, Any], io_type: Any = "io_parallel") 
     if "ChannelsLastConversion" in model:
         choice(f"{where}.ChannelsLastConversion", model["ChannelsLastConversion"], CHANNELS_LAST)
     if "ConvImplementation" in model:
-        choice(f"{where}.ConvImplementation", model["ConvImplementation"], ("LineBuffer",))
+        impl = choice(f"{where}.ConvImplementation", model["ConvImplementation"], CONV_IMPLEMENTATIONS)
+        if impl == "Pointwise":
+            raise ConfigError(f"{where}.ConvImplementation: Pointwise applies to 1x1 convolutions only; set it per layer (LayerName)")
+        settings.conv_implementation = impl
     return settings
 
 
@@ -378,7 +407,7 @@ def _fixed(where: str, value: Any) -> FixedPrecision:
 
 
 def _all_precision_vars() -> tuple[str, ...]:
-    return tuple(dict.fromkeys(v for op in nn.NN.operations if issubclass(op, nn.NNLayerOp) for v in op.PRECISION_VARS))
+    return tuple(dict.fromkeys(v for op in registry.nn_op_classes() for v in op.PRECISION_VARS))
 
 
 # ----- per-layer entries ----------------------------------------------------------------------------------
@@ -393,15 +422,30 @@ class LayerEntry:
     values: dict[str, Any] = field(default_factory=dict[str, Any])
 
 
+def _type_key(key: Any, precision_vars: Sequence[str]) -> str | None:
+    """The precision variable a raw hls4ml type key names (`exp_table_t` -> `exp_table`), if any."""
+    if isinstance(key, str) and key.endswith("_t") and key[:-2] in precision_vars:
+        return key[:-2]
+    return None
+
+
 def parse_layer_entry(where: str, entry: Any, keys: Sequence[str], precision_vars: Sequence[str], what: str = "this layer") -> LayerEntry:
-    """Validate one LayerType/LayerName entry against the keys and variables of its layer(s)."""
+    """Validate one LayerType/LayerName entry against the keys and variables of its layer(s).
+
+    hls4ml's raw type keys (`table_t`, `exp_table_t`, `accum_t`...) are the precision variables
+    without `_t`, beside Precision or inside it. As in hls4ml, a raw key wins over
+    `Precision.<var>` (configs from config_from_* carry those, and scripts then set the raw key);
+    the raw key given both inside and beside Precision must agree.
+    """
     mapping = as_mapping(where, entry)
+    type_keys = [f"{v}_t" for v in precision_vars]
     for key in mapping:
-        if key in keys:
+        if key in keys or _type_key(key, precision_vars):
             continue
-        if key in ALL_LAYER_KEYS:
+        if key in all_layer_keys():
             raise ConfigError(f"{where}: key '{key}' does not apply to {what}; applicable keys: {', '.join(keys)}")
-        raise ConfigError(f"{where}: unknown key '{key}'{did_you_mean(str(key), ALL_LAYER_KEYS)}; applicable keys: {', '.join(keys)}")
+        hint = did_you_mean(str(key), (*all_layer_keys(), *type_keys))
+        raise ConfigError(f"{where}: unknown key '{key}'{hint}; applicable keys: {', '.join((*keys, *type_keys))}")
     result = LayerEntry()
     for key, value in mapping.items():
         k = f"{where}.{key}"
@@ -410,14 +454,42 @@ def parse_layer_entry(where: str, entry: Any, keys: Sequence[str], precision_var
         elif key in ("ReuseFactor", "ParallelizationFactor", "TableSize", "ExpTableSize", "InvTableSize"):
             result.values[key] = positive_int(k, value)
         elif key == "Strategy":
-            result.values[key] = strategy(k, value)
-        elif key in ("Compression", "Trace"):
+            result.values[key] = (k, _strategy_text(k, value))
+        elif key in ("Compression", "Trace", "Skip"):
             result.values[key] = boolean(k, value)
         elif key == "Implementation":
             result.values[key] = SoftmaxImpl(choice(k, value, [i.value for i in SoftmaxImpl]))
         elif key == "ConvImplementation":
-            result.values[key] = choice(k, value, ("LineBuffer",))
+            result.values[key] = choice(k, value, CONV_IMPLEMENTATIONS)
+    raw: dict[str, tuple[str, FixedPrecision | str]] = {}
+    if isinstance(mapping.get("Precision"), Mapping):
+        for key, value in mapping["Precision"].items():
+            var = _type_key(key, precision_vars)
+            if var is not None:
+                raw[var] = (f"{where}.Precision.{key}", precision(f"{where}.Precision.{key}", value, allow_auto=True))
+    for key, value in mapping.items():
+        var = _type_key(key, precision_vars)
+        if var is not None:
+            parsed = precision(f"{where}.{key}", value, allow_auto=True)
+            if var in raw and raw[var][1] != parsed:
+                raise ConfigError(f"{where}.{key}: disagrees with {raw[var][0]} ({parsed} and {raw[var][1]})")
+            raw[var] = (f"{where}.{key}", parsed)
+    for var, (_, parsed) in raw.items():
+        result.precision_vars[var] = parsed  # the raw key wins over Precision.<var>, as in hls4ml
     return result
+
+
+def _strategy_text(where: str, value: Any) -> str:
+    """A Strategy value that is a layer strategy or a softmax implementation (checked per layer later)."""
+    if _strategy_or_none(value) is not None:
+        return str(value)
+    if isinstance(value, str) and value.strip().lower() in [i.value for i in SoftmaxImpl]:
+        return value
+    if isinstance(value, str) and value.strip().lower() in _UNSUPPORTED_STRATEGIES:
+        strategy(where, value)
+    names = [*CANONICAL_STRATEGY.values(), "ResourceUnrolled", *(i.value for i in SoftmaxImpl)]
+    hint = did_you_mean(str(value), names) if isinstance(value, str) else ""
+    raise ConfigError(f"{where}: invalid value {value!r}{hint}; valid values: Latency, Resource, Unrolled (ResourceUnrolled); on a softmax: stable, latency, argmax")
 
 
 def _layer_precision(result: LayerEntry, where: str, value: Any, variables: Sequence[str]) -> None:
@@ -427,6 +499,8 @@ def _layer_precision(result: LayerEntry, where: str, value: Any, variables: Sequ
     entries: Mapping[str, Any] = value
     for var, text in entries.items():
         key = str(var)
+        if _type_key(key, variables):
+            continue  # raw type keys are read by parse_layer_entry
         if key not in variables:
             raise ConfigError(f"{where}: unknown variable '{key}'{did_you_mean(key, variables)}; this layer has: {', '.join(variables)}")
         result.precision_vars[key] = precision(f"{where}.{key}", text, allow_auto=True)
@@ -462,7 +536,7 @@ def resolve(hls_config: Mapping[str, Any], ops: Sequence[nn.NNLayerOp], io_type:
 def _quantization_aware(ops: Sequence[nn.NNLayerOp]) -> bool:
     """Whether the model holds quantizers (then its types come from them, not the Model default)."""
     return any(
-        isinstance(op, nn.QuantizeOp)
+        isinstance(op, QuantizeOp)
         or getattr(op, "weight_quantizer", None) is not None
         or getattr(op, "bias_quantizer", None) is not None
         for op in ops
@@ -473,15 +547,17 @@ def _bare_input(op: nn.NNLayerOp) -> bool:
     """A model input no quantizer reads directly: it keeps the Model precision (the data type)."""
     if not isinstance(op, nn.InputOp):
         return False
-    return not any(isinstance(use.operation, nn.QuantizeOp) for use in op.output.uses)
+    return not any(isinstance(use.operation, QuantizeOp) for use in op.output.uses)
 
 
 def _type_ops() -> dict[str, list[str]]:
-    """LayerType name -> op names it can match (for validating entries without a model)."""
+    """LayerType name -> op names it can match (for validating entries without a model): the
+    fixed class names of each op (ops whose names depend on the instance are left out)."""
     table: dict[str, list[str]] = {}
-    for op_name, names in _TYPE_NAMES.items():
-        for n in (*names, op_name.removeprefix("nn.")):
-            table.setdefault(n, []).append(op_name)
+    for cls in registry.nn_op_classes():
+        names = registry.rules(cls).type_names
+        for n in (*names, cls.name.removeprefix("nn.")) if names else ():
+            table.setdefault(n, []).append(cls.name)
     return table
 
 
@@ -498,9 +574,9 @@ def _parse_layer_types(section: Mapping[str, Any], ops: Sequence[nn.NNLayerOp]) 
         if type_name not in known:
             raise ConfigError(f"{where}: unknown layer type '{type_name}'{did_you_mean(str(type_name), known)}")
         op_names = {op.name for op in matches.get(type_name, [])} or set(static.get(type_name, []))
-        op_classes = [c for c in nn.NN.operations if c.name in op_names and issubclass(c, nn.NNLayerOp)]
+        op_classes = [c for c in registry.nn_op_classes() if c.name in op_names]
         keys = _union(applicable_keys(n) for n in sorted(op_names)) or COMMON_LAYER_KEYS
-        variables = _union(c.PRECISION_VARS for c in op_classes) or _all_precision_vars()  # pyright: ignore[reportAttributeAccessIssue]
+        variables = _union(c.PRECISION_VARS for c in op_classes) or _all_precision_vars()
         entries[type_name] = parse_layer_entry(where, entry, keys, variables, f"layer type '{type_name}'")
     return entries
 
@@ -512,14 +588,52 @@ def _union(groups: Iterable[Sequence[str]]) -> tuple[str, ...]:
 def _parse_layer_names(section: Mapping[str, Any], ops: Sequence[nn.NNLayerOp]) -> dict[str, LayerEntry]:
     by_name = {op.layer_name: op for op in ops}
     entries: dict[str, LayerEntry] = {}
+    linear: list[tuple[str, LayerEntry]] = []
     for name, entry in section.items():
         where = f"HLSConfig.LayerName.{name}"
         op = by_name.get(str(name))
+        if op is None and str(name).endswith(LINEAR_SUFFIX):
+            base = _linear_base(where, str(name), by_name)
+            linear.append((base, parse_layer_entry(where, entry, (*COMMON_LAYER_KEYS, "TableSize"), ("result", "table"), f"'{name}'")))
+            continue
         if op is None:
             raise ConfigError(f"{where}: no layer named '{name}'{did_you_mean(str(name), by_name)}; layers: {', '.join(by_name)}")
         what = f"layer '{name}' ({op.name})"
         entries[str(name)] = parse_layer_entry(where, entry, applicable_keys(op.name), op.PRECISION_VARS, what)
+    for base, entry in linear:
+        _merge_linear(base, entries.setdefault(base, LayerEntry()), entry)
     return entries
+
+
+LINEAR_SUFFIX = "_linear"
+"""hls4ml gives every layer with a linear activation an activation node `<layer>_linear` (which
+its optimizers then remove); configs name it. Its result type is the layer's result type."""
+
+
+def _linear_base(where: str, name: str, by_name: Mapping[str, nn.NNLayerOp]) -> str:
+    base = name[: -len(LINEAR_SUFFIX)]
+    op = by_name.get(base)
+    if op is None:
+        raise ConfigError(f"{where}: no layer named '{name}' nor a layer '{base}' whose linear activation it would be{did_you_mean(name, by_name)}; layers: {', '.join(by_name)}")
+    if isinstance(op, nn.ActivationOp | nn.SoftmaxOp | nn.InputOp):
+        raise ConfigError(f"{where}: '{base}' is an {op.name} layer; '<layer>_linear' names the linear activation of a layer such as a dense or convolution")
+    for use in op.results[0].uses:
+        user = use.operation
+        if isinstance(user, nn.ActivationOp | nn.SoftmaxOp) and user.layer_name.startswith(f"{base}_"):
+            raise ConfigError(f"{where}: layer '{base}' has the activation '{user.layer_name}', not a linear one")
+    return base
+
+
+def _merge_linear(base: str, target: LayerEntry, linear: LayerEntry) -> None:
+    """The `<layer>_linear` entry's result type and Trace go to the layer (which must agree)."""
+    result = linear.precision_vars.get("result", linear.precision_all)
+    if isinstance(result, FixedPrecision):
+        own = target.precision_vars.get("result", target.precision_all)
+        if isinstance(own, FixedPrecision) and own != result:
+            raise ConfigError(f"HLSConfig.LayerName.{base}{LINEAR_SUFFIX}: result type {result} disagrees with layer '{base}''s own {own}")
+        target.precision_vars["result"] = result
+    if linear.values.get("Trace") and "Trace" not in target.values:
+        target.values["Trace"] = True
 
 
 def _first(entries: Sequence[LayerEntry], *keys: str) -> Any:
@@ -560,24 +674,90 @@ def _resolve_layer(
         reuse_factor=model.reuse_factor if rf is None else rf,
         trace=model.trace if trace is None else trace,
     )
-    if "Strategy" in keys:
-        chosen = _first(entries, "Strategy")
-        settings.strategy = model.strategy if chosen is None else chosen
+    chosen = _first(entries, "Strategy")
+    if registry.rules(op).has_strategy:
+        settings.strategy = model.strategy if chosen is None else strategy(*chosen)
+    elif chosen is not None and "Implementation" not in keys and _strategy_or_none(chosen[1]) != Strategy.LATENCY:
+        warn(f"{chosen[0]}: Strategy '{chosen[1]}' has no effect on {op.name} '{op.layer_name}' (it applies to dense and convolution layers)", ConfigWarning, stacklevel=2)
     if "Compression" in keys:
         chosen = _first(entries, "Compression")
         settings.compression = model.compression if chosen is None else chosen
     if "ParallelizationFactor" in keys:
         settings.parallelization_factor = _first(entries, "ParallelizationFactor") or 1
     if "TableSize" in keys and "ExpTableSize" not in keys:
-        settings.table_size = _first(entries, "TableSize") or DEFAULT_TABLE_SIZE
+        settings.table_size = _first(entries, "TableSize") or tables.DEFAULT_TABLE_SIZE
     if "ExpTableSize" in keys:
-        settings.exp_table_size = _first(entries, "ExpTableSize", "TableSize") or DEFAULT_TABLE_SIZE
-        settings.inv_table_size = _first(entries, "InvTableSize", "TableSize") or DEFAULT_TABLE_SIZE
-        settings.implementation = _first(entries, "Implementation") or SoftmaxImpl.STABLE
+        settings.exp_table_size = _first(entries, "ExpTableSize", "TableSize") or tables.DEFAULT_TABLE_SIZE
+        settings.inv_table_size = _first(entries, "InvTableSize", "TableSize") or tables.DEFAULT_TABLE_SIZE
+        settings.implementation = _softmax_implementation(op, entries)
+        settings.skip = bool(_first(entries, "Skip"))
+    if "ConvImplementation" in keys:
+        _check_conv_implementation(op, _first(entries, "ConvImplementation") or model.conv_implementation)
     return settings
 
 
+def _softmax_implementation(op: nn.NNLayerOp, entries: Sequence[LayerEntry]) -> SoftmaxImpl:
+    """Implementation, or Strategy as its synonym, from the most specific entry that sets one.
+
+    In one entry a Strategy naming an implementation wins over Implementation (configs from
+    config_from_* carry `Implementation: stable`, and scripts then set Strategy), with a warning
+    when they differ; Resource / Unrolled on a softmax have no effect (a warning).
+    """
+    for entry in entries:
+        impl: SoftmaxImpl | None = entry.values.get("Implementation")
+        if "Strategy" in entry.values:
+            where, text = entry.values["Strategy"]
+            if text.strip().lower() in [i.value for i in SoftmaxImpl]:
+                chosen = SoftmaxImpl(text.strip().lower())
+                if impl is not None and impl != chosen:
+                    warn(f"{where}: softmax '{op.layer_name}' uses the '{chosen.value}' implementation (Strategy names it on a softmax) instead of Implementation '{impl.value}'", ConfigWarning, stacklevel=3)
+                return chosen
+            warn(f"{where}: Strategy '{text}' has no effect on softmax '{op.layer_name}' (on a softmax, Strategy names the implementation: stable, latency, argmax)", ConfigWarning, stacklevel=3)
+        if impl is not None:
+            return impl
+    return SoftmaxImpl.STABLE
+
+
+def _check_conv_implementation(op: nn.NNLayerOp, impl: str) -> None:
+    where = f"{op.name} '{op.layer_name}'"
+    if impl == "Pointwise":
+        weight = getattr(op, "weight", None)
+        shape = tuple(weight.get_shape()) if weight is not None else ()
+        if weight is None or any(k != 1 for k in shape[:-2]):
+            raise ConfigError(f"{where}: ConvImplementation 'Pointwise' needs a 1x1 convolution kernel")
+    elif impl == "Encoded":
+        warn(f"{where}: ConvImplementation 'Encoded' is computed by nnhls's line-buffer kernel (the same results; hls4ml's pixel-mask kernel is not implemented)", ConfigWarning, stacklevel=2)
+
+
 # ----- top level ------------------------------------------------------------------------------------------
+
+
+PART_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+"""An FPGA part name (`xcvu13p-flga2577-2-e`): it reaches Tcl, so nothing else is accepted."""
+
+
+def plain_values(where: str, value: Any) -> Any:
+    """The config with numpy scalars as Python values and tuples as lists; sets, arrays and other
+    objects that have no YAML spelling are a ConfigError naming the key."""
+    import numpy as np
+
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, Mapping):
+        out: dict[Any, Any] = {}
+        for k, v in value.items():  # pyright: ignore[reportUnknownVariableType]
+            key = k.item() if isinstance(k, np.generic) else k
+            if not isinstance(key, str | int | float | bool):
+                raise ConfigError(f"{where}: a key must be a string, got {type(key).__name__} {key!r}")
+            out[key] = plain_values(f"{where}.{key}", v)
+        return out
+    if isinstance(value, list | tuple):
+        return [plain_values(f"{where}[{i}]", v) for i, v in enumerate(value)]  # pyright: ignore[reportUnknownVariableType, reportUnknownArgumentType]
+    if value is None or isinstance(value, str | int | float | bool) or hasattr(value, "__fspath__"):
+        return value
+    if where.split(".")[-1] in ("KerasModel", "OnnxModel", "PytorchModel"):
+        return value  # an in-memory model object
+    raise ConfigError(f"{where} cannot be a {type(value).__name__} ({value!r:.60}): use a number, string, list or mapping")
 
 
 def validate_config(config: Mapping[str, Any]) -> dict[str, Any]:
@@ -588,6 +768,20 @@ def validate_config(config: Mapping[str, Any]) -> dict[str, Any]:
     """
     top = dict(as_mapping("config", config))
     check_keys("config", top, TOP_LEVEL_KEYS)
+    top = {k: plain_values(k, v) for k, v in top.items()}
+    if "OutputDir" in top:
+        out = top["OutputDir"]
+        if hasattr(out, "__fspath__"):
+            out = str(out)
+        if not isinstance(out, str) or not out.strip() or "\0" in out:
+            raise ConfigError(f"OutputDir must be a directory path (a non-empty string), got {type(out).__name__} {out!r}")
+        top["OutputDir"] = out
+    if "Part" in top:
+        part = top["Part"]
+        if not isinstance(part, str) or not PART_PATTERN.fullmatch(part):
+            raise ConfigError(f"Part must be an FPGA part name such as 'xcvu13p-flga2577-2-e', got {part!r}")
+    if "HLSConfig" in top and top["HLSConfig"] is None:
+        raise ConfigError("HLSConfig must be a mapping (Model, LayerType, LayerName), got null")
     if "Backend" in top:
         top["Backend"] = choice("Backend", top["Backend"], BACKENDS)
     if "IOType" in top:
@@ -596,7 +790,7 @@ def validate_config(config: Mapping[str, Any]) -> dict[str, Any]:
         valid_identifier("ProjectName", top["ProjectName"])
     if "ClockPeriod" in top:
         period = top["ClockPeriod"]
-        if isinstance(period, bool) or not isinstance(period, int | float) or period <= 0:
+        if isinstance(period, bool) or not isinstance(period, int | float) or not math.isfinite(period) or period <= 0:
             raise ConfigError(f"ClockPeriod must be a positive number of ns, got {period!r}")
     if "ClockUncertainty" in top and not re.fullmatch(r"\s*\d+(\.\d+)?%?\s*", str(top["ClockUncertainty"])):
         raise ConfigError(f"ClockUncertainty must be a percentage like '12.5%' or ns, got {top['ClockUncertainty']!r}")
@@ -638,7 +832,10 @@ def _canonical_entry(where: str, entry: Any) -> Any:
     if not isinstance(entry, Mapping) or "Strategy" not in entry:
         return entry
     fields: dict[str, Any] = dict(entry)  # pyright: ignore[reportUnknownArgumentType]
-    fields["Strategy"] = CANONICAL_STRATEGY[strategy(f"{where}.Strategy", fields["Strategy"])]
+    text = _strategy_text(f"{where}.Strategy", fields["Strategy"])
+    chosen = _strategy_or_none(text)
+    if chosen is not None and text.strip().lower() not in [i.value for i in SoftmaxImpl]:
+        fields["Strategy"] = CANONICAL_STRATEGY[chosen]
     return fields
 
 

@@ -25,13 +25,11 @@ from xdsl.dialects import func
 from xdsl.dialects.builtin import (
     I64,
     BytesAttr,
-    DenseArrayBase,
     DenseIntOrFPElementsAttr,
     DictionaryAttr,
     Float64Type,
     FloatAttr,
     IntegerAttr,
-    IntegerType,
     ModuleOp,
     StringAttr,
     TensorType,
@@ -39,7 +37,7 @@ from xdsl.dialects.builtin import (
     f32,
     i64,
 )
-from xdsl.ir import Attribute, Dialect, Operation, SSAValue
+from xdsl.ir import Attribute, Dialect, Operation, OpResult, SSAValue
 from xdsl.irdl import (
     IRDLOperation,
     ParsePropInAttrDict,
@@ -61,14 +59,22 @@ from nnhls.dialects.quantizer_attr import QuantizerAttr, QuantizerParams
 from nnhls.dialects.types import (
     ActivationKindAttr,
     FixedPointType,
+    IntList,
     PoolOpAttr,
     SoftmaxImplAttr,
     StrategyAttr,
+    conv_output_size,
+    int_array,
+    ints,
 )
 from nnhls.errors import ModelError
 
 AUTO = "auto"
 """The precision value that asks `nn-infer-precision` to choose the type."""
+
+SKIP_ATTR = "nn.skip"
+"""Discardable unit attribute nn-apply-config puts on a softmax the config asks to skip (hls4ml's
+`Skip`); nn-canonicalize removes that softmax, so the model returns its input (the scores)."""
 
 # ----- model-level attributes of the model function (written by nn-apply-config and nn-schedule) -----
 
@@ -109,27 +115,10 @@ def to_numpy(attr: DenseIntOrFPElementsAttr) -> np.ndarray:
     return np.frombuffer(attr.data.data, dtype="<f4").reshape(attr.get_shape())
 
 
-IntList = DenseArrayBase[IntegerType]
-
-
-def int_array(values: Sequence[int]) -> IntList:
-    """An `array<i64: ...>` property."""
-    return DenseArrayBase.from_list(i64, [int(v) for v in values])
-
-
-def ints(attr: IntList | None) -> tuple[int, ...]:
-    return () if attr is None else tuple(int(v) for v in attr.get_values())
-
-
 def shape_of(value: SSAValue) -> tuple[int, ...]:
     ty = value.type
     assert isinstance(ty, TensorType)
     return tuple(ty.get_shape())
-
-
-def conv_output_size(size: int, kernel: int, stride: int, dilation: int, pad: int) -> int:
-    """Output length of a convolution or pooling window along one axis."""
-    return (size + pad - dilation * (kernel - 1) - 1) // stride + 1
 
 
 # ----- base class ------------------------------------------------------------------------------------
@@ -157,6 +146,9 @@ class NNLayerOp(IRDLOperation, ABC):
 
     PRECISION_VARS: ClassVar[tuple[str, ...]] = ("result",)
     """The precision variables this layer has (config keys under Precision)."""
+    RESULT_VARS: ClassVar[tuple[str, ...]] = ("result",)
+    """The precision variable typing each result, in result order (ops with several results
+    name one variable per result, e.g. ("result", "state"))."""
 
     irdl_options = (ParsePropInAttrDict(),)
     assembly_format = "operands attr-dict `:` functional-type(operands, results)"
@@ -593,60 +585,6 @@ def _verify_table_size(op: NNLayerOp, size: int) -> None:
 
 
 @irdl_op_definition
-class QuantizeOp(NNLayerOp):
-    """A quantizer on a tensor, y = quantizer(x) with the semantics of `#nn.quant` (see
-    nnhls.dialects.quant): QKeras's QActivation, HGQ's FixedPointQuantizer, QONNX's Quant and
-    BipolarQuant, an ONNX QuantizeLinear + DequantizeLinear pair, the old binary_tanh.
-
-    The quantizer's per-channel / per-element parameters broadcast against the tensor (per sample).
-    The quantization-inference pass folds it into types where it can. With `input_scale` and
-    `input_bias` (per channel, a batchnorm the pass folded in), y = quantizer(x * input_scale +
-    input_bias), evaluated exactly.
-
-        %1 = nn.quantize %0 {layer = "relu1", quantizer = #nn.quant<uniform, bits = 6,
-                             signed = false, scale = 0.015625>} : (tensor<64xf32>) -> tensor<64xf32>
-    """
-
-    name = "nn.quantize"
-    input = operand_def(TensorType)
-    output = result_def(TensorType)
-    quantizer = prop_def(QuantizerAttr)
-    input_scale = opt_prop_def(DenseIntOrFPElementsAttr)
-    input_bias = opt_prop_def(DenseIntOrFPElementsAttr)
-
-    def __init__(self, input: SSAValue, quantizer: QuantizerAttr, layer: str):
-        super().__init__(
-            operands=[input],
-            result_types=[input.type],
-            properties=_layer_props(layer, quantizer=quantizer),
-        )
-
-    def verify_layer(self) -> None:
-        if shape_of(self.output) != shape_of(self.input):
-            raise self.fail("result shape must equal the input shape")
-        try:
-            np.broadcast_shapes(self.quantizer.get_shape(), shape_of(self.input))
-        except ValueError:
-            raise self.fail(
-                f"quantizer shape {self.quantizer.get_shape()} does not broadcast against the "
-                f"input shape {shape_of(self.input)}"
-            ) from None
-        channels = shape_of(self.input)[-1]
-        for label, attr in (("input_scale", self.input_scale), ("input_bias", self.input_bias)):
-            if attr is not None and attr.get_shape() != (channels,):
-                raise self.fail(f"{label} shape {attr.get_shape()} must be ({channels},)")
-        if (self.input_scale is None) != (self.input_bias is None):
-            raise self.fail("input_scale and input_bias go together")
-
-    def affine_input(self, x: np.ndarray) -> np.ndarray:
-        """x * input_scale + input_bias in float64 (x itself without them)."""
-        if self.input_scale is None or self.input_bias is None:
-            return x
-        scale = to_numpy(self.input_scale).astype(np.float64)
-        return x * scale + to_numpy(self.input_bias).astype(np.float64)
-
-
-@irdl_op_definition
 class SoftmaxOp(NNLayerOp):
     """Softmax over the last axis."""
 
@@ -1039,11 +977,20 @@ def resolved_precision(op: NNLayerOp, var: str, default: FixedPrecision) -> Fixe
 
 
 def result_precision(value: SSAValue, default: FixedPrecision) -> FixedPrecision:
-    """The precision of an nn value: its producer's result type (block arguments: the default)."""
+    """The precision of an nn value: its producer's type for that result (block arguments: the
+    default)."""
     owner = value.owner
-    if isinstance(owner, NNLayerOp):
-        return resolved_precision(owner, "result", default)
+    if isinstance(owner, NNLayerOp) and isinstance(value, OpResult):
+        return resolved_precision(owner, owner.RESULT_VARS[value.index], default)
     return default
+
+
+def model_types(op: Operation) -> ModelTypes:
+    """The model types of the model function holding `op` (defaults outside one)."""
+    function = op.parent_op()
+    while function is not None and not isinstance(function, func.FuncOp):
+        function = function.parent_op()
+    return ModelTypes.of(function) if function is not None else ModelTypes()
 
 
 NN_OPS: list[type[Operation]] = [
@@ -1057,7 +1004,6 @@ NN_OPS: list[type[Operation]] = [
     GlobalPoolOp,
     BatchNormOp,
     ActivationOp,
-    QuantizeOp,
     SoftmaxOp,
     AddOp,
     SubOp,
@@ -1078,5 +1024,8 @@ NN_OPS: list[type[Operation]] = [
     IdentityOp,
 ]
 
-NN = Dialect("nn", NN_OPS, [QuantizerAttr, QuantizerParams])
+NN_ATTRS: list[type[Attribute]] = [QuantizerAttr, QuantizerParams]
+"""The attributes of the `nn` dialect (the quantizer attribute of nn.quantize and quantized constants)."""
+
+NN = Dialect("nn", NN_OPS, NN_ATTRS)
 

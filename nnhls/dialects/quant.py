@@ -28,9 +28,9 @@ narrowest single type holding every value of a per-element quantizer.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np

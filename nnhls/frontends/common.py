@@ -16,7 +16,8 @@ from xdsl.dialects.builtin import ModuleOp, StringAttr
 from xdsl.ir import Block, Operation, Region, SSAValue
 
 from nnhls.dialects import nn
-from nnhls.errors import FrontendError
+from nnhls.dialects.names import ssa_name
+from nnhls.errors import FrontendError, InternalError
 
 
 class UnsupportedLayerError(FrontendError):
@@ -33,23 +34,47 @@ class UnsupportedLayerError(FrontendError):
         )
 
 
+MAX_TENSOR_ELEMENTS = 1 << 24
+"""Most elements one tensor of a model may have (16,777,216: a 4096 x 4096 weight matrix, or a
+2048 x 2048 x 4 activation): far beyond any FPGA design, small enough that the emulator and the
+C++ build never try to allocate gigabytes for a hostile or mistyped shape."""
+
+
+class ModelTooLargeError(FrontendError):
+    """A tensor (input, weight or intermediate) beyond MAX_TENSOR_ELEMENTS."""
+
+
+def check_tensor_size(shape: Sequence[int], what: str) -> None:
+    """A ModelTooLargeError when `shape` is negative or holds more than MAX_TENSOR_ELEMENTS."""
+    if any(d < 0 for d in shape):
+        raise ModelTooLargeError(f"{what} has a negative dimension: {tuple(shape)}")
+    total = 1
+    for d in shape:
+        total *= d
+    if total > MAX_TENSOR_ELEMENTS:
+        raise ModelTooLargeError(
+            f"{what} of shape {tuple(shape)} has {total} elements, more than nnhls' limit of {MAX_TENSOR_ELEMENTS}"
+        )
+
+
+def check_module_sizes(module: ModuleOp) -> ModuleOp:
+    """Every result of the imported module within MAX_TENSOR_ELEMENTS (names the layer)."""
+    from xdsl.dialects.builtin import TensorType
+
+    for op in module.walk():
+        for result in op.results:
+            if isinstance(result.type, TensorType):
+                layer = getattr(op, "layer_name", None) or op.name
+                check_tensor_size(result.type.get_shape(), f"the output of layer '{layer}'")
+    return module
+
+
 class ModelFileError(FrontendError):
     """A model file that is missing, malformed or truncated."""
 
     def __init__(self, path: str | Path, problem: str):
         self.path = str(path)
         super().__init__(f"cannot read model file '{path}': {problem}")
-
-
-_HINT_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_$.-")
-
-
-def name_hint(layer: str) -> str | None:
-    """A valid SSA name hint from a layer name (None when nothing usable is left)."""
-    cleaned = "".join(c if c in _HINT_CHARS else "_" for c in layer)
-    if not cleaned or cleaned[0].isdigit():
-        cleaned = f"l_{cleaned}"
-    return cleaned
 
 
 class ModelBuilder:
@@ -60,7 +85,7 @@ class ModelBuilder:
         self.block = Block(arg_types=[nn.float_tensor(shape) for _, shape in inputs])
         self.inputs: list[SSAValue] = []
         for (layer, _), argument in zip(inputs, self.block.args, strict=True):
-            argument.name_hint = name_hint(layer)
+            argument.name_hint = ssa_name(layer)
             self.inputs.append(self.add(nn.InputOp(argument, layer)))
 
     def add(self, op: Operation, layer_type: str | None = None) -> SSAValue:
@@ -69,13 +94,21 @@ class ModelBuilder:
         `layer_type` is the class (Keras) or op type (ONNX) of the framework layer the op was
         converted from; it is kept as the op's `layer_type` property.
         """
+        results = self.add_results(op, layer_type)
+        if len(results) != 1:
+            raise InternalError(f"{op.name} has {len(results)} results: use add_results")
+        return results[0]
+
+    def add_results(self, op: Operation, layer_type: str | None = None) -> list[SSAValue]:
+        """Append an op with any number of results, named `<layer>`, `<layer>_1`, ..."""
         self.block.add_op(op)
-        result = op.results[0]
         if isinstance(op, nn.NNLayerOp):
-            result.name_hint = name_hint(op.layer.data)
+            base = ssa_name(op.layer.data)
+            for i, result in enumerate(op.results):
+                result.name_hint = base if i == 0 else f"{base}_{i}"
             if layer_type is not None and op.layer_type is None:
                 op.layer_type = StringAttr(layer_type)
-        return result
+        return list(op.results)
 
     def finish(self, outputs: Sequence[SSAValue]) -> ModuleOp:
         """Return the module holding the function with the given outputs, verified."""
@@ -89,3 +122,13 @@ class ModelBuilder:
         module = ModuleOp([function])
         module.verify()
         return module
+
+
+def same_pads(size: int, kernel: int, stride: int, dilation: int, extra_at_end: bool = True) -> tuple[int, int]:
+    """'same' padding along one axis: (begin, end) such that the output has ceil(size / stride)
+    positions; an odd total puts the extra one at the end (TensorFlow, ONNX SAME_UPPER) or at the
+    beginning (ONNX SAME_LOWER)."""
+    out = -(-size // stride)
+    total = max((out - 1) * stride + dilation * (kernel - 1) + 1 - size, 0)
+    small, large = total // 2, total - total // 2
+    return (small, large) if extra_at_end else (large, small)

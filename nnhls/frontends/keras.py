@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import io
 import json
-import math
 import os
 import re
 import warnings
@@ -42,8 +41,15 @@ from nnhls.dialects.quant import AnyQuantizer, TernaryQuantizer, UniformQuantize
 from nnhls.dialects.quantizer_attr import QuantizerAttr
 from nnhls.errors import ApproximationWarning, FrontendError, warn
 from nnhls.frontends import bnn, hgq, qkeras
-from nnhls.frontends.common import ModelBuilder, ModelFileError, UnsupportedLayerError
+from nnhls.frontends.common import (
+    ModelBuilder,
+    ModelFileError,
+    UnsupportedLayerError,
+    check_module_sizes,
+    same_pads,
+)
 from nnhls.frontends.quant_config import QuantizerConfigError
+from nnhls.ops.quantize import QuantizeOp
 
 Json = dict[str, Any]
 TensorRef = tuple[str, int, int]
@@ -68,7 +74,7 @@ def import_keras(
         source = _load_in_memory(model)
     try:
         graph = _parse_model(source.config, source.default_name)
-        return _Converter(source).convert(graph, name or graph.name)
+        return check_module_sizes(_Converter(source).convert(graph, name or graph.name))
     except FrontendError:
         raise
     except (KeyError, ValueError, IndexError, TypeError) as e:
@@ -540,6 +546,10 @@ class _Ctx:
     def add(self, op: Operation) -> SSAValue:
         return self.converter.builder.add(op, self.spec.class_name)
 
+    def add_results(self, op: Operation) -> list[SSAValue]:
+        """Append an op with several results (a layer with several outputs)."""
+        return self.converter.builder.add_results(op, self.spec.class_name)
+
     def weights(self, count: int) -> list[np.ndarray]:
         """The layer's weight arrays as float32, checking that there are `count` of them."""
         found = self.converter.source.weights.get(self.names, self.keys)
@@ -571,7 +581,8 @@ class _Ctx:
         return inputs[0]
 
 
-Converter = Callable[[_Ctx, list[SSAValue]], SSAValue]
+Converter = Callable[[_Ctx, list[SSAValue]], SSAValue | list[SSAValue]]
+"""A layer converter: the layer's output value, or one value per output of a multi-output layer."""
 _Weighted = TypeVar("_Weighted", nn.DenseOp, nn.ConvBaseOp)
 
 
@@ -672,7 +683,8 @@ class _Converter:
         base = spec.name if node_index == 0 else f"{spec.name}_{node_index}"
         op_name = self.unique(base, names[-1] if names else None)
         ctx = _Ctx(self, spec, op_name, layer_names, layer_keys)
-        return [converter(ctx, inputs)]
+        outputs = converter(ctx, inputs)
+        return outputs if isinstance(outputs, list) else [outputs]
 
 
 # ----- activations --------------------------------------------------------------------------------------------------
@@ -834,12 +846,6 @@ def _tuple(value: Any, rank: int) -> tuple[int, ...]:
     return values * rank if len(values) == 1 and rank > 1 else values
 
 
-def _same_pads(size: int, kernel: int, stride: int, dilation: int) -> tuple[int, int]:
-    """TensorFlow 'same' padding along one axis: (begin, end), the extra one at the end."""
-    total = max((math.ceil(size / stride) - 1) * stride + (kernel - 1) * dilation + 1 - size, 0)
-    return total // 2, total - total // 2
-
-
 def _window_pads(
     ctx: _Ctx,
     in_shape: Sequence[int],
@@ -855,7 +861,7 @@ def _window_pads(
         return [
             p
             for a in range(rank)
-            for p in _same_pads(in_shape[a], kernel[a], strides[a], dilations[a])
+            for p in same_pads(in_shape[a], kernel[a], strides[a], dilations[a])
         ]
     if padding == "causal" and rank == 1:
         return [dilations[0] * (kernel[0] - 1), 0]
@@ -1114,7 +1120,7 @@ def _quantizer_activation(
             )
         )
     generic = _scaled(q.generic(), q.post_scale())
-    return ctx.add(nn.QuantizeOp(value, QuantizerAttr.from_quantizer(generic), op_name))
+    return ctx.add(QuantizeOp(value, QuantizerAttr.from_quantizer(generic), op_name))
 
 
 def _leaky_quantized_relu(
@@ -1131,7 +1137,7 @@ def _leaky_quantized_relu(
     )
     grid = UniformQuantizer.make(q["bits"], True, q.step)
     codes = ctx.add(
-        nn.QuantizeOp(leaky, QuantizerAttr.from_quantizer(grid), ctx.sub_name("quantize"))
+        QuantizeOp(leaky, QuantizerAttr.from_quantizer(grid), ctx.sub_name("quantize"))
     )
     low, high = -q.slope * m * q.step, (m - 1) * q.step
     return ctx.add(nn.ActivationOp(codes, ActivationKind.CLIP, op_name, alpha=low, beta=high))
@@ -1176,6 +1182,7 @@ def _make_qaverage_pooling(rank: int) -> Converter:
 
     def convert(ctx: _Ctx, inputs: list[SSAValue]) -> SSAValue:
         value = pool(ctx, inputs)
+        assert isinstance(value, SSAValue)  # a pooling has one output
         q = _qkeras_quantizer(ctx, "average_quantizer")
         if q is not None:
             area = prod(_tuple(ctx.cfg.get("pool_size", 2), rank))
@@ -1202,14 +1209,14 @@ def _convert_fixed_point_quantizer(ctx: _Ctx, inputs: list[SSAValue]) -> SSAValu
         )
     except QuantizerConfigError as e:
         raise ctx.unsupported(str(e)) from None
-    return ctx.add(nn.QuantizeOp(x, QuantizerAttr.from_quantizer(q), ctx.name))
+    return ctx.add(QuantizeOp(x, QuantizerAttr.from_quantizer(q), ctx.name))
 
 
 def _binary_activation(ctx: _Ctx, value: SSAValue, name: str, op_name: str) -> SSAValue:
     """binary_tanh / ternary_tanh (quantizers) and relu1 (a clip) of the old BNN code base."""
     q = bnn.activation_quantizer(name)
     if q is not None:
-        return ctx.add(nn.QuantizeOp(value, QuantizerAttr.from_quantizer(q), op_name))
+        return ctx.add(QuantizeOp(value, QuantizerAttr.from_quantizer(q), op_name))
     return ctx.add(nn.ActivationOp(value, ActivationKind.CLIP, op_name, alpha=0.0, beta=1.0))
 
 

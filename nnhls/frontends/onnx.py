@@ -16,7 +16,7 @@ them as a tensor operand.
 from __future__ import annotations
 
 import contextlib
-import re
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from math import prod
@@ -39,14 +39,22 @@ from nnhls.frontends.common import (
     ModelBuilder,
     ModelFileError,
     UnsupportedLayerError,
+    check_module_sizes,
+    check_tensor_size,
+    same_pads,
 )
 from nnhls.frontends.quant_config import QuantizerConfigError
+from nnhls.ops.activation import SELU_ALPHA, SELU_SCALE
+from nnhls.ops.quantize import QuantizeOp
+from nnhls.ops.split import SplitOp
+from nnhls.quoting import cpp_identifier
 
 MIN_OPSET = 11
 CONVERSIONS = ("full", "internal", "off")
 _F32_MAX = float(np.finfo(np.float32).max)
-_SELU_ALPHA = 1.67326319217681884765625
-_SELU_GAMMA = 1.05070102214813232421875
+_SELU_ALPHA = float(np.float32(SELU_ALPHA))
+"""ONNX Selu's default alpha: the float32 rounding of SELU's constant."""
+_SELU_GAMMA = float(np.float32(SELU_SCALE))
 
 Perm = tuple[int, ...]
 
@@ -161,9 +169,33 @@ def _upgrade(model: onnx.ModelProto) -> onnx.ModelProto:
         return model  # the converters also accept the old attribute forms they know
 
 
+def _check_fold_size(node: onnx.NodeProto, layer: str, inputs: list[np.ndarray | None]) -> None:
+    """The result size of the constant-folded ops whose output size comes from their input
+    values, checked before onnx's evaluator allocates it."""
+    op = node.op_type
+    try:
+        if op == "ConstantOfShape" and inputs[0] is not None:
+            shape = [int(d) for d in np.asarray(inputs[0]).reshape(-1)]
+        elif op == "Expand" and inputs[0] is not None and inputs[1] is not None:
+            target = [int(d) for d in np.asarray(inputs[1]).reshape(-1)]
+            shape = list(np.broadcast_shapes(np.shape(inputs[0]), tuple(max(d, 1) for d in target)))
+        elif op == "Tile" and inputs[0] is not None and inputs[1] is not None:
+            shape = [int(a) * int(r) for a, r in zip(np.shape(inputs[0]), np.asarray(inputs[1]).reshape(-1), strict=False)]
+        elif op == "Range" and all(i is not None for i in inputs[:3]):
+            start, limit, delta = (float(np.asarray(i)) for i in inputs[:3])  # pyright: ignore[reportArgumentType]
+            shape = [max(0, math.ceil((limit - start) / delta))] if delta else [0]
+        elif op == "Pad" and inputs[0] is not None and len(inputs) > 1 and inputs[1] is not None:
+            pads = np.asarray(inputs[1]).reshape(2, -1)
+            shape = [int(d) + int(a) + int(b) for d, a, b in zip(np.shape(inputs[0]), pads[0], pads[1], strict=False)]
+        else:
+            return
+    except (ValueError, TypeError, OverflowError):
+        return  # malformed inputs: the evaluator reports them
+    check_tensor_size(shape, f"layer '{layer}' ({op})")
+
+
 def _function_name(name: str) -> str:
-    cleaned = re.sub(r"\W", "_", name) or "model"
-    return cleaned if not cleaned[0].isdigit() else f"m_{cleaned}"
+    return cpp_identifier(name, fallback="model")
 
 
 # ----- the converter ----------------------------------------------------------------------------------
@@ -327,6 +359,7 @@ class _Converter:
         from onnx.reference import ReferenceEvaluator
 
         feeds = {i: self.consts[i] for i in node.input if i}
+        _check_fold_size(node, layer, [feeds.get(i) for i in node.input])
         try:
             results = ReferenceEvaluator(node, opsets={"": self.opset}).run(None, feeds)
         except Exception as error:
@@ -385,6 +418,15 @@ class _Converter:
 
     def set(self, node: onnx.NodeProto, tensor: Tensor) -> None:
         self.tensors[node.output[0]] = tensor
+
+    def set_outputs(self, node: onnx.NodeProto, tensors: Sequence[Tensor]) -> None:
+        """The tensors of a node with several outputs, in output order."""
+        for name, tensor in zip(node.output, tensors, strict=True):
+            self.tensors[name] = tensor
+
+    def add_results(self, op: Operation) -> list[SSAValue]:
+        """Append an op with several results converted from the current node."""
+        return self.builder.add_results(op, self.op_type)
 
     # -- layouts
 
@@ -575,13 +617,12 @@ def _spatial_pads(
         return [int(v) for a in range(rank) for v in (pads[a], pads[a + rank])]
     if auto_pad not in ("SAME_UPPER", "SAME_LOWER"):
         raise UnsupportedLayerError(layer, node.op_type, SUPPORTED, f"auto_pad {auto_pad}")
-    result: list[int] = []
-    for size, k, s, d in zip(in_spatial, kernel, strides, dilations, strict=True):
-        out = -(-size // s)
-        total = max(0, (out - 1) * s + d * (k - 1) + 1 - size)
-        small, large = total // 2, total - total // 2
-        result += [small, large] if auto_pad == "SAME_UPPER" else [large, small]
-    return result
+    upper = auto_pad == "SAME_UPPER"
+    return [
+        p
+        for size, k, s, d in zip(in_spatial, kernel, strides, dilations, strict=True)
+        for p in same_pads(size, k, s, d, extra_at_end=upper)
+    ]
 
 
 def _conv(c: _Converter, node: onnx.NodeProto, layer: str) -> None:
@@ -940,6 +981,39 @@ def _concat(c: _Converter, node: onnx.NodeProto, layer: str) -> None:
     c.set(node, _physical_tensor(value, perm))
 
 
+def _split(c: _Converter, node: onnx.NodeProto, layer: str) -> None:
+    """Split into k parts along an axis: a chain of k - 1 two-result nn.split ops."""
+    x = c.tensor(node.input[0], layer, "Split")
+    rank = len(x.logical)
+    attrs = _attrs(node)
+    axis = int(attrs.get("axis", 0))  # type: ignore[arg-type]
+    axis = (axis + rank + 1 if axis < 0 else axis) - 1
+    if axis < 0:
+        raise UnsupportedLayerError(layer, "Split", SUPPORTED, "a split along the batch axis")
+    length, k = x.logical[axis], len(node.output)
+    given = c.const(node, 1, layer, "split sizes")
+    if given is None and "split" in attrs:
+        given = np.asarray(attrs["split"])
+    if given is not None:
+        sizes = [int(v) for v in np.asarray(given).reshape(-1)]
+    else:  # equal parts (opset 18: the last one smaller when k does not divide the length)
+        part = -(-length // k)
+        sizes = [min(part, length - i * part) for i in range(k)]
+    if len(sizes) != k or sum(sizes) != length or min(sizes) < 1:
+        raise UnsupportedLayerError(
+            layer, "Split", SUPPORTED, f"split sizes {sizes} must be {k} positive parts of {length}"
+        )
+    perm = x.perm if x.view is None else _identity(rank)
+    rest = c.materialize(x, perm, layer)
+    parts: list[Tensor] = []
+    for i, size in enumerate(sizes[:-1]):
+        name = layer if i == 0 else c.unique(f"{layer}_{i}")
+        first, rest = c.add_results(SplitOp(rest, perm.index(axis), size, name))
+        parts.append(_physical_tensor(first, perm))
+    parts.append(_physical_tensor(rest, perm))
+    c.set_outputs(node, parts)
+
+
 def _flatten(c: _Converter, node: onnx.NodeProto, layer: str) -> None:
     x = c.tensor(node.input[0], layer, "Flatten")
     axis = int(_attrs(node).get("axis", 1))  # type: ignore[arg-type]
@@ -1220,7 +1294,7 @@ def _emit_quantize(c: _Converter, node: onnx.NodeProto, layer: str, q: AnyQuanti
     t = c.tensor(node.input[0], layer, node.op_type)
     attr = _tensor_quantizer(c, t, q, len(t.logical) + 1)
     try:
-        result = c.add(nn.QuantizeOp(t.value, attr, layer))
+        result = c.add(QuantizeOp(t.value, attr, layer))
     except VerifyException as e:
         raise UnsupportedLayerError(layer, node.op_type, SUPPORTED, str(e)) from None
     c.set(node, t.rebuild(result))
@@ -1421,6 +1495,7 @@ HANDLERS: dict[str, Handler] = {
     "Max": _binary,
     "Min": _binary,
     "Concat": _concat,
+    "Split": _split,
     "Flatten": _flatten,
     "Reshape": _reshape,
     "Squeeze": _squeeze,
@@ -1447,6 +1522,7 @@ def import_onnx(
     name: str | None = None,
     channels_last_conversion: str = "full",
     transpose_outputs: bool = True,
+    channels_first_inputs: bool = False,
 ) -> ModuleOp:
     """Convert an ONNX model (path or proto) into an `nn` module.
 
@@ -1454,17 +1530,58 @@ def import_onnx(
     once after the inputs; "internal" expects channels-last input data; "off" converts nothing
     and fails on graphs whose spatial ops would need it. transpose_outputs puts spatial outputs
     back in ONNX (channels-first) order.
+
+    With "internal", the inputs declared channels-last are those a spatial layer needs that way;
+    `channels_first_inputs` (the PyTorch front end) declares every input with two or more axes
+    channels-last, as the source framework is channels-first throughout: a model that only
+    concatenates or adds its inputs then also takes channels-last data, with its channel axis
+    mapped to the last one (a concat along dim 1 becomes a concat along the last axis).
     """
     if channels_last_conversion not in CONVERSIONS:
         raise FrontendError(f"channels_last_conversion must be one of {CONVERSIONS}")
     proto, default_name = _load(model)
     proto = _upgrade(proto)
+    _check_declared_sizes(proto)
     function = _function_name(name or default_name)
+    if channels_last_conversion == "internal" and channels_first_inputs:
+        initializers = {t.name for t in proto.graph.initializer}
+        spatial = frozenset(
+            v.name for v in proto.graph.input if v.name not in initializers and len(_Converter._input_shape(v)) >= 2
+        )
+        return _Converter(proto, function, "internal", transpose_outputs, spatial).run()
     mode = "full" if channels_last_conversion == "internal" else channels_last_conversion
-    converter = _Converter(proto, function, mode, transpose_outputs)
-    module = converter.run()
+    label = model if isinstance(model, str | Path) else f"<ONNX model {default_name}>"
+    converter, module = _run(lambda: _Converter(proto, function, mode, transpose_outputs), label)
     if channels_last_conversion != "internal" or not converter.wants_channels_last:
-        return module
+        return check_module_sizes(module)
     # Second pass: the inputs that the first pass transposed to channels-last are declared so.
     inputs = frozenset(converter.wants_channels_last)
-    return _Converter(proto, function, "internal", transpose_outputs, inputs).run()
+    return check_module_sizes(_run(lambda: _Converter(proto, function, "internal", transpose_outputs, inputs), label)[1])
+
+
+def _run(make: Callable[[], _Converter], label: str | Path) -> tuple[_Converter, ModuleOp]:
+    """The converter and its module; an inconsistent graph (shapes that do not fit, missing
+    inputs, a value used before it is made) is a ModelFileError rather than an error from deep inside."""
+    try:
+        converter = make()
+        return converter, converter.run()
+    except (ValueError, IndexError, KeyError, TypeError, AssertionError, ZeroDivisionError, RecursionError) as error:
+        if type(error).__module__.startswith("nnhls"):
+            raise
+        raise ModelFileError(label, f"inconsistent ONNX graph ({type(error).__name__}: {error})") from None
+
+
+def _check_declared_sizes(proto: onnx.ModelProto) -> None:
+    """Inputs, outputs and every shape onnx's inference can tell, within MAX_TENSOR_ELEMENTS per
+    sample (the leading batch axis aside), before anything is allocated for them."""
+    graph = proto.graph
+    # on failure the converter reports what it cannot read; the declared shapes are still checked
+    with contextlib.suppress(Exception):
+        graph = onnx.shape_inference.infer_shapes(proto, data_prop=True).graph
+    for info in [*graph.input, *graph.value_info, *graph.output]:
+        if not info.type.HasField("tensor_type") or not info.type.tensor_type.HasField("shape"):
+            continue
+        dims = [d.dim_value if d.HasField("dim_value") else 1 for d in info.type.tensor_type.shape.dim]
+        check_tensor_size(dims[1:], f"tensor '{info.name}' (per sample)")  # the batch axis is not the model's
+    for init in graph.initializer:
+        check_tensor_size(list(init.dims), f"initializer '{init.name}'")

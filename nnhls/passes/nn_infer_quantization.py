@@ -51,36 +51,21 @@ from xdsl.dialects.builtin import ModuleOp
 from xdsl.ir import Operation, SSAValue
 from xdsl.passes import ModulePass
 
+from nnhls import ops
 from nnhls.dialects import nn
 from nnhls.dialects.bitgrowth import precision_type, type_precision
 from nnhls.dialects.fixed import FixedPrecision, Overflow, Quant
-from nnhls.dialects.kinds import ActivationKind, PoolOp
 from nnhls.dialects.quant import (
     AnyQuantizer,
-    BinaryQuantizer,
-    Po2Quantizer,
-    TernaryQuantizer,
     UniformQuantizer,
     exact_precision,
 )
 from nnhls.dialects.types import FixedPointType
 from nnhls.errors import ApproximationWarning, ConfigWarning, ModelError, warn
+from nnhls.ops.quantize import QuantizeOp, quantizer_type
 
 SCALE_BITS = 24
 """Fractional precision of the constants of an explicit (non-power-of-two) scale layer."""
-
-_EXACT_ACTIVATIONS = frozenset(
-    {
-        ActivationKind.LINEAR,
-        ActivationKind.RELU,
-        ActivationKind.RELU6,
-        ActivationKind.CLIP,
-        ActivationKind.HARD_TANH,
-        ActivationKind.LEAKY_RELU,
-    }
-)
-"""Activations whose kernel computes its value exactly before the output cast."""
-
 
 def _name(op: nn.NNLayerOp) -> str:
     return f"{op.name} '{op.layer_name}'"
@@ -99,21 +84,6 @@ def _pin(op: nn.NNLayerOp, var: str, wanted: FixedPrecision, source: str) -> Non
             )
         return
     op.set_precision(var, precision_type(wanted))
-
-
-def _levels(q: AnyQuantizer, shape: tuple[int, ...]) -> np.ndarray:
-    """Every value a non-uniform quantizer can output (for its exact type)."""
-    if isinstance(q, BinaryQuantizer):
-        scale = np.broadcast_to(q.scale, shape) if q.scale.size > 1 else q.scale.reshape(1)
-        low = 0.0 if q.zero_one else -1.0
-        return np.concatenate([scale.reshape(-1), low * scale.reshape(-1)])
-    if isinstance(q, TernaryQuantizer):
-        scale = q.scale.reshape(-1)
-        return np.concatenate([scale, -scale, [0.0]])
-    assert isinstance(q, Po2Quantizer)
-    powers = q.values()
-    negative = -powers if (not q.relu or q.negative_slope) else np.zeros(0)
-    return np.concatenate([powers, negative])
 
 
 # ----- constants ------------------------------------------------------------------------------------------
@@ -207,21 +177,6 @@ def _type_constants(op: nn.DenseOp | nn.ConvBaseOp) -> None:
 # ----- tensors --------------------------------------------------------------------------------------------
 
 
-def _absorbs_cast(op: Operation) -> bool:
-    """Whether the op's kernel computes an exact value right before casting it to its result type."""
-    match op:
-        case nn.InputOp() | nn.DenseOp() | nn.ConvBaseOp() | nn.AddOp() | nn.SubOp():
-            return True
-        case nn.ActivationOp():
-            return op.activation in _EXACT_ACTIVATIONS
-        case nn.PoolingOp() | nn.GlobalPoolOp():
-            return op.op.data == PoolOp.MAX
-        case nn.ReshapeOp() | nn.FlattenOp() | nn.UpsampleOp() | nn.ConcatOp() | nn.TransposeOp():
-            return True
-        case _:
-            return False
-
-
 def _single_user(value: SSAValue) -> Operation | None:
     uses = list(value.uses)
     return uses[0].operation if len(uses) == 1 else None
@@ -232,7 +187,7 @@ class _Folder:
     assigned: dict[tuple[int, str], FixedPrecision]
     """Types this pass gave (id(op), var), so a second quantizer is not taken for a user's pin."""
 
-    def fold(self, q_op: nn.QuantizeOp) -> None:
+    def fold(self, q_op: QuantizeOp) -> None:
         q = q_op.quantizer.quantizer()
         shape = nn.shape_of(q_op.input)
         if isinstance(q, UniformQuantizer) and q.power_of_two:
@@ -248,10 +203,9 @@ class _Folder:
             self.split_scale(q_op, q)
             return
         self.absorb_batchnorm(q_op)
-        levels = exact_precision(_levels(q, shape))
-        self.keep(q_op, levels or FixedPrecision(2, 2))
+        self.keep(q_op, quantizer_type(q, shape))
 
-    def absorb_batchnorm(self, q_op: nn.QuantizeOp) -> None:
+    def absorb_batchnorm(self, q_op: QuantizeOp) -> None:
         """batchnorm -> binary / ternary / po2 quantizer: the quantizer reads the batchnorm's input
         and applies its scale and bias itself (exactly, in its thresholds), so the float constants
         of the batchnorm are never rounded to a fixed-point type."""
@@ -267,12 +221,12 @@ class _Folder:
         bn.detach()
         bn.erase()
 
-    def keep(self, q_op: nn.QuantizeOp, t: FixedPrecision) -> None:
+    def keep(self, q_op: QuantizeOp, t: FixedPrecision) -> None:
         _pin(q_op, "result", t, "quantizer")
 
-    def merge_into_producer(self, q_op: nn.QuantizeOp, t: FixedPrecision) -> bool:
+    def merge_into_producer(self, q_op: QuantizeOp, t: FixedPrecision) -> bool:
         producer = q_op.input.owner
-        if not isinstance(producer, nn.NNLayerOp) or not _absorbs_cast(producer):
+        if not isinstance(producer, nn.NNLayerOp) or not ops.rules(producer).exact_before_cast(producer):
             return False
         if _single_user(q_op.input) is not q_op or q_op.trace is not None:
             return False
@@ -291,7 +245,7 @@ class _Folder:
         q_op.erase()
         return True
 
-    def split_scale(self, q_op: nn.QuantizeOp, q: UniformQuantizer) -> None:
+    def split_scale(self, q_op: QuantizeOp, q: UniformQuantizer) -> None:
         """x -> round(x / s + z) in int<bits> (saturating) -> (code - z) * s: two scale layers."""
         shape = nn.shape_of(q_op.input)
         channels = shape[-1]
@@ -360,11 +314,10 @@ class InferQuantizationPass(ModulePass):
         for function in op.ops:
             if not isinstance(function, func.FuncOp):
                 continue
-            ops = list(function.body.block.ops)
-            for layer in ops:
+            for layer in list(function.body.block.ops):
                 if isinstance(layer, nn.DenseOp | nn.ConvBaseOp):
                     _type_constants(layer)
             folder = _Folder({})
             for layer in list(function.body.block.ops):
-                if isinstance(layer, nn.QuantizeOp):
+                if isinstance(layer, QuantizeOp):
                     folder.fold(layer)

@@ -8,6 +8,7 @@
     nnhls predict prj -i x.npy -o y.npy          # run it (or --emulator numpy)
     nnhls build prj --csim --synth               # Vitis HLS / Vivado HLS, when installed
     nnhls report prj                             # per-layer types, reuse, estimates, synthesis
+    nnhls sweep sweep.yml                        # design-space sweep on Dask (nnhls sweep report DIR)
 
 Every user mistake prints one line `nnhls: error: ...` and exits with code 2; `--debug` shows
 the Python traceback instead.
@@ -130,13 +131,14 @@ def _starting_config(args: argparse.Namespace, model: Path) -> dict[str, Any]:
 
 
 def _c_identifier(text: str) -> str:
-    name = "".join(c if c.isalnum() or c == "_" else "_" for c in text)
-    return name if name and not name[0].isdigit() else f"model_{name}"
+    from nnhls.quoting import cpp_identifier
+
+    return cpp_identifier(text, fallback="model")
 
 
 def _load_config(args: argparse.Namespace) -> tuple[dict[str, Any], Path]:
     """The full config for `convert`: from a YAML file, the bundled example, or a model file."""
-    import yaml
+    from nnhls.config import load_yaml_text
 
     if args.example:
         path = EXAMPLE_DIR / "config.yml"
@@ -145,7 +147,7 @@ def _load_config(args: argparse.Namespace) -> tuple[dict[str, Any], Path]:
                 f"the bundled example is not at {EXAMPLE_DIR}: it ships with the source checkout "
                 "(install it with `pip install -e .` from a clone)"
             )
-        config = yaml.safe_load(path.read_text())
+        config = load_yaml_text(path.read_text(), f"'{path}'")
         base = path.parent
         config["OutputDir"] = args.output or str(Path.cwd() / config["OutputDir"])
         return config, base
@@ -154,9 +156,10 @@ def _load_config(args: argparse.Namespace) -> tuple[dict[str, Any], Path]:
     source = _require_file(args.source)
     if source.suffix.lower() in (".yml", ".yaml"):
         try:
-            config = yaml.safe_load(source.read_text())
-        except yaml.YAMLError as error:
-            raise CLIError(f"cannot read YAML '{source}': {_error_line(error)}") from None
+            text = source.read_text(encoding="utf-8")
+        except UnicodeDecodeError as error:
+            raise CLIError(f"cannot read '{source}': {error}") from None
+        config = load_yaml_text(text, f"'{source}'")
         if not isinstance(config, dict):
             raise CLIError(f"'{source}' does not hold a configuration mapping")
         if args.output:
@@ -176,13 +179,39 @@ def _resolve_paths(config: dict[str, Any], base: Path) -> dict[str, Any]:
 
 
 def _load_array(path: str | Path) -> np.ndarray:
+    """A .npy file (never unpickled) or a text file of whitespace-separated numbers."""
+    import warnings
+
     file = _require_file(path)
     if file.suffix == ".npy":
-        return np.load(file, allow_pickle=False)
+        try:
+            return np.load(file, allow_pickle=False)
+        except ValueError as error:
+            if "allow_pickle" in str(error):
+                raise CLIError(f"'{file}' holds Python objects (a pickle), which nnhls does not load: save a numeric array") from None
+            raise CLIError(f"cannot read '{file}' as a .npy array: {_error_line(error)}") from None
+        except (OSError, EOFError) as error:
+            raise CLIError(f"cannot read '{file}' as a .npy array: {_error_line(error)}") from None
     try:
-        return np.loadtxt(file, dtype=np.float64, ndmin=2)
-    except ValueError as error:  # numpy's parse error
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # numpy's "empty input file" warning: an error below
+            data = np.loadtxt(file, dtype=np.float64, ndmin=2)
+    except (ValueError, UnicodeDecodeError) as error:
         raise CLIError(f"cannot read '{file}' as whitespace-separated numbers: {_error_line(error)}") from None
+    if data.size == 0:
+        raise CLIError(f"'{file}' holds no numbers")
+    return data
+
+
+def _shape_text_rows(model: Any, arrays: list[np.ndarray], paths: Sequence[str | Path]) -> list[np.ndarray]:
+    """Text files hold one flattened sample per line (as tb_data): give them the input shapes."""
+    shaped: list[np.ndarray] = []
+    inputs = model.firmware.inputs
+    for k, (a, path) in enumerate(zip(arrays, paths, strict=False)):
+        if k < len(inputs) and Path(path).suffix != ".npy" and a.ndim == 2 and a.shape[1] == inputs[k].size:
+            a = a.reshape(len(a), *inputs[k].shape)
+        shaped.append(a)
+    return shaped
 
 
 # ----- subcommands ----------------------------------------------------------------------------------------
@@ -236,7 +265,9 @@ def _override_model_defaults(config: dict[str, Any], args: argparse.Namespace) -
 
 def _run_example(model: Any, config: dict[str, Any]) -> None:
     """Build the emulation library, predict the sample inputs and summarise against float."""
-    inputs = _load_array(config["InputData"]).astype(np.float32)
+    if not config.get("InputData"):
+        raise CLIError("--run predicts the config's InputData, and this config has none: add InputData (a .npy or text file of samples) or run nnhls predict")
+    inputs = _shape_text_rows(model, [_load_array(config["InputData"]).astype(np.float32)], [config["InputData"]])[0]
     with step("building the C++ emulation library (g++)"):
         model.compile()
     with step(f"predicting {len(inputs)} samples"):
@@ -271,7 +302,7 @@ def cmd_compile(args: argparse.Namespace) -> int:
 
 def cmd_predict(args: argparse.Namespace) -> int:
     model = _link(args.project)
-    inputs = [_load_array(path) for path in args.input]
+    inputs = _shape_text_rows(model, [_load_array(path) for path in args.input], args.input)
     if args.emulator == "cpp":
         with step("building the C++ emulation library (g++)"):
             model.compile()
@@ -365,7 +396,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"nnhls {__version__}")
     parser.add_argument("--debug", action="store_true", help="show Python tracebacks on errors")
-    sub = parser.add_subparsers(dest="command", required=True)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="{config,convert,compile,predict,build,report,sweep}")
 
     p = sub.add_parser("config", help="print a starting YAML config for a model", epilog="Example: nnhls config model.keras > config.yml")
     p.add_argument("model", help="model file: .keras, .h5, .json (+ --weights), .onnx, TorchScript .pt")
@@ -411,6 +442,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("report", help="per-layer report and synthesis results", epilog="Example: nnhls report my-hls-test")
     p.add_argument("project")
     p.set_defaults(func=cmd_report)
+
+    from nnhls.tools import sweep_cli
+
+    sweep_cli.add_parsers(sub)
     return parser
 
 
@@ -430,8 +465,10 @@ def _show_warning(message: Warning | str, category: type[Warning], filename: str
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from nnhls.tools.sweep_cli import rewrite_argv
+
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(rewrite_argv(list(sys.argv[1:] if argv is None else argv)))
     handler: Callable[[argparse.Namespace], int] = args.func
     warnings.showwarning = _show_warning
     try:

@@ -17,7 +17,7 @@ import re
 import sys
 import warnings
 from collections.abc import Callable, Sequence
-from typing import IO
+from typing import IO, Any
 
 from xdsl.dialects.builtin import ModuleOp
 from xdsl.utils.exceptions import ArgSpecParseError, DiagnosticException, ParseError
@@ -40,14 +40,14 @@ class NNHLSOptMain(xDSLOptMain):
                 self.ctx.register_dialect(name, factory)
 
         def hls_dialect():
-            from nnhls.dialects.hls import HLS
+            from nnhls import ops
 
-            return HLS
+            return ops.hls_dialect()
 
         def nn_dialect():
-            from nnhls.dialects.nn import NN
+            from nnhls import ops
 
-            return NN
+            return ops.nn_dialect()
 
         self.ctx.register_dialect("hls", hls_dialect)
         self.ctx.register_dialect("nn", nn_dialect)
@@ -73,6 +73,15 @@ class NNHLSOptMain(xDSLOptMain):
 
     def register_all_frontends(self) -> None:
         super().register_all_frontends()
+
+        def parse_mlir(stream: IO[bytes]) -> ModuleOp:
+            from nnhls.compiler.ir_text import parse_ir
+
+            data = stream.read()
+            text = data.decode("utf-8", errors="strict") if isinstance(data, bytes) else data
+            return parse_ir(self.ctx, text, self.get_input_name(), not self.args.no_implicit_module)
+
+        self.available_frontends["mlir"] = parse_mlir
         for extension in MODEL_EXTENSIONS:
             self.available_frontends[extension] = self._model_frontend(extension)
 
@@ -86,6 +95,13 @@ class NNHLSOptMain(xDSLOptMain):
         arg_parser.add_argument(
             "--name", default=None, help="name of the imported model function (model files only)"
         )
+
+    def prepare_input(self) -> tuple[Any, str]:
+        """xDSL's input reading; its ValueErrors (an unknown file extension) are the user's."""
+        try:
+            return super().prepare_input()
+        except ValueError as error:
+            raise UserError(" ".join(str(error).split())) from None
 
     def _model_frontend(self, extension: str) -> Callable[[IO[bytes]], ModuleOp]:
         def import_model(stream: IO[bytes]) -> ModuleOp:
@@ -122,6 +138,10 @@ def _layer_line(source: str, text: str) -> int | None:
 
 def _one_line(error: BaseException, source: str) -> str:
     """A single-line message for a user-facing error: file, line when known, and the problem."""
+    from nnhls.compiler.ir_text import IRTextError
+
+    if isinstance(error, IRTextError):
+        return str(error).replace(": ", ": error: ", 1) if str(error).startswith(source) else f"{source}: error: {error}"
     if isinstance(error, ParseError):
         location = error.span.get_location()
         file = source if location.file in ("", "<unknown>") else location.file
