@@ -12,10 +12,11 @@
 // config struct are wide enough for every value: nothing is lost before the final cast).
 // rounding is an ap quantization mode, or quantize_ceil (towards plus infinity).
 //
-// threshold (hls.threshold): a monotone step function per channel (binary, ternary and
-// power-of-two activations, a batchnorm folded into them, QKeras quantized_relu's negative side):
-//   c = i % n_chan;  n = #{ k < n_thresholds : x[i] >= thresholds[c * n_thresholds + k] }
-//   y[i] = levels[c * (n_thresholds + 1) + n]
+// threshold (hls.threshold): a monotone step function per group (binary, ternary and
+// power-of-two activations, a batchnorm folded into them); group g = i % n_group (n_group = n_chan:
+// per channel; n_in: per element):
+//   n = #{ k < n_thresholds : x[i] >= thresholds[g * n_thresholds + k] }
+//   y[i] = levels[g * (n_thresholds + 1) + n]
 // The thresholds are values of the input type and the levels of the result type: comparisons
 // and a selection, no arithmetic.
 //
@@ -122,6 +123,7 @@ void quantize(hls::stream<data_T>& data, hls::stream<res_T>& res,
 struct threshold_config {
   static const unsigned n_in = 1;
   static const unsigned n_chan = 1;
+  static const unsigned n_group = 1;
   static const unsigned n_thresholds = 1;
   static const unsigned io_type = io_parallel;
   static const unsigned reuse_factor = 1;
@@ -130,31 +132,31 @@ struct threshold_config {
 };
 
 template <class data_T, class res_T, typename CONFIG_T>
-inline res_T threshold_element(const data_T& x, unsigned c, const typename CONFIG_T::threshold_t* thresholds,
+inline res_T threshold_element(const data_T& x, unsigned g, const typename CONFIG_T::threshold_t* thresholds,
                                const typename CONFIG_T::level_t* levels) {
   unsigned n = 0;
   for (unsigned k = 0; k < CONFIG_T::n_thresholds; k++) {
     NNHLS_PRAGMA(HLS UNROLL)
-    if (x >= thresholds[c * CONFIG_T::n_thresholds + k]) n++;
+    if (x >= thresholds[g * CONFIG_T::n_thresholds + k]) n++;
   }
-  return res_T(levels[c * (CONFIG_T::n_thresholds + 1) + n]);
+  return res_T(levels[g * (CONFIG_T::n_thresholds + 1) + n]);
 }
 
 template <class data_T, class res_T, typename CONFIG_T>
 void threshold(const data_T data[CONFIG_T::n_in], res_T res[CONFIG_T::n_in],
-               const typename CONFIG_T::threshold_t thresholds[CONFIG_T::n_chan * CONFIG_T::n_thresholds],
-               const typename CONFIG_T::level_t levels[CONFIG_T::n_chan * (CONFIG_T::n_thresholds + 1)]) {
+               const typename CONFIG_T::threshold_t thresholds[CONFIG_T::n_group * CONFIG_T::n_thresholds],
+               const typename CONFIG_T::level_t levels[CONFIG_T::n_group * (CONFIG_T::n_thresholds + 1)]) {
   NNHLS_PRAGMA(HLS PIPELINE II=CONFIG_T::reuse_factor)
   for (unsigned i = 0; i < CONFIG_T::n_in; i++) {
     NNHLS_PRAGMA(HLS UNROLL)
-    res[i] = threshold_element<data_T, res_T, CONFIG_T>(data[i], i % CONFIG_T::n_chan, thresholds, levels);
+    res[i] = threshold_element<data_T, res_T, CONFIG_T>(data[i], i % CONFIG_T::n_group, thresholds, levels);
   }
 }
 
 template <class data_T, class res_T, typename CONFIG_T>
 void threshold(hls::stream<data_T>& data, hls::stream<res_T>& res,
-               const typename CONFIG_T::threshold_t thresholds[CONFIG_T::n_chan * CONFIG_T::n_thresholds],
-               const typename CONFIG_T::level_t levels[CONFIG_T::n_chan * (CONFIG_T::n_thresholds + 1)]) {
+               const typename CONFIG_T::threshold_t thresholds[CONFIG_T::n_group * CONFIG_T::n_thresholds],
+               const typename CONFIG_T::level_t levels[CONFIG_T::n_group * (CONFIG_T::n_thresholds + 1)]) {
   for (unsigned p = 0; p < CONFIG_T::n_in / CONFIG_T::n_chan; p++) {
     NNHLS_PRAGMA(HLS PIPELINE II=CONFIG_T::reuse_factor)
     const data_T in = data.read();
@@ -162,7 +164,7 @@ void threshold(hls::stream<data_T>& data, hls::stream<res_T>& res,
     for (unsigned c = 0; c < CONFIG_T::n_chan; c++) {
       NNHLS_PRAGMA(HLS UNROLL)
       out[c] = threshold_element<typename data_T::value_type, typename res_T::value_type, CONFIG_T>(
-          in[c], c, thresholds, levels);
+          in[c], (p * CONFIG_T::n_chan + c) % CONFIG_T::n_group, thresholds, levels);
     }
     res.write(out);
   }
