@@ -416,10 +416,12 @@ def step_breakpoints(
 
     for every value x of t. Channels with fewer steps repeat their last threshold and level (the
     count then skips levels nobody reaches). Bisection on the mantissas: exact for any monotone f,
-    about log2(range) evaluations per step, all channels at once.
+    about log2(range) evaluations per step, all channels at once. Beyond 53 bits f sees each
+    value rounded to the nearest float64 (as a framework computing in float64 would; rounding is
+    monotone, so the thresholds stay exact for that function).
     """
-    if t.width > 53:
-        raise QuantizerError(f"thresholds need an input type of at most 53 bits, got {t}")
+    if t.width > 62:
+        raise QuantizerError(f"thresholds need an input type of at most 62 bits, got {t}")
     scale = 2.0 ** -t.fractional
 
     def at(m: npt.NDArray[np.int64], c: npt.NDArray[np.int64]) -> FloatArray:

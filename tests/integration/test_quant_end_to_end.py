@@ -74,3 +74,50 @@ def test_qkeras_corpus_bit_identical_through_cpp_and_emulator(
     probabilities = model.predict(xs)
     reference = np.loadtxt(corpus / "generated" / f"{name}_predictions_keras3.dat")
     assert (probabilities.argmax(1) == reference.argmax(1)).all()
+
+
+# ----- HGQ proxies and binary / ternary nets: the quantize and threshold kernels ----------------------------
+
+KERNEL_MODELS = {
+    # name: (input data, input shape, io type, kernel that must appear)
+    "hgq_mnist_heterogeneous": ("qkeras_mnist_dense", (28, 28), "io_parallel", "hls.quantize"),
+    "hgq_jet_classifier": ("qkeras_3layer", (16,), "io_stream", None),
+    "keras_bnn": ("KERAS_3layer", (16,), "io_parallel", "hls.threshold"),
+    "KERAS_3layer_ternary_small": ("KERAS_3layer", (16,), "io_stream", "hls.threshold"),
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", list(KERNEL_MODELS))
+def test_hgq_and_binary_corpus_through_cpp_and_emulator(corpus: Path, tmp_path: Path, name: str) -> None:
+    """C++ equals the emulator; against the reference written from the documented semantics
+    (tests/integration/quant_reference.py): HGQ bit for bit (every op is followed by a quantizer),
+    the binary / ternary nets (float batchnorms, approximated in 16-bit constants) within 1e-3 and
+    equal in argmax."""
+    import quant_reference
+
+    data, shape, io_type, kernel = KERNEL_MODELS[name]
+    x = np.loadtxt(corpus / "generated" / f"{data}_input_features.dat", dtype=np.float32)
+    x = x.reshape(-1, *shape)[:200].astype(np.float64)
+    hgq = name.startswith("hgq")
+    path = corpus / "keras" / (f"{name}.h5" if hgq else f"{name}.json")
+    weights = None if hgq else corpus / "keras" / f"{name}_weights.h5"
+    layers, arrays = quant_reference.load(path, weights)
+    expected = list(quant_reference.forward(layers, arrays, x).values())[-1]
+    config = {"Model": {"Precision": "fixed<16,6>"}, "LayerType": {"InputLayer": {"Precision": "fixed<48,8>"}}}
+    model = nnhls.converters.convert_from_keras_model(
+        path if weights is None else (path, weights), hls_config=config,
+        output_dir=str(tmp_path / "prj"), io_type=io_type,
+    )  # fmt: skip
+    if kernel is not None:
+        assert kernel in model.ir("hls")
+    numpy_out = model.predict(x, emulator="numpy")
+    model.compile()
+    cpp_out = model.predict(x)
+    assert np.array_equal(cpp_out, numpy_out)
+    ours = numpy_out.reshape(expected.shape)
+    if hgq:
+        assert np.array_equal(ours, expected), f"max |diff| {np.abs(ours - expected).max()}"
+    else:
+        assert np.abs(ours - expected).max() < 1e-3
+        assert (ours.argmax(1) == expected.argmax(1)).all()
