@@ -121,3 +121,36 @@ def test_hgq_and_binary_corpus_through_cpp_and_emulator(corpus: Path, tmp_path: 
     else:
         assert np.abs(ours - expected).max() < 1e-3
         assert (ours.argmax(1) == expected.argmax(1)).all()
+
+
+# ----- QONNX (Brevitas exports) ------------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("name", "io_type", "kernel"),
+    [("bnn_model_fc_1layer", "io_stream", "hls.threshold"), ("branched_model_ch_last", "io_parallel", None)],
+)
+def test_qonnx_corpus_bit_identical_through_cpp_and_emulator(
+    corpus: Path, tmp_path: Path, name: str, io_type: str, kernel: str | None
+) -> None:
+    """C++, emulator and qonnx's executor (outputs stored in the corpus) agree bit for bit: binary
+    (BipolarQuant) activations as thresholds, 4-bit Quant after depthwise-separable convolutions,
+    upsampling and concatenated skips."""
+    if name == "bnn_model_fc_1layer":
+        x = np.loadtxt(corpus / "generated" / f"{name}_input_features.dat").reshape(-1, 3)
+        expected = np.loadtxt(corpus / "generated" / f"{name}_predictions_qonnx.dat")
+    else:
+        x = np.load(corpus / "generated" / f"{name}_input_1sample.npy").astype(np.float64)
+        expected = np.load(corpus / "generated" / f"{name}_output_1sample_qonnx.npy")
+    config = {"Model": {"Precision": "fixed<16,6>"}, "LayerType": {"Input": {"Precision": "fixed<48,8>"}}}
+    model = nnhls.converters.convert_from_onnx_model(
+        str(corpus / "qonnx" / f"{name}.onnx"), hls_config=config,
+        output_dir=str(tmp_path / "prj"), io_type=io_type,
+    )  # fmt: skip
+    if kernel is not None:
+        assert kernel in model.ir("hls")
+    numpy_out = model.predict(x, emulator="numpy")
+    model.compile()
+    assert np.array_equal(model.predict(x), numpy_out)
+    assert np.array_equal(numpy_out.reshape(expected.shape), expected)
