@@ -154,3 +154,25 @@ def test_qonnx_corpus_bit_identical_through_cpp_and_emulator(
     model.compile()
     assert np.array_equal(model.predict(x), numpy_out)
     assert np.array_equal(numpy_out.reshape(expected.shape), expected)
+
+
+# ----- the README's quick-start examples ---------------------------------------------------------------------
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+
+
+def test_quick_start_quantized_examples_are_bit_identical_in_the_emulator(tmp_path: Path) -> None:
+    """The README's QKeras and QONNX examples (with the default configuration): QKeras's logits
+    and qonnx's outputs, bit for bit (the README runs them through C++ as well)."""
+    qkeras = EXAMPLES / "qkeras_jet_tagger"
+    model = nnhls.converters.convert_from_keras_model(str(qkeras / "model.keras"), output_dir=str(tmp_path / "k"))
+    assert "nn.quantize" not in model.ir("typed")
+    x = np.load(qkeras / "inputs.npy")
+    logits = model.trace(x, layers=["output"], emulator="numpy")["output"]
+    assert np.array_equal(logits, np.load(qkeras / "qkeras_logits.npy"))
+    qonnx = EXAMPLES / "qonnx_jet_tagger"
+    omodel = nnhls.converters.convert_from_onnx_model(
+        str(qonnx / "model.onnx"), output_dir=str(tmp_path / "o"), io_type="io_stream"
+    )
+    y = omodel.predict(np.load(qonnx / "inputs.npy"), emulator="numpy")
+    assert np.array_equal(y, np.load(qonnx / "qonnx_outputs.npy"))
