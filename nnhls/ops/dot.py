@@ -6,7 +6,6 @@ BOPs, depth ceil(log2 n) + 2.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -76,6 +75,6 @@ class DotKernel(KernelRules):
         config.const("n_in", n).const("n_out", 1)
         layer.io(config)
         rf = layer.reuse_factor
-        config.const("reuse_factor", rf).const("multiplier_limit", max(1, math.ceil(n / rf)))
+        config.const("reuse_factor", rf).ceil_div("multiplier_limit", "n_in", "reuse_factor")
         config.typedef("accum_t", op.accum_t.cpp())
         layer.kernel, layer.header = "dot1d", "nnet_merge.h"
