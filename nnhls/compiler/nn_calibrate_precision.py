@@ -67,11 +67,12 @@ from nnhls.dialects.types import fixed_type
 from nnhls.errors import InputDataError, ModelError, UserError
 from nnhls.interpreters.emulator import run_hls
 from nnhls.interpreters.reference import reference_functions
+from nnhls.ops.quantize import QuantizeOp
 from nnhls.passes import get_all_passes
 
 MAX_FRACTIONAL = 24
 """The largest fractional bits the search tries."""
-AFTER = ("nn-canonicalize", "nn-infer-precision", "nn-schedule", "lower-nn-to-hls")
+AFTER = ("nn-canonicalize", "nn-infer-quantization", "nn-infer-precision", "nn-schedule", "lower-nn-to-hls")
 """The passes that follow this one in the default pipeline (how conversion measures a candidate)."""
 MULTIPLIED = ("weight", "scale")
 STRICTNESS = 0.5
@@ -178,11 +179,17 @@ class LayerPlan:
     """Fw: the multiplied constants' fractional bits (a knob)."""
     input_frac: int = 0
     """Fx of the layer's input (the upstream plan's F), for the accumulator."""
+    quantized: frozenset[str] = frozenset()
+    """Variables whose types quantizers give (nn-infer-quantization): never pinned here."""
+
+    @property
+    def variables(self) -> tuple[str, ...]:
+        return tuple(v for v in registry.rules(self.op).calibrated_vars if v not in self.quantized)
 
     def types(self) -> dict[str, FixedPrecision]:
         chosen: dict[str, FixedPrecision] = {}
         accum_frac = self.input_frac + self.weight_frac
-        for var in registry.rules(self.op).calibrated_vars:
+        for var in self.variables:
             if var == "result":
                 chosen[var] = sat((self.result_bits, self.frac), self.result_signed)
             elif var in MULTIPLIED and var in self.constant_bits:
@@ -199,10 +206,27 @@ def _constant(op: nn.NNLayerOp, var: str) -> np.ndarray | None:
     return nn.to_numpy(attr) if isinstance(attr, DenseIntOrFPElementsAttr) else None
 
 
+def quantized_vars(op: nn.NNLayerOp) -> frozenset[str]:
+    """The calibrated variables a quantizer types (the quantization-aware model's own choice,
+    which calibration keeps): constants with a quantizer, the accumulator of a layer whose
+    constants are quantized (exact growth, as the framework computes), and a result whose only
+    user is a quantizer (nn-infer-quantization folds it into that result)."""
+    found: set[str] = set()
+    if op.properties.get("weight_quantizer") is not None:
+        found |= {*MULTIPLIED, "accum"}
+    if op.properties.get("bias_quantizer") is not None:
+        found |= {"bias", "accum"}
+    users = list(op.results[0].uses) if op.results else []
+    if len(users) == 1 and isinstance(users[0].operation, QuantizeOp):
+        found.add("result")
+    return frozenset(found)
+
+
 def make_plans(ops: Sequence[nn.NNLayerOp], traced: dict[str, np.ndarray], margin: int) -> list[LayerPlan]:
     plans: list[LayerPlan] = []
     for index, op in enumerate(ops):
-        variables = registry.rules(op).calibrated_vars
+        quantized = quantized_vars(op)
+        variables = tuple(v for v in registry.rules(op).calibrated_vars if v not in quantized)
         if not variables:
             continue
         values = traced.get(op.layer_name)
@@ -217,7 +241,7 @@ def make_plans(ops: Sequence[nn.NNLayerOp], traced: dict[str, np.ndarray], margi
                 if data is None or data.size == 0:
                     continue  # no such constant (a dense without bias): nothing to type
                 constants[var] = integer_bits(float(data.min()), float(data.max()), True)
-        plans.append(LayerPlan(op, index, integer_bits(low, high, signed) + margin, signed, constants))
+        plans.append(LayerPlan(op, index, integer_bits(low, high, signed) + margin, signed, constants, quantized=quantized))
     return plans
 
 
@@ -385,9 +409,10 @@ def _knobs(plans: Sequence[LayerPlan], evaluate: Evaluator) -> list[tuple[LayerP
     ordered = sorted(plans, key=lambda p: -cost.get(p.op.layer_name, 0))
     knobs: list[tuple[LayerPlan, str]] = []
     for p in ordered:
-        if any(v in MULTIPLIED for v in registry.rules(p.op).calibrated_vars):
+        if any(v in MULTIPLIED or v == "bias" for v in p.variables):
             knobs.append((p, "weight_frac"))
-        knobs.append((p, "frac"))
+        if "result" in p.variables:
+            knobs.append((p, "frac"))
     return knobs
 
 

@@ -83,6 +83,18 @@ class Choice:
     """"pinned", "default", "auto" or "auto, capped"."""
 
 
+QUANTIZER_PROPERTIES = ("weight_quantizer", "bias_quantizer")
+"""Properties whose presence makes a layer quantization-aware (see `quantization_aware`)."""
+
+
+def quantization_aware(op: nn.NNLayerOp) -> bool:
+    """Whether the layer's constants carry quantizers (QKeras, QONNX, HGQ, Brevitas layers): its
+    `auto` types keep exact bit growth, never the maximum precision's cap, so the layer computes
+    what the framework computes (its widths are bounded by the quantizers that type its inputs
+    and constants; a cap would round or saturate the sums the quantizers were trained on)."""
+    return any(op.properties.get(name) is not None for name in QUANTIZER_PROPERTIES)
+
+
 @dataclass
 class LayerTypes:
     """Resolves the precision variables of one op, in order, from pinned types or auto rules.
@@ -123,7 +135,7 @@ class LayerTypes:
                     f"{self.op.name} '{self.op.layer_name}': inferred {var} type is wider than "
                     f"{MAX_WIDTH} bits; pin a narrower type or set a maximum precision"
                 ) from None
-            t = cap(inferred, self.model.maximum)
+            t = inferred if quantization_aware(self.op) else cap(inferred, self.model.maximum)
             how = "auto" if t == inferred else "auto, capped"
             if t.integer < inferred.integer:
                 # Fewer fractional bits only round; fewer integer bits can overflow: say so.

@@ -128,6 +128,34 @@ def test_calibration_fixes_the_narrow_layer(narrow: Any, calibrated_jet: tuple[A
     assert ("fc2", "result") in before and not any(layer == "fc2" for layer, _ in after), after
 
 
+def test_calibration_and_the_cap_keep_a_quantized_model_s_types(tmp_path: Path) -> None:
+    """A QKeras model (examples/qkeras_jet_tagger): calibration pins only the layers' float
+    variables (the input, results no quantizer follows), never what the quantizers give, and the
+    default cap leaves its layers exact: the calibrated model still computes QKeras's logits bit
+    for bit where its inputs are exact."""
+    pytest.importorskip("keras")
+    qkeras = EXAMPLE.parent / "qkeras_jet_tagger"
+    path = str(qkeras / "model.keras")
+    x = np.load(qkeras / "inputs.npy")
+    plain = converters.convert_from_keras_model(path, output_dir=str(tmp_path / "plain"))
+    config = utils.config_from_keras_model(path, granularity="name", calibration_data=x, target=0.99)
+    pinned = {(layer, var) for layer, entry in config["LayerName"].items() for var, t in entry.get("Precision", {}).items() if t != "auto"}
+    quantized = {(layer, var) for layer, entry in config["LayerName"].items() for var in ("weight", "bias") if var in entry.get("Precision", {})}
+    assert pinned and not pinned & quantized, pinned & quantized
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)  # no quantizer overridden, nothing capped
+        calibrated = converters.convert_from_keras_model(path, hls_config=config, output_dir=str(tmp_path / "cal"))
+        typed = calibrated.ir("typed")
+    plain_typed = plain.ir("typed")
+    for line in plain_typed.splitlines():
+        if "weight = !hls" in line:  # the quantizers' weight types survive calibration
+            layer = line.split('layer = "')[1].split('"')[0]
+            weight = line.split("weight = ")[1].split(">")[0]
+            assert any(f'layer = "{layer}"' in row and f"weight = {weight}>" in row for row in typed.splitlines()), layer
+    agreement = float(np.mean(calibrated.predict(x, emulator="numpy").argmax(1) == plain.predict(x, emulator="numpy").argmax(1)))
+    assert agreement >= 0.97, agreement
+
+
 def test_calibration_errors() -> None:
     x = np.zeros((10, 16))
     with pytest.raises(ConfigError, match="granularity='name'"):
