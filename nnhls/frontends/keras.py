@@ -45,6 +45,7 @@ from nnhls.frontends.common import (
     check_module_sizes,
     same_pads,
 )
+from nnhls.ops.recurrent import RecurrentOp, keras_gate_params
 
 Json = dict[str, Any]
 TensorRef = tuple[str, int, int]
@@ -181,6 +182,16 @@ def _read_keras3_weights(root: h5py.Group) -> _DictStore:
             child_keys = (*keys, key)
             child_names = names
             variables = child.get("vars")
+            cell = child.get("cell")  # recurrent layers keep their weights in their cell
+            if isinstance(variables, h5py.Group) and len(variables) == 0 and isinstance(cell, h5py.Group):
+                inner_vars = cell.get("vars")
+                if isinstance(inner_vars, h5py.Group) and len(inner_vars):
+                    arrays = [np.asarray(inner_vars[str(i)]) for i in range(len(inner_vars))]
+                    store.by_key[child_keys] = arrays
+                    if "name" in variables.attrs:
+                        child_names = (*names, _text(variables.attrs["name"]))
+                        store.by_name[child_names] = arrays
+                    variables = None
             if isinstance(variables, h5py.Group):
                 arrays = [np.asarray(variables[str(i)]) for i in range(len(variables))]
                 store.by_key[child_keys] = arrays
@@ -1103,6 +1114,70 @@ def _remove(ctx: _Ctx, inputs: list[SSAValue]) -> SSAValue:
     return ctx.one_input(inputs)
 
 
+# ----- recurrent layers ----------------------------------------------------------------------------------------
+
+_RECURRENT_CELLS: dict[str, str] = {"SimpleRNN": "simple_rnn", "LSTM": "lstm", "GRU": "gru"}
+_GATE_ACTIVATIONS: dict[str, ActivationKind] = {
+    "tanh": ActivationKind.TANH,
+    "sigmoid": ActivationKind.SIGMOID,
+    "hard_sigmoid": ActivationKind.HARD_SIGMOID,
+    "softsign": ActivationKind.SOFTSIGN,
+    "hard_tanh": ActivationKind.HARD_TANH,
+    "relu": ActivationKind.RELU,
+    "linear": ActivationKind.LINEAR,
+}
+
+
+def _gate(ctx: _Ctx, key: str, default: str) -> tuple[ActivationKind, float | None, float | None]:
+    """A recurrent layer's activation or recurrent_activation as a gate kind and its parameters."""
+    name = _activation_name(ctx.cfg.get(key, default)) or "linear"
+    kind = _GATE_ACTIVATIONS.get(name)
+    if kind is None:
+        raise ctx.unsupported(f"{key} '{name}' is not supported in a recurrent layer; supported: {', '.join(sorted(_GATE_ACTIVATIONS))}")
+    alpha, beta = keras_gate_params(kind, ctx.converter.source.legacy)
+    return kind, alpha, beta
+
+
+def _masking(ctx: _Ctx, inputs: list[SSAValue]) -> SSAValue:
+    raise ctx.unsupported("masking is not supported: recurrent layers run every time step")
+
+
+def _convert_recurrent(ctx: _Ctx, inputs: list[SSAValue]) -> SSAValue:
+    x = ctx.one_input(inputs)
+    cfg = ctx.cfg
+    cell = _RECURRENT_CELLS[ctx.spec.class_name]
+    for option, what in (
+        ("stateful", "a state kept across batches"),
+        ("return_state", "the final states as extra outputs"),
+        ("time_major", "time-major inputs"),
+    ):
+        if cfg.get(option):
+            raise ctx.unsupported(f"option {option}=True ({what}) is not supported")
+    shape = nn.shape_of(x)
+    if len(shape) != 2:
+        raise ctx.unsupported(f"expects a (time, features) input, got shape {shape}")
+    use_bias = cfg.get("use_bias", True)
+    arrays = ctx.weights(3 if use_bias else 2)
+    kernel, recurrent = arrays[0], arrays[1]
+    width = recurrent.shape[-1]
+    bias = arrays[2] if use_bias else np.zeros(width, np.float32)
+    reset_after = cell == "gru" and bool(cfg.get("reset_after", True))
+    if bias.ndim == 2:  # GRU with reset_after: (input bias, recurrent bias)
+        bias, recurrent_bias = bias[0], bias[1]
+    else:
+        recurrent_bias = np.zeros(width, np.float32)
+    act, alpha, beta = _gate(ctx, "activation", "tanh")
+    ract, r_alpha, r_beta = _gate(ctx, "recurrent_activation", "sigmoid") if cell != "simple_rnn" else (ActivationKind.LINEAR, None, None)
+    op = RecurrentOp(
+        x, cell, kernel, recurrent, bias, recurrent_bias, ctx.name,
+        activation=act, recurrent_activation=ract,
+        return_sequences=bool(cfg.get("return_sequences", False)),
+        go_backwards=bool(cfg.get("go_backwards", False)),
+        reset_after=reset_after, params=(alpha, beta, r_alpha, r_beta),
+    )  # fmt: skip
+    return ctx.add(op)
+
+
 # ----- dispatch table --------------------------------------------------------------------------------------
 
 
@@ -1123,6 +1198,10 @@ _CONVERTERS: dict[str, Converter] = {
     "GlobalAveragePooling1D": _make_global_pool(1, PoolOp.AVERAGE),
     "GlobalAveragePooling2D": _make_global_pool(2, PoolOp.AVERAGE),
     "BatchNormalization": _convert_batchnorm,
+    "SimpleRNN": _convert_recurrent,
+    "LSTM": _convert_recurrent,
+    "GRU": _convert_recurrent,
+    "Masking": _masking,
     "Activation": _convert_activation,
     "ReLU": _convert_relu,
     "LeakyReLU": _convert_leaky_relu,
