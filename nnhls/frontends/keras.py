@@ -45,6 +45,7 @@ from nnhls.frontends.common import (
     check_module_sizes,
     same_pads,
 )
+from nnhls.ops.layernorm import LayerNormOp
 from nnhls.ops.recurrent import RecurrentOp, keras_gate_params
 
 Json = dict[str, Any]
@@ -1178,6 +1179,26 @@ def _convert_recurrent(ctx: _Ctx, inputs: list[SSAValue]) -> SSAValue:
     return ctx.add(op)
 
 
+def _convert_layernorm(ctx: _Ctx, inputs: list[SSAValue]) -> SSAValue:
+    x = ctx.one_input(inputs)
+    cfg = ctx.cfg
+    if cfg.get("rms_scaling"):
+        raise ctx.unsupported("option rms_scaling=True is not supported")
+    shape = nn.shape_of(x)
+    rank = len(shape) + 1
+    given = cfg.get("axis", -1)
+    axes = sorted({(int(a) + rank if int(a) < 0 else int(a)) - 1 for a in (given if isinstance(given, list) else [given])})
+    if axes != list(range(len(shape) - len(axes), len(shape))) or axes[0] < 0:
+        raise ctx.unsupported(f"normalization over axis {given}: only the trailing feature axes are supported")
+    center, scale = bool(cfg.get("center", True)), bool(cfg.get("scale", True))
+    arrays = ctx.weights(int(center) + int(scale))
+    n = prod(shape[axes[0] :])
+    gamma = arrays[0].reshape(-1) if scale else np.ones(n, np.float32)
+    beta = arrays[-1].reshape(-1) if center else np.zeros(n, np.float32)
+    epsilon = float(cfg.get("epsilon", 1e-3))
+    return ctx.add(LayerNormOp(x, len(axes), epsilon, gamma, beta, ctx.name))
+
+
 # ----- dispatch table --------------------------------------------------------------------------------------
 
 
@@ -1202,6 +1223,7 @@ _CONVERTERS: dict[str, Converter] = {
     "LSTM": _convert_recurrent,
     "GRU": _convert_recurrent,
     "Masking": _masking,
+    "LayerNormalization": _convert_layernorm,
     "Activation": _convert_activation,
     "ReLU": _convert_relu,
     "LeakyReLU": _convert_leaky_relu,

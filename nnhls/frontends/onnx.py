@@ -40,6 +40,7 @@ from nnhls.frontends.common import (
     same_pads,
 )
 from nnhls.ops.activation import SELU_ALPHA, SELU_SCALE
+from nnhls.ops.layernorm import LayerNormOp
 from nnhls.ops.recurrent import RecurrentOp
 from nnhls.ops.split import SplitOp
 from nnhls.quoting import cpp_identifier
@@ -1372,6 +1373,29 @@ def _gather(c: _Converter, node: onnx.NodeProto, layer: str) -> None:
     c.set(node, Tensor(last.results[0], (units,), (0,), batch_axis=batch_axis).with_view(shape, layer))
 
 
+def _layernorm(c: _Converter, node: onnx.NodeProto, layer: str) -> None:
+    """LayerNormalization over the axes from `axis` to the last (PyTorch nn.LayerNorm)."""
+    x = c.tensor(node.input[0], layer, "LayerNormalization")
+    attrs = _attrs(node)
+    rank = len(x.logical) + 1
+    axis = int(attrs.get("axis", -1))  # type: ignore[arg-type]
+    axis = axis + rank if axis < 0 else axis
+    if axis < 1:
+        raise UnsupportedLayerError(layer, "LayerNormalization", SUPPORTED, "normalization over the batch axis")
+    if any(_is_used(c, name) for name in node.output[1:]):
+        raise UnsupportedLayerError(layer, "LayerNormalization", SUPPORTED, "outputs Mean and InvStdDev are not supported")
+    normalized = x.logical[axis - 1 :]
+    n = prod(normalized)
+    scale = c.const(node, 1, layer, "Scale")
+    bias = c.const(node, 2, layer, "B")
+    gamma = np.broadcast_to(np.asarray(scale if scale is not None else 1.0, np.float32), normalized).reshape(n)
+    beta = np.broadcast_to(np.asarray(bias if bias is not None else 0.0, np.float32), normalized).reshape(n)
+    value = c.materialize(x, _identity(len(x.logical)), layer)
+    epsilon = float(attrs.get("epsilon", 1e-5))  # type: ignore[arg-type]
+    y = c.add(LayerNormOp(value, len(normalized), epsilon, gamma, beta, layer))
+    c.set_outputs(node, [_physical_tensor(y, _identity(len(x.logical)))] * len(node.output))
+
+
 HANDLERS: dict[str, Handler] = {
     "Gemm": _gemm,
     "MatMul": _matmul,
@@ -1420,6 +1444,7 @@ HANDLERS: dict[str, Handler] = {
     "LSTM": _recurrent,
     "GRU": _recurrent,
     "Gather": _gather,
+    "LayerNormalization": _layernorm,
 }
 """Converter of each ONNX op type (ops whose inputs are all constant are folded instead)."""
 

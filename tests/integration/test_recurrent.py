@@ -98,10 +98,11 @@ def test_emulator_wide_types_agree_with_keras(case: str, tmp_path: Path) -> None
 
 
 def chain_model() -> Any:
-    """Every cell in one model: LSTM -> GRU (reset_after) -> GRU (reset before, backwards) ->
-    SimpleRNN (last step) -> Dense."""
+    """Every cell in one model (and a layer norm, to share the g++ build): LSTM -> LayerNormalization
+    -> GRU (reset_after) -> GRU (reset before, backwards) -> SimpleRNN (last step) -> Dense."""
     return _sequential(
         keras.layers.LSTM(5, return_sequences=True, name="lstm"),
+        keras.layers.LayerNormalization(name="norm", beta_initializer="ones", gamma_initializer=keras.initializers.RandomUniform(0.5, 1.5)),
         keras.layers.GRU(4, return_sequences=True, name="gru"),
         keras.layers.GRU(4, return_sequences=True, reset_after=False, go_backwards=True, name="gru_rb"),
         keras.layers.SimpleRNN(3, name="rnn"),
