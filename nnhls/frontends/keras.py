@@ -45,6 +45,7 @@ from nnhls.frontends.common import (
     check_module_sizes,
     same_pads,
 )
+from nnhls.ops.embedding import EmbeddingOp
 from nnhls.ops.layernorm import LayerNormOp
 from nnhls.ops.recurrent import RecurrentOp, keras_gate_params
 
@@ -1199,6 +1200,16 @@ def _convert_layernorm(ctx: _Ctx, inputs: list[SSAValue]) -> SSAValue:
     return ctx.add(LayerNormOp(x, len(axes), epsilon, gamma, beta, ctx.name))
 
 
+def _convert_embedding(ctx: _Ctx, inputs: list[SSAValue]) -> SSAValue:
+    x = ctx.one_input(inputs)
+    if ctx.cfg.get("mask_zero"):
+        raise ctx.unsupported("option mask_zero=True (masking) is not supported")
+    if ctx.cfg.get("lora_rank"):
+        raise ctx.unsupported("option lora_rank is not supported")
+    (table,) = ctx.weights(1)
+    return ctx.add(EmbeddingOp(x, table, ctx.name))
+
+
 # ----- dispatch table --------------------------------------------------------------------------------------
 
 
@@ -1224,6 +1235,7 @@ _CONVERTERS: dict[str, Converter] = {
     "GRU": _convert_recurrent,
     "Masking": _masking,
     "LayerNormalization": _convert_layernorm,
+    "Embedding": _convert_embedding,
     "Activation": _convert_activation,
     "ReLU": _convert_relu,
     "LeakyReLU": _convert_leaky_relu,

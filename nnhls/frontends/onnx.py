@@ -40,6 +40,7 @@ from nnhls.frontends.common import (
     same_pads,
 )
 from nnhls.ops.activation import SELU_ALPHA, SELU_SCALE
+from nnhls.ops.embedding import EmbeddingOp
 from nnhls.ops.layernorm import LayerNormOp
 from nnhls.ops.recurrent import RecurrentOp
 from nnhls.ops.split import SplitOp
@@ -1334,7 +1335,11 @@ def _recurrent(c: _Converter, node: onnx.NodeProto, layer: str) -> None:
 
 def _gather(c: _Converter, node: onnx.NodeProto, layer: str) -> None:
     """Gather of one constant index on a tensor: along an axis of length 1 (a squeeze), or the
-    last step of a recurrent op's sequence (the op then returns its last state only)."""
+    last step of a recurrent op's sequence (the op then returns its last state only); Gather of
+    a constant table's rows by a tensor of indices: an embedding."""
+    if node.input[0] in c.consts and node.input[1] in c.tensors:
+        _embedding(c, node, layer)
+        return
     x = c.tensor(node.input[0], layer, "Gather")
     index = c.const(node, 1, layer, "the indices")
     axis = int(_attrs(node).get("axis", 0))  # type: ignore[arg-type]
@@ -1394,6 +1399,18 @@ def _layernorm(c: _Converter, node: onnx.NodeProto, layer: str) -> None:
     epsilon = float(attrs.get("epsilon", 1e-5))  # type: ignore[arg-type]
     y = c.add(LayerNormOp(value, len(normalized), epsilon, gamma, beta, layer))
     c.set_outputs(node, [_physical_tensor(y, _identity(len(x.logical)))] * len(node.output))
+
+
+def _embedding(c: _Converter, node: onnx.NodeProto, layer: str) -> None:
+    """Gather of rows of a constant (V, D) table by a tensor of indices (PyTorch nn.Embedding)."""
+    table = np.asarray(c.consts[node.input[0]])
+    axis = int(_attrs(node).get("axis", 0))  # type: ignore[arg-type]
+    if table.ndim != 2 or axis not in (0, -2):
+        raise UnsupportedLayerError(layer, "Gather", SUPPORTED, f"a lookup in a constant of shape {table.shape} along axis {axis}: only rows of a 2-D table")
+    ids = c.tensor(node.input[1], layer, "Gather")
+    value = c.materialize(ids, _identity(len(ids.logical)), layer)
+    y = c.add(EmbeddingOp(value, table.astype(np.float32), layer))
+    c.set(node, _physical_tensor(y, _identity(len(ids.logical) + 1)))
 
 
 HANDLERS: dict[str, Handler] = {

@@ -173,3 +173,4 @@ def test_keras_file_with_recurrent_weights(chain: Any, tmp_path: Path) -> None:
     x = _inputs(8)
     got = run_reference(import_keras(str(path)), [x.astype(np.float64)])[0]
     np.testing.assert_allclose(got, _keras(chain, x), rtol=1e-5, atol=1e-5)
+

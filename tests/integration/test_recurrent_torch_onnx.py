@@ -104,17 +104,19 @@ def test_pytorch_reference_and_emulator(case: str, tmp_path: Path) -> None:
 
 
 class Stack(torch.nn.Module):
-    """LSTM -> GRU -> RNN (last step) -> Linear."""
+    """Token ids -> Embedding -> LSTM -> GRU -> RNN (last step) -> Linear (one g++ build per io
+    type checks the recurrent and embedding kernels)."""
 
     def __init__(self) -> None:
         super().__init__()
+        self.embed = torch.nn.Embedding(20, F)
         self.lstm = torch.nn.LSTM(F, 5, batch_first=True)
         self.gru = torch.nn.GRU(5, H, batch_first=True)
         self.rnn = torch.nn.RNN(H, 3, batch_first=True)
         self.fc = torch.nn.Linear(3, 2)
 
-    def forward(self, x: Any) -> Any:
-        y = self.gru(self.lstm(x)[0])[0]
+    def forward(self, ids: Any) -> Any:
+        y = self.gru(self.lstm(self.embed(ids))[0])[0]
         return self.fc(self.rnn(y)[0][:, -1, :])
 
 
@@ -124,14 +126,17 @@ def test_pytorch_cpp_equals_emulator(io_type: str, tmp_path: Path) -> None:
     torch.manual_seed(7)
     module = Stack().eval()
     model = converters.convert_from_pytorch_model(
-        module, (T, F), output_dir=str(tmp_path / "prj"), io_type=io_type,
+        module, (T,), output_dir=str(tmp_path / "prj"), io_type=io_type,
         hls_config={"Model": {"Precision": "fixed<16,6>", "ReuseFactor": 1}},
     )  # fmt: skip
+    assert "hls.embedding" in model.ir("hls")
     model.compile()
-    x = _inputs(64, seed=3)
-    y_cpp, y_numpy = model.predict(x), model.predict(x, emulator="numpy")
+    ids = np.random.default_rng(3).integers(0, 20, (64, T))
+    y_cpp, y_numpy = model.predict(ids.astype(np.float64)), model.predict(ids.astype(np.float64), emulator="numpy")
     np.testing.assert_array_equal(y_cpp, y_numpy)
-    assert np.max(np.abs(np.asarray(y_numpy) - _torch(module, x))) < 0.1
+    with torch.no_grad():
+        want = module(torch.tensor(ids)).numpy()
+    assert np.max(np.abs(np.asarray(y_numpy) - want)) < 0.1
 
 
 # ----- the onnx package's conformance cases ------------------------------------------------------------
@@ -199,3 +204,58 @@ def test_onnx_refused_cases_name_the_option(name: str, cases: dict[str, Any]) ->
     model, _, _, _ = _case_model(cases[name])
     with pytest.raises(NnhlsError, match=REFUSED[name]):
         import_onnx(model)
+
+
+# ----- a trained sequence classifier --------------------------------------------------------------------
+
+
+def _pattern_data(n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Sequences of 12 steps of 2 noisy features; class 1 holds a bump (+1.5 on feature 0 for 3
+    consecutive steps, at a random place), class 0 is noise only."""
+    x = rng.normal(0.0, 0.5, (n, 12, 2)).astype(np.float32)
+    y = rng.integers(0, 2, n)
+    for i in np.flatnonzero(y):
+        start = rng.integers(0, 10)
+        x[i, start : start + 3, 0] += 1.5
+    return x, y
+
+
+class Classifier(torch.nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.gru = torch.nn.GRU(2, 8, batch_first=True)
+        self.fc = torch.nn.Linear(8, 2)
+
+    def forward(self, x: Any) -> Any:
+        return self.fc(self.gru(x)[0][:, -1, :])
+
+
+def test_trained_sequence_classifier_keeps_its_decisions(tmp_path: Path) -> None:
+    """A GRU trained here on synthetic sequences (a bump in noise) keeps >= 99% argmax agreement
+    with the float model through the numpy emulator (bit-exact with the C++ build, checked above),
+    with fixed<16,6> and `auto` recurrent types."""
+    torch.manual_seed(11)
+    rng = np.random.default_rng(11)
+    x_train, y_train = _pattern_data(2048, rng)
+    model = Classifier()
+    optimizer = torch.optim.Adam(model.parameters(), lr=0.02)
+    xs, ys = torch.tensor(x_train), torch.tensor(y_train)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # a few seconds of training; no oversubscription under xdist
+    try:
+        for step in range(150):
+            batch = slice((step % 16) * 128, (step % 16 + 1) * 128)
+            optimizer.zero_grad()
+            loss = torch.nn.functional.cross_entropy(model(xs[batch]), ys[batch])
+            loss.backward()
+            optimizer.step()
+    finally:
+        torch.set_num_threads(threads)
+    model.eval()
+    x_test, y_test = _pattern_data(1000, rng)
+    float_pred = np.argmax(_torch(model, x_test), axis=1)
+    assert np.mean(float_pred == y_test) > 0.9  # the model learnt the pattern
+    config = {"Model": {"Precision": "fixed<16,6>"}, "LayerType": {"RNN": {"Precision": "auto"}}}
+    hls_model = converters.convert_from_pytorch_model(model, (12, 2), output_dir=str(tmp_path / "prj"), hls_config=config)
+    fixed_pred = np.argmax(np.asarray(hls_model.predict(x_test, emulator="numpy")), axis=1)
+    assert np.mean(fixed_pred == float_pred) >= 0.99
