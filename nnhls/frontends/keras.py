@@ -173,6 +173,25 @@ def _read_legacy_weights(root: h5py.Group) -> _DictStore:
     return store
 
 
+def _vars(group: object) -> list[np.ndarray]:
+    variables = group.get("vars") if isinstance(group, h5py.Group) else None
+    if not isinstance(variables, h5py.Group):
+        return []
+    return [np.asarray(variables[str(i)]) for i in range(len(variables))]
+
+
+def _recurrent_weights(group: h5py.Group) -> list[np.ndarray]:
+    """The weights of a Keras 3 recurrent layer (`cell/vars`) or Bidirectional (forward then
+    backward layer), [] for other layers."""
+    cell = group.get("cell")
+    if isinstance(cell, h5py.Group):
+        return _vars(cell)
+    forward, backward = group.get("forward_layer"), group.get("backward_layer")
+    if isinstance(forward, h5py.Group) and isinstance(backward, h5py.Group):
+        return _recurrent_weights(forward) + _recurrent_weights(backward)
+    return []
+
+
 def _read_keras3_weights(root: h5py.Group) -> _DictStore:
     """Keras 3 weights H5: `layers/<key>/vars/<i>`, the `vars` group naming its layer."""
     store = _DictStore()
@@ -184,16 +203,14 @@ def _read_keras3_weights(root: h5py.Group) -> _DictStore:
             child_keys = (*keys, key)
             child_names = names
             variables = child.get("vars")
-            cell = child.get("cell")  # recurrent layers keep their weights in their cell
-            if isinstance(variables, h5py.Group) and len(variables) == 0 and isinstance(cell, h5py.Group):
-                inner_vars = cell.get("vars")
-                if isinstance(inner_vars, h5py.Group) and len(inner_vars):
-                    arrays = [np.asarray(inner_vars[str(i)]) for i in range(len(inner_vars))]
-                    store.by_key[child_keys] = arrays
-                    if "name" in variables.attrs:
-                        child_names = (*names, _text(variables.attrs["name"]))
-                        store.by_name[child_names] = arrays
-                    variables = None
+            # Recurrent layers keep their weights in their cell, Bidirectional in its two layers.
+            cells = _recurrent_weights(child)
+            if isinstance(variables, h5py.Group) and len(variables) == 0 and cells:
+                store.by_key[child_keys] = cells
+                if "name" in variables.attrs:
+                    child_names = (*names, _text(variables.attrs["name"]))
+                    store.by_name[child_names] = cells
+                variables = None
             if isinstance(variables, h5py.Group):
                 arrays = [np.asarray(variables[str(i)]) for i in range(len(variables))]
                 store.by_key[child_keys] = arrays
@@ -1130,9 +1147,9 @@ _GATE_ACTIVATIONS: dict[str, ActivationKind] = {
 }
 
 
-def _gate(ctx: _Ctx, key: str, default: str) -> tuple[ActivationKind, float | None, float | None]:
+def _gate(ctx: _Ctx, cfg: Json, key: str, default: str) -> tuple[ActivationKind, float | None, float | None]:
     """A recurrent layer's activation or recurrent_activation as a gate kind and its parameters."""
-    name = _activation_name(ctx.cfg.get(key, default)) or "linear"
+    name = _activation_name(cfg.get(key, default)) or "linear"
     kind = _GATE_ACTIVATIONS.get(name)
     if kind is None:
         raise ctx.unsupported(f"{key} '{name}' is not supported in a recurrent layer; supported: {', '.join(sorted(_GATE_ACTIVATIONS))}")
@@ -1144,10 +1161,17 @@ def _masking(ctx: _Ctx, inputs: list[SSAValue]) -> SSAValue:
     raise ctx.unsupported("masking is not supported: recurrent layers run every time step")
 
 
-def _convert_recurrent(ctx: _Ctx, inputs: list[SSAValue]) -> SSAValue:
-    x = ctx.one_input(inputs)
-    cfg = ctx.cfg
-    cell = _RECURRENT_CELLS[ctx.spec.class_name]
+def _weight_count(cfg: Json) -> int:
+    return 3 if cfg.get("use_bias", True) else 2
+
+
+def _recurrent_op(
+    ctx: _Ctx, x: SSAValue, class_name: str, cfg: Json, arrays: list[np.ndarray], name: str, aligned: bool = False
+) -> RecurrentOp:
+    """One SimpleRNN / LSTM / GRU layer (its config and weight arrays) as an nn.recurrent op."""
+    cell = _RECURRENT_CELLS.get(class_name)
+    if cell is None:
+        raise ctx.unsupported(f"wraps a {class_name}; supported: {', '.join(_RECURRENT_CELLS)}")
     for option, what in (
         ("stateful", "a state kept across batches"),
         ("return_state", "the final states as extra outputs"),
@@ -1158,26 +1182,59 @@ def _convert_recurrent(ctx: _Ctx, inputs: list[SSAValue]) -> SSAValue:
     shape = nn.shape_of(x)
     if len(shape) != 2:
         raise ctx.unsupported(f"expects a (time, features) input, got shape {shape}")
-    use_bias = cfg.get("use_bias", True)
-    arrays = ctx.weights(3 if use_bias else 2)
     kernel, recurrent = arrays[0], arrays[1]
     width = recurrent.shape[-1]
-    bias = arrays[2] if use_bias else np.zeros(width, np.float32)
+    bias = arrays[2] if len(arrays) > 2 else np.zeros(width, np.float32)
     reset_after = cell == "gru" and bool(cfg.get("reset_after", True))
     if bias.ndim == 2:  # GRU with reset_after: (input bias, recurrent bias)
         bias, recurrent_bias = bias[0], bias[1]
     else:
         recurrent_bias = np.zeros(width, np.float32)
-    act, alpha, beta = _gate(ctx, "activation", "tanh")
-    ract, r_alpha, r_beta = _gate(ctx, "recurrent_activation", "sigmoid") if cell != "simple_rnn" else (ActivationKind.LINEAR, None, None)
-    op = RecurrentOp(
-        x, cell, kernel, recurrent, bias, recurrent_bias, ctx.name,
+    act, alpha, beta = _gate(ctx, cfg, "activation", "tanh")
+    ract, r_alpha, r_beta = _gate(ctx, cfg, "recurrent_activation", "sigmoid") if cell != "simple_rnn" else (ActivationKind.LINEAR, None, None)
+    return RecurrentOp(
+        x, cell, kernel, recurrent, bias, recurrent_bias, name,
         activation=act, recurrent_activation=ract,
         return_sequences=bool(cfg.get("return_sequences", False)),
-        go_backwards=bool(cfg.get("go_backwards", False)),
+        go_backwards=bool(cfg.get("go_backwards", False)), aligned_outputs=aligned,
         reset_after=reset_after, params=(alpha, beta, r_alpha, r_beta),
     )  # fmt: skip
-    return ctx.add(op)
+
+
+def _convert_recurrent(ctx: _Ctx, inputs: list[SSAValue]) -> SSAValue:
+    x = ctx.one_input(inputs)
+    arrays = ctx.weights(_weight_count(ctx.cfg))
+    return ctx.add(_recurrent_op(ctx, x, ctx.spec.class_name, ctx.cfg, arrays, ctx.name))
+
+
+_BIDIRECTIONAL_MERGES: dict[str, Callable[[Sequence[SSAValue], str], Operation]] = {
+    "sum": nn.AddOp,
+    "mul": nn.MulOp,
+    "ave": nn.AverageOp,
+}
+
+
+def _convert_bidirectional(ctx: _Ctx, inputs: list[SSAValue]) -> SSAValue | list[SSAValue]:
+    """Bidirectional(layer): a forward op and a backward one (its outputs aligned with the input
+    steps, as Keras flips them back), merged by concat / sum / mul / ave (None: two outputs)."""
+    x = ctx.one_input(inputs)
+    forward = ctx.cfg["layer"]
+    backward = ctx.cfg.get("backward_layer")
+    if backward is None:  # Keras builds it as a copy of the layer reading backwards
+        backward = {"class_name": forward["class_name"], "config": {**forward["config"], "go_backwards": not forward["config"].get("go_backwards", False)}}
+    merge = ctx.cfg.get("merge_mode", "concat")
+    if merge not in (None, "concat", *_BIDIRECTIONAL_MERGES):
+        raise ctx.unsupported(f"merge_mode '{merge}'; supported: concat, sum, mul, ave, None")
+    n_forward = _weight_count(forward["config"])
+    arrays = ctx.weights(n_forward + _weight_count(backward["config"]))
+    ops = []
+    for spec, weights, suffix in ((forward, arrays[:n_forward], "forward"), (backward, arrays[n_forward:], "backward")):
+        ops.append(ctx.add(_recurrent_op(ctx, x, spec["class_name"], spec["config"], weights, ctx.sub_name(suffix), aligned=suffix == "backward")))
+    if merge is None:
+        return ops
+    if merge == "concat":
+        return ctx.add(nn.ConcatOp(ops, len(nn.shape_of(ops[0])) - 1, ctx.name))
+    return ctx.add(_BIDIRECTIONAL_MERGES[merge](ops, ctx.name))
 
 
 def _convert_layernorm(ctx: _Ctx, inputs: list[SSAValue]) -> SSAValue:
@@ -1234,6 +1291,7 @@ _CONVERTERS: dict[str, Converter] = {
     "LSTM": _convert_recurrent,
     "GRU": _convert_recurrent,
     "Masking": _masking,
+    "Bidirectional": _convert_bidirectional,
     "LayerNormalization": _convert_layernorm,
     "Embedding": _convert_embedding,
     "Activation": _convert_activation,

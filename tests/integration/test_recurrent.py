@@ -35,12 +35,12 @@ at most half a step times the largest slope (1 for tanh, 1/4 for sigmoid)."""
 def _sequential(*layers: Any, seed: int = 0) -> Any:
     keras.utils.set_random_seed(seed)
     model = keras.Sequential([keras.Input((T, F)), *layers])
-    # Non-trivial biases (Keras initialises them at zero or one).
+    # Non-trivial biases (Keras initialises them at zero or one): the 1-D / (2, n) arrays.
     for layer in model.layers:
         weights = layer.get_weights()
-        if weights:
+        if weights and not isinstance(layer, keras.layers.LayerNormalization):
             rng = np.random.default_rng(seed)
-            layer.set_weights([w if i < 2 else w + rng.uniform(-0.3, 0.3, w.shape).astype(np.float32) for i, w in enumerate(weights)])
+            layer.set_weights([w + rng.uniform(-0.3, 0.3, w.shape).astype(np.float32) if w.ndim == 1 or w.shape[0] == 2 else w for w in weights])
     return model
 
 
@@ -56,6 +56,12 @@ CASES: dict[str, Any] = {
     "rnn_seq": lambda: keras.layers.SimpleRNN(5, return_sequences=True),
     "rnn_relu_last": lambda: keras.layers.SimpleRNN(4, activation="relu"),
     "rnn_sigmoid_backwards": lambda: keras.layers.SimpleRNN(3, activation="sigmoid", go_backwards=True),
+    "bi_lstm_concat_seq": lambda: keras.layers.Bidirectional(keras.layers.LSTM(3, return_sequences=True)),
+    "bi_gru_sum_last": lambda: keras.layers.Bidirectional(keras.layers.GRU(3), merge_mode="sum"),
+    "bi_rnn_mul_seq": lambda: keras.layers.Bidirectional(keras.layers.SimpleRNN(3, return_sequences=True), merge_mode="mul"),
+    "bi_gru_ave_backward_lstm": lambda: keras.layers.Bidirectional(
+        keras.layers.GRU(3, return_sequences=True), backward_layer=keras.layers.LSTM(3, return_sequences=True, go_backwards=True), merge_mode="ave"
+    ),
 }
 
 
@@ -99,11 +105,12 @@ def test_emulator_wide_types_agree_with_keras(case: str, tmp_path: Path) -> None
 
 def chain_model() -> Any:
     """Every cell in one model (and a layer norm, to share the g++ build): LSTM -> LayerNormalization
-    -> GRU (reset_after) -> GRU (reset before, backwards) -> SimpleRNN (last step) -> Dense."""
+    -> Bidirectional GRU (reset_after, concat) -> GRU (reset before, backwards) -> SimpleRNN (last
+    step) -> Dense."""
     return _sequential(
         keras.layers.LSTM(5, return_sequences=True, name="lstm"),
         keras.layers.LayerNormalization(name="norm", beta_initializer="ones", gamma_initializer=keras.initializers.RandomUniform(0.5, 1.5)),
-        keras.layers.GRU(4, return_sequences=True, name="gru"),
+        keras.layers.Bidirectional(keras.layers.GRU(2, return_sequences=True), name="gru"),
         keras.layers.GRU(4, return_sequences=True, reset_after=False, go_backwards=True, name="gru_rb"),
         keras.layers.SimpleRNN(3, name="rnn"),
         keras.layers.Dense(2, name="out"),
@@ -119,7 +126,7 @@ def chain() -> Any:
 @pytest.mark.slow
 @pytest.mark.parametrize("io_type", ["io_parallel", "io_stream"])
 def test_cpp_equals_emulator(chain: Any, io_type: str, tmp_path: Path) -> None:
-    config = {"Model": {"Precision": "fixed<16,6>", "ReuseFactor": 1}, "LayerName": {"gru": {"TableSize": 256}}}
+    config = {"Model": {"Precision": "fixed<16,6>", "ReuseFactor": 1}, "LayerName": {"gru_forward": {"TableSize": 256}}}
     model = converters.convert_from_keras_model(chain, output_dir=str(tmp_path / "prj"), io_type=io_type, hls_config=config)
     assert "hls.recurrent" in model.ir("hls")
     model.compile()
@@ -142,7 +149,7 @@ def test_precision_inference_rule(chain: Any, tmp_path: Path) -> None:
         for line in model.ir("hls").splitlines()
         if "hls.recurrent" in line
     }
-    assert {layer: t["state_t"] for layer, t in types.items()} == dict.fromkeys(("lstm", "gru", "gru_rb", "rnn"), "fixed<12, 2>")
+    assert {layer: t["state_t"] for layer, t in types.items()} == dict.fromkeys(("lstm", "gru_forward", "gru_backward", "gru_rb", "rnn"), "fixed<12, 2>")
     assert types["lstm"]["cell_t"] == "fixed<14, 4>"
     assert types["lstm"]["recurrent_table_t"] == "ufixed<11, 1>"
 
