@@ -1071,7 +1071,9 @@ def _transpose(c: _Converter, node: onnx.NodeProto, layer: str) -> None:
         return
     perm = [int(p) for p in perm_attr] if perm_attr is not None else list(range(rank))[::-1]  # type: ignore[union-attr]
     batch_axis = perm.index(x.batch_axis)
-    if batch_axis > 1:
+    users = c.consumers.get(node.output[0], [])
+    time_major = bool(users) and node.output[0] not in c.graph_outputs and all(u.op_type in (*TIME_MAJOR_READERS, "Shape", "Size") for u in users)
+    if batch_axis > 1 or (batch_axis == 1 and not time_major):
         raise UnsupportedLayerError(
             layer, "Transpose", SUPPORTED, f"perm {perm} moves the batch axis"
         )
