@@ -410,7 +410,9 @@ class _Converter:
         if handler is None:
             raise UnsupportedLayerError(layer, op_type, SUPPORTED)
         integer = next((i for i in node.input if i in self.integer), None)
-        if integer is not None and op_type not in INTEGER_EXACT:
+        # Integer indices into a constant table (an embedding) are looked up, not computed on.
+        indices = op_type == "Gather" and len(node.input) > 1 and node.input[0] in self.consts and integer == node.input[1]
+        if integer is not None and op_type not in INTEGER_EXACT and not indices:
             raise UnsupportedLayerError(
                 layer,
                 op_type,
@@ -423,7 +425,7 @@ class _Converter:
             handler(self, node, self.unique(layer))
         finally:
             self.op_type = None
-        if integer is not None:
+        if integer is not None and not indices:  # an embedding's rows are the table's (float)
             self.integer.update((out, self.integer[integer]) for out in node.output if out)
 
     def _fold(self, node: onnx.NodeProto, layer: str) -> None:
