@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from math import prod
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import h5py
 import numpy as np
@@ -37,7 +37,10 @@ from xdsl.utils.exceptions import VerifyException
 
 from nnhls.dialects import nn
 from nnhls.dialects.kinds import ActivationKind, PoolOp
-from nnhls.errors import FrontendError
+from nnhls.dialects.quant import AnyQuantizer, TernaryQuantizer, UniformQuantizer, exact_precision
+from nnhls.dialects.quantizer_attr import QuantizerAttr
+from nnhls.errors import ApproximationWarning, FrontendError, warn
+from nnhls.frontends import bnn, hgq, qkeras
 from nnhls.frontends.common import (
     ModelBuilder,
     ModelFileError,
@@ -45,8 +48,10 @@ from nnhls.frontends.common import (
     check_module_sizes,
     same_pads,
 )
+from nnhls.frontends.quant_config import QuantizerConfigError
 from nnhls.ops.embedding import EmbeddingOp
 from nnhls.ops.layernorm import LayerNormOp
+from nnhls.ops.quantize import QuantizeOp
 from nnhls.ops.recurrent import RecurrentOp, keras_gate_params
 
 Json = dict[str, Any]
@@ -608,6 +613,7 @@ class _Ctx:
 
 Converter = Callable[[_Ctx, list[SSAValue]], SSAValue | list[SSAValue]]
 """A layer converter: the layer's output value, or one value per output of a multi-output layer."""
+_Weighted = TypeVar("_Weighted", nn.DenseOp, nn.ConvBaseOp)
 
 
 class _Converter:
@@ -617,6 +623,7 @@ class _Converter:
         self.source = source
         self.used: set[str] = set()
         self.reserved: set[str] = set()
+        self.exact_weights = False
         self.builder: ModelBuilder
 
     def convert(self, graph: _Graph, name: str) -> ModuleOp:
@@ -633,6 +640,8 @@ class _Converter:
         self.builder = ModelBuilder(name, inputs)
         self.used = {layer for layer, _ in inputs}
         self.reserved = {spec.name for spec in graph.layers}
+        # An HGQ proxy model stores its weights already on their grids (no weight quantizers).
+        self.exact_weights = any(spec.class_name == "FixedPointQuantizer" for spec in graph.layers)
         outputs = self.run_graph(graph, self.builder.inputs, (), ())
         try:
             return self.builder.finish(outputs)
@@ -737,7 +746,15 @@ _SIMPLE_ACTIVATIONS: dict[str, ActivationKind] = {
     "gelu": ActivationKind.GELU,
 }
 _SUPPORTED_ACTIVATIONS = sorted(
-    [*_SIMPLE_ACTIVATIONS, "linear", "softmax", "elu", "leaky_relu", "hard_sigmoid"]
+    [
+        *_SIMPLE_ACTIVATIONS,
+        "linear",
+        "softmax",
+        "elu",
+        "leaky_relu",
+        "hard_sigmoid",
+        *bnn.ACTIVATIONS,
+    ]
 )
 
 
@@ -755,6 +772,8 @@ def _activation(ctx: _Ctx, value: SSAValue, activation: str, op_name: str) -> SS
     if activation == "leaky_relu":
         # keras.activations.leaky_relu's default slope.
         return ctx.add(nn.ActivationOp(value, ActivationKind.LEAKY_RELU, op_name, alpha=0.2))
+    if activation in bnn.ACTIVATIONS:
+        return _binary_activation(ctx, value, activation, op_name)
     if activation == "hard_sigmoid":
         # Keras 2: clip(0.2 x + 0.5); Keras 3: relu6(x + 3) / 6.
         slope = 0.2 if ctx.converter.source.legacy else 1.0 / 6.0
@@ -883,11 +902,19 @@ def _convert_dense(ctx: _Ctx, inputs: list[SSAValue]) -> SSAValue:
     x = ctx.one_input(inputs)
     use_bias = ctx.cfg.get("use_bias", True)
     arrays = ctx.weights(2 if use_bias else 1)
-    bias = arrays[1] if use_bias else None
-    return ctx.fused_activation(ctx.add(nn.DenseOp(x, arrays[0], bias, ctx.name)))
+    kernel, kernel_q = _weight_constant(ctx, "kernel_quantizer", arrays[0])
+    bias, bias_q = _bias_constant(ctx, arrays[1] if use_bias else None)
+    op = _with_quantizers(nn.DenseOp(x, kernel, bias, ctx.name), kernel_q, bias_q)
+    return _layer_activation(ctx, ctx.add(op))
 
 
-_CONV_OPS: dict[tuple[int, bool], Callable[..., Operation]] = {
+def _bias_constant(
+    ctx: _Ctx, values: np.ndarray | None
+) -> tuple[np.ndarray | None, QuantizerAttr | None]:
+    return (None, None) if values is None else _weight_constant(ctx, "bias_quantizer", values)
+
+
+_CONV_OPS: dict[tuple[int, bool], Callable[..., nn.ConvBaseOp]] = {
     (1, False): nn.Conv1DOp,
     (2, False): nn.Conv2DOp,
     (1, True): nn.DepthwiseConv1DOp,
@@ -921,11 +948,12 @@ def _make_conv(rank: int, depthwise: bool) -> Converter:
         _spatial_rank(ctx, x, rank)
         use_bias = ctx.cfg.get("use_bias", True)
         arrays = ctx.weights(2 if use_bias else 1)
-        kernel = arrays[0]
+        key = "depthwise_quantizer" if depthwise else "kernel_quantizer"
+        kernel, kernel_q = _weight_constant(ctx, key, arrays[0])
         strides, dilations, pads = _conv_geometry(ctx, x, kernel.shape[:rank], rank)
-        bias = arrays[1] if use_bias else None
+        bias, bias_q = _bias_constant(ctx, arrays[1] if use_bias else None)
         op = _CONV_OPS[(rank, depthwise)](x, kernel, bias, ctx.name, strides, dilations, pads)
-        return ctx.fused_activation(ctx.add(op))
+        return _layer_activation(ctx, ctx.add(_with_quantizers(op, kernel_q, bias_q)))
 
     return convert
 
@@ -938,18 +966,19 @@ def _make_separable(rank: int) -> Converter:
         _spatial_rank(ctx, x, rank)
         use_bias = ctx.cfg.get("use_bias", True)
         arrays = ctx.weights(3 if use_bias else 2)
-        depthwise, pointwise = arrays[0], arrays[1]
+        depthwise, depthwise_q = _weight_constant(ctx, "depthwise_quantizer", arrays[0])
+        pointwise, pointwise_q = _weight_constant(ctx, "pointwise_quantizer", arrays[1])
         strides, dilations, pads = _conv_geometry(ctx, x, depthwise.shape[:rank], rank)
         dw_op = _CONV_OPS[(rank, True)](
             x, depthwise, None, ctx.sub_name("depthwise"), strides, dilations, pads
         )
-        mid = ctx.add(dw_op)
-        bias = arrays[2] if use_bias else None
+        mid = ctx.add(_with_quantizers(dw_op, depthwise_q, None))
+        bias, bias_q = _bias_constant(ctx, arrays[2] if use_bias else None)
         ones = [1] * rank
         pw_op = _CONV_OPS[(rank, False)](
             mid, pointwise, bias, ctx.sub_name("pointwise"), ones, ones, [0] * (2 * rank)
         )
-        return ctx.fused_activation(ctx.add(pw_op))
+        return _layer_activation(ctx, ctx.add(_with_quantizers(pw_op, pointwise_q, bias_q)))
 
     return convert
 
@@ -996,12 +1025,229 @@ def _convert_batchnorm(ctx: _Ctx, inputs: list[SSAValue]) -> SSAValue:
     center, scale = ctx.cfg.get("center", True), ctx.cfg.get("scale", True)
     arrays = [w.astype(np.float64) for w in ctx.weights(2 + int(center) + int(scale))]
     channels = nn.shape_of(x)[-1]
-    gamma = arrays.pop(0) if scale else np.ones(channels)
-    beta = arrays.pop(0) if center else np.zeros(channels)
-    mean, variance = arrays
+    gamma = _qkeras_values(ctx, "gamma_quantizer", arrays.pop(0)) if scale else np.ones(channels)
+    beta = _qkeras_values(ctx, "beta_quantizer", arrays.pop(0)) if center else np.zeros(channels)
+    mean = _qkeras_values(ctx, "mean_quantizer", arrays[0])
+    variance = _qkeras_values(ctx, "variance_quantizer", arrays[1])
     factor = gamma / np.sqrt(variance + float(ctx.cfg.get("epsilon", 1e-3)))
     bias = beta - mean * factor
     return ctx.add(nn.BatchNormOp(x, factor.astype(np.float32), bias.astype(np.float32), ctx.name))
+
+
+# ----- quantization-aware layers (QKeras, HGQ proxies, old binary / ternary nets) ----------------------
+
+
+def _where(ctx: _Ctx, key: str) -> str:
+    return f"layer '{ctx.spec.name}' ({ctx.spec.class_name}) {key}".rstrip()
+
+
+def _qkeras_quantizer(ctx: _Ctx, key: str) -> qkeras.QKerasQuantizer | None:
+    try:
+        return qkeras.read_quantizer(ctx.cfg.get(key), _where(ctx, key))
+    except QuantizerConfigError as e:
+        raise ctx.unsupported(str(e)) from None
+
+
+def _qkeras_values(ctx: _Ctx, key: str, values: np.ndarray) -> np.ndarray:
+    """A constant as the layer uses it: through its QKeras quantizer when it has one."""
+    q = _qkeras_quantizer(ctx, key)
+    return values if q is None else q.quantize(values)
+
+
+def _values_quantizer(values: np.ndarray) -> AnyQuantizer | None:
+    """The grid of constants that are already quantized (HGQ proxies): their exact type."""
+    p = exact_precision(values)
+    if p is None:
+        return None
+    return UniformQuantizer.make(p.width, p.signed, 2.0**-p.fractional)
+
+
+def _ternary_from_values(values: np.ndarray) -> TernaryQuantizer:
+    """A ternary quantizer reproducing weights that are already ternary with per-channel scales."""
+    magnitude = np.abs(values).reshape(-1, values.shape[-1]).max(axis=0).astype(np.float64)
+    scale = np.where(magnitude > 0, magnitude, 1.0)
+    return TernaryQuantizer(float(scale.min()) / 2, scale)
+
+
+def _scaled(q: AnyQuantizer, alpha: np.ndarray | None) -> AnyQuantizer:
+    """A uniform grid times QKeras's alpha multiplier (a scale of the quantizer)."""
+    if alpha is None or not isinstance(q, UniformQuantizer):
+        return q
+    return UniformQuantizer.make(
+        q.bits, q.signed, q.scale * alpha, q.zero_point, q.narrow, q.rounding, q.overflow
+    )
+
+
+def _weight_constant(
+    ctx: _Ctx, key: str, values: np.ndarray
+) -> tuple[np.ndarray, QuantizerAttr | None]:
+    """A kernel or bias as the framework computes with it, and the quantizer it went through.
+
+    QKeras layers name their quantizers in the config (`kernel_quantizer`...); BinaryDense and
+    TernaryDense binarize / ternarize their kernel; an HGQ proxy's constants are already on their
+    grid, whose exact type the quantizer records. A QKeras alpha multiplier is part of the quantizer
+    (a scale that may not be a power of two; quantization inference splits it off).
+    """
+    where = _where(ctx, key)
+    if ctx.spec.class_name in bnn.BINARY_LAYERS and key == "kernel_quantizer":
+        try:
+            binary = bnn.kernel_quantizer(ctx.spec.class_name, ctx.cfg, where)
+        except QuantizerConfigError as e:
+            raise ctx.unsupported(str(e)) from None
+        return binary(values).astype(np.float32), QuantizerAttr.from_quantizer(binary)
+    q = _qkeras_quantizer(ctx, key)
+    if q is None:
+        if not ctx.converter.exact_weights:
+            return values, None
+        grid = _values_quantizer(values)
+        return values, None if grid is None else QuantizerAttr.from_quantizer(grid)
+    quantized = q.quantize(values).astype(np.float32)
+    if isinstance(q, qkeras.Ternary) and q.data_dependent:
+        return quantized, QuantizerAttr.from_quantizer(_ternary_from_values(quantized))
+    generic = _scaled(q.generic(values), q.post_scale())
+    return quantized, QuantizerAttr.from_quantizer(generic)
+
+
+def _with_quantizers(
+    op: _Weighted, weight: QuantizerAttr | None, bias: QuantizerAttr | None
+) -> _Weighted:
+    if weight is not None:
+        op.properties["weight_quantizer"] = weight
+    if bias is not None and op.bias is not None:
+        op.properties["bias_quantizer"] = bias
+    return op
+
+
+_PRE_ACTIVATIONS: dict[str, tuple[ActivationKind, dict[str, float]]] = {
+    # QKeras's own hard sigmoid is clip(0.5 x + 0.5, 0, 1); its hard tanh clip(x, -1, 1).
+    "hard_sigmoid": (ActivationKind.HARD_SIGMOID, {"alpha": 0.5, "beta": 0.5}),
+    "hard_tanh": (ActivationKind.HARD_TANH, {}),
+    "sigmoid": (ActivationKind.SIGMOID, {}),
+    "tanh": (ActivationKind.TANH, {}),
+}
+
+
+def _quantizer_activation(
+    ctx: _Ctx, value: SSAValue, q: qkeras.QKerasQuantizer, op_name: str
+) -> SSAValue:
+    """A QKeras quantizer used as an activation: its float function, then `nn.quantize`."""
+    if q.data_dependent:
+        raise ctx.unsupported(f"{q.name} with alpha='{q['alpha']}' depends on its input's values")
+    pre = q.activation
+    if isinstance(q, qkeras.QuantizedRelu) and q.slope:
+        return _leaky_quantized_relu(ctx, value, q, op_name)
+    if pre is not None:
+        kind, params = _PRE_ACTIVATIONS[pre]
+        if kind in (ActivationKind.SIGMOID, ActivationKind.TANH):
+            warn(
+                f"layer '{ctx.spec.name}': {q.name} applies the real {pre}, computed from a table "
+                "before quantizing: not bit-exact near quantization steps",
+                ApproximationWarning,
+            )
+        value = ctx.add(
+            nn.ActivationOp(
+                value, kind, ctx.sub_name(pre), alpha=params.get("alpha"), beta=params.get("beta")
+            )
+        )
+    generic = _scaled(q.generic(), q.post_scale())
+    return ctx.add(QuantizeOp(value, QuantizerAttr.from_quantizer(generic), op_name))
+
+
+def _leaky_quantized_relu(
+    ctx: _Ctx, value: SSAValue, q: qkeras.QuantizedRelu, op_name: str
+) -> SSAValue:
+    """quantized_relu with a (power-of-two) negative_slope: QKeras rounds relu(x) / step and
+    slope * x / step half to even, codes in [-slope * m, m - 1] (m = 2**(bits - 1)). That is
+    leaky_relu(slope) (exact), a signed `bits`-wide quantizer on step (codes in [-m, m - 1]), then a
+    clip of the low side at -slope * m * step (a bound on or below the grid: clip and rounding
+    commute)."""
+    m = 2.0 ** (int(q["bits"]) - 1)
+    leaky = ctx.add(
+        nn.ActivationOp(value, ActivationKind.LEAKY_RELU, ctx.sub_name("leaky_relu"), alpha=q.slope)
+    )
+    grid = UniformQuantizer.make(q["bits"], True, q.step)
+    codes = ctx.add(
+        QuantizeOp(leaky, QuantizerAttr.from_quantizer(grid), ctx.sub_name("quantize"))
+    )
+    low, high = -q.slope * m * q.step, (m - 1) * q.step
+    return ctx.add(nn.ActivationOp(codes, ActivationKind.CLIP, op_name, alpha=low, beta=high))
+
+
+def _activation_quantizer(ctx: _Ctx, spec: Any, key: str) -> qkeras.QKerasQuantizer | None:
+    """The QKeras quantizer an `activation=` names, None for a plain Keras activation."""
+    if isinstance(spec, dict):
+        name = str(spec.get("class_name", ""))
+    elif isinstance(spec, str):
+        name = spec.split("(")[0].strip()
+    else:
+        return None
+    if name not in qkeras.SUPPORTED_QUANTIZERS and not (isinstance(spec, str) and "(" in spec):
+        return None
+    try:
+        return qkeras.read_quantizer(spec, _where(ctx, key))
+    except QuantizerConfigError as e:
+        raise ctx.unsupported(str(e)) from None
+
+
+def _layer_activation(ctx: _Ctx, value: SSAValue) -> SSAValue:
+    """A layer's fused `activation=`: a Keras activation, or a QKeras quantizer (Q layers)."""
+    q = _activation_quantizer(ctx, ctx.cfg.get("activation"), "activation")
+    if q is None:
+        return ctx.fused_activation(value)
+    return _quantizer_activation(ctx, value, q, ctx.sub_name(q.name))
+
+
+def _convert_qactivation(ctx: _Ctx, inputs: list[SSAValue]) -> SSAValue:
+    x = ctx.one_input(inputs)
+    spec = ctx.cfg.get("activation")
+    q = _activation_quantizer(ctx, spec, "activation")
+    if q is None:
+        return _activation(ctx, x, _activation_name(spec) or "linear", ctx.name)
+    return _quantizer_activation(ctx, x, q, ctx.name)
+
+
+def _make_qaverage_pooling(rank: int) -> Converter:
+    """QAveragePooling: the window sum times the quantized 1 / area, then its activation."""
+    pool = _make_pool(rank, PoolOp.AVERAGE)
+
+    def convert(ctx: _Ctx, inputs: list[SSAValue]) -> SSAValue:
+        value = pool(ctx, inputs)
+        assert isinstance(value, SSAValue)  # a pooling has one output
+        q = _qkeras_quantizer(ctx, "average_quantizer")
+        if q is not None:
+            area = prod(_tuple(ctx.cfg.get("pool_size", 2), rank))
+            factor = float(q.quantize(np.float32(1.0 / area))) * area
+            if factor != 1.0:
+                channels = nn.shape_of(value)[-1]
+                scale = np.full(channels, factor, np.float32)
+                zeros = np.zeros(channels, np.float32)
+                value = ctx.add(nn.BatchNormOp(value, scale, zeros, ctx.sub_name("average_scale")))
+        return _layer_activation(ctx, value)
+
+    return convert
+
+
+def _convert_fixed_point_quantizer(ctx: _Ctx, inputs: list[SSAValue]) -> SSAValue:
+    """HGQ's FixedPointQuantizer: per-tensor, per-channel or per-element fixed-point types."""
+    x = ctx.one_input(inputs)
+    arrays = ctx.converter.source.weights.get(ctx.names, ctx.keys)
+    if arrays is None:
+        raise ModelFileError(ctx.converter.source.label, f"no weights for layer '{ctx.spec.name}'")
+    try:
+        q = hgq.read_fixed_point_quantizer(
+            ctx.cfg, [np.asarray(a) for a in arrays], _where(ctx, "")
+        )
+    except QuantizerConfigError as e:
+        raise ctx.unsupported(str(e)) from None
+    return ctx.add(QuantizeOp(x, QuantizerAttr.from_quantizer(q), ctx.name))
+
+
+def _binary_activation(ctx: _Ctx, value: SSAValue, name: str, op_name: str) -> SSAValue:
+    """binary_tanh / ternary_tanh (quantizers) and relu1 (a clip) of the old BNN code base."""
+    q = bnn.activation_quantizer(name)
+    if q is not None:
+        return ctx.add(QuantizeOp(value, QuantizerAttr.from_quantizer(q), op_name))
+    return ctx.add(nn.ActivationOp(value, ActivationKind.CLIP, op_name, alpha=0.0, beta=1.0))
 
 
 # ----- merges ------------------------------------------------------------------------------------------------
@@ -1295,6 +1541,19 @@ _CONVERTERS: dict[str, Converter] = {
     "LayerNormalization": _convert_layernorm,
     "Embedding": _convert_embedding,
     "Activation": _convert_activation,
+    # Quantization-aware layers: QKeras, HGQ proxies, the old binary / ternary nets.
+    "QDense": _convert_dense,
+    "QConv1D": _make_conv(1, depthwise=False),
+    "QConv2D": _make_conv(2, depthwise=False),
+    "QDepthwiseConv2D": _make_conv(2, depthwise=True),
+    "QSeparableConv1D": _make_separable(1),
+    "QSeparableConv2D": _make_separable(2),
+    "QActivation": _convert_qactivation,
+    "QBatchNormalization": _convert_batchnorm,
+    "QAveragePooling2D": _make_qaverage_pooling(2),
+    "FixedPointQuantizer": _convert_fixed_point_quantizer,
+    "BinaryDense": _convert_dense,
+    "TernaryDense": _convert_dense,
     "ReLU": _convert_relu,
     "LeakyReLU": _convert_leaky_relu,
     "ELU": _convert_elu,

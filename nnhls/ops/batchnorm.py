@@ -67,6 +67,8 @@ class FoldBatchNorm(RewritePattern):
             return
         if any(pinned(layer, var) for var in ("weight", "bias", "result")):
             return
+        if layer.weight_quantizer is not None or layer.bias_quantizer is not None:
+            return  # quantized weights stay on their grid (binary, po2...): the scale stays apart
         scale = nn.to_numpy(op.scale).astype(np.float64)
         shift = nn.to_numpy(op.bias).astype(np.float64)
         weight = nn.to_numpy(layer.weight).astype(np.float64) * _channel_scale(layer, scale)

@@ -77,6 +77,9 @@ class WeightedRules(OpRules):
 
     has_strategy = True
 
+    def exact_before_cast(self, op: nn.NNLayerOp) -> bool:
+        return True  # the accumulator is exact (nn-infer-precision), then one cast
+
     def kernel_dims(self, op: nn.NNLayerOp) -> tuple[int, int] | None:
         assert isinstance(op, nn.DenseOp | nn.ConvBaseOp)
         return kernel_dims(op)
