@@ -13,6 +13,7 @@ a non-empty directory without that marker is refused unless `force=True`.
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import json
 import os
 import tarfile
@@ -189,8 +190,39 @@ class UserFileMovedWarning(NnhlsWarning):
     """A file of the user's had a generated file's name: it was moved aside, not overwritten."""
 
 
+class EditedProjectWarning(NnhlsWarning):
+    """Generated files were edited after nnhls wrote them: compile() builds them as they are."""
+
+
 class _CorruptMarker(Exception):
     pass
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def edited_files(root: Path) -> list[str]:
+    """The files of the last write whose content changed since nnhls wrote them (a user's edit
+    of parameters.h, say); [] without a marker or when the marker records no digests."""
+    marker = root / MARKER
+    if not marker.is_file() or marker.is_symlink():
+        return []
+    try:
+        digests = json.loads(marker.read_bytes()).get("digests", {})
+    except (ValueError, UnicodeDecodeError, AttributeError, OSError):
+        return []
+    if not isinstance(digests, dict):
+        return []
+    edited: list[str] = []
+    for rel, digest in sorted(digests.items()):  # pyright: ignore[reportUnknownVariableType, reportUnknownArgumentType]
+        try:
+            path = _safe_path(root, _marker_entry(rel))
+            if path.is_file() and _digest(path.read_bytes()) != digest:
+                edited.append(str(rel))  # pyright: ignore[reportUnknownArgumentType]
+        except (_CorruptMarker, UnsafePathError, OSError):
+            continue
+    return edited
 
 
 def _marker_entry(entry: object) -> str:
@@ -284,7 +316,8 @@ def write_project(root: Path, fw: Firmware, config: Mapping[str, Any], hls_ir: s
     Every file is written to a temporary file beside it and renamed into place (a reader never
     sees half a file, an interrupted write leaves the old file), nothing is written or deleted
     through a symbolic link, and a file of the user's that has a generated file's name is moved
-    aside (`<name>.before-nnhls`, with a UserFileMovedWarning), never overwritten.
+    aside (`<name>.before-nnhls`, with a UserFileMovedWarning), never overwritten; so is a
+    generated file the user edited since the last write (the marker keeps each file's digest).
     """
     check_project_name(fw.project)
     generated = generate_files(fw, config, hls_ir)
@@ -295,17 +328,22 @@ def write_project(root: Path, fw: Firmware, config: Mapping[str, Any], hls_ir: s
     try:
         with project_lock(root):
             previous = prepare_directory(root, force)
-            ours = set(previous)
+            ours = set(previous) - set(edited_files(root))
             moved: list[str] = []
-            for rel in sorted(ours - set(written)):
+            for rel in sorted(ours - set(written)):  # edited ones stay
                 stale = _safe_path(root, rel)
                 if stale.is_file():
                     stale.unlink()
+            digests: dict[str, str] = {}
             for rel, content in generated.items():
-                _write_file(root, rel, content.encode() if isinstance(content, str) else content, rel in ours, moved)
+                data = content.encode() if isinstance(content, str) else content
+                _write_file(root, rel, data, rel in ours, moved)
+                digests[rel] = _digest(data)
             for rel, src in library.items():
-                _write_file(root, rel, src.read_bytes(), rel in ours, moved)
-            marker = {"generator": "nnhls", "project": fw.project, "files": written}
+                data = src.read_bytes()
+                _write_file(root, rel, data, rel in ours, moved)
+                digests[rel] = _digest(data)
+            marker = {"generator": "nnhls", "project": fw.project, "files": written, "digests": digests}
             _write_file(root, MARKER, (json.dumps(marker, indent=1) + "\n").encode(), True, moved)
     except OSError as error:
         if isinstance(error, ProjectExistsError):

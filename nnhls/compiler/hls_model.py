@@ -33,13 +33,15 @@ from nnhls.codegen.firmware import Firmware, Value, build_firmware, find_func
 from nnhls.codegen.project import (
     CONFIG_YAML,
     MARKER,
+    EditedProjectWarning,
     check_project_name,
+    edited_files,
     hls_ir_file,
     write_project,
     write_tarball,
 )
 from nnhls.compiler.context import make_context
-from nnhls.compiler.ir_text import parse_ir, read_ir_file
+from nnhls.compiler.ir_text import parse_ir, print_ir, read_ir_file
 from nnhls.compiler.pipeline import (
     STAGES,
     configured_module,
@@ -164,15 +166,29 @@ class HLSModel:
     def write(self, force: bool = False) -> Path:
         """Write the project into OutputDir (see nnhls.codegen.project for the write rules), and
         `<OutputDir>.tar.gz` beside it with WriterConfig.WriteTar."""
-        write_project(self.output_dir, self.firmware, self._config, str(self.hls_module) + "\n", force=force)
+        write_project(self.output_dir, self.firmware, self._config, print_ir(self.hls_module) + "\n", force=force)
         writer = self._config.get("WriterConfig") or {}
         if writer.get("WriteTar"):
             write_tarball(self.output_dir, force)
         return self.output_dir
 
     def compile(self) -> Path:
-        """Write the project, then build (or reuse from the cache) its emulation library."""
-        self.write(force=self._written_by_us())
+        """Write the project, then build (or reuse from the cache) its emulation library.
+
+        When files nnhls wrote there were edited since (a precision or reuse_factor changed in
+        firmware/parameters.h, say), nothing is rewritten: the project is built as it is on disk
+        (an EditedProjectWarning names the files; write() regenerates them, moving the edited
+        ones aside). The numpy emulator reads the IR, not the C++, so it does not see such edits.
+        """
+        edited = edited_files(self.output_dir) if self._written_by_us() else []
+        if edited:
+            warn(
+                f"building '{self.output_dir}' as it is on disk: {', '.join(edited)} changed since nnhls wrote "
+                "it; predict(emulator='numpy') does not see such edits (it runs the IR); write() regenerates",
+                EditedProjectWarning,
+            )
+        else:
+            self.write(force=self._written_by_us())
         library = build_library(self.output_dir.resolve(), self.project_name)
         self._lib = ctypes.CDLL(str(library))
         return library

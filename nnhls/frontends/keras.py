@@ -48,6 +48,7 @@ from nnhls.frontends.common import (
     check_module_sizes,
     same_pads,
 )
+from nnhls.frontends.keras_config import LayerConfig
 from nnhls.frontends.quant_config import QuantizerConfigError
 from nnhls.ops.embedding import EmbeddingOp
 from nnhls.ops.layernorm import LayerNormOp
@@ -59,6 +60,9 @@ TensorRef = tuple[str, int, int]
 """A Keras tensor: (producing layer name, node index, output index)."""
 
 _MODEL_CLASSES = ("Sequential", "Functional", "Model")
+
+MAX_MODEL_NESTING = 32
+"""Deepest nesting of models inside models (a Sequential in a Functional in ...) nnhls reads."""
 
 # ----- public entry point ---------------------------------------------------------------------------
 
@@ -80,7 +84,9 @@ def import_keras(
         return check_module_sizes(_Converter(source).convert(graph, name or graph.name))
     except FrontendError:
         raise
-    except (KeyError, ValueError, IndexError, TypeError) as e:
+    except RecursionError:
+        raise ModelFileError(source.config_label, "the model config is nested too deeply") from None
+    except (KeyError, ValueError, IndexError, TypeError, AttributeError) as e:
         raise ModelFileError(source.config_label, f"malformed model config: {e!r}") from e
 
 
@@ -275,13 +281,26 @@ def _load_file(path: Path, weights: Path | None) -> _Source:
     return _load_json(path, weights)
 
 
+def _parse_json(data: str | bytes, path: Path, what: str) -> Any:
+    """JSON as the standard defines it: Python's NaN / Infinity extensions and nesting deeper
+    than the parser's recursion limit are ModelFileErrors (json.JSONDecodeError stays one)."""
+
+    def refuse(literal: str) -> Any:
+        raise ModelFileError(path, f"{what} holds {literal}, which is not a JSON value (a non-finite float)")
+
+    try:
+        return json.loads(data, parse_constant=refuse)
+    except RecursionError:
+        raise ModelFileError(path, f"{what} is nested too deeply") from None
+
+
 def _load_keras_archive(path: Path) -> _Source:
     """A Keras 3 `.keras` zip: config.json, metadata.json and model.weights.h5."""
     try:
         with zipfile.ZipFile(path) as archive:
-            config = json.loads(archive.read("config.json"))
+            config = _parse_json(archive.read("config.json"), path, "config.json")
             names = archive.namelist()
-            metadata = json.loads(archive.read("metadata.json")) if "metadata.json" in names else {}
+            metadata = _parse_json(archive.read("metadata.json"), path, "metadata.json") if "metadata.json" in names else {}
             weights_bytes = (
                 archive.read("model.weights.h5") if "model.weights.h5" in names else None
             )
@@ -297,7 +316,7 @@ def _load_keras_archive(path: Path) -> _Source:
     return _Source(
         _expect_model_config(config, path),
         store,
-        _is_legacy_version(metadata.get("keras_version")),
+        _is_legacy_version(metadata.get("keras_version") if isinstance(metadata, dict) else None),
         path.stem,
         str(path),
         str(path),
@@ -314,7 +333,7 @@ def _load_full_h5(path: Path) -> _Source:
                     "no 'model_config' attribute (a weights-only file? pass the model JSON as "
                     "the model and this file as weights)",
                 )
-            config = json.loads(_text(h5.attrs["model_config"]))
+            config = _parse_json(_text(h5.attrs["model_config"]), path, "the model_config attribute")
             version = h5.attrs.get("keras_version")
             store = _read_weights_h5(h5, path)
     except (OSError, KeyError, json.JSONDecodeError) as e:
@@ -332,7 +351,7 @@ def _load_full_h5(path: Path) -> _Source:
 def _load_json(path: Path, weights: Path | None) -> _Source:
     """A model JSON (`to_json()`) with its weights H5 (`save_weights()`)."""
     try:
-        config = json.loads(path.read_text(encoding="utf-8"))
+        config = _parse_json(path.read_text(encoding="utf-8"), path, "the model JSON")
     except (json.JSONDecodeError, UnicodeDecodeError, OSError) as e:
         raise ModelFileError(path, f"not a Keras model file: not JSON, HDF5 or zip ({e})") from e
     config = _expect_model_config(config, path)
@@ -367,6 +386,8 @@ def _load_in_memory(model: Any) -> _Source:
         config = model.get_config()
     except NotImplementedError:
         config = None
+    except RecursionError:
+        raise FrontendError(f"model '{getattr(model, 'name', '?')}' is nested too deeply to read its config") from None
     if not isinstance(config, dict) or "layers" not in config:
         raise UnsupportedLayerError(
             getattr(model, "name", "?"),
@@ -570,6 +591,11 @@ class _Ctx:
     def cfg(self) -> Json:
         return self.spec.config
 
+    @property
+    def values(self) -> LayerConfig:
+        """Strict accessors on the layer's config (one-line errors naming layer, key, value)."""
+        return LayerConfig(self.spec.name, self.spec.class_name, self.spec.config)
+
     def unsupported(self, detail: str) -> UnsupportedLayerError:
         return UnsupportedLayerError(self.spec.name, self.spec.class_name, SUPPORTED_LAYERS, detail)
 
@@ -705,6 +731,11 @@ class _Converter:
         layer_names, layer_keys = (*names, spec.name), (*keys, spec.key)
         if spec.class_name in _MODEL_CLASSES:
             # A nested model: inline its graph, its layer names kept where they do not clash.
+            if len(names) >= MAX_MODEL_NESTING:
+                raise ModelFileError(
+                    self.source.config_label,
+                    f"model '{spec.name}' is nested more than {MAX_MODEL_NESTING} models deep",
+                )
             inner = _parse_model({"class_name": spec.class_name, "config": spec.config}, spec.name)
             return self.run_graph(inner, inputs, layer_names, layer_keys)
         converter = _CONVERTERS.get(spec.class_name)
@@ -793,9 +824,9 @@ def _convert_activation(ctx: _Ctx, inputs: list[SSAValue]) -> SSAValue:
 
 def _convert_relu(ctx: _Ctx, inputs: list[SSAValue]) -> SSAValue:
     x = ctx.one_input(inputs)
-    max_value = ctx.cfg.get("max_value")
-    slope = float(ctx.cfg.get("negative_slope") or 0.0)
-    if float(ctx.cfg.get("threshold") or 0.0) != 0.0:
+    max_value = ctx.values.optional_float("max_value")
+    slope = ctx.values.float("negative_slope", 0.0, none_is_default=True)
+    if ctx.values.float("threshold", 0.0, none_is_default=True) != 0.0:
         raise ctx.unsupported("ReLU with a non-zero threshold")
     if slope != 0.0:
         if max_value is not None:
@@ -803,32 +834,33 @@ def _convert_relu(ctx: _Ctx, inputs: list[SSAValue]) -> SSAValue:
         return ctx.add(nn.ActivationOp(x, ActivationKind.LEAKY_RELU, ctx.name, alpha=slope))
     if max_value is None:
         return ctx.add(nn.ActivationOp(x, ActivationKind.RELU, ctx.name))
-    if float(max_value) == 6.0:
+    if max_value == 6.0:
         return ctx.add(nn.ActivationOp(x, ActivationKind.RELU6, ctx.name))
     return ctx.add(
-        nn.ActivationOp(x, ActivationKind.CLIP, ctx.name, alpha=0.0, beta=float(max_value))
+        nn.ActivationOp(x, ActivationKind.CLIP, ctx.name, alpha=0.0, beta=max_value)
     )
 
 
 def _convert_leaky_relu(ctx: _Ctx, inputs: list[SSAValue]) -> SSAValue:
     # Keras 2 calls the slope `alpha`, Keras 3 `negative_slope`; both default to 0.3.
-    slope = ctx.cfg.get("negative_slope", ctx.cfg.get("alpha", 0.3))
+    key = "negative_slope" if "negative_slope" in ctx.cfg else "alpha"
+    slope = ctx.values.float(key, 0.3)
     return ctx.add(
         nn.ActivationOp(
-            ctx.one_input(inputs), ActivationKind.LEAKY_RELU, ctx.name, alpha=float(slope)
+            ctx.one_input(inputs), ActivationKind.LEAKY_RELU, ctx.name, alpha=slope
         )
     )
 
 
 def _convert_elu(ctx: _Ctx, inputs: list[SSAValue]) -> SSAValue:
-    alpha = float(ctx.cfg.get("alpha", 1.0))
+    alpha = ctx.values.float("alpha", 1.0)
     return ctx.add(
         nn.ActivationOp(ctx.one_input(inputs), ActivationKind.ELU, ctx.name, alpha=alpha)
     )
 
 
 def _convert_thresholded_relu(ctx: _Ctx, inputs: list[SSAValue]) -> SSAValue:
-    theta = float(ctx.cfg.get("theta", 1.0))
+    theta = ctx.values.float("theta", 1.0)
     return ctx.add(
         nn.ActivationOp(
             ctx.one_input(inputs), ActivationKind.THRESHOLDED_RELU, ctx.name, alpha=theta
@@ -900,9 +932,14 @@ def _window_pads(
 
 def _convert_dense(ctx: _Ctx, inputs: list[SSAValue]) -> SSAValue:
     x = ctx.one_input(inputs)
-    use_bias = ctx.cfg.get("use_bias", True)
+    use_bias = ctx.values.bool("use_bias", True)
     arrays = ctx.weights(2 if use_bias else 1)
     kernel, kernel_q = _weight_constant(ctx, "kernel_quantizer", arrays[0])
+    if kernel.ndim != 2:
+        raise ctx.values.error(f"the kernel has shape {kernel.shape}, not (inputs, units)")
+    if "units" in ctx.cfg:
+        units = ctx.values.int("units", minimum=1)
+        ctx.values.agrees("units", units, kernel.shape[1], f"a kernel of shape {kernel.shape}")
     bias, bias_q = _bias_constant(ctx, arrays[1] if use_bias else None)
     op = _with_quantizers(nn.DenseOp(x, kernel, bias, ctx.name), kernel_q, bias_q)
     return _layer_activation(ctx, ctx.add(op))
@@ -927,10 +964,14 @@ def _conv_geometry(
 ) -> tuple[list[int], list[int], list[int]]:
     """Strides, dilations and explicit pads of a convolution layer."""
     _check_channels_last(ctx)
-    if int(ctx.cfg.get("groups", 1)) != 1:
+    if ctx.values.int("groups", 1, minimum=1) != 1:
         raise ctx.unsupported("grouped convolution (groups > 1)")
-    strides = list(_tuple(ctx.cfg.get("strides", 1), rank))
-    dilations = list(_tuple(ctx.cfg.get("dilation_rate", 1), rank))
+    if "kernel_size" in ctx.cfg:
+        declared = ctx.values.ints("kernel_size", None, rank)
+        if declared != tuple(kernel):
+            raise ctx.values.error(f"kernel_size={list(declared)} disagrees with its weights (kernel {list(kernel)})")
+    strides = list(ctx.values.ints("strides", 1, rank))
+    dilations = list(ctx.values.ints("dilation_rate", 1, rank))
     pads = _window_pads(ctx, nn.shape_of(x)[:rank], kernel, strides, dilations)
     return strides, dilations, pads
 
@@ -946,10 +987,16 @@ def _make_conv(rank: int, depthwise: bool) -> Converter:
     def convert(ctx: _Ctx, inputs: list[SSAValue]) -> SSAValue:
         x = ctx.one_input(inputs)
         _spatial_rank(ctx, x, rank)
-        use_bias = ctx.cfg.get("use_bias", True)
+        use_bias = ctx.values.bool("use_bias", True)
         arrays = ctx.weights(2 if use_bias else 1)
         key = "depthwise_quantizer" if depthwise else "kernel_quantizer"
         kernel, kernel_q = _weight_constant(ctx, key, arrays[0])
+        if kernel.ndim != rank + 2:
+            raise ctx.values.error(f"the kernel has shape {kernel.shape}, not {rank} spatial axes, channels, filters")
+        size_key = "depth_multiplier" if depthwise else "filters"
+        if size_key in ctx.cfg:
+            declared = ctx.values.int(size_key, minimum=1)
+            ctx.values.agrees(size_key, declared, kernel.shape[-1], f"a kernel of shape {kernel.shape}")
         strides, dilations, pads = _conv_geometry(ctx, x, kernel.shape[:rank], rank)
         bias, bias_q = _bias_constant(ctx, arrays[1] if use_bias else None)
         op = _CONV_OPS[(rank, depthwise)](x, kernel, bias, ctx.name, strides, dilations, pads)
@@ -964,10 +1011,16 @@ def _make_separable(rank: int) -> Converter:
     def convert(ctx: _Ctx, inputs: list[SSAValue]) -> SSAValue:
         x = ctx.one_input(inputs)
         _spatial_rank(ctx, x, rank)
-        use_bias = ctx.cfg.get("use_bias", True)
+        use_bias = ctx.values.bool("use_bias", True)
         arrays = ctx.weights(3 if use_bias else 2)
         depthwise, depthwise_q = _weight_constant(ctx, "depthwise_quantizer", arrays[0])
         pointwise, pointwise_q = _weight_constant(ctx, "pointwise_quantizer", arrays[1])
+        if depthwise.ndim != rank + 2 or pointwise.ndim != rank + 2:
+            raise ctx.values.error(f"kernels of shapes {depthwise.shape} and {pointwise.shape} do not fit a {rank}-D layer")
+        for key, array in (("depth_multiplier", depthwise), ("filters", pointwise)):
+            if key in ctx.cfg:
+                declared = ctx.values.int(key, minimum=1)
+                ctx.values.agrees(key, declared, array.shape[-1], f"a kernel of shape {array.shape}")
         strides, dilations, pads = _conv_geometry(ctx, x, depthwise.shape[:rank], rank)
         dw_op = _CONV_OPS[(rank, True)](
             x, depthwise, None, ctx.sub_name("depthwise"), strides, dilations, pads
@@ -988,9 +1041,9 @@ def _make_pool(rank: int, op: PoolOp) -> Converter:
         x = ctx.one_input(inputs)
         _spatial_rank(ctx, x, rank)
         _check_channels_last(ctx)
-        size = list(_tuple(ctx.cfg.get("pool_size", 2), rank))
+        size = list(ctx.values.ints("pool_size", 2, rank))
         raw_strides = ctx.cfg.get("strides")
-        strides = size if raw_strides is None else list(_tuple(raw_strides, rank))
+        strides = size if raw_strides is None else list(ctx.values.ints("strides", None, rank))
         pads = _window_pads(ctx, nn.shape_of(x)[:rank], size, strides, [1] * rank)
         # Keras 'same' average pooling divides by the number of real (unpadded) inputs.
         return ctx.add(nn.PoolingOp(x, op, ctx.name, size, strides, pads, count_pad=False))
@@ -1022,14 +1075,17 @@ def _convert_batchnorm(ctx: _Ctx, inputs: list[SSAValue]) -> SSAValue:
         raise ctx.unsupported(
             f"normalisation over axis {axis}; only the last (channel) axis is supported"
         )
-    center, scale = ctx.cfg.get("center", True), ctx.cfg.get("scale", True)
+    center, scale = ctx.values.bool("center", True), ctx.values.bool("scale", True)
     arrays = [w.astype(np.float64) for w in ctx.weights(2 + int(center) + int(scale))]
     channels = nn.shape_of(x)[-1]
     gamma = _qkeras_values(ctx, "gamma_quantizer", arrays.pop(0)) if scale else np.ones(channels)
     beta = _qkeras_values(ctx, "beta_quantizer", arrays.pop(0)) if center else np.zeros(channels)
     mean = _qkeras_values(ctx, "mean_quantizer", arrays[0])
     variance = _qkeras_values(ctx, "variance_quantizer", arrays[1])
-    factor = gamma / np.sqrt(variance + float(ctx.cfg.get("epsilon", 1e-3)))
+    epsilon = ctx.values.float("epsilon", 1e-3)
+    if epsilon < 0:
+        raise ctx.values.error(f"epsilon={epsilon} must not be negative")
+    factor = gamma / np.sqrt(variance + epsilon)
     bias = beta - mean * factor
     return ctx.add(nn.BatchNormOp(x, factor.astype(np.float32), bias.astype(np.float32), ctx.name))
 
@@ -1271,7 +1327,7 @@ def _convert_concatenate(ctx: _Ctx, inputs: list[SSAValue]) -> SSAValue:
     if len(inputs) < 2:
         raise ctx.unsupported(f"got {len(inputs)} inputs")
     rank = len(nn.shape_of(inputs[0]))
-    axis = int(ctx.cfg.get("axis", -1))
+    axis = ctx.values.int("axis", -1)
     # Keras counts the batch axis; nn axes are per sample.
     per_sample = rank + axis if axis < 0 else axis - 1
     if not 0 <= per_sample < rank:
@@ -1307,7 +1363,7 @@ def _convert_flatten(ctx: _Ctx, inputs: list[SSAValue]) -> SSAValue:
 
 def _convert_reshape(ctx: _Ctx, inputs: list[SSAValue]) -> SSAValue:
     x = ctx.one_input(inputs)
-    target = [int(d) for d in ctx.cfg["target_shape"]]
+    target = ctx.values.int_list("target_shape", minimum=-1)
     size = prod(nn.shape_of(x))
     if target.count(-1) == 1:
         known = prod(d for d in target if d != -1)
@@ -1319,23 +1375,12 @@ def _convert_reshape(ctx: _Ctx, inputs: list[SSAValue]) -> SSAValue:
 
 def _convert_permute(ctx: _Ctx, inputs: list[SSAValue]) -> SSAValue:
     # Keras dims are 1-based and exclude the batch axis.
-    perm = [int(d) - 1 for d in ctx.cfg["dims"]]
-    return ctx.add(nn.TransposeOp(ctx.one_input(inputs), perm, ctx.name))
-
-
-def _begin_end_pairs(ctx: _Ctx, value: Any, rank: int) -> list[int]:
-    """Keras padding/cropping specs (int, per-axis int, or per-axis (begin, end)) as a flat list."""
-    if isinstance(value, int):
-        return [value] * (2 * rank)
-    values = list(value)
-    if rank == 1:
-        return [int(values[0]), int(values[1])] if len(values) == 2 else [int(values[0])] * 2
-    flat: list[int] = []
-    for item in values:
-        flat += [int(item), int(item)] if isinstance(item, int) else [int(item[0]), int(item[1])]
-    if len(flat) != 2 * rank:
-        raise ctx.unsupported(f"padding/cropping spec {value}")
-    return flat
+    x = ctx.one_input(inputs)
+    rank = len(nn.shape_of(x))
+    dims = ctx.values.int_list("dims")
+    if sorted(dims) != list(range(1, rank + 1)):
+        raise ctx.values.error(f"dims={list(dims)} is not a permutation of 1..{rank}")
+    return ctx.add(nn.TransposeOp(x, [d - 1 for d in dims], ctx.name))
 
 
 def _make_pad(rank: int) -> Converter:
@@ -1343,7 +1388,7 @@ def _make_pad(rank: int) -> Converter:
         x = ctx.one_input(inputs)
         _spatial_rank(ctx, x, rank)
         _check_channels_last(ctx)
-        pads = _begin_end_pairs(ctx, ctx.cfg.get("padding", 1), rank)
+        pads = ctx.values.pairs("padding", 1, rank)
         return ctx.add(nn.PadOp(x, pads, ctx.name))
 
     return convert
@@ -1354,7 +1399,7 @@ def _make_crop(rank: int) -> Converter:
         x = ctx.one_input(inputs)
         _spatial_rank(ctx, x, rank)
         _check_channels_last(ctx)
-        crops = _begin_end_pairs(ctx, ctx.cfg.get("cropping", 1), rank)
+        crops = ctx.values.pairs("cropping", 1, rank)
         return ctx.add(nn.CropOp(x, crops, ctx.name))
 
     return convert
@@ -1368,7 +1413,7 @@ def _make_upsample(rank: int) -> Converter:
         interpolation = ctx.cfg.get("interpolation", "nearest")
         if interpolation != "nearest":
             raise ctx.unsupported(f"interpolation '{interpolation}'; only nearest is supported")
-        factors = list(_tuple(ctx.cfg.get("size", 2), rank))
+        factors = list(ctx.values.ints("size", 2, rank))
         return ctx.add(nn.UpsampleOp(x, factors, ctx.name))
 
     return convert

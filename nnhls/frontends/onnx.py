@@ -43,6 +43,7 @@ from nnhls.frontends.common import (
     check_tensor_size,
     same_pads,
 )
+from nnhls.frontends.onnx_checks import check_graph
 from nnhls.frontends.quant_config import QuantizerConfigError
 from nnhls.ops.activation import SELU_ALPHA, SELU_SCALE
 from nnhls.ops.embedding import EmbeddingOp
@@ -152,8 +153,12 @@ def _text(value: object) -> str:
 
 
 def _load(model: str | Path | onnx.ModelProto) -> tuple[onnx.ModelProto, str]:
+    """The model and its default name, after the structural checks (`onnx_checks`) and, for
+    files, onnx's checker."""
     if isinstance(model, onnx.ModelProto):
-        return model, model.graph.name or "model"
+        name = model.graph.name or "model"
+        check_graph(model, f"<ONNX model {name}>")
+        return model, name
     path = Path(model)
     if not path.is_file():
         raise ModelFileError(path, "no such file")
@@ -161,6 +166,7 @@ def _load(model: str | Path | onnx.ModelProto) -> tuple[onnx.ModelProto, str]:
         proto = onnx.load(str(path))
     except Exception as error:  # protobuf raises several types for corrupt data
         raise ModelFileError(path, f"not a valid ONNX file ({error})") from error
+    check_graph(proto, path)
     try:
         onnx.checker.check_model(proto)
     except Exception as error:
@@ -1018,6 +1024,12 @@ def _binary(c: _Converter, node: onnx.NodeProto, layer: str) -> None:
         tensor_first = names[0] == tensors[0]
         if op_type == "Div" and not tensor_first:
             raise UnsupportedLayerError(layer, "Div", SUPPORTED, "constant divided by a tensor")
+        if op_type == "Div" and not np.all(const != 0):
+            divisor = names[1]
+            raise FrontendError(
+                f"layer '{layer}' (Div): the divisor '{divisor}' holds zero at index "
+                f"{tuple(int(i) for i in np.argwhere(const == 0)[0])}; the quotient would be infinite"
+            )
         one, zero = np.ones(()), np.zeros(())
         scale, bias = {
             "Add": (one, const),

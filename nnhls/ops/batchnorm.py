@@ -12,7 +12,7 @@ group.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from math import ceil, prod
+from math import prod
 
 import numpy as np
 from xdsl.ir import Attribute, SSAValue
@@ -190,7 +190,7 @@ class BatchNormKernel(KernelRules):
         config.const("n_in", value.size).const("n_filt", value.pack)
         layer.io(config)
         rf = layer.reuse_factor
-        config.const("reuse_factor", rf).const("multiplier_limit", max(1, ceil(value.size / rf)))
+        config.const("reuse_factor", rf).ceil_div("multiplier_limit", "n_in", "reuse_factor")
         config.const("store_weights_in_bram", False)
         config.typedef("scale_t", f"{layer.name}_scale_t").typedef("bias_t", f"{layer.name}_bias_t")
         layer.kernel, layer.header = "normalize", "nnet_batchnorm.h"

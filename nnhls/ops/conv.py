@@ -10,7 +10,6 @@ pixel per RF cycles in io_stream).
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from math import prod
 from typing import ClassVar, cast
@@ -174,7 +173,7 @@ class ConvKernel(KernelRules):
         config.const("strategy", f"nnet::{op.strategy.data.value}")
         config.const("reuse_factor", rf).const("parallelization_factor", pf)
         config.const("n_zeros", weights.count - nonzeros).const("n_nonzeros", nonzeros)
-        config.const("multiplier_limit", max(1, math.ceil(nonzeros * pf / rf)))
+        config.ceil_div("multiplier_limit", "n_nonzeros * parallelization_factor", "reuse_factor")
         weights.bram = op.store_weights_in_bram is not None
         config.const("store_weights_in_bram", weights.bram)
         config.typedef("accum_t", op.accum_t.cpp())

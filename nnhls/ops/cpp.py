@@ -57,6 +57,13 @@ class ConfigStruct:
             self.fields.append(f"static const {ctype} {name} = {value};")
         return self
 
+    def ceil_div(self, name: str, numerator: str, denominator: str) -> ConfigStruct:
+        """`name` = max(1, ceil(numerator / denominator)) written as an expression of the struct's
+        other fields (hls4ml's way: a value edited in parameters.h, such as reuse_factor, keeps
+        the fields derived from it consistent)."""
+        n, d = numerator, denominator
+        return self.const(name, f"({n}) == 0 ? 1 : (({n}) + ({d}) - 1) / ({d})")
+
     def real(self, name: str, value: float) -> ConfigStruct:
         self.fields.append(f"static constexpr double {name} = {float(value)!r};")
         return self

@@ -178,7 +178,7 @@ class DenseKernel(KernelRules):
         config.const("strategy", f"nnet::{op.strategy.data.value}")
         config.const("reuse_factor", rf)
         config.const("n_zeros", n_in * n_out - nonzeros).const("n_nonzeros", nonzeros)
-        config.const("multiplier_limit", max(1, math.ceil(nonzeros / rf)))
+        config.ceil_div("multiplier_limit", "n_nonzeros", "reuse_factor")
         weights.bram = op.store_weights_in_bram is not None
         config.const("store_weights_in_bram", weights.bram)
         config.typedef("accum_t", op.accum_t.cpp())

@@ -5,7 +5,6 @@ Precision: accum = result = grow(x * y, n). Estimates: n multipliers, depth ceil
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -71,6 +70,6 @@ class DotKernel(KernelRules):
         config.const("n_in", n).const("n_out", 1)
         layer.io(config)
         rf = layer.reuse_factor
-        config.const("reuse_factor", rf).const("multiplier_limit", max(1, math.ceil(n / rf)))
+        config.const("reuse_factor", rf).ceil_div("multiplier_limit", "n_in", "reuse_factor")
         config.typedef("accum_t", op.accum_t.cpp())
         layer.kernel, layer.header = "dot1d", "nnet_merge.h"
