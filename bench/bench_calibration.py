@@ -11,7 +11,8 @@ the corpus README describes its generator, sparse jet images near the centre sum
 600-1400 GeV); and four classifiers trained here on scikit-learn's digits (8x8 images, 10
 classes): an MLP and a small CNN in Keras and in PyTorch (a few epochs; calibration on 600 of the
 held-out images, agreement on the other 597). The float model is nnhls's float reference of the
-imported model (checked against the frameworks by the test suite).
+imported model (checked against the frameworks by the test suite). Last, the calibration time of
+the bundled jet tagger (examples/jet_tagger) on 10,000 generated samples (`--timing-only`: just that).
 """
 
 from __future__ import annotations
@@ -131,6 +132,21 @@ def measure(name: str, model: Any, x: np.ndarray, kind: str, target: float, marg
             "bops": bops, "baseline_bops": base, "ratio": bops / base, "seconds": seconds}  # fmt: skip
 
 
+def jet_tagger_timing(n: int = 10_000) -> str:
+    """Calibration time of the bundled jet tagger (examples/jet_tagger, a 16-64-32-32-5 MLP) on n
+    samples drawn by examples/make_jet_tagger.py's generator (a fresh seed)."""
+    examples = Path(__file__).resolve().parents[1] / "examples"
+    sys.path.insert(0, str(examples))
+    from make_jet_tagger import synthetic_jets
+
+    x, _ = synthetic_jets(n, np.random.default_rng(1))
+    t = time.perf_counter()
+    config = utils.config_from_keras_model(str(examples / "jet_tagger" / "jet_tagger.keras"), granularity="name", calibration_data=x, target=0.99)
+    seconds = time.perf_counter() - t
+    fc1 = config["LayerName"]["fc1"]["Precision"]
+    return f"jet tagger (examples/jet_tagger) calibrated on {n:,} samples in {seconds:.1f} s (fc1 weight {fc1['weight']}, result {fc1['result']})"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--corpus", default=os.environ.get("NNHLS_CORPUS", str(Path(__file__).resolve().parents[2] / "shared" / "corpus")))
@@ -139,7 +155,11 @@ def main() -> None:
     parser.add_argument("--plot", help="save the search plot of the first model here")
     parser.add_argument("--only", help="run only models whose name contains this")
     parser.add_argument("--work", default="calibration_bench")
+    parser.add_argument("--timing-only", action="store_true", help="only time the jet tagger on 10,000 samples")
     args = parser.parse_args()
+    if args.timing_only:
+        print(jet_tagger_timing())
+        return
     models = corpus_models(Path(args.corpus)) if Path(args.corpus).is_dir() else []
     models += digits_models()
     print("| model | calibration / held-out samples | held-out argmax agreement | total BOPs | BOPs with every type fixed<16,6> | ratio | search time |")
@@ -150,6 +170,8 @@ def main() -> None:
         row = measure(name, model, x, kind, args.target, args.margin, Path(args.work) / f"m{i}", args.plot if i == 0 else None)
         print(f"| {row['model']} | {row['calibration samples']} / {row['held-out samples']} | {row['agreement']:.2%} | "
               f"{row['bops']:,} | {row['baseline_bops']:,} | {row['ratio']:.1%} | {row['seconds']:.1f} s |", flush=True)  # fmt: skip
+    print()
+    print(jet_tagger_timing())
     sys.stdout.flush()
 
 

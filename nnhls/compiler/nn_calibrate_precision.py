@@ -17,12 +17,14 @@ bit-exact numpy emulator.
                                                  integer bits than the result, which saturates
    bias      fixed<Ib + Fa, Ib, RND, SAT>        at the accumulator's fractional bits
 3. Search (a greedy heuristic, measured, not an optimum) on the first two thirds of the samples:
-   the smallest uniform F = Fw meeting the target (a bisection), then per knob, the layers with
-   most BOPs first, the smallest F keeping the target (bisection again). The cost is the total
-   BOPs of nn-schedule. Every knob then sits at the edge of the target on those samples, so the
-   last third (unseen by the search; with at least 60 samples) validates: while it misses the
-   stricter target + (1 - target) / 2 that the search kept, every F and Fw grows by one bit.
-   The reported score is on all the samples.
+   the smallest uniform F = Fw meeting the target (a bisection), then round robin over the knobs
+   (each layer's F and Fw, the layers with most BOPs first): each loses one bit while the target
+   still holds; a knob that cannot is done. The cost is the total BOPs of nn-schedule. The
+   search counts a sample only if it would agree with SAFETY (8) times its quantization error
+   (about three bits of headroom for samples the search never saw, whose top two scores may lie
+   closer). The last third (unseen by the search; with at least 60 samples) validates: while its
+   plain agreement misses the target, every F and Fw grows by one bit (up to MAX_FRACTIONAL).
+   The reported score (plain agreement) is on all the samples.
 4. Target: classifiers (outputs with more than one value) keep `target` argmax agreement with
    the float model; other outputs keep `target` of the samples within `tolerance` (absolute;
    default 1% of the float outputs' range) of the float outputs.
@@ -75,12 +77,12 @@ MAX_FRACTIONAL = 24
 AFTER = ("nn-canonicalize", "nn-infer-quantization", "nn-infer-precision", "nn-schedule", "lower-nn-to-hls")
 """The passes that follow this one in the default pipeline (how conversion measures a candidate)."""
 MULTIPLIED = ("weight", "scale")
-STRICTNESS = 0.5
-"""The per-knob search keeps target + (1 - target) * STRICTNESS on the search rows (0.995 for a
-0.99 target): lowering every knob to the very edge loses the target on unseen rows."""
+"""Calibrated variables holding constants that are multiplied (their widths make the BOPs)."""
+SAFETY = 8.0
+"""The search and the validation count a sample only if it keeps its argmax (or tolerance) with
+eight times its quantization error (about three bits of headroom; see `score`)."""
 VALIDATION_MIN = 60
 """With at least this many samples, the last third validates the search (see step 3)."""
-"""Calibrated variables holding constants that are multiplied (their widths make the BOPs)."""
 
 
 class CalibrationError(UserError):
@@ -136,16 +138,29 @@ def trace_reference(module: ModuleOp, inputs: Sequence[np.ndarray]) -> tuple[lis
     return [np.asarray(o, dtype=np.float64) for o in outputs], traced
 
 
-def score(outputs: Sequence[np.ndarray], reference: Sequence[np.ndarray], tolerances: Sequence[float | None]) -> float:
-    """The worst output's agreement: argmax agreement, or the fraction within tolerance."""
+def score(
+    outputs: Sequence[np.ndarray],
+    reference: Sequence[np.ndarray],
+    tolerances: Sequence[float | None],
+    safety: float = 1.0,
+    anchor: Sequence[np.ndarray] | None = None,
+) -> float:
+    """The worst output's agreement: argmax agreement, or the fraction within tolerance. With
+    `safety` > 1 a sample counts only if it would still agree with the calibrated types' error
+    multiplied by `safety`: anchor + safety * (quantized - anchor), where `anchor` is the output
+    with every calibrated type at MAX_FRACTIONAL bits (the error of layers calibration does not
+    type, a softmax's tables, is not amplified). Headroom that unseen samples, whose top two
+    scores may lie closer, need."""
     scores: list[float] = []
-    for out, ref, tol in zip(outputs, reference, tolerances, strict=True):
+    anchors = anchor if anchor is not None and safety != 1.0 else reference
+    for out, ref, base, tol in zip(outputs, reference, anchors, tolerances, strict=True):
         n = len(ref)
-        o, r = out.reshape(n, -1), ref.reshape(n, -1)
+        o, r, a = out.reshape(n, -1), ref.reshape(n, -1), base.reshape(n, -1)
+        amplified = a + safety * (o - a) if safety != 1.0 else o
         if tol is None:
-            scores.append(float(np.mean(o.argmax(axis=1) == r.argmax(axis=1))))
+            scores.append(float(np.mean(amplified.argmax(axis=1) == r.argmax(axis=1))))
         else:
-            scores.append(float(np.mean(np.max(np.abs(o - r), axis=1) <= tol)))
+            scores.append(float(np.mean(np.max(np.abs(amplified - r), axis=1) <= tol)))
     return min(scores)
 
 
@@ -271,8 +286,20 @@ class Evaluator:
     """Measures a candidate: pins the types on a copy, runs the rest of the pipeline and the
     emulator, returns (BOPs, score)."""
 
-    def __init__(self, module: ModuleOp, inputs: Sequence[np.ndarray], reference: Sequence[np.ndarray], tolerances: Sequence[float | None]) -> None:
+    def __init__(
+        self,
+        module: ModuleOp,
+        inputs: Sequence[np.ndarray],
+        reference: Sequence[np.ndarray],
+        tolerances: Sequence[float | None],
+        safety: float = 1.0,
+    ) -> None:
         self.module = module
+        self.safety = safety
+        self.anchor: list[np.ndarray] | None = None
+        """Outputs with every calibrated type at MAX_FRACTIONAL bits (see `score`)."""
+        self.outputs: list[np.ndarray] = []
+        """The last candidate's outputs."""
         self.inputs = list(inputs)
         self.reference = list(reference)
         self.tolerances = list(tolerances)
@@ -302,7 +329,8 @@ class Evaluator:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             outputs = run_hls(lowered, self.inputs)
-        result = score(outputs, self.reference, self.tolerances)
+        self.outputs = [np.asarray(o, dtype=np.float64) for o in outputs]
+        result = score(self.outputs, self.reference, self.tolerances, self.safety, self.anchor)
         self.history.append(Step(bops, result, what))
         return bops, result
 
@@ -350,7 +378,7 @@ def calibrate(
         raise ModelError("nn-calibrate-precision: the model has no layer whose types can be calibrated")
     n = len(inputs[0])
     cut = n - n // 3 if n >= VALIDATION_MIN else n
-    evaluate = Evaluator(module, [a[:cut] for a in inputs], [r[:cut] for r in reference], tolerances)
+    evaluate = Evaluator(module, [a[:cut] for a in inputs], [r[:cut] for r in reference], tolerances, SAFETY)
     validate = Evaluator(module, [a[cut:] for a in inputs], [r[cut:] for r in reference], tolerances) if cut < n else None
 
     def uniform(f: int) -> bool:
@@ -358,35 +386,45 @@ def calibrate(
             p.frac = p.weight_frac = f
         return evaluate(_pins(plans), f"uniform F = {f}")[1] >= target
 
-    if not uniform(MAX_FRACTIONAL):
-        best = evaluate.history[-1].score
+    for p in plans:
+        p.frac = p.weight_frac = MAX_FRACTIONAL
+    evaluate(_pins(plans), f"uniform F = {MAX_FRACTIONAL}")
+    evaluate.anchor = evaluate.outputs
+    best = score(evaluate.outputs, evaluate.reference, tolerances)
+    if best < target:
         raise CalibrationError(
             f"nn-calibrate-precision: even {MAX_FRACTIONAL} fractional bits everywhere keep only "
             f"{best:.2%} {metric} (target {target:.2%}); lower the target or check the data"
         )
     start = _bisect(uniform, 0, MAX_FRACTIONAL)
-    strict = target + (1.0 - target) * STRICTNESS if validate is not None else target
     for p in plans:
         p.frac = p.weight_frac = start
     knobs = _knobs(plans, evaluate)
-    for plan, attr in knobs:
-        current = getattr(plan, attr)
-
-        def ok(f: int, plan: LayerPlan = plan, attr: str = attr) -> bool:
-            setattr(plan, attr, f)
-            return evaluate(_pins(plans), f"{plan.op.layer_name} {attr} = {f}")[1] >= strict
-
-        setattr(plan, attr, _bisect(ok, 0, current))
+    while knobs:
+        # Round robin, one bit at a time, the most expensive layers first: the accuracy budget
+        # spreads over the layers instead of the first ones taking it all. A knob that cannot
+        # lose a bit is done (lowering others only costs accuracy).
+        for plan, attr in list(knobs):
+            current = getattr(plan, attr)
+            if current > 0:
+                setattr(plan, attr, current - 1)
+                if evaluate(_pins(plans), f"{plan.op.layer_name} {attr} = {current - 1}")[1] >= target:
+                    continue
+                setattr(plan, attr, current)
+            knobs.remove((plan, attr))
     if validate is not None:
-        # Every knob was lowered to the edge of the target on the search rows: on rows the search
-        # never saw, widen every fractional part until the target holds there too.
+        # On rows the search never saw, widen every fractional part until the target holds there
+        # too (plain agreement), up to MAX_FRACTIONAL bits.
         for extra in range(MAX_FRACTIONAL + 1):
-            if validate(_pins(plans), f"validation, all F + {extra}")[1] >= strict:
+            if validate(_pins(plans), f"validation, all F + {extra}")[1] >= target:
+                break
+            if max(max(p.frac, p.weight_frac) for p in plans) >= MAX_FRACTIONAL:
                 break
             for p in plans:
                 p.frac, p.weight_frac = p.frac + 1, p.weight_frac + 1
         evaluate.history += validate.history
         evaluate.inputs, evaluate.reference = list(inputs), list(reference)
+    evaluate.safety, evaluate.anchor = 1.0, None  # the reported score: plain agreement on all the samples
     pins = _pins(plans)
     bops, final = evaluate(pins, "chosen")
     baseline = _baseline(module, evaluate)

@@ -240,8 +240,7 @@ def test_calibrated_digits_cnn_keeps_the_argmax_at_half_the_bops(digits_cnn: tup
         expected = model(torch.tensor(held_out)).numpy()
     predicted = np.asarray(hls_model.predict(held_out, emulator="numpy"))
     agreement = float(np.mean(predicted.argmax(axis=1) == expected.argmax(axis=1)))
-    # Known gap: the issue asks for 99% on held-out data; this CNN keeps 98.5% (99.7% on the
-    # calibration images): the greedy search lowers every layer to the edge of the target.
-    assert agreement >= 0.98, agreement
+    # The issue's bar: 99% on held-out data (597 images the calibration never saw).
+    assert agreement >= 0.99, agreement
     baseline = converters.convert_from_pytorch_model(model, (1, 8, 8), hls_config={"Model": {"Precision": "fixed<16,6>"}}, output_dir=str(tmp_path / "base"))
     assert hls_model.estimates()["bops"] <= baseline.estimates()["bops"] / 2
