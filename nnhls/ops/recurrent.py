@@ -36,10 +36,16 @@ Precision (x = input type, F = the default's fractional bits):
 | accum | grow(union(accumulator(x, weight, bias, F_in), accumulator(state, recurrent_weight, recurrent_bias, H)), 2) |
 | result | state |
 
+Configuration beyond Precision / ReuseFactor / TableSize: `RecurrentReuseFactor` (the reuse
+factor RRF of the state product, ReuseFactor when unset; at most the recurrent kernel's H * G*H
+products) and hls4ml's `Static` (True, the default: one cell instance reused over time; False:
+the time loop fully unrolled, a cell per step: property `unrolled`). Both leave the bits alone.
+
 Estimates: multipliers = ceil(non-trivial input products / RF) + ceil(non-trivial recurrent
-products / RF) + the element-wise products (3H for lstm and gru); one cell instance is reused
-over time, so latency = II = T * (per-step latency), the per-step latency being
-RF + ceil(log2(F + H)) + 4 (+ 2 for lstm, + RF + ceil(log2 H) + 2 for gru without reset_after).
+products / RRF) + the element-wise products (3H for lstm and gru); the per-step latency is
+max(RF, RRF) + ceil(log2(F + H)) + 4 (+ 2 for lstm, + RRF + ceil(log2 H) + 2 for gru without
+reset_after), latency = T * (per-step latency): it grows with the sequence length. Static: one
+cell, II = latency; unrolled: T times the multipliers, II = max(RF, RRF).
 """
 
 from __future__ import annotations
@@ -185,6 +191,10 @@ class RecurrentOp(nn.NNLayerOp):
     """GRU: the reset gate multiplies h @ recurrent_weight + recurrent_bias (Keras' default,
     PyTorch's and ONNX's linear_before_reset); otherwise it multiplies h before the product."""
     table_size = opt_prop_def(IntegerAttr[I64])
+    recurrent_reuse_factor = opt_prop_def(IntegerAttr[I64])
+    """RecurrentReuseFactor: the reuse factor of the state product (h @ recurrent_weight)."""
+    unrolled = opt_prop_def(UnitAttr)
+    """hls4ml's `Static: False`: the time loop fully unrolled (a cell instance per step)."""
 
     PRECISION_VARS: ClassVar[tuple[str, ...]] = (
         "weight", "recurrent_weight", "bias", "recurrent_bias", "accum", "table",
@@ -308,6 +318,8 @@ class RecurrentKernelOp(hls.HLSKernelOp):
     go_backwards = opt_prop_def(UnitAttr)
     aligned_outputs = opt_prop_def(UnitAttr)
     reset_after = opt_prop_def(UnitAttr)
+    recurrent_reuse_factor = opt_prop_def(IntegerAttr[I64])
+    unrolled = opt_prop_def(UnitAttr)
 
     WEIGHTS: ClassVar[tuple[tuple[str, str], ...]] = (
         ("weight", "weight_t"), ("recurrent_weight", "recurrent_weight_t"), ("bias", "bias_t"),
@@ -335,6 +347,12 @@ class RecurrentKernelOp(hls.HLSKernelOp):
 
 
 # ----- the rules -------------------------------------------------------------------------------------------
+
+
+def recurrent_reuse_factor(op: RecurrentOp | RecurrentKernelOp) -> int:
+    """RecurrentReuseFactor, ReuseFactor when unset (as hls4ml, which forces them equal)."""
+    attr = op.recurrent_reuse_factor if op.recurrent_reuse_factor is not None else op.reuse_factor
+    return 1 if attr is None else attr.value.data
 
 
 def _time_steps(op: RecurrentOp) -> int:
@@ -376,7 +394,7 @@ def _cell_type(op: RecurrentOp, default: FixedPrecision) -> FixedPrecision:
 class RecurrentRules(OpRules):
     op = RecurrentOp
     type_names = ("SimpleRNN", "LSTM", "GRU", "RNN")
-    config_keys = ("TableSize",)
+    config_keys = ("TableSize", "RecurrentReuseFactor", "Static")
 
     def layer_type_names(self, op: nn.NNLayerOp) -> tuple[str, ...]:
         assert isinstance(op, RecurrentOp)
@@ -400,20 +418,23 @@ class RecurrentRules(OpRules):
 
     def estimate(self, op: nn.NNLayerOp, s: ScheduleInfo) -> Estimate:
         assert isinstance(op, RecurrentOp)
-        rf = s.reuse_factor
+        rf, rrf = s.reuse_factor, recurrent_reuse_factor(op)
         w_t = nn.resolved_precision(op, "weight", s.default)
         u_t = nn.resolved_precision(op, "recurrent_weight", s.default)
         needed_w = int(np.count_nonzero(~multiplier_free(nn.to_numpy(op.weight), w_t)))
         needed_u = int(np.count_nonzero(~multiplier_free(nn.to_numpy(op.recurrent_weight), u_t)))
         h, n_in = op.units, nn.shape_of(op.input)[-1]
         elementwise = 3 * h if op.kind in ("lstm", "gru") else 0
-        step = rf + clog2(n_in + h) + 4
+        step = max(rf, rrf) + clog2(n_in + h) + 4
         if op.kind == "lstm":
             step += 2
         if op.kind == "gru" and op.reset_after is None:
-            step += rf + clog2(h) + 2
-        total = _time_steps(op) * step
-        return Estimate(ceil(needed_w / rf) + ceil(needed_u / rf) + elementwise, total, total)
+            step += rrf + clog2(h) + 2
+        steps = _time_steps(op)
+        multipliers = ceil(needed_w / rf) + ceil(needed_u / rrf) + elementwise
+        if op.unrolled is not None:  # a cell per step: T times the multipliers, a new sample every step's II
+            return Estimate(steps * multipliers, steps * step, max(rf, rrf))
+        return Estimate(multipliers, steps * step, steps * step)
 
     def lower(self, op: nn.NNLayerOp, lw: Lowering) -> Sequence[SSAValue]:
         assert isinstance(op, RecurrentOp)
@@ -429,6 +450,8 @@ class RecurrentRules(OpRules):
             "go_backwards": op.go_backwards,
             "aligned_outputs": op.aligned_outputs,
             "reset_after": op.reset_after,
+            "recurrent_reuse_factor": IntegerAttr(recurrent_reuse_factor(op), 64),
+            "unrolled": op.unrolled,
         }
         for var in ("weight", "recurrent_weight", "bias", "recurrent_bias"):
             t = lw.precision(op, var)
@@ -595,6 +618,8 @@ class RecurrentKernel(KernelRules):
         config.const("cell", f"nnet::cell_{cell}")
         layer.io(config)
         config.const("reuse_factor", layer.reuse_factor)
+        config.const("recurrent_reuse_factor", recurrent_reuse_factor(op))
+        config.const("use_static", op.unrolled is None)
         config.const("return_sequences", op.return_sequences is not None)
         config.const("go_backwards", op.go_backwards is not None)
         config.const("aligned_outputs", op.aligned_outputs is not None)

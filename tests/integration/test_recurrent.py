@@ -126,10 +126,16 @@ def chain() -> Any:
 @pytest.mark.slow
 @pytest.mark.parametrize("io_type", ["io_parallel", "io_stream"])
 def test_cpp_equals_emulator(chain: Any, io_type: str, tmp_path: Path) -> None:
-    config = {"Model": {"Precision": "fixed<16,6>", "ReuseFactor": 1}, "LayerName": {"gru_forward": {"TableSize": 256}}}
+    # The LSTM fully unrolled (Static: False) with its own RecurrentReuseFactor: the same bits.
+    config = {
+        "Model": {"Precision": "fixed<16,6>", "ReuseFactor": 1},
+        "LayerName": {"gru_forward": {"TableSize": 256}, "lstm": {"Static": False, "RecurrentReuseFactor": 4, "ReuseFactor": 3}},
+    }
     model = converters.convert_from_keras_model(chain, output_dir=str(tmp_path / "prj"), io_type=io_type, hls_config=config)
     assert "hls.recurrent" in model.ir("hls")
     model.compile()
+    parameters = (tmp_path / "prj" / "firmware" / "parameters.h").read_text()
+    assert "recurrent_reuse_factor = 4;" in parameters and "use_static = false;" in parameters
     x = _inputs(64, seed=5)
     y_cpp, y_numpy = model.predict(x), model.predict(x, emulator="numpy")
     np.testing.assert_array_equal(y_cpp, y_numpy)
@@ -183,3 +189,56 @@ def test_keras_file_with_recurrent_weights(chain: Any, tmp_path: Path) -> None:
     got = run_reference(import_keras(str(path)), [x.astype(np.float64)])[0]
     np.testing.assert_allclose(got, _keras(chain, x), rtol=1e-5, atol=1e-5)
 
+
+
+def _estimates(model: Any, layer: str) -> dict[str, int]:
+    line = next(line for line in model.ir("hls").splitlines() if f'layer = "{layer}"' in line and "hls.recurrent" in line)
+    return {key: int(v) for key, v in re.findall(r"\b(multipliers|latency|ii|recurrent_reuse_factor) = (\d+)", line)}
+
+
+def test_recurrent_reuse_factor_and_static_in_estimates(tmp_path: Path) -> None:
+    """RecurrentReuseFactor divides the recurrent multipliers only (ReuseFactor the input ones);
+    Static: False (unrolled) multiplies them by the sequence length and lowers the II to one
+    step's; the latency grows with the sequence length either way."""
+    units = 4
+
+    def estimates(steps: int, layer_config: dict[str, Any]) -> dict[str, int]:
+        keras.utils.set_random_seed(0)
+        model = keras.Sequential([keras.Input((steps, F)), keras.layers.LSTM(units, name="lstm")])
+        # Odd multiples of 2^-10 from 3: no weight is free (zero or a power of two) in fixed<16,6>.
+        rng = np.random.default_rng(0)
+        model.layers[0].set_weights([rng.choice([-1, 1], w.shape) * rng.choice(np.arange(3, 512, 2), w.shape) / 1024 for w in model.layers[0].get_weights()])
+        config = {"Model": {"Precision": "fixed<16,6>", "ReuseFactor": 1}, "LayerName": {"lstm": layer_config}}
+        hls_model = converters.convert_from_keras_model(model, output_dir=str(tmp_path / f"prj{len(layer_config)}_{steps}"), hls_config=config)
+        return _estimates(hls_model, "lstm")
+
+    base = estimates(T, {})
+    elementwise = 3 * units
+    assert base["recurrent_reuse_factor"] == 1
+    assert base["multipliers"] == F * 4 * units + units * 4 * units + elementwise
+    assert base["ii"] == base["latency"] and base["latency"] % T == 0
+    assert estimates(2 * T, {})["latency"] == 2 * base["latency"]
+    reused = estimates(T, {"RecurrentReuseFactor": 8})
+    assert reused["recurrent_reuse_factor"] == 8
+    assert reused["multipliers"] == F * 4 * units + units * 4 * units // 8 + elementwise
+    assert reused["latency"] == base["latency"] + T * (8 - 1)
+    unrolled = estimates(T, {"Static": False})
+    assert unrolled["multipliers"] == T * base["multipliers"]
+    assert unrolled["latency"] == base["latency"] and unrolled["ii"] == 1
+
+
+def test_recurrent_config_keys_refused_with_one_line(tmp_path: Path) -> None:
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((T, F)), keras.layers.GRU(3, name="gru"), keras.layers.Dense(2, name="fc")])
+    cases = (
+        ({"gru": {"RecurrentReuseFactor": 0}}, r"LayerName\.gru\.RecurrentReuseFactor.*0"),
+        ({"gru": {"Static": "no"}}, r"LayerName\.gru\.Static"),
+        ({"fc": {"Static": False}}, "key 'Static' does not apply"),
+        ({"fc": {"RecurrentReuseFactor": 2}}, "key 'RecurrentReuseFactor' does not apply"),
+        ({"gru": {"RecurrentReuseFactor": 28}}, "RecurrentReuseFactor 28 exceeds the 27 products"),
+    )
+    for i, (layers, message) in enumerate(cases):
+        config = {"Model": {"Precision": "fixed<16,6>"}, "LayerName": layers}
+        with pytest.raises(NnhlsError, match=message) as info:
+            converters.convert_from_keras_model(model, output_dir=str(tmp_path / f"prj{i}"), hls_config=config)
+        assert "\n" not in str(info.value)
