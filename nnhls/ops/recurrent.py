@@ -34,7 +34,7 @@ Precision (x = input type, F = the default's fractional bits):
 | state | F, integer bits for the bound of h set by the activations, not by the sequence length: the range of act (times max abs ract for lstm), joined with 0; the model default when act is unbounded (relu, linear) |
 | cell (lstm) | F, integer bits for T * max abs(ract * act): abs(c_t) <= abs(c_t-1) + abs(i * g) |
 | accum | grow(union(accumulator(x, weight, bias, F_in), accumulator(state, recurrent_weight, recurrent_bias, H)), 2) |
-| result | state |
+| result | state (cell with final_cell) |
 
 Configuration beyond Precision / ReuseFactor / TableSize: `RecurrentReuseFactor` (the reuse
 factor RRF of the state product, ReuseFactor when unset; at most the recurrent kernel's H * G*H
@@ -187,6 +187,9 @@ class RecurrentOp(nn.NNLayerOp):
     aligned_outputs = opt_prop_def(UnitAttr)
     """With go_backwards and return_sequences: output t is the state after reading input t (ONNX's
     reverse direction, Bidirectional's backward layer) rather than after t steps (Keras)."""
+    final_cell = opt_prop_def(UnitAttr)
+    """LSTM without return_sequences: the result is the cell state c after the last step (Keras'
+    return_state, ONNX's Y_c) instead of h."""
     reset_after = opt_prop_def(UnitAttr)
     """GRU: the reset gate multiplies h @ recurrent_weight + recurrent_bias (Keras' default,
     PyTorch's and ONNX's linear_before_reset); otherwise it multiplies h before the product."""
@@ -217,6 +220,7 @@ class RecurrentOp(nn.NNLayerOp):
         go_backwards: bool = False,
         aligned_outputs: bool = False,
         reset_after: bool = True,
+        final_cell: bool = False,
         params: tuple[float | None, float | None, float | None, float | None] = (None, None, None, None),
     ):
         t = nn.shape_of(input)[0]
@@ -242,6 +246,7 @@ class RecurrentOp(nn.NNLayerOp):
                 "go_backwards": UnitAttr() if go_backwards else None,
                 "aligned_outputs": UnitAttr() if aligned_outputs and go_backwards and return_sequences else None,
                 "reset_after": UnitAttr() if reset_after and cell == "gru" else None,
+                "final_cell": UnitAttr() if final_cell else None,
             },
         )
 
@@ -261,6 +266,8 @@ class RecurrentOp(nn.NNLayerOp):
         )  # fmt: skip
         if problem is not None:
             raise self.fail(problem)
+        if self.final_cell is not None and (self.cell.data != "lstm" or self.return_sequences is not None):
+            raise self.fail("final_cell (the cell state as the result) needs an lstm cell without return_sequences")
         for label, kind in (("activation", self.activation.data), ("recurrent_activation", self.recurrent_activation.data)):
             if kind not in GATE_KINDS:
                 raise self.fail(f"{label} '{kind.value}' is not supported in a recurrent layer; supported: {', '.join(gate_names())}")
@@ -289,7 +296,8 @@ class RecurrentKernelOp(hls.HLSKernelOp):
                   h[j] = cast<state_t>(z * h[j] + n - z * n)
     h and c start at zero; products and sums without a cast are exact. The result is
     cast<result>(h) after every step (return_sequences; in processing order, or at the index of
-    the input step read with aligned_outputs) or after the last one."""
+    the input step read with aligned_outputs) or after the last one (cast<result>(c) with
+    final_cell)."""
 
     name = "hls.recurrent"
     input = operand_def()
@@ -318,6 +326,7 @@ class RecurrentKernelOp(hls.HLSKernelOp):
     go_backwards = opt_prop_def(UnitAttr)
     aligned_outputs = opt_prop_def(UnitAttr)
     reset_after = opt_prop_def(UnitAttr)
+    final_cell = opt_prop_def(UnitAttr)
     recurrent_reuse_factor = opt_prop_def(IntegerAttr[I64])
     unrolled = opt_prop_def(UnitAttr)
 
@@ -413,8 +422,8 @@ class RecurrentRules(OpRules):
         act, ract = _gate_bounds(op)
         lt.get("table", lambda: acc if act is None else range_type(act[0], act[1], d.fractional, d))
         lt.get("recurrent_table", lambda: acc if ract is None else range_type(ract[0], ract[1], d.fractional, d))
-        lt.get("cell", lambda: _cell_type(op, d))
-        lt.get("result", lambda: state)
+        cell = lt.get("cell", lambda: _cell_type(op, d))
+        lt.get("result", lambda: cell if op.final_cell is not None else state)
 
     def estimate(self, op: nn.NNLayerOp, s: ScheduleInfo) -> Estimate:
         assert isinstance(op, RecurrentOp)
@@ -450,6 +459,7 @@ class RecurrentRules(OpRules):
             "go_backwards": op.go_backwards,
             "aligned_outputs": op.aligned_outputs,
             "reset_after": op.reset_after,
+            "final_cell": op.final_cell,
             "recurrent_reuse_factor": IntegerAttr(recurrent_reuse_factor(op), 64),
             "unrolled": op.unrolled,
         }
@@ -505,6 +515,8 @@ class RecurrentRules(OpRules):
             outputs.append(h)
         if op.aligned_outputs is not None:
             outputs.reverse()
+        if op.final_cell is not None:
+            return [c]
         return [np.stack(outputs, axis=1) if op.return_sequences is not None else h]
 
 
@@ -598,7 +610,7 @@ class RecurrentKernel(KernelRules):
             if op.return_sequences is not None:
                 outputs.append(ex.cast(h.exact, result).m)
         if op.return_sequences is None:
-            return [ex.cast(h.exact, result)]
+            return [ex.cast((c if op.final_cell is not None else h).exact, result)]
         if op.aligned_outputs is not None:
             outputs.reverse()
         stacked = np.stack([ex.obj(m) for m in outputs], axis=1) if any(m.dtype == object for m in outputs) else np.stack(outputs, axis=1)
@@ -624,6 +636,7 @@ class RecurrentKernel(KernelRules):
         config.const("go_backwards", op.go_backwards is not None)
         config.const("aligned_outputs", op.aligned_outputs is not None)
         config.const("reset_after", op.reset_after is not None)
+        config.const("final_cell", op.final_cell is not None)
         lo, hi = op.table_min.value.data, op.table_max.value.data
         args = [f"{layer.name}_w", f"{layer.name}_u", f"{layer.name}_b", f"{layer.name}_rb"]
         for prefix, kind, table, ty, suffix in (

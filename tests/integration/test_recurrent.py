@@ -34,8 +34,11 @@ at most half a step times the largest slope (1 for tanh, 1/4 for sigmoid)."""
 
 def _sequential(*layers: Any, seed: int = 0) -> Any:
     keras.utils.set_random_seed(seed)
-    model = keras.Sequential([keras.Input((T, F)), *layers])
-    # Non-trivial biases (Keras initialises them at zero or one): the 1-D / (2, n) arrays.
+    return _shifted_biases(keras.Sequential([keras.Input((T, F)), *layers]), seed)
+
+
+def _shifted_biases(model: Any, seed: int) -> Any:
+    """Non-trivial biases (Keras initialises them at zero or one): the 1-D / (2, n) arrays."""
     for layer in model.layers:
         weights = layer.get_weights()
         if weights and not isinstance(layer, keras.layers.LayerNormalization):
@@ -65,6 +68,26 @@ CASES: dict[str, Any] = {
 }
 
 
+def _return_state(layer: Any) -> Any:
+    """The layer's outputs and final states side by side (one model output)."""
+    keras.utils.set_random_seed(0)
+    x = keras.Input((T, F))
+    outputs = [keras.layers.Flatten()(y) for y in layer(x)]
+    return _shifted_biases(keras.Model(x, keras.layers.Concatenate()(outputs)), 0)
+
+
+STATE_CASES: dict[str, Any] = {
+    "lstm_state_seq": lambda: _return_state(keras.layers.LSTM(3, return_sequences=True, return_state=True)),
+    "lstm_state_backwards": lambda: _return_state(keras.layers.LSTM(3, go_backwards=True, return_state=True)),
+    "gru_state_seq": lambda: _return_state(keras.layers.GRU(3, return_sequences=True, return_state=True)),
+    "rnn_state": lambda: _return_state(keras.layers.SimpleRNN(3, return_state=True)),
+}
+
+
+def _model(case: str) -> Any:
+    return STATE_CASES[case]() if case in STATE_CASES else _sequential(CASES[case]())
+
+
 def _keras(model: Any, x: np.ndarray) -> np.ndarray:
     return np.asarray(keras.ops.convert_to_numpy(model(x)), dtype=np.float64)
 
@@ -73,9 +96,9 @@ def _inputs(n: int, seed: int = 1) -> np.ndarray:
     return np.random.default_rng(seed).uniform(-1, 1, (n, T, F)).astype(np.float32)
 
 
-@pytest.mark.parametrize("case", sorted(CASES))
+@pytest.mark.parametrize("case", sorted(CASES) + sorted(STATE_CASES))
 def test_reference_equals_keras(case: str) -> None:
-    model = _sequential(CASES[case]())
+    model = _model(case)
     x = _inputs(16)
     want = _keras(model, x)
     got = run_reference(import_keras_model(model), [x.astype(np.float64)])[0]
@@ -92,9 +115,9 @@ def _table_bound() -> float:
     return 2 * T * half_step
 
 
-@pytest.mark.parametrize("case", sorted(CASES))
+@pytest.mark.parametrize("case", sorted(CASES) + sorted(STATE_CASES))
 def test_emulator_wide_types_agree_with_keras(case: str, tmp_path: Path) -> None:
-    model = _sequential(CASES[case]())
+    model = _model(case)
     config = {"Model": {"Precision": WIDE, "ReuseFactor": 1}, "LayerType": {"RNN": {"TableSize": TABLE_SIZE}}}
     hls_model = converters.convert_from_keras_model(model, output_dir=str(tmp_path / "prj"), hls_config=config)
     x = _inputs(32)
@@ -106,16 +129,17 @@ def test_emulator_wide_types_agree_with_keras(case: str, tmp_path: Path) -> None
 def chain_model() -> Any:
     """Every cell in one model (and a layer norm, to share the g++ build): LSTM -> LayerNormalization
     -> Bidirectional GRU (reset_after, concat) -> GRU (reset before, backwards) -> SimpleRNN (last
-    step) -> Dense."""
-    return _sequential(
-        keras.layers.LSTM(5, return_sequences=True, name="lstm"),
-        keras.layers.LayerNormalization(name="norm", beta_initializer="ones", gamma_initializer=keras.initializers.RandomUniform(0.5, 1.5)),
-        keras.layers.Bidirectional(keras.layers.GRU(2, return_sequences=True), name="gru"),
-        keras.layers.GRU(4, return_sequences=True, reset_after=False, go_backwards=True, name="gru_rb"),
-        keras.layers.SimpleRNN(3, name="rnn"),
-        keras.layers.Dense(2, name="out"),
-        seed=3,
-    )
+    step), beside an LSTM's return_state (h and c) -> Dense."""
+    keras.utils.set_random_seed(3)
+    x = keras.Input((T, F))
+    y = keras.layers.LSTM(5, return_sequences=True, name="lstm")(x)
+    y = keras.layers.LayerNormalization(name="norm", beta_initializer="ones", gamma_initializer=keras.initializers.RandomUniform(0.5, 1.5))(y)
+    y = keras.layers.Bidirectional(keras.layers.GRU(2, return_sequences=True), name="gru")(y)
+    y = keras.layers.GRU(4, return_sequences=True, reset_after=False, go_backwards=True, name="gru_rb")(y)
+    y = keras.layers.SimpleRNN(3, name="rnn")(y)
+    _, h, c = keras.layers.LSTM(2, return_state=True, name="memory")(x)
+    out = keras.layers.Dense(2, name="out")(keras.layers.Concatenate(name="join")([y, h, c]))
+    return _shifted_biases(keras.Model(x, out), 3)
 
 
 @pytest.fixture(scope="session")
@@ -157,7 +181,8 @@ def test_precision_inference_rule(chain: Any, tmp_path: Path) -> None:
         for line in model.ir("hls").splitlines()
         if "hls.recurrent" in line
     }
-    assert {layer: t["state_t"] for layer, t in types.items()} == dict.fromkeys(("lstm", "gru_forward", "gru_backward", "gru_rb", "rnn"), "fixed<12, 2>")
+    layers = ("lstm", "gru_forward", "gru_backward", "gru_rb", "rnn", "memory", "memory_state_c")
+    assert {layer: t["state_t"] for layer, t in types.items()} == dict.fromkeys(layers, "fixed<12, 2>")
     assert types["lstm"]["cell_t"] == "fixed<14, 4>"
     assert types["lstm"]["recurrent_table_t"] == "ufixed<11, 1>"
 
@@ -171,7 +196,7 @@ def _functional(layer: Any, batch_size: int | None = None) -> Any:
 def test_unsupported_options_name_the_option() -> None:
     cases = (
         (_functional(keras.layers.LSTM(3, stateful=True), batch_size=1), "option stateful=True"),
-        (_functional(keras.layers.GRU(3, return_state=True)), "option return_state=True"),
+        (_functional(keras.layers.Bidirectional(keras.layers.GRU(3, return_state=True))), "option return_state=True on a Bidirectional"),
         (_functional(keras.layers.LSTM(3, activation="elu")), "activation 'elu'"),
         (keras.Sequential([keras.Input((T, F)), keras.layers.Masking(), keras.layers.LSTM(3)]), "masking"),
     )

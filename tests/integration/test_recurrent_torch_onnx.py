@@ -29,38 +29,45 @@ WIDE_BOUND = 2 * T * 0.5 * 16.0 / (1 << 14)
 
 
 class Sequence(torch.nn.Module):
-    """The whole output sequence of a recurrent layer (batch_first)."""
+    """The whole output sequence of a recurrent layer, batch first (a time-major layer's output
+    is transposed: nnhls takes and returns batch-first data)."""
 
-    def __init__(self, kind: str, layers: int = 1, **options: Any):
+    def __init__(self, kind: str, layers: int = 1, batch_first: bool = True, **options: Any):
         super().__init__()
-        self.rnn = getattr(torch.nn, kind)(F, H, num_layers=layers, batch_first=True, **options)
+        self.batch_first = batch_first
+        self.rnn = getattr(torch.nn, kind)(F, H, num_layers=layers, batch_first=batch_first, **options)
 
     def forward(self, x: Any) -> Any:
         return self.rnn(x)[0]
 
 
 class LastStep(torch.nn.Module):
-    """A classifier head on the last step: out[:, -1, :] (an ONNX Gather)."""
+    """A classifier head on the last step: out[:, -1, :] (out[-1] time-major; an ONNX Gather)."""
 
-    def __init__(self, kind: str):
+    def __init__(self, kind: str, batch_first: bool = True):
         super().__init__()
-        self.rnn = getattr(torch.nn, kind)(F, H, batch_first=True)
+        self.batch_first = batch_first
+        self.rnn = getattr(torch.nn, kind)(F, H, batch_first=batch_first)
         self.fc = torch.nn.Linear(H, 2)
 
     def forward(self, x: Any) -> Any:
-        return self.fc(self.rnn(x)[0][:, -1, :])
+        y = self.rnn(x)[0]
+        return self.fc(y[:, -1, :] if self.batch_first else y[-1])
 
 
 class FinalState(torch.nn.Module):
-    """h_n[-1]: the final state output (Y_h)."""
+    """h_n[-1]: the final state output (Y_h; the backward direction's of a bidirectional layer),
+    with h_n[0] beside it for a bidirectional one."""
 
-    def __init__(self, kind: str):
+    def __init__(self, kind: str, batch_first: bool = True, bidirectional: bool = False):
         super().__init__()
-        self.rnn = getattr(torch.nn, kind)(F, H, batch_first=True)
+        self.batch_first = batch_first
+        self.rnn = getattr(torch.nn, kind)(F, H, batch_first=batch_first, bidirectional=bidirectional)
 
     def forward(self, x: Any) -> Any:
         state = self.rnn(x)[1]
-        return (state[0] if isinstance(state, tuple) else state)[-1]
+        state = state[0] if isinstance(state, tuple) else state
+        return torch.cat([state[0], state[-1]], dim=1) if self.rnn.bidirectional else state[-1]
 
 
 MODULES: dict[str, Any] = {
@@ -74,6 +81,13 @@ MODULES: dict[str, Any] = {
     "gru_last_step": lambda: LastStep("GRU"),
     "lstm_final_state": lambda: FinalState("LSTM"),
     "gru_final_state": lambda: FinalState("GRU"),
+    "lstm_bidirectional_seq": lambda: Sequence("LSTM", bidirectional=True),
+    "gru_bidirectional_two_layers": lambda: Sequence("GRU", layers=2, bidirectional=True),
+    "rnn_bidirectional_time_major": lambda: Sequence("RNN", batch_first=False, bidirectional=True),
+    "lstm_time_major_two_layers": lambda: Sequence("LSTM", layers=2, batch_first=False),
+    "gru_time_major_last_step": lambda: LastStep("GRU", batch_first=False),
+    "lstm_bidirectional_final_state": lambda: FinalState("LSTM", bidirectional=True),
+    "gru_time_major_bidirectional_final_state": lambda: FinalState("GRU", batch_first=False, bidirectional=True),
 }
 
 
@@ -87,8 +101,12 @@ def _inputs(n: int, seed: int = 0) -> np.ndarray:
 
 
 def _torch(module: Any, x: np.ndarray) -> np.ndarray:
+    """The module's output for batch-first data x (fed time-major to a time-major module, whose
+    sequence output comes back batch first)."""
+    time_major = not getattr(module, "batch_first", True)
     with torch.no_grad():
-        return module(torch.tensor(x)).numpy().astype(np.float64)
+        y = module(torch.tensor(x.transpose(1, 0, 2) if time_major else x)).numpy().astype(np.float64)
+    return y.transpose(1, 0, 2) if time_major and isinstance(module, Sequence) else y
 
 
 @pytest.mark.parametrize("case", sorted(MODULES))
@@ -104,15 +122,15 @@ def test_pytorch_reference_and_emulator(case: str, tmp_path: Path) -> None:
 
 
 class Stack(torch.nn.Module):
-    """Token ids -> Embedding -> LSTM -> GRU -> RNN (last step) -> Linear (one g++ build per io
-    type checks the recurrent and embedding kernels)."""
+    """Token ids -> Embedding -> LSTM -> bidirectional GRU -> RNN (last step) -> Linear (one g++
+    build per io type checks the recurrent and embedding kernels)."""
 
     def __init__(self) -> None:
         super().__init__()
         self.embed = torch.nn.Embedding(20, F)
         self.lstm = torch.nn.LSTM(F, 5, batch_first=True)
-        self.gru = torch.nn.GRU(5, H, batch_first=True)
-        self.rnn = torch.nn.RNN(H, 3, batch_first=True)
+        self.gru = torch.nn.GRU(5, H, batch_first=True, bidirectional=True)
+        self.rnn = torch.nn.RNN(2 * H, 3, batch_first=True)
         self.fc = torch.nn.Linear(3, 2)
 
     def forward(self, ids: Any) -> Any:
@@ -146,13 +164,10 @@ RECURRENT_CASES = (
     "test_simple_rnn_batchwise", "test_simple_rnn_reverse", "test_lstm_defaults",
     "test_lstm_with_initial_bias", "test_lstm_batchwise", "test_gru_defaults",
     "test_gru_with_initial_bias", "test_gru_seq_length", "test_gru_batchwise", "test_gru_reverse",
+    "test_lstm_reverse", "test_lstm_bidirectional", "test_gru_bidirectional", "test_simple_rnn_bidirectional",
 )  # fmt: skip
 REFUSED = {
-    "test_lstm_reverse": "Y_c",
     "test_lstm_with_peepholes": "peephole",
-    "test_lstm_bidirectional": "bidirectional",
-    "test_gru_bidirectional": "bidirectional",
-    "test_simple_rnn_bidirectional": "bidirectional",
 }
 
 

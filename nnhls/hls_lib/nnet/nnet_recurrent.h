@@ -33,6 +33,7 @@ struct recurrent_config {
   static const bool go_backwards = false;
   static const bool aligned_outputs = false;  // with go_backwards: output t belongs to input step t
   static const bool reset_after = true;
+  static const bool final_cell = false;  // lstm, last step only: the result is c, not h
   static const unsigned activation = gate_table;
   static const unsigned table_size = 1024;
   static const int table_scale_log2 = 6;
@@ -211,7 +212,10 @@ void recurrent(const data_T data[CONFIG_T::n_time * CONFIG_T::n_in], res_T* res,
   if (!CONFIG_T::return_sequences)
     for (unsigned j = 0; j < CONFIG_T::n_state; j++) {
       NNHLS_PRAGMA(HLS UNROLL)
-      res[j] = h[j];
+      if (CONFIG_T::final_cell)
+        res[j] = c[j];
+      else
+        res[j] = h[j];
     }
 }
 
@@ -230,7 +234,12 @@ inline void recurrent_stream_step(unsigned s, hls::stream<data_T>& data, hls::st
   recurrent_step<x_t, CONFIG_T>(x.data, h, c, w, u, b, rb, table, rtable);
   if (CONFIG_T::return_sequences || s == CONFIG_T::n_time - 1) {
     res_T out;
-    for (unsigned j = 0; j < CONFIG_T::n_state; j++) out[j] = h[j];
+    for (unsigned j = 0; j < CONFIG_T::n_state; j++) {
+      if (CONFIG_T::final_cell)
+        out[j] = c[j];
+      else
+        out[j] = h[j];
+    }
     if (hold)
       held[CONFIG_T::n_time - 1 - s] = out;
     else
