@@ -706,8 +706,9 @@ def _resolve_layer(
         _check_conv_implementation(op, _first(entries, "ConvImplementation") or model.conv_implementation)
     if "RecurrentReuseFactor" in keys:
         chosen = _first(entries, "RecurrentReuseFactor")
-        settings.recurrent_reuse_factor = settings.reuse_factor if chosen is None else chosen
-        _check_recurrent_reuse_factor(op, settings.recurrent_reuse_factor)
+        rrf: int = settings.reuse_factor if chosen is None else chosen
+        _check_recurrent_reuse_factor(op, rrf)
+        settings.recurrent_reuse_factor = rrf
     if "Static" in keys:
         chosen = _first(entries, "Static")
         settings.static = True if chosen is None else chosen
