@@ -1099,7 +1099,7 @@ def _softmax(c: _Converter, node: onnx.NodeProto, layer: str) -> None:
 
 def _concat(c: _Converter, node: onnx.NodeProto, layer: str) -> None:
     names = [n for n in node.input if n]
-    first = next(c.tensors[n] for n in names if n in c.tensors)
+    first = next(c.tensor(n, layer, "Concat") for n in names if n in c.tensors)  # refuses time-major tensors
     rank = len(first.logical)
     axis = int(_attrs(node)["axis"])  # type: ignore[arg-type]
     axis = (axis + rank + 1 if axis < 0 else axis) - 1

@@ -274,3 +274,27 @@ def test_trained_sequence_classifier_keeps_its_decisions(tmp_path: Path) -> None
     hls_model = converters.convert_from_pytorch_model(model, (12, 2), output_dir=str(tmp_path / "prj"), hls_config=config)
     fixed_pred = np.argmax(np.asarray(hls_model.predict(x_test, emulator="numpy")), axis=1)
     assert np.mean(fixed_pred == float_pred) >= 0.99
+
+
+class BidirectionalLastStep(torch.nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.rnn = torch.nn.GRU(F, H, batch_first=True, bidirectional=True)
+
+    def forward(self, x: Any) -> Any:
+        return self.rnn(x)[0][:, -1, :]
+
+
+def test_pytorch_unsupported_recurrent_patterns_name_the_node() -> None:
+    """out[:, -1] of a bidirectional layer and h_n of a two-layer stack (a Concat of time-major
+    states) stop with one line naming the ONNX node."""
+    stacked = FinalState("LSTM")
+    stacked.rnn = torch.nn.LSTM(F, H, num_layers=2, batch_first=True)
+    cases = (
+        (BidirectionalLastStep(), r"'/Gather'.*last step of a recurrent layer's sequence"),
+        (stacked, r"'/rnn/Concat\w*'.*has its batch on axis 1"),
+    )
+    for module, message in cases:
+        with pytest.raises(NnhlsError, match=message) as info:
+            import_pytorch(module.eval(), (T, F))
+        assert "\n" not in str(info.value)
