@@ -71,8 +71,20 @@ def _example_shape(module: torch.nn.Module, shape: tuple[int, ...]) -> tuple[int
     return (1, *shape)
 
 
+def _check_recurrent(module: torch.nn.Module) -> None:
+    """Options of nn.RNN / nn.LSTM / nn.GRU nnhls does not compute, refused before the export
+    (whose own failure would be a page of TorchScript)."""
+    import torch
+
+    for name, m in module.named_modules():
+        if isinstance(m, torch.nn.LSTM) and m.proj_size > 0:
+            raise FrontendError(f"module '{name or type(m).__name__}' (LSTM): option proj_size={m.proj_size} (projected states) is not supported")
+
+
 def _export(module: torch.nn.Module, shapes: list[tuple[int, ...]]) -> onnx.ModelProto:
     import torch
+
+    _check_recurrent(module)
 
     # A module that embeds takes integer indices (nn.Embedding refuses float inputs).
     embeds = any(isinstance(m, torch.nn.Embedding) for m in module.modules())

@@ -287,12 +287,14 @@ class BidirectionalLastStep(torch.nn.Module):
 
 def test_pytorch_unsupported_recurrent_patterns_name_the_node() -> None:
     """out[:, -1] of a bidirectional layer and h_n of a two-layer stack (a Concat of time-major
-    states) stop with one line naming the ONNX node."""
+    states) stop with one line naming the ONNX node, a projected LSTM naming the module."""
     stacked = FinalState("LSTM")
     stacked.rnn = torch.nn.LSTM(F, H, num_layers=2, batch_first=True)
+    projected = Sequence("LSTM", proj_size=2)
     cases = (
         (BidirectionalLastStep(), r"'/Gather'.*last step of a recurrent layer's sequence"),
         (stacked, r"'/rnn/Concat\w*'.*has its batch on axis 1"),
+        (projected, r"module 'rnn' \(LSTM\): option proj_size=2"),
     )
     for module, message in cases:
         with pytest.raises(NnhlsError, match=message) as info:
