@@ -1,8 +1,8 @@
 // RUN: NNHLS_ROUNDTRIP
-// RUN: nnhls-opt %s -p 'nn-apply-config{config_json="{\"LayerName\": {\"ln\": {\"TableSize\": 16, \"Precision\": \"auto\"}}}"},nn-infer-precision,nn-schedule,lower-nn-to-hls' | filecheck %s --check-prefix=HLS
-// RUN: nnhls-opt %s -p 'nn-apply-config{config_json="{\"LayerName\": {\"ln\": {\"TableSize\": 16, \"Precision\": \"auto\"}}}"},nn-infer-precision,nn-schedule,lower-nn-to-hls' -t hls-cpp | filecheck %s --check-prefix=CPP
+// RUN: nnhls-opt %s -p 'nn-apply-config{config_json="{\"Model\": {\"Precision\": {\"default\": \"fixed<16,6>\", \"maximum\": \"none\"}}, \"LayerName\": {\"ln\": {\"TableSize\": 16, \"Precision\": \"auto\"}}}"},nn-infer-precision,nn-schedule,lower-nn-to-hls' | filecheck %s --check-prefix=HLS
+// RUN: nnhls-opt %s -p 'nn-apply-config{config_json="{\"Model\": {\"Precision\": {\"default\": \"fixed<16,6>\", \"maximum\": \"none\"}}, \"LayerName\": {\"ln\": {\"TableSize\": 16, \"Precision\": \"auto\"}}}"},nn-infer-precision,nn-schedule,lower-nn-to-hls' -t hls-cpp | filecheck %s --check-prefix=CPP
 
-// nn.layernorm over the last axis of (2, 4) inputs of fixed<16,6>: the mean keeps x's integer
+// nn.layernorm over the last axis of (2, 4) inputs of fixed<16,6> (exact growth: no maximum): the mean keeps x's integer
 // bits, the variance holds n * span^2 < 4 * 64^2, the inverse square root 1/sqrt(one variance LSB)
 // (epsilon 1e-3 rounds to 2^-10), the result sqrt(4) * 1.5 + 0.5 = 3.5; the 16-entry table holds
 // 1/sqrt(m) over [1, 4) (its first quarter repeats entry 4).

@@ -11,7 +11,7 @@
 // CHECK: %lstm = nn.recurrent %x_1 {layer = "lstm", cell = "lstm", {{.*}}activation = #hls<activation tanh>, recurrent_activation = #hls<activation sigmoid>, return_sequences{{.*}}} : (tensor<3x2xf32>) -> tensor<3x1xf32>
 // The state type follows from tanh * sigmoid in [-1, 1] (the default's 10 fractional bits); the
 // cell from 3 steps of |i * g| <= 1; latency and II grow with the sequence length (3 steps).
-// HLS: %lstm = hls.recurrent %x {layer = "lstm", {{.*}}latency = 27 : i64, ii = 27 : i64, cell = "lstm"{{.*}}state_t = !hls.fixed<12, 2>, cell_t = !hls.fixed<13, 3>{{.*}}
+// HLS: %lstm = hls.recurrent %x {layer = "lstm", {{.*}}latency = 27 : i64, ii = 27 : i64, {{.*}}cell = "lstm"{{.*}}state_t = !hls.fixed<12, 2>, cell_t = !hls.fixed<13, 3>{{.*}}
 // CPP: struct config_lstm : nnet::recurrent_config {
 // CPP-NEXT:   static const unsigned n_time = 3;
 // CPP-NEXT:   static const unsigned n_in = 2;
