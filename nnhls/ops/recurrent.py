@@ -84,6 +84,8 @@ from nnhls.ops.base import (
     Lowering,
     OpRules,
     ScheduleInfo,
+    operand_precision,
+    product_bops,
     quantize,
     register,
 )
@@ -399,11 +401,32 @@ def _cell_type(op: RecurrentOp, default: FixedPrecision) -> FixedPrecision:
     return range_type(-bound, bound, default.fractional, default)
 
 
+def _step_bops(op: RecurrentOp, s: ScheduleInfo, needed_w: int, needed_u: int) -> int:
+    """BOPs of one time step: the input and state products, and the gate products (lstm: f * c,
+    i * g, o * act(c); gru: r * (h @ u), z * h, z * n)."""
+    def t(var: str) -> FixedPrecision:
+        return nn.resolved_precision(op, var, s.default)
+
+    h = op.units
+    bops = product_bops(needed_w, operand_precision(op, 0, s), t("weight"))
+    bops += product_bops(needed_u, t("state"), t("recurrent_weight"))
+    ract = t("recurrent_table")
+    if op.kind == "lstm":
+        bops += product_bops(h, ract, t("cell")) + 2 * product_bops(h, ract, t("table"))
+    elif op.kind == "gru":
+        bops += product_bops(h, ract, t("accum")) + product_bops(h, ract, t("state")) + product_bops(h, ract, t("table"))
+    return bops
+
+
 @register
 class RecurrentRules(OpRules):
     op = RecurrentOp
     type_names = ("SimpleRNN", "LSTM", "GRU", "RNN")
     config_keys = ("TableSize", "RecurrentReuseFactor", "Static")
+    calibrated_vars = ("weight", "bias", "result")
+    """Calibration pins the input kernel and its bias, and the result (the state as the next layer
+    reads it); the recurrent kernel, the state, the cell and the accumulator keep their
+    configuration (`auto`: their rules below, which hold every value the recurrence can reach)."""
 
     def layer_type_names(self, op: nn.NNLayerOp) -> tuple[str, ...]:
         assert isinstance(op, RecurrentOp)
@@ -441,9 +464,10 @@ class RecurrentRules(OpRules):
             step += rrf + clog2(h) + 2
         steps = _time_steps(op)
         multipliers = ceil(needed_w / rf) + ceil(needed_u / rrf) + elementwise
+        bops = steps * _step_bops(op, s, needed_w, needed_u)
         if op.unrolled is not None:  # a cell per step: T times the multipliers, a new sample every step's II
-            return Estimate(steps * multipliers, steps * step, max(rf, rrf))
-        return Estimate(multipliers, steps * step, steps * step)
+            return Estimate(steps * multipliers, steps * step, max(rf, rrf), bops)
+        return Estimate(multipliers, steps * step, steps * step, bops)
 
     def lower(self, op: nn.NNLayerOp, lw: Lowering) -> Sequence[SSAValue]:
         assert isinstance(op, RecurrentOp)

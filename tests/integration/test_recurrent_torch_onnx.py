@@ -245,10 +245,10 @@ class Classifier(torch.nn.Module):
         return self.fc(self.gru(x)[0][:, -1, :])
 
 
-def test_trained_sequence_classifier_keeps_its_decisions(tmp_path: Path) -> None:
-    """A GRU trained here on synthetic sequences (a bump in noise) keeps >= 99% argmax agreement
-    with the float model through the numpy emulator (bit-exact with the C++ build, checked above),
-    with fixed<16,6> and `auto` recurrent types."""
+@pytest.fixture(scope="module")
+def classifier() -> tuple[Any, np.ndarray, np.ndarray]:
+    """A GRU trained here on synthetic sequences (a bump in noise), with fresh test sequences and
+    the float model's decisions on them."""
     torch.manual_seed(11)
     rng = np.random.default_rng(11)
     x_train, y_train = _pattern_data(2048, rng)
@@ -270,10 +270,37 @@ def test_trained_sequence_classifier_keeps_its_decisions(tmp_path: Path) -> None
     x_test, y_test = _pattern_data(1000, rng)
     float_pred = np.argmax(_torch(model, x_test), axis=1)
     assert np.mean(float_pred == y_test) > 0.9  # the model learnt the pattern
+    return model, x_test, float_pred
+
+
+def test_trained_sequence_classifier_keeps_its_decisions(classifier: tuple[Any, np.ndarray, np.ndarray], tmp_path: Path) -> None:
+    """>= 99% argmax agreement with the float model through the numpy emulator (bit-exact with
+    the C++ build, checked above), with fixed<16,6> and `auto` recurrent types."""
+    model, x_test, float_pred = classifier
     config = {"Model": {"Precision": "fixed<16,6>"}, "LayerType": {"RNN": {"Precision": "auto"}}}
     hls_model = converters.convert_from_pytorch_model(model, (12, 2), output_dir=str(tmp_path / "prj"), hls_config=config)
     fixed_pred = np.argmax(np.asarray(hls_model.predict(x_test, emulator="numpy")), axis=1)
     assert np.mean(fixed_pred == float_pred) >= 0.99
+
+
+def test_calibrated_sequence_classifier_keeps_its_decisions(classifier: tuple[Any, np.ndarray, np.ndarray], tmp_path: Path) -> None:
+    """Calibration (config_from_pytorch_model with calibration_data) narrows the GRU's input
+    kernel, bias and result and the other layers' types, and the calibrated model keeps >= 99%
+    argmax agreement with the float model on sequences calibration never saw; no overflow
+    (saturation or wrap) in any layer on them."""
+    from nnhls import utils
+
+    model, x_test, float_pred = classifier
+    x_cal, _ = _pattern_data(300, np.random.default_rng(5))
+    config = utils.config_from_pytorch_model(model, (12, 2), granularity="name", calibration_data=x_cal, target=0.99)
+    gru = next(entry for name, entry in config["LayerName"].items() if "GRU" in name)
+    assert {"weight", "bias", "result"} <= {k for k, v in gru["Precision"].items() if v != "auto"}
+    hls_model = converters.convert_from_pytorch_model(model, (12, 2), output_dir=str(tmp_path / "prj"), hls_config=config)
+    fixed_pred = np.argmax(np.asarray(hls_model.predict(x_test, emulator="numpy")), axis=1)
+    assert np.mean(fixed_pred == float_pred) >= 0.99
+    rows = hls_model.overflow_report(x_test)
+    assert any(r["var"] == "result" and "GRU" in r["layer"] for r in rows)  # the recurrent layer is scanned
+    assert all(r["overflows"] == 0 for r in rows)
 
 
 class BidirectionalLastStep(torch.nn.Module):
