@@ -15,7 +15,7 @@ becomes, in parameters.h,
 and, in firmware/<project>.cpp,
 
     fc1_result_t fc1_out[N_FC1];
-    NNHLS_PRAGMA(HLS ARRAY_PARTITION variable=fc1_out complete dim=0)
+    #pragma HLS ARRAY_PARTITION variable=fc1_out complete dim=0
     nnet::dense<input_1_t, fc1_result_t, config_fc1>(input_1, fc1_out, fc1_w, fc1_b);
 
 The text of each file is produced by `nnhls.codegen.files` from the `Firmware` built here.
@@ -177,6 +177,8 @@ class Firmware:
     """WriterConfig.Namespace: the C++ namespace of everything generated for this model."""
     tb_output: str = "both"
     """WriterConfig.TBOutputStream: where the testbench writes outputs (both, stdout, file)."""
+    backend: str = "Vitis"
+    """The HLS tool the pragmas are spelt for (Vitis, Vivado)."""
 
     @property
     def is_stream(self) -> bool:
@@ -333,6 +335,15 @@ def _struct(layer: Layer, base: str) -> ConfigStruct:
     return config
 
 
+def _multiplier_limit(config: ConfigStruct, products: int, expression: str) -> None:
+    """multiplier_limit = ceil(products / reuse_factor), written as that expression so that an
+    edited reuse_factor in parameters.h keeps it consistent (1 for a layer without products)."""
+    if products == 0:
+        config.const("multiplier_limit", 1)
+    else:
+        config.expr("multiplier_limit", f"nnet::ceil_div({expression}, reuse_factor)")
+
+
 def _io(config: ConfigStruct, layer: Layer) -> None:
     config.const("io_type", "nnet::io_stream" if layer.op.is_stream else "nnet::io_parallel")
 
@@ -359,8 +370,8 @@ def _emit_dense(layer: Layer) -> None:
     _io(config, layer)
     config.const("strategy", f"nnet::{op.strategy.data.value}")
     config.const("reuse_factor", rf)
-    config.const("n_zeros", n_in * n_out - nonzeros).const("n_nonzeros", nonzeros)
-    config.const("multiplier_limit", max(1, math.ceil(nonzeros / rf)))
+    config.const("n_zeros", n_in * n_out - nonzeros).expr("n_nonzeros", "n_in * n_out - n_zeros")
+    _multiplier_limit(config, nonzeros, "n_nonzeros")
     weights.bram = op.store_weights_in_bram is not None
     config.const("store_weights_in_bram", weights.bram)
     config.typedef("accum_t", op.accum_t.cpp())
@@ -404,8 +415,10 @@ def _emit_conv(layer: Layer) -> None:
     _io(config, layer)
     config.const("strategy", f"nnet::{op.strategy.data.value}")
     config.const("reuse_factor", rf).const("parallelization_factor", pf)
-    config.const("n_zeros", weights.count - nonzeros).const("n_nonzeros", nonzeros)
-    config.const("multiplier_limit", max(1, math.ceil(nonzeros * pf / rf)))
+    per_output = "depth_multiplier" if op.DEPTHWISE else "n_filt"
+    config.const("n_zeros", weights.count - nonzeros)
+    config.expr("n_nonzeros", f"filt_height * filt_width * n_chan * {per_output} - n_zeros")
+    _multiplier_limit(config, nonzeros, "n_nonzeros * parallelization_factor")
     weights.bram = op.store_weights_in_bram is not None
     config.const("store_weights_in_bram", weights.bram)
     config.typedef("accum_t", op.accum_t.cpp())
@@ -462,8 +475,8 @@ def _emit_batchnorm(layer: Layer) -> None:
     config = _struct(layer, "batchnorm_config")
     config.const("n_in", value.size).const("n_filt", value.pack)
     _io(config, layer)
-    rf = _rf(op)
-    config.const("reuse_factor", rf).const("multiplier_limit", max(1, math.ceil(value.size / rf)))
+    config.const("reuse_factor", _rf(op))
+    _multiplier_limit(config, value.size, "n_in")
     config.const("store_weights_in_bram", False)
     config.typedef("scale_t", f"{layer.name}_scale_t").typedef("bias_t", f"{layer.name}_bias_t")
     layer.kernel, layer.header = "normalize", "nnet_batchnorm.h"
@@ -573,8 +586,8 @@ def _emit_dot(layer: Layer) -> None:
     config = _struct(layer, "dot_config")
     config.const("n_in", n).const("n_out", 1)
     _io(config, layer)
-    rf = _rf(op)
-    config.const("reuse_factor", rf).const("multiplier_limit", max(1, math.ceil(n / rf)))
+    config.const("reuse_factor", _rf(op))
+    _multiplier_limit(config, n, "n_in")
     config.typedef("accum_t", op.accum_t.cpp())
     layer.kernel, layer.header = "dot1d", "nnet_merge.h"
 

@@ -12,10 +12,12 @@ a non-empty directory without that marker is refused unless `force=True`.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
 import tarfile
+import uuid
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -54,7 +56,9 @@ def generate_files(fw: Firmware, config: Mapping[str, Any], hls_ir: str) -> dict
         f"firmware/{p}.h": files.top_h(fw),
         "firmware/defines.h": files.defines_h(fw),
         "firmware/parameters.h": files.parameters_h(fw),
-        "firmware/weights/fast_weights.cpp": files.fast_weights_cpp(fw),
+        "firmware/weights/emulation_weights.cpp": files.emulation_weights_cpp(fw),
+        "firmware/weights/emulation_weights.S": files.EMULATION_WEIGHTS_S,
+        f"firmware/weights/{files.EMULATION_BLOB}": files.emulation_weights_blob(fw),
         f"{p}_bridge.cpp": files.bridge_cpp(fw),
         f"{p}_test.cpp": files.testbench_cpp(fw),
         "build_prj.tcl": files.BUILD_PRJ_TCL,
@@ -81,7 +85,7 @@ def _readme(fw: Firmware) -> str:
 | `firmware/{p}.cpp`, `.h` | the top function `{p}`: one nnet kernel call per layer ({fw.io_type.value}) |
 | `firmware/defines.h` | tensor sizes and every type (`typedef ap_fixed<...>`) |
 | `firmware/parameters.h` | one config struct per layer: sizes, `reuse_factor`, `strategy`, `accum_t`, ... |
-| `firmware/weights/` | weights, biases and lookup tables as exact values (`fast_weights.cpp`: emulation only) |
+| `firmware/weights/` | weights, biases and lookup tables as exact values (`emulation_weights.*`: emulation only) |
 | `firmware/nnet_utils/` | the nnet kernel library (header only) |
 | `firmware/ap_types/` | nnhls' emulation ap types; Vitis HLS / Vivado HLS use their own |
 | `{p}_test.cpp`, `tb_data/` | C simulation test bench (reads `tb_data/tb_input_features.dat`) |
@@ -91,10 +95,13 @@ def _readme(fw: Firmware) -> str:
 | `{CONFIG_YAML}`, `{hls_ir_file(p)}` | the configuration and the hls IR (`nnhls.utils.link_existing_project`) |
 
 Edit `parameters.h` or `defines.h` and rebuild (`nnhls compile .`, or the Tcl script) to try other
-settings. Lookup tables are data in `weights/`: a different table size or range needs a new
-conversion. Weight headers hold exact decimal values for synthesis; nnhls' emulation build
-defines `NNHLS_FAST_WEIGHTS` and fills the same arrays from raw integer mantissas
-(`weights/fast_weights.cpp`), which compiles in a fraction of the time.
+settings: nnhls builds the files as they are on disk (derived fields such as `multiplier_limit`
+are expressions of the fields they follow). Lookup tables are data in `weights/`: a different
+table size or range needs a new conversion. Weight headers hold exact decimal values for
+synthesis; nnhls' emulation build defines `NNHLS_FAST_WEIGHTS` and fills the same arrays from
+the raw integer mantissas in `weights/emulation_weights.bin` (assembled into the library, never
+compiled as C++), so editing a value in a weight header does not change `predict()`; editing a
+weight typedef in `defines.h` does.
 """
 
 
@@ -175,13 +182,50 @@ def prepare_directory(root: Path, force: bool) -> list[str]:
     return previous
 
 
+def _digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()[:32]
+
+
+def _marker(root: Path) -> dict[str, Any]:
+    try:
+        data = json.loads((root / MARKER).read_text())
+    except (OSError, json.JSONDecodeError):
+        return {}
+    return data if isinstance(data, dict) else {}  # pyright: ignore[reportUnknownVariableType]
+
+
+def write_id(root: Path) -> str | None:
+    """The identifier of the last write into root (a new one per write), if nnhls wrote it."""
+    value = _marker(root).get("write_id")
+    return value if isinstance(value, str) else None
+
+
+def edited_files(root: Path, suffixes: tuple[str, ...] | None = None) -> list[str]:
+    """Files nnhls wrote into root whose content changed since (a user's edits), optionally only
+    those ending in one of `suffixes`."""
+    digests = _marker(root).get("digests")
+    if not isinstance(digests, dict):
+        return []
+    edited: list[str] = []
+    for rel, digest in sorted(digests.items()):  # pyright: ignore[reportUnknownVariableType, reportUnknownArgumentType]
+        rel = str(rel)  # pyright: ignore[reportUnknownArgumentType]
+        if suffixes is not None and not rel.endswith(suffixes):
+            continue
+        path = root / rel
+        if path.is_file() and _digest(path.read_bytes()) != digest:
+            edited.append(rel)
+    return edited
+
+
 def write_project(root: Path, fw: Firmware, config: Mapping[str, Any], hls_ir: str, force: bool = False) -> list[str]:
-    """Write the whole project; returns the relative paths written."""
+    """Write the whole project; returns the relative paths written. Files the user edited since
+    the last write are replaced too (see `edited_files`: HLSModel.write warns about them)."""
     check_project_name(fw.project)
     previous = prepare_directory(root, force)
     generated = generate_files(fw, config, hls_ir)
     library = _library_files()
     written = sorted([*generated, *library])
+    digests: dict[str, str] = {}
     for rel in set(previous) - set(written):
         stale = root / rel
         if stale.is_file() and stale.resolve().is_relative_to(root.resolve()):
@@ -191,14 +235,24 @@ def write_project(root: Path, fw: Firmware, config: Mapping[str, Any], hls_ir: s
         path.parent.mkdir(parents=True, exist_ok=True)
         if isinstance(content, bytes):
             path.write_bytes(content)
+            digests[rel] = _digest(content)
         else:
             _write_if_changed(path, content)
+            digests[rel] = _digest(content.encode())
     for rel, src in library.items():
         path = root / rel
         path.parent.mkdir(parents=True, exist_ok=True)
-        if not path.is_file() or path.read_bytes() != src.read_bytes():
+        data = src.read_bytes()
+        if not path.is_file() or path.read_bytes() != data:
             shutil.copyfile(src, path)
-    marker = {"generator": "nnhls", "project": fw.project, "files": written}
+        digests[rel] = _digest(data)
+    marker = {
+        "generator": "nnhls",
+        "project": fw.project,
+        "files": written,
+        "write_id": uuid.uuid4().hex,
+        "digests": digests,
+    }
     (root / MARKER).write_text(json.dumps(marker, indent=1) + "\n")
     return written
 

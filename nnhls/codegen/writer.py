@@ -37,8 +37,9 @@ class CppWriter:
             self.line(f"// {part}".rstrip())
 
     def pragma(self, text: str) -> None:
-        """An HLS pragma, seen by the HLS tool and hidden from g++ (see nnet_common.h)."""
-        self.line(f"NNHLS_PRAGMA({text})")
+        """A literal `#pragma HLS ...` line (g++ ignores it: the emulation build passes
+        -Wno-unknown-pragmas)."""
+        self.line(f"#pragma {text}")
 
     @contextmanager
     def block(self, head: str, tail: str = "") -> Iterator[None]:
@@ -67,6 +68,12 @@ class ConfigStruct:
             self.fields.append(f"static const bool {name} = {'true' if value else 'false'};")
         else:
             self.fields.append(f"static const {ctype} {name} = {value};")
+        return self
+
+    def expr(self, name: str, expression: str, ctype: str = "unsigned") -> ConfigStruct:
+        """A field derived from others, written as the expression (an edit of the fields it
+        follows keeps it consistent, as in hls4ml's parameters.h)."""
+        self.fields.append(f"static const {ctype} {name} = {expression};")
         return self
 
     def real(self, name: str, value: float) -> ConfigStruct:

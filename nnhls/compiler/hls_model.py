@@ -20,6 +20,7 @@ import os
 import shutil
 import subprocess
 import sys
+import warnings
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -35,7 +36,9 @@ from nnhls.codegen.project import (
     CONFIG_YAML,
     MARKER,
     check_project_name,
+    edited_files,
     hls_ir_file,
+    write_id,
     write_project,
     write_tarball,
 )
@@ -80,6 +83,8 @@ class HLSModel:
         self._hls = hls_module
         self._firmware: Firmware | None = None
         self._lib: ctypes.CDLL | None = None
+        self._write_id: str | None = None
+        """The project write this object made (HLSModel.compile keeps the user's edits after it)."""
 
     # ----- properties ---------------------------------------------------------------------------------
     @property
@@ -112,6 +117,7 @@ class HLSModel:
             writer = self._config.get("WriterConfig") or {}
             self._firmware.namespace = writer.get("Namespace") or None
             self._firmware.tb_output = str(writer.get("TBOutputStream") or "both").lower()
+            self._firmware.backend = str(self._config.get("Backend") or "Vitis")
             if self._firmware.project != self.project_name:
                 raise ValueError(
                     f"the hls.func is named '{self._firmware.project}' but ProjectName is '{self.project_name}'"
@@ -153,16 +159,31 @@ class HLSModel:
     # ----- project ------------------------------------------------------------------------------------
     def write(self, force: bool = False) -> Path:
         """Write the project into OutputDir (see nnhls.codegen.project for the write rules), and
-        `<OutputDir>.tar.gz` beside it with WriterConfig.WriteTar."""
+        `<OutputDir>.tar.gz` beside it with WriterConfig.WriteTar. Every generated file is
+        rewritten from the model; files edited since the last write are named in a warning."""
+        edited = edited_files(self.output_dir) if self.output_dir.is_dir() else []
         write_project(self.output_dir, self.firmware, self._config, str(self.hls_module) + "\n", force=force)
+        self._write_id = write_id(self.output_dir)
+        if edited:
+            warnings.warn(
+                f"write() replaced files edited since nnhls wrote them in '{self.output_dir}': {', '.join(edited)}",
+                stacklevel=2,
+            )
         writer = self._config.get("WriterConfig") or {}
         if writer.get("WriteTar"):
             write_tarball(self.output_dir, force)
         return self.output_dir
 
     def compile(self) -> Path:
-        """Write the project, then build (or reuse from the cache) its emulation library."""
-        self.write(force=self._written_by_us())
+        """Build (or reuse from the cache) the emulation library of the project as it is on disk.
+
+        A model reopened from its directory (link_existing_project, `nnhls compile|predict DIR`)
+        is built as found there: edits of parameters.h, defines.h or the firmware take effect. A
+        model converted in this session writes its project first, unless this object wrote it
+        already and nobody rewrote it since (then the user's edits since that write are kept).
+        """
+        if self._imported is not None and (self._write_id is None or self._write_id != write_id(self.output_dir)):
+            self.write(force=self._written_by_us())
         library = build_library(self.output_dir.resolve(), self.project_name)
         self._lib = ctypes.CDLL(str(library))
         return library
@@ -208,25 +229,46 @@ class HLSModel:
         shaped = [o.reshape(n, *v.shape) for o, v in zip(outs, self.firmware.outputs, strict=True)]
         return shaped[0] if len(shaped) == 1 else shaped
 
-    def predict(self, x: ArrayLike | Sequence[ArrayLike], emulator: str = "cpp") -> np.ndarray | list[np.ndarray]:
-        """Run a batch: one array per model input (samples first); one array per output."""
+    def predict(
+        self, x: ArrayLike | Sequence[ArrayLike], emulator: str = "cpp", *, n_threads: int | None = None
+    ) -> np.ndarray | list[np.ndarray]:
+        """Run a batch: one array per model input (samples first); one array per output.
+
+        The native library spreads the samples over `n_threads` threads (default: $NNHLS_THREADS,
+        else every core this process may use); the results do not depend on the thread count.
+        """
         if emulator == "numpy":
             return self._predict_numpy(x)
         if emulator != "cpp":
             raise ValueError(f"unknown emulator '{emulator}': use 'cpp' or 'numpy'")
         lib = self._library()
         batch, n = self._batch(x)
-        outs = [np.zeros((n, v.size), dtype=np.float64) for v in self.firmware.outputs]
-        threads = int(os.environ.get("NNHLS_THREADS", os.cpu_count() or 1))
+        outs = [np.empty((n, v.size), dtype=np.float64) for v in self.firmware.outputs]
+        threads = default_threads() if n_threads is None else int(n_threads)
+        if threads < 1:
+            raise ValueError(f"n_threads must be at least 1, got {n_threads}")
         fn = getattr(lib, f"{self.project_name}_predict")
         fn.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_long, ctypes.c_int]
         if fn(self._pointers(batch), self._pointers(outs), n, threads) != 0:
             raise RuntimeError("the emulation library could not start its worker threads")
         return self._shape_outputs(outs, n)
 
+    def _warn_edits_ignored(self) -> None:
+        """The numpy emulator runs the hls IR: say so when the C++ on disk was edited since."""
+        if not (self.output_dir / MARKER).is_file():
+            return
+        edited = edited_files(self.output_dir, (".h", ".cpp"))
+        if edited:
+            warnings.warn(
+                f"the numpy emulator runs the model's hls IR, not the C++ in '{self.output_dir}': your edits of "
+                f"{', '.join(edited)} are not in its results (predict with emulator='cpp' to run them)",
+                stacklevel=3,
+            )
+
     def _predict_numpy(self, x: ArrayLike | Sequence[ArrayLike]) -> np.ndarray | list[np.ndarray]:
         from nnhls.compiler.emulator import run_hls  # pyright: ignore[reportMissingImports]
 
+        self._warn_edits_ignored()
         batch, n = self._batch(x)
         inputs = [a.reshape(n, *v.shape) for a, v in zip(batch, self.firmware.inputs, strict=True)]
         result = [np.asarray(r).reshape(n, *v.shape) for r, v in zip(run_hls(self.hls_module, inputs), self.firmware.outputs, strict=True)]
@@ -242,6 +284,7 @@ class HLSModel:
         if emulator == "numpy":
             from nnhls.compiler.emulator import trace_hls  # pyright: ignore[reportMissingImports]
 
+            self._warn_edits_ignored()
             inputs = [a.reshape(n, *v.shape) for a, v in zip(batch, self.firmware.inputs, strict=True)]
             traced = trace_hls(self.hls_module, inputs)
             return {k: np.asarray(v).reshape(n, *shape) for k, shape in available if (v := traced.get(k)) is not None and (layers is None or k in layers)}
@@ -301,6 +344,20 @@ class HLSModel:
     def layer_report(self) -> list[dict[str, Any]]:
         """One dict per layer: name, op, shapes, precisions, reuse factor, strategy, estimates."""
         return layer_report(self.hls_module)
+
+
+def default_threads() -> int:
+    """$NNHLS_THREADS, else the cores this process may run on."""
+    env = os.environ.get("NNHLS_THREADS")
+    if env:
+        try:
+            return max(1, int(env))
+        except ValueError:
+            raise ValueError(f"NNHLS_THREADS must be a whole number of threads, got '{env}'") from None
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
 
 
 def _warn_out_of_range(value: Value, a: np.ndarray) -> None:
