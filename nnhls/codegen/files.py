@@ -394,37 +394,38 @@ def traced_layers(fw: Firmware) -> list[tuple[str, tuple[int, ...]]]:
     return [(layer.layer, layer.outputs[0].shape) for layer in fw.layers if len(layer.outputs) == 1]
 
 
-def _from_double(v: Value, expr: str, emulation: bool) -> str:
-    return f"nnet::emu::from_double<{v.type_name}>({expr})" if emulation else expr
-
-
-def _to_double(expr: str, emulation: bool) -> str:
-    return f"nnet::emu::to_double({expr})" if emulation else f"{expr}.to_double()"
-
-
 def _load_input(w: CppWriter, v: Value, k: int, emulation: bool) -> None:
     if v.stream:
         w.line(f'hls::stream<{v.pixel_type}> {v.var}("{v.var}");')
         with w.block(f"for (unsigned p = 0; p < {v.n_pixels}; p++)"):
             w.line(f"{v.pixel_type} pixel;")
-            value = _from_double(v, f"in[{k}][s * {v.size}L + p * {v.pack} + c]", emulation)
-            w.line(f"for (unsigned c = 0; c < {v.pack}; c++) pixel[c] = {value};")
+            src = f"in[{k}] + s * {v.size}L + p * {v.pack}"
+            if emulation:
+                w.line(f"nnet::emu::from_doubles(pixel.data, {src}, {v.pack});")
+            else:
+                w.line(f"for (unsigned c = 0; c < {v.pack}; c++) pixel[c] = in[{k}][s * {v.size}L + p * {v.pack} + c];")
             w.line(f"{v.var}.write(pixel);")
     else:
         w.line(f"{v.type_name} {v.var}[{v.size_name}];")
-        value = _from_double(v, f"in[{k}][s * {v.size}L + i]", emulation)
-        w.line(f"for (unsigned i = 0; i < {v.size_name}; i++) {v.var}[i] = {value};")
+        if emulation:
+            w.line(f"nnet::emu::from_doubles({v.var}, in[{k}] + s * {v.size}L, {v.size_name});")
+        else:
+            w.line(f"for (unsigned i = 0; i < {v.size_name}; i++) {v.var}[i] = in[{k}][s * {v.size}L + i];")
 
 
 def _store_output(w: CppWriter, v: Value, k: int, emulation: bool) -> None:
     if v.stream:
         with w.block(f"for (unsigned p = 0; p < {v.n_pixels}; p++)"):
             w.line(f"{v.pixel_type} pixel = {v.var}.read();")
-            value = _to_double("pixel[c]", emulation)
-            w.line(f"for (unsigned c = 0; c < {v.pack}; c++) out[{k}][s * {v.size}L + p * {v.pack} + c] = {value};")
+            dst = f"out[{k}] + s * {v.size}L + p * {v.pack}"
+            if emulation:
+                w.line(f"nnet::emu::as_doubles({dst}, pixel.data, {v.pack});")
+            else:
+                w.line(f"for (unsigned c = 0; c < {v.pack}; c++) out[{k}][s * {v.size}L + p * {v.pack} + c] = pixel[c].to_double();")
+    elif emulation:
+        w.line(f"nnet::emu::as_doubles(out[{k}] + s * {v.size}L, {v.var}, {v.size_name});")
     else:
-        value = _to_double(f"{v.var}[i]", emulation)
-        w.line(f"for (unsigned i = 0; i < {v.size_name}; i++) out[{k}][s * {v.size}L + i] = {value};")
+        w.line(f"for (unsigned i = 0; i < {v.size_name}; i++) out[{k}][s * {v.size}L + i] = {v.var}[i].to_double();")
 
 
 def _sample_body(w: CppWriter, fw: Firmware, emulation: bool) -> None:

@@ -85,6 +85,8 @@ class HLSModel:
         self._lib: ctypes.CDLL | None = None
         self._write_id: str | None = None
         """The project write this object made (HLSModel.compile keeps the user's edits after it)."""
+        self._on_disk = False
+        """Reopened from its project directory: compile() builds the files found there."""
 
     # ----- properties ---------------------------------------------------------------------------------
     @property
@@ -182,7 +184,7 @@ class HLSModel:
         model converted in this session writes its project first, unless this object wrote it
         already and nobody rewrote it since (then the user's edits since that write are kept).
         """
-        if self._imported is not None and (self._write_id is None or self._write_id != write_id(self.output_dir)):
+        if not self._on_disk and (self._write_id is None or self._write_id != write_id(self.output_dir)):
             self.write(force=self._written_by_us())
         library = build_library(self.output_dir.resolve(), self.project_name)
         self._lib = ctypes.CDLL(str(library))
@@ -466,4 +468,6 @@ def link_existing_project(path: str | Path) -> HLSModel:
     module = Parser(_context(), ir_file.read_text(), str(ir_file)).parse_module()
     module.verify()
     config["OutputDir"] = str(root)
-    return HLSModel(None, config, hls_module=module)
+    model = HLSModel(None, config, hls_module=module)
+    model._on_disk = True  # pyright: ignore[reportPrivateUsage]
+    return model

@@ -139,14 +139,14 @@ DenseResult:
 // Strategy dispatch at compile time (only the chosen schedule is instantiated).
 template <unsigned S> struct dense_schedule {
   template <class data_T, class res_T, typename CONFIG_T>
-  static void run(const data_T* data, res_T* res, const typename CONFIG_T::weight_t* weights,
+  static void row(const data_T* data, res_T* res, const typename CONFIG_T::weight_t* weights,
                   const typename CONFIG_T::bias_t* biases) {
     dense_latency<data_T, res_T, CONFIG_T>(data, res, weights, biases);
   }
 };
 template <> struct dense_schedule<resource> {
   template <class data_T, class res_T, typename CONFIG_T>
-  static void run(const data_T* data, res_T* res, const typename CONFIG_T::weight_t* weights,
+  static void row(const data_T* data, res_T* res, const typename CONFIG_T::weight_t* weights,
                   const typename CONFIG_T::bias_t* biases) {
     dense_resource<data_T, res_T, CONFIG_T>(data, res, weights, biases);
   }
@@ -156,7 +156,7 @@ template <> struct dense_schedule<resource> {
 template <class data_T, class res_T, typename CONFIG_T, class Enable = void> struct dense_row {
   static void run(const data_T* data, res_T* res, const typename CONFIG_T::weight_t* weights,
                   const typename CONFIG_T::bias_t* biases) {
-    dense_schedule<CONFIG_T::strategy>::template run<data_T, res_T, CONFIG_T>(data, res, weights, biases);
+    dense_schedule<CONFIG_T::strategy>::template row<data_T, res_T, CONFIG_T>(data, res, weights, biases);
   }
 };
 

@@ -182,12 +182,52 @@ template <class T> inline T from_double(double d) {
   return T(d);
 }
 
+// dst[i] = src[i] for n values: a loop the compiler vectorises for the common input types
+// (fixed-point, at most 32 bits, F >= 0, AP_TRN or AP_RND, AP_WRAP or AP_SAT), exactly as
+// from_double; values it cannot take (|x * 2^F| >= 2^31, NaN) go through from_double.
+template <class T> struct fast_in {
+  typedef fx<T> X;
+  static const bool value = X::ok && !X::integer && X::width <= (X::sign ? 32 : 31) && X::sat_bits == 0 && X::frac >= 0 &&
+                            X::frac <= 62 && (X::q == AP_TRN || X::q == AP_RND) && (X::o == AP_WRAP || X::o == AP_SAT);
+};
+template <class T> inline void from_doubles(T* dst, const double* src, unsigned long n) {
+  if constexpr (fast_in<T>::value) {
+    typedef fx<T> X;
+    const double scale = pow2(X::frac);
+    const double round = X::q == AP_RND ? 0.5 : 0.0;  // floor(y + 1/2) is exact for |y| < 2^31
+    const int k = 32 - X::width;
+    int slow = 0;
+    for (unsigned long i = 0; i < n; i++) {
+      const double y = src[i] * scale + round;  // exact: power-of-two scaling up, small addend
+      const bool ok = y > -2147483648.0 && y < 2147483648.0;
+      slow |= !ok;
+      int m = (int)__builtin_floor(ok ? y : 0.0);
+      if (X::o == AP_SAT)
+        m = m < (int)X::min_m ? (int)X::min_m : (m > (int)X::max_m ? (int)X::max_m : m);
+      else if (k > 0)
+        m = X::sign ? (int)((unsigned)m << (k > 0 ? k : 0)) >> (k > 0 ? k : 0)
+                    : (int)(((unsigned)m << (k > 0 ? k : 0)) >> (k > 0 ? k : 0));
+      dst[i].V_ = (typename T::word)m;
+    }
+    if (slow)
+      for (unsigned long i = 0; i < n; i++)
+        if (!(src[i] * scale + round > -2147483648.0 && src[i] * scale + round < 2147483648.0))
+          dst[i] = from_double<T>(src[i]);
+  } else {
+    for (unsigned long i = 0; i < n; i++) dst[i] = from_double<T>(src[i]);
+  }
+}
+
 // v.to_double(), exactly rounded (types of up to 62 bits).
-template <class T> inline double to_double(const T& v) {
+template <class T> inline double as_double(const T& v) {
   if constexpr (fx<T>::ok && fx<T>::width <= 62 && fx<T>::frac <= 900 && fx<T>::frac >= -900)
     return (double)mant(v) * pow2(-fx<T>::frac);  // one rounding (to nearest even), exact scaling
   else
     return v.to_double();
+}
+
+template <class T> inline void as_doubles(double* dst, const T* src, unsigned long n) {
+  for (unsigned long i = 0; i < n; i++) dst[i] = as_double(src[i]);
 }
 
 // The weights loader (weights/emulation_weights.cpp): dst = the value m * 2^-F of the original
@@ -215,7 +255,7 @@ template <class T> inline void trace_array(const char* layer, const T* data, uns
   if (!sink) return;
   double* out = sink->slot(layer, n);
   if (!out) return;
-  for (unsigned i = 0; i < n; i++) out[i] = to_double(data[i]);
+  for (unsigned i = 0; i < n; i++) out[i] = as_double(data[i]);
 }
 template <class T, unsigned C> inline void trace_stream(const char* layer, hls::stream<array<T, C> >& s, unsigned n) {
   trace_sink* sink = active_trace();
@@ -224,7 +264,7 @@ template <class T, unsigned C> inline void trace_stream(const char* layer, hls::
   for (unsigned p = 0; p < n; p++) {
     array<T, C> v = s.read();
     if (out)
-      for (unsigned c = 0; c < C; c++) out[p * C + c] = to_double(v[c]);
+      for (unsigned c = 0; c < C; c++) out[p * C + c] = as_double(v[c]);
     s.write(v);
   }
 }
