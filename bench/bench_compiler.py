@@ -23,8 +23,8 @@ from xdsl.parser import Parser  # noqa: E402
 
 from nnhls import converters, utils  # noqa: E402
 from nnhls.compiler.context import make_context  # noqa: E402
-from nnhls.compiler.emulator import run_hls  # noqa: E402
 from nnhls.compiler.pipeline import default_pipeline, parse_pipeline, run_pipeline  # noqa: E402
+from nnhls.interpreters.emulator import run_hls  # noqa: E402
 
 EXAMPLE = REPO / "examples" / "jet_tagger"
 

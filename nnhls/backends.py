@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from nnhls.compiler.config import BACKENDS, ConfigError, choice
+from nnhls.config import BACKENDS, ConfigError, choice
 
 DEFAULT_PART = "xcvu13p-flga2577-2-e"
 

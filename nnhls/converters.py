@@ -12,22 +12,29 @@ imports the model into `nn` IR, validates the HLSConfig against its layers, and 
 from __future__ import annotations
 
 import copy
-import json
 import math
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from xdsl.dialects.builtin import ModuleOp
+from xdsl.dialects.builtin import ModuleOp, StringAttr
 
 from nnhls.backends import get_backend
-from nnhls.compiler.config import TOP_LEVEL_KEYS, ConfigError, parse_model_section, validate_config
+from nnhls.compiler.hls_model import HLSModel
+from nnhls.compiler.pipeline import configured_module
+from nnhls.config import (
+    TOP_LEVEL_KEYS,
+    ConfigError,
+    config_to_yaml,
+    parse_model_section,
+    validate_config,
+)
 from nnhls.dialects import nn
 from nnhls.dialects.fixed import FixedPrecision
 from nnhls.dialects.nn import AUTO
-from nnhls.passes.nn_apply_config import ApplyConfigPass, split_config
-from nnhls.utils import _keras_module, load_pytorch  # pyright: ignore[reportPrivateUsage]
+from nnhls.frontends.keras import import_keras_model
+from nnhls.frontends.pytorch import load_pytorch
 
 _PATH_KEYS = ("OutputDir", "KerasJson", "KerasH5", "KerasModel", "OnnxModel", "PytorchModel", "InputData", "OutputPredictions")
 _MODEL_KEYS = ("KerasModel", "KerasJson", "KerasH5", "OnnxModel", "PytorchModel")
@@ -60,30 +67,9 @@ def build_config(
     return validate_config(config)
 
 
-def configured_module(module: ModuleOp, config: Mapping[str, Any]) -> ModuleOp:
-    """Validate the config against the module and apply it (the `configured` stage), in place."""
-    ApplyConfigPass(config_json=json.dumps(_jsonable(config))).apply(_context(), module)
-    module.verify()
-    return module
-
-
-def _context() -> Any:
-    from nnhls.compiler.context import make_context
-
-    return make_context()
-
-
-def _jsonable(config: Mapping[str, Any]) -> dict[str, Any]:
-    """The config without in-memory model objects (only what the pass reads)."""
-    hls, io_type = split_config(config)
-    return {"HLSConfig": {k: v for k, v in hls.items() if k != "InputShape"}, "IOType": io_type}
-
-
-def make_hls_model(module: ModuleOp, config: dict[str, Any], pipeline: str | None) -> Any:
+def make_hls_model(module: ModuleOp, config: dict[str, Any], pipeline: str | None) -> HLSModel:
     """`HLSModel(module, config, pipeline)` (the imported, not yet configured module)."""
-    from nnhls.compiler.hls_model import HLSModel  # pyright: ignore[reportMissingImports]
-
-    return HLSModel(module, config, pipeline)  # pyright: ignore[reportUnknownVariableType]
+    return HLSModel(module, config, pipeline)
 
 
 def _finish(module: ModuleOp, config: dict[str, Any], pipeline: str | None) -> Any:
@@ -149,7 +135,7 @@ def convert_from_keras_model(
 ) -> Any:
     """Keras model (in memory or path) -> HLSModel. kwargs: io_type, part, clock_period, clock_uncertainty."""
     config = build_config(hls_config, output_dir, project_name, input_data_tb, output_data_tb, backend, **kwargs)
-    module = _keras_module(model)
+    module = import_keras_model(model)
     _rename(module, config["ProjectName"])
     return _finish(module, config, pipeline)
 
@@ -166,7 +152,7 @@ def convert_from_onnx_model(
     **kwargs: Any,
 ) -> Any:
     """ONNX model (ModelProto or path) -> HLSModel."""
-    from nnhls.compiler.frontends.onnx import import_onnx
+    from nnhls.frontends.onnx import import_onnx
 
     config = build_config(hls_config, output_dir, project_name, input_data_tb, output_data_tb, backend, **kwargs)
     return _finish(import_onnx(model, name=config["ProjectName"]), config, pipeline)
@@ -185,7 +171,7 @@ def convert_from_pytorch_model(
     **kwargs: Any,
 ) -> Any:
     """PyTorch module (or archive path) -> HLSModel; input_shape defaults to HLSConfig.InputShape."""
-    from nnhls.compiler.frontends.pytorch import import_pytorch
+    from nnhls.frontends.pytorch import import_pytorch
 
     shape = input_shape if input_shape is not None else (hls_config or {}).get("InputShape")
     if shape is None:
@@ -213,11 +199,7 @@ def _shapes(shape: Any) -> Any:
 
 
 def _rename(module: ModuleOp, name: str) -> None:
-    from xdsl.dialects.builtin import StringAttr
-
-    from nnhls.compiler.frontends.common import model_function
-
-    model_function(module).sym_name = StringAttr(name)
+    nn.model_function(module).sym_name = StringAttr(name)
 
 
 def load_yaml(path: str | Path) -> dict[str, Any]:
@@ -274,14 +256,6 @@ def convert_from_config(config: str | Path | Mapping[str, Any], pipeline: str | 
     if data.get("KerasH5") is not None:
         return convert_from_keras_model(data["KerasH5"], **common)
     raise ConfigError("the config names no model: give KerasJson+KerasH5, KerasH5, KerasModel, OnnxModel or PytorchModel")
-
-
-def config_to_yaml(config: Mapping[str, Any]) -> str:
-    """The config as YAML text (in-memory model objects are left out)."""
-    import yaml
-
-    plain = {k: v for k, v in config.items() if isinstance(v, str | int | float | bool | list | dict | type(None))}
-    return yaml.safe_dump(json.loads(json.dumps(plain, default=str)), sort_keys=False)
 
 
 def write_config_yaml(config: Mapping[str, Any], path: str | Path) -> None:

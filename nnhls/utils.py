@@ -6,7 +6,7 @@
 
 Granularity: `model` gives only `Model` (every variable of every layer gets `default_precision`);
 `type` adds one `LayerType` entry per layer class, keyed by the first name of
-`nnhls.compiler.config.layer_type_names` (a framework class name that really matches, unlike
+`nnhls.config.layer_type_names` (a framework class name that really matches, unlike
 hls4ml's); `name` adds one `LayerName` entry per layer with `auto` precisions (precision inference
 chooses them). `model` may be an in-memory model or a file path (Keras: a `.keras`/full `.h5`
 file, or a `(json, weights_h5)` pair).
@@ -30,9 +30,9 @@ from typing import Any
 
 from xdsl.dialects.builtin import ModuleOp
 
-from nnhls.compiler.config import ConfigError, choice, layer_type_names, precision
+from nnhls.config import ConfigError, choice, layer_type_names, precision
 from nnhls.dialects import nn
-from nnhls.dialects.hls_types import ActivationKind
+from nnhls.dialects.kinds import ActivationKind
 
 GRANULARITIES = ("model", "type", "name")
 TABLE_PRECISION = "fixed<18,8>"
@@ -101,14 +101,6 @@ def config_from_module(
     return config
 
 
-def _keras_module(model: Any) -> ModuleOp:
-    from nnhls.compiler.frontends.keras import import_keras
-
-    if isinstance(model, tuple | list) and len(model) == 2:  # pyright: ignore[reportUnknownArgumentType]
-        return import_keras(model[0], weights=model[1])
-    return import_keras(model)
-
-
 def config_from_keras_model(
     model: Any,
     granularity: str = "model",
@@ -118,7 +110,9 @@ def config_from_keras_model(
     max_precision: str | None = None,
 ) -> dict[str, Any]:
     """HLSConfig for a Keras model (in memory, `.keras`/`.h5` path, or `(json, weights_h5)`)."""
-    return config_from_module(_keras_module(model), granularity, backend, default_precision, default_reuse_factor, max_precision)
+    from nnhls.frontends.keras import import_keras_model
+
+    return config_from_module(import_keras_model(model), granularity, backend, default_precision, default_reuse_factor, max_precision)
 
 
 def config_from_onnx_model(
@@ -130,18 +124,9 @@ def config_from_onnx_model(
     max_precision: str | None = None,
 ) -> dict[str, Any]:
     """HLSConfig for an ONNX model (`onnx.ModelProto` or path); default granularity `name`."""
-    from nnhls.compiler.frontends.onnx import import_onnx
+    from nnhls.frontends.onnx import import_onnx
 
     return config_from_module(import_onnx(model), granularity, backend, default_precision, default_reuse_factor, max_precision)
-
-
-def load_pytorch(model: Any) -> Any:
-    """A torch module from a module or a TorchScript / torch.export archive path."""
-    if isinstance(model, str) or hasattr(model, "__fspath__"):
-        from nnhls.compiler.frontends.pytorch import load_pytorch_file
-
-        return load_pytorch_file(model)
-    return model
 
 
 def config_from_pytorch_model(
@@ -160,7 +145,7 @@ def config_from_pytorch_model(
     `input_shape` excludes the batch axis (a list of shapes for several inputs); it is stored as
     `HLSConfig.InputShape` so `convert_from_pytorch_model` finds it, as in hls4ml.
     """
-    from nnhls.compiler.frontends.pytorch import import_pytorch
+    from nnhls.frontends.pytorch import import_pytorch, load_pytorch
 
     mode = choice("channels_last_conversion", channels_last_conversion, ("full", "internal", "off"))
     module = import_pytorch(load_pytorch(model), input_shape, channels_last_conversion=mode, transpose_outputs=transpose_outputs)

@@ -32,6 +32,8 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+from nnhls.errors import ConfigError, ToolError, ToolNotFoundError
+
 CXX_FLAGS = (
     "-O3",
     "-march=native",
@@ -48,11 +50,11 @@ WEIGHTS_ASM = "firmware/weights/emulation_weights.S"
 WEIGHTS_BLOB = "firmware/weights/emulation_weights.bin"
 
 
-class CompileError(RuntimeError):
+class CompileError(ToolError):
     """g++ failed to build the project."""
 
 
-class CompilerNotFoundError(FileNotFoundError):
+class CompilerNotFoundError(ToolNotFoundError):
     """No C++ compiler on PATH."""
 
 
@@ -190,7 +192,7 @@ def cache_limit_bytes() -> int:
     try:
         megabytes = float(value)
     except ValueError:
-        raise ValueError(f"NNHLS_CACHE_MAX_MB must be a number of megabytes, got '{value}'") from None
+        raise ConfigError(f"NNHLS_CACHE_MAX_MB must be a number of megabytes, got '{value}'") from None
     return int(megabytes * 2**20)
 
 

@@ -21,9 +21,10 @@ from typing import Any
 
 import numpy as np
 
-from nnhls.codegen.firmware import CodegenError, Constant, Firmware, Layer, Value
+from nnhls.codegen.firmware import Constant, Firmware, Layer, Value
 from nnhls.codegen.writer import CppWriter
-from nnhls.dialects.hls_types import PipelineStyle
+from nnhls.dialects.kinds import PipelineStyle
+from nnhls.errors import CodegenError
 
 MAX_EXACT_BITS = 53
 """Mantissas of up to 53 bits are exact doubles: the synthesis headers can spell them in decimal."""
@@ -131,7 +132,7 @@ def parameters_h(fw: Firmware) -> str:
 def _decimal(const: Constant) -> list[str]:
     p = const.precision
     if const.count and int(np.max(np.abs(const.values))) >= 1 << MAX_EXACT_BITS:
-        raise ValueError(f"{const.comment}: mantissas wider than {MAX_EXACT_BITS} bits cannot be written exactly")
+        raise CodegenError(f"{const.comment}: mantissas wider than {MAX_EXACT_BITS} bits cannot be written exactly")
     scaled = const.values.astype(np.float64) * p.step
     return [repr(v) for v in scaled.tolist()]
 

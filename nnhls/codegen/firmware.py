@@ -36,20 +36,9 @@ from xdsl.ir import Operation, SSAValue
 from nnhls.codegen.writer import ConfigStruct
 from nnhls.dialects import hls
 from nnhls.dialects.fixed import FixedPrecision
-from nnhls.dialects.hls_types import (
-    ArrayType,
-    FixedPointType,
-    IOType,
-    PipelineStyle,
-    PoolOp,
-    SoftmaxImpl,
-    StreamType,
-)
-
-
-class CodegenError(ValueError):
-    """IR that cannot be turned into C++ (names the layer)."""
-
+from nnhls.dialects.kinds import IOType, PipelineStyle, PoolOp, SoftmaxImpl
+from nnhls.dialects.types import ArrayType, FixedPointType, StreamType
+from nnhls.errors import CodegenError
 
 _IDENT = re.compile(r"[^0-9A-Za-z_]")
 CPP_KEYWORDS = frozenset(

@@ -25,15 +25,13 @@ from typing import Any
 import numpy as np
 
 from nnhls.codegen import files
-from nnhls.codegen.firmware import CodegenError, Firmware, is_c_identifier
+from nnhls.codegen.firmware import Firmware, is_c_identifier
+from nnhls.config import config_to_yaml
+from nnhls.errors import CodegenError, ProjectError, ProjectExistsError
 
 MARKER = ".nnhls-project.json"
 LIB_DIR = Path(__file__).resolve().parent.parent / "hls_lib"
 CONFIG_YAML = "hls4ml_config.yml"
-
-
-class ProjectExistsError(FileExistsError):
-    """The output directory holds files nnhls did not write."""
 
 
 def check_project_name(name: object) -> str:
@@ -70,8 +68,6 @@ def generate_files(fw: Firmware, config: Mapping[str, Any], hls_ir: str) -> dict
     for const in fw.constants:
         out[f"firmware/weights/{const.name}.h"] = files.weight_header(const, fw.namespace)
     out.update(_tb_data(fw, config))
-    from nnhls.converters import config_to_yaml
-
     out[CONFIG_YAML] = config_to_yaml(config)
     return out
 
@@ -121,7 +117,7 @@ def _project_tcl(project: str, config: Mapping[str, Any]) -> str:
 def _read_data(path: str) -> np.ndarray:
     file = Path(path)
     if not file.is_file():
-        raise FileNotFoundError(f"test bench data file '{path}' not found")
+        raise ProjectError(f"test bench data file '{path}' not found")
     if file.suffix == ".npy":
         data = np.load(file, allow_pickle=False)
     else:

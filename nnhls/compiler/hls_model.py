@@ -19,8 +19,6 @@ import ctypes
 import os
 import shutil
 import subprocess
-import sys
-import warnings
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -42,23 +40,34 @@ from nnhls.codegen.project import (
     write_project,
     write_tarball,
 )
+from nnhls.compiler.context import make_context
+from nnhls.compiler.pipeline import (
+    STAGES,
+    configured_module,
+    default_pipeline,
+    parse_pipeline,
+    run_pipeline,
+)
 from nnhls.dialects import hls
+from nnhls.errors import (
+    ConfigError,
+    InputDataError,
+    InputRangeWarning,
+    InternalError,
+    PipelineError,
+    ProjectError,
+    ProjectWarning,
+    ToolError,
+    ToolNotFoundError,
+    UserError,
+    warn,
+)
 
 ArrayLike = Any
 
 
-class ReportError(FileNotFoundError):
+class ReportError(ProjectError):
     """No synthesis report to read."""
-
-
-class ToolNotFoundError(FileNotFoundError):
-    """The HLS tool is not installed (not on PATH)."""
-
-
-def _context() -> Any:
-    from nnhls.compiler.context import make_context
-
-    return make_context()
 
 
 class HLSModel:
@@ -73,7 +82,7 @@ class HLSModel:
         hls_module: ModuleOp | None = None,
     ) -> None:
         if module is None and hls_module is None:
-            raise ValueError("HLSModel needs the imported module or an hls module")
+            raise InternalError("HLSModel needs the imported module or an hls module")
         self._imported = module
         self._config: dict[str, Any] = dict(config)
         self._config.setdefault("ProjectName", "myproject")
@@ -121,35 +130,28 @@ class HLSModel:
             self._firmware.tb_output = str(writer.get("TBOutputStream") or "both").lower()
             self._firmware.backend = str(self._config.get("Backend") or "Vitis")
             if self._firmware.project != self.project_name:
-                raise ValueError(
+                raise ProjectError(
                     f"the hls.func is named '{self._firmware.project}' but ProjectName is '{self.project_name}'"
                 )
         return self._firmware
 
     # ----- IR -----------------------------------------------------------------------------------------
     def _passes(self) -> tuple[Any, ...]:
-        from nnhls.compiler.pipeline import default_pipeline, parse_pipeline
-
         spec = self._pipeline or default_pipeline(self.io_type)
         return tuple(p for p in parse_pipeline(spec) if p.name != "nn-apply-config")
 
     def _run_to(self, stage: str) -> ModuleOp:
-        from nnhls.compiler.pipeline import run_pipeline
-        from nnhls.converters import configured_module
-
         if self._imported is None:
-            raise ValueError(f"this model was reopened from its hls IR: the '{stage}' stage is not available")
+            raise PipelineError(f"this model was reopened from its hls IR: the '{stage}' stage is not available")
         if stage == "import":
             return self._imported.clone()
         module = configured_module(self._imported.clone(), self._config)
         if stage == "configured":
             return module
-        return run_pipeline(_context(), module, self._passes(), stop_after=stage)
+        return run_pipeline(make_context(), module, self._passes(), stop_after=stage)
 
     def ir(self, stage: str = "hls") -> str:
         """The module text after a stage of nnhls.compiler.pipeline.STAGES ('cpp': the firmware .cpp)."""
-        from nnhls.compiler.pipeline import STAGES, PipelineError
-
         if stage not in STAGES:
             raise PipelineError(f"unknown stage '{stage}'; stages are: {', '.join(STAGES)}")
         if stage == "cpp":
@@ -167,9 +169,9 @@ class HLSModel:
         write_project(self.output_dir, self.firmware, self._config, str(self.hls_module) + "\n", force=force)
         self._write_id = write_id(self.output_dir)
         if edited:
-            warnings.warn(
+            warn(
                 f"write() replaced files edited since nnhls wrote them in '{self.output_dir}': {', '.join(edited)}",
-                stacklevel=2,
+                ProjectWarning,
             )
         writer = self._config.get("WriterConfig") or {}
         if writer.get("WriteTar"):
@@ -195,7 +197,7 @@ class HLSModel:
 
     def _library(self) -> ctypes.CDLL:
         if self._lib is None:
-            raise RuntimeError("the model is not compiled: call compile() first")
+            raise UserError("the model is not compiled: call compile() first")
         return self._lib
 
     # ----- running ------------------------------------------------------------------------------------
@@ -203,7 +205,7 @@ class HLSModel:
         fw = self.firmware
         xs = list(x) if isinstance(x, list | tuple) else [x]
         if len(xs) != len(fw.inputs):
-            raise ValueError(f"the model has {len(fw.inputs)} inputs, got {len(xs)} arrays")
+            raise InputDataError(f"the model has {len(fw.inputs)} inputs, got {len(xs)} arrays")
         batch: list[np.ndarray] = []
         n = -1
         for value, arr in zip(fw.inputs, xs, strict=True):
@@ -211,10 +213,10 @@ class HLSModel:
             if a.shape == value.shape or (a.ndim == 1 and a.size == value.size):
                 a = a.reshape(1, -1)
             if a.size % value.size or a.ndim < 1:
-                raise ValueError(f"input '{value.var}' needs {value.size} values per sample {value.shape}, got shape {a.shape}")
+                raise InputDataError(f"input '{value.var}' needs {value.size} values per sample {value.shape}, got shape {a.shape}")
             a = np.ascontiguousarray(a.reshape(-1, value.size))
             if n >= 0 and len(a) != n:
-                raise ValueError("all inputs need the same number of samples")
+                raise InputDataError("all inputs need the same number of samples")
             n = len(a)
             batch.append(a)
             _warn_out_of_range(value, a)
@@ -242,17 +244,17 @@ class HLSModel:
         if emulator == "numpy":
             return self._predict_numpy(x)
         if emulator != "cpp":
-            raise ValueError(f"unknown emulator '{emulator}': use 'cpp' or 'numpy'")
+            raise InputDataError(f"unknown emulator '{emulator}': use 'cpp' or 'numpy'")
         lib = self._library()
         batch, n = self._batch(x)
         outs = [np.empty((n, v.size), dtype=np.float64) for v in self.firmware.outputs]
         threads = default_threads() if n_threads is None else int(n_threads)
         if threads < 1:
-            raise ValueError(f"n_threads must be at least 1, got {n_threads}")
+            raise ConfigError(f"n_threads must be at least 1, got {n_threads}")
         fn = getattr(lib, f"{self.project_name}_predict")
         fn.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_long, ctypes.c_int]
         if fn(self._pointers(batch), self._pointers(outs), n, threads) != 0:
-            raise RuntimeError("the emulation library could not start its worker threads")
+            raise ToolError("the emulation library could not start its worker threads")
         return self._shape_outputs(outs, n)
 
     def _warn_edits_ignored(self) -> None:
@@ -261,14 +263,15 @@ class HLSModel:
             return
         edited = edited_files(self.output_dir, (".h", ".cpp"))
         if edited:
-            warnings.warn(
+            warn(
                 f"the numpy emulator runs the model's hls IR, not the C++ in '{self.output_dir}': your edits of "
                 f"{', '.join(edited)} are not in its results (predict with emulator='cpp' to run them)",
+                ProjectWarning,
                 stacklevel=3,
             )
 
     def _predict_numpy(self, x: ArrayLike | Sequence[ArrayLike]) -> np.ndarray | list[np.ndarray]:
-        from nnhls.compiler.emulator import run_hls  # pyright: ignore[reportMissingImports]
+        from nnhls.interpreters.emulator import run_hls  # pyright: ignore[reportMissingImports]
 
         self._warn_edits_ignored()
         batch, n = self._batch(x)
@@ -284,7 +287,7 @@ class HLSModel:
         # one entry per name: a repeated layer name reports its last layer's output
         available = list(dict(files.traced_layers(self.firmware)).items())
         if emulator == "numpy":
-            from nnhls.compiler.emulator import trace_hls  # pyright: ignore[reportMissingImports]
+            from nnhls.interpreters.emulator import trace_hls  # pyright: ignore[reportMissingImports]
 
             self._warn_edits_ignored()
             inputs = [a.reshape(n, *v.shape) for a, v in zip(batch, self.firmware.inputs, strict=True)]
@@ -295,7 +298,7 @@ class HLSModel:
         if layers is not None:
             missing = set(layers) - {name for name, _ in available}
             if missing:
-                raise ValueError(f"no such layer(s): {', '.join(sorted(missing))}")
+                raise InputDataError(f"no such layer(s): {', '.join(sorted(missing))}")
         outs = [np.zeros((n, v.size), dtype=np.float64) for v in self.firmware.outputs]
         buffers = [np.zeros((n, int(np.prod(shape))), dtype=np.float64) for _, shape in wanted]
         names = (ctypes.c_char_p * max(len(wanted), 1))(*[name.encode() for name, _ in wanted])
@@ -303,7 +306,7 @@ class HLSModel:
         fn = getattr(lib, f"{self.project_name}_trace")
         fn.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_long, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_uint]
         if fn(self._pointers(batch), self._pointers(outs), n, names, self._pointers(buffers), sizes, len(wanted)) != 0:
-            raise RuntimeError("the emulation library could not start its worker thread")
+            raise ToolError("the emulation library could not start its worker thread")
         return {name: buf.reshape(n, *shape) for (name, shape), buf in zip(wanted, buffers, strict=True)}
 
     # ----- vendor tools ----------------------------------------------------------------------------------
@@ -324,7 +327,7 @@ class HLSModel:
         args = " ".join(f"{k}={int(v)}" for k, v in flags.items())
         result = subprocess.run([tool, "-f", "build_prj.tcl", "-tclargs", args], cwd=self.output_dir, check=False)
         if result.returncode != 0:
-            raise RuntimeError(f"{tool} failed with exit code {result.returncode} (see {self.output_dir}/vitis_hls.log)")
+            raise ToolError(f"{tool} failed with exit code {result.returncode} (see {self.output_dir}/vitis_hls.log)")
         return self.read_report() if synth else {}
 
     def report_path(self) -> Path:
@@ -355,7 +358,7 @@ def default_threads() -> int:
         try:
             return max(1, int(env))
         except ValueError:
-            raise ValueError(f"NNHLS_THREADS must be a whole number of threads, got '{env}'") from None
+            raise ConfigError(f"NNHLS_THREADS must be a whole number of threads, got '{env}'") from None
     try:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
@@ -372,11 +375,12 @@ def _warn_out_of_range(value: Value, a: np.ndarray) -> None:
     if low >= p.min_value and high < p.max_value + p.step:
         return
     mode = "saturate" if p.overflow.value.startswith("SAT") else "wrap around"
-    print(
-        f"warning: input '{value.var}' holds values in [{low:g}, {high:g}] outside its type {p} "
+    warn(
+        f"input '{value.var}' holds values in [{low:g}, {high:g}] outside its type {p} "
         f"[{p.min_value:g}, {p.max_value:g}]: they {mode}; widen the input layer's Precision "
         "(LayerName.<input>.Precision.result)",
-        file=sys.stderr,
+        InputRangeWarning,
+        stacklevel=4,
     )
 
 
@@ -456,16 +460,16 @@ def link_existing_project(path: str | Path) -> HLSModel:
     root = Path(path)
     config_file = root / CONFIG_YAML
     if not config_file.is_file():
-        raise FileNotFoundError(f"'{root}' is not an nnhls project: {CONFIG_YAML} is missing")
+        raise ProjectError(f"'{root}' is not an nnhls project: {CONFIG_YAML} is missing")
     config = yaml.safe_load(config_file.read_text()) or {}
     if not isinstance(config, dict):
-        raise ValueError(f"'{config_file}' does not hold a configuration mapping")
+        raise ProjectError(f"'{config_file}' does not hold a configuration mapping")
     config = {str(k): v for k, v in config.items()}  # pyright: ignore[reportUnknownVariableType, reportUnknownArgumentType]
     project = check_project_name(config.get("ProjectName", "myproject"))
     ir_file = root / hls_ir_file(project)
     if not ir_file.is_file():
-        raise FileNotFoundError(f"'{ir_file}' is missing: the project was not written by nnhls")
-    module = Parser(_context(), ir_file.read_text(), str(ir_file)).parse_module()
+        raise ProjectError(f"'{ir_file}' is missing: the project was not written by nnhls")
+    module = Parser(make_context(), ir_file.read_text(), str(ir_file)).parse_module()
     module.verify()
     config["OutputDir"] = str(root)
     model = HLSModel(None, config, hls_module=module)

@@ -13,13 +13,18 @@ Users can run their own pipeline in the `-p` syntax of nnhls-opt.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import json
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from xdsl.context import Context
 from xdsl.dialects.builtin import ModuleOp
 from xdsl.passes import ModulePass, PassPipeline
 
+from nnhls.compiler.context import make_context
+from nnhls.errors import PipelineError
 from nnhls.passes import get_all_passes
+from nnhls.passes.nn_apply_config import ApplyConfigPass, split_config
 
 STAGES: tuple[str, ...] = ("import", "configured", "nn", "typed", "scheduled", "hls", "cpp")
 """Stages in order; the IR can be taken after any of them."""
@@ -32,10 +37,6 @@ STAGE_OF_PASS: dict[str, str] = {
     "lower-nn-to-hls": "hls",
 }
 """The stage each pass of the default pipeline completes."""
-
-
-class PipelineError(ValueError):
-    """A pass pipeline string that names unknown passes or options."""
 
 
 def default_pipeline(io_type: str = "io_parallel") -> str:
@@ -78,3 +79,19 @@ def run_pipeline(
         if stop_after is not None and STAGE_OF_PASS.get(p.name) == stop_after:
             break
     return module
+
+
+# ----- the configured stage ------------------------------------------------------------------------------
+
+
+def configured_module(module: ModuleOp, config: Mapping[str, Any]) -> ModuleOp:
+    """Validate the config against the module and apply it (the `configured` stage), in place."""
+    ApplyConfigPass(config_json=json.dumps(_jsonable(config))).apply(make_context(), module)
+    module.verify()
+    return module
+
+
+def _jsonable(config: Mapping[str, Any]) -> dict[str, Any]:
+    """The config without in-memory model objects (only what the pass reads)."""
+    hls, io_type = split_config(config)
+    return {"HLSConfig": {k: v for k, v in hls.items() if k != "InputShape"}, "IOType": io_type}

@@ -24,6 +24,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from nnhls.errors import PrecisionError
+
 MAX_WIDTH = 1024
 """The widest type the vendor's arbitrary precision library accepts (and the seed allows)."""
 
@@ -58,10 +60,6 @@ class Overflow(str, Enum):  # noqa: UP042
     """Set the result to zero on overflow."""
     SAT_SYM = "SAT_SYM"
     """Saturate symmetrically: the minimum of a signed type is -max instead of -max - 1."""
-
-
-class PrecisionError(ValueError):
-    """A precision string or type that cannot describe an ap_fixed / ap_int type."""
 
 
 @dataclass(frozen=True)

@@ -52,12 +52,10 @@ from xdsl.dialects.builtin import (
     UnitAttr,
     i64,
 )
-from xdsl.dialects.utils import EnumAttribute
-from xdsl.ir import Attribute, Dialect, Operation, SpacedOpaqueSyntaxAttribute, SSAValue
+from xdsl.ir import Attribute, Dialect, Operation, SSAValue
 from xdsl.irdl import (
     IRDLOperation,
     ParsePropInAttrDict,
-    irdl_attr_definition,
     irdl_op_definition,
     operand_def,
     opt_prop_def,
@@ -70,20 +68,18 @@ from xdsl.irdl import (
 )
 from xdsl.traits import HasParent, IsolatedFromAbove, IsTerminator, Pure, SymbolOpInterface
 from xdsl.utils.exceptions import VerifyException
-from xdsl.utils.str_enum import StrEnum
 
-from nnhls.dialects.hls_types import (
+from nnhls.dialects.kinds import TABLE_ACTIVATIONS, ActivationKind, Strategy
+from nnhls.dialects.types import (
     HLS_TYPES,
-    TABLE_ACTIVATIONS,
-    ActivationKind,
     ActivationKindAttr,
     ArrayType,
     FixedPointType,
     IOTypeAttr,
+    MergeKindAttr,
     PipelineStyleAttr,
     PoolOpAttr,
     SoftmaxImplAttr,
-    Strategy,
     StrategyAttr,
     StreamType,
 )
@@ -122,20 +118,6 @@ def value_type(value: SSAValue) -> ArrayType | StreamType:
 
 def shape_of(value: SSAValue) -> tuple[int, ...]:
     return value_type(value).get_shape()
-
-
-class MergeKind(StrEnum):
-    ADD = "add"
-    SUB = "sub"
-    MUL = "mul"
-    AVERAGE = "average"
-    MAXIMUM = "maximum"
-    MINIMUM = "minimum"
-
-
-@irdl_attr_definition
-class MergeKindAttr(EnumAttribute[MergeKind], SpacedOpaqueSyntaxAttribute):
-    name = "hls.merge"
 
 
 # ----- base class ------------------------------------------------------------------------------------------
@@ -802,6 +784,6 @@ HLS_OPS: list[type[Operation]] = [
     CastOp,
 ]
 
-HLS_ATTRS: list[type[Attribute]] = [*HLS_TYPES, MergeKindAttr]
+HLS_ATTRS: list[type[Attribute]] = HLS_TYPES
 
 HLS = Dialect("hls", HLS_OPS, HLS_ATTRS)

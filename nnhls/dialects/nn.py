@@ -16,10 +16,12 @@ from __future__ import annotations
 
 from abc import ABC
 from collections.abc import Sequence
+from dataclasses import dataclass
 from math import prod
 from typing import ClassVar
 
 import numpy as np
+from xdsl.dialects import func
 from xdsl.dialects.builtin import (
     I64,
     BytesAttr,
@@ -30,6 +32,7 @@ from xdsl.dialects.builtin import (
     FloatAttr,
     IntegerAttr,
     IntegerType,
+    ModuleOp,
     StringAttr,
     TensorType,
     UnitAttr,
@@ -51,18 +54,41 @@ from xdsl.irdl import (
 from xdsl.traits import Pure
 from xdsl.utils.exceptions import VerifyException
 
-from nnhls.dialects.hls_types import (
-    ActivationKind,
+from nnhls.dialects.bitgrowth import DEFAULT_PRECISION, type_precision
+from nnhls.dialects.fixed import FixedPrecision
+from nnhls.dialects.kinds import ActivationKind, PoolOp
+from nnhls.dialects.types import (
     ActivationKindAttr,
     FixedPointType,
-    PoolOp,
     PoolOpAttr,
     SoftmaxImplAttr,
     StrategyAttr,
 )
+from nnhls.errors import ModelError
 
 AUTO = "auto"
 """The precision value that asks `nn-infer-precision` to choose the type."""
+
+# ----- model-level attributes of the model function (written by nn-apply-config and nn-schedule) -----
+
+DEFAULT_PRECISION_ATTR = "nn.default_precision"
+"""The model's default precision (`!hls.fixed<...>`), HLSConfig.Model.Precision."""
+MAX_PRECISION_ATTR = "nn.max_precision"
+"""The cap on inferred types, HLSConfig.Model.Precision.maximum."""
+IO_TYPE_ATTR = "nn.io_type"
+"""`#hls<io_type ...>`: the configured IOType."""
+PIPELINE_STYLE_ATTR = "nn.pipeline_style"
+"""`#hls<pipeline_style ...>`: the configured (then resolved) PipelineStyle."""
+PIPELINE_INTERVAL_ATTR = "nn.pipeline_interval"
+"""The top function's PipelineInterval."""
+SNAP_REUSE_FACTOR_ATTR = "nn.snap_reuse_factor"
+"""Present when illegal reuse / parallelization factors are snapped (with a warning)."""
+BRAM_FACTOR_ATTR = "nn.bram_factor"
+"""Dense/conv layers with more weights than this keep them in BRAM."""
+LATENCY_ATTR = "nn.latency"
+"""nn-schedule's estimate of the model's latency in clock cycles."""
+II_ATTR = "nn.ii"
+"""nn-schedule's estimate of the model's initiation interval."""
 
 # ----- helpers shared by builders and verifiers ----------------------------------------------------
 
@@ -113,6 +139,9 @@ class NNLayerOp(IRDLOperation, ABC):
 
     layer = prop_def(StringAttr)
     """The layer name from the model; configs and generated C++ refer to layers by it."""
+    layer_type = opt_prop_def(StringAttr)
+    """The class (Keras, e.g. "SeparableConv2D") or op type (ONNX, e.g. "Gemm") of the framework
+    layer this op was converted from; set by the front ends."""
     precision = opt_prop_def(DictionaryAttr)
     """Per-variable precision: variable name -> fixed-point type or "auto"."""
     reuse_factor = opt_prop_def(IntegerAttr[I64])
@@ -903,6 +932,48 @@ class IdentityOp(NoOpLayer):
     """Identity (removed by nn-canonicalize)."""
 
     name = "nn.identity"
+
+
+# ----- the model function ------------------------------------------------------------------------------
+
+
+def model_function(module: ModuleOp) -> func.FuncOp:
+    """The single model function of a module."""
+    for op in module.ops:
+        if isinstance(op, func.FuncOp):
+            return op
+    raise ModelError("the module holds no model function (func.func)")
+
+
+@dataclass(frozen=True)
+class ModelTypes:
+    """The model default and maximum precision (function attributes written by nn-apply-config)."""
+
+    default: FixedPrecision = DEFAULT_PRECISION
+    maximum: FixedPrecision | None = None
+
+    @staticmethod
+    def of(function: func.FuncOp) -> ModelTypes:
+        default = function.attributes.get(DEFAULT_PRECISION_ATTR)
+        maximum = function.attributes.get(MAX_PRECISION_ATTR)
+        return ModelTypes(
+            type_precision(default) if isinstance(default, FixedPointType) else DEFAULT_PRECISION,
+            type_precision(maximum) if isinstance(maximum, FixedPointType) else None,
+        )
+
+
+def resolved_precision(op: NNLayerOp, var: str, default: FixedPrecision) -> FixedPrecision:
+    """A variable's type once inferred: its pinned type, else the default (never "auto")."""
+    value = op.get_precision(var)
+    return type_precision(value) if isinstance(value, FixedPointType) else default
+
+
+def result_precision(value: SSAValue, default: FixedPrecision) -> FixedPrecision:
+    """The precision of an nn value: its producer's result type (block arguments: the default)."""
+    owner = value.owner
+    if isinstance(owner, NNLayerOp):
+        return resolved_precision(owner, "result", default)
+    return default
 
 
 NN_OPS: list[type[Operation]] = [

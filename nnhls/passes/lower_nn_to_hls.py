@@ -67,36 +67,29 @@ from xdsl.ir import Attribute, Block, Operation, Region, SSAValue
 from xdsl.passes import ModulePass
 from xdsl.utils.exceptions import DiagnosticException
 
-from nnhls.compiler import tables
-from nnhls.dialects import fixed, hls, nn
+from nnhls.dialects import fixed, hls, nn, tables
+from nnhls.dialects.bitgrowth import make_type, precision_type, type_precision, union
 from nnhls.dialects.fixed import FixedPrecision, Quant, from_mantissa, to_mantissa
-from nnhls.dialects.hls_types import (
+from nnhls.dialects.kinds import IOType, MergeKind, PoolOp, SoftmaxImpl, Strategy
+from nnhls.dialects.nn import ModelTypes
+from nnhls.dialects.schedule import pipeline_settings
+from nnhls.dialects.types import (
     ActivationKindAttr,
     ArrayType,
     FixedPointType,
-    IOType,
     IOTypeAttr,
+    MergeKindAttr,
     PipelineStyleAttr,
-    PoolOp,
     PoolOpAttr,
-    SoftmaxImpl,
     SoftmaxImplAttr,
-    Strategy,
     StrategyAttr,
     StreamType,
     fixed_type,
 )
-from nnhls.passes.nn_infer_precision import (
-    ModelTypes,
-    make_type,
-    precision_type,
-    type_precision,
-    union,
-)
-from nnhls.passes.nn_schedule import warn
+from nnhls.errors import ConfigWarning, ModelError, PrecisionWarning, warn
 
 
-class LoweringError(DiagnosticException):
+class LoweringError(ModelError, DiagnosticException):
     """An nn construct with no hls kernel; the message names the layer."""
 
 
@@ -126,7 +119,8 @@ def quantize(
         if outside:
             warn(
                 f"{where}: {outside} of {values.size} values lie outside {t} "
-                f"[{t.min_value:g}, {t.max_value:g}] ({t.overflow.value} overflow)"
+                f"[{t.min_value:g}, {t.max_value:g}] ({t.overflow.value} overflow)",
+                PrecisionWarning,
             )
     return hls.mantissa_attr(np.asarray(to_mantissa(values, t), dtype=np.int64))
 
@@ -270,17 +264,15 @@ class FunctionLowering:
             self.lower(op)
         if self.stream:
             insert_clones(self.block)
-        mark_bram_weights(self.block, self.function.attributes.get("nn.bram_factor"))
+        mark_bram_weights(self.block, self.function.attributes.get(nn.BRAM_FACTOR_ATTR))
         return self.make_func()
 
     def make_func(self) -> hls.FuncOp:
-        from nnhls.passes.nn_schedule import pipeline_settings
-
         style, interval = pipeline_settings(self.function, self.io_type)
         estimates = {
             key: value
-            for key in ("latency", "ii")
-            if isinstance(value := self.function.attributes.get(f"nn.{key}"), IntegerAttr)
+            for key, attr in (("latency", nn.LATENCY_ATTR), ("ii", nn.II_ATTR))
+            if isinstance(value := self.function.attributes.get(attr), IntegerAttr)
         }
         return hls.FuncOp.build(
             attributes=estimates,
@@ -508,7 +500,7 @@ class FunctionLowering:
             return self.average(op, inputs)
         return self.chain(op, inputs, kind)
 
-    def chain(self, op: nn.NNLayerOp, inputs: list[SSAValue], kind: hls.MergeKind) -> SSAValue:
+    def chain(self, op: nn.NNLayerOp, inputs: list[SSAValue], kind: MergeKind) -> SSAValue:
         """Binary merges left to right; intermediate types are exact, the last is the result."""
         acc = inputs[0]
         shape = nn.shape_of(op.results[0])
@@ -519,7 +511,7 @@ class FunctionLowering:
             else:
                 ty = self.hls_type(shape, _exact_merge(kind, self.element(acc), self.element(rhs)))
                 layer = f"{op.layer_name}_part{i}"
-            props = self.common(op, layer) | {"kind": hls.MergeKindAttr(kind)}
+            props = self.common(op, layer) | {"kind": MergeKindAttr(kind)}
             acc = self.emit(hls.MergeOp, [acc, rhs], ty, props)
         return acc
 
@@ -529,9 +521,9 @@ class FunctionLowering:
         shape = nn.shape_of(op.output)
         total = inputs[0]
         for i, rhs in enumerate(inputs[1:], start=1):
-            t = _exact_merge(hls.MergeKind.ADD, self.element(total), self.element(rhs))
+            t = _exact_merge(MergeKind.ADD, self.element(total), self.element(rhs))
             props = self.common(op, f"{op.layer_name}_sum{i}") | {
-                "kind": hls.MergeKindAttr(hls.MergeKind.ADD)
+                "kind": MergeKindAttr(MergeKind.ADD)
             }
             total = self.emit(hls.MergeOp, [total, rhs], self.hls_type(shape, t), props)
         return self.affine(
@@ -672,24 +664,24 @@ class FunctionLowering:
                 raise LoweringError(f"{op.name} '{op.layer_name}': no hls kernel for this op")
 
 
-_MERGE_KINDS: dict[type[nn.ElementwiseMergeOp], hls.MergeKind] = {
-    nn.AddOp: hls.MergeKind.ADD,
-    nn.SubOp: hls.MergeKind.SUB,
-    nn.MulOp: hls.MergeKind.MUL,
-    nn.AverageOp: hls.MergeKind.AVERAGE,
-    nn.MaximumOp: hls.MergeKind.MAXIMUM,
-    nn.MinimumOp: hls.MergeKind.MINIMUM,
+_MERGE_KINDS: dict[type[nn.ElementwiseMergeOp], MergeKind] = {
+    nn.AddOp: MergeKind.ADD,
+    nn.SubOp: MergeKind.SUB,
+    nn.MulOp: MergeKind.MUL,
+    nn.AverageOp: MergeKind.AVERAGE,
+    nn.MaximumOp: MergeKind.MAXIMUM,
+    nn.MinimumOp: MergeKind.MINIMUM,
 }
 
 
-def _exact_merge(kind: hls.MergeKind, a: FixedPrecision, b: FixedPrecision) -> FixedPrecision:
+def _exact_merge(kind: MergeKind, a: FixedPrecision, b: FixedPrecision) -> FixedPrecision:
     """The exact type of a binary merge (intermediate results of merge chains)."""
     match kind:
-        case hls.MergeKind.ADD:
+        case MergeKind.ADD:
             return fixed.add_type(a, b)
-        case hls.MergeKind.SUB:
+        case MergeKind.SUB:
             return fixed.sub_type(a, b)
-        case hls.MergeKind.MUL:
+        case MergeKind.MUL:
             return fixed.mul_type(a, b)
         case _:
             return union(a, b)
@@ -774,11 +766,12 @@ def lower_module(module: ModuleOp, io_type: str) -> None:
     for function in list(module.ops):
         if not isinstance(function, func.FuncOp):
             continue
-        configured = function.attributes.get("nn.io_type")
+        configured = function.attributes.get(nn.IO_TYPE_ATTR)
         if isinstance(configured, IOTypeAttr) and configured.data.value != io_type:
             warn(
                 f"model '{function.sym_name.data}': lowering to {io_type} but the configuration "
-                f"says {configured.data.value} (nn-schedule's estimates assume the latter)"
+                f"says {configured.data.value} (nn-schedule's estimates assume the latter)",
+                ConfigWarning,
             )
         new = FunctionLowering(function, io_type).run()
         module.body.block.insert_op_before(new, function)

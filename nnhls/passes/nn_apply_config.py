@@ -4,7 +4,7 @@ The configuration is either a YAML file (`config_file`, for nnhls-opt) or JSON t
 (`config_json`, set from Python). Both may hold a full top-level config (with `HLSConfig`,
 `IOType`, ...) or just the HLSConfig mapping (`Model` / `LayerType` / `LayerName`). Precedence
 (LayerName > LayerType > Model, per key and per precision variable) is resolved here, so every
-op leaves with its complete configuration; see `nnhls.compiler.config`.
+op leaves with its complete configuration; see `nnhls.config`.
 
 Before (`config_file` holding `HLSConfig: {Model: {Precision: fixed<16,6>, ReuseFactor: 1},
 LayerName: {fc1: {Precision: {weight: fixed<8,4>}, ReuseFactor: 2}}}`):
@@ -41,7 +41,7 @@ from xdsl.dialects.builtin import DictionaryAttr, IntegerAttr, ModuleOp, StringA
 from xdsl.ir import Attribute
 from xdsl.passes import ModulePass
 
-from nnhls.compiler.config import (
+from nnhls.config import (
     ConfigError,
     LayerSettings,
     ModelSettings,
@@ -50,7 +50,7 @@ from nnhls.compiler.config import (
 )
 from nnhls.dialects import nn
 from nnhls.dialects.fixed import FixedPrecision
-from nnhls.dialects.hls_types import (
+from nnhls.dialects.types import (
     IOTypeAttr,
     PipelineStyleAttr,
     SoftmaxImplAttr,
@@ -138,17 +138,17 @@ def write_layer(op: nn.NNLayerOp, s: LayerSettings) -> None:
 def write_model(function: func.FuncOp, m: ModelSettings) -> None:
     """Model-level settings as discardable attributes of the model function."""
     attrs = function.attributes
-    attrs["nn.default_precision"] = fixed_type(m.default_precision)
+    attrs[nn.DEFAULT_PRECISION_ATTR] = fixed_type(m.default_precision)
     if m.max_precision is not None:
-        attrs["nn.max_precision"] = fixed_type(m.max_precision)
-    attrs["nn.io_type"] = IOTypeAttr(m.io_type)
-    attrs["nn.pipeline_style"] = PipelineStyleAttr(m.pipeline_style)
+        attrs[nn.MAX_PRECISION_ATTR] = fixed_type(m.max_precision)
+    attrs[nn.IO_TYPE_ATTR] = IOTypeAttr(m.io_type)
+    attrs[nn.PIPELINE_STYLE_ATTR] = PipelineStyleAttr(m.pipeline_style)
     if m.pipeline_interval is not None:
-        attrs["nn.pipeline_interval"] = _int(m.pipeline_interval)
+        attrs[nn.PIPELINE_INTERVAL_ATTR] = _int(m.pipeline_interval)
     if m.snap_reuse_factor:
-        attrs["nn.snap_reuse_factor"] = UnitAttr()
+        attrs[nn.SNAP_REUSE_FACTOR_ATTR] = UnitAttr()
     if m.bram_factor is not None:
-        attrs["nn.bram_factor"] = _int(m.bram_factor)
+        attrs[nn.BRAM_FACTOR_ATTR] = _int(m.bram_factor)
 
 
 def apply_config(module: ModuleOp, data: Mapping[str, Any]) -> None:

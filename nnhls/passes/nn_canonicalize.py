@@ -48,8 +48,8 @@ from xdsl.ir import Attribute, Operation, SSAValue
 from xdsl.passes import ModulePass
 
 from nnhls.dialects import nn
-from nnhls.dialects.hls_types import ActivationKind, FixedPointType
-from nnhls.passes.nn_infer_precision import ModelTypes
+from nnhls.dialects.kinds import ActivationKind
+from nnhls.dialects.types import FixedPointType
 
 
 def replace(op: Operation, value: SSAValue) -> None:
@@ -65,7 +65,7 @@ def single_user(value: SSAValue) -> Operation | None:
     return uses[0].operation if len(uses) == 1 else None
 
 
-def pinned(op: nn.NNLayerOp, var: str, model: ModelTypes) -> bool:
+def pinned(op: nn.NNLayerOp, var: str, model: nn.ModelTypes) -> bool:
     """Whether the user chose var's type: a type other than the model default."""
     value = op.get_precision(var)
     return isinstance(value, FixedPointType) and value.precision != model.default
@@ -124,7 +124,7 @@ def fold_shape_chains(op: nn.NNLayerOp) -> bool:
     return False
 
 
-def remove_linear(op: nn.NNLayerOp, model: ModelTypes) -> bool:
+def remove_linear(op: nn.NNLayerOp, model: nn.ModelTypes) -> bool:
     """A linear activation without type effect, or whose type moves onto its producer."""
     if not isinstance(op, nn.ActivationOp) or op.activation != ActivationKind.LINEAR:
         return False
@@ -154,7 +154,7 @@ def _channel_scale(op: nn.DenseOp | nn.ConvBaseOp, scale: np.ndarray) -> np.ndar
     return scale
 
 
-def fold_batchnorm(op: nn.NNLayerOp, model: ModelTypes) -> bool:
+def fold_batchnorm(op: nn.NNLayerOp, model: nn.ModelTypes) -> bool:
     """Fold a batchnorm into the dense/conv producing its only input."""
     if not isinstance(op, nn.BatchNormOp):
         return False
@@ -186,7 +186,7 @@ def _result_entry(op: nn.NNLayerOp) -> Attribute | None:
     return op.precision.data.get("result")
 
 
-def fuse_batchnorms(op: nn.NNLayerOp, model: ModelTypes) -> bool:
+def fuse_batchnorms(op: nn.NNLayerOp, model: nn.ModelTypes) -> bool:
     """bn2(bn1(x)) -> one batchnorm (bn2's configuration, bn1's name)."""
     if not isinstance(op, nn.BatchNormOp):
         return False
@@ -208,7 +208,7 @@ def fuse_batchnorms(op: nn.NNLayerOp, model: ModelTypes) -> bool:
 
 def canonicalize_function(function: func.FuncOp) -> None:
     """Apply the rewrites to a fixpoint (every rewrite removes an op, so this terminates)."""
-    model = ModelTypes.of(function)
+    model = nn.ModelTypes.of(function)
     changed = True
     while changed:
         changed = False

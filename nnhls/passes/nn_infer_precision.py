@@ -58,174 +58,45 @@ import math
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 from math import prod
 
 import numpy as np
 from xdsl.context import Context
 from xdsl.dialects import func
 from xdsl.dialects.builtin import DictionaryAttr, ModuleOp
-from xdsl.ir import Attribute, SSAValue
+from xdsl.ir import Attribute
 from xdsl.passes import ModulePass
 from xdsl.utils.exceptions import DiagnosticException
 
-from nnhls.compiler import tables
-from nnhls.dialects import fixed, nn
+from nnhls.dialects import fixed, nn, tables
+from nnhls.dialects.bitgrowth import (
+    accumulator,
+    cap,
+    clog2,
+    fitted,
+    grow,
+    make_type,
+    precision_type,
+    product,
+    range_type,
+    type_precision,
+    union,
+)
 from nnhls.dialects.fixed import (
     MAX_WIDTH,
     FixedPrecision,
-    Overflow,
     PrecisionError,
     from_mantissa,
     to_mantissa,
 )
-from nnhls.dialects.hls_types import ActivationKind, FixedPointType, PoolOp, SoftmaxImpl, fixed_type
+from nnhls.dialects.kinds import ActivationKind, PoolOp, SoftmaxImpl
+from nnhls.dialects.nn import ModelTypes, result_precision
+from nnhls.dialects.types import FixedPointType
+from nnhls.errors import ModelError, PrecisionWarning, warn
 
-DEFAULT_PRECISION = FixedPrecision(16, 6)
-"""The model default when nn-apply-config did not run (hls4ml's fixed<16,6>)."""
 
-
-class PrecisionInferenceError(DiagnosticException):
+class PrecisionInferenceError(ModelError, DiagnosticException):
     """A type that cannot be inferred (e.g. wider than the ap types allow); names the layer."""
-
-
-# ----- type arithmetic -------------------------------------------------------------------------------------
-
-
-def clog2(n: int) -> int:
-    """ceil(log2 n) for n >= 1."""
-    return max(n - 1, 0).bit_length()
-
-
-def make_type(width: int, integer: int, signed: bool) -> FixedPrecision:
-    """A plain (TRN, WRAP) type; widths below one bit are widened by fractional bits."""
-    return FixedPrecision(max(width, 1), integer, signed)
-
-
-def union(*types: FixedPrecision) -> FixedPrecision:
-    """The narrowest type holding every value of each type (exactly)."""
-    signed = any(t.signed for t in types)
-    frac = max(t.fractional for t in types)
-    integer = max(t.integer + (signed and not t.signed) for t in types)
-    return make_type(integer + frac, integer, signed)
-
-
-def grow(t: FixedPrecision, terms: int) -> FixedPrecision:
-    """Type of a sum of `terms` values of type t: ceil(log2 terms) more integer bits."""
-    extra = clog2(max(terms, 1))
-    return make_type(t.width + extra, t.integer + extra, t.signed)
-
-
-def product(a: FixedPrecision, b: FixedPrecision) -> FixedPrecision:
-    """Type of a * b: (W1 + W2, I1 + I2)."""
-    return make_type(a.width + b.width, a.integer + b.integer, a.signed or b.signed)
-
-
-def accumulator(
-    x: FixedPrecision, w: FixedPrecision, bias: FixedPrecision | None, n: int
-) -> FixedPrecision:
-    """Type of bias + sum of n products x * w: no partial sum can overflow it."""
-    p = product(x, w)
-    if bias is None:
-        return grow(p, n)
-    return grow(union(p, bias), n + 1)
-
-
-def range_type(
-    lo: float, hi: float, frac: int, like: FixedPrecision | None = None
-) -> FixedPrecision:
-    """The fewest integer bits (with `frac` fractional bits) holding [lo, hi]; unsigned if lo >= 0.
-
-    `like` gives the quantization / overflow modes.
-    """
-    signed = lo < 0
-    magnitude = max(abs(lo), abs(hi), 2.0**-frac)
-    integer = math.floor(math.log2(magnitude)) - 1
-    while True:
-        t = FixedPrecision(max(integer + frac, 1), integer, signed)
-        if t.min_value <= lo and hi <= t.max_value and integer + frac >= 1:
-            break
-        integer += 1
-    if like is None:
-        return t
-    return t.with_modes(like.rounding, like.overflow, like.sat_bits)
-
-
-def fitted(values: np.ndarray, default: FixedPrecision) -> FixedPrecision:
-    """Weights' auto type: the default's width and modes, the fewest integer bits that hold every
-    value once quantized (signed; an all-zero tensor gets one integer bit)."""
-    flat = np.asarray(values, dtype=np.float64).reshape(-1)
-    largest = float(np.max(np.abs(flat))) if flat.size else 0.0
-    width = default.width
-    if largest == 0.0:
-        return FixedPrecision(width, 1, True, default.rounding, default.overflow, default.sat_bits)
-    integer = math.floor(math.log2(largest)) + 1
-    while True:
-        t = FixedPrecision(width, integer, True, default.rounding, Overflow.WRAP)
-        wide = FixedPrecision(min(width + 8, MAX_WIDTH), integer + 8, True, default.rounding)
-        m = to_mantissa(flat, wide)
-        if m.min() >= t.min_mantissa and m.max() <= t.max_mantissa:
-            return t.with_modes(default.rounding, default.overflow, default.sat_bits)
-        integer += 1
-
-
-def cap(t: FixedPrecision, maximum: FixedPrecision | None) -> FixedPrecision:
-    """Apply max_precision: width and integer bits capped independently, with the maximum's modes."""
-    if maximum is None or (t.width <= maximum.width and t.integer <= maximum.integer):
-        return t
-    width, integer = min(t.width, maximum.width), min(t.integer, maximum.integer)
-    return FixedPrecision(
-        width, integer, t.signed, maximum.rounding, maximum.overflow, maximum.sat_bits
-    )
-
-
-# ----- attribute <-> precision (cached: attributes are immutable and hash by parameters) ---------
-
-
-@lru_cache(maxsize=4096)
-def type_precision(attr: FixedPointType) -> FixedPrecision:
-    """The FixedPrecision of an `!hls.*` type."""
-    return attr.precision
-
-
-@lru_cache(maxsize=4096)
-def precision_type(p: FixedPrecision) -> FixedPointType:
-    """The `!hls.*` type of a FixedPrecision."""
-    return fixed_type(p)
-
-
-# ----- model-level settings --------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ModelTypes:
-    """The model default and maximum precision (function attributes written by nn-apply-config)."""
-
-    default: FixedPrecision = DEFAULT_PRECISION
-    maximum: FixedPrecision | None = None
-
-    @staticmethod
-    def of(function: func.FuncOp) -> ModelTypes:
-        default = function.attributes.get("nn.default_precision")
-        maximum = function.attributes.get("nn.max_precision")
-        return ModelTypes(
-            type_precision(default) if isinstance(default, FixedPointType) else DEFAULT_PRECISION,
-            type_precision(maximum) if isinstance(maximum, FixedPointType) else None,
-        )
-
-
-def resolved_precision(op: nn.NNLayerOp, var: str, default: FixedPrecision) -> FixedPrecision:
-    """A variable's type once inferred: its pinned type, else the default (never "auto")."""
-    value = op.get_precision(var)
-    return type_precision(value) if isinstance(value, FixedPointType) else default
-
-
-def result_precision(value: SSAValue, default: FixedPrecision) -> FixedPrecision:
-    """The precision of an nn value: its producer's result type (block arguments: the default)."""
-    owner = value.owner
-    if isinstance(owner, nn.NNLayerOp):
-        return resolved_precision(owner, "result", default)
-    return default
 
 
 # ----- per-layer resolution --------------------------------------------------------------------------------
@@ -280,10 +151,10 @@ class LayerTypes:
             t = cap(inferred, self.model.maximum)
             how = "auto" if t == inferred else "auto, capped"
             if t != inferred:
-                print(
-                    f"warning: {self.op.name} '{self.op.layer_name}': {var} needs {inferred}; "
+                warn(
+                    f"{self.op.name} '{self.op.layer_name}': {var} needs {inferred}; "
                     f"capped to {t} by the maximum precision",
-                    file=sys.stderr,
+                    PrecisionWarning,
                 )
         self.types[var] = t
         self.choices.append(Choice(self.op.layer_name, var, t, how))

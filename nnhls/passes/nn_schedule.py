@@ -42,8 +42,6 @@ After:
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Sequence
 from dataclasses import dataclass
 from math import ceil, prod
 from typing import cast
@@ -57,77 +55,32 @@ from xdsl.passes import ModulePass
 from xdsl.utils.exceptions import DiagnosticException
 
 from nnhls.dialects import nn
+from nnhls.dialects.bitgrowth import clog2
 from nnhls.dialects.fixed import FixedPrecision, to_mantissa
-from nnhls.dialects.hls_types import (
-    IOType,
-    IOTypeAttr,
-    PipelineStyle,
-    PipelineStyleAttr,
-    Strategy,
+from nnhls.dialects.kinds import IOType, PipelineStyle, Strategy
+from nnhls.dialects.nn import ModelTypes, resolved_precision
+from nnhls.dialects.schedule import (
+    divisors,
+    io_type_of,
+    kernel_dims,
+    layer_strategy,
+    legal_reuse_factors,
+    nearest,
+    resolve_style,
+    reuse_factor_legal,
+    snap,
 )
-from nnhls.passes.nn_infer_precision import ModelTypes, clog2, resolved_precision
+from nnhls.dialects.types import PipelineStyleAttr
+from nnhls.errors import ModelError, ScheduleWarning, warn
 
 
-class ScheduleError(DiagnosticException):
+class ScheduleError(ModelError, DiagnosticException):
     """An illegal schedule setting; the message names the layer and the legal values."""
-
-
-# ----- legality --------------------------------------------------------------------------------------------
-
-
-def reuse_factor_legal(n_in: int, n_out: int, rf: int, strategy: Strategy) -> bool:
-    """hls4ml's validity rule for resource-style kernels (latency accepts any RF >= 1)."""
-    if rf < 1:
-        return False
-    if strategy == Strategy.LATENCY:
-        return True
-    total = n_in * n_out
-    if strategy == Strategy.UNROLLED and rf == total and total > 1:
-        return False
-    multfactor = min(n_in, rf)
-    mult_limit = ceil(total / multfactor)
-    return (
-        total % rf == 0
-        and (rf < n_in or rf % n_in == 0)
-        and (rf >= n_in or mult_limit % n_out == 0)
-    )
-
-
-def legal_reuse_factors(n_in: int, n_out: int, strategy: Strategy) -> list[int]:
-    total = n_in * n_out
-    return [rf for rf in range(1, total + 1) if reuse_factor_legal(n_in, n_out, rf, strategy)]
-
-
-def nearest(value: int, legal: Sequence[int]) -> list[int]:
-    """The legal values closest to `value` below and above it (one or two values)."""
-    below = [v for v in legal if v < value]
-    above = [v for v in legal if v > value]
-    return ([below[-1]] if below else []) + ([above[0]] if above else [])
-
-
-def snap(value: int, legal: Sequence[int]) -> int:
-    """The closest legal value (ties: the smaller)."""
-    return min(legal, key=lambda v: (abs(v - value), v))
-
-
-def kernel_dims(op: nn.DenseOp | nn.ConvBaseOp) -> tuple[int, int]:
-    """(n_in, n_out) of the layer's matrix-vector kernel."""
-    w = op.weight.get_shape()
-    if isinstance(op, nn.DenseOp):
-        return w[0], w[1]
-    kernel = prod(w[: op.RANK])
-    if op.DEPTHWISE:
-        return kernel, w[-2] * w[-1]
-    return kernel * w[-2], w[-1]
 
 
 def output_pixels(op: nn.NNLayerOp) -> int:
     shape = nn.shape_of(op.results[0])
     return prod(shape[:-1]) if len(shape) > 1 else 1
-
-
-def divisors(n: int) -> list[int]:
-    return [d for d in range(1, n + 1) if n % d == 0]
 
 
 # ----- estimates -------------------------------------------------------------------------------------------
@@ -216,21 +169,6 @@ def _int(value: int) -> IntegerAttr[I64]:
     return cast(IntegerAttr[I64], IntegerAttr(value, i64))
 
 
-def warn(message: str) -> None:
-    print(f"warning: {message}", file=sys.stderr)
-
-
-def io_type_of(function: func.FuncOp) -> IOType:
-    attr = function.attributes.get("nn.io_type")
-    return attr.data if isinstance(attr, IOTypeAttr) else IOType.IO_PARALLEL
-
-
-def layer_strategy(op: nn.NNLayerOp) -> Strategy | None:
-    if isinstance(op, nn.DenseOp | nn.ConvBaseOp):
-        return op.strategy.data if op.strategy is not None else Strategy.LATENCY
-    return None
-
-
 def check_reuse_factor(op: nn.DenseOp | nn.ConvBaseOp, rf: int, snapping: bool) -> int:
     """The layer's legal reuse factor (the configured one, or snapped), or an error."""
     strategy = layer_strategy(op) or Strategy.LATENCY
@@ -246,7 +184,7 @@ def check_reuse_factor(op: nn.DenseOp | nn.ConvBaseOp, rf: int, snapping: bool) 
             f"{where}: {what}; nearest legal values: {near} (or set SnapReuseFactor)"
         )
     chosen = snap(rf, legal)
-    warn(f"{where}: {what}; using {chosen}")
+    warn(f"{where}: {what}; using {chosen}", ScheduleWarning)
     return chosen
 
 
@@ -262,7 +200,7 @@ def check_parallelization(op: nn.ConvBaseOp, snapping: bool) -> int:
         near = ", ".join(map(str, nearest(pf, legal)))
         raise ScheduleError(f"{where}: {what}; nearest legal values: {near}")
     chosen = snap(pf, legal)
-    warn(f"{where}: {what}; using {chosen}")
+    warn(f"{where}: {what}; using {chosen}", ScheduleWarning)
     return chosen
 
 
@@ -278,7 +216,8 @@ def schedule_layer(op: nn.NNLayerOp, snapping: bool, stream: bool, default: Fixe
             # The io_stream kernels compute one output pixel at a time (a line buffer).
             warn(
                 f"{op.name} '{op.layer_name}': ParallelizationFactor {pf} is ignored in io_stream "
-                "(it applies to io_parallel convolutions); using 1"
+                "(it applies to io_parallel convolutions); using 1",
+                ScheduleWarning,
             )
             pf = 1
         op.parallelization_factor = _int(pf)
@@ -286,32 +225,6 @@ def schedule_layer(op: nn.NNLayerOp, snapping: bool, stream: bool, default: Fixe
     op.multipliers = _int(estimate.multipliers)
     op.latency = _int(estimate.latency)
     op.ii = _int(estimate.ii)
-
-
-def resolve_style(function: func.FuncOp, io_type: IOType | str) -> PipelineStyle:
-    """The top-level pipeline style: the configured one, or auto's choice."""
-    attr = function.attributes.get("nn.pipeline_style")
-    style = attr.data if isinstance(attr, PipelineStyleAttr) else PipelineStyle.AUTO
-    if style != PipelineStyle.AUTO:
-        return style
-    if IOType(io_type) == IOType.IO_STREAM:
-        return PipelineStyle.DATAFLOW
-    layers = (op for op in function.body.block.ops if isinstance(op, nn.NNLayerOp))
-    if any(layer_strategy(op) == Strategy.RESOURCE for op in layers):
-        return PipelineStyle.DATAFLOW
-    return PipelineStyle.PIPELINE
-
-
-def pipeline_settings(function: func.FuncOp, io_type: str) -> tuple[PipelineStyle, int | None]:
-    """(style, pipeline interval) for the hls.func of a model lowered with `io_type`.
-
-    io_stream always runs as a dataflow region; the interval only goes with the pipeline style.
-    """
-    style = PipelineStyle.DATAFLOW if io_type == "io_stream" else resolve_style(function, io_type)
-    interval = function.attributes.get("nn.pipeline_interval")
-    if style != PipelineStyle.PIPELINE or not isinstance(interval, IntegerAttr):
-        return style, None
-    return style, interval.value.data
 
 
 def model_estimate(function: func.FuncOp) -> tuple[int, int]:
@@ -337,27 +250,30 @@ def model_estimate(function: func.FuncOp) -> tuple[int, int]:
 def schedule_function(function: func.FuncOp) -> None:
     model = ModelTypes.of(function)
     io_type = io_type_of(function)
-    snapping = "nn.snap_reuse_factor" in function.attributes
+    snapping = nn.SNAP_REUSE_FACTOR_ATTR in function.attributes
     stream = io_type == IOType.IO_STREAM
     for op in function.body.block.ops:
         if isinstance(op, nn.NNLayerOp):
             schedule_layer(op, snapping, stream, model.default)
     latency, ii = model_estimate(function)
-    function.attributes["nn.latency"] = _int(latency)
-    function.attributes["nn.ii"] = _int(ii)
-    attr = function.attributes.get("nn.pipeline_style")
+    function.attributes[nn.LATENCY_ATTR] = _int(latency)
+    function.attributes[nn.II_ATTR] = _int(ii)
+    attr = function.attributes.get(nn.PIPELINE_STYLE_ATTR)
     configured = attr.data if isinstance(attr, PipelineStyleAttr) else PipelineStyle.AUTO
     style = resolve_style(function, io_type)
-    function.attributes["nn.pipeline_style"] = PipelineStyleAttr(style)
-    if "nn.pipeline_interval" not in function.attributes or style == PipelineStyle.PIPELINE:
+    function.attributes[nn.PIPELINE_STYLE_ATTR] = PipelineStyleAttr(style)
+    if nn.PIPELINE_INTERVAL_ATTR not in function.attributes or style == PipelineStyle.PIPELINE:
         return
     name = function.sym_name.data
     if configured == PipelineStyle.DATAFLOW:
         raise ScheduleError(
             f"model '{name}': PipelineInterval needs PipelineStyle pipeline, not dataflow"
         )
-    warn(f"model '{name}': PipelineInterval is ignored: the auto pipeline style chose dataflow")
-    del function.attributes["nn.pipeline_interval"]
+    warn(
+        f"model '{name}': PipelineInterval is ignored: the auto pipeline style chose dataflow",
+        ScheduleWarning,
+    )
+    del function.attributes[nn.PIPELINE_INTERVAL_ATTR]
 
 
 @dataclass(frozen=True)

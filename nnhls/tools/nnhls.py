@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -26,13 +27,14 @@ from typing import Any
 import numpy as np
 
 from nnhls import __version__
+from nnhls.errors import UserError, format_warning
 
 EXIT_USER_ERROR = 2
 EXAMPLE_DIR = Path(__file__).resolve().parent.parent.parent / "examples" / "jet_tagger"
 
 
-class CLIError(Exception):
-    """A user mistake, reported as one line."""
+class CLIError(UserError):
+    """A user mistake in the command line, reported as one line."""
 
 
 # ----- output -------------------------------------------------------------------------------------------
@@ -179,7 +181,7 @@ def _load_array(path: str | Path) -> np.ndarray:
         return np.load(file, allow_pickle=False)
     try:
         return np.loadtxt(file, dtype=np.float64, ndmin=2)
-    except ValueError as error:
+    except ValueError as error:  # numpy's parse error
         raise CLIError(f"cannot read '{file}' as whitespace-separated numbers: {_error_line(error)}") from None
 
 
@@ -412,29 +414,33 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-USER_ERRORS: tuple[type[BaseException], ...] = (CLIError, FileNotFoundError, PermissionError, ValueError)
+def is_user_error(error: BaseException) -> bool:
+    """Whether an exception is the user's to fix (one line) rather than a bug in nnhls (a
+    traceback): our UserErrors, unparsable IR text, and operating-system errors on a named file
+    (a missing or unreadable path)."""
+    from xdsl.utils.exceptions import ParseError
+
+    if isinstance(error, UserError | ParseError):
+        return True
+    return isinstance(error, OSError) and error.filename is not None
 
 
-def _user_errors() -> tuple[type[BaseException], ...]:
-    """Exception classes that mean a user mistake (imported lazily to keep start-up fast)."""
-    from xdsl.utils.exceptions import DiagnosticException, ParseError
-
-    from nnhls.compiler.frontends.common import FrontendError
-
-    return (*USER_ERRORS, FrontendError, DiagnosticException, ParseError, OSError)
+def _show_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int, file: Any = None, line: str | None = None) -> None:
+    sys.stderr.write(format_warning(message, category))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     handler: Callable[[argparse.Namespace], int] = args.func
+    warnings.showwarning = _show_warning
     try:
         return handler(args)
     except KeyboardInterrupt:
         print("nnhls: interrupted", file=sys.stderr)
         return 130
     except Exception as error:
-        if args.debug or not isinstance(error, _user_errors()):
+        if args.debug or not is_user_error(error):
             raise
         print(f"nnhls: error: {_error_line(error)}", file=sys.stderr)
         return EXIT_USER_ERROR

@@ -15,6 +15,7 @@ import argparse
 import os
 import re
 import sys
+import warnings
 from collections.abc import Callable, Sequence
 from typing import IO
 
@@ -23,6 +24,7 @@ from xdsl.utils.exceptions import ArgSpecParseError, DiagnosticException, ParseE
 from xdsl.xdsl_opt_main import xDSLOptMain
 
 from nnhls import __version__
+from nnhls.errors import UserError, format_warning
 
 MODEL_EXTENSIONS = ("onnx", "keras", "h5", "json")
 
@@ -92,10 +94,10 @@ class NNHLSOptMain(xDSLOptMain):
             if path is None:
                 raise SystemExit(f"nnhls-opt: error: a .{extension} model must be given as a file path")
             if extension == "onnx":
-                from nnhls.compiler.frontends.onnx import import_onnx
+                from nnhls.frontends.onnx import import_onnx
 
                 return import_onnx(path, name=self.args.name)
-            from nnhls.compiler.frontends.keras import import_keras
+            from nnhls.frontends.keras import import_keras
 
             return import_keras(path, weights=self.args.weights, name=self.args.name)
 
@@ -130,7 +132,19 @@ def _one_line(error: BaseException, source: str) -> str:
     return f"{source}: error: {text}"
 
 
+def _is_user_error(error: BaseException) -> bool:
+    """Input the user must fix: unparsable or invalid IR, our UserErrors, a missing file."""
+    if isinstance(error, ParseError | DiagnosticException | UserError):
+        return True
+    return isinstance(error, OSError) and error.filename is not None
+
+
+def _show_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int, file: IO[str] | None = None, line: str | None = None) -> None:
+    sys.stderr.write(format_warning(message, category))
+
+
 def main(argv: Sequence[str] | None = None) -> None:
+    warnings.showwarning = _show_warning
     try:
         tool = NNHLSOptMain(args=argv)
     except (ParseError, ValueError, ArgSpecParseError) as error:  # a malformed -p pipeline
@@ -140,13 +154,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     source = tool.args.input_file or "<stdin>"
     try:
         tool.run()
-    except (ParseError, DiagnosticException, ValueError, OSError) as error:
-        print(_one_line(error, source), file=sys.stderr)
-        raise SystemExit(1) from None
     except Exception as error:
-        from nnhls.compiler.frontends.common import FrontendError
-
-        if not isinstance(error, FrontendError):
+        if not _is_user_error(error):
             raise
         print(_one_line(error, source), file=sys.stderr)
         raise SystemExit(1) from None

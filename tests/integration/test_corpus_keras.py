@@ -14,10 +14,11 @@ import numpy as np
 import pytest
 from xdsl.dialects.builtin import ModuleOp
 
-from nnhls.compiler.frontends.common import UnsupportedLayerError, model_function
-from nnhls.compiler.frontends.keras import import_keras
-from nnhls.compiler.reference import run_reference
 from nnhls.dialects import nn
+from nnhls.dialects.nn import model_function
+from nnhls.frontends.common import UnsupportedLayerError
+from nnhls.frontends.keras import import_keras
+from nnhls.interpreters.reference import run_reference
 
 RTOL, ATOL = 1e-5, 1e-6
 

@@ -12,10 +12,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from nnhls.compiler.frontends.common import UnsupportedLayerError, model_function
-from nnhls.compiler.frontends.onnx import import_onnx
-from nnhls.compiler.reference import run_reference
 from nnhls.dialects import nn
+from nnhls.dialects.nn import model_function
+from nnhls.frontends.common import UnsupportedLayerError
+from nnhls.frontends.onnx import import_onnx
+from nnhls.interpreters.reference import run_reference
 
 # ONNX file -> stem of its generated data (the Keras twin's data where the README names one).
 MODELS = {

@@ -10,6 +10,7 @@ Builds are shared per (model, io type, strategy, precision) through a session-sc
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ os.environ.setdefault("KERAS_BACKEND", "torch")
 keras = pytest.importorskip("keras")
 
 from nnhls import converters, utils  # noqa: E402
+from nnhls.errors import InputRangeWarning, NnhlsWarning  # noqa: E402
 
 pytestmark = pytest.mark.slow
 
@@ -204,20 +206,20 @@ def test_trace_returns_every_layer(keras_models: Any, build_root: Path) -> None:
     np.testing.assert_allclose(np.asarray(traced["prob"]).reshape(expected.shape), expected, atol=1e-3)
 
 
-def test_inputs_beyond_the_input_type_are_reported(
-    keras_models: Any, build_root: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_inputs_beyond_the_input_type_are_reported(keras_models: Any, build_root: Path) -> None:
     _, x, _ = keras_models["mlp"]
     hls_model = converted(keras_models, build_root, "mlp", "io_parallel", "Latency", NARROW)
-    hls_model.predict(x / 8)
-    assert "warning" not in capsys.readouterr().err
-    hls_model.predict(x * 100, emulator="numpy")
-    err = capsys.readouterr().err
-    assert "warning: input 'inputs' holds values in" in err
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", NnhlsWarning)
+        hls_model.predict(x / 8)
+    with pytest.warns(InputRangeWarning) as record:
+        hls_model.predict(x * 100, emulator="numpy")
+    err = "\n".join(str(w.message) for w in record)
+    assert "input 'inputs' holds values in" in err
     assert "outside its type fixed<10,4,RND_CONV,SAT>" in err and "saturate" in err
 
 
-def test_auto_input_type_holds_the_input_data(keras_models: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_auto_input_type_holds_the_input_data(keras_models: Any, tmp_path: Path) -> None:
     """With InputData, an `auto` input type gets the integer bits its values need (signed here)."""
     model, x, _ = keras_models["mlp"]
     data = x * 50
@@ -231,8 +233,9 @@ def test_auto_input_type_holds_the_input_data(keras_models: Any, tmp_path: Path,
     assert hls_model.config["HLSConfig"]["LayerName"]["inputs"]["Precision"]["result"] == f"fixed<{integer + 10},{integer}>"
     assert config["LayerName"]["inputs"]["Precision"]["result"] == "auto"  # the caller's dict is untouched
     hls_model.compile()
-    hls_model.predict(data)
-    assert "warning" not in capsys.readouterr().err
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", NnhlsWarning)
+        hls_model.predict(data)
 
 
 def test_several_inputs_and_outputs(tmp_path: Path) -> None:

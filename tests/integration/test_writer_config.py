@@ -13,7 +13,7 @@ import pytest
 
 from nnhls import converters
 from nnhls.codegen.project import ProjectExistsError
-from nnhls.compiler.config import ConfigError
+from nnhls.config import ConfigError
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "jet_tagger"
 

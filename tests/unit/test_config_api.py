@@ -15,9 +15,9 @@ from xdsl.dialects.builtin import ModuleOp
 
 from nnhls import converters, utils
 from nnhls.backends import get_backend
-from nnhls.compiler.config import ConfigError, validate_config
-from nnhls.compiler.frontends.common import FrontendError
+from nnhls.config import ConfigError, validate_config
 from nnhls.dialects import nn
+from nnhls.frontends.common import FrontendError
 
 
 @pytest.fixture

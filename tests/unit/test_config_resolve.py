@@ -9,8 +9,8 @@ from xdsl.dialects import func
 from xdsl.dialects.builtin import IntegerAttr, ModuleOp
 from xdsl.parser import Parser
 
-from nnhls.compiler.config import ConfigError, layer_type_names, resolve
 from nnhls.compiler.context import make_context
+from nnhls.config import ConfigError, layer_type_names, resolve
 from nnhls.dialects import nn
 from nnhls.passes.nn_apply_config import ApplyConfigPass, apply_config
 

@@ -8,18 +8,12 @@ from xdsl.parser import Parser
 from xdsl.utils.exceptions import VerifyException
 
 from nnhls.compiler.context import make_context
-from nnhls.compiler.frontends.common import ModelBuilder, UnsupportedLayerError, model_function
 from nnhls.dialects import hls, nn
 from nnhls.dialects.fixed import FixedPrecision, Overflow, Quant, parse_precision
-from nnhls.dialects.hls_types import (
-    ActivationKind,
-    FixedType,
-    IntType,
-    PoolOp,
-    StreamType,
-    UFixedType,
-    fixed_type,
-)
+from nnhls.dialects.kinds import ActivationKind, PoolOp
+from nnhls.dialects.nn import model_function
+from nnhls.dialects.types import FixedType, IntType, StreamType, UFixedType, fixed_type
+from nnhls.frontends.common import ModelBuilder, UnsupportedLayerError
 
 
 def small_cnn() -> ModelBuilder:

@@ -23,7 +23,6 @@ from xdsl.dialects.builtin import ModuleOp
 from xdsl.parser import Parser
 
 from nnhls.compiler.context import make_context
-from nnhls.compiler.emulator import EVALUATORS, run_hls, run_hls_fixed, trace_hls
 from nnhls.dialects import hls
 from nnhls.dialects.fixed import (
     FixedPrecision,
@@ -35,6 +34,7 @@ from nnhls.dialects.fixed import (
     quantize,
     to_mantissa,
 )
+from nnhls.interpreters.emulator import EVALUATORS, run_hls, run_hls_fixed, trace_hls
 
 RNG = np.random.default_rng(7)
 P = parse_precision

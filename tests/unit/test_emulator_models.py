@@ -3,7 +3,7 @@
 Keras and ONNX (via PyTorch) models -> nn IR -> nn-apply-config, nn-canonicalize,
 nn-infer-precision, nn-schedule, lower-nn-to-hls -> run_hls, in io_parallel and io_stream:
 - with fixed<32,12> everywhere (and big lookup tables) every output is within 1e-3 of
-  nnhls.compiler.reference.run_reference on the imported nn IR;
+  nnhls.interpreters.reference.run_reference on the imported nn IR;
 - with the config `config_from_keras_model(model, granularity='name')` generates (accumulators
   `auto`), no dense or convolution accumulator overflows on the worst-case inputs of its input
   type: each such kernel, run alone by the emulator on inputs that maximise and minimise every
@@ -25,21 +25,21 @@ from xdsl.dialects.builtin import ModuleOp
 from xdsl.ir import Block, Region
 
 from nnhls.compiler.context import make_context
-from nnhls.compiler.emulator import hls_function, run_hls, run_hls_fixed
-from nnhls.compiler.frontends.keras import import_keras
-from nnhls.compiler.frontends.pytorch import import_pytorch
 from nnhls.compiler.pipeline import default_pipeline, parse_pipeline, run_pipeline
-from nnhls.compiler.reference import run_reference
 from nnhls.dialects import hls, nn
 from nnhls.dialects.fixed import FixedPrecision
-from nnhls.dialects.hls_types import ArrayType, StreamType, fixed_type
+from nnhls.dialects.types import ArrayType, StreamType, fixed_type
+from nnhls.frontends.keras import import_keras
+from nnhls.frontends.pytorch import import_pytorch
+from nnhls.interpreters.emulator import hls_function, run_hls, run_hls_fixed
+from nnhls.interpreters.reference import run_reference
 from nnhls.passes.nn_apply_config import ApplyConfigPass
 from nnhls.utils import config_from_keras_model
 
 pytestmark = [
     pytest.mark.filterwarnings("ignore::DeprecationWarning:keras"),
     pytest.mark.filterwarnings("ignore::DeprecationWarning:torch"),
-    pytest.mark.filterwarnings("ignore::DeprecationWarning:nnhls.compiler.frontends.pytorch"),
+    pytest.mark.filterwarnings("ignore::DeprecationWarning:nnhls.frontends.pytorch"),
 ]
 
 IO_TYPES = ["io_parallel", "io_stream"]

@@ -19,10 +19,11 @@ import numpy as np
 import pytest
 from xdsl.dialects.builtin import ModuleOp
 
-from nnhls.compiler.frontends.common import ModelFileError, UnsupportedLayerError, model_function
-from nnhls.compiler.frontends.keras import import_keras
-from nnhls.compiler.reference import run_reference
 from nnhls.dialects import nn
+from nnhls.dialects.nn import model_function
+from nnhls.frontends.common import ModelFileError, UnsupportedLayerError
+from nnhls.frontends.keras import import_keras
+from nnhls.interpreters.reference import run_reference
 
 os.environ.setdefault("KERAS_BACKEND", "torch")
 keras = pytest.importorskip("keras")

@@ -13,15 +13,11 @@ import pytest
 from onnx import TensorProto, helper, numpy_helper
 from xdsl.dialects.builtin import ModuleOp
 
-from nnhls.compiler.frontends.common import (
-    FrontendError,
-    ModelFileError,
-    UnsupportedLayerError,
-    model_function,
-)
-from nnhls.compiler.frontends.onnx import import_onnx
-from nnhls.compiler.reference import run_reference
 from nnhls.dialects import nn
+from nnhls.dialects.nn import model_function
+from nnhls.frontends.common import FrontendError, ModelFileError, UnsupportedLayerError
+from nnhls.frontends.onnx import import_onnx
+from nnhls.interpreters.reference import run_reference
 
 RNG = np.random.default_rng(7)
 BATCH = 3

@@ -11,10 +11,11 @@ import pytest
 import torch
 from torch import nn as tnn
 
-from nnhls.compiler.frontends.common import ModelFileError, model_function
-from nnhls.compiler.frontends.pytorch import import_pytorch, load_pytorch_file
-from nnhls.compiler.reference import run_reference
 from nnhls.dialects import nn
+from nnhls.dialects.nn import model_function
+from nnhls.frontends.common import ModelFileError
+from nnhls.frontends.pytorch import import_pytorch, load_pytorch_file
+from nnhls.interpreters.reference import run_reference
 
 warnings.filterwarnings("ignore", category=DeprecationWarning)
 torch.manual_seed(0)

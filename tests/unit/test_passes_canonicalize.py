@@ -7,8 +7,8 @@ from xdsl.dialects.builtin import ModuleOp
 from xdsl.parser import Parser
 
 from nnhls.compiler.context import make_context
-from nnhls.compiler.reference import run_reference
 from nnhls.dialects import nn
+from nnhls.interpreters.reference import run_reference
 from nnhls.passes.nn_apply_config import ApplyConfigPass
 from nnhls.passes.nn_canonicalize import CanonicalizePass
 

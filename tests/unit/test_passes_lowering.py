@@ -12,10 +12,11 @@ from xdsl.parser import Parser
 
 from nnhls.compiler.context import make_context
 from nnhls.compiler.pipeline import parse_pipeline, run_pipeline
-from nnhls.compiler.reference import run_reference
 from nnhls.dialects import hls, nn
 from nnhls.dialects.fixed import to_mantissa
-from nnhls.dialects.hls_types import ArrayType, FixedPointType, IOType, PipelineStyle, StreamType
+from nnhls.dialects.kinds import IOType, PipelineStyle
+from nnhls.dialects.types import ArrayType, FixedPointType, StreamType
+from nnhls.interpreters.reference import run_reference
 from nnhls.passes.lower_nn_to_hls import LoweringError, lower_module
 
 MLP = """
@@ -94,13 +95,13 @@ def test_mlp_io_parallel_structure() -> None:
 
 def hls_fixed(text: str) -> FixedPointType:
     from nnhls.dialects.fixed import parse_precision
-    from nnhls.dialects.hls_types import fixed_type
+    from nnhls.dialects.types import fixed_type
 
     return fixed_type(parse_precision(text))
 
 
 def test_emulated_mlp_follows_the_float_reference() -> None:
-    emulator = pytest.importorskip("nnhls.compiler.emulator")
+    emulator = pytest.importorskip("nnhls.interpreters.emulator")
     module = parse(MLP)
     x = np.random.default_rng(1).uniform(-3, 3, (64, 4))
     (reference,) = run_reference(module, x)
@@ -162,7 +163,7 @@ func.func @m(%a: tensor<2x2xf32>, %b: tensor<2x2xf32>) -> (tensor<2x2xf32>, tens
     lowered = compile_ir(text)
     names = [op.name for op in kernels(lowered)]
     assert names == ["hls.merge", "hls.merge", "hls.batchnorm", "hls.batchnorm"]
-    emulator = pytest.importorskip("nnhls.compiler.emulator")
+    emulator = pytest.importorskip("nnhls.interpreters.emulator")
     for got, want in zip(emulator.run_hls(lowered, inputs), reference, strict=True):
         assert np.max(np.abs(got - want)) < 0.01
 
@@ -239,8 +240,8 @@ WIDE = '{\\"Model\\": {\\"Precision\\": \\"fixed<24,10>\\"}}'
 
 
 def emulate_against_reference(text: str, io_type: str) -> list[float]:
-    emulator = pytest.importorskip("nnhls.compiler.emulator")
-    from nnhls.compiler.frontends.common import model_function
+    emulator = pytest.importorskip("nnhls.interpreters.emulator")
+    from nnhls.dialects.nn import model_function
 
     module = parse(text)
     rng = np.random.default_rng(0)

@@ -24,7 +24,7 @@ from nnhls.dialects.fixed import (
     sub_type,
     to_mantissa,
 )
-from nnhls.dialects.hls_types import FixedPointType
+from nnhls.dialects.types import FixedPointType
 from nnhls.passes.nn_infer_precision import (
     InferPrecisionPass,
     PrecisionInferenceError,
@@ -439,7 +439,7 @@ def test_softmax_sum_never_overflows() -> None:
 
 
 def test_emulator_accumulates_worst_case_inputs_exactly() -> None:
-    emulator = pytest.importorskip("nnhls.compiler.emulator")
+    emulator = pytest.importorskip("nnhls.interpreters.emulator")
     from nnhls.passes.lower_nn_to_hls import lower_module
 
     x_t, w_t = P("fixed<8,3>"), P("fixed<8,2>")
@@ -510,9 +510,9 @@ def test_exact_chain_never_overflows_in_the_emulator() -> None:
     # Every type is inferred and exact, weights are dyadic: on inputs at the extremes of
     # fixed<8,3> the emulated hls IR must equal the float reference exactly. Any accumulator
     # that overflowed would show up as a large difference (checked below by shrinking one).
-    emulator = pytest.importorskip("nnhls.compiler.emulator")
-    from nnhls.compiler.reference import run_reference
-    from nnhls.passes import nn_infer_precision
+    emulator = pytest.importorskip("nnhls.interpreters.emulator")
+    from nnhls.dialects import bitgrowth
+    from nnhls.interpreters.reference import run_reference
     from nnhls.passes.lower_nn_to_hls import lower_module
 
     x_t = P("fixed<8,3>")
@@ -529,12 +529,12 @@ def test_exact_chain_never_overflows_in_the_emulator() -> None:
 
     np.testing.assert_array_equal(emulate(), reference)
     # The check has teeth: two bits fewer of sum growth makes the accumulators overflow.
-    original = nn_infer_precision.grow
+    original = bitgrowth.grow
     try:
-        nn_infer_precision.grow = lambda t, n: original(t, max(n // 4, 1))
+        bitgrowth.grow = lambda t, n: original(t, max(n // 4, 1))
         assert np.max(np.abs(emulate() - reference)) > 1.0
     finally:
-        nn_infer_precision.grow = original
+        bitgrowth.grow = original
 
 
 @pytest.mark.parametrize("k", [5, 6])
@@ -542,7 +542,7 @@ def test_average_guard_bit_prevents_wrapping(k: int) -> None:
     # The average multiplies by 1/n rounded to ufixed<32,1,RND>: for n = 25 or 36 that rounds up,
     # so an all-minimum window lands one LSB below the input type's minimum. With the input type
     # as result (hls4ml's rule) that wraps to the maximum; the inferred guard bit keeps it.
-    emulator = pytest.importorskip("nnhls.compiler.emulator")
+    emulator = pytest.importorskip("nnhls.interpreters.emulator")
     from nnhls.passes.lower_nn_to_hls import lower_module
 
     text = f"""

@@ -1,4 +1,4 @@
-"""Lookup tables (nnhls.compiler.tables): entries at the bin centres, ranges that cover the types."""
+"""Lookup tables (nnhls.dialects.tables): entries at the bin centres, ranges that cover the types."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ import math
 
 import numpy as np
 
-from nnhls.compiler import tables
+from nnhls.dialects import tables
 from nnhls.dialects.fixed import FixedPrecision, parse_precision
-from nnhls.dialects.hls_types import ActivationKind, SoftmaxImpl
+from nnhls.dialects.kinds import ActivationKind, SoftmaxImpl
 
 P = parse_precision
 

@@ -15,10 +15,10 @@ import torch
 import torch.nn.functional as F
 from xdsl.ir import SSAValue
 
-from nnhls.compiler.frontends.common import ModelBuilder
-from nnhls.compiler.reference import EVALUATORS, run_reference
 from nnhls.dialects import nn
-from nnhls.dialects.hls_types import ActivationKind, PoolOp
+from nnhls.dialects.kinds import ActivationKind, PoolOp
+from nnhls.frontends.common import ModelBuilder
+from nnhls.interpreters.reference import EVALUATORS, run_reference
 
 RNG = np.random.default_rng(1234)
 

@@ -8,11 +8,11 @@
 # CHECK: nn.input %{{.*}} {layer = "inputs"}
 # CHECK: nn.dense %{{.*}} {layer = "fc1"
 # CHECK-SAME: (tensor<16xf32>) -> tensor<8xf32>
-# CHECK: nn.activation %fc1 {layer = "fc1_relu", kind = #hls<activation relu>}
+# CHECK: nn.activation %fc1 {layer = "fc1_relu", kind = #hls<activation relu>, layer_type = "Dense"}
 # CHECK: nn.batchnorm %{{.*}} {layer = "bn"
 # CHECK-NOT: dropout
 # CHECK: nn.dense %{{.*}} {layer = "output"
-# CHECK: nn.softmax %output {layer = "output_softmax"}
+# CHECK: nn.softmax %output {layer = "output_softmax", layer_type = "Dense"}
 # CHECK: func.return
 
 import sys

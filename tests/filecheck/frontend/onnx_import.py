@@ -10,7 +10,7 @@
 # CHECK-NOT: nn.transpose
 # CHECK: nn.conv2d %{{.*}} {layer = "conv1"
 # CHECK-SAME: (tensor<8x8x3xf32>) -> tensor<6x6x4xf32>
-# CHECK: nn.activation %conv1 {layer = "relu1", kind = #hls<activation relu>}
+# CHECK: nn.activation %conv1 {layer = "relu1", kind = #hls<activation relu>, layer_type = "Relu"}
 # CHECK: nn.flatten
 # CHECK: nn.dense %{{.*}} {layer = "fc"
 # CHECK-SAME: -> tensor<5xf32>

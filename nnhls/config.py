@@ -19,14 +19,15 @@ Unlike hls4ml, a LayerName entry does not shadow the LayerType/Model entries of 
 
 LayerType names: a layer matches every name in `layer_type_names(op)`, tried in that order (the
 most specific first): the framework class (Keras, PyTorch or ONNX spelling, e.g. `MaxPooling2D`,
-`MaxPool2d`, `MaxPool`), hls4ml's class (`Pooling2D`) and our op kind (`pool`). The front ends do
-not record the framework class, so it is inferred from the op (kind, rank, pool op, activation
-kind, `_depthwise`/`_pointwise` name suffix of separable convolutions); see `_TYPE_NAMES`.
+`MaxPool2d`, `MaxPool`), hls4ml's class (`Pooling2D`) and our op kind (`pool`), from the op (kind,
+rank, pool op, activation kind; see `_TYPE_NAMES`). The two ops of a separable convolution are
+recognised by the framework class the front end records in their `layer_type` property.
 """
 
 from __future__ import annotations
 
 import difflib
+import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -34,7 +35,7 @@ from typing import Any
 
 from nnhls.dialects import nn
 from nnhls.dialects.fixed import ACCEPTED_SPELLINGS, FixedPrecision, PrecisionError, parse_precision
-from nnhls.dialects.hls_types import (
+from nnhls.dialects.kinds import (
     ActivationKind,
     IOType,
     PipelineStyle,
@@ -42,11 +43,7 @@ from nnhls.dialects.hls_types import (
     SoftmaxImpl,
     Strategy,
 )
-
-
-class ConfigError(ValueError):
-    """An invalid configuration: unknown key, bad value, or a key that does not apply."""
-
+from nnhls.errors import ConfigError
 
 # ----- key sets ---------------------------------------------------------------------------------------------
 
@@ -162,10 +159,10 @@ def layer_type_names(op: nn.NNLayerOp) -> tuple[str, ...]:
     if isinstance(op, nn.ActivationOp):
         return (*_ACTIVATION_CLASSES.get(op.activation, ()), "Activation", kind)
     names = _TYPE_NAMES.get(op.name, ())
-    layer = op.layer_name
-    if isinstance(op, nn.DepthwiseConv1DOp | nn.DepthwiseConv2DOp) and layer.endswith("_depthwise"):
+    separable = op.layer_type is not None and op.layer_type.data.startswith("SeparableConv")
+    if isinstance(op, nn.DepthwiseConv1DOp | nn.DepthwiseConv2DOp) and separable:
         names = (f"SeparableConv{op.RANK}D", *names)
-    if isinstance(op, nn.Conv1DOp | nn.Conv2DOp) and layer.endswith("_pointwise"):
+    if isinstance(op, nn.Conv1DOp | nn.Conv2DOp) and separable:
         names = (f"SeparableConv{op.RANK}D", f"PointwiseConv{op.RANK}D", *names)
     return (*names, kind)
 
@@ -617,3 +614,14 @@ def _canonical_entry(where: str, entry: Any) -> Any:
     fields: dict[str, Any] = dict(entry)  # pyright: ignore[reportUnknownArgumentType]
     fields["Strategy"] = CANONICAL_STRATEGY[strategy(f"{where}.Strategy", fields["Strategy"])]
     return fields
+
+
+# ----- writing ---------------------------------------------------------------------------------------------
+
+
+def config_to_yaml(config: Mapping[str, Any]) -> str:
+    """The config as YAML text (in-memory model objects are left out)."""
+    import yaml
+
+    plain = {k: v for k, v in config.items() if isinstance(v, str | int | float | bool | list | dict | type(None))}
+    return yaml.safe_dump(json.loads(json.dumps(plain, default=str)), sort_keys=False)

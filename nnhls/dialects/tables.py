@@ -31,8 +31,9 @@ import numpy as np
 from xdsl.dialects.builtin import IntegerAttr
 
 from nnhls.dialects import nn
+from nnhls.dialects.bitgrowth import range_type
 from nnhls.dialects.fixed import FixedPrecision, Overflow, from_mantissa, to_mantissa
-from nnhls.dialects.hls_types import TABLE_ACTIVATIONS, ActivationKind, SoftmaxImpl
+from nnhls.dialects.kinds import TABLE_ACTIVATIONS, ActivationKind, SoftmaxImpl
 
 DEFAULT_TABLE_SIZE = 1024
 TABLE_KINDS = TABLE_ACTIVATIONS
@@ -110,8 +111,6 @@ def _alpha(op: object) -> float | None:
 
 def table_value_type(op: object, size: int, frac: int, like: FixedPrecision) -> FixedPrecision:
     """Auto table type: `frac` fractional bits, integer bits for the entries' range."""
-    from nnhls.passes.nn_infer_precision import range_type
-
     kind: ActivationKind = op.kind.data  # pyright: ignore[reportAttributeAccessIssue]
     values = activation_values(kind, size, _alpha(op))
     return range_type(float(values.min()), float(values.max()), frac, like)
@@ -187,8 +186,6 @@ def exp_table_type(
     impl: SoftmaxImpl, x: FixedPrecision, size: int, like: FixedPrecision
 ) -> FixedPrecision:
     """Auto exp table type: the default's fractional bits over the entries' range ([0, 1] stable)."""
-    from nnhls.passes.nn_infer_precision import range_type
-
     frac = like.fractional
     if impl != SoftmaxImpl.LATENCY:
         return range_type(0.0, 1.0, frac, like)
@@ -238,8 +235,6 @@ def inv_table_type(
     acc: FixedPrecision, inv_size: int, like: FixedPrecision,
 ) -> FixedPrecision:  # fmt: skip
     """Auto inverse table type: the default's fractional bits, integer bits for the largest entry."""
-    from nnhls.passes.nn_infer_precision import range_type
-
     span = exp_range(impl, x, exp_t)
     exp_m = quantize_table(exp_values(impl, exp_size, span), exp_t)
     largest = float(from_mantissa(exp_m, exp_t).max())

@@ -55,7 +55,8 @@ from nnhls.dialects.fixed import (
     max_abs,
     to_mantissa,
 )
-from nnhls.dialects.hls_types import ActivationKind, PoolOp, SoftmaxImpl
+from nnhls.dialects.kinds import ActivationKind, MergeKind, PoolOp, SoftmaxImpl
+from nnhls.errors import InputDataError, ModelError
 
 Mantissas = npt.NDArray[Any]
 """Integer mantissas: int64 (all below 2**SAFE_BITS in magnitude) or an object array of ints."""
@@ -745,18 +746,18 @@ def _merge(op: hls.MergeOp, args: list[FixedArray]) -> list[FixedArray]:
     a, b = args[0].exact, args[1].exact
     kind = op.kind.data
     match kind:
-        case hls.MergeKind.ADD:
+        case MergeKind.ADD:
             v = _e_add(a, b)
-        case hls.MergeKind.SUB:
+        case MergeKind.SUB:
             v = _e_add(a, _e_neg(b))
-        case hls.MergeKind.MUL:
+        case MergeKind.MUL:
             v = _e_mul(a, b)
-        case hls.MergeKind.AVERAGE:
+        case MergeKind.AVERAGE:
             s = _e_add(a, b)
             v = Exact(s.m, s.frac + 1)
-        case hls.MergeKind.MAXIMUM:
+        case MergeKind.MAXIMUM:
             v = _e_max(a, b)
-        case hls.MergeKind.MINIMUM:
+        case MergeKind.MINIMUM:
             v = _e_min(a, b)
     return [_cast(v, _result_t(op))]
 
@@ -856,7 +857,7 @@ def hls_function(module: ModuleOp) -> hls.FuncOp:
     """The module's `hls.func` (the top-level HLS function)."""
     funcs = [op for op in module.ops if isinstance(op, hls.FuncOp)]
     if len(funcs) != 1:
-        raise ValueError(f"expected one hls.func in the module, found {len(funcs)}")
+        raise ModelError(f"expected one hls.func in the module, found {len(funcs)}")
     return funcs[0]
 
 
@@ -864,14 +865,14 @@ def _inputs(function: hls.FuncOp, inputs: Inputs) -> list[FixedArray]:
     args = function.body.block.args
     arrays = [inputs] if isinstance(inputs, np.ndarray) else [np.asarray(a) for a in inputs]
     if len(arrays) != len(args):
-        raise ValueError(
+        raise InputDataError(
             f"'{function.sym_name.data}' has {len(args)} inputs, got {len(arrays)} arrays"
         )
     values: list[FixedArray] = []
     for arg, array in zip(args, arrays, strict=True):
         shape = hls.shape_of(arg)
         if array.shape[1:] != shape or (values and array.shape[0] != values[0].m.shape[0]):
-            raise ValueError(
+            raise InputDataError(
                 f"input '{arg.name_hint}' must have shape (batch, {', '.join(map(str, shape))}),"
                 f" got {array.shape}"
             )
@@ -895,13 +896,13 @@ def _run(
             return [values[v] for v in op.values]
         evaluator = EVALUATORS.get(type(op))
         if evaluator is None:
-            raise NotImplementedError(f"no emulator for {op.name}")
+            raise ModelError(f"no emulator for {op.name}")
         results = evaluator(op, [values[v] for v in op.operands])
         for value, result in zip(op.results, results, strict=True):
             values[value] = result
         if on_layer is not None and isinstance(op, hls.HLSKernelOp):
             on_layer(op.layer_name, results[0])
-    raise ValueError(f"hls.func '{function.sym_name.data}' has no hls.return")
+    raise ModelError(f"hls.func '{function.sym_name.data}' has no hls.return")
 
 
 def run_hls_fixed(module: ModuleOp, inputs: Inputs) -> list[FixedArray]:

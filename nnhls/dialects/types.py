@@ -3,8 +3,10 @@
 Fixed-point scalars (`!hls.fixed<16, 6>`, `!hls.ufixed<8, 3, RND, SAT>`, `!hls.int<8>`, `!hls.uint<4>`),
 the io_parallel array type `!hls.array<8x8x3x!hls.fixed<16, 6>>` and the io_stream channel type
 `!hls.stream<8x8x3x!hls.fixed<16, 6>, depth 64>` (one element per pixel, all channels packed), plus the
-configuration enums (strategy, io type, pipeline style, softmax implementation, pooling op,
-activation kind). The numeric rules live in `fixed.py`; these classes only carry and print them.
+attributes of the configuration enums of `kinds.py` (strategy, io type, pipeline style, softmax
+implementation, pooling op, activation kind, merge kind). The numeric rules live in `fixed.py`;
+these classes only carry and print them. Both dialects import this module; neither imports the
+other. (The `hls` prefix of the spelling is historical: nn IR writes its precisions as `!hls.fixed`.)
 """
 
 from __future__ import annotations
@@ -20,78 +22,17 @@ from xdsl.irdl import irdl_attr_definition
 from xdsl.parser import AttrParser
 from xdsl.printer import Printer
 from xdsl.utils.exceptions import VerifyException
-from xdsl.utils.str_enum import StrEnum
 
 from nnhls.dialects.fixed import FixedPrecision, Overflow, PrecisionError, Quant
-
-# ----- configuration enums -----------------------------------------------------------------------
-
-
-class Strategy(StrEnum):
-    """How a dense/conv layer trades multipliers for latency (hls4ml's Strategy key)."""
-
-    LATENCY = "latency"
-    RESOURCE = "resource"
-    UNROLLED = "unrolled"
-
-
-class IOType(StrEnum):
-    IO_PARALLEL = "io_parallel"
-    IO_STREAM = "io_stream"
-
-
-class PipelineStyle(StrEnum):
-    AUTO = "auto"
-    PIPELINE = "pipeline"
-    DATAFLOW = "dataflow"
-
-
-class SoftmaxImpl(StrEnum):
-    STABLE = "stable"
-    LATENCY = "latency"
-    ARGMAX = "argmax"
-
-
-class PoolOp(StrEnum):
-    MAX = "max"
-    AVERAGE = "average"
-
-
-class ActivationKind(StrEnum):
-    """Element-wise activations; parameters (alpha, theta, min/max) travel as op properties."""
-
-    LINEAR = "linear"
-    RELU = "relu"
-    RELU6 = "relu6"
-    LEAKY_RELU = "leaky_relu"
-    THRESHOLDED_RELU = "thresholded_relu"
-    ELU = "elu"
-    SELU = "selu"
-    PRELU = "prelu"
-    SIGMOID = "sigmoid"
-    HARD_SIGMOID = "hard_sigmoid"
-    TANH = "tanh"
-    HARD_TANH = "hard_tanh"
-    SOFTPLUS = "softplus"
-    SOFTSIGN = "softsign"
-    SWISH = "swish"
-    GELU = "gelu"
-    CLIP = "clip"
-
-
-TABLE_ACTIVATIONS = frozenset(
-    {
-        ActivationKind.ELU,
-        ActivationKind.SELU,
-        ActivationKind.SIGMOID,
-        ActivationKind.TANH,
-        ActivationKind.SOFTPLUS,
-        ActivationKind.SOFTSIGN,
-        ActivationKind.SWISH,
-        ActivationKind.GELU,
-    }
+from nnhls.dialects.kinds import (
+    ActivationKind,
+    IOType,
+    MergeKind,
+    PipelineStyle,
+    PoolOp,
+    SoftmaxImpl,
+    Strategy,
 )
-"""Activations computed through a lookup table in hardware (TableSize / table precision apply)."""
 
 
 @irdl_attr_definition
@@ -122,6 +63,11 @@ class PoolOpAttr(EnumAttribute[PoolOp], SpacedOpaqueSyntaxAttribute):
 @irdl_attr_definition
 class ActivationKindAttr(EnumAttribute[ActivationKind], SpacedOpaqueSyntaxAttribute):
     name = "hls.activation"
+
+
+@irdl_attr_definition
+class MergeKindAttr(EnumAttribute[MergeKind], SpacedOpaqueSyntaxAttribute):
+    name = "hls.merge"
 
 
 # ----- fixed-point scalar types -------------------------------------------------------------------
@@ -408,4 +354,5 @@ HLS_TYPES: list[type[Attribute]] = [
     SoftmaxImplAttr,
     PoolOpAttr,
     ActivationKindAttr,
+    MergeKindAttr,
 ]

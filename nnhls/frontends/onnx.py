@@ -27,14 +27,14 @@ from onnx import helper, numpy_helper
 from xdsl.dialects.builtin import ModuleOp
 from xdsl.ir import Operation, SSAValue
 
-from nnhls.compiler.frontends.common import (
-    FrontendError,
+from nnhls.dialects import nn
+from nnhls.dialects.kinds import ActivationKind, PoolOp
+from nnhls.errors import FrontendError
+from nnhls.frontends.common import (
     ModelBuilder,
     ModelFileError,
     UnsupportedLayerError,
 )
-from nnhls.dialects import nn
-from nnhls.dialects.hls_types import ActivationKind, PoolOp
 
 MIN_OPSET = 11
 CONVERSIONS = ("full", "internal", "off")
@@ -196,6 +196,8 @@ class _Converter:
             for name_in in node.input:
                 self.consumers.setdefault(name_in, []).append(node)
         self.graph_outputs = {o.name for o in self.graph.output}
+        self.op_type: str | None = None
+        """The op type of the node being converted (the ops it emits carry it as layer_type)."""
         self.builder = self._make_builder(name, channels_last_inputs)
 
     # -- inputs, outputs, names
@@ -250,7 +252,9 @@ class _Converter:
         return self.unique(name)
 
     def add(self, op: Operation) -> SSAValue:
-        return self.builder.add(op)
+        """Append an op converted from the current node (it records the node's op type); layout
+        glue (transposes, reshapes of views) goes through `self.builder.add` without one."""
+        return self.builder.add(op, self.op_type)
 
     def run(self) -> ModuleOp:
         for index, node in enumerate(self.graph.node):
@@ -263,7 +267,7 @@ class _Converter:
     def _output(self, name: str) -> SSAValue:
         if name in self.consts:
             value = np.asarray(self.consts[name], dtype=np.float32)
-            return self.add(nn.ConstantOp(value[0] if value.ndim > 1 else value, self.unique(name)))
+            return self.builder.add(nn.ConstantOp(value[0] if value.ndim > 1 else value, self.unique(name)))
         tensor = self.tensors[name]
         if self.transpose_outputs or tensor.view is not None:
             return self.materialize(tensor, _identity(len(tensor.logical)), name)
@@ -293,7 +297,11 @@ class _Converter:
         handler = HANDLERS.get(op_type)
         if handler is None:
             raise UnsupportedLayerError(layer, op_type, SUPPORTED)
-        handler(self, node, self.unique(layer))
+        self.op_type = op_type
+        try:
+            handler(self, node, self.unique(layer))
+        finally:
+            self.op_type = None
 
     def _fold(self, node: onnx.NodeProto, layer: str) -> None:
         from onnx.reference import ReferenceEvaluator
@@ -362,10 +370,10 @@ class _Converter:
             owner = (
                 self.input_tensors.get(t) or layer
             )  # the conversion at an input is named after it
-            value = self.add(nn.TransposeOp(t.value, q, self.unique(f"{owner}_transpose")))
+            value = self.builder.add(nn.TransposeOp(t.value, q, self.unique(f"{owner}_transpose")))
         elif t.view is None:
             shape = tuple(t.shape[p] for p in perm)
-            value = self.add(nn.ReshapeOp(t.value, shape, self.unique(f"{layer}_reshape")))
+            value = self.builder.add(nn.ReshapeOp(t.value, shape, self.unique(f"{layer}_reshape")))
         else:
             base = self.materialize(t.base, _identity(len(t.shape)), t.origin or layer)
             value = self._reshape(base, t.view, t.origin)
@@ -380,8 +388,8 @@ class _Converter:
             return value
         name = self.claim(layer)
         if len(shape) == 1:
-            return self.add(nn.FlattenOp(value, name))
-        return self.add(nn.ReshapeOp(value, shape, name))
+            return self.builder.add(nn.FlattenOp(value, name))
+        return self.builder.add(nn.ReshapeOp(value, shape, name))
 
     def channels_last(self, t: Tensor, layer: str) -> SSAValue:
         """The value with the ONNX channel axis last (the layout of spatial `nn` ops)."""
@@ -396,7 +404,7 @@ class _Converter:
         if t.view is not None and len(t.view) == 1 and not _same_order(t.shape, t.perm):
             key = (t.base, "flatten")
             if key not in self.cache:
-                self.cache[key] = self.add(nn.FlattenOp(t.value, self.claim(t.origin)))
+                self.cache[key] = self.builder.add(nn.FlattenOp(t.value, self.claim(t.origin)))
             rows = np.arange(prod(t.shape)).reshape(t.shape).transpose(t.perm).ravel()
             return self.cache[key], rows
         return self.materialize(t, _identity(len(t.logical)), layer), None
@@ -741,7 +749,7 @@ def _per_sample(array: np.ndarray, rank: int) -> np.ndarray:
     if array.ndim <= rank:
         return array
     if array.shape[0] != 1:
-        raise ValueError(f"constant of shape {array.shape} varies along the batch axis")
+        raise FrontendError(f"constant of shape {array.shape} varies along the batch axis")
     return array[0]
 
 
@@ -1145,7 +1153,7 @@ def import_onnx(
     back in ONNX (channels-first) order.
     """
     if channels_last_conversion not in CONVERSIONS:
-        raise ValueError(f"channels_last_conversion must be one of {CONVERSIONS}")
+        raise FrontendError(f"channels_last_conversion must be one of {CONVERSIONS}")
     proto, default_name = _load(model)
     proto = _upgrade(proto)
     function = _function_name(name or default_name)

@@ -12,14 +12,11 @@ from pathlib import Path
 
 from xdsl.builder import ImplicitBuilder
 from xdsl.dialects import func
-from xdsl.dialects.builtin import ModuleOp
+from xdsl.dialects.builtin import ModuleOp, StringAttr
 from xdsl.ir import Block, Operation, Region, SSAValue
 
 from nnhls.dialects import nn
-
-
-class FrontendError(Exception):
-    """Base of the errors a front end raises for a model it cannot read."""
+from nnhls.errors import FrontendError
 
 
 class UnsupportedLayerError(FrontendError):
@@ -66,12 +63,18 @@ class ModelBuilder:
             argument.name_hint = name_hint(layer)
             self.inputs.append(self.add(nn.InputOp(argument, layer)))
 
-    def add(self, op: Operation) -> SSAValue:
-        """Append a single-result op, name its result after its layer, and return the result."""
+    def add(self, op: Operation, layer_type: str | None = None) -> SSAValue:
+        """Append a single-result op, name its result after its layer, and return the result.
+
+        `layer_type` is the class (Keras) or op type (ONNX) of the framework layer the op was
+        converted from; it is kept as the op's `layer_type` property.
+        """
         self.block.add_op(op)
         result = op.results[0]
         if isinstance(op, nn.NNLayerOp):
             result.name_hint = name_hint(op.layer.data)
+            if layer_type is not None and op.layer_type is None:
+                op.layer_type = StringAttr(layer_type)
         return result
 
     def finish(self, outputs: Sequence[SSAValue]) -> ModuleOp:
@@ -86,11 +89,3 @@ class ModelBuilder:
         module = ModuleOp([function])
         module.verify()
         return module
-
-
-def model_function(module: ModuleOp) -> func.FuncOp:
-    """The single model function of a module."""
-    for op in module.ops:
-        if isinstance(op, func.FuncOp):
-            return op
-    raise ValueError("the module holds no model function")

@@ -36,9 +36,10 @@ from xdsl.dialects.builtin import ModuleOp
 from xdsl.ir import Operation, SSAValue
 from xdsl.utils.exceptions import VerifyException
 
-from nnhls.compiler.frontends.common import ModelBuilder, ModelFileError, UnsupportedLayerError
 from nnhls.dialects import nn
-from nnhls.dialects.hls_types import ActivationKind, PoolOp
+from nnhls.dialects.kinds import ActivationKind, PoolOp
+from nnhls.errors import FrontendError
+from nnhls.frontends.common import ModelBuilder, ModelFileError, UnsupportedLayerError
 
 Json = dict[str, Any]
 TensorRef = tuple[str, int, int]
@@ -64,11 +65,21 @@ def import_keras(
     try:
         graph = _parse_model(source.config, source.default_name)
         return _Converter(source).convert(graph, name or graph.name)
+    except FrontendError:
+        raise
     except (KeyError, ValueError, IndexError, TypeError) as e:
         raise ModelFileError(source.config_label, f"malformed model config: {e!r}") from e
 
 
 # ----- weight stores ----------------------------------------------------------------------------------
+
+
+def import_keras_model(model: Any) -> ModuleOp:
+    """`import_keras` for everything the converters accept: a model object, a `.keras` / full
+    `.h5` / JSON path, or a `(json, weights_h5)` pair."""
+    if isinstance(model, tuple | list) and len(model) == 2:  # pyright: ignore[reportUnknownArgumentType]
+        return import_keras(model[0], weights=model[1])
+    return import_keras(model)
 
 
 class _WeightStore(Protocol):
@@ -523,7 +534,7 @@ class _Ctx:
         return UnsupportedLayerError(self.spec.name, self.spec.class_name, SUPPORTED_LAYERS, detail)
 
     def add(self, op: Operation) -> SSAValue:
-        return self.converter.builder.add(op)
+        return self.converter.builder.add(op, self.spec.class_name)
 
     def weights(self, count: int) -> list[np.ndarray]:
         """The layer's weight arrays as float32, checking that there are `count` of them."""

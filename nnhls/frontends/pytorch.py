@@ -1,12 +1,12 @@
 """PyTorch front end: export the module to ONNX in memory, then import that graph.
 
-torch is imported lazily so the package works without it. torch 2.x's default (dynamo) exporter
-needs `onnxscript`; when that is not installed the TorchScript exporter (`dynamo=False`) is used.
+torch is imported lazily so the package works without it. The TorchScript exporter
+(`dynamo=False`) is always used: it handles TorchScript modules, which the dynamo exporter refuses,
+and the graphs it writes do not change when `onnxscript` happens to be installed (qonnx pulls it in).
 """
 
 from __future__ import annotations
 
-import importlib.util
 import io
 import warnings
 import zipfile
@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Any
 import onnx
 from xdsl.dialects.builtin import ModuleOp
 
-from nnhls.compiler.frontends.common import ModelFileError
-from nnhls.compiler.frontends.onnx import import_onnx
+from nnhls.frontends.common import ModelFileError
+from nnhls.frontends.onnx import import_onnx
 
 if TYPE_CHECKING:
     import torch
@@ -39,19 +39,16 @@ def _export(module: torch.nn.Module, shapes: list[tuple[int, ...]]) -> onnx.Mode
     examples = tuple(torch.zeros(1, *shape) for shape in shapes)
     names = [f"input_{i}" if len(shapes) > 1 else "input" for i in range(len(shapes))]
     buffer = io.BytesIO()
-    dynamo = importlib.util.find_spec("onnxscript") is not None
     module = module.eval()
     with torch.no_grad(), warnings.catch_warnings():
         # The exporter's own notes (e.g. "no signature found" for TorchScript modules) say nothing
         # the user can act on; real problems surface as errors or as unsupported ONNX ops.
         warnings.simplefilter("ignore", UserWarning)
         kwargs: dict[str, Any] = {
-            "dynamo": dynamo,
+            "dynamo": False,
             "opset_version": ONNX_OPSET,
             "input_names": names,
         }
-        if dynamo:
-            kwargs["external_data"] = False
         torch.onnx.export(module, examples, buffer, **kwargs)  # pyright: ignore[reportArgumentType]
     return onnx.load_from_string(buffer.getvalue())
 
@@ -131,3 +128,10 @@ def load_pytorch_file(path: str | Path) -> torch.nn.Module:
         "a pickled PyTorch model or state dict is not accepted (unpickling runs arbitrary code); "
         "save it with torch.jit.script(model).save(path) or torch.export.save(...)",
     )
+
+
+def load_pytorch(model: Any) -> Any:
+    """A torch module from a module or a TorchScript / torch.export archive path."""
+    if isinstance(model, str) or hasattr(model, "__fspath__"):
+        return load_pytorch_file(model)
+    return model

@@ -16,9 +16,10 @@ from xdsl.dialects import func
 from xdsl.dialects.builtin import DenseIntOrFPElementsAttr, FloatAttr, ModuleOp
 from xdsl.ir import Operation, SSAValue
 
-from nnhls.compiler.frontends.common import model_function
 from nnhls.dialects import nn
-from nnhls.dialects.hls_types import ActivationKind, PoolOp
+from nnhls.dialects.kinds import ActivationKind, PoolOp
+from nnhls.dialects.nn import model_function
+from nnhls.errors import InputDataError, ModelError
 
 Array = np.ndarray
 Evaluator = Callable[[Any, list[Array]], Array]
@@ -267,7 +268,7 @@ EVALUATORS: dict[type[Operation], Evaluator] = {
 def _as_batch(inputs: Array | Sequence[Array], count: int) -> list[Array]:
     arrays = [inputs] if isinstance(inputs, np.ndarray) else list(inputs)
     if len(arrays) != count:
-        raise ValueError(f"the model has {count} inputs, got {len(arrays)} arrays")
+        raise InputDataError(f"the model has {count} inputs, got {len(arrays)} arrays")
     return [np.asarray(a, dtype=np.float64) for a in arrays]
 
 
@@ -279,7 +280,7 @@ def run_reference(module: ModuleOp, inputs: Array | Sequence[Array]) -> list[Arr
     for arg, array in zip(block.args, arrays, strict=True):
         expected = nn.shape_of(arg)
         if array.shape[1:] != expected:
-            raise ValueError(
+            raise InputDataError(
                 f"input '{arg.name_hint}' must have shape (batch, {', '.join(map(str, expected))}),"
                 f" got {array.shape}"
             )
@@ -294,9 +295,9 @@ def run_reference(module: ModuleOp, inputs: Array | Sequence[Array]) -> list[Arr
             continue
         evaluator = EVALUATORS.get(type(op))
         if evaluator is None:
-            raise NotImplementedError(f"no reference evaluator for {op.name}")
+            raise ModelError(f"no reference evaluator for {op.name}")
         values[op.results[0]] = evaluator(op, [values[v] for v in op.operands])
-    raise ValueError("the model function has no return")
+    raise ModelError("the model function has no return")
 
 
 __all__ = ["EVALUATORS", "run_reference"]
