@@ -134,7 +134,7 @@ def _decimal(const: Constant) -> list[str]:
     if const.count and int(np.max(np.abs(const.values))) >= 1 << MAX_EXACT_BITS:
         raise CodegenError(f"{const.comment}: mantissas wider than {MAX_EXACT_BITS} bits cannot be written exactly")
     scaled = const.values.astype(np.float64) * p.step
-    return [repr(v) for v in scaled.tolist()]
+    return list(map(float.__repr__, scaled.tolist()))
 
 
 def _weight_count(const: Constant) -> int:
@@ -159,8 +159,8 @@ def weight_header(const: Constant, namespace: str | None = None) -> str:
         values = [f"{{{r}, {c}, {v}}}" for r, c, v in zip(rows.tolist(), cols.tolist(), values, strict=False)] or ["{0, 0, 0}"]
     w.line(f"static const {decl} = {{")
     per_line = 8
-    for i in range(0, len(values), per_line):
-        w.line("    " + ", ".join(values[i : i + per_line]) + ",")
+    rows = [", ".join(values[i : i + per_line]) for i in range(0, len(values), per_line)]
+    w.line("    " + ",\n    ".join(rows) + ",")  # one string: millions of values stay cheap
     w.line("};")
     w.line("#endif")
     _close_namespace(w, namespace)

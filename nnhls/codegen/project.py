@@ -19,10 +19,14 @@ import shutil
 import tarfile
 import uuid
 from collections.abc import Mapping
+from io import StringIO
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from xdsl.dialects.builtin import DenseIntOrFPElementsAttr, Float32Type, Float64Type, IntegerType
+from xdsl.ir import Attribute, Operation
+from xdsl.printer import Printer
 
 from nnhls.codegen import files
 from nnhls.codegen.firmware import Firmware, is_c_identifier
@@ -70,6 +74,44 @@ def generate_files(fw: Firmware, config: Mapping[str, Any], hls_ir: str) -> dict
     out.update(_tb_data(fw, config))
     out[CONFIG_YAML] = config_to_yaml(config)
     return out
+
+
+class _IRPrinter(Printer):
+    """xDSL's printer, with large dense constants printed straight from their buffer (xDSL turns
+    each into a tuple of Python numbers twice first: seconds for a multi-million-weight model).
+    The text is exactly what xDSL prints: `dense<"0x...">` for more than 100 elements."""
+
+    def print_attribute(self, attribute: Attribute) -> None:
+        if isinstance(attribute, DenseIntOrFPElementsAttr):
+            text = _dense_hex(attribute)
+            if text is not None:
+                self.print_string(text)
+                self.print_string(" : ")
+                self.print_attribute(attribute.get_type())
+                return
+        super().print_attribute(attribute)
+
+
+def _dense_hex(attr: DenseIntOrFPElementsAttr) -> str | None:
+    element = attr.get_element_type()
+    if isinstance(element, IntegerType) and element.width.data in (8, 16, 32, 64):
+        dtype = np.dtype(f"<i{element.width.data // 8}")
+    elif isinstance(element, Float32Type | Float64Type):
+        dtype = np.dtype("<f4" if isinstance(element, Float32Type) else "<f8")
+    else:
+        return None
+    data = attr.data.data
+    values = np.frombuffer(data, dtype=dtype)
+    if values.size <= 100 or bool((values == values[0]).all()):
+        return None  # a list or a splat: xDSL's own form
+    return f'dense<"0x{data.hex().upper()}">'
+
+
+def module_text(module: Operation) -> str:
+    """str(module), fast for modules with large constants (the .hls.mlir of a project)."""
+    stream = StringIO()
+    _IRPrinter(stream=stream).print_op(module)
+    return stream.getvalue()
 
 
 def _readme(fw: Firmware) -> str:

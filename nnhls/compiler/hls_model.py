@@ -36,6 +36,7 @@ from nnhls.codegen.project import (
     check_project_name,
     edited_files,
     hls_ir_file,
+    module_text,
     write_id,
     write_project,
     write_tarball,
@@ -166,7 +167,7 @@ class HLSModel:
         `<OutputDir>.tar.gz` beside it with WriterConfig.WriteTar. Every generated file is
         rewritten from the model; files edited since the last write are named in a warning."""
         edited = edited_files(self.output_dir) if self.output_dir.is_dir() else []
-        write_project(self.output_dir, self.firmware, self._config, str(self.hls_module) + "\n", force=force)
+        write_project(self.output_dir, self.firmware, self._config, module_text(self.hls_module) + "\n", force=force)
         self._write_id = write_id(self.output_dir)
         if edited:
             warn(
