@@ -2,6 +2,10 @@
 
     >>> get_backend("Vitis").create_initial_config(part="xcvu9p-flga2104-2-e")["ClockUncertainty"]
     '27%'
+    >>> get_available_backends()
+    ['vitis', 'vivado']
+    >>> str(get_backend("Vivado").convert_precision_string("ap_fixed<8,3,AP_RND,AP_SAT>"))
+    'fixed<8,3,RND,SAT>'
 """
 
 from __future__ import annotations
@@ -53,8 +57,28 @@ class Backend:
             "WriterConfig": writer,
         }
 
+    def convert_precision_string(self, precision: str) -> Any:
+        """A precision string as hls4ml's precision type objects (nnhls.model.types); `auto`
+        gives UnspecifiedPrecisionType. Errors name the string."""
+        from nnhls.config import precision as parse
+        from nnhls.model.types import UnspecifiedPrecisionType, from_fixed
+
+        value = parse("precision", precision, allow_auto=True)
+        return UnspecifiedPrecisionType() if isinstance(value, str) else from_fixed(value)
+
+    def get_default_flow(self) -> str:
+        """nnhls runs one pass pipeline instead of hls4ml's flows; this is its `-p` spelling."""
+        from nnhls.compiler.pipeline import default_pipeline
+
+        return default_pipeline()
+
 
 _BACKENDS = {"Vitis": Backend("Vitis", "27%"), "Vivado": Backend("Vivado", "12.5%")}
+
+
+def get_available_backends() -> list[str]:
+    """The backend names nnhls writes projects for, lower-case as hls4ml lists them."""
+    return [name.lower() for name in _BACKENDS]
 
 
 def get_backend(name: str) -> Backend:

@@ -43,7 +43,7 @@ from nnhls.dialects.kinds import (
     SoftmaxImpl,
     Strategy,
 )
-from nnhls.errors import ConfigError
+from nnhls.errors import ConfigError, ConfigWarning, warn
 
 # ----- key sets ---------------------------------------------------------------------------------------------
 
@@ -67,17 +67,25 @@ BACKENDS: tuple[str, ...] = ("Vitis", "Vivado")
 CHANNELS_LAST: tuple[str, ...] = ("full", "internal", "off")
 CANONICAL_STRATEGY = {Strategy.LATENCY: "Latency", Strategy.RESOURCE: "Resource", Strategy.UNROLLED: "Unrolled"}
 
-COMMON_LAYER_KEYS: tuple[str, ...] = ("Precision", "ReuseFactor", "Trace")
+COMMON_LAYER_KEYS: tuple[str, ...] = ("Precision", "ReuseFactor", "Trace", "Strategy")
+"""Strategy is accepted on every layer as hls4ml scripts set it in loops over all layers: on dense
+and convolution layers it is the strategy, on a softmax a synonym of Implementation (stable,
+latency, argmax), elsewhere it has no effect (a warning unless it is the default Latency)."""
 _EXTRA_KEYS: dict[str, tuple[str, ...]] = {
-    "nn.dense": ("Strategy", "Compression"),
-    "nn.conv1d": ("Strategy", "ParallelizationFactor", "ConvImplementation"),
-    "nn.conv2d": ("Strategy", "ParallelizationFactor", "ConvImplementation"),
-    "nn.depthwise_conv1d": ("Strategy", "ParallelizationFactor", "ConvImplementation"),
-    "nn.depthwise_conv2d": ("Strategy", "ParallelizationFactor", "ConvImplementation"),
+    "nn.dense": ("Compression",),
+    "nn.conv1d": ("ParallelizationFactor", "ConvImplementation"),
+    "nn.conv2d": ("ParallelizationFactor", "ConvImplementation"),
+    "nn.depthwise_conv1d": ("ParallelizationFactor", "ConvImplementation"),
+    "nn.depthwise_conv2d": ("ParallelizationFactor", "ConvImplementation"),
     "nn.pool": ("ConvImplementation",),
     "nn.activation": ("TableSize",),
-    "nn.softmax": ("TableSize", "ExpTableSize", "InvTableSize", "Implementation"),
+    "nn.softmax": ("TableSize", "ExpTableSize", "InvTableSize", "Implementation", "Skip"),
 }
+STRATEGY_OPS: tuple[str, ...] = ("nn.dense", "nn.conv1d", "nn.conv2d", "nn.depthwise_conv1d", "nn.depthwise_conv2d")
+"""Ops whose Strategy chooses the kernel (Latency, Resource, Unrolled)."""
+CONV_IMPLEMENTATIONS: tuple[str, ...] = ("LineBuffer", "Encoded", "Pointwise")
+"""hls4ml's io_stream convolution/pooling implementations; nnhls computes all three with its
+line-buffer kernel (identical results), Pointwise only for 1x1 kernels."""
 ALL_LAYER_KEYS: tuple[str, ...] = tuple(
     dict.fromkeys(COMMON_LAYER_KEYS + tuple(k for keys in _EXTRA_KEYS.values() for k in keys))
 )
@@ -231,9 +239,29 @@ def boolean(where: str, value: Any) -> bool:
     return value
 
 
+_STRATEGY_SYNONYMS = {"resourceunrolled": Strategy.UNROLLED}
+"""hls4ml's `ResourceUnrolled` / `resource_unrolled` is our Unrolled (the same RF legality, no
+max RF, II = RF)."""
+_UNSUPPORTED_STRATEGIES = ("distributed_arithmetic", "da")
+
+
+def _strategy_or_none(value: Any) -> Strategy | None:
+    if not isinstance(value, str):
+        return None
+    key = value.strip().lower().replace("_", "")
+    if key in _STRATEGY_SYNONYMS:
+        return _STRATEGY_SYNONYMS[key]
+    return next((s for s in Strategy if s.value == key), None)
+
+
 def strategy(where: str, value: Any) -> Strategy:
-    name = choice(where, value, tuple(CANONICAL_STRATEGY.values()))
-    return Strategy(name.lower())
+    """A layer strategy: Latency, Resource, Unrolled (also hls4ml's ResourceUnrolled), any case."""
+    chosen = _strategy_or_none(value)
+    if chosen is not None:
+        return chosen
+    if isinstance(value, str) and value.strip().lower() in _UNSUPPORTED_STRATEGIES:
+        raise ConfigError(f"{where}: strategy '{value}' (hls4ml's distributed arithmetic, da4ml) is not supported by nnhls; use Latency, Resource or Unrolled")
+    return Strategy(choice(where, value, tuple(CANONICAL_STRATEGY.values())).lower())
 
 
 def precision(where: str, value: Any, allow_auto: bool) -> FixedPrecision | str:
@@ -290,6 +318,7 @@ class ModelSettings:
     io_type: IOType = IOType.IO_PARALLEL
     bram_factor: int | None = None
     """Dense/conv layers with more weights than this keep them in BRAM (hls4ml's BramFactor)."""
+    conv_implementation: str = "LineBuffer"
 
 
 @dataclass
@@ -306,6 +335,8 @@ class LayerSettings:
     exp_table_size: int | None = None
     inv_table_size: int | None = None
     implementation: SoftmaxImpl | None = None
+    skip: bool = False
+    """Softmax `Skip`: the layer is removed (its input becomes the model output)."""
 
 
 DEFAULT_PRECISION = "fixed<16,6>"
@@ -341,7 +372,10 @@ def parse_model_section(model: Mapping[str, Any], io_type: Any = "io_parallel") 
     if "ChannelsLastConversion" in model:
         choice(f"{where}.ChannelsLastConversion", model["ChannelsLastConversion"], CHANNELS_LAST)
     if "ConvImplementation" in model:
-        choice(f"{where}.ConvImplementation", model["ConvImplementation"], ("LineBuffer",))
+        impl = choice(f"{where}.ConvImplementation", model["ConvImplementation"], CONV_IMPLEMENTATIONS)
+        if impl == "Pointwise":
+            raise ConfigError(f"{where}.ConvImplementation: Pointwise applies to 1x1 convolutions only; set it per layer (LayerName)")
+        settings.conv_implementation = impl
     return settings
 
 
@@ -393,15 +427,30 @@ class LayerEntry:
     values: dict[str, Any] = field(default_factory=dict[str, Any])
 
 
+def _type_key(key: Any, precision_vars: Sequence[str]) -> str | None:
+    """The precision variable a raw hls4ml type key names (`exp_table_t` -> `exp_table`), if any."""
+    if isinstance(key, str) and key.endswith("_t") and key[:-2] in precision_vars:
+        return key[:-2]
+    return None
+
+
 def parse_layer_entry(where: str, entry: Any, keys: Sequence[str], precision_vars: Sequence[str], what: str = "this layer") -> LayerEntry:
-    """Validate one LayerType/LayerName entry against the keys and variables of its layer(s)."""
+    """Validate one LayerType/LayerName entry against the keys and variables of its layer(s).
+
+    hls4ml's raw type keys (`table_t`, `exp_table_t`, `accum_t`...) are the precision variables
+    without `_t`, beside Precision or inside it. As in hls4ml, a raw key wins over
+    `Precision.<var>` (configs from config_from_* carry those, and scripts then set the raw key);
+    the raw key given both inside and beside Precision must agree.
+    """
     mapping = as_mapping(where, entry)
+    type_keys = [f"{v}_t" for v in precision_vars]
     for key in mapping:
-        if key in keys:
+        if key in keys or _type_key(key, precision_vars):
             continue
         if key in ALL_LAYER_KEYS:
             raise ConfigError(f"{where}: key '{key}' does not apply to {what}; applicable keys: {', '.join(keys)}")
-        raise ConfigError(f"{where}: unknown key '{key}'{did_you_mean(str(key), ALL_LAYER_KEYS)}; applicable keys: {', '.join(keys)}")
+        hint = did_you_mean(str(key), (*ALL_LAYER_KEYS, *type_keys))
+        raise ConfigError(f"{where}: unknown key '{key}'{hint}; applicable keys: {', '.join((*keys, *type_keys))}")
     result = LayerEntry()
     for key, value in mapping.items():
         k = f"{where}.{key}"
@@ -410,14 +459,42 @@ def parse_layer_entry(where: str, entry: Any, keys: Sequence[str], precision_var
         elif key in ("ReuseFactor", "ParallelizationFactor", "TableSize", "ExpTableSize", "InvTableSize"):
             result.values[key] = positive_int(k, value)
         elif key == "Strategy":
-            result.values[key] = strategy(k, value)
-        elif key in ("Compression", "Trace"):
+            result.values[key] = (k, _strategy_text(k, value))
+        elif key in ("Compression", "Trace", "Skip"):
             result.values[key] = boolean(k, value)
         elif key == "Implementation":
             result.values[key] = SoftmaxImpl(choice(k, value, [i.value for i in SoftmaxImpl]))
         elif key == "ConvImplementation":
-            result.values[key] = choice(k, value, ("LineBuffer",))
+            result.values[key] = choice(k, value, CONV_IMPLEMENTATIONS)
+    raw: dict[str, tuple[str, FixedPrecision | str]] = {}
+    if isinstance(mapping.get("Precision"), Mapping):
+        for key, value in mapping["Precision"].items():
+            var = _type_key(key, precision_vars)
+            if var is not None:
+                raw[var] = (f"{where}.Precision.{key}", precision(f"{where}.Precision.{key}", value, allow_auto=True))
+    for key, value in mapping.items():
+        var = _type_key(key, precision_vars)
+        if var is not None:
+            parsed = precision(f"{where}.{key}", value, allow_auto=True)
+            if var in raw and raw[var][1] != parsed:
+                raise ConfigError(f"{where}.{key}: disagrees with {raw[var][0]} ({parsed} and {raw[var][1]})")
+            raw[var] = (f"{where}.{key}", parsed)
+    for var, (_, parsed) in raw.items():
+        result.precision_vars[var] = parsed  # the raw key wins over Precision.<var>, as in hls4ml
     return result
+
+
+def _strategy_text(where: str, value: Any) -> str:
+    """A Strategy value that is a layer strategy or a softmax implementation (checked per layer later)."""
+    if _strategy_or_none(value) is not None:
+        return str(value)
+    if isinstance(value, str) and value.strip().lower() in [i.value for i in SoftmaxImpl]:
+        return value
+    if isinstance(value, str) and value.strip().lower() in _UNSUPPORTED_STRATEGIES:
+        strategy(where, value)
+    names = [*CANONICAL_STRATEGY.values(), "ResourceUnrolled", *(i.value for i in SoftmaxImpl)]
+    hint = did_you_mean(str(value), names) if isinstance(value, str) else ""
+    raise ConfigError(f"{where}: invalid value {value!r}{hint}; valid values: Latency, Resource, Unrolled (ResourceUnrolled); on a softmax: stable, latency, argmax")
 
 
 def _layer_precision(result: LayerEntry, where: str, value: Any, variables: Sequence[str]) -> None:
@@ -427,6 +504,8 @@ def _layer_precision(result: LayerEntry, where: str, value: Any, variables: Sequ
     entries: Mapping[str, Any] = value
     for var, text in entries.items():
         key = str(var)
+        if _type_key(key, variables):
+            continue  # raw type keys are read by parse_layer_entry
         if key not in variables:
             raise ConfigError(f"{where}: unknown variable '{key}'{did_you_mean(key, variables)}; this layer has: {', '.join(variables)}")
         result.precision_vars[key] = precision(f"{where}.{key}", text, allow_auto=True)
@@ -494,14 +573,52 @@ def _union(groups: Iterable[Sequence[str]]) -> tuple[str, ...]:
 def _parse_layer_names(section: Mapping[str, Any], ops: Sequence[nn.NNLayerOp]) -> dict[str, LayerEntry]:
     by_name = {op.layer_name: op for op in ops}
     entries: dict[str, LayerEntry] = {}
+    linear: list[tuple[str, LayerEntry]] = []
     for name, entry in section.items():
         where = f"HLSConfig.LayerName.{name}"
         op = by_name.get(str(name))
+        if op is None and str(name).endswith(LINEAR_SUFFIX):
+            base = _linear_base(where, str(name), by_name)
+            linear.append((base, parse_layer_entry(where, entry, (*COMMON_LAYER_KEYS, "TableSize"), ("result", "table"), f"'{name}'")))
+            continue
         if op is None:
             raise ConfigError(f"{where}: no layer named '{name}'{did_you_mean(str(name), by_name)}; layers: {', '.join(by_name)}")
         what = f"layer '{name}' ({op.name})"
         entries[str(name)] = parse_layer_entry(where, entry, applicable_keys(op.name), op.PRECISION_VARS, what)
+    for base, entry in linear:
+        _merge_linear(base, entries.setdefault(base, LayerEntry()), entry)
     return entries
+
+
+LINEAR_SUFFIX = "_linear"
+"""hls4ml gives every layer with a linear activation an activation node `<layer>_linear` (which
+its optimizers then remove); configs name it. Its result type is the layer's result type."""
+
+
+def _linear_base(where: str, name: str, by_name: Mapping[str, nn.NNLayerOp]) -> str:
+    base = name[: -len(LINEAR_SUFFIX)]
+    op = by_name.get(base)
+    if op is None:
+        raise ConfigError(f"{where}: no layer named '{name}' nor a layer '{base}' whose linear activation it would be{did_you_mean(name, by_name)}; layers: {', '.join(by_name)}")
+    if isinstance(op, nn.ActivationOp | nn.SoftmaxOp | nn.InputOp):
+        raise ConfigError(f"{where}: '{base}' is an {op.name} layer; '<layer>_linear' names the linear activation of a layer such as a dense or convolution")
+    for use in op.results[0].uses:
+        user = use.operation
+        if isinstance(user, nn.ActivationOp | nn.SoftmaxOp) and user.layer_name.startswith(f"{base}_"):
+            raise ConfigError(f"{where}: layer '{base}' has the activation '{user.layer_name}', not a linear one")
+    return base
+
+
+def _merge_linear(base: str, target: LayerEntry, linear: LayerEntry) -> None:
+    """The `<layer>_linear` entry's result type and Trace go to the layer (which must agree)."""
+    result = linear.precision_vars.get("result", linear.precision_all)
+    if isinstance(result, FixedPrecision):
+        own = target.precision_vars.get("result", target.precision_all)
+        if isinstance(own, FixedPrecision) and own != result:
+            raise ConfigError(f"HLSConfig.LayerName.{base}{LINEAR_SUFFIX}: result type {result} disagrees with layer '{base}''s own {own}")
+        target.precision_vars["result"] = result
+    if linear.values.get("Trace") and "Trace" not in target.values:
+        target.values["Trace"] = True
 
 
 def _first(entries: Sequence[LayerEntry], *keys: str) -> Any:
@@ -534,9 +651,11 @@ def _resolve_layer(op: nn.NNLayerOp, entries: Sequence[LayerEntry], model: Model
         reuse_factor=model.reuse_factor if rf is None else rf,
         trace=model.trace if trace is None else trace,
     )
-    if "Strategy" in keys:
-        chosen = _first(entries, "Strategy")
-        settings.strategy = model.strategy if chosen is None else chosen
+    chosen = _first(entries, "Strategy")
+    if op.name in STRATEGY_OPS:
+        settings.strategy = model.strategy if chosen is None else strategy(*chosen)
+    elif chosen is not None and op.name != "nn.softmax" and _strategy_or_none(chosen[1]) != Strategy.LATENCY:
+        warn(f"{chosen[0]}: Strategy '{chosen[1]}' has no effect on {op.name} '{op.layer_name}' (it applies to dense and convolution layers)", ConfigWarning, stacklevel=2)
     if "Compression" in keys:
         chosen = _first(entries, "Compression")
         settings.compression = model.compression if chosen is None else chosen
@@ -547,8 +666,44 @@ def _resolve_layer(op: nn.NNLayerOp, entries: Sequence[LayerEntry], model: Model
     if "ExpTableSize" in keys:
         settings.exp_table_size = _first(entries, "ExpTableSize", "TableSize") or DEFAULT_TABLE_SIZE
         settings.inv_table_size = _first(entries, "InvTableSize", "TableSize") or DEFAULT_TABLE_SIZE
-        settings.implementation = _first(entries, "Implementation") or SoftmaxImpl.STABLE
+        settings.implementation = _softmax_implementation(op, entries)
+        settings.skip = bool(_first(entries, "Skip"))
+    if op.name in ("nn.conv1d", "nn.conv2d", "nn.depthwise_conv1d", "nn.depthwise_conv2d", "nn.pool"):
+        _check_conv_implementation(op, _first(entries, "ConvImplementation") or model.conv_implementation)
     return settings
+
+
+def _softmax_implementation(op: nn.NNLayerOp, entries: Sequence[LayerEntry]) -> SoftmaxImpl:
+    """Implementation, or Strategy as its synonym, from the most specific entry that sets one.
+
+    In one entry a Strategy naming an implementation wins over Implementation (configs from
+    config_from_* carry `Implementation: stable`, and scripts then set Strategy), with a warning
+    when they differ; Resource / Unrolled on a softmax have no effect (a warning).
+    """
+    for entry in entries:
+        impl: SoftmaxImpl | None = entry.values.get("Implementation")
+        if "Strategy" in entry.values:
+            where, text = entry.values["Strategy"]
+            if text.strip().lower() in [i.value for i in SoftmaxImpl]:
+                chosen = SoftmaxImpl(text.strip().lower())
+                if impl is not None and impl != chosen:
+                    warn(f"{where}: softmax '{op.layer_name}' uses the '{chosen.value}' implementation (Strategy names it on a softmax) instead of Implementation '{impl.value}'", ConfigWarning, stacklevel=3)
+                return chosen
+            warn(f"{where}: Strategy '{text}' has no effect on softmax '{op.layer_name}' (on a softmax, Strategy names the implementation: stable, latency, argmax)", ConfigWarning, stacklevel=3)
+        if impl is not None:
+            return impl
+    return SoftmaxImpl.STABLE
+
+
+def _check_conv_implementation(op: nn.NNLayerOp, impl: str) -> None:
+    where = f"{op.name} '{op.layer_name}'"
+    if impl == "Pointwise":
+        weight = getattr(op, "weight", None)
+        shape = tuple(weight.get_shape()) if weight is not None else ()
+        if op.name == "nn.pool" or any(k != 1 for k in shape[:-2]):
+            raise ConfigError(f"{where}: ConvImplementation 'Pointwise' needs a 1x1 convolution kernel")
+    elif impl == "Encoded":
+        warn(f"{where}: ConvImplementation 'Encoded' is computed by nnhls's line-buffer kernel (the same results; hls4ml's pixel-mask kernel is not implemented)", ConfigWarning, stacklevel=2)
 
 
 # ----- top level ------------------------------------------------------------------------------------------
@@ -612,7 +767,10 @@ def _canonical_entry(where: str, entry: Any) -> Any:
     if not isinstance(entry, Mapping) or "Strategy" not in entry:
         return entry
     fields: dict[str, Any] = dict(entry)  # pyright: ignore[reportUnknownArgumentType]
-    fields["Strategy"] = CANONICAL_STRATEGY[strategy(f"{where}.Strategy", fields["Strategy"])]
+    text = _strategy_text(f"{where}.Strategy", fields["Strategy"])
+    chosen = _strategy_or_none(text)
+    if chosen is not None and text.strip().lower() not in [i.value for i in SoftmaxImpl]:
+        fields["Strategy"] = CANONICAL_STRATEGY[chosen]
     return fields
 
 

@@ -35,6 +35,7 @@ from nnhls.dialects.fixed import FixedPrecision
 from nnhls.dialects.nn import AUTO
 from nnhls.frontends.keras import import_keras_model
 from nnhls.frontends.pytorch import load_pytorch
+from nnhls.utils import onnx_model, per_sample_shapes
 
 _PATH_KEYS = ("OutputDir", "KerasJson", "KerasH5", "KerasModel", "OnnxModel", "PytorchModel", "InputData", "OutputPredictions")
 _MODEL_KEYS = ("KerasModel", "KerasJson", "KerasH5", "OnnxModel", "PytorchModel")
@@ -68,8 +69,11 @@ def build_config(
 
 
 def make_hls_model(module: ModuleOp, config: dict[str, Any], pipeline: str | None) -> HLSModel:
-    """`HLSModel(module, config, pipeline)` (the imported, not yet configured module)."""
-    return HLSModel(module, config, pipeline)
+    """`ModelGraph(module, config, pipeline)`: an HLSModel with hls4ml's ModelGraph API, over the
+    imported, not yet configured module."""
+    from nnhls.model.graph import ModelGraph
+
+    return ModelGraph(module, config, pipeline)
 
 
 def _finish(module: ModuleOp, config: dict[str, Any], pipeline: str | None) -> Any:
@@ -151,11 +155,11 @@ def convert_from_onnx_model(
     pipeline: str | None = None,
     **kwargs: Any,
 ) -> Any:
-    """ONNX model (ModelProto or path) -> HLSModel."""
+    """ONNX model (ModelProto, qonnx ModelWrapper or path) -> HLSModel."""
     from nnhls.frontends.onnx import import_onnx
 
     config = build_config(hls_config, output_dir, project_name, input_data_tb, output_data_tb, backend, **kwargs)
-    return _finish(import_onnx(model, name=config["ProjectName"]), config, pipeline)
+    return _finish(import_onnx(onnx_model(model), name=config["ProjectName"]), config, pipeline)
 
 
 def convert_from_pytorch_model(
@@ -190,12 +194,7 @@ def convert_from_pytorch_model(
 
 
 def _shapes(shape: Any) -> Any:
-    if isinstance(shape, str):  # YAML written by hls4ml: "(None,16)" or "[3,32,32]"
-        numbers = [s.strip() for s in shape.strip("()[] ").split(",") if s.strip()]
-        return tuple(int(n) for n in numbers if n.lower() != "none")
-    if shape and isinstance(shape[0], list | tuple):
-        return [tuple(s) for s in shape]
-    return tuple(shape)
+    return per_sample_shapes(shape)
 
 
 def _rename(module: ModuleOp, name: str) -> None:

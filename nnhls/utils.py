@@ -33,6 +33,12 @@ from xdsl.dialects.builtin import ModuleOp
 from nnhls.config import ConfigError, choice, layer_type_names, precision
 from nnhls.dialects import nn
 from nnhls.dialects.kinds import ActivationKind
+from nnhls.model.plot import plot_model, print_dict
+
+__all__ = [
+    "config_from_keras_model", "config_from_onnx_model", "config_from_pytorch_model",
+    "link_existing_project", "plot_model", "print_dict",
+]  # fmt: skip
 
 GRANULARITIES = ("model", "type", "name")
 TABLE_PRECISION = "fixed<18,8>"
@@ -123,10 +129,20 @@ def config_from_onnx_model(
     default_reuse_factor: int = 1,
     max_precision: str | None = None,
 ) -> dict[str, Any]:
-    """HLSConfig for an ONNX model (`onnx.ModelProto` or path); default granularity `name`."""
+    """HLSConfig for an ONNX model (`onnx.ModelProto`, a qonnx `ModelWrapper` or a path);
+    default granularity `name`."""
     from nnhls.frontends.onnx import import_onnx
 
-    return config_from_module(import_onnx(model), granularity, backend, default_precision, default_reuse_factor, max_precision)
+    return config_from_module(import_onnx(onnx_model(model)), granularity, backend, default_precision, default_reuse_factor, max_precision)
+
+
+def onnx_model(model: Any) -> Any:
+    """The ModelProto inside a qonnx `ModelWrapper` (read through its `.model`, as hls4ml does;
+    qonnx itself is not needed), or the model as given (a ModelProto or a path)."""
+    import onnx
+
+    inner = getattr(model, "model", None)
+    return inner if isinstance(inner, onnx.ModelProto) else model
 
 
 def config_from_pytorch_model(
@@ -142,18 +158,53 @@ def config_from_pytorch_model(
 ) -> dict[str, Any]:
     """HLSConfig for a PyTorch model; see the module docstring for the two layout options.
 
-    `input_shape` excludes the batch axis (a list of shapes for several inputs); it is stored as
+    `input_shape` is the per-sample shape, `(3, 32, 32)`, or with hls4ml's `None` batch axis,
+    `(None, 3, 32, 32)`; a list of shapes for several inputs. It is stored as
     `HLSConfig.InputShape` so `convert_from_pytorch_model` finds it, as in hls4ml.
     """
     from nnhls.frontends.pytorch import import_pytorch, load_pytorch
 
     mode = choice("channels_last_conversion", channels_last_conversion, ("full", "internal", "off"))
+    input_shape = per_sample_shapes(input_shape)
     module = import_pytorch(load_pytorch(model), input_shape, channels_last_conversion=mode, transpose_outputs=transpose_outputs)
     config = config_from_module(module, granularity, backend, default_precision, default_reuse_factor, max_precision)
     config["Model"]["ChannelsLastConversion"] = mode
     config["Model"]["TransposeOutputs"] = transpose_outputs
     config["InputShape"] = _shape_list(input_shape)
     return config
+
+
+def per_sample_shapes(input_shape: Any) -> tuple[int, ...] | list[tuple[int, ...]]:
+    """A PyTorch input shape as the front end takes it: one tuple, or a list of tuples for several
+    inputs, without the batch axis. Accepts hls4ml's spellings: a leading `None` (batch axis) on
+    each shape, `[[None, 16]]` for one input, and YAML strings such as `"(None,16)"`."""
+    if isinstance(input_shape, str):
+        fields = [f.strip() for f in input_shape.strip().strip("()[]").split(",") if f.strip()]
+        input_shape = [None if f.lower() == "none" else _dimension(f, input_shape) for f in fields]
+    if not isinstance(input_shape, list | tuple) or not input_shape:
+        raise ConfigError(f"input_shape must be a shape like (3, 32, 32) or a list of shapes, got {input_shape!r}")
+    if all(isinstance(s, list | tuple) for s in input_shape):
+        shapes = [_one_shape(s) for s in input_shape]  # pyright: ignore[reportUnknownArgumentType]
+        return shapes[0] if len(shapes) == 1 else shapes
+    return _one_shape(input_shape)  # pyright: ignore[reportUnknownArgumentType]
+
+
+def _dimension(text: str, whole: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise ConfigError(f"input_shape {whole!r}: '{text}' is not a dimension") from None
+
+
+def _one_shape(shape: Sequence[Any]) -> tuple[int, ...]:
+    dims = list(shape)
+    if dims and dims[0] is None:
+        dims = dims[1:]  # hls4ml's batch axis
+    if not dims or any(isinstance(d, bool) or not isinstance(d, int) or d < 1 for d in dims):
+        raise ConfigError(
+            f"input_shape {tuple(shape)!r}: expected positive dimensions per sample (a leading None batch axis is allowed)"
+        )
+    return tuple(dims)
 
 
 def _shape_list(input_shape: Any) -> Any:
@@ -165,5 +216,7 @@ def _shape_list(input_shape: Any) -> Any:
 def link_existing_project(path: Any) -> Any:
     """Reopen a project written by HLSModel.write() (see nnhls.compiler.hls_model)."""
     from nnhls.compiler.hls_model import link_existing_project as link
+    from nnhls.model.graph import ModelGraph
 
-    return link(path)
+    reopened = link(path)
+    return ModelGraph(None, reopened.config, hls_module=reopened.hls_module)

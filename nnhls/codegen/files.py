@@ -168,6 +168,16 @@ def weight_header(const: Constant, namespace: str | None = None) -> str:
     return w.text()
 
 
+def weight_txt(const: Constant) -> str:
+    """The constant's exact values as comma-separated decimal text, one line (hls4ml's
+    WriteWeightsTxt files; compressed weights as row, column, value triplets)."""
+    values = _decimal(const)
+    if const.sparse is not None:
+        rows, cols, _ = const.sparse
+        values = [f"{r}, {c}, {v}" for r, c, v in zip(rows.tolist(), cols.tolist(), values, strict=False)]
+    return ", ".join(values) + "\n"
+
+
 # ----- emulation weights: a binary blob, assembled into the library ---------------------------------------
 
 EMULATION_BLOB = "emulation_weights.bin"

@@ -562,10 +562,15 @@ def _emit_concat(layer: Layer) -> None:
     axis = op.axis.value.data
     a, b = layer.inputs[0].shape, layer.inputs[1].shape
     config = _struct(layer, "concat_config")
-    config.const("n_outer", prod(a[:axis])).const("n_lhs_inner", prod(a[axis:])).const("n_rhs_inner", prod(b[axis:]))
+    pixels = op.is_stream and axis != len(a) - 1  # io_stream along a spatial axis: whole pixels
+    inner = slice(axis, -1) if pixels else slice(axis, None)
+    config.const("n_outer", prod(a[:axis])).const("n_lhs_inner", prod(a[inner])).const("n_rhs_inner", prod(b[inner]))
+    if pixels:
+        config.const("n_chan", a[-1])
     _io(config, layer)
     config.const("reuse_factor", _rf(op))
-    layer.kernel, layer.header = "concatenate", "nnet_merge.h"
+    layer.kernel = "concatenate_pixels" if pixels else "concatenate"
+    layer.header = "nnet_merge.h"
 
 
 def _emit_dot(layer: Layer) -> None:

@@ -69,8 +69,11 @@ def generate_files(fw: Firmware, config: Mapping[str, Any], hls_ir: str) -> dict
         hls_ir_file(p): hls_ir,
         "README.md": _readme(fw),
     }
+    write_txt = (config.get("WriterConfig") or {}).get("WriteWeightsTxt", True)
     for const in fw.constants:
         out[f"firmware/weights/{const.name}.h"] = files.weight_header(const, fw.namespace)
+        if write_txt:
+            out[f"firmware/weights/{const.name}.txt"] = files.weight_txt(const)
     out.update(_tb_data(fw, config))
     out[CONFIG_YAML] = config_to_yaml(config)
     return out
@@ -123,7 +126,7 @@ def _readme(fw: Firmware) -> str:
 | `firmware/{p}.cpp`, `.h` | the top function `{p}`: one nnet kernel call per layer ({fw.io_type.value}) |
 | `firmware/defines.h` | tensor sizes and every type (`typedef ap_fixed<...>`) |
 | `firmware/parameters.h` | one config struct per layer: sizes, `reuse_factor`, `strategy`, `accum_t`, ... |
-| `firmware/weights/` | weights, biases and lookup tables as exact values (`emulation_weights.*`: emulation only) |
+| `firmware/weights/` | weights, biases and lookup tables as exact values (`emulation_weights.*`: emulation only; `<name>.txt`: the same values as comma-separated text with WriteWeightsTxt, for scripts that read them) |
 | `firmware/nnet_utils/` | the nnet kernel library (header only) |
 | `firmware/ap_types/` | nnhls' emulation ap types; Vitis HLS / Vivado HLS use their own |
 | `{p}_test.cpp`, `tb_data/` | C simulation test bench (reads `tb_data/tb_input_features.dat`) |

@@ -161,6 +161,12 @@ class HLSModel:
             return str(self.hls_module)
         return str(self._run_to(stage))
 
+    def module(self, stage: str = "hls") -> ModuleOp:
+        """A copy of the module after a stage of STAGES ('cpp' is text: see ir())."""
+        if stage not in STAGES or stage == "cpp":
+            raise PipelineError(f"no module after stage '{stage}'; stages are: {', '.join(s for s in STAGES if s != 'cpp')}")
+        return self.hls_module.clone() if stage == "hls" else self._run_to(stage)
+
     # ----- project ------------------------------------------------------------------------------------
     def write(self, force: bool = False) -> Path:
         """Write the project into OutputDir (see nnhls.codegen.project for the write rules), and

@@ -178,7 +178,47 @@ _QUANT_NAMES = {q.value for q in Quant}
 _OVERFLOW_NAMES = {o.value for o in Overflow}
 _PRECISION_RE = re.compile(r"^\s*(ap_)?(u?)(fixed|int)\s*<(.*)>\s*$", re.IGNORECASE)
 
-ACCEPTED_SPELLINGS = "fixed<W,I>, ufixed<W,I>, int<W>, uint<W> (optionally ap_ prefixed, with quantization, overflow and saturation bits: fixed<W,I,RND,SAT,0>)"
+_AC_RE = re.compile(r"^\s*ac_(fixed|int)\s*<(.*)>\s*$", re.IGNORECASE)
+
+ACCEPTED_SPELLINGS = (
+    "fixed<W,I>, ufixed<W,I>, int<W>, uint<W> (optionally ap_ prefixed, with quantization, overflow "
+    "and saturation bits: fixed<W,I,RND,SAT,0>), ac_fixed<W,I[,S[,Q[,O]]]>, ac_int<W[,S]>"
+)
+
+_AC_QUANT = {f"AC_{q.value}": q for q in Quant}
+_AC_OVERFLOW = {f"AC_{o.value}": o for o in Overflow}
+_AC_SIGNED = {"true": True, "1": True, "false": False, "0": False}
+
+
+def _parse_ac(text: str, kind: str, fields: list[str]) -> FixedPrecision:
+    """`ac_fixed<W,I,S,Q,O>` / `ac_int<W,S>` (Algorithmic C types) as the ap type that holds exactly
+    the same values with the same quantization and overflow behaviour. S (signed) defaults to true,
+    Q to AC_TRN, O to AC_WRAP; AC_RND_CONV_ODD has no ap counterpart and is refused."""
+    n_numbers = 1 if kind == "int" else 2
+    if not n_numbers <= len(fields) <= n_numbers + (1 if kind == "int" else 3):
+        raise PrecisionError(f"cannot read precision '{text}': expected {ACCEPTED_SPELLINGS}")
+    try:
+        numbers = [int(f) for f in fields[:n_numbers]]
+    except ValueError:
+        raise PrecisionError(f"cannot read precision '{text}': width and integer bits must be integers") from None
+    signed = True
+    if len(fields) > n_numbers:
+        flag = fields[n_numbers].lower()
+        if flag not in _AC_SIGNED:
+            raise PrecisionError(f"cannot read precision '{text}': the signedness field must be true or false, got '{fields[n_numbers]}'")
+        signed = _AC_SIGNED[flag]
+    if kind == "int":
+        return FixedPrecision(numbers[0], numbers[0], signed, is_int=True)
+    modes = [f.upper() for f in fields[3:]]
+    if modes and modes[0] == "AC_RND_CONV_ODD":
+        raise PrecisionError(f"'{text}': AC_RND_CONV_ODD (round half to odd) has no ap_fixed counterpart; use AC_RND_CONV")
+    if modes and modes[0] not in _AC_QUANT:
+        raise PrecisionError(f"unknown quantization mode '{fields[3]}' in '{text}'; accepted: {', '.join(sorted(_AC_QUANT))}")
+    if len(modes) > 1 and modes[1] not in _AC_OVERFLOW:
+        raise PrecisionError(f"unknown overflow mode '{fields[4]}' in '{text}'; accepted: {', '.join(sorted(_AC_OVERFLOW))}")
+    rounding = _AC_QUANT[modes[0]] if modes else Quant.TRN
+    overflow = _AC_OVERFLOW[modes[1]] if len(modes) > 1 else Overflow.WRAP
+    return FixedPrecision(numbers[0], numbers[1], signed, rounding, overflow)
 
 
 def _mode_name(text: str) -> str:
@@ -187,7 +227,11 @@ def _mode_name(text: str) -> str:
 
 
 def parse_precision(text: str) -> FixedPrecision:
-    """Parse a precision string such as `fixed<16,6>` or `ap_ufixed<8, 3, AP_RND, AP_SAT>`."""
+    """Parse a precision string such as `fixed<16,6>`, `ap_ufixed<8, 3, AP_RND, AP_SAT>` or
+    `ac_fixed<8,3,false,AC_RND,AC_SAT>`."""
+    ac = _AC_RE.match(text)
+    if ac is not None:
+        return _parse_ac(text, ac.group(1).lower(), [f.strip() for f in ac.group(2).split(",")])
     match = _PRECISION_RE.match(text)
     if match is None:
         raise PrecisionError(f"cannot read precision '{text}': expected {ACCEPTED_SPELLINGS}")

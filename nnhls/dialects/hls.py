@@ -548,7 +548,11 @@ class MergeOp(HLSKernelOp):
 
 @irdl_op_definition
 class ConcatOp(HLSKernelOp):
-    """nnet::concatenate of two tensors along `axis`, each element cast<result>."""
+    """nnet::concatenate of two tensors along `axis`, each element cast<result>.
+
+    io_stream: along the channel (last) axis each output pixel joins one pixel of each input;
+    along a spatial axis the output stream is, for each index of the axes before `axis`, the
+    lhs pixels of that block, then the rhs pixels (row-major order, as on arrays)."""
 
     name = "hls.concat"
     lhs = operand_def()
@@ -564,8 +568,6 @@ class ConcatOp(HLSKernelOp):
         expected = tuple(a[i] + b[i] if i == axis else a[i] for i in range(len(a)))
         if any(a[i] != b[i] for i in range(len(a)) if i != axis) or out != expected:
             raise self.fail(f"cannot concatenate {a} and {b} along axis {axis} into {out}")
-        if self.is_stream and axis != len(a) - 1:
-            raise self.fail("io_stream concatenation is only along the channel axis")
 
 
 @irdl_op_definition

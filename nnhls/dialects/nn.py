@@ -69,6 +69,10 @@ from nnhls.errors import ModelError
 AUTO = "auto"
 """The precision value that asks `nn-infer-precision` to choose the type."""
 
+SKIP_ATTR = "nn.skip"
+"""Discardable unit attribute nn-apply-config puts on a softmax the config asks to skip (hls4ml's
+`Skip`); nn-canonicalize removes that softmax, so the model returns its input (the scores)."""
+
 # ----- model-level attributes of the model function (written by nn-apply-config and nn-schedule) -----
 
 DEFAULT_PRECISION_ATTR = "nn.default_precision"

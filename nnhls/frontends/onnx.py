@@ -1144,6 +1144,7 @@ def import_onnx(
     name: str | None = None,
     channels_last_conversion: str = "full",
     transpose_outputs: bool = True,
+    channels_first_inputs: bool = False,
 ) -> ModuleOp:
     """Convert an ONNX model (path or proto) into an `nn` module.
 
@@ -1151,12 +1152,24 @@ def import_onnx(
     once after the inputs; "internal" expects channels-last input data; "off" converts nothing
     and fails on graphs whose spatial ops would need it. transpose_outputs puts spatial outputs
     back in ONNX (channels-first) order.
+
+    With "internal", the inputs declared channels-last are those a spatial layer needs that way;
+    `channels_first_inputs` (the PyTorch front end) declares every input with two or more axes
+    channels-last, as the source framework is channels-first throughout: a model that only
+    concatenates or adds its inputs then also takes channels-last data, with its channel axis
+    mapped to the last one (a concat along dim 1 becomes a concat along the last axis).
     """
     if channels_last_conversion not in CONVERSIONS:
         raise FrontendError(f"channels_last_conversion must be one of {CONVERSIONS}")
     proto, default_name = _load(model)
     proto = _upgrade(proto)
     function = _function_name(name or default_name)
+    if channels_last_conversion == "internal" and channels_first_inputs:
+        initializers = {t.name for t in proto.graph.initializer}
+        spatial = frozenset(
+            v.name for v in proto.graph.input if v.name not in initializers and len(_Converter._input_shape(v)) >= 2
+        )
+        return _Converter(proto, function, "internal", transpose_outputs, spatial).run()
     mode = "full" if channels_last_conversion == "internal" else channels_last_conversion
     converter = _Converter(proto, function, mode, transpose_outputs)
     module = converter.run()

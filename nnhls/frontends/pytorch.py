@@ -63,7 +63,8 @@ def import_pytorch(
     """Convert a PyTorch module (or a loaded TorchScript / torch.export program) into `nn`.
 
     input_shape excludes the batch axis; a list of shapes for several inputs. The other options
-    are those of `import_onnx`.
+    are those of `import_onnx`; with "internal" every input of two or more axes takes
+    channels-last data (PyTorch is channels-first throughout).
     """
     proto = _export(module, _shapes(input_shape))
     return import_onnx(
@@ -71,6 +72,7 @@ def import_pytorch(
         name=name or type(module).__name__,
         channels_last_conversion=channels_last_conversion,
         transpose_outputs=transpose_outputs,
+        channels_first_inputs=True,
     )
 
 

@@ -593,11 +593,6 @@ class FunctionLowering:
     def concat(self, op: nn.ConcatOp) -> SSAValue:
         inputs = [self.operand(v) for v in op.inputs]
         axis = op.axis.value.data
-        if self.stream and axis != len(nn.shape_of(op.output)) - 1:
-            raise LoweringError(
-                f"{op.name} '{op.layer_name}': io_stream concatenates along the channel (last) axis "
-                f"only, not axis {axis}; use io_parallel"
-            )
         acc = inputs[0]
         for i, rhs in enumerate(inputs[1:], start=1):
             last = i == len(inputs) - 1

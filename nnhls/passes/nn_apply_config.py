@@ -133,7 +133,17 @@ def write_layer(op: nn.NNLayerOp, s: LayerSettings) -> None:
         props["inv_table_size"] = _int(s.inv_table_size)
     if s.implementation is not None:
         props["implementation"] = SoftmaxImplAttr(s.implementation)
+    if s.skip:
+        _mark_skipped(op)
 
+
+def _mark_skipped(op: nn.NNLayerOp) -> None:
+    """hls4ml's softmax `Skip`: allowed only where the softmax result is only a model output."""
+    if any(not isinstance(use.operation, func.ReturnOp) for use in op.results[0].uses):
+        raise ConfigError(
+            f"softmax '{op.layer_name}': Skip removes a final softmax; this one's result feeds other layers"
+        )
+    op.attributes[nn.SKIP_ATTR] = UnitAttr()
 
 def write_model(function: func.FuncOp, m: ModelSettings) -> None:
     """Model-level settings as discardable attributes of the model function."""

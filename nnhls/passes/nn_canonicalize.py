@@ -2,7 +2,8 @@
 
 Rewrites, applied until none matches:
 
-- `nn.dropout` and `nn.identity` are removed (their result is their input).
+- `nn.dropout` and `nn.identity` are removed (their result is their input), and so is a softmax
+  marked `nn.skip` (the config's `Skip`: the model then returns the scores).
 - A `linear` activation is removed when it has no type effect: its result precision is unset or
   "auto" (it would be the input type), or equals the producer's result type. A linear activation
   with a pinned type whose producer has no other user and an "auto" result moves its type onto
@@ -87,6 +88,9 @@ def set_precision(op: nn.NNLayerOp, var: str, value: Attribute | None) -> None:
 def remove_noop(op: nn.NNLayerOp) -> bool:
     """dropout, identity, identity transposes and shape-preserving reshapes."""
     if isinstance(op, nn.DropoutOp | nn.IdentityOp):
+        replace(op, op.input)
+        return True
+    if isinstance(op, nn.SoftmaxOp) and nn.SKIP_ATTR in op.attributes:
         replace(op, op.input)
         return True
     if isinstance(op, nn.TransposeOp) and list(nn.ints(op.perm)) == sorted(nn.ints(op.perm)):

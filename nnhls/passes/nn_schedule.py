@@ -169,6 +169,12 @@ def _int(value: int) -> IntegerAttr[I64]:
     return cast(IntegerAttr[I64], IntegerAttr(value, i64))
 
 
+SNAP_HINT = (
+    "or let nnhls use the nearest one with a warning, as hls4ml does, with "
+    "HLSConfig.Model.SnapReuseFactor: true (config['Model']['SnapReuseFactor'] = True)"
+)
+
+
 def check_reuse_factor(op: nn.DenseOp | nn.ConvBaseOp, rf: int, snapping: bool) -> int:
     """The layer's legal reuse factor (the configured one, or snapped), or an error."""
     strategy = layer_strategy(op) or Strategy.LATENCY
@@ -180,9 +186,7 @@ def check_reuse_factor(op: nn.DenseOp | nn.ConvBaseOp, rf: int, snapping: bool) 
     what = f"reuse factor {rf} is not legal for the {strategy.value} strategy with n_in = {n_in}, n_out = {n_out}"
     if not snapping:
         near = ", ".join(map(str, nearest(rf, legal)))
-        raise ScheduleError(
-            f"{where}: {what}; nearest legal values: {near} (or set SnapReuseFactor)"
-        )
+        raise ScheduleError(f"{where}: {what}; nearest legal values: {near}; {SNAP_HINT}")
     chosen = snap(rf, legal)
     warn(f"{where}: {what}; using {chosen}", ScheduleWarning)
     return chosen
@@ -198,7 +202,7 @@ def check_parallelization(op: nn.ConvBaseOp, snapping: bool) -> int:
     what = f"parallelization factor {pf} does not divide the {pixels} output pixels"
     if not snapping:
         near = ", ".join(map(str, nearest(pf, legal)))
-        raise ScheduleError(f"{where}: {what}; nearest legal values: {near}")
+        raise ScheduleError(f"{where}: {what}; nearest legal values: {near}; {SNAP_HINT}")
     chosen = snap(pf, legal)
     warn(f"{where}: {what}; using {chosen}", ScheduleWarning)
     return chosen

@@ -8,6 +8,7 @@
     nnhls predict prj -i x.npy -o y.npy          # run it (or --emulator numpy)
     nnhls build prj --csim --synth               # Vitis HLS / Vivado HLS, when installed
     nnhls report prj                             # per-layer types, reuse, estimates, synthesis
+    nnhls sweep sweep.yml                        # design-space sweep on Dask (nnhls sweep report DIR)
 
 Every user mistake prints one line `nnhls: error: ...` and exits with code 2; `--debug` shows
 the Python traceback instead.
@@ -365,7 +366,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"nnhls {__version__}")
     parser.add_argument("--debug", action="store_true", help="show Python tracebacks on errors")
-    sub = parser.add_subparsers(dest="command", required=True)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="{config,convert,compile,predict,build,report,sweep}")
 
     p = sub.add_parser("config", help="print a starting YAML config for a model", epilog="Example: nnhls config model.keras > config.yml")
     p.add_argument("model", help="model file: .keras, .h5, .json (+ --weights), .onnx, TorchScript .pt")
@@ -411,6 +412,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("report", help="per-layer report and synthesis results", epilog="Example: nnhls report my-hls-test")
     p.add_argument("project")
     p.set_defaults(func=cmd_report)
+
+    from nnhls.tools import sweep_cli
+
+    sweep_cli.add_parsers(sub)
     return parser
 
 
@@ -430,8 +435,10 @@ def _show_warning(message: Warning | str, category: type[Warning], filename: str
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from nnhls.tools.sweep_cli import rewrite_argv
+
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(rewrite_argv(list(sys.argv[1:] if argv is None else argv)))
     handler: Callable[[argparse.Namespace], int] = args.func
     warnings.showwarning = _show_warning
     try:

@@ -74,7 +74,7 @@ def test_linear_layers_within_1e3_of_keras(wide_model: HLSModel, jet: tuple[Any,
         for layer in model.layers
         if isinstance(layer, keras.layers.Dense) and layer.activation.__name__ in ("relu", "linear")
     ]
-    assert dense_names and set(dense_names) <= set(traced)
+    assert dense_names and set(dense_names) <= set(traced.keys())
     for name in dense_names:
         probe = keras.Model(model.inputs, model.get_layer(name).output)
         expected = np.asarray(probe.predict(x, verbose=0), dtype=np.float64)
@@ -82,14 +82,14 @@ def test_linear_layers_within_1e3_of_keras(wide_model: HLSModel, jet: tuple[Any,
         # a dense layer fused with its activation reports the activation's input here
         if traced_value.shape == expected.shape and np.max(np.abs(traced_value - expected)) < 1e-3:
             continue
-        activated = [k for k in traced if k.startswith(name) and k != name]
+        activated = [k for k, _ in traced.items() if k.startswith(name) and k != name]
         assert any(np.max(np.abs(traced[k] - expected)) < 1e-3 for k in activated), name
 
 
 def test_trace_matches_predict_and_numpy_trace(wide_model: HLSModel, jet: tuple[Any, np.ndarray, np.ndarray]) -> None:
     _, x, _ = jet
     traced = wide_model.trace(x[:10])
-    last = list(traced)[-1]
+    last = list(traced.keys())[-1]
     np.testing.assert_array_equal(traced[last], wide_model.predict(x[:10]))
     numpy_trace = wide_model.trace(x[:10], emulator="numpy")
     for name, value in numpy_trace.items():

@@ -201,7 +201,7 @@ def test_strategy_canonical_on_output() -> None:
         ({"ClockPeriod": 0}, "ClockPeriod must be a positive number of ns, got 0"),
         ({"ClockUncertainty": "lots"}, "ClockUncertainty must be a percentage"),
         ({"WriterConfig": {"Namespce": "x"}}, "WriterConfig: unknown key 'Namespce' (did you mean 'Namespace'?)"),
-        ({"HLSConfig": {"Model": {"Strategy": "da"}}}, "HLSConfig.Model.Strategy: invalid value 'da'; valid values: Latency, Resource, Unrolled"),
+        ({"HLSConfig": {"Model": {"Strategy": "da"}}}, "HLSConfig.Model.Strategy: strategy 'da' (hls4ml's distributed arithmetic, da4ml) is not supported by nnhls; use Latency, Resource or Unrolled"),
         ({"HLSConfig": "fixed<16,6>"}, "HLSConfig must be a mapping"),
     ],
 )

@@ -10,7 +10,8 @@ first; a module may import its own layer and the layers below, never above:
     3  nnhls.frontends | nnhls.passes           (neither imports the other)
     4  nnhls.codegen | nnhls.interpreters       (neither imports the other)
     5  nnhls.compiler, nnhls.sweep (the driver)
-    6  nnhls (package), nnhls.converters, nnhls.utils, nnhls.backends, nnhls.model, nnhls.tools
+    6  nnhls (package), nnhls.converters, nnhls.utils, nnhls.backends, nnhls.model, nnhls.report,
+       nnhls.templates, nnhls.tools
 
 Plus: a pass never imports another pass (shared rules live in the dialect layer), the `nn`
 dialect never imports the `hls` dialect, and the import graph has no cycle. A new top-level
@@ -43,6 +44,8 @@ LAYERS: dict[str, int] = {
     "nnhls.utils": 6,
     "nnhls.backends": 6,
     "nnhls.model": 6,
+    "nnhls.report": 6,
+    "nnhls.templates": 6,
     "nnhls.tools": 6,
 }
 """The layer of each top-level module or package of nnhls (longest prefix wins)."""

@@ -65,6 +65,7 @@ struct concat_config {
   static const unsigned n_outer = 1;
   static const unsigned n_lhs_inner = 1;
   static const unsigned n_rhs_inner = 1;
+  static const unsigned n_chan = 1;  // io_stream along a spatial axis: channels per pixel
   static const unsigned io_type = io_parallel;
   static const unsigned reuse_factor = 1;
 };

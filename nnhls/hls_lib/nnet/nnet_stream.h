@@ -141,7 +141,7 @@ NormalizeStreamPixels:
   }
 }
 
-// ----- merges, concatenation (channel axis), dot -------------------------------------------------------
+// ----- merges, concatenation, dot -------------------------------------------------------------------
 #define NNHLS_MERGE_STREAM(NAME, EXPR)                                                                   \
   template <class a_T, class b_T, class res_T, typename CONFIG_T>                                        \
   void NAME(hls::stream<a_T>& a_s, hls::stream<b_T>& b_s, hls::stream<res_T>& res) {                     \
@@ -178,6 +178,29 @@ ConcatStreamPixels:
   ConcatStreamRight:
     for (unsigned i = 0; i < CONFIG_T::n_rhs_inner; i++) out[CONFIG_T::n_lhs_inner + i] = b[i];
     res.write(out);
+  }
+}
+
+// Concatenation along a spatial axis: for each of n_outer blocks, n_lhs_inner pixels of a, then
+// n_rhs_inner pixels of b (each channel cast to the result type).
+template <class a_T, class b_T, class res_T, typename CONFIG_T>
+void concatenate_pixels(hls::stream<a_T>& a_s, hls::stream<b_T>& b_s, hls::stream<res_T>& res) {
+  typedef typename res_T::value_type out_t;
+  for (unsigned o = 0; o < CONFIG_T::n_outer; o++) {
+    for (unsigned p = 0; p < CONFIG_T::n_lhs_inner; p++) {
+      NNHLS_PRAGMA(HLS PIPELINE II=CONFIG_T::reuse_factor)
+      const a_T a = a_s.read();
+      res_T out;
+      for (unsigned c = 0; c < CONFIG_T::n_chan; c++) out[c] = out_t(a[c]);
+      res.write(out);
+    }
+    for (unsigned p = 0; p < CONFIG_T::n_rhs_inner; p++) {
+      NNHLS_PRAGMA(HLS PIPELINE II=CONFIG_T::reuse_factor)
+      const b_T b = b_s.read();
+      res_T out;
+      for (unsigned c = 0; c < CONFIG_T::n_chan; c++) out[c] = out_t(b[c]);
+      res.write(out);
+    }
   }
 }
 

@@ -205,7 +205,7 @@ func.func @two_constants(%a: tensor<2xf32>) -> (tensor<2xf32>, tensor<2xf32>) {
 
 // -----
 
-// io_stream concatenates along channels only (io_parallel along any axis).
+// Concatenation along any axis; io_stream along a spatial axis sends whole pixels.
 func.func @concat_rows(%a: tensor<2x3xf32>, %b: tensor<1x3xf32>) -> tensor<3x3xf32> {
   %x = nn.input %a {layer = "x"} : (tensor<2x3xf32>) -> tensor<2x3xf32>
   %y = nn.input %b {layer = "y"} : (tensor<1x3xf32>) -> tensor<1x3xf32>
@@ -214,7 +214,8 @@ func.func @concat_rows(%a: tensor<2x3xf32>, %b: tensor<1x3xf32>) -> tensor<3x3xf
 }
 // CHECK-LABEL: hls.func @concat_rows io_parallel
 // CHECK:         hls.concat %x, %y {layer = "rows", axis = 0 : i64} : (!hls.array<2x3x!hls.fixed<16, 6>>, !hls.array<1x3x!hls.fixed<16, 6>>) -> !hls.array<3x3x!hls.fixed<16, 6>>
-// STREAM: nn.concat 'rows': io_stream concatenates along the channel (last) axis only, not axis 0; use io_parallel
+// STREAM-LABEL: hls.func @concat_rows io_stream
+// STREAM:         hls.concat %x, %y {layer = "rows", axis = 0 : i64} : (!hls.stream<2x3x!hls.fixed<16, 6>, depth 2>, !hls.stream<1x3x!hls.fixed<16, 6>, depth 1>) -> !hls.stream<3x3x!hls.fixed<16, 6>, depth 3>
 
 // -----
 

@@ -37,7 +37,7 @@ func.func @bad_rf(%a: tensor<3xf32>) -> tensor<4xf32> {
   %d = nn.dense %x {layer = "fc", reuse_factor = 4 : i64, strategy = #hls<strategy resource>, weight = dense<0.3> : tensor<3x4xf32>} : (tensor<3xf32>) -> tensor<4xf32>
   func.return %d : tensor<4xf32>
 }
-// CHECK: nn.dense 'fc': reuse factor 4 is not legal for the resource strategy with n_in = 3, n_out = 4; nearest legal values: 3, 6 (or set SnapReuseFactor)
+// CHECK: nn.dense 'fc': reuse factor 4 is not legal for the resource strategy with n_in = 3, n_out = 4; nearest legal values: 3, 6; or let nnhls use the nearest one with a warning, as hls4ml does, with HLSConfig.Model.SnapReuseFactor: true
 
 // -----
 

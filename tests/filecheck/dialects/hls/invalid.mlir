@@ -253,15 +253,6 @@ hls.func @f io_parallel pipeline {
 
 // -----
 
-hls.func @f io_stream dataflow {
-^bb0(%x: !hls.stream<4x2x!hls.fixed<16, 6>, depth 4>, %y: !hls.stream<4x2x!hls.fixed<16, 6>, depth 4>):
-  %r = hls.concat %x, %y {layer = "c", axis = 0 : i64} : (!hls.stream<4x2x!hls.fixed<16, 6>, depth 4>, !hls.stream<4x2x!hls.fixed<16, 6>, depth 4>) -> !hls.stream<8x2x!hls.fixed<16, 6>, depth 8>
-  hls.return %r : !hls.stream<8x2x!hls.fixed<16, 6>, depth 8>
-}
-// CHECK: hls.concat 'c': io_stream concatenation is only along the channel axis
-
-// -----
-
 hls.func @f io_parallel pipeline {
 ^bb0(%x: !hls.array<4x!hls.fixed<16, 6>>, %y: !hls.array<3x!hls.fixed<16, 6>>):
   %r = hls.dot %x, %y {layer = "d", accum_t = !hls.fixed<40, 20>} : (!hls.array<4x!hls.fixed<16, 6>>, !hls.array<3x!hls.fixed<16, 6>>) -> !hls.array<1x!hls.fixed<16, 6>>

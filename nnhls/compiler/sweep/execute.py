@@ -1,0 +1,386 @@
+"""Running a sweep: the points as independent Dask tasks, results streamed as they finish.
+
+    spec = load_spec("sweep.yml", read_config=converters.load_yaml)
+    table = run_sweep(spec, convert=converters.convert_from_config)  # LocalCluster sized to the machine
+    table = run_sweep(spec, convert=..., scheduler="tcp://head:8786")  # an existing cluster
+    table = run_sweep(spec, convert=..., sequential=True)            # one after another, no Dask
+
+The API layer (`nnhls.sweep`, `nnhls sweep`) passes its config reader and converter: the driver
+does not import the layer above it.
+
+Without `scheduler`, NNHLS_DASK_SCHEDULER names the scheduler; without both, a LocalCluster with
+one single-threaded worker process per available core runs the points. On a cluster the workers
+need nnhls installed and the model, data and output paths reachable under the same names (a
+shared file system, as on a batch system); the data arrays themselves are sent to the workers.
+A point that fails is recorded with its error and the others go on; a point whose worker died
+is recorded as an error (a rerun retries it).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+import uuid
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from nnhls.compiler.sweep.errors import SweepError, _missing, require  # pyright: ignore[reportPrivateUsage]
+from nnhls.compiler.sweep.hooks import HOOKS
+from nnhls.compiler.sweep.point import ERROR, Converter, PointTask, SweepData, run_point
+from nnhls.compiler.sweep.results import RESULTS_CSV, ResultsStore, file_digest, write_parquet
+from nnhls.compiler.sweep.spec import Point, SweepSpec
+
+SCHEDULER_ENV = "NNHLS_DASK_SCHEDULER"
+CONNECT_TIMEOUT_S = 20
+"""How long to try reaching an existing scheduler."""
+WORKER_TIMEOUT_S = 60
+"""How long to wait for a first worker on an existing cluster before giving up."""
+_MODEL_FILE_KEYS = ("KerasJson", "KerasH5", "KerasModel", "OnnxModel", "PytorchModel", "InputData", "OutputPredictions")
+
+PARQUET_INTERVAL_S = 30.0
+"""During a long sweep results.parquet is rewritten at most this often (the CSV gets every row at once)."""
+
+RowCallback = Callable[[dict[str, Any]], None]
+
+
+# ----- the sweep ------------------------------------------------------------------------------------------
+
+
+def run_sweep(
+    spec: SweepSpec,
+    *,
+    convert: Converter,
+    scheduler: str | None = None,
+    workers: int | None = None,
+    sequential: bool = False,
+    restart: bool = False,
+    progress: bool = True,
+) -> Any:
+    """Run the points of `spec` not finished yet; return every point's row as a pandas DataFrame.
+
+    `convert` turns a point's full config into an HLSModel (`nnhls.converters.convert_from_config`,
+    which `nnhls.sweep` and the CLI pass); on Dask it must be a module-level function."""
+    require("pandas", *(() if sequential else ("dask", "distributed")))
+    if workers is not None and workers < 1:
+        raise SweepError(f"workers must be at least 1, got {workers}")
+    with ResultsStore(spec.output, spec.keys, fingerprint(spec), restart=restart) as store:
+        finished = store.finished()
+        pending = [p for p in spec.points if p.id not in finished]
+        reporter = _Progress(len(spec.points), len(spec.points) - len(pending), enabled=progress)
+        if pending:
+            wants_data = "accuracy" in spec.measure or any(spec.hook_settings(p) for p in pending)
+            data = load_data(spec, convert) if wants_data and spec.data.inputs is not None else None
+            tasks = [point_task(spec, p, store.points_dir, convert) for p in pending]
+            points = {p.id: p for p in pending}
+            parquet_written = [time.monotonic()]
+
+            def record(row: dict[str, Any]) -> None:
+                point = points[row["point"]]
+                store.append({**row, "index": point.index, **dict(point.settings)})
+                reporter.advance(row.get("status") != "ok")
+                if time.monotonic() - parquet_written[0] > PARQUET_INTERVAL_S:
+                    _write_parquet(spec.output)
+                    parquet_written[0] = time.monotonic()
+
+            runner = _SequentialRunner() if sequential else _DaskRunner(scheduler, workers)
+            with runner, reporter:  # connected (or the cluster started) before the progress bar shows
+                reporter.note(runner.description)
+                runner.run(tasks, data, record)
+        table = results_table(spec, store.csv_path)
+        _write_parquet(spec.output)
+    return table
+
+
+def point_task(spec: SweepSpec, point: Point, points_dir: Path, convert: Converter) -> PointTask:
+    return PointTask(
+        point_id=point.id,
+        index=point.index,
+        config=spec.point_config(point, points_dir / point.id),
+        measure=spec.measure,
+        build=spec.build,
+        convert=convert,
+        emulator=spec.emulator,
+        hooks=spec.hook_settings(point),
+        hook_table=dict(HOOKS),
+    )
+
+
+def fingerprint(spec: SweepSpec) -> dict[str, Any]:
+    """What makes results comparable: base config, model/data file contents, measurements."""
+    base = {k: v for k, v in spec.base.items() if k != "OutputDir"}
+    files = {key: _digest(spec.base.get(key)) for key in _MODEL_FILE_KEYS if spec.base.get(key)}
+    data = {name: _digest(getattr(spec.data, name)) for name in ("inputs", "reference", "labels") if getattr(spec.data, name)}
+    return {
+        "base_config": hashlib.sha256(json.dumps(base, sort_keys=True).encode()).hexdigest(),
+        "model_files": files,
+        "data": {**data, "samples": spec.data.samples},
+        "measurements": {"measure": list(spec.measure), "emulator": spec.emulator, **({"build": spec.build} if "build" in spec.measure else {})},
+    }
+
+
+def _digest(path: Any) -> str:
+    file = Path(str(path))
+    return file_digest(file) if file.is_file() else "missing"
+
+
+# ----- data ------------------------------------------------------------------------------------------------
+
+
+def load_array(path: Path, what: str) -> list[np.ndarray]:
+    """The arrays of a .npy (one), .npz (one per model input/output, in file order) or text file."""
+    if not path.is_file():
+        raise SweepError(f"{what} file '{path}' not found")
+    try:
+        if path.suffix == ".npz":
+            with np.load(path, allow_pickle=False) as archive:
+                return [np.asarray(archive[name]) for name in archive.files]
+        if path.suffix == ".npy":
+            return [np.load(path, allow_pickle=False)]
+        return [np.loadtxt(path, dtype=np.float64, ndmin=2)]
+    except (ValueError, OSError) as error:
+        raise SweepError(f"cannot read {what} file '{path}': {' '.join(str(error).split())}") from None
+
+
+def load_data(spec: SweepSpec, convert: Converter) -> SweepData:
+    """Inputs, float reference outputs (from the file, or the nn reference interpreter) and labels."""
+    d = spec.data
+    assert d.inputs is not None  # load_spec checks it
+    inputs = [a[: d.samples] for a in load_array(d.inputs, "data.inputs")]
+    count = len(inputs[0])
+    if d.reference is not None:
+        reference = [a[: d.samples] for a in load_array(d.reference, "data.reference")]
+    else:
+        reference = float_reference(spec.base, inputs, convert)
+    labels = load_array(d.labels, "data.labels")[0][: d.samples] if d.labels is not None else None
+    for name, arrays in (("data.inputs", inputs), ("data.reference", reference), ("data.labels", [] if labels is None else [labels])):
+        for a in arrays:
+            if len(a) != count:
+                raise SweepError(f"{name} has {len(a)} samples, data.inputs {count}: they must match")
+    if count == 0:
+        raise SweepError("data.inputs holds no samples")
+    return SweepData(inputs, [np.asarray(r, np.float64) for r in reference], labels)
+
+
+def float_reference(base: dict[str, Any], inputs: Sequence[np.ndarray], convert: Converter) -> list[np.ndarray]:
+    """The float model's outputs from nnhls' reference interpreter of the imported model."""
+    from nnhls.interpreters.reference import run_reference
+
+    model = convert({**base, "OutputDir": "unused"})
+    module = model.module("import")
+    return [np.asarray(r, np.float64) for r in run_reference(module, list(inputs))]
+
+
+# ----- execution ---------------------------------------------------------------------------------------------
+
+
+class _SequentialRunner:
+    """The points one after another in this process."""
+
+    description = "running the points one after another in this process"
+
+    def __enter__(self) -> _SequentialRunner:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def run(self, tasks: Iterable[PointTask], data: SweepData | None, record: RowCallback) -> None:
+        for task in tasks:
+            record(run_point(task, data))
+
+
+class _DaskRunner:
+    """The points as Dask tasks on an existing scheduler or on a LocalCluster started here."""
+
+    def __init__(self, scheduler: str | None, workers: int | None) -> None:
+        self.address = scheduler or os.environ.get(SCHEDULER_ENV) or None
+        self.workers = workers
+        self.client: Any = None
+        self.cluster: Any = None
+        self.description = ""
+
+    def __enter__(self) -> _DaskRunner:
+        try:
+            self.client, self.cluster = _connect(self.address, self.workers)
+            _check_workers(self.client, self.address)
+        except BaseException:
+            self.__exit__()
+            raise
+        link = dashboard_link(self.client, local=self.address is None)
+        workers = self.client.scheduler_info().get("workers", {})
+        count = len(workers)
+        threads = max((int(w.get("nthreads", 1)) for w in workers.values()), default=1)
+        where = f"the Dask scheduler at {self.address} ({count} workers now)" if self.address else f"a local Dask cluster of {count} workers"
+        self.description = f"running on {where}" + (f"; dashboard: {link}" if link else "")
+        if threads > 1:  # a point captures the process's warnings and stderr while it runs
+            self.description += f"; note: workers with {threads} threads run points side by side, whose warnings may mix (start workers with --nthreads 1)"
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.client is not None:
+            self.client.close()
+        if self.cluster is not None:
+            self.cluster.close()
+
+    def run(self, tasks: Sequence[PointTask], data: SweepData | None, record: RowCallback) -> None:
+        from distributed import as_completed
+
+        client = self.client
+        shared = client.scatter(data, broadcast=True) if data is not None else None
+        run = uuid.uuid4().hex[:8]
+        futures = {
+            client.submit(run_point, task, shared, key=f"nnhls-point-{task.point_id}-{run}", pure=False): task
+            for task in tasks
+        }
+        try:
+            for future in as_completed(list(futures)):
+                task = futures[future]
+                try:
+                    row = future.result()
+                except Exception as error:  # the worker died or the task could not run: retried by a rerun
+                    row = {"index": task.index, "point": task.point_id, "status": ERROR, "error": f"{type(error).__name__}: {' '.join(str(error).split())}"}
+                record(row)
+        except BaseException:
+            client.cancel(list(futures))
+            raise
+
+
+def _connect(address: str | None, workers: int | None) -> tuple[Any, Any]:
+    from distributed import Client, LocalCluster
+
+    if address:
+        try:
+            return Client(address, timeout=f"{CONNECT_TIMEOUT_S}s"), None
+        except (OSError, TimeoutError, ValueError) as error:
+            raise SweepError(f"cannot reach the Dask scheduler at {address}: {' '.join(str(error).split())}") from None
+    cluster = LocalCluster(
+        n_workers=workers or available_cores(),
+        threads_per_worker=1,
+        processes=True,
+        dashboard_address=":0",  # any free port: sweeps side by side never clash
+    )
+    return Client(cluster), cluster
+
+
+def available_cores() -> int:
+    """The cores this process may run on (a batch job's allocation, not the whole node)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
+def _check_workers(client: Any, address: str | None) -> None:
+    """Workers present and running the same nnhls (a worker without nnhls cannot run a point)."""
+    if address:
+        try:
+            client.wait_for_workers(1, timeout=WORKER_TIMEOUT_S)
+        except (TimeoutError, OSError):
+            raise SweepError(f"no Dask worker joined the scheduler at {address} within {WORKER_TIMEOUT_S} s") from None
+    try:
+        versions = client.run(nnhls_version)
+    except Exception as error:
+        raise SweepError(f"the Dask workers cannot run nnhls ({type(error).__name__}: {error}): install nnhls on them") from None
+    mine = nnhls_version()
+    other = {worker: v for worker, v in versions.items() if v != mine}
+    if other:
+        raise SweepError(f"workers run another nnhls version than this client ({mine}): {other}")
+
+
+def nnhls_version() -> str:
+    """The installed nnhls distribution's version (what a cluster's workers have installed)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("nnhls")
+    except PackageNotFoundError:
+        return "not installed"
+
+
+def dashboard_link(client: Any, local: bool) -> str | None:
+    """The Dask dashboard's address, when the scheduler serves one (a local one needs bokeh)."""
+    if local and _missing("bokeh"):
+        return None
+    services = client.scheduler_info().get("services", {})
+    return str(client.dashboard_link) if "dashboard" in services else None
+
+
+# ----- results ---------------------------------------------------------------------------------------------
+
+
+def results_table(spec: SweepSpec, csv_path: Path) -> Any:
+    """The rows of the spec's points (index order) as a DataFrame, with a `pareto` column."""
+    import pandas as pd
+
+    from nnhls.compiler.sweep.report import with_pareto
+
+    if not csv_path.is_file():
+        return pd.DataFrame()
+    table: Any = pd.read_csv(csv_path, dtype={"point": str}, keep_default_na=True)
+    table = table.drop_duplicates("point", keep="last")
+    order = {p.id: p.index for p in spec.points}
+    table = table[table["point"].isin(list(order))].copy()
+    table["index"] = table["point"].map(order)
+    table = table.sort_values("index").reset_index(drop=True)
+    return with_pareto(table)
+
+
+def _write_parquet(directory: Path) -> None:
+    import pandas as pd
+
+    csv_path = directory / RESULTS_CSV
+    if csv_path.is_file():
+        write_parquet(directory, pd.read_csv(csv_path, dtype={"point": str}))
+
+
+# ----- progress ----------------------------------------------------------------------------------------------
+
+
+class _Progress:
+    """A rich progress bar on stderr (points done / total, failures), or nothing."""
+
+    def __init__(self, total: int, done: int, enabled: bool) -> None:
+        self.total, self.done, self.failed, self.enabled = total, done, 0, enabled
+        self._bar: Any = None
+        self._task: Any = None
+
+    def __enter__(self) -> _Progress:
+        if not self.enabled:
+            return self
+        from rich.console import Console
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
+
+        console = Console(stderr=True, highlight=False)
+        if self.done:
+            console.print(f"{self.done} of {self.total} points already finished: running the other {self.total - self.done}")
+        self._bar = Progress(
+            TextColumn("sweep"), BarColumn(), MofNCompleteColumn(), TextColumn("[red]{task.fields[failed]} failed"),
+            TimeElapsedColumn(), TimeRemainingColumn(), console=console,
+        )  # fmt: skip
+        self._bar.start()
+        self._task = self._bar.add_task("sweep", total=self.total, completed=self.done, failed=0)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+
+    def advance(self, failed: bool) -> None:
+        self.failed += int(failed)
+        if self._bar is not None:
+            self._bar.update(self._task, advance=1, failed=self.failed)
+
+    def note(self, message: str) -> None:
+        if self._bar is not None:
+            self._bar.console.print(message)
