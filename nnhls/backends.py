@@ -49,7 +49,7 @@ class Backend:
             writer["WriteEmulationConstants"] = False
         return {
             "Backend": self.name,
-            "Part": part if part is not None else DEFAULT_PART,
+            "Part": part,
             "ClockPeriod": clock_period if clock_period is not None else 5,
             "ClockUncertainty": clock_uncertainty or self.clock_uncertainty,
             "IOType": io,

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -44,6 +45,7 @@ from nnhls.dialects.kinds import (
     Strategy,
 )
 from nnhls.errors import ConfigError, ConfigWarning, warn
+from nnhls.quoting import IdentifierError, check_cpp_identifier
 
 # ----- key sets ---------------------------------------------------------------------------------------------
 
@@ -292,10 +294,85 @@ def canonical_precision(value: FixedPrecision | str) -> str:
     return f"{'' if value.signed else 'u'}fixed<{','.join(fields)}>"
 
 
+MAX_YAML_BYTES = 16 << 20
+"""Largest YAML configuration read (16 MiB)."""
+MAX_YAML_NODES = 200_000
+"""Most nodes a YAML document may expand to, aliases counted at every use (a billion-laughs
+document is refused before anything is built from it)."""
+
+
+def load_yaml_text(text: str, where: str) -> Any:
+    """A YAML document through yaml's safe loader, with duplicate keys and documents expanding
+    to more than MAX_YAML_NODES nodes refused; every problem is a one-line ConfigError."""
+    import yaml
+
+    if len(text) > MAX_YAML_BYTES:
+        raise ConfigError(f"{where}: {len(text)} bytes is larger than the {MAX_YAML_BYTES >> 20} MiB a configuration may have")
+
+    class Loader(yaml.SafeLoader):
+        def construct_document(self, node: yaml.Node) -> Any:
+            _check_expanded_size(node, where)
+            return super().construct_document(node)
+
+        def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> Any:
+            seen: set[Any] = set()
+            for key_node, _ in node.value:
+                if key_node.tag == "tag:yaml.org,2002:merge":
+                    continue
+                key = self.construct_object(key_node, deep=True)
+                try:
+                    duplicate = key in seen
+                    seen.add(key)
+                except TypeError:
+                    raise ConfigError(f"{where}, line {key_node.start_mark.line + 1}: a mapping key must be a plain value") from None
+                if duplicate:
+                    raise ConfigError(f"{where}, line {key_node.start_mark.line + 1}: duplicate key {key!r}")
+            return super().construct_mapping(node, deep=deep)
+
+    try:
+        return yaml.load(text, Loader=Loader)
+    except yaml.YAMLError as error:
+        raise ConfigError(f"cannot read YAML {where}: {' '.join(str(error).split())}") from None
+    except RecursionError:
+        raise ConfigError(f"cannot read YAML {where}: nested too deeply") from None
+
+
+def _check_expanded_size(root: Any, where: str) -> None:
+    import yaml
+
+    sizes: dict[int, int] = {}
+    visiting: set[int] = set()
+    stack: list[tuple[Any, bool]] = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        if id(node) in sizes:
+            continue
+        children: list[Any] = []
+        if isinstance(node, yaml.SequenceNode):
+            children = list(node.value)
+        elif isinstance(node, yaml.MappingNode):
+            children = [n for pair in node.value for n in pair]
+        if not done:
+            if any(id(child) in visiting for child in children):
+                raise ConfigError(f"{where}: a recursive alias (a value that contains itself)")
+            visiting.add(id(node))
+            stack.append((node, True))
+            stack.extend((child, False) for child in children if id(child) not in sizes)
+            continue
+        visiting.discard(id(node))
+        sizes[id(node)] = 1 + sum(sizes.get(id(child), 1) for child in children)
+        if sizes[id(node)] > MAX_YAML_NODES:
+            raise ConfigError(
+                f"{where}: the document expands to more than {MAX_YAML_NODES} values (aliases counted at each use); "
+                "a configuration never needs that many"
+            )
+
+
 def valid_identifier(where: str, value: Any) -> str:
-    if not isinstance(value, str) or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", value):
-        raise ConfigError(f"{where} must be a valid C identifier (letters, digits, _; not starting with a digit), got {value!r}")
-    return value
+    try:
+        return check_cpp_identifier(value, where)
+    except IdentifierError as error:
+        raise ConfigError(str(error)) from None
 
 
 # ----- resolved settings ----------------------------------------------------------------------------------
@@ -709,6 +786,34 @@ def _check_conv_implementation(op: nn.NNLayerOp, impl: str) -> None:
 # ----- top level ------------------------------------------------------------------------------------------
 
 
+PART_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+"""An FPGA part name (`xcvu13p-flga2577-2-e`): it reaches Tcl, so nothing else is accepted."""
+
+
+def plain_values(where: str, value: Any) -> Any:
+    """The config with numpy scalars as Python values and tuples as lists; sets, arrays and other
+    objects that have no YAML spelling are a ConfigError naming the key."""
+    import numpy as np
+
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, Mapping):
+        out: dict[Any, Any] = {}
+        for k, v in value.items():  # pyright: ignore[reportUnknownVariableType]
+            key = k.item() if isinstance(k, np.generic) else k
+            if not isinstance(key, str | int | float | bool):
+                raise ConfigError(f"{where}: a key must be a string, got {type(key).__name__} {key!r}")
+            out[key] = plain_values(f"{where}.{key}", v)
+        return out
+    if isinstance(value, list | tuple):
+        return [plain_values(f"{where}[{i}]", v) for i, v in enumerate(value)]  # pyright: ignore[reportUnknownVariableType, reportUnknownArgumentType]
+    if value is None or isinstance(value, str | int | float | bool) or hasattr(value, "__fspath__"):
+        return value
+    if where.split(".")[-1] in ("KerasModel", "OnnxModel", "PytorchModel"):
+        return value  # an in-memory model object
+    raise ConfigError(f"{where} cannot be a {type(value).__name__} ({value!r:.60}): use a number, string, list or mapping")
+
+
 def validate_config(config: Mapping[str, Any]) -> dict[str, Any]:
     """Check the top-level keys and values of a full config; returns a normalised copy.
 
@@ -717,6 +822,20 @@ def validate_config(config: Mapping[str, Any]) -> dict[str, Any]:
     """
     top = dict(as_mapping("config", config))
     check_keys("config", top, TOP_LEVEL_KEYS)
+    top = {k: plain_values(k, v) for k, v in top.items()}
+    if "OutputDir" in top:
+        out = top["OutputDir"]
+        if hasattr(out, "__fspath__"):
+            out = str(out)
+        if not isinstance(out, str) or not out.strip() or "\0" in out:
+            raise ConfigError(f"OutputDir must be a directory path (a non-empty string), got {type(out).__name__} {out!r}")
+        top["OutputDir"] = out
+    if "Part" in top:
+        part = top["Part"]
+        if not isinstance(part, str) or not PART_PATTERN.fullmatch(part):
+            raise ConfigError(f"Part must be an FPGA part name such as 'xcvu13p-flga2577-2-e', got {part!r}")
+    if "HLSConfig" in top and top["HLSConfig"] is None:
+        raise ConfigError("HLSConfig must be a mapping (Model, LayerType, LayerName), got null")
     if "Backend" in top:
         top["Backend"] = choice("Backend", top["Backend"], BACKENDS)
     if "IOType" in top:
@@ -725,7 +844,7 @@ def validate_config(config: Mapping[str, Any]) -> dict[str, Any]:
         valid_identifier("ProjectName", top["ProjectName"])
     if "ClockPeriod" in top:
         period = top["ClockPeriod"]
-        if isinstance(period, bool) or not isinstance(period, int | float) or period <= 0:
+        if isinstance(period, bool) or not isinstance(period, int | float) or not math.isfinite(period) or period <= 0:
             raise ConfigError(f"ClockPeriod must be a positive number of ns, got {period!r}")
     if "ClockUncertainty" in top and not re.fullmatch(r"\s*\d+(\.\d+)?%?\s*", str(top["ClockUncertainty"])):
         raise ConfigError(f"ClockUncertainty must be a percentage like '12.5%' or ns, got {top['ClockUncertainty']!r}")

@@ -12,6 +12,7 @@ imports the model into `nn` IR, validates the HLSConfig against its layers, and 
 from __future__ import annotations
 
 import copy
+import difflib
 import math
 from collections.abc import Mapping
 from pathlib import Path
@@ -27,6 +28,7 @@ from nnhls.config import (
     TOP_LEVEL_KEYS,
     ConfigError,
     config_to_yaml,
+    load_yaml_text,
     parse_model_section,
     validate_config,
 )
@@ -38,6 +40,8 @@ from nnhls.frontends.pytorch import load_pytorch
 from nnhls.utils import onnx_model, per_sample_shapes
 
 _PATH_KEYS = ("OutputDir", "KerasJson", "KerasH5", "KerasModel", "OnnxModel", "PytorchModel", "InputData", "OutputPredictions")
+CONVERTER_KWARGS = ("io_type", "part", "clock_period", "clock_uncertainty", "namespace", "write_weights_txt", "write_tar", "tb_output_stream")
+"""Keyword arguments of convert_from_*_model beyond the named ones (hls4ml's)."""
 _MODEL_KEYS = ("KerasModel", "KerasJson", "KerasH5", "OnnxModel", "PytorchModel")
 
 
@@ -52,6 +56,15 @@ def build_config(
 ) -> dict[str, Any]:
     """The full top-level config: backend defaults, then the arguments, then `hls_config`."""
     extra = {k: kwargs.pop(k) for k in list(kwargs) if k in TOP_LEVEL_KEYS}  # model paths etc.
+    unknown = sorted(set(kwargs) - set(CONVERTER_KWARGS))
+    if unknown:
+        hint = difflib.get_close_matches(unknown[0], CONVERTER_KWARGS, n=1)
+        raise ConfigError(
+            f"unknown argument {unknown[0]}=" + (f" (did you mean {hint[0]}=?)" if hint else "")
+            + f"; the converters take {', '.join(CONVERTER_KWARGS)}"
+        )
+    if hls_config is not None and not isinstance(hls_config, Mapping):
+        raise ConfigError(f"hls_config must be a mapping (a dict or the YAML's HLSConfig), got {type(hls_config).__name__} {hls_config!r:.60}")
     config = get_backend(backend).create_initial_config(**kwargs)
     config.update(extra)
     config.update({"OutputDir": output_dir, "ProjectName": project_name})
@@ -203,15 +216,14 @@ def _rename(module: ModuleOp, name: str) -> None:
 
 def load_yaml(path: str | Path) -> dict[str, Any]:
     """A YAML config file (safe_load only) with its relative paths resolved against its folder."""
-    import yaml
-
     file = Path(path)
     if not file.is_file():
         raise ConfigError(f"config file '{file}' not found")
     try:
-        data = yaml.safe_load(file.read_text())
-    except yaml.YAMLError as error:
-        raise ConfigError(f"cannot read YAML '{file}': {' '.join(str(error).split())}") from None
+        text = file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigError(f"cannot read '{file}': {error}") from None
+    data = load_yaml_text(text, f"'{file}'")
     if not isinstance(data, dict):
         raise ConfigError(f"'{file}' does not hold a configuration mapping")
     config: dict[str, Any] = {str(k): v for k, v in data.items()}  # pyright: ignore[reportUnknownVariableType]

@@ -40,7 +40,15 @@ class InternalError(NnhlsError):
 
 
 class UserError(NnhlsError):
-    """Bad input (model, configuration, file, option): a one-line message naming the problem."""
+    """Bad input (model, configuration, file, option): a one-line message naming the problem.
+    Control characters in the message (a layer name holding a newline) are shown escaped."""
+
+    def __init__(self, *args: object):
+        super().__init__(*(_one_line(a) if isinstance(a, str) else a for a in args))
+
+
+def _one_line(message: str) -> str:
+    return "".join(c if c.isprintable() or c == " " else repr(c)[1:-1] for c in message)
 
 
 class ConfigError(UserError, ValueError):

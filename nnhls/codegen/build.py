@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -51,7 +52,20 @@ WEIGHTS_BLOB = "firmware/weights/emulation_weights.bin"
 
 
 class CompileError(ToolError):
-    """g++ failed to build the project."""
+    """g++ failed to build the project. The message names the first compiler error; `log` holds
+    the compiler's whole output."""
+
+    def __init__(self, what: str, log: str):
+        self.log = log
+        super().__init__(f"{what}: {first_error_line(log)} (`nnhls --debug compile` shows the whole compiler output)")
+        self.add_note(log)  # shown with the traceback (nnhls --debug)
+
+
+def first_error_line(log: str) -> str:
+    """The compiler's first `error:` line (else its first line), made one line."""
+    lines = [line.strip() for line in log.splitlines() if line.strip()]
+    chosen = next((line for line in lines if "error" in line.lower()), lines[0] if lines else "no output")
+    return chosen[:400]
 
 
 class CompilerNotFoundError(ToolNotFoundError):
@@ -151,7 +165,7 @@ def build_library(root: Path, project: str, extra_flags: tuple[str, ...] = ()) -
     for unit in units:
         for rel in (unit.source, *unit.reads):
             if not (root / rel).is_file():
-                raise CompileError(f"'{root / rel}' is missing: write() the project first")
+                raise CompileError(f"'{root / rel}' is missing", "write() the project first")
     keys = [_object_key(cxx, root, unit, headers, extra_flags) for unit in units]
     lib_key = hashlib.sha256("".join(keys).encode()).hexdigest()[:32]
     library = libs_dir / f"lib{project}-{lib_key}.so"
@@ -176,12 +190,12 @@ def build_library(root: Path, project: str, extra_flags: tuple[str, ...] = ()) -
         else:
             os.replace(tmp, obj)
     if failures:
-        raise CompileError("g++ failed to compile the project:\n" + "\n".join(failures))
+        raise CompileError(f"g++ failed to compile {failures[0].split(':', 1)[0]}", "\n".join(failures))
     tmp_lib = library.with_suffix(f".{os.getpid()}.tmp")
     objects = [str(objects_dir / f"{key}.o") for key in keys]
     result = subprocess.run([cxx, "-shared", "-pthread", "-o", str(tmp_lib), *objects], capture_output=True, text=True, check=False)
     if result.returncode != 0:
-        raise CompileError(f"g++ failed to link the project:\n{result.stderr.strip()}")
+        raise CompileError("g++ failed to link the project", result.stderr.strip())
     os.replace(tmp_lib, library)
     prune_cache(keep={library, *(objects_dir / f"{key}.o" for key in keys)})
     return library
@@ -196,6 +210,26 @@ def cache_limit_bytes() -> int:
     return int(megabytes * 2**20)
 
 
+_TMP_PID = re.compile(r"\.(\d+)\.tmp")
+
+
+def _remove_if_orphaned(path: Path) -> None:
+    """Delete a temporary file of a build whose process is gone (killed mid-compile)."""
+    match = _TMP_PID.search(path.name)
+    if match is None:
+        return
+    pid = int(match.group(1))
+    if pid == os.getpid():
+        return
+    try:
+        os.kill(pid, 0)
+        return  # still running
+    except ProcessLookupError:
+        path.unlink(missing_ok=True)
+    except PermissionError:
+        return  # another user's live process
+
+
 def prune_cache(keep: set[Path]) -> None:
     """Delete the oldest cached objects and libraries until the cache fits its limit."""
     limit = cache_limit_bytes()
@@ -203,7 +237,8 @@ def prune_cache(keep: set[Path]) -> None:
     for folder in ("objects", "lib"):
         for path in (cache_dir() / folder).iterdir():
             if ".tmp" in path.name:
-                continue  # another build's file in progress
+                _remove_if_orphaned(path)  # else another build's file in progress
+                continue
             try:
                 stat = path.stat()
             except FileNotFoundError:

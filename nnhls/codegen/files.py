@@ -25,6 +25,7 @@ from nnhls.codegen.firmware import Constant, Firmware, Layer, Value
 from nnhls.codegen.writer import CppWriter
 from nnhls.dialects.kinds import PipelineStyle
 from nnhls.errors import CodegenError
+from nnhls.quoting import check_cpp_identifier, cpp_comment_text, cpp_string, tcl_word
 
 MAX_EXACT_BITS = 53
 """Mantissas of up to 53 bits are exact doubles: the synthesis headers can spell them in decimal."""
@@ -38,6 +39,7 @@ def _guard(name: str) -> str:
 
 def _open_namespace(w: CppWriter, namespace: str | None) -> None:
     if namespace:
+        check_cpp_identifier(namespace, "WriterConfig.Namespace")
         w.line(f"namespace {namespace} {{\n")
 
 
@@ -100,7 +102,7 @@ def defines_h(fw: Firmware) -> str:
 def _describe(layer: Layer) -> str:
     shapes = ", ".join("x".join(map(str, v.shape)) for v in layer.inputs)
     out = "x".join(map(str, layer.outputs[0].shape))
-    return f"{layer.layer}: {layer.op.name} ({shapes} -> {out})"
+    return f"{cpp_comment_text(layer.layer)}: {layer.op.name} ({shapes} -> {out})"
 
 
 def parameters_h(fw: Firmware) -> str:
@@ -356,7 +358,7 @@ def _rom_in_bram(fw: Firmware, var: str) -> str:
 
 def _declare(w: CppWriter, v: Value) -> None:
     if v.stream:
-        w.line(f'hls::stream<{v.pixel_type}> {v.var}("{v.var}");')
+        w.line(f"hls::stream<{v.pixel_type}> {v.var}({cpp_string(v.var)});")
         w.pragma(f"HLS STREAM variable={v.var} depth={v.depth}")
     else:
         w.line(f"{v.type_name} {v.var}[{v.size_name}];")
@@ -388,9 +390,9 @@ def top_cpp(fw: Firmware) -> str:
             if len(layer.outputs) == 1:
                 out = layer.outputs[0]
                 if out.stream:
-                    w.line(f'NNHLS_TRACE_STREAM("{layer.layer}", {out.var}, {out.n_pixels});')
+                    w.line(f"NNHLS_TRACE_STREAM({cpp_string(layer.name)}, {out.var}, {out.n_pixels});")
                 else:
-                    w.line(f'NNHLS_TRACE("{layer.layer}", {out.var}, {out.size_name});')
+                    w.line(f"NNHLS_TRACE({cpp_string(layer.name)}, {out.var}, {out.size_name});")
     if fw.namespace:
         w.line()
     _close_namespace(w, fw.namespace)
@@ -405,9 +407,15 @@ def traced_layers(fw: Firmware) -> list[tuple[str, tuple[int, ...]]]:
     return [(layer.layer, layer.outputs[0].shape) for layer in fw.layers if len(layer.outputs) == 1]
 
 
+def trace_keys(fw: Firmware) -> dict[str, str]:
+    """Layer name -> the key its output is recorded under in C++ (its identifier stem: model names
+    never reach C++ as strings). A repeated layer name maps to its last layer."""
+    return {layer.layer: layer.name for layer in fw.layers if len(layer.outputs) == 1}
+
+
 def _load_input(w: CppWriter, v: Value, k: int, emulation: bool) -> None:
     if v.stream:
-        w.line(f'hls::stream<{v.pixel_type}> {v.var}("{v.var}");')
+        w.line(f"hls::stream<{v.pixel_type}> {v.var}({cpp_string(v.var)});")
         with w.block(f"for (unsigned p = 0; p < {v.n_pixels}; p++)"):
             w.line(f"{v.pixel_type} pixel;")
             src = f"in[{k}] + s * {v.size}L + p * {v.pack}"
@@ -446,7 +454,7 @@ def _sample_body(w: CppWriter, fw: Firmware, emulation: bool) -> None:
         _load_input(w, v, k, emulation)
     for v in fw.outputs:
         if v.stream:
-            w.line(f'hls::stream<{v.pixel_type}> {v.var}("{v.var}");')
+            w.line(f"hls::stream<{v.pixel_type}> {v.var}({cpp_string(v.var)});")
         else:
             w.line(f"{v.type_name} {v.var}[{v.size_name}];")
     w.line(f"{fw.project}({', '.join(v.var for v in (*fw.inputs, *fw.outputs))});")
@@ -656,19 +664,14 @@ def testbench_cpp(fw: Firmware) -> str:
 # ----- Tcl -------------------------------------------------------------------------------------------------
 
 
-def _tcl_quote(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("$", "\\$").replace("[", "\\[").replace("]", "\\]")
-    return f'"{escaped}"'
-
-
 def project_tcl(project: str, backend: str, part: str, clock_period: float, clock_uncertainty: str) -> str:
     lines = [
         "# nnhls project settings, read by build_prj.tcl and vivado_synth.tcl.",
-        f"set project_name {_tcl_quote(project)}",
-        f"set backend {_tcl_quote(backend)}",
-        f"set part {_tcl_quote(part)}",
-        f"set clock_period {_tcl_quote(str(clock_period))}",
-        f"set clock_uncertainty {_tcl_quote(clock_uncertainty)}",
+        f"set project_name {tcl_word(project)}",
+        f"set backend {tcl_word(backend)}",
+        f"set part {tcl_word(part)}",
+        f"set clock_period {tcl_word(str(clock_period))}",
+        f"set clock_uncertainty {tcl_word(clock_uncertainty)}",
     ]
     return "\n".join(lines) + "\n"
 

@@ -24,7 +24,6 @@ The text of each file is produced by `nnhls.codegen.files` from the `Firmware` b
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from math import prod
@@ -33,6 +32,7 @@ import numpy as np
 from xdsl.dialects.builtin import DenseIntOrFPElementsAttr, ModuleOp
 from xdsl.ir import Operation, SSAValue
 
+from nnhls import quoting
 from nnhls.codegen.writer import ConfigStruct
 from nnhls.dialects import hls
 from nnhls.dialects.fixed import FixedPrecision
@@ -40,22 +40,78 @@ from nnhls.dialects.kinds import IOType, PipelineStyle, PoolOp, SoftmaxImpl
 from nnhls.dialects.types import ArrayType, FixedPointType, StreamType
 from nnhls.errors import CodegenError
 
-_IDENT = re.compile(r"[^0-9A-Za-z_]")
-CPP_KEYWORDS = frozenset(
-    ["alignas", "alignof", "and", "asm", "auto", "bool", "break", "case", "catch", "char", "class", "const", "constexpr", "continue", "default", "delete", "do", "double", "else", "enum", "explicit", "export", "extern", "false", "float", "for", "friend", "goto", "if", "inline", "int", "long", "mutable", "namespace", "new", "noexcept", "not", "nullptr", "operator", "or", "private", "protected", "public", "register", "return", "short", "signed", "sizeof", "static", "struct", "switch", "template", "this", "throw", "true", "try", "typedef", "typeid", "typename", "union", "unsigned", "using", "virtual", "void", "volatile", "while", "xor", "main", "nnet", "hls", "std"]
-)
+LAYER_CONSTANTS = ("w", "b", "scale", "bias", "table", "param", "exp_table", "inv_table")
+"""Suffixes of a layer's constants (`fc1_w`), each with `_t`, `_raw`, `_rows`, `_cols` forms."""
+LAYER_TYPES = ("weight", "bias", "scale", "table", "param", "exp_table", "inv_table", "result", "result_pixel")
+"""Suffixes of a layer's typedefs (`fc1_weight_t`)."""
+
+
+def _layer_names(stem: str, n_outputs: int) -> tuple[list[str], list[str]]:
+    """(locals, globals) a layer stem generates: output variables; types, sizes, structs, constants."""
+    outs = [f"{stem}_out"] if n_outputs == 1 else [f"{stem}_out{i}" for i in range(n_outputs)]
+    globals_ = [f"config_{stem}", *(f"N_{o.upper()}" for o in outs)]
+    globals_ += [f"{stem}_{t}_t" for t in LAYER_TYPES]
+    for c in LAYER_CONSTANTS:
+        globals_ += [f"{stem}_{c}", f"{stem}_{c}_t", f"{stem}_{c}_raw", f"{stem}_{c}_rows", f"{stem}_{c}_cols"]
+        globals_.append(f"{stem}_{c}".upper() + "_H_")
+    return outs, globals_
+
+
+def _input_names(stem: str) -> tuple[list[str], list[str]]:
+    return [stem], [f"{stem}_t", f"{stem}_pixel_t", f"N_{stem.upper()}"]
+
+
+def _project_names(project: str) -> tuple[list[str], list[str]]:
+    return [], [project, f"{project}_predict", f"{project}_trace", f"{project.upper()}_H_"]
+
+
+class NameTable:
+    """The identifiers of one generated project.
+
+    A layer or input claims a stem together with every name derived from it (see `_layer_names`);
+    a stem is taken only when none of those names is reserved (`quoting.is_reserved`) or already
+    generated, compared case-insensitively because sizes and include guards are upper-cased;
+    otherwise `_2`, `_3`... is appended. So a layer named `fc1_w`, `size` (`size_t`), `in` or
+    `INFINITY` never clashes with our names, the standard headers or another layer.
+    """
+
+    def __init__(self) -> None:
+        self._taken: set[str] = {n.casefold() for n in ("DEFINES_H_", "PARAMETERS_H_", "fast_weight_loader")}
+
+    def _free(self, names: tuple[list[str], list[str]]) -> bool:
+        locals_, globals_ = names
+        if any(n.casefold() in self._taken for n in (*locals_, *globals_)):
+            return False
+        if any(quoting.is_reserved(n) for n in globals_):
+            return False
+        return not any(
+            n in quoting.CPP_KEYWORDS or n in quoting.OUR_NAMES or n in quoting.LOOP_LOCALS or n in quoting.reserved_names()
+            for n in locals_
+        )
+
+    def take(self, names: tuple[list[str], list[str]]) -> None:
+        """Names that are already chosen (the project's)."""
+        self._taken.update(name.casefold() for name in (*names[0], *names[1]))
+
+    def claim(self, wanted: str, derive: Callable[[str], tuple[list[str], list[str]]]) -> str:
+        """The stem for `wanted` (any text), unique and safe with all its derived names."""
+        base = quoting.cpp_identifier(wanted)
+        stem, n = base, 1
+        while not self._free(derive(stem)):
+            n += 1
+            stem = f"{base}_{n}"
+        locals_, globals_ = derive(stem)
+        self._taken.update(name.casefold() for name in (*locals_, *globals_))
+        return stem
 
 
 def c_identifier(text: str) -> str:
-    """A C identifier made from a layer name (`dense/1` -> `dense_1`, `1x` -> `l_1x`)."""
-    name = _IDENT.sub("_", text) or "layer"
-    if name[0].isdigit() or name in CPP_KEYWORDS:
-        name = f"l_{name}"
-    return name
+    """A C identifier stem made from a layer name (`dense/1` -> `dense_1`, `1x` -> `l_1x`)."""
+    return quoting.cpp_identifier(text)
 
 
 def is_c_identifier(text: str) -> bool:
-    return bool(re.fullmatch(r"[A-Za-z_][0-9A-Za-z_]*", text)) and text not in CPP_KEYWORDS
+    return quoting.is_legal_identifier(text)
 
 
 # ----- the firmware model -------------------------------------------------------------------------------
@@ -203,16 +259,9 @@ class _Builder:
         self.func = func
         self.stream = func.io_type.data == IOType.IO_STREAM
         self.values: dict[SSAValue, Value] = {}
-        self.used: set[str] = set()
+        self.names = NameTable()
+        self.names.take(_project_names(func.sym_name.data))
         self.all_values: list[Value] = []
-
-    def unique(self, base: str) -> str:
-        name, n = base, 1
-        while name in self.used:
-            n += 1
-            name = f"{base}_{n}"
-        self.used.add(name)
-        return name
 
     def new_value(self, ssa: SSAValue, var: str, type_base: str) -> Value:
         ty = ssa.type
@@ -236,7 +285,7 @@ class _Builder:
     def build(self) -> Firmware:
         inputs: list[Value] = []
         for i, arg in enumerate(self.func.body.block.args):
-            name = self.unique(c_identifier(arg.name_hint or f"input_{i + 1}"))
+            name = self.names.claim(arg.name_hint or f"input_{i + 1}", _input_names)
             inputs.append(self.new_value(arg, name, name))
         layers: list[Layer] = []
         outputs: list[Value] = []
@@ -268,7 +317,7 @@ class _Builder:
         return self.values[ssa]
 
     def layer(self, op: hls.HLSKernelOp) -> Layer:
-        name = self.unique(c_identifier(op.layer_name))
+        name = self.names.claim(op.layer_name, lambda stem: _layer_names(stem, len(op.results)))
         inputs = [self.value(v, f"{op.name} '{op.layer_name}'") for v in op.operands]
         results = list(op.results)
         if len(results) == 1:
@@ -288,8 +337,7 @@ class _Builder:
 def build_firmware(module: ModuleOp | hls.FuncOp) -> Firmware:
     """The firmware model of the (single) hls.func of a module."""
     func = find_func(module)
-    if not is_c_identifier(func.sym_name.data):
-        raise CodegenError(f"project name '{func.sym_name.data}' is not a valid C identifier")
+    quoting.check_cpp_identifier(func.sym_name.data, "ProjectName")
     return _Builder(func).build()
 
 
@@ -307,7 +355,7 @@ def _rf(op: hls.HLSKernelOp) -> int:
 def _constant(layer: Layer, suffix: str, attr: object, ty: FixedPointType, what: str) -> Constant:
     assert isinstance(attr, DenseIntOrFPElementsAttr)
     values = np.ascontiguousarray(hls.mantissas(attr)).reshape(-1)
-    const = Constant(f"{layer.name}_{suffix}", f"{layer.name}_{suffix}_t", ty.precision, values, f"{layer.layer}: {what}")
+    const = Constant(f"{layer.name}_{suffix}", f"{layer.name}_{suffix}_t", ty.precision, values, f"{quoting.cpp_comment_text(layer.layer)}: {what}")
     layer.constants.append(const)
     return const
 

@@ -12,15 +12,19 @@ a non-empty directory without that marker is refused unless `force=True`.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
-import shutil
 import tarfile
+import tempfile
+import time
 import uuid
-from collections.abc import Mapping
+import warnings
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from io import StringIO
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import numpy as np
@@ -29,9 +33,10 @@ from xdsl.ir import Attribute, Operation
 from xdsl.printer import Printer
 
 from nnhls.codegen import files
-from nnhls.codegen.firmware import Firmware, is_c_identifier
+from nnhls.codegen.firmware import Firmware
 from nnhls.config import config_to_yaml
-from nnhls.errors import CodegenError, ProjectError, ProjectExistsError
+from nnhls.errors import CodegenError, NnhlsWarning, ProjectError, ProjectExistsError
+from nnhls.quoting import IdentifierError, check_cpp_identifier
 
 MARKER = ".nnhls-project.json"
 LIB_DIR = Path(__file__).resolve().parent.parent / "hls_lib"
@@ -39,11 +44,10 @@ CONFIG_YAML = "hls4ml_config.yml"
 
 
 def check_project_name(name: object) -> str:
-    if not isinstance(name, str) or not is_c_identifier(name):
-        raise CodegenError(
-            f"ProjectName {name!r} is not a valid C identifier (letters, digits and '_', not starting with a digit)"
-        )
-    return name
+    try:
+        return check_cpp_identifier(name, "ProjectName")
+    except IdentifierError as error:
+        raise CodegenError(str(error)) from None
 
 
 def hls_ir_file(project: str) -> str:
@@ -197,15 +201,77 @@ def _library_files() -> dict[str, Path]:
     return out
 
 
+LOCK = ".nnhls-project.lock"
+LOCK_WAIT_SECONDS = 60.0
+BACKUP_SUFFIX = ".before-nnhls"
+
+
+class UnsafePathError(ProjectExistsError):
+    """A path inside the output directory is a symbolic link (nnhls never writes through one)."""
+
+
+class ProjectBusyError(ProjectExistsError):
+    """Another process is writing the same output directory."""
+
+
+class UserFileMovedWarning(NnhlsWarning):
+    """A file of the user's had a generated file's name: it was moved aside, not overwritten."""
+
+
+class _CorruptMarker(Exception):
+    pass
+
+
+def _marker_entry(entry: object) -> str:
+    """A relative path of the marker, refused unless it stays inside the project."""
+    if not isinstance(entry, str) or not entry or "\0" in entry:
+        raise _CorruptMarker(repr(entry))
+    path = PurePosixPath(entry)
+    if path.is_absolute() or ".." in path.parts or str(path) != entry:
+        raise _CorruptMarker(entry)
+    return entry
+
+
 def _previous_files(root: Path) -> list[str] | None:
+    """Files listed by the marker of an earlier write; None without a marker."""
     marker = root / MARKER
-    if not marker.is_file():
+    if not marker.exists() and not marker.is_symlink():
         return None
+    _refuse_link(marker)
     try:
-        data = json.loads(marker.read_text())
-        return [str(f) for f in data.get("files", [])]
-    except (json.JSONDecodeError, AttributeError):
-        return []
+        data = json.loads(marker.read_bytes())
+        if not isinstance(data, dict) or data.get("generator") != "nnhls" or not isinstance(data.get("files"), list):
+            raise _CorruptMarker("not an nnhls marker")
+        return [_marker_entry(f) for f in data["files"]]
+    except (ValueError, UnicodeDecodeError, _CorruptMarker, OSError):
+        raise ProjectExistsError(
+            f"'{marker}' is corrupt, so nnhls cannot tell its files from yours; remove it and write "
+            "again with force=True (--force): files of yours with generated names are then moved aside"
+        ) from None
+
+
+def _refuse_link(path: Path) -> None:
+    if path.is_symlink():
+        raise UnsafePathError(
+            f"'{path}' is a symbolic link: nnhls never writes or deletes through links; remove the link and write again"
+        )
+
+
+def _safe_path(root: Path, rel: str) -> Path:
+    """root/rel after checking that no part of it below root is a symbolic link."""
+    path = root
+    for part in PurePosixPath(rel).parts:
+        path = path / part
+        _refuse_link(path)
+    return path
+
+
+def check_project_links(root: Path) -> None:
+    """Refuse a project whose generated files (or folders) were replaced by symbolic links: a
+    build reads them, and the next write would refuse them anyway."""
+    _refuse_link(root / LOCK)
+    for rel in _previous_files(root) or []:
+        _safe_path(root, rel)
 
 
 def prepare_directory(root: Path, force: bool) -> list[str]:
@@ -214,10 +280,11 @@ def prepare_directory(root: Path, force: bool) -> list[str]:
         raise ProjectExistsError(f"output path '{root}' exists and is not a directory")
     previous = _previous_files(root) if root.is_dir() else []
     if previous is None:
-        if any(root.iterdir()) and not force:
+        if any(p.name != LOCK for p in root.iterdir()) and not force:
             raise ProjectExistsError(
                 f"output directory '{root}' is not empty and was not written by nnhls; "
-                "choose another OutputDir, or write into it anyway with force=True (nnhls convert --force)"
+                "choose another OutputDir, or write into it anyway with force=True (nnhls convert --force): "
+                "files of yours with generated names are then moved aside, never overwritten"
             )
         previous = []
     return previous
@@ -228,9 +295,13 @@ def _digest(data: bytes) -> str:
 
 
 def _marker(root: Path) -> dict[str, Any]:
+    """The marker's content; {} when it is missing, a link or unreadable (writes refuse those)."""
+    marker = root / MARKER
+    if marker.is_symlink():
+        return {}
     try:
-        data = json.loads((root / MARKER).read_text())
-    except (OSError, json.JSONDecodeError):
+        data = json.loads(marker.read_bytes())
+    except (OSError, ValueError):
         return {}
     return data if isinstance(data, dict) else {}  # pyright: ignore[reportUnknownVariableType]
 
@@ -258,64 +329,143 @@ def edited_files(root: Path, suffixes: tuple[str, ...] | None = None) -> list[st
     return edited
 
 
+@contextmanager
+def project_lock(root: Path, wait: float = LOCK_WAIT_SECONDS) -> Iterator[None]:
+    """Exclusive right to write `root` among processes (an flock on root/.nnhls-project.lock);
+    a second writer waits up to `wait` seconds, then gets a ProjectBusyError."""
+    root.mkdir(parents=True, exist_ok=True)
+    lock = root / LOCK
+    _refuse_link(lock)
+    fd = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
+    try:
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise ProjectBusyError(
+                        f"another process is writing '{root}' (it holds {LOCK}); wait for it to finish or choose another OutputDir"
+                    ) from None
+                time.sleep(0.05)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
+
+
 def write_project(root: Path, fw: Firmware, config: Mapping[str, Any], hls_ir: str, force: bool = False) -> list[str]:
-    """Write the whole project; returns the relative paths written. Files the user edited since
-    the last write are replaced too (see `edited_files`: HLSModel.write warns about them)."""
+    """Write the whole project; returns the relative paths written.
+
+    Every file is written to a temporary file beside it and renamed into place (a reader never
+    sees half a file, an interrupted write leaves the old file), nothing is written or deleted
+    through a symbolic link, and a file of the user's that has a generated file's name is moved
+    aside (`<name>.before-nnhls`, with a UserFileMovedWarning), never overwritten. Files the user
+    edited since the last write are replaced too (see `edited_files`: HLSModel.write warns about them).
+    """
     check_project_name(fw.project)
-    previous = prepare_directory(root, force)
     generated = generate_files(fw, config, hls_ir)
     library = _library_files()
     written = sorted([*generated, *library])
-    digests: dict[str, str] = {}
-    for rel in set(previous) - set(written):
-        stale = root / rel
-        if stale.is_file() and stale.resolve().is_relative_to(root.resolve()):
-            stale.unlink()
-    for rel, content in generated.items():
-        path = root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if isinstance(content, bytes):
-            path.write_bytes(content)
-            digests[rel] = _digest(content)
-        else:
-            _write_if_changed(path, content)
-            digests[rel] = _digest(content.encode())
-    for rel, src in library.items():
-        path = root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        data = src.read_bytes()
-        if not path.is_file() or path.read_bytes() != data:
-            shutil.copyfile(src, path)
-        digests[rel] = _digest(data)
-    marker = {
-        "generator": "nnhls",
-        "project": fw.project,
-        "files": written,
-        "write_id": uuid.uuid4().hex,
-        "digests": digests,
-    }
-    (root / MARKER).write_text(json.dumps(marker, indent=1) + "\n")
+    prepare_directory(root, force)  # a refusal leaves the directory as it was (no lock file)
+    try:
+        with project_lock(root):
+            previous = prepare_directory(root, force)
+            ours = set(previous)
+            moved: list[str] = []
+            for rel in sorted(ours - set(written)):
+                stale = _safe_path(root, rel)
+                if stale.is_file():
+                    stale.unlink()
+            digests: dict[str, str] = {}
+            for rel, content in generated.items():
+                data = content.encode() if isinstance(content, str) else content
+                _write_file(root, rel, data, rel in ours, moved)
+                digests[rel] = _digest(data)
+            for rel, src in library.items():
+                data = src.read_bytes()
+                _write_file(root, rel, data, rel in ours, moved)
+                digests[rel] = _digest(data)
+            marker = {"generator": "nnhls", "project": fw.project, "files": written, "write_id": uuid.uuid4().hex, "digests": digests}
+            _write_file(root, MARKER, (json.dumps(marker, indent=1) + "\n").encode(), True, moved)
+    except OSError as error:
+        if isinstance(error, ProjectExistsError):
+            raise
+        raise ProjectWriteError(f"cannot write the project to '{root}': {error.strerror or error}") from None
+    if moved:
+        warnings.warn(
+            f"moved {len(moved)} file(s) of yours that had generated names aside: {', '.join(moved)}",
+            UserFileMovedWarning,
+            stacklevel=3,
+        )
     return written
 
 
-def _write_if_changed(path: Path, content: str) -> None:
-    """Keep the modification time of unchanged files (friendlier to editors and make)."""
-    if path.is_file() and path.read_text() == content:
-        return
-    path.write_text(content)
+class ProjectWriteError(ProjectExistsError):
+    """The file system refused a write (permissions, a name too long, no space)."""
+
+
+def _write_file(root: Path, rel: str, data: bytes, ours: bool, moved: list[str]) -> None:
+    """root/rel := data, atomically, without following links; an existing file that is not ours
+    and differs is renamed to `<name>.before-nnhls` first. Unchanged files keep their mtime."""
+    path = _safe_path(root, rel)
+    for parent in reversed(path.relative_to(root).parents[:-1]):
+        folder = root / parent
+        if not folder.is_dir():
+            if folder.exists():
+                raise ProjectExistsError(f"'{folder}' is in the way of a generated folder (it is not a directory)")
+            folder.mkdir()
+    if path.exists():
+        if not path.is_file():
+            raise ProjectExistsError(f"'{path}' is in the way of a generated file (it is not a regular file)")
+        old = path.read_bytes()
+        if old == data:
+            return
+        if not ours:
+            backup = _backup_name(path)
+            os.replace(path, backup)
+            moved.append(f"{rel} -> {backup.name}")
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _backup_name(path: Path) -> Path:
+    backup = path.with_name(path.name + BACKUP_SUFFIX)
+    n = 1
+    while backup.exists() or backup.is_symlink():
+        n += 1
+        backup = path.with_name(f"{path.name}{BACKUP_SUFFIX}.{n}")
+    return backup
 
 
 def write_tarball(root: Path, force: bool = False) -> Path:
     """`<root>.tar.gz` of the written project (WriterConfig.WriteTar). An existing archive is only
     replaced when it is one of ours (it holds the project's marker file) or with force."""
     archive = root.with_name(root.name + ".tar.gz")
+    _refuse_link(archive)
     if archive.exists() and not force and not _is_our_archive(archive, root.name):
         raise ProjectExistsError(f"'{archive}' exists and was not written by nnhls; remove it or pass force=True (--force)")
-    tmp = archive.with_name(archive.name + ".tmp")
-    with tarfile.open(tmp, "w:gz") as tar:
-        tar.add(root, arcname=root.name)
-    os.replace(tmp, archive)
+    fd, tmp = tempfile.mkstemp(prefix=f".{archive.name}.", suffix=".tmp", dir=archive.parent)
+    try:
+        with os.fdopen(fd, "wb") as out, tarfile.open(fileobj=out, mode="w:gz") as tar:
+            tar.add(root, arcname=root.name, filter=_without_lock)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, archive)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
     return archive
+
+
+def _without_lock(info: tarfile.TarInfo) -> tarfile.TarInfo | None:
+    return None if info.name.endswith("/" + LOCK) else info
 
 
 def _is_our_archive(archive: Path, name: str) -> bool:

@@ -15,6 +15,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+from nnhls.quoting import cpp_comment_text
+
 INDENT = "  "
 
 
@@ -33,8 +35,10 @@ class CppWriter:
             self.line(text)
 
     def comment(self, text: str) -> None:
+        """`//` lines; a line that could splice the next one (trailing backslash, trigraph) or
+        holds control characters is written as an escaped string literal instead."""
         for part in text.splitlines() or [""]:
-            self.line(f"// {part}".rstrip())
+            self.line(f"// {cpp_comment_text(part.rstrip())}".rstrip())
 
     def pragma(self, text: str) -> None:
         """A literal `#pragma HLS ...` line (g++ ignores it: the emulation build passes

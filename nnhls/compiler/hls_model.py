@@ -33,6 +33,7 @@ from nnhls.codegen.firmware import Firmware, Value, build_firmware, find_func
 from nnhls.codegen.project import (
     CONFIG_YAML,
     MARKER,
+    check_project_links,
     check_project_name,
     edited_files,
     hls_ir_file,
@@ -42,6 +43,7 @@ from nnhls.codegen.project import (
     write_tarball,
 )
 from nnhls.compiler.context import make_context
+from nnhls.compiler.ir_text import parse_ir, read_ir_file
 from nnhls.compiler.pipeline import (
     STAGES,
     configured_module,
@@ -49,6 +51,7 @@ from nnhls.compiler.pipeline import (
     parse_pipeline,
     run_pipeline,
 )
+from nnhls.config import load_yaml_text
 from nnhls.dialects import hls
 from nnhls.errors import (
     ConfigError,
@@ -195,6 +198,8 @@ class HLSModel:
         """
         if not self._on_disk and (self._write_id is None or self._write_id != write_id(self.output_dir)):
             self.write(force=self._written_by_us())
+        else:
+            check_project_links(self.output_dir)
         library = build_library(self.output_dir.resolve(), self.project_name)
         self._lib = ctypes.CDLL(str(library))
         return library
@@ -209,25 +214,26 @@ class HLSModel:
 
     # ----- running ------------------------------------------------------------------------------------
     def _batch(self, x: ArrayLike | Sequence[ArrayLike]) -> tuple[list[np.ndarray], int]:
+        """The inputs as float64 (n, size) arrays: each exactly (n, *input shape), or one unbatched
+        sample of the input shape; real numbers only (bool, int, float), all finite."""
         fw = self.firmware
-        xs = list(x) if isinstance(x, list | tuple) else [x]
+        if len(fw.inputs) > 1 or (isinstance(x, list | tuple) and len(x) == 1 and _is_array_like(x[0]) and np.ndim(x[0]) >= 1):
+            if not isinstance(x, list | tuple):
+                raise InputDataError(f"the model has {len(fw.inputs)} inputs: give a list of {len(fw.inputs)} arrays, got {_kind(x)}")
+            xs = list(x)
+        else:
+            xs = [x]
         if len(xs) != len(fw.inputs):
             raise InputDataError(f"the model has {len(fw.inputs)} inputs, got {len(xs)} arrays")
-        batch: list[np.ndarray] = []
-        n = -1
-        for value, arr in zip(fw.inputs, xs, strict=True):
-            a = np.asarray(arr, dtype=np.float64)
-            if a.shape == value.shape or (a.ndim == 1 and a.size == value.size):
-                a = a.reshape(1, -1)
-            if a.size % value.size or a.ndim < 1:
-                raise InputDataError(f"input '{value.var}' needs {value.size} values per sample {value.shape}, got shape {a.shape}")
-            a = np.ascontiguousarray(a.reshape(-1, value.size))
-            if n >= 0 and len(a) != n:
-                raise InputDataError("all inputs need the same number of samples")
-            n = len(a)
-            batch.append(a)
+        batch = [_input_array(value, arr, self._input_name(k)) for k, (value, arr) in enumerate(zip(fw.inputs, xs, strict=True))]
+        if len({len(a) for a in batch}) > 1:
+            raise InputDataError(f"all inputs need the same number of samples, got {[len(a) for a in batch]}")
+        for value, a in zip(fw.inputs, batch, strict=True):
             _warn_out_of_range(value, a)
-        return batch, n
+        return batch, len(batch[0])
+
+    def _input_name(self, k: int) -> str:
+        return self.firmware.inputs[k].var
 
     @staticmethod
     def _pointers(arrays: Sequence[np.ndarray]) -> Any:
@@ -252,8 +258,8 @@ class HLSModel:
             return self._predict_numpy(x)
         if emulator != "cpp":
             raise InputDataError(f"unknown emulator '{emulator}': use 'cpp' or 'numpy'")
-        lib = self._library()
         batch, n = self._batch(x)
+        lib = self._library()
         outs = [np.empty((n, v.size), dtype=np.float64) for v in self.firmware.outputs]
         threads = default_threads() if n_threads is None else int(n_threads)
         if threads < 1:
@@ -308,7 +314,8 @@ class HLSModel:
                 raise InputDataError(f"no such layer(s): {', '.join(sorted(missing))}")
         outs = [np.zeros((n, v.size), dtype=np.float64) for v in self.firmware.outputs]
         buffers = [np.zeros((n, int(np.prod(shape))), dtype=np.float64) for _, shape in wanted]
-        names = (ctypes.c_char_p * max(len(wanted), 1))(*[name.encode() for name, _ in wanted])
+        keys = files.trace_keys(self.firmware)
+        names = (ctypes.c_char_p * max(len(wanted), 1))(*[keys[name].encode() for name, _ in wanted])
         sizes = (ctypes.c_uint * max(len(wanted), 1))(*[int(np.prod(shape)) for _, shape in wanted])
         fn = getattr(lib, f"{self.project_name}_trace")
         fn.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_long, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_uint]
@@ -370,6 +377,39 @@ def default_threads() -> int:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
         return os.cpu_count() or 1
+
+
+def _is_array_like(x: object) -> bool:
+    return isinstance(x, np.ndarray | list | tuple | int | float | np.number | bool) or hasattr(x, "__array__")
+
+
+def _kind(x: object) -> str:
+    return f"a {type(x).__name__}"
+
+
+def _input_array(value: Value, arr: object, name: str) -> np.ndarray:
+    """One input as a contiguous float64 (n, size) array, or an InputDataError naming the input."""
+    if isinstance(arr, Mapping | str | bytes) or not _is_array_like(arr):
+        raise InputDataError(f"input '{name}' must be an array of numbers, got {_kind(arr)}")
+    try:
+        a = np.asarray(arr)
+    except (ValueError, TypeError) as error:
+        raise InputDataError(f"input '{name}' is not a regular array of numbers ({error})") from None
+    if a.dtype.kind not in "biuf":
+        raise InputDataError(f"input '{name}' must hold real numbers (bool, int or float), got dtype {a.dtype}")
+    shape = tuple(value.shape)
+    if a.ndim == 0:
+        raise InputDataError(f"input '{name}' needs samples of shape {shape}, got a scalar")
+    if a.shape == shape:
+        a = a.reshape(1, *shape)
+    elif a.shape[1:] != shape:
+        raise InputDataError(
+            f"input '{name}' needs an array of shape (n, {', '.join(map(str, shape))}) or one sample {shape}, got shape {a.shape}"
+        )
+    a = np.ascontiguousarray(a.reshape(len(a), value.size), dtype=np.float64)
+    if not np.isfinite(a).all():
+        raise InputDataError(f"input '{name}' holds NaN or infinite values")
+    return a
 
 
 def _warn_out_of_range(value: Value, a: np.ndarray) -> None:
@@ -461,14 +501,15 @@ def layer_report(module: ModuleOp) -> list[dict[str, Any]]:
 
 def link_existing_project(path: str | Path) -> HLSModel:
     """Reopen a project written by HLSModel.write(): its YAML config and saved hls IR."""
-    import yaml
-    from xdsl.parser import Parser
-
     root = Path(path)
     config_file = root / CONFIG_YAML
     if not config_file.is_file():
         raise ProjectError(f"'{root}' is not an nnhls project: {CONFIG_YAML} is missing")
-    config = yaml.safe_load(config_file.read_text()) or {}
+    try:
+        text = config_file.read_text(encoding="utf-8")
+    except UnicodeDecodeError as error:
+        raise ConfigError(f"cannot read '{config_file}': {error}") from None
+    config = load_yaml_text(text, f"'{config_file}'") or {}
     if not isinstance(config, dict):
         raise ProjectError(f"'{config_file}' does not hold a configuration mapping")
     config = {str(k): v for k, v in config.items()}  # pyright: ignore[reportUnknownVariableType, reportUnknownArgumentType]
@@ -476,7 +517,7 @@ def link_existing_project(path: str | Path) -> HLSModel:
     ir_file = root / hls_ir_file(project)
     if not ir_file.is_file():
         raise ProjectError(f"'{ir_file}' is missing: the project was not written by nnhls")
-    module = Parser(make_context(), ir_file.read_text(), str(ir_file)).parse_module()
+    module = parse_ir(make_context(), read_ir_file(ir_file), str(ir_file))
     module.verify()
     config["OutputDir"] = str(root)
     model = HLSModel(None, config, hls_module=module)

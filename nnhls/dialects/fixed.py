@@ -241,6 +241,8 @@ def parse_precision(text: str) -> FixedPrecision:
     if len(fields) < n_numbers or (kind == "int" and len(fields) != 1) or len(fields) > 5:
         raise PrecisionError(f"cannot read precision '{text}': expected {ACCEPTED_SPELLINGS}")
     try:
+        if not all(re.fullmatch(r"-?[0-9]+", f) for f in fields[:n_numbers]):
+            raise ValueError  # int() would take '1_6', ' 16 ' or '١٦'
         numbers = [int(f) for f in fields[:n_numbers]]
     except ValueError:
         raise PrecisionError(

@@ -32,7 +32,13 @@ from xdsl.dialects.builtin import IntegerAttr
 
 from nnhls.dialects import nn
 from nnhls.dialects.bitgrowth import range_type
-from nnhls.dialects.fixed import FixedPrecision, Overflow, from_mantissa, to_mantissa
+from nnhls.dialects.fixed import (
+    FixedPrecision,
+    Overflow,
+    PrecisionError,
+    from_mantissa,
+    to_mantissa,
+)
 from nnhls.dialects.kinds import TABLE_ACTIVATIONS, ActivationKind, SoftmaxImpl
 
 DEFAULT_TABLE_SIZE = 1024
@@ -55,7 +61,13 @@ def saturating(t: FixedPrecision) -> FixedPrecision:
 
 def quantize_table(values: np.ndarray, t: FixedPrecision) -> np.ndarray:
     """Table entries as int64 mantissas of t (t's rounding, saturating)."""
+    if t.width > MAX_TABLE_WIDTH:
+        raise PrecisionError(f"a lookup table of type {t} is wider than the {MAX_TABLE_WIDTH} bits a table entry may have")
     return np.asarray(to_mantissa(values, saturating(t)), dtype=np.int64)
+
+
+MAX_TABLE_WIDTH = 63
+"""Table entries are stored as int64 mantissas."""
 
 
 # ----- activations -----------------------------------------------------------------------------------------

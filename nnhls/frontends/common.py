@@ -7,6 +7,7 @@ layers), SSA name hints from layer names, and the final `func.return`.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -33,6 +34,41 @@ class UnsupportedLayerError(FrontendError):
         )
 
 
+MAX_TENSOR_ELEMENTS = 1 << 24
+"""Most elements one tensor of a model may have (16,777,216: a 4096 x 4096 weight matrix, or a
+2048 x 2048 x 4 activation): far beyond any FPGA design, small enough that the emulator and the
+C++ build never try to allocate gigabytes for a hostile or mistyped shape."""
+
+
+class ModelTooLargeError(FrontendError):
+    """A tensor (input, weight or intermediate) beyond MAX_TENSOR_ELEMENTS."""
+
+
+def check_tensor_size(shape: Sequence[int], what: str) -> None:
+    """A ModelTooLargeError when `shape` is negative or holds more than MAX_TENSOR_ELEMENTS."""
+    if any(d < 0 for d in shape):
+        raise ModelTooLargeError(f"{what} has a negative dimension: {tuple(shape)}")
+    total = 1
+    for d in shape:
+        total *= d
+    if total > MAX_TENSOR_ELEMENTS:
+        raise ModelTooLargeError(
+            f"{what} of shape {tuple(shape)} has {total} elements, more than nnhls' limit of {MAX_TENSOR_ELEMENTS}"
+        )
+
+
+def check_module_sizes(module: ModuleOp) -> ModuleOp:
+    """Every result of the imported module within MAX_TENSOR_ELEMENTS (names the layer)."""
+    from xdsl.dialects.builtin import TensorType
+
+    for op in module.walk():
+        for result in op.results:
+            if isinstance(result.type, TensorType):
+                layer = getattr(op, "layer_name", None) or op.name
+                check_tensor_size(result.type.get_shape(), f"the output of layer '{layer}'")
+    return module
+
+
 class ModelFileError(FrontendError):
     """A model file that is missing, malformed or truncated."""
 
@@ -47,7 +83,8 @@ _HINT_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ012345678
 def name_hint(layer: str) -> str | None:
     """A valid SSA name hint from a layer name (None when nothing usable is left)."""
     cleaned = "".join(c if c in _HINT_CHARS else "_" for c in layer)
-    if not cleaned or cleaned[0].isdigit():
+    # xDSL drops a trailing `_<digits>` from hints, so `_0` would become an empty, invalid name
+    if not cleaned or cleaned[0].isdigit() or re.fullmatch(r"(_[0-9]*)+", cleaned):
         cleaned = f"l_{cleaned}"
     return cleaned
 

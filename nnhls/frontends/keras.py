@@ -39,7 +39,12 @@ from xdsl.utils.exceptions import VerifyException
 from nnhls.dialects import nn
 from nnhls.dialects.kinds import ActivationKind, PoolOp
 from nnhls.errors import FrontendError
-from nnhls.frontends.common import ModelBuilder, ModelFileError, UnsupportedLayerError
+from nnhls.frontends.common import (
+    ModelBuilder,
+    ModelFileError,
+    UnsupportedLayerError,
+    check_module_sizes,
+)
 
 Json = dict[str, Any]
 TensorRef = tuple[str, int, int]
@@ -64,7 +69,7 @@ def import_keras(
         source = _load_in_memory(model)
     try:
         graph = _parse_model(source.config, source.default_name)
-        return _Converter(source).convert(graph, name or graph.name)
+        return check_module_sizes(_Converter(source).convert(graph, name or graph.name))
     except FrontendError:
         raise
     except (KeyError, ValueError, IndexError, TypeError) as e:

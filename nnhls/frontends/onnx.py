@@ -15,6 +15,8 @@ them as a tensor operand.
 
 from __future__ import annotations
 
+import contextlib
+import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -34,6 +36,8 @@ from nnhls.frontends.common import (
     ModelBuilder,
     ModelFileError,
     UnsupportedLayerError,
+    check_module_sizes,
+    check_tensor_size,
 )
 
 MIN_OPSET = 11
@@ -153,6 +157,31 @@ def _upgrade(model: onnx.ModelProto) -> onnx.ModelProto:
         return onnx.version_converter.convert_version(model, MIN_OPSET)
     except Exception:
         return model  # the converters also accept the old attribute forms they know
+
+
+def _check_fold_size(node: onnx.NodeProto, layer: str, inputs: list[np.ndarray | None]) -> None:
+    """The result size of the constant-folded ops whose output size comes from their input
+    values, checked before onnx's evaluator allocates it."""
+    op = node.op_type
+    try:
+        if op == "ConstantOfShape" and inputs[0] is not None:
+            shape = [int(d) for d in np.asarray(inputs[0]).reshape(-1)]
+        elif op == "Expand" and inputs[0] is not None and inputs[1] is not None:
+            target = [int(d) for d in np.asarray(inputs[1]).reshape(-1)]
+            shape = list(np.broadcast_shapes(np.shape(inputs[0]), tuple(max(d, 1) for d in target)))
+        elif op == "Tile" and inputs[0] is not None and inputs[1] is not None:
+            shape = [int(a) * int(r) for a, r in zip(np.shape(inputs[0]), np.asarray(inputs[1]).reshape(-1), strict=False)]
+        elif op == "Range" and all(i is not None for i in inputs[:3]):
+            start, limit, delta = (float(np.asarray(i)) for i in inputs[:3])  # pyright: ignore[reportArgumentType]
+            shape = [max(0, math.ceil((limit - start) / delta))] if delta else [0]
+        elif op == "Pad" and inputs[0] is not None and len(inputs) > 1 and inputs[1] is not None:
+            pads = np.asarray(inputs[1]).reshape(2, -1)
+            shape = [int(d) + int(a) + int(b) for d, a, b in zip(np.shape(inputs[0]), pads[0], pads[1], strict=False)]
+        else:
+            return
+    except (ValueError, TypeError, OverflowError):
+        return  # malformed inputs: the evaluator reports them
+    check_tensor_size(shape, f"layer '{layer}' ({op})")
 
 
 def _function_name(name: str) -> str:
@@ -307,6 +336,7 @@ class _Converter:
         from onnx.reference import ReferenceEvaluator
 
         feeds = {i: self.consts[i] for i in node.input if i}
+        _check_fold_size(node, layer, [feeds.get(i) for i in node.input])
         try:
             results = ReferenceEvaluator(node, opsets={"": self.opset}).run(None, feeds)
         except Exception as error:
@@ -1163,6 +1193,7 @@ def import_onnx(
         raise FrontendError(f"channels_last_conversion must be one of {CONVERSIONS}")
     proto, default_name = _load(model)
     proto = _upgrade(proto)
+    _check_declared_sizes(proto)
     function = _function_name(name or default_name)
     if channels_last_conversion == "internal" and channels_first_inputs:
         initializers = {t.name for t in proto.graph.initializer}
@@ -1171,10 +1202,38 @@ def import_onnx(
         )
         return _Converter(proto, function, "internal", transpose_outputs, spatial).run()
     mode = "full" if channels_last_conversion == "internal" else channels_last_conversion
-    converter = _Converter(proto, function, mode, transpose_outputs)
-    module = converter.run()
+    label = model if isinstance(model, str | Path) else f"<ONNX model {default_name}>"
+    converter, module = _run(lambda: _Converter(proto, function, mode, transpose_outputs), label)
     if channels_last_conversion != "internal" or not converter.wants_channels_last:
-        return module
+        return check_module_sizes(module)
     # Second pass: the inputs that the first pass transposed to channels-last are declared so.
     inputs = frozenset(converter.wants_channels_last)
-    return _Converter(proto, function, "internal", transpose_outputs, inputs).run()
+    return check_module_sizes(_run(lambda: _Converter(proto, function, "internal", transpose_outputs, inputs), label)[1])
+
+
+def _run(make: Callable[[], _Converter], label: str | Path) -> tuple[_Converter, ModuleOp]:
+    """The converter and its module; an inconsistent graph (shapes that do not fit, missing
+    inputs, a value used before it is made) is a ModelFileError rather than an error from deep inside."""
+    try:
+        converter = make()
+        return converter, converter.run()
+    except (ValueError, IndexError, KeyError, TypeError, AssertionError, ZeroDivisionError, RecursionError) as error:
+        if type(error).__module__.startswith("nnhls"):
+            raise
+        raise ModelFileError(label, f"inconsistent ONNX graph ({type(error).__name__}: {error})") from None
+
+
+def _check_declared_sizes(proto: onnx.ModelProto) -> None:
+    """Inputs, outputs and every shape onnx's inference can tell, within MAX_TENSOR_ELEMENTS per
+    sample (the leading batch axis aside), before anything is allocated for them."""
+    graph = proto.graph
+    # on failure the converter reports what it cannot read; the declared shapes are still checked
+    with contextlib.suppress(Exception):
+        graph = onnx.shape_inference.infer_shapes(proto, data_prop=True).graph
+    for info in [*graph.input, *graph.value_info, *graph.output]:
+        if not info.type.HasField("tensor_type") or not info.type.tensor_type.HasField("shape"):
+            continue
+        dims = [d.dim_value if d.HasField("dim_value") else 1 for d in info.type.tensor_type.shape.dim]
+        check_tensor_size(dims[1:], f"tensor '{info.name}' (per sample)")  # the batch axis is not the model's
+    for init in graph.initializer:
+        check_tensor_size(list(init.dims), f"initializer '{init.name}'")

@@ -8,9 +8,12 @@ and the graphs it writes do not change when `onnxscript` happens to be installed
 from __future__ import annotations
 
 import io
+import json
+import threading
 import warnings
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -101,10 +104,89 @@ class _Wrapped:
         return _wrapper_class()(inner)
 
 
-def load_pytorch_file(path: str | Path) -> torch.nn.Module:
-    """Load a TorchScript archive or a `torch.export` archive as a callable module.
+class UnsafeModelFileError(ModelFileError):
+    """A model file that could only be read by running code from it (a pickle)."""
 
-    A plain pickled module (`torch.save(model)`) is refused: unpickling runs arbitrary code.
+
+_LOAD_LOCK = threading.Lock()
+
+
+class _Refused(Exception):
+    pass
+
+
+class _NoPickle:
+    """Stands in for the `pickle` module inside torch.export's reader while we load."""
+
+    def __getattr__(self, name: str) -> Any:
+        raise _Refused(f"pickle.{name}")
+
+
+@contextmanager
+def _pickles_refused() -> Iterator[None]:
+    """While torch reads an archive, nothing in it can run code.
+
+    torch.export falls back to unrestricted unpickling for some entries (`use_pickle` weights
+    and constants, opaque objects, legacy `.pt` members, sample inputs when the safe load fails).
+    Here `torch.load` always runs in `weights_only` mode (tensors and plain containers only, no
+    callables), and the other unpicklers (`pickle.loads`, TorchScript's object unpickler) refuse.
+    """
+    import torch
+    from torch.export.pt2_archive import _package
+
+    real_load = torch.load
+    real_obj_load = torch._C._pickle_load_obj  # pyright: ignore[reportAttributeAccessIssue]
+
+    def weights_only_load(f: Any, *args: Any, **kwargs: Any) -> Any:
+        kwargs["weights_only"] = True
+        kwargs.pop("pickle_module", None)
+        return real_load(f, *args, **kwargs)
+
+    def refuse(*_: Any, **__: Any) -> Any:
+        raise _Refused("a pickled TorchScript object")
+
+    with _LOAD_LOCK:
+        real_pickle = _package.pickle  # pyright: ignore[reportPrivateImportUsage]
+        torch.load = weights_only_load  # pyright: ignore[reportAttributeAccessIssue]
+        torch._C._pickle_load_obj = refuse  # pyright: ignore[reportAttributeAccessIssue]
+        _package.pickle = _NoPickle()  # pyright: ignore[reportAttributeAccessIssue, reportPrivateImportUsage]
+        try:
+            yield
+        finally:
+            torch.load = real_load  # pyright: ignore[reportAttributeAccessIssue]
+            torch._C._pickle_load_obj = real_obj_load  # pyright: ignore[reportAttributeAccessIssue]
+            _package.pickle = real_pickle  # pyright: ignore[reportAttributeAccessIssue, reportPrivateImportUsage]
+
+
+def _pickled_members(archive: zipfile.ZipFile) -> list[str]:
+    """Members of a torch.export archive that torch would unpickle (by its own configs)."""
+    found: list[str] = []
+    for entry in archive.namelist():
+        if entry.endswith(("_weights_config.json", "_constants_config.json")):
+            try:
+                config = json.loads(archive.read(entry)).get("config", {})
+            except (ValueError, AttributeError):
+                found.append(entry)
+                continue
+            for fqn, meta in config.items() if isinstance(config, dict) else []:
+                path = str(meta.get("path_name", "")) if isinstance(meta, dict) else ""
+                if not isinstance(meta, dict) or meta.get("use_pickle") or path.startswith(("custom_obj", "opaque_obj")):
+                    found.append(f"{entry}: {fqn}")
+        elif entry.endswith(("serialized_state_dict.pt", "serialized_constants.pt")) or ((
+            "/data/weights/" in entry or "/data/constants/" in entry
+        ) and entry.endswith(".pt")):
+            found.append(entry)
+    return found
+
+
+def load_pytorch_file(path: str | Path) -> torch.nn.Module:
+    """Load a TorchScript archive or a `torch.export` archive as a callable module, without
+    running code from the file.
+
+    A plain pickled module (`torch.save(model)`) is refused, and so is a torch.export archive
+    whose weights or constants are pickled; the rest is read with every unpickler either
+    restricted to tensors (`weights_only`) or refused (`_pickles_refused`). TorchScript archives
+    are read by TorchScript's own unpickler, which rebuilds tensors and TorchScript types only.
     """
     import torch
 
@@ -112,24 +194,52 @@ def load_pytorch_file(path: str | Path) -> torch.nn.Module:
     if not path.is_file():
         raise ModelFileError(path, "no such file")
     if not zipfile.is_zipfile(path):
-        raise ModelFileError(path, "not a TorchScript or torch.export archive (a legacy pickle?)")
-    with zipfile.ZipFile(path) as archive:
-        entries = archive.namelist()
+        raise UnsafeModelFileError(
+            path,
+            "not a TorchScript or torch.export archive: a legacy pickle is not loaded (unpickling runs "
+            "arbitrary code); save it with torch.jit.script(model).save(path) or torch.export.save(...)",
+        )
+    try:
+        with zipfile.ZipFile(path) as archive:
+            entries = archive.namelist()
+            pickled = _pickled_members(archive)
+    except (zipfile.BadZipFile, OSError, ValueError) as error:
+        raise ModelFileError(path, f"unreadable archive ({error})") from None
     if any(e.endswith("serialized_exported_program.json") or "/models/" in e for e in entries):
+        if pickled:
+            raise UnsafeModelFileError(
+                path,
+                f"the torch.export archive holds pickled data ({pickled[0]}), which nnhls does not load "
+                "(unpickling runs arbitrary code); save plain tensor weights with torch.export.save()",
+            )
         try:
-            return _Wrapped.around(torch.export.load(str(path)).module())
+            with _pickles_refused(), warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                program = torch.export.load(str(path))
+            return _Wrapped.around(program.module())
+        except _Refused as error:
+            raise UnsafeModelFileError(path, f"the torch.export archive needs {error} to load, which nnhls refuses") from None
         except Exception as error:
-            raise ModelFileError(path, f"cannot load the torch.export archive ({error})") from error
+            if "weights only load failed" in str(error).lower():
+                raise UnsafeModelFileError(
+                    path, "the torch.export archive holds pickled data other than plain tensors, which nnhls does not load"
+                ) from None
+            raise ModelFileError(path, f"cannot load the torch.export archive ({_first_line(error)})") from None
     if any("/code/" in e for e in entries):
         try:
             return torch.jit.load(str(path), map_location="cpu")
         except Exception as error:
-            raise ModelFileError(path, f"cannot load the TorchScript archive ({error})") from error
-    raise ModelFileError(
+            raise ModelFileError(path, f"cannot load the TorchScript archive ({_first_line(error)})") from None
+    raise UnsafeModelFileError(
         path,
         "a pickled PyTorch model or state dict is not accepted (unpickling runs arbitrary code); "
         "save it with torch.jit.script(model).save(path) or torch.export.save(...)",
     )
+
+
+def _first_line(error: BaseException) -> str:
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    return lines[0][:300] if lines else type(error).__name__
 
 
 def load_pytorch(model: Any) -> Any:

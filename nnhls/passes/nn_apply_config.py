@@ -45,6 +45,7 @@ from nnhls.config import (
     ConfigError,
     LayerSettings,
     ModelSettings,
+    load_yaml_text,
     resolve,
     validate_config,
 )
@@ -59,22 +60,22 @@ from nnhls.dialects.types import (
 )
 
 
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigError(f"cannot read '{path}': {error}") from None
+
+
 def load_config_text(config_file: str, config_json: str) -> dict[str, Any]:
     """The configuration mapping from a YAML file or JSON text (empty: defaults)."""
     if config_file and config_json:
         raise ConfigError("nn-apply-config: give config_file or config_json, not both")
     if config_file:
-        import yaml
-
         path = Path(config_file)
         if not path.is_file():
             raise ConfigError(f"nn-apply-config: config file '{config_file}' not found")
-        try:
-            data = yaml.safe_load(path.read_text())
-        except yaml.YAMLError as error:
-            raise ConfigError(
-                f"cannot read YAML '{config_file}': {' '.join(str(error).split())}"
-            ) from None
+        data = load_yaml_text(_read_text(path), f"'{config_file}'")
     elif config_json:
         try:
             data = json.loads(config_json)

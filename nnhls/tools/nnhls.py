@@ -131,13 +131,14 @@ def _starting_config(args: argparse.Namespace, model: Path) -> dict[str, Any]:
 
 
 def _c_identifier(text: str) -> str:
-    name = "".join(c if c.isalnum() or c == "_" else "_" for c in text)
-    return name if name and not name[0].isdigit() else f"model_{name}"
+    from nnhls.quoting import cpp_identifier
+
+    return cpp_identifier(text, fallback="model")
 
 
 def _load_config(args: argparse.Namespace) -> tuple[dict[str, Any], Path]:
     """The full config for `convert`: from a YAML file, the bundled example, or a model file."""
-    import yaml
+    from nnhls.config import load_yaml_text
 
     if args.example:
         path = EXAMPLE_DIR / "config.yml"
@@ -146,7 +147,7 @@ def _load_config(args: argparse.Namespace) -> tuple[dict[str, Any], Path]:
                 f"the bundled example is not at {EXAMPLE_DIR}: it ships with the source checkout "
                 "(install it with `pip install -e .` from a clone)"
             )
-        config = yaml.safe_load(path.read_text())
+        config = load_yaml_text(path.read_text(), f"'{path}'")
         base = path.parent
         config["OutputDir"] = args.output or str(Path.cwd() / config["OutputDir"])
         return config, base
@@ -155,9 +156,10 @@ def _load_config(args: argparse.Namespace) -> tuple[dict[str, Any], Path]:
     source = _require_file(args.source)
     if source.suffix.lower() in (".yml", ".yaml"):
         try:
-            config = yaml.safe_load(source.read_text())
-        except yaml.YAMLError as error:
-            raise CLIError(f"cannot read YAML '{source}': {_error_line(error)}") from None
+            text = source.read_text(encoding="utf-8")
+        except UnicodeDecodeError as error:
+            raise CLIError(f"cannot read '{source}': {error}") from None
+        config = load_yaml_text(text, f"'{source}'")
         if not isinstance(config, dict):
             raise CLIError(f"'{source}' does not hold a configuration mapping")
         if args.output:
@@ -177,13 +179,39 @@ def _resolve_paths(config: dict[str, Any], base: Path) -> dict[str, Any]:
 
 
 def _load_array(path: str | Path) -> np.ndarray:
+    """A .npy file (never unpickled) or a text file of whitespace-separated numbers."""
+    import warnings
+
     file = _require_file(path)
     if file.suffix == ".npy":
-        return np.load(file, allow_pickle=False)
+        try:
+            return np.load(file, allow_pickle=False)
+        except ValueError as error:
+            if "allow_pickle" in str(error):
+                raise CLIError(f"'{file}' holds Python objects (a pickle), which nnhls does not load: save a numeric array") from None
+            raise CLIError(f"cannot read '{file}' as a .npy array: {_error_line(error)}") from None
+        except (OSError, EOFError) as error:
+            raise CLIError(f"cannot read '{file}' as a .npy array: {_error_line(error)}") from None
     try:
-        return np.loadtxt(file, dtype=np.float64, ndmin=2)
-    except ValueError as error:  # numpy's parse error
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # numpy's "empty input file" warning: an error below
+            data = np.loadtxt(file, dtype=np.float64, ndmin=2)
+    except (ValueError, UnicodeDecodeError) as error:
         raise CLIError(f"cannot read '{file}' as whitespace-separated numbers: {_error_line(error)}") from None
+    if data.size == 0:
+        raise CLIError(f"'{file}' holds no numbers")
+    return data
+
+
+def _shape_text_rows(model: Any, arrays: list[np.ndarray], paths: Sequence[str | Path]) -> list[np.ndarray]:
+    """Text files hold one flattened sample per line (as tb_data): give them the input shapes."""
+    shaped: list[np.ndarray] = []
+    inputs = model.firmware.inputs
+    for k, (a, path) in enumerate(zip(arrays, paths, strict=False)):
+        if k < len(inputs) and Path(path).suffix != ".npy" and a.ndim == 2 and a.shape[1] == inputs[k].size:
+            a = a.reshape(len(a), *inputs[k].shape)
+        shaped.append(a)
+    return shaped
 
 
 # ----- subcommands ----------------------------------------------------------------------------------------
@@ -237,7 +265,9 @@ def _override_model_defaults(config: dict[str, Any], args: argparse.Namespace) -
 
 def _run_example(model: Any, config: dict[str, Any]) -> None:
     """Build the emulation library, predict the sample inputs and summarise against float."""
-    inputs = _load_array(config["InputData"]).astype(np.float32)
+    if not config.get("InputData"):
+        raise CLIError("--run predicts the config's InputData, and this config has none: add InputData (a .npy or text file of samples) or run nnhls predict")
+    inputs = _shape_text_rows(model, [_load_array(config["InputData"]).astype(np.float32)], [config["InputData"]])[0]
     with step("building the C++ emulation library (g++)"):
         model.compile()
     with step(f"predicting {len(inputs)} samples"):
@@ -272,7 +302,7 @@ def cmd_compile(args: argparse.Namespace) -> int:
 
 def cmd_predict(args: argparse.Namespace) -> int:
     model = _link(args.project)
-    inputs = [_load_array(path) for path in args.input]
+    inputs = _shape_text_rows(model, [_load_array(path) for path in args.input], args.input)
     if args.emulator == "cpp":
         with step("building the C++ emulation library (g++)"):
             model.compile()

@@ -73,6 +73,15 @@ class NNHLSOptMain(xDSLOptMain):
 
     def register_all_frontends(self) -> None:
         super().register_all_frontends()
+
+        def parse_mlir(stream: IO[bytes]) -> ModuleOp:
+            from nnhls.compiler.ir_text import parse_ir
+
+            data = stream.read()
+            text = data.decode("utf-8", errors="strict") if isinstance(data, bytes) else data
+            return parse_ir(self.ctx, text, self.get_input_name(), not self.args.no_implicit_module)
+
+        self.available_frontends["mlir"] = parse_mlir
         for extension in MODEL_EXTENSIONS:
             self.available_frontends[extension] = self._model_frontend(extension)
 
@@ -122,6 +131,10 @@ def _layer_line(source: str, text: str) -> int | None:
 
 def _one_line(error: BaseException, source: str) -> str:
     """A single-line message for a user-facing error: file, line when known, and the problem."""
+    from nnhls.compiler.ir_text import IRTextError
+
+    if isinstance(error, IRTextError):
+        return str(error).replace(": ", ": error: ", 1) if str(error).startswith(source) else f"{source}: error: {error}"
     if isinstance(error, ParseError):
         location = error.span.get_location()
         file = source if location.file in ("", "<unknown>") else location.file

@@ -120,8 +120,8 @@ def cmd_sweep_report(args: argparse.Namespace) -> int:
         for row in rows:
             view.add_row(*row, style="bold" if row[-1] == "*" else None)
         console.print(view)
-    for index, status, error in failures(table):
-        print(f"point {index} {status}: {error}")
+    for line in failures(table):
+        print(line)
     if args.no_plot or quality is None or not costs:
         return 0
     results = Path(args.results)

@@ -191,7 +191,7 @@ def test_write_safety(wide_model: HLSModel, tmp_path: Path) -> None:
 
 
 def test_invalid_project_name(wide_model: HLSModel) -> None:
-    with pytest.raises(CodegenError, match="not a valid C identifier"):
+    with pytest.raises(CodegenError, match="must be a valid C identifier"):
         HLSModel(None, {**wide_model.config, "ProjectName": "my-project"}, hls_module=wide_model.hls_module)
 
 

@@ -146,7 +146,7 @@ def test_sweep_on_a_local_cluster_and_on_dask_processes(sweep_file: Path, tmp_pa
 
     report = run_cli("sweep", "report", tmp_path / "remote", "--plot", tmp_path / "front.png")
     assert report.returncode == 0, report.stderr
-    assert f"point {ILLEGAL_INDEX} failed: nn.dense 'fc1': reuse factor 7 is not legal" in report.stdout
+    assert f"failed, point {ILLEGAL_INDEX}: nn.dense 'fc1': reuse factor 7 is not legal" in report.stdout
     assert "front (*): max agreement, min multipliers" in report.stdout
     assert (tmp_path / "front.png").stat().st_size > 10_000
     assert (tmp_path / "front.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -278,3 +278,19 @@ def test_labels_numpy_emulator_and_the_reference_interpreter(tmp_path: Path) -> 
     assert abs(row["max_abs_diff"] - reference["max_abs_diff"]) < 1e-5
     assert row["accuracy"] == pytest.approx(row["agreement"] - 5 / 50, abs=1 / 50)
     assert "multipliers" not in row.index  # estimates not measured
+
+
+def test_a_script_without_the_main_guard_is_told_what_to_do(tmp_path: Path) -> None:
+    """Dask's worker processes import the calling script again: without `if __name__ ==
+    "__main__":` each would start the sweep anew. The user gets one clear message instead."""
+    script = tmp_path / "script.py"
+    script.write_text(
+        "import nnhls\n"
+        f"nnhls.sweep(base={str(EXAMPLE / 'config.yml')!r}, axes={{'Model.ReuseFactor': [1]}}, measure=['estimates'], output='out', workers=1, progress=False)\n"
+    )
+    result = subprocess.run([sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True, check=False, timeout=300)
+    assert result.returncode != 0
+    assert result.stderr.strip().splitlines()[-1] == (
+        "nnhls.compiler.sweep.errors.SweepError: the local Dask workers did not start (Nanny failed to start.); "
+        'a script that runs a sweep must call it under `if __name__ == "__main__":` (the worker processes import the script again)'
+    )

@@ -30,6 +30,7 @@ PACKAGE = Path(__file__).resolve().parents[2] / "nnhls"
 
 LAYERS: dict[str, int] = {
     "nnhls.errors": 0,
+    "nnhls.quoting": 0,
     "nnhls.dialects": 1,
     "nnhls.ops": 1,
     "nnhls.config": 2,

@@ -97,6 +97,7 @@ def test_value_grids() -> None:
         ({"width": [8.5], "integer": [1]}, "must be integers"),
         ([[1, 2]], "values must be numbers, strings or booleans"),
         ([float("nan")], "not a finite number"),
+        (["fixed<8", "3>"], "'fixed<8' is a precision cut at a comma: quote each precision"),
     ],
 )
 def test_bad_values_are_refused(values: object, message: str) -> None:
@@ -137,6 +138,16 @@ def test_point_ids_depend_on_settings_only(tmp_path: Path) -> None:
     small = load_spec(spec_mapping(axes={"Model.ReuseFactor": [2, 4]}), output=tmp_path)
     large = load_spec(spec_mapping(axes={"Model.ReuseFactor": [1, 2, 4, 8]}), output=tmp_path)
     assert {p.id for p in small.points} <= {p.id for p in large.points}
+
+
+def test_unquoted_precisions_in_a_yaml_list_are_caught(tmp_path: Path) -> None:
+    (tmp_path / "sweep.yml").write_text(f"base: {EXAMPLE / 'config.yml'}\naxes:\n  Model.Precision.default: [fixed<8,3>, fixed<10,4>]\n")
+    with pytest.raises(SweepError, match="is a precision cut at a comma"):
+        load_spec(tmp_path / "sweep.yml")
+    (tmp_path / "sweep.yml").write_text(f"base: {EXAMPLE / 'config.yml'}\naxes:\n  Model.Precision.default: ['fixed<8,3>', 'fixed<10,4>']\n")
+    assert [dict(p.settings) for p in load_spec(tmp_path / "sweep.yml").points] == [
+        {"Model.Precision.default": "fixed<8,3>"}, {"Model.Precision.default": "fixed<10,4>"},
+    ]  # fmt: skip
 
 
 def test_sweep_file_paths_are_relative_to_the_file(tmp_path: Path) -> None:
@@ -263,6 +274,17 @@ def test_pareto_front_matches_the_definition(seed: int) -> None:
     quality = rng.integers(0, 6, size=60).astype(float)  # ties on purpose
     costs = rng.integers(0, 6, size=(60, 1 + seed % 3)).astype(float)
     assert (pareto_mask(quality, costs) == _brute_force_front(quality, costs)).all()
+
+
+def test_failures_are_grouped_by_message() -> None:
+    pd = pytest.importorskip("pandas")
+    from nnhls.compiler.sweep.report import failures, index_ranges
+
+    assert index_ranges([8, 0, 1, 2, 5, 7]) == "0-2, 5, 7-8"
+    table = pd.DataFrame(
+        {"index": [0, 1, 2, 3, 4], "status": ["failed", "ok", "failed", "error", "failed"], "error": ["bad RF", None, "bad RF", "KilledWorker", "bad RF"]}
+    )
+    assert failures(table) == ["failed, 3 points 0, 2, 4: bad RF", "error, point 3: KilledWorker"]
 
 
 def test_pareto_front_small_example() -> None:

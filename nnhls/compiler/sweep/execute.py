@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import sys
 import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
@@ -66,6 +67,7 @@ def run_sweep(
     `convert` turns a point's full config into an HLSModel (`nnhls.converters.convert_from_config`,
     which `nnhls.sweep` and the CLI pass); on Dask it must be a module-level function."""
     require("pandas", *(() if sequential else ("dask", "distributed")))
+    check_not_reimported()
     if workers is not None and workers < 1:
         raise SweepError(f"workers must be at least 1, got {workers}")
     with ResultsStore(spec.output, spec.keys, fingerprint(spec), restart=restart) as store:
@@ -258,13 +260,32 @@ def _connect(address: str | None, workers: int | None) -> tuple[Any, Any]:
             return Client(address, timeout=f"{CONNECT_TIMEOUT_S}s"), None
         except (OSError, TimeoutError, ValueError) as error:
             raise SweepError(f"cannot reach the Dask scheduler at {address}: {' '.join(str(error).split())}") from None
-    cluster = LocalCluster(
-        n_workers=workers or available_cores(),
-        threads_per_worker=1,
-        processes=True,
-        dashboard_address=":0",  # any free port: sweeps side by side never clash
-    )
+    try:
+        cluster = LocalCluster(
+            n_workers=workers or available_cores(),
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=":0",  # any free port: sweeps side by side never clash
+        )
+    except RuntimeError as error:  # "Nanny failed to start": a worker process died while starting
+        raise SweepError(f"the local Dask workers did not start ({error}); {MAIN_GUARD_HINT}") from None
     return Client(cluster), cluster
+
+
+MAIN_GUARD_HINT = (
+    "a script that runs a sweep must call it under `if __name__ == \"__main__\":` "
+    "(the worker processes import the script again)"
+)
+
+
+def check_not_reimported() -> None:
+    """Refuse to start a sweep from a script that a starting worker process imports again
+    (multiprocessing runs it as `__mp_main__`): the sweep would start inside each worker."""
+    frame = sys._getframe(1)  # pyright: ignore[reportPrivateUsage]
+    while frame is not None:
+        if frame.f_globals.get("__name__") == "__mp_main__":
+            raise SweepError(f"a sweep was started while a worker process imported the script: {MAIN_GUARD_HINT}")
+        frame = frame.f_back
 
 
 def available_cores() -> int:

@@ -153,10 +153,33 @@ def markdown_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str
     return "\n".join(lines) + "\n"
 
 
-def failures(table: Any) -> list[tuple[int, str, str]]:
-    """(index, status, error) of the points that did not finish ok."""
+def failures(table: Any) -> list[str]:
+    """One line per distinct (status, error) of the points that did not finish ok, naming the
+    points: `failed, point 13: <error>`, `error, 3 points 4-5, 9: <error>`."""
     bad = table[table["status"] != "ok"]
-    return [(int(r["index"]), str(r["status"]), _format(r.get("error"))) for r in bad.to_dict("records")]
+    groups: dict[tuple[str, str], list[int]] = {}
+    for record in bad.to_dict("records"):
+        groups.setdefault((str(record["status"]), _format(record.get("error"))), []).append(int(record["index"]))
+    lines = []
+    for (status, error), indices in groups.items():
+        which = f"point {indices[0]}" if len(indices) == 1 else f"{len(indices)} points {index_ranges(indices)}"
+        lines.append(f"{status}, {which}: {error}")
+    return lines
+
+
+def index_ranges(indices: Sequence[int]) -> str:
+    """[0, 1, 2, 5, 7, 8] -> '0-2, 5, 7-8'."""
+    parts: list[str] = []
+    ordered = sorted(indices)
+    start = previous = ordered[0]
+    for index in [*ordered[1:], None]:
+        if index is not None and index == previous + 1:
+            previous = index
+            continue
+        parts.append(str(start) if start == previous else f"{start}-{previous}")
+        if index is not None:
+            start = previous = index
+    return ", ".join(parts)
 
 
 # ----- plot --------------------------------------------------------------------------------------------------

@@ -159,6 +159,12 @@ def _scalar(key: str, value: Any) -> Any:
     if value is None or isinstance(value, bool | int | float | str):
         if isinstance(value, float) and not math.isfinite(value):
             raise SweepError(f"sweep axis '{key}': {value!r} is not a finite number")
+        if isinstance(value, str) and value.count("<") != value.count(">"):
+            # YAML splits `[fixed<8,3>, fixed<10,4>]` at the commas inside the brackets
+            raise SweepError(
+                f"sweep axis '{key}': {value!r} is a precision cut at a comma: quote each precision in a "
+                "YAML list (['fixed<8,3>', 'fixed<10,4>']) or use a grid {width: [8, 10], integer: [3]}"
+            )
         return value
     raise SweepError(f"sweep axis '{key}': values must be numbers, strings or booleans, got {value!r}")
 
