@@ -20,8 +20,9 @@ Unlike hls4ml, a LayerName entry does not shadow the LayerType/Model entries of 
 LayerType names: a layer matches every name in `layer_type_names(op)`, tried in that order (the
 most specific first): the framework class (Keras, PyTorch or ONNX spelling, e.g. `MaxPooling2D`,
 `MaxPool2d`, `MaxPool`), hls4ml's class (`Pooling2D`) and our op kind (`pool`), from the op (kind,
-rank, pool op, activation kind; see `_TYPE_NAMES`). The two ops of a separable convolution are
-recognised by the framework class the front end records in their `layer_type` property.
+rank, pool op, activation kind: each op's rules in nnhls/ops give them). The two ops of a
+separable convolution are recognised by the framework class the front end records in their
+`layer_type` property.
 """
 
 from __future__ import annotations
@@ -34,13 +35,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from nnhls.dialects import nn
+from nnhls import ops as registry
+from nnhls.dialects import bitgrowth, nn, tables
 from nnhls.dialects.fixed import ACCEPTED_SPELLINGS, FixedPrecision, PrecisionError, parse_precision
 from nnhls.dialects.kinds import (
-    ActivationKind,
     IOType,
     PipelineStyle,
-    PoolOp,
     SoftmaxImpl,
     Strategy,
 )
@@ -72,122 +72,38 @@ CANONICAL_STRATEGY = {Strategy.LATENCY: "Latency", Strategy.RESOURCE: "Resource"
 COMMON_LAYER_KEYS: tuple[str, ...] = ("Precision", "ReuseFactor", "Trace", "Strategy")
 """Strategy is accepted on every layer as hls4ml scripts set it in loops over all layers: on dense
 and convolution layers it is the strategy, on a softmax a synonym of Implementation (stable,
-latency, argmax), elsewhere it has no effect (a warning unless it is the default Latency)."""
-_EXTRA_KEYS: dict[str, tuple[str, ...]] = {
-    "nn.dense": ("Compression",),
-    "nn.conv1d": ("ParallelizationFactor", "ConvImplementation"),
-    "nn.conv2d": ("ParallelizationFactor", "ConvImplementation"),
-    "nn.depthwise_conv1d": ("ParallelizationFactor", "ConvImplementation"),
-    "nn.depthwise_conv2d": ("ParallelizationFactor", "ConvImplementation"),
-    "nn.pool": ("ConvImplementation",),
-    "nn.activation": ("TableSize",),
-    "nn.softmax": ("TableSize", "ExpTableSize", "InvTableSize", "Implementation", "Skip"),
-}
-STRATEGY_OPS: tuple[str, ...] = ("nn.dense", "nn.conv1d", "nn.conv2d", "nn.depthwise_conv1d", "nn.depthwise_conv2d")
-"""Ops whose Strategy chooses the kernel (Latency, Resource, Unrolled)."""
+latency, argmax), elsewhere it has no effect (a warning unless it is the default Latency).
+Each op's further keys are its rules' `config_keys` (nnhls/ops)."""
 CONV_IMPLEMENTATIONS: tuple[str, ...] = ("LineBuffer", "Encoded", "Pointwise")
 """hls4ml's io_stream convolution/pooling implementations; nnhls computes all three with its
 line-buffer kernel (identical results), Pointwise only for 1x1 kernels."""
-ALL_LAYER_KEYS: tuple[str, ...] = tuple(
-    dict.fromkeys(COMMON_LAYER_KEYS + tuple(k for keys in _EXTRA_KEYS.values() for k in keys))
-)
-DEFAULT_TABLE_SIZE = 1024
 
 
 def applicable_keys(op_name: str) -> tuple[str, ...]:
-    """The LayerType/LayerName keys that apply to an op (by its `nn.*` name)."""
-    return COMMON_LAYER_KEYS + _EXTRA_KEYS.get(op_name, ())
+    """The LayerType/LayerName keys that apply to an op (by its `nn.*` name; its rules' keys)."""
+    rules = registry.rules_by_name(op_name)
+    return COMMON_LAYER_KEYS + (rules.config_keys if rules is not None else ())
+
+
+def all_layer_keys() -> tuple[str, ...]:
+    """Every key some layer accepts (for did-you-mean suggestions)."""
+    extra = (k for cls in registry.nn_op_classes() for k in registry.rules(cls).config_keys)
+    return tuple(dict.fromkeys((*COMMON_LAYER_KEYS, *extra)))
 
 
 # ----- LayerType names ------------------------------------------------------------------------------------
 
-_TYPE_NAMES: dict[str, tuple[str, ...]] = {
-    "nn.input": ("InputLayer", "Input"),
-    "nn.dense": ("Dense", "Linear", "Gemm", "MatMul"),
-    "nn.conv1d": ("Conv1D", "Conv1d", "Conv"),
-    "nn.conv2d": ("Conv2D", "Conv2d", "Conv"),
-    "nn.depthwise_conv1d": ("DepthwiseConv1D",),
-    "nn.depthwise_conv2d": ("DepthwiseConv2D",),
-    "nn.batchnorm": ("BatchNormalization", "BatchNorm1d", "BatchNorm2d"),
-    "nn.softmax": ("Softmax",),
-    "nn.add": ("Add", "Merge"),
-    "nn.sub": ("Subtract", "Sub", "Merge"),
-    "nn.mul": ("Multiply", "Mul", "Merge"),
-    "nn.average": ("Average", "Merge"),
-    "nn.maximum": ("Maximum", "Max", "Merge"),
-    "nn.minimum": ("Minimum", "Min", "Merge"),
-    "nn.concat": ("Concatenate", "Concat"),
-    "nn.dot": ("Dot",),
-    "nn.reshape": ("Reshape",),
-    "nn.flatten": ("Flatten", "Reshape"),
-    "nn.transpose": ("Permute", "Transpose"),
-    "nn.pad": ("ZeroPadding1D", "ZeroPadding2D", "Pad"),
-    "nn.crop": ("Cropping1D", "Cropping2D"),
-    "nn.upsample": ("UpSampling1D", "UpSampling2D", "Resize", "Upsample"),
-    "nn.constant": ("Constant",),
-    "nn.dropout": ("Dropout",),
-    "nn.identity": ("Identity",),
-}
-"""Framework / hls4ml class names per op (pool, global pool and activation are computed)."""
-
-_ACTIVATION_CLASSES: dict[ActivationKind, tuple[str, ...]] = {
-    ActivationKind.RELU: ("ReLU", "Relu"),
-    ActivationKind.LEAKY_RELU: ("LeakyReLU", "LeakyRelu", "ParametrizedActivation"),
-    ActivationKind.ELU: ("ELU", "Elu", "ParametrizedActivation"),
-    ActivationKind.THRESHOLDED_RELU: ("ThresholdedReLU", "ParametrizedActivation"),
-    ActivationKind.PRELU: ("PReLU", "PRelu"),
-    ActivationKind.SIGMOID: ("Sigmoid",),
-    ActivationKind.TANH: ("Tanh",),
-    ActivationKind.HARD_SIGMOID: ("HardSigmoid", "HardActivation"),
-    ActivationKind.HARD_TANH: ("Hardtanh", "HardActivation"),
-    ActivationKind.SELU: ("Selu", "SELU"),
-    ActivationKind.SOFTPLUS: ("Softplus",),
-    ActivationKind.SOFTSIGN: ("Softsign",),
-    ActivationKind.CLIP: ("Clip",),
-}
-
-
-def _pool_names(op: nn.PoolingOp | nn.GlobalPoolOp) -> tuple[str, ...]:
-    is_max = op.op.data == PoolOp.MAX
-    if isinstance(op, nn.GlobalPoolOp):
-        rank = len(nn.shape_of(op.input)) - 1
-        kind = "Max" if is_max else "Average"
-        onnx_name = "GlobalMaxPool" if is_max else "GlobalAveragePool"
-        return (f"Global{kind}Pooling{rank}D", onnx_name, f"GlobalPooling{rank}D", "global_pool")
-    rank = len(nn.ints(op.pool_size))
-    keras = f"{'Max' if is_max else 'Average'}Pooling{rank}D"
-    torch_name = f"{'MaxPool' if is_max else 'AvgPool'}{rank}d"
-    onnx_name = "MaxPool" if is_max else "AveragePool"
-    return (keras, torch_name, onnx_name, f"Pooling{rank}D", "pool")
-
 
 def layer_type_names(op: nn.NNLayerOp) -> tuple[str, ...]:
     """Every LayerType key that matches `op`, most specific first (framework, hls4ml, op kind)."""
-    kind = op.name.removeprefix("nn.")
-    if isinstance(op, nn.PoolingOp | nn.GlobalPoolOp):
-        return _pool_names(op)
-    if isinstance(op, nn.ActivationOp):
-        return (*_ACTIVATION_CLASSES.get(op.activation, ()), "Activation", kind)
-    names = _TYPE_NAMES.get(op.name, ())
-    separable = op.layer_type is not None and op.layer_type.data.startswith("SeparableConv")
-    if isinstance(op, nn.DepthwiseConv1DOp | nn.DepthwiseConv2DOp) and separable:
-        names = (f"SeparableConv{op.RANK}D", *names)
-    if isinstance(op, nn.Conv1DOp | nn.Conv2DOp) and separable:
-        names = (f"SeparableConv{op.RANK}D", f"PointwiseConv{op.RANK}D", *names)
-    return (*names, kind)
+    return (*registry.rules(op).layer_type_names(op), op.name.removeprefix("nn."))
 
 
 def known_type_names() -> tuple[str, ...]:
     """Every LayerType key some op can match (for did-you-mean suggestions)."""
-    names: list[str] = [n for ns in _TYPE_NAMES.values() for n in ns]
-    names += [n for ns in _ACTIVATION_CLASSES.values() for n in ns] + ["Activation", "activation"]
-    for rank in (1, 2):
-        for kind in ("Max", "Average"):
-            names += [f"{kind}Pooling{rank}D", f"Global{kind}Pooling{rank}D"]
-        names += [f"MaxPool{rank}d", f"AvgPool{rank}d", f"Pooling{rank}D", f"GlobalPooling{rank}D"]
-        names += [f"SeparableConv{rank}D", f"PointwiseConv{rank}D"]
-    names += ["MaxPool", "AveragePool", "GlobalMaxPool", "GlobalAveragePool", "pool", "global_pool"]
-    names += [n.removeprefix("nn.") for n in _TYPE_NAMES]
+    names: list[str] = []
+    for cls in registry.nn_op_classes():
+        names += [*registry.rules(cls).all_type_names(), cls.name.removeprefix("nn.")]
     return tuple(dict.fromkeys(names))
 
 
@@ -416,7 +332,8 @@ class LayerSettings:
     """Softmax `Skip`: the layer is removed (its input becomes the model output)."""
 
 
-DEFAULT_PRECISION = "fixed<16,6>"
+DEFAULT_PRECISION = str(bitgrowth.DEFAULT_PRECISION)
+"""The model default precision when the config gives none (hls4ml's fixed<16,6>)."""
 
 
 def parse_model_section(model: Mapping[str, Any], io_type: Any = "io_parallel") -> ModelSettings:
@@ -489,7 +406,7 @@ def _fixed(where: str, value: Any) -> FixedPrecision:
 
 
 def _all_precision_vars() -> tuple[str, ...]:
-    return tuple(dict.fromkeys(v for op in nn.NN.operations if issubclass(op, nn.NNLayerOp) for v in op.PRECISION_VARS))
+    return tuple(dict.fromkeys(v for op in registry.nn_op_classes() for v in op.PRECISION_VARS))
 
 
 # ----- per-layer entries ----------------------------------------------------------------------------------
@@ -524,9 +441,9 @@ def parse_layer_entry(where: str, entry: Any, keys: Sequence[str], precision_var
     for key in mapping:
         if key in keys or _type_key(key, precision_vars):
             continue
-        if key in ALL_LAYER_KEYS:
+        if key in all_layer_keys():
             raise ConfigError(f"{where}: key '{key}' does not apply to {what}; applicable keys: {', '.join(keys)}")
-        hint = did_you_mean(str(key), (*ALL_LAYER_KEYS, *type_keys))
+        hint = did_you_mean(str(key), (*all_layer_keys(), *type_keys))
         raise ConfigError(f"{where}: unknown key '{key}'{hint}; applicable keys: {', '.join((*keys, *type_keys))}")
     result = LayerEntry()
     for key, value in mapping.items():
@@ -615,11 +532,13 @@ def resolve(hls_config: Mapping[str, Any], ops: Sequence[nn.NNLayerOp], io_type:
 
 
 def _type_ops() -> dict[str, list[str]]:
-    """LayerType name -> op names it can match (for validating entries without a model)."""
+    """LayerType name -> op names it can match (for validating entries without a model): the
+    fixed class names of each op (ops whose names depend on the instance are left out)."""
     table: dict[str, list[str]] = {}
-    for op_name, names in _TYPE_NAMES.items():
-        for n in (*names, op_name.removeprefix("nn.")):
-            table.setdefault(n, []).append(op_name)
+    for cls in registry.nn_op_classes():
+        names = registry.rules(cls).type_names
+        for n in (*names, cls.name.removeprefix("nn.")) if names else ():
+            table.setdefault(n, []).append(cls.name)
     return table
 
 
@@ -636,9 +555,9 @@ def _parse_layer_types(section: Mapping[str, Any], ops: Sequence[nn.NNLayerOp]) 
         if type_name not in known:
             raise ConfigError(f"{where}: unknown layer type '{type_name}'{did_you_mean(str(type_name), known)}")
         op_names = {op.name for op in matches.get(type_name, [])} or set(static.get(type_name, []))
-        op_classes = [c for c in nn.NN.operations if c.name in op_names and issubclass(c, nn.NNLayerOp)]
+        op_classes = [c for c in registry.nn_op_classes() if c.name in op_names]
         keys = _union(applicable_keys(n) for n in sorted(op_names)) or COMMON_LAYER_KEYS
-        variables = _union(c.PRECISION_VARS for c in op_classes) or _all_precision_vars()  # pyright: ignore[reportAttributeAccessIssue]
+        variables = _union(c.PRECISION_VARS for c in op_classes) or _all_precision_vars()
         entries[type_name] = parse_layer_entry(where, entry, keys, variables, f"layer type '{type_name}'")
     return entries
 
@@ -729,9 +648,9 @@ def _resolve_layer(op: nn.NNLayerOp, entries: Sequence[LayerEntry], model: Model
         trace=model.trace if trace is None else trace,
     )
     chosen = _first(entries, "Strategy")
-    if op.name in STRATEGY_OPS:
+    if registry.rules(op).has_strategy:
         settings.strategy = model.strategy if chosen is None else strategy(*chosen)
-    elif chosen is not None and op.name != "nn.softmax" and _strategy_or_none(chosen[1]) != Strategy.LATENCY:
+    elif chosen is not None and "Implementation" not in keys and _strategy_or_none(chosen[1]) != Strategy.LATENCY:
         warn(f"{chosen[0]}: Strategy '{chosen[1]}' has no effect on {op.name} '{op.layer_name}' (it applies to dense and convolution layers)", ConfigWarning, stacklevel=2)
     if "Compression" in keys:
         chosen = _first(entries, "Compression")
@@ -739,13 +658,13 @@ def _resolve_layer(op: nn.NNLayerOp, entries: Sequence[LayerEntry], model: Model
     if "ParallelizationFactor" in keys:
         settings.parallelization_factor = _first(entries, "ParallelizationFactor") or 1
     if "TableSize" in keys and "ExpTableSize" not in keys:
-        settings.table_size = _first(entries, "TableSize") or DEFAULT_TABLE_SIZE
+        settings.table_size = _first(entries, "TableSize") or tables.DEFAULT_TABLE_SIZE
     if "ExpTableSize" in keys:
-        settings.exp_table_size = _first(entries, "ExpTableSize", "TableSize") or DEFAULT_TABLE_SIZE
-        settings.inv_table_size = _first(entries, "InvTableSize", "TableSize") or DEFAULT_TABLE_SIZE
+        settings.exp_table_size = _first(entries, "ExpTableSize", "TableSize") or tables.DEFAULT_TABLE_SIZE
+        settings.inv_table_size = _first(entries, "InvTableSize", "TableSize") or tables.DEFAULT_TABLE_SIZE
         settings.implementation = _softmax_implementation(op, entries)
         settings.skip = bool(_first(entries, "Skip"))
-    if op.name in ("nn.conv1d", "nn.conv2d", "nn.depthwise_conv1d", "nn.depthwise_conv2d", "nn.pool"):
+    if "ConvImplementation" in keys:
         _check_conv_implementation(op, _first(entries, "ConvImplementation") or model.conv_implementation)
     return settings
 
@@ -777,7 +696,7 @@ def _check_conv_implementation(op: nn.NNLayerOp, impl: str) -> None:
     if impl == "Pointwise":
         weight = getattr(op, "weight", None)
         shape = tuple(weight.get_shape()) if weight is not None else ()
-        if op.name == "nn.pool" or any(k != 1 for k in shape[:-2]):
+        if weight is None or any(k != 1 for k in shape[:-2]):
             raise ConfigError(f"{where}: ConvImplementation 'Pointwise' needs a 1x1 convolution kernel")
     elif impl == "Encoded":
         warn(f"{where}: ConvImplementation 'Encoded' is computed by nnhls's line-buffer kernel (the same results; hls4ml's pixel-mask kernel is not implemented)", ConfigWarning, stacklevel=2)

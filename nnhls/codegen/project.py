@@ -32,6 +32,7 @@ from xdsl.dialects.builtin import DenseIntOrFPElementsAttr, Float32Type, Float64
 from xdsl.ir import Attribute, Operation
 from xdsl.printer import Printer
 
+from nnhls import ops
 from nnhls.codegen import files
 from nnhls.codegen.firmware import Firmware
 from nnhls.config import config_to_yaml
@@ -192,12 +193,17 @@ def _tb_data(fw: Firmware, config: Mapping[str, Any]) -> dict[str, str | bytes]:
     return out
 
 
-def _library_files() -> dict[str, Path]:
-    """Relative project path -> source file of the copied kernel library and ap types."""
+def _library_files(fw: Firmware) -> dict[str, Path]:
+    """Relative project path -> source file of the copied kernel library and ap types (and the
+    headers of kernels added outside nnhls that the model uses)."""
     out: dict[str, Path] = {}
     for sub, dest in (("nnet", "firmware/nnet_utils"), ("ap_types", "firmware/ap_types")):
         for src in sorted((LIB_DIR / sub).glob("*.h")):
             out[f"{dest}/{src.name}"] = src
+    for layer in fw.layers:
+        header = ops.kernel_rules(layer.op).header_file
+        if header is not None:
+            out[f"firmware/nnet_utils/{layer.header}"] = header
     return out
 
 
@@ -365,7 +371,7 @@ def write_project(root: Path, fw: Firmware, config: Mapping[str, Any], hls_ir: s
     """
     check_project_name(fw.project)
     generated = generate_files(fw, config, hls_ir)
-    library = _library_files()
+    library = _library_files(fw)
     written = sorted([*generated, *library])
     prepare_directory(root, force)  # a refusal leaves the directory as it was (no lock file)
     try:

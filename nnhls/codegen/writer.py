@@ -1,4 +1,4 @@
-"""A small structured C++ writer: lines, indented blocks, comments, config structs.
+"""A small structured C++ writer: lines, indented blocks, comments.
 
     w = CppWriter()
     with w.block("void f(int x)"):
@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 
 from nnhls.quoting import cpp_comment_text
 
@@ -57,45 +56,3 @@ class CppWriter:
 
     def text(self) -> str:
         return "\n".join(self._lines) + "\n"
-
-
-@dataclass
-class ConfigStruct:
-    """One layer's config struct of parameters.h (hls4ml field names)."""
-
-    name: str
-    base: str
-    fields: list[str] = field(default_factory=list[str])
-
-    def const(self, name: str, value: int | bool | str, ctype: str = "unsigned") -> ConfigStruct:
-        if isinstance(value, bool):
-            self.fields.append(f"static const bool {name} = {'true' if value else 'false'};")
-        else:
-            self.fields.append(f"static const {ctype} {name} = {value};")
-        return self
-
-    def expr(self, name: str, expression: str, ctype: str = "unsigned") -> ConfigStruct:
-        """A field derived from others, written as the expression (an edit of the fields it
-        follows keeps it consistent, as in hls4ml's parameters.h)."""
-        self.fields.append(f"static const {ctype} {name} = {expression};")
-        return self
-
-    def real(self, name: str, value: float) -> ConfigStruct:
-        self.fields.append(f"static constexpr double {name} = {float(value)!r};")
-        return self
-
-    def array(self, name: str, values: list[int]) -> ConfigStruct:
-        """A constant table read as name(i) (a function: no out-of-class definition needed)."""
-        body = ", ".join(str(v) for v in values)
-        self.fields.append(
-            f"static unsigned {name}(unsigned i) {{ static const unsigned v[{len(values)}] = {{{body}}}; return v[i]; }}"
-        )
-        return self
-
-    def typedef(self, name: str, cpp: str) -> ConfigStruct:
-        self.fields.append(f"typedef {cpp} {name};")
-        return self
-
-    def write(self, w: CppWriter) -> None:
-        with w.block(f"struct {self.name} : {self.base}", ";"):
-            w.lines(self.fields)

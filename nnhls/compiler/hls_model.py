@@ -490,7 +490,7 @@ def layer_report(module: ModuleOp) -> list[dict[str, Any]]:
         strategy = getattr(op, "strategy", None)
         row["strategy"] = "" if strategy is None else strategy.data.value
         for key in ("multipliers", "latency", "ii"):
-            attr = op.attributes.get(key) or op.attributes.get(f"nn.{key}") or op.properties.get(key)
+            attr = op.properties.get(key)
             row[key] = "" if attr is None else getattr(getattr(attr, "value", attr), "data", str(attr))
         rows.append(row)
     return rows

@@ -40,12 +40,10 @@ import numpy as np
 from xdsl.dialects.builtin import (
     I64,
     BytesAttr,
-    DenseArrayBase,
     DenseIntOrFPElementsAttr,
     Float64Type,
     FloatAttr,
     IntegerAttr,
-    IntegerType,
     StringAttr,
     SymbolNameConstraint,
     TensorType,
@@ -75,6 +73,7 @@ from nnhls.dialects.types import (
     ActivationKindAttr,
     ArrayType,
     FixedPointType,
+    IntList,
     IOTypeAttr,
     MergeKindAttr,
     PipelineStyleAttr,
@@ -82,17 +81,9 @@ from nnhls.dialects.types import (
     SoftmaxImplAttr,
     StrategyAttr,
     StreamType,
+    conv_output_size,
+    ints,
 )
-
-IntList = DenseArrayBase[IntegerType]
-
-
-def int_array(values: Sequence[int]) -> IntList:
-    return DenseArrayBase.from_list(i64, [int(v) for v in values])
-
-
-def ints(attr: IntList | None) -> tuple[int, ...]:
-    return () if attr is None else tuple(int(v) for v in attr.get_values())
 
 
 def mantissa_attr(mantissas: np.ndarray) -> DenseIntOrFPElementsAttr:
@@ -284,7 +275,7 @@ class ConvBaseOp(HLSKernelOp, ABC):
             raise self.fail("io_stream convolutions need explicit padding (pads must be zero)")
         n_out = w[-2] * w[-1] if self.DEPTHWISE else w[-1]
         expected = tuple(
-            (in_shape[a] + pads[2 * a] + pads[2 * a + 1] - dilations[a] * (w[a] - 1) - 1) // strides[a] + 1
+            conv_output_size(in_shape[a], w[a], strides[a], dilations[a], pads[2 * a] + pads[2 * a + 1])
             for a in range(rank)
         ) + (n_out,)
         if out_shape != expected:
@@ -359,7 +350,7 @@ class PoolOp(HLSKernelOp):
         if len(strides) != rank or len(pads) != 2 * rank or min(size + strides) < 1:
             raise self.fail(f"needs {rank} positive strides and {2 * rank} pads")
         expected = tuple(
-            (in_shape[a] + pads[2 * a] + pads[2 * a + 1] - size[a]) // strides[a] + 1
+            conv_output_size(in_shape[a], size[a], strides[a], 1, pads[2 * a] + pads[2 * a + 1])
             for a in range(rank)
         ) + (in_shape[-1],)
         if out_shape != expected:

@@ -25,13 +25,11 @@ from xdsl.dialects import func
 from xdsl.dialects.builtin import (
     I64,
     BytesAttr,
-    DenseArrayBase,
     DenseIntOrFPElementsAttr,
     DictionaryAttr,
     Float64Type,
     FloatAttr,
     IntegerAttr,
-    IntegerType,
     ModuleOp,
     StringAttr,
     TensorType,
@@ -39,7 +37,7 @@ from xdsl.dialects.builtin import (
     f32,
     i64,
 )
-from xdsl.ir import Attribute, Dialect, Operation, SSAValue
+from xdsl.ir import Attribute, Dialect, Operation, OpResult, SSAValue
 from xdsl.irdl import (
     IRDLOperation,
     ParsePropInAttrDict,
@@ -60,9 +58,13 @@ from nnhls.dialects.kinds import ActivationKind, PoolOp
 from nnhls.dialects.types import (
     ActivationKindAttr,
     FixedPointType,
+    IntList,
     PoolOpAttr,
     SoftmaxImplAttr,
     StrategyAttr,
+    conv_output_size,
+    int_array,
+    ints,
 )
 from nnhls.errors import ModelError
 
@@ -112,27 +114,10 @@ def to_numpy(attr: DenseIntOrFPElementsAttr) -> np.ndarray:
     return np.frombuffer(attr.data.data, dtype="<f4").reshape(attr.get_shape())
 
 
-IntList = DenseArrayBase[IntegerType]
-
-
-def int_array(values: Sequence[int]) -> IntList:
-    """An `array<i64: ...>` property."""
-    return DenseArrayBase.from_list(i64, [int(v) for v in values])
-
-
-def ints(attr: IntList | None) -> tuple[int, ...]:
-    return () if attr is None else tuple(int(v) for v in attr.get_values())
-
-
 def shape_of(value: SSAValue) -> tuple[int, ...]:
     ty = value.type
     assert isinstance(ty, TensorType)
     return tuple(ty.get_shape())
-
-
-def conv_output_size(size: int, kernel: int, stride: int, dilation: int, pad: int) -> int:
-    """Output length of a convolution or pooling window along one axis."""
-    return (size + pad - dilation * (kernel - 1) - 1) // stride + 1
 
 
 # ----- base class ------------------------------------------------------------------------------------
@@ -160,6 +145,9 @@ class NNLayerOp(IRDLOperation, ABC):
 
     PRECISION_VARS: ClassVar[tuple[str, ...]] = ("result",)
     """The precision variables this layer has (config keys under Precision)."""
+    RESULT_VARS: ClassVar[tuple[str, ...]] = ("result",)
+    """The precision variable typing each result, in result order (ops with several results
+    name one variable per result, e.g. ("result", "state"))."""
 
     irdl_options = (ParsePropInAttrDict(),)
     assembly_format = "operands attr-dict `:` functional-type(operands, results)"
@@ -196,6 +184,15 @@ class NNLayerOp(IRDLOperation, ABC):
             if isinstance(value, StringAttr) and value.data == AUTO:
                 continue
             raise self.fail(f"precision of '{var}' must be a fixed-point type or \"auto\"")
+
+    def set_precision(self, var: str, value: Attribute | None) -> None:
+        """Set (or with None, remove) one precision entry."""
+        entries = dict(self.precision.data) if self.precision is not None else {}
+        if value is None:
+            entries.pop(var, None)
+        else:
+            entries[var] = value
+        self.precision = DictionaryAttr(entries) if entries else None
 
     def get_precision(self, var: str) -> FixedPointType | str | None:
         """The configured precision of one variable: a type, "auto", or None if unset."""
@@ -973,11 +970,20 @@ def resolved_precision(op: NNLayerOp, var: str, default: FixedPrecision) -> Fixe
 
 
 def result_precision(value: SSAValue, default: FixedPrecision) -> FixedPrecision:
-    """The precision of an nn value: its producer's result type (block arguments: the default)."""
+    """The precision of an nn value: its producer's type for that result (block arguments: the
+    default)."""
     owner = value.owner
-    if isinstance(owner, NNLayerOp):
-        return resolved_precision(owner, "result", default)
+    if isinstance(owner, NNLayerOp) and isinstance(value, OpResult):
+        return resolved_precision(owner, owner.RESULT_VARS[value.index], default)
     return default
+
+
+def model_types(op: Operation) -> ModelTypes:
+    """The model types of the model function holding `op` (defaults outside one)."""
+    function = op.parent_op()
+    while function is not None and not isinstance(function, func.FuncOp):
+        function = function.parent_op()
+    return ModelTypes.of(function) if function is not None else ModelTypes()
 
 
 NN_OPS: list[type[Operation]] = [

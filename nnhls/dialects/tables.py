@@ -1,4 +1,5 @@
-"""Lookup tables of the table activations and of softmax, as integer mantissas of their types.
+"""Lookup tables of softmax and how every table is quantized, as integer mantissas of their types
+(the activation tables are sampled by the kinds' specs in nnhls/ops/activation.py).
 
 The entries follow the `hls.activation` / `hls.softmax` docstrings exactly (the C++ kernels and the
 numpy emulator read these tables, they never recompute them):
@@ -30,7 +31,6 @@ from dataclasses import dataclass
 import numpy as np
 from xdsl.dialects.builtin import IntegerAttr
 
-from nnhls.dialects import nn
 from nnhls.dialects.bitgrowth import range_type
 from nnhls.dialects.fixed import (
     FixedPrecision,
@@ -39,12 +39,11 @@ from nnhls.dialects.fixed import (
     from_mantissa,
     to_mantissa,
 )
-from nnhls.dialects.kinds import TABLE_ACTIVATIONS, ActivationKind, SoftmaxImpl
+from nnhls.dialects.kinds import SoftmaxImpl
 
 DEFAULT_TABLE_SIZE = 1024
-TABLE_KINDS = TABLE_ACTIVATIONS
-SELU_ALPHA = 1.6732632423543772848170429916717
-SELU_SCALE = 1.0507009873554804934193349852946
+MAX_TABLE_WIDTH = 63
+"""Table entries are stored as int64 mantissas."""
 LATENCY_EXP_RANGE = 16.0
 """The latency softmax's exp table spans [-8, 8) (hls4ml's)."""
 
@@ -64,103 +63,6 @@ def quantize_table(values: np.ndarray, t: FixedPrecision) -> np.ndarray:
     if t.width > MAX_TABLE_WIDTH:
         raise PrecisionError(f"a lookup table of type {t} is wider than the {MAX_TABLE_WIDTH} bits a table entry may have")
     return np.asarray(to_mantissa(values, saturating(t)), dtype=np.int64)
-
-
-MAX_TABLE_WIDTH = 63
-"""Table entries are stored as int64 mantissas."""
-
-
-# ----- activations -----------------------------------------------------------------------------------------
-
-
-def activation_range(kind: ActivationKind) -> tuple[float, float]:
-    """[table_min, table_max) of a table activation."""
-    if kind in (ActivationKind.ELU, ActivationKind.SELU):
-        return -8.0, 0.0
-    return -8.0, 8.0
-
-
-def _sigmoid(x: np.ndarray) -> np.ndarray:
-    return 0.5 * (1.0 + np.tanh(0.5 * x))
-
-
-def activation_function(kind: ActivationKind, x: np.ndarray, alpha: float | None) -> np.ndarray:
-    """The exact float function a table samples."""
-    match kind:
-        case ActivationKind.SIGMOID:
-            return _sigmoid(x)
-        case ActivationKind.TANH:
-            return np.tanh(x)
-        case ActivationKind.SOFTPLUS:
-            return np.logaddexp(0.0, x)
-        case ActivationKind.SOFTSIGN:
-            return x / (1.0 + np.abs(x))
-        case ActivationKind.ELU:
-            return (1.0 if alpha is None else alpha) * np.expm1(np.minimum(x, 0.0))
-        case ActivationKind.SELU:
-            return SELU_SCALE * SELU_ALPHA * np.expm1(np.minimum(x, 0.0))
-        case ActivationKind.SWISH:
-            return x * _sigmoid(x)
-        case ActivationKind.GELU:
-            from math import erf
-
-            return 0.5 * x * (1.0 + np.vectorize(erf, otypes=[np.float64])(x / math.sqrt(2.0)))
-        case _:
-            raise ValueError(f"{kind.value} is not a table activation")
-
-
-def activation_values(kind: ActivationKind, size: int, alpha: float | None) -> np.ndarray:
-    """Float entries at the bin centres of [table_min, table_max)."""
-    lo, hi = activation_range(kind)
-    centres = lo + (np.arange(size, dtype=np.float64) + 0.5) * ((hi - lo) / size)
-    return activation_function(kind, centres, alpha)
-
-
-def _alpha(op: object) -> float | None:
-    attr = getattr(op, "alpha", None)
-    return None if attr is None else float(attr.value.data)
-
-
-def table_value_type(op: object, size: int, frac: int, like: FixedPrecision) -> FixedPrecision:
-    """Auto table type: `frac` fractional bits, integer bits for the entries' range."""
-    kind: ActivationKind = op.kind.data  # pyright: ignore[reportAttributeAccessIssue]
-    values = activation_values(kind, size, _alpha(op))
-    return range_type(float(values.min()), float(values.max()), frac, like)
-
-
-def activation_table(
-    kind: ActivationKind, size: int, alpha: float | None, t: FixedPrecision
-) -> np.ndarray:
-    """The mantissas of a table activation's table in type t."""
-    return quantize_table(activation_values(kind, size, alpha), t)
-
-
-# ----- activation constants ------------------------------------------------------------------------------
-
-_DEFAULT_ALPHA: dict[ActivationKind, float] = {
-    ActivationKind.LEAKY_RELU: 0.3,
-    ActivationKind.THRESHOLDED_RELU: 1.0,
-    ActivationKind.HARD_SIGMOID: 1.0 / 6.0,
-}
-_DEFAULT_BETA: dict[ActivationKind, float] = {
-    ActivationKind.HARD_SIGMOID: 0.5,
-    ActivationKind.SELU: SELU_SCALE,
-}
-_KERNEL_ALPHA = {
-    ActivationKind.LEAKY_RELU,
-    ActivationKind.THRESHOLDED_RELU,
-    ActivationKind.CLIP,
-    ActivationKind.HARD_SIGMOID,
-}
-_KERNEL_BETA = {ActivationKind.CLIP, ActivationKind.HARD_SIGMOID, ActivationKind.SELU}
-
-
-def kernel_params(op: nn.ActivationOp) -> tuple[float | None, float | None]:
-    """(alpha, beta) as the hls kernel reads them (framework defaults filled in)."""
-    kind = op.activation
-    alpha = op.alpha.value.data if op.alpha is not None else _DEFAULT_ALPHA.get(kind)
-    beta = op.beta.value.data if op.beta is not None else _DEFAULT_BETA.get(kind)
-    return (alpha if kind in _KERNEL_ALPHA else None, beta if kind in _KERNEL_BETA else None)
 
 
 # ----- softmax -----------------------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from math import prod
 from typing import ClassVar
 
-from xdsl.dialects.builtin import ArrayAttr, IntAttr
+from xdsl.dialects.builtin import ArrayAttr, DenseArrayBase, IntAttr, IntegerType, i64
 from xdsl.dialects.utils import EnumAttribute
 from xdsl.ir import Attribute, ParametrizedAttribute, SpacedOpaqueSyntaxAttribute, TypeAttribute
 from xdsl.irdl import irdl_attr_definition
@@ -68,6 +68,27 @@ class ActivationKindAttr(EnumAttribute[ActivationKind], SpacedOpaqueSyntaxAttrib
 @irdl_attr_definition
 class MergeKindAttr(EnumAttribute[MergeKind], SpacedOpaqueSyntaxAttribute):
     name = "hls.merge"
+
+
+# ----- integer-array properties -------------------------------------------------------------------
+
+IntList = DenseArrayBase[IntegerType]
+"""An `array<i64: ...>` property (strides, pads, perm...)."""
+
+
+def int_array(values: Sequence[int]) -> IntList:
+    """An `array<i64: ...>` property."""
+    return DenseArrayBase.from_list(i64, [int(v) for v in values])
+
+
+def ints(attr: IntList | None) -> tuple[int, ...]:
+    """The values of an `array<i64: ...>` property (empty when absent)."""
+    return () if attr is None else tuple(int(v) for v in attr.get_values())
+
+
+def conv_output_size(size: int, kernel: int, stride: int, dilation: int, pad: int) -> int:
+    """Output length of a convolution or pooling window along one axis (pad: both sides)."""
+    return (size + pad - dilation * (kernel - 1) - 1) // stride + 1
 
 
 # ----- fixed-point scalar types -------------------------------------------------------------------

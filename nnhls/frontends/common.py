@@ -7,7 +7,6 @@ layers), SSA name hints from layer names, and the final `func.return`.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -17,7 +16,8 @@ from xdsl.dialects.builtin import ModuleOp, StringAttr
 from xdsl.ir import Block, Operation, Region, SSAValue
 
 from nnhls.dialects import nn
-from nnhls.errors import FrontendError
+from nnhls.dialects.names import ssa_name
+from nnhls.errors import FrontendError, InternalError
 
 
 class UnsupportedLayerError(FrontendError):
@@ -77,18 +77,6 @@ class ModelFileError(FrontendError):
         super().__init__(f"cannot read model file '{path}': {problem}")
 
 
-_HINT_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_$.-")
-
-
-def name_hint(layer: str) -> str | None:
-    """A valid SSA name hint from a layer name (None when nothing usable is left)."""
-    cleaned = "".join(c if c in _HINT_CHARS else "_" for c in layer)
-    # xDSL drops a trailing `_<digits>` from hints, so `_0` would become an empty, invalid name
-    if not cleaned or cleaned[0].isdigit() or re.fullmatch(r"(_[0-9]*)+", cleaned):
-        cleaned = f"l_{cleaned}"
-    return cleaned
-
-
 class ModelBuilder:
     """Builds `func.func @<name>` with one `nn.input` per model input, op by op."""
 
@@ -97,7 +85,7 @@ class ModelBuilder:
         self.block = Block(arg_types=[nn.float_tensor(shape) for _, shape in inputs])
         self.inputs: list[SSAValue] = []
         for (layer, _), argument in zip(inputs, self.block.args, strict=True):
-            argument.name_hint = name_hint(layer)
+            argument.name_hint = ssa_name(layer)
             self.inputs.append(self.add(nn.InputOp(argument, layer)))
 
     def add(self, op: Operation, layer_type: str | None = None) -> SSAValue:
@@ -106,13 +94,21 @@ class ModelBuilder:
         `layer_type` is the class (Keras) or op type (ONNX) of the framework layer the op was
         converted from; it is kept as the op's `layer_type` property.
         """
+        results = self.add_results(op, layer_type)
+        if len(results) != 1:
+            raise InternalError(f"{op.name} has {len(results)} results: use add_results")
+        return results[0]
+
+    def add_results(self, op: Operation, layer_type: str | None = None) -> list[SSAValue]:
+        """Append an op with any number of results, named `<layer>`, `<layer>_1`, ..."""
         self.block.add_op(op)
-        result = op.results[0]
         if isinstance(op, nn.NNLayerOp):
-            result.name_hint = name_hint(op.layer.data)
+            base = ssa_name(op.layer.data)
+            for i, result in enumerate(op.results):
+                result.name_hint = base if i == 0 else f"{base}_{i}"
             if layer_type is not None and op.layer_type is None:
                 op.layer_type = StringAttr(layer_type)
-        return result
+        return list(op.results)
 
     def finish(self, outputs: Sequence[SSAValue]) -> ModuleOp:
         """Return the module holding the function with the given outputs, verified."""
@@ -126,3 +122,13 @@ class ModelBuilder:
         module = ModuleOp([function])
         module.verify()
         return module
+
+
+def same_pads(size: int, kernel: int, stride: int, dilation: int, extra_at_end: bool = True) -> tuple[int, int]:
+    """'same' padding along one axis: (begin, end) such that the output has ceil(size / stride)
+    positions; an odd total puts the extra one at the end (TensorFlow, ONNX SAME_UPPER) or at the
+    beginning (ONNX SAME_LOWER)."""
+    out = -(-size // stride)
+    total = max((out - 1) * stride + dilation * (kernel - 1) + 1 - size, 0)
+    small, large = total // 2, total - total // 2
+    return (small, large) if extra_at_end else (large, small)

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import io
 import json
-import math
 import os
 import re
 import warnings
@@ -44,6 +43,7 @@ from nnhls.frontends.common import (
     ModelFileError,
     UnsupportedLayerError,
     check_module_sizes,
+    same_pads,
 )
 
 Json = dict[str, Any]
@@ -541,6 +541,10 @@ class _Ctx:
     def add(self, op: Operation) -> SSAValue:
         return self.converter.builder.add(op, self.spec.class_name)
 
+    def add_results(self, op: Operation) -> list[SSAValue]:
+        """Append an op with several results (a layer with several outputs)."""
+        return self.converter.builder.add_results(op, self.spec.class_name)
+
     def weights(self, count: int) -> list[np.ndarray]:
         """The layer's weight arrays as float32, checking that there are `count` of them."""
         found = self.converter.source.weights.get(self.names, self.keys)
@@ -572,7 +576,8 @@ class _Ctx:
         return inputs[0]
 
 
-Converter = Callable[[_Ctx, list[SSAValue]], SSAValue]
+Converter = Callable[[_Ctx, list[SSAValue]], SSAValue | list[SSAValue]]
+"""A layer converter: the layer's output value, or one value per output of a multi-output layer."""
 
 
 class _Converter:
@@ -669,7 +674,8 @@ class _Converter:
         base = spec.name if node_index == 0 else f"{spec.name}_{node_index}"
         op_name = self.unique(base, names[-1] if names else None)
         ctx = _Ctx(self, spec, op_name, layer_names, layer_keys)
-        return [converter(ctx, inputs)]
+        outputs = converter(ctx, inputs)
+        return outputs if isinstance(outputs, list) else [outputs]
 
 
 # ----- activations --------------------------------------------------------------------------------------------------
@@ -821,12 +827,6 @@ def _tuple(value: Any, rank: int) -> tuple[int, ...]:
     return values * rank if len(values) == 1 and rank > 1 else values
 
 
-def _same_pads(size: int, kernel: int, stride: int, dilation: int) -> tuple[int, int]:
-    """TensorFlow 'same' padding along one axis: (begin, end), the extra one at the end."""
-    total = max((math.ceil(size / stride) - 1) * stride + (kernel - 1) * dilation + 1 - size, 0)
-    return total // 2, total - total // 2
-
-
 def _window_pads(
     ctx: _Ctx,
     in_shape: Sequence[int],
@@ -842,7 +842,7 @@ def _window_pads(
         return [
             p
             for a in range(rank)
-            for p in _same_pads(in_shape[a], kernel[a], strides[a], dilations[a])
+            for p in same_pads(in_shape[a], kernel[a], strides[a], dilations[a])
         ]
     if padding == "causal" and rank == 1:
         return [dilations[0] * (kernel[0] - 1), 0]

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import contextlib
 import math
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from math import prod
@@ -38,13 +37,18 @@ from nnhls.frontends.common import (
     UnsupportedLayerError,
     check_module_sizes,
     check_tensor_size,
+    same_pads,
 )
+from nnhls.ops.activation import SELU_ALPHA, SELU_SCALE
+from nnhls.ops.split import SplitOp
+from nnhls.quoting import cpp_identifier
 
 MIN_OPSET = 11
 CONVERSIONS = ("full", "internal", "off")
 _F32_MAX = float(np.finfo(np.float32).max)
-_SELU_ALPHA = 1.67326319217681884765625
-_SELU_GAMMA = 1.05070102214813232421875
+_SELU_ALPHA = float(np.float32(SELU_ALPHA))
+"""ONNX Selu's default alpha: the float32 rounding of SELU's constant."""
+_SELU_GAMMA = float(np.float32(SELU_SCALE))
 
 Perm = tuple[int, ...]
 
@@ -185,8 +189,7 @@ def _check_fold_size(node: onnx.NodeProto, layer: str, inputs: list[np.ndarray |
 
 
 def _function_name(name: str) -> str:
-    cleaned = re.sub(r"\W", "_", name) or "model"
-    return cleaned if not cleaned[0].isdigit() else f"m_{cleaned}"
+    return cpp_identifier(name, fallback="model")
 
 
 # ----- the converter ----------------------------------------------------------------------------------
@@ -379,6 +382,15 @@ class _Converter:
     def set(self, node: onnx.NodeProto, tensor: Tensor) -> None:
         self.tensors[node.output[0]] = tensor
 
+    def set_outputs(self, node: onnx.NodeProto, tensors: Sequence[Tensor]) -> None:
+        """The tensors of a node with several outputs, in output order."""
+        for name, tensor in zip(node.output, tensors, strict=True):
+            self.tensors[name] = tensor
+
+    def add_results(self, op: Operation) -> list[SSAValue]:
+        """Append an op with several results converted from the current node."""
+        return self.builder.add_results(op, self.op_type)
+
     # -- layouts
 
     def materialize(self, t: Tensor, perm: Perm, layer: str, spatial: bool = False) -> SSAValue:
@@ -545,13 +557,12 @@ def _spatial_pads(
         return [int(v) for a in range(rank) for v in (pads[a], pads[a + rank])]
     if auto_pad not in ("SAME_UPPER", "SAME_LOWER"):
         raise UnsupportedLayerError(layer, node.op_type, SUPPORTED, f"auto_pad {auto_pad}")
-    result: list[int] = []
-    for size, k, s, d in zip(in_spatial, kernel, strides, dilations, strict=True):
-        out = -(-size // s)
-        total = max(0, (out - 1) * s + d * (k - 1) + 1 - size)
-        small, large = total // 2, total - total // 2
-        result += [small, large] if auto_pad == "SAME_UPPER" else [large, small]
-    return result
+    upper = auto_pad == "SAME_UPPER"
+    return [
+        p
+        for size, k, s, d in zip(in_spatial, kernel, strides, dilations, strict=True)
+        for p in same_pads(size, k, s, d, extra_at_end=upper)
+    ]
 
 
 def _conv(c: _Converter, node: onnx.NodeProto, layer: str) -> None:
@@ -896,6 +907,39 @@ def _concat(c: _Converter, node: onnx.NodeProto, layer: str) -> None:
     c.set(node, _physical_tensor(value, perm))
 
 
+def _split(c: _Converter, node: onnx.NodeProto, layer: str) -> None:
+    """Split into k parts along an axis: a chain of k - 1 two-result nn.split ops."""
+    x = c.tensor(node.input[0], layer, "Split")
+    rank = len(x.logical)
+    attrs = _attrs(node)
+    axis = int(attrs.get("axis", 0))  # type: ignore[arg-type]
+    axis = (axis + rank + 1 if axis < 0 else axis) - 1
+    if axis < 0:
+        raise UnsupportedLayerError(layer, "Split", SUPPORTED, "a split along the batch axis")
+    length, k = x.logical[axis], len(node.output)
+    given = c.const(node, 1, layer, "split sizes")
+    if given is None and "split" in attrs:
+        given = np.asarray(attrs["split"])
+    if given is not None:
+        sizes = [int(v) for v in np.asarray(given).reshape(-1)]
+    else:  # equal parts (opset 18: the last one smaller when k does not divide the length)
+        part = -(-length // k)
+        sizes = [min(part, length - i * part) for i in range(k)]
+    if len(sizes) != k or sum(sizes) != length or min(sizes) < 1:
+        raise UnsupportedLayerError(
+            layer, "Split", SUPPORTED, f"split sizes {sizes} must be {k} positive parts of {length}"
+        )
+    perm = x.perm if x.view is None else _identity(rank)
+    rest = c.materialize(x, perm, layer)
+    parts: list[Tensor] = []
+    for i, size in enumerate(sizes[:-1]):
+        name = layer if i == 0 else c.unique(f"{layer}_{i}")
+        first, rest = c.add_results(SplitOp(rest, perm.index(axis), size, name))
+        parts.append(_physical_tensor(first, perm))
+    parts.append(_physical_tensor(rest, perm))
+    c.set_outputs(node, parts)
+
+
 def _flatten(c: _Converter, node: onnx.NodeProto, layer: str) -> None:
     x = c.tensor(node.input[0], layer, "Flatten")
     axis = int(_attrs(node).get("axis", 1))  # type: ignore[arg-type]
@@ -1153,6 +1197,7 @@ HANDLERS: dict[str, Handler] = {
     "Max": _binary,
     "Min": _binary,
     "Concat": _concat,
+    "Split": _split,
     "Flatten": _flatten,
     "Reshape": _reshape,
     "Squeeze": _squeeze,

@@ -43,10 +43,8 @@ After:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from math import ceil, prod
 from typing import cast
 
-import numpy as np
 from xdsl.context import Context
 from xdsl.dialects import func
 from xdsl.dialects.builtin import I64, IntegerAttr, ModuleOp, i64
@@ -54,15 +52,14 @@ from xdsl.ir import SSAValue
 from xdsl.passes import ModulePass
 from xdsl.utils.exceptions import DiagnosticException
 
+from nnhls import ops
 from nnhls.dialects import nn
-from nnhls.dialects.bitgrowth import clog2
-from nnhls.dialects.fixed import FixedPrecision, to_mantissa
+from nnhls.dialects.fixed import FixedPrecision
 from nnhls.dialects.kinds import IOType, PipelineStyle, Strategy
-from nnhls.dialects.nn import ModelTypes, resolved_precision
+from nnhls.dialects.nn import ModelTypes
 from nnhls.dialects.schedule import (
     divisors,
     io_type_of,
-    kernel_dims,
     layer_strategy,
     legal_reuse_factors,
     nearest,
@@ -72,94 +69,11 @@ from nnhls.dialects.schedule import (
 )
 from nnhls.dialects.types import PipelineStyleAttr
 from nnhls.errors import ModelError, ScheduleWarning, warn
+from nnhls.ops.base import ScheduleInfo, output_pixels
 
 
 class ScheduleError(ModelError, DiagnosticException):
     """An illegal schedule setting; the message names the layer and the legal values."""
-
-
-def output_pixels(op: nn.NNLayerOp) -> int:
-    shape = nn.shape_of(op.results[0])
-    return prod(shape[:-1]) if len(shape) > 1 else 1
-
-
-# ----- estimates -------------------------------------------------------------------------------------------
-
-
-def multiplier_free(values: np.ndarray, t: FixedPrecision) -> np.ndarray:
-    """Which quantized constants need no multiplier: zero or ± a power of two."""
-    m = np.abs(np.asarray(to_mantissa(values, t), dtype=np.int64))
-    return (m == 0) | ((m & (m - 1)) == 0)
-
-
-@dataclass(frozen=True)
-class Estimate:
-    multipliers: int
-    latency: int
-    ii: int
-
-
-def _weighted_estimate(
-    op: nn.DenseOp | nn.ConvBaseOp, rf: int, pf: int, stream: bool, default: FixedPrecision
-) -> Estimate:
-    w_t = resolved_precision(op, "weight", default)
-    needed = int(np.count_nonzero(~multiplier_free(nn.to_numpy(op.weight), w_t)))
-    n_in, _ = kernel_dims(op)
-    depth = rf + clog2(n_in) + 2
-    if isinstance(op, nn.DenseOp):
-        rows = prod(nn.shape_of(op.output)[:-1])
-        return Estimate(ceil(needed / rf), depth + (rows - 1) * rf, rows * rf)
-    pixels = output_pixels(op)
-    partitions = pixels if stream else pixels // pf
-    instances = 1 if stream else pf
-    return Estimate(ceil(needed / rf) * instances, partitions * rf + depth - rf, partitions * rf)
-
-
-def _elementwise_estimate(
-    op: nn.NNLayerOp, rf: int, stream: bool, multipliers: int, depth: int
-) -> Estimate:
-    groups = output_pixels(op) if stream else 1
-    return Estimate(ceil(multipliers / rf), depth + (groups - 1) * rf, groups * rf)
-
-
-def layer_estimate(
-    op: nn.NNLayerOp, rf: int, pf: int, stream: bool, default: FixedPrecision
-) -> Estimate:
-    """Multipliers, latency and II of one layer (see the module docstring)."""
-    size = prod(nn.shape_of(op.results[0]))
-    match op:
-        case nn.DenseOp() | nn.ConvBaseOp():
-            return _weighted_estimate(op, rf, pf, stream, default)
-        case nn.BatchNormOp():
-            s_t = resolved_precision(op, "scale", default)
-            per_channel = ~multiplier_free(nn.to_numpy(op.scale), s_t)
-            needed = int(np.count_nonzero(per_channel)) * (size // max(per_channel.size, 1))
-            return _elementwise_estimate(op, rf, stream, needed, 2)
-        case nn.MulOp():
-            return _elementwise_estimate(op, rf, stream, size * (len(op.inputs) - 1), 2)
-        case nn.DotOp():
-            n = nn.shape_of(op.lhs)[0]
-            return _elementwise_estimate(op, rf, stream, n, clog2(n) + 2)
-        case nn.SoftmaxOp():
-            n = nn.shape_of(op.input)[-1]
-            return _elementwise_estimate(op, rf, stream, size, 2 * clog2(n) + 4)
-        case nn.PoolingOp():
-            return _elementwise_estimate(op, rf, stream, 0, clog2(prod(nn.ints(op.pool_size))) + 1)
-        case nn.GlobalPoolOp():
-            return _elementwise_estimate(
-                op, rf, stream, 0, clog2(prod(nn.shape_of(op.input)[:-1])) + 1
-            )
-        case (
-            nn.InputOp()
-            | nn.ConstantOp()
-            | nn.ReshapeOp()
-            | nn.FlattenOp()
-            | nn.DropoutOp()
-            | nn.IdentityOp()
-        ):
-            return Estimate(0, 0, 1)
-        case _:
-            return _elementwise_estimate(op, rf, stream, 0, 1)
 
 
 # ----- the schedule ----------------------------------------------------------------------------------------
@@ -175,10 +89,10 @@ SNAP_HINT = (
 )
 
 
-def check_reuse_factor(op: nn.DenseOp | nn.ConvBaseOp, rf: int, snapping: bool) -> int:
+def check_reuse_factor(op: nn.NNLayerOp, dims: tuple[int, int], rf: int, snapping: bool) -> int:
     """The layer's legal reuse factor (the configured one, or snapped), or an error."""
     strategy = layer_strategy(op) or Strategy.LATENCY
-    n_in, n_out = kernel_dims(op)
+    n_in, n_out = dims
     if reuse_factor_legal(n_in, n_out, rf, strategy):
         return rf
     legal = legal_reuse_factors(n_in, n_out, strategy)
@@ -192,8 +106,9 @@ def check_reuse_factor(op: nn.DenseOp | nn.ConvBaseOp, rf: int, snapping: bool) 
     return chosen
 
 
-def check_parallelization(op: nn.ConvBaseOp, snapping: bool) -> int:
-    pf = 1 if op.parallelization_factor is None else op.parallelization_factor.value.data
+def check_parallelization(op: nn.NNLayerOp, snapping: bool) -> int:
+    attr = op.properties.get("parallelization_factor")
+    pf = attr.value.data if isinstance(attr, IntegerAttr) else 1
     pixels = output_pixels(op)
     if pf >= 1 and pixels % pf == 0:
         return pf
@@ -209,12 +124,15 @@ def check_parallelization(op: nn.ConvBaseOp, snapping: bool) -> int:
 
 
 def schedule_layer(op: nn.NNLayerOp, snapping: bool, stream: bool, default: FixedPrecision) -> None:
+    """Check the layer's reuse and parallelization factors and write its estimates (its rules
+    say whether its reuse factor is constrained and whether it is parallelizable)."""
+    rules = ops.rules(op)
     rf = 1 if op.reuse_factor is None else op.reuse_factor.value.data
     pf = 1
-    if isinstance(op, nn.DenseOp | nn.ConvBaseOp):
-        rf = check_reuse_factor(op, rf, snapping)
+    if (dims := rules.kernel_dims(op)) is not None:
+        rf = check_reuse_factor(op, dims, rf, snapping)
         op.reuse_factor = _int(rf)
-    if isinstance(op, nn.ConvBaseOp):
+    if rules.parallelizable:
         pf = check_parallelization(op, snapping)
         if stream and pf > 1:
             # The io_stream kernels compute one output pixel at a time (a line buffer).
@@ -224,8 +142,8 @@ def schedule_layer(op: nn.NNLayerOp, snapping: bool, stream: bool, default: Fixe
                 ScheduleWarning,
             )
             pf = 1
-        op.parallelization_factor = _int(pf)
-    estimate = layer_estimate(op, rf, pf, stream, default)
+        op.properties["parallelization_factor"] = _int(pf)
+    estimate = rules.estimate(op, ScheduleInfo(rf, pf, stream, default))
     op.multipliers = _int(estimate.multipliers)
     op.latency = _int(estimate.latency)
     op.ii = _int(estimate.ii)

@@ -17,7 +17,7 @@ import re
 import sys
 import warnings
 from collections.abc import Callable, Sequence
-from typing import IO
+from typing import IO, Any
 
 from xdsl.dialects.builtin import ModuleOp
 from xdsl.utils.exceptions import ArgSpecParseError, DiagnosticException, ParseError
@@ -40,14 +40,14 @@ class NNHLSOptMain(xDSLOptMain):
                 self.ctx.register_dialect(name, factory)
 
         def hls_dialect():
-            from nnhls.dialects.hls import HLS
+            from nnhls import ops
 
-            return HLS
+            return ops.hls_dialect()
 
         def nn_dialect():
-            from nnhls.dialects.nn import NN
+            from nnhls import ops
 
-            return NN
+            return ops.nn_dialect()
 
         self.ctx.register_dialect("hls", hls_dialect)
         self.ctx.register_dialect("nn", nn_dialect)
@@ -95,6 +95,13 @@ class NNHLSOptMain(xDSLOptMain):
         arg_parser.add_argument(
             "--name", default=None, help="name of the imported model function (model files only)"
         )
+
+    def prepare_input(self) -> tuple[Any, str]:
+        """xDSL's input reading; its ValueErrors (an unknown file extension) are the user's."""
+        try:
+            return super().prepare_input()
+        except ValueError as error:
+            raise UserError(" ".join(str(error).split())) from None
 
     def _model_frontend(self, extension: str) -> Callable[[IO[bytes]], ModuleOp]:
         def import_model(stream: IO[bytes]) -> ModuleOp:

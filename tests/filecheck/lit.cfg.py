@@ -35,5 +35,9 @@ config.substitutions.append(
         "| filecheck %s",
     )
 )
-config.substitutions.append(("nnhls-opt", f"{sys.executable} -m nnhls.tools.nnhls_opt"))
-config.substitutions.append(("%python", sys.executable))
+# PYTHONPATH is given again on each command: lit 18's internal `diff` leaves its own package
+# directory in PYTHONPATH for the commands after it, which would then import another checkout's
+# nnhls (the editable install's) instead of this one.
+python = f"env PYTHONPATH={repo_root} {sys.executable}"
+config.substitutions.append(("nnhls-opt", f"{python} -m nnhls.tools.nnhls_opt"))
+config.substitutions.append(("%python", python))

@@ -4,13 +4,14 @@ Every `import` of an nnhls module anywhere in a file counts, at module level or 
 (a lazy import keeps start-up fast; it must not hide an upward dependency). The layers, bottom
 first; a module may import its own layer and the layers below, never above:
 
-    0  nnhls.errors
-    1  nnhls.dialects (nn, hls, the fixed-point, bit-growth, table and schedule rules), nnhls.ops
-    2  nnhls.config (the configuration model)
-    3  nnhls.frontends | nnhls.passes           (neither imports the other)
-    4  nnhls.codegen | nnhls.interpreters       (neither imports the other)
-    5  nnhls.compiler, nnhls.sweep (the driver)
-    6  nnhls (package), nnhls.converters, nnhls.utils, nnhls.backends, nnhls.model, nnhls.report,
+    0  nnhls.errors, nnhls.quoting
+    1  nnhls.dialects (nn, hls, the fixed-point, bit-growth, table and schedule rules)
+    2  nnhls.ops (one module per op: its rules for every stage; the op registry)
+    3  nnhls.config (the configuration model)
+    4  nnhls.frontends | nnhls.passes           (neither imports the other)
+    5  nnhls.codegen | nnhls.interpreters       (neither imports the other)
+    6  nnhls.compiler, nnhls.sweep (the driver)
+    7  nnhls (package), nnhls.converters, nnhls.utils, nnhls.backends, nnhls.model, nnhls.report,
        nnhls.templates, nnhls.tools
 
 Plus: a pass never imports another pass (shared rules live in the dialect layer), the `nn`
@@ -32,22 +33,22 @@ LAYERS: dict[str, int] = {
     "nnhls.errors": 0,
     "nnhls.quoting": 0,
     "nnhls.dialects": 1,
-    "nnhls.ops": 1,
-    "nnhls.config": 2,
-    "nnhls.frontends": 3,
-    "nnhls.passes": 3,
-    "nnhls.codegen": 4,
-    "nnhls.interpreters": 4,
-    "nnhls.compiler": 5,
-    "nnhls.sweep": 5,
-    "nnhls": 6,
-    "nnhls.converters": 6,
-    "nnhls.utils": 6,
-    "nnhls.backends": 6,
-    "nnhls.model": 6,
-    "nnhls.report": 6,
-    "nnhls.templates": 6,
-    "nnhls.tools": 6,
+    "nnhls.ops": 2,
+    "nnhls.config": 3,
+    "nnhls.frontends": 4,
+    "nnhls.passes": 4,
+    "nnhls.codegen": 5,
+    "nnhls.interpreters": 5,
+    "nnhls.compiler": 6,
+    "nnhls.sweep": 6,
+    "nnhls": 7,
+    "nnhls.converters": 7,
+    "nnhls.utils": 7,
+    "nnhls.backends": 7,
+    "nnhls.model": 7,
+    "nnhls.report": 7,
+    "nnhls.templates": 7,
+    "nnhls.tools": 7,
 }
 """The layer of each top-level module or package of nnhls (longest prefix wins)."""
 

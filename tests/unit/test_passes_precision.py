@@ -16,6 +16,7 @@ from xdsl.parser import Parser
 
 from nnhls.compiler.context import make_context
 from nnhls.dialects import nn
+from nnhls.dialects.bitgrowth import fitted, grow, range_type, union
 from nnhls.dialects.fixed import (
     FixedPrecision,
     add_type,
@@ -25,16 +26,9 @@ from nnhls.dialects.fixed import (
     to_mantissa,
 )
 from nnhls.dialects.types import FixedPointType
-from nnhls.passes.nn_infer_precision import (
-    InferPrecisionPass,
-    PrecisionInferenceError,
-    fitted,
-    grow,
-    infer_function,
-    merge_result,
-    range_type,
-    union,
-)
+from nnhls.ops.base import PrecisionInferenceError
+from nnhls.ops.merge import merge_result
+from nnhls.passes.nn_infer_precision import InferPrecisionPass, infer_function
 
 P = parse_precision
 

@@ -9,6 +9,7 @@ import numpy as np
 from nnhls.dialects import tables
 from nnhls.dialects.fixed import FixedPrecision, parse_precision
 from nnhls.dialects.kinds import ActivationKind, SoftmaxImpl
+from nnhls.ops import activation
 
 P = parse_precision
 
@@ -16,14 +17,14 @@ P = parse_precision
 def test_sigmoid_table_by_hand() -> None:
     # 4 bins over [-8, 8): centres -6, -2, 2, 6; sigmoid = 0.00247, 0.1192, 0.8808, 0.99753;
     # ufixed<8,0> truncates to 256ths: 0, 30, 225, 255.
-    table = tables.activation_table(ActivationKind.SIGMOID, 4, None, P("ufixed<8,0>"))
+    table = activation.activation_table(ActivationKind.SIGMOID, 4, None, P("ufixed<8,0>"))
     assert table.tolist() == [0, 30, 225, 255]
 
 
 def test_elu_table_covers_the_negative_side_only() -> None:
-    assert tables.activation_range(ActivationKind.ELU) == (-8.0, 0.0)
+    assert activation.activation_range(ActivationKind.ELU) == (-8.0, 0.0)
     # alpha 2: the centre -7 of the first of 4 bins gives 2 * (exp(-7) - 1) = -1.998.
-    values = tables.activation_values(ActivationKind.ELU, 4, 2.0)
+    values = activation.activation_values(ActivationKind.ELU, 4, 2.0)
     assert math.isclose(values[0], 2.0 * math.expm1(-7.0))
 
 
@@ -103,5 +104,5 @@ func.func @m(%a: tensor<2xf32>) -> (tensor<2xf32>, tensor<2xf32>) {
         for op in Parser(make_context(), text).parse_module().walk()
         if isinstance(op, nn.ActivationOp)
     ]
-    assert tables.kernel_params(ops[0]) == (1.0 / 6.0, 0.5)  # Keras 3's hard_sigmoid
-    assert tables.kernel_params(ops[1]) == (None, tables.SELU_SCALE)
+    assert activation.kernel_params(ops[0]) == (1.0 / 6.0, 0.5)  # Keras 3's hard_sigmoid
+    assert activation.kernel_params(ops[1]) == (None, activation.SELU_SCALE)

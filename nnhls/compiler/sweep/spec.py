@@ -71,15 +71,15 @@ _FORBIDDEN_KEYS = {
 def _config_keys() -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
     """(top-level keys, Model keys, layer keys, precision variables) of the config model."""
     from nnhls.config import (
-        ALL_LAYER_KEYS,
         MODEL_KEYS,
         TOP_LEVEL_KEYS,
         WRITER_KEYS,
         _all_precision_vars,  # pyright: ignore[reportPrivateUsage]
+        all_layer_keys,
     )
 
     top = tuple(k for k in TOP_LEVEL_KEYS if k not in _FORBIDDEN_KEYS) + tuple(f"WriterConfig.{k}" for k in WRITER_KEYS)
-    return top, MODEL_KEYS, ALL_LAYER_KEYS, _all_precision_vars()
+    return top, MODEL_KEYS, all_layer_keys(), _all_precision_vars()
 
 
 def _did_you_mean(word: str, choices: Iterable[str]) -> str:

@@ -1,0 +1,223 @@
+"""The C++ side of a kernel op: the data a kernel rule's `emit` fills in for code generation.
+
+    %fc1 = hls.dense %input_1 {layer = "fc1", ...} : (!hls.array<16x...>) -> !hls.array<64x...>
+
+becomes one `Layer`: a config struct in parameters.h
+
+    struct config_fc1 : nnet::dense_config {
+      static const unsigned n_in = 16;
+      ...
+      typedef ap_fixed<28,12> accum_t;
+    };
+
+constants in weights/ (`fc1_w`, `fc1_b`) and one line in the top function
+
+    nnet::dense<input_1_t, fc1_result_t, config_fc1>(input_1, fc1_out, fc1_w, fc1_b);
+
+`nnhls.codegen` builds the `Layer` (its name, input and output tensors) and writes the files.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from math import prod
+from typing import Protocol
+
+import numpy as np
+from xdsl.dialects.builtin import DenseIntOrFPElementsAttr
+
+from nnhls import quoting
+from nnhls.dialects import hls
+from nnhls.dialects.fixed import FixedPrecision
+from nnhls.dialects.types import FixedPointType
+from nnhls.errors import CodegenError
+
+
+class BlockWriter(Protocol):
+    """What ConfigStruct.write needs of a C++ writer (nnhls.codegen.writer.CppWriter)."""
+
+    def block(self, head: str, tail: str = "") -> object: ...
+
+    def lines(self, texts: list[str]) -> None: ...
+
+
+@dataclass
+class ConfigStruct:
+    """One layer's config struct of parameters.h (hls4ml field names)."""
+
+    name: str
+    base: str
+    fields: list[str] = field(default_factory=list[str])
+
+    def const(self, name: str, value: int | bool | str, ctype: str = "unsigned") -> ConfigStruct:
+        if isinstance(value, bool):
+            self.fields.append(f"static const bool {name} = {'true' if value else 'false'};")
+        else:
+            self.fields.append(f"static const {ctype} {name} = {value};")
+        return self
+
+    def expr(self, name: str, expression: str, ctype: str = "unsigned") -> ConfigStruct:
+        """A field derived from others, written as the expression (an edit of the fields it
+        follows keeps it consistent, as in hls4ml's parameters.h)."""
+        self.fields.append(f"static const {ctype} {name} = {expression};")
+        return self
+
+    def multiplier_limit(self, products: int, expression: str) -> ConfigStruct:
+        """multiplier_limit = ceil(products / reuse_factor), written as that expression so that an
+        edited reuse_factor keeps it consistent (1 for a layer without products)."""
+        if products == 0:
+            return self.const("multiplier_limit", 1)
+        return self.expr("multiplier_limit", f"nnet::ceil_div({expression}, reuse_factor)")
+
+    def real(self, name: str, value: float) -> ConfigStruct:
+        self.fields.append(f"static constexpr double {name} = {float(value)!r};")
+        return self
+
+    def array(self, name: str, values: list[int]) -> ConfigStruct:
+        """A constant table read as name(i) (a function: no out-of-class definition needed)."""
+        body = ", ".join(str(v) for v in values)
+        self.fields.append(
+            f"static unsigned {name}(unsigned i) {{ static const unsigned v[{len(values)}] = {{{body}}}; return v[i]; }}"
+        )
+        return self
+
+    def typedef(self, name: str, cpp: str) -> ConfigStruct:
+        self.fields.append(f"typedef {cpp} {name};")
+        return self
+
+    def write(self, w: BlockWriter) -> None:
+        with w.block(f"struct {self.name} : {self.base}", ";"):  # pyright: ignore[reportGeneralTypeIssues]
+            w.lines(self.fields)
+
+
+@dataclass
+class Value:
+    """One tensor of the network: a C array (io_parallel) or an hls::stream of pixels (io_stream)."""
+
+    var: str
+    type_name: str
+    """Scalar typedef in defines.h (the element type)."""
+    precision: FixedPrecision
+    shape: tuple[int, ...]
+    stream: bool
+    depth: int = 0
+    size_name: str = ""
+    """Constant holding the element count, e.g. N_FC1."""
+
+    @property
+    def size(self) -> int:
+        return prod(self.shape)
+
+    @property
+    def pack(self) -> int:
+        return self.shape[-1]
+
+    @property
+    def n_pixels(self) -> int:
+        return self.size // self.pack
+
+    @property
+    def pixel_type(self) -> str:
+        """Stream element typedef: all channels of one pixel."""
+        return self.type_name.removesuffix("_t") + "_pixel_t"
+
+    @property
+    def cpp_type(self) -> str:
+        return self.pixel_type if self.stream else self.type_name
+
+
+@dataclass
+class Constant:
+    """Quantized constants of one layer (weights, biases, tables), stored as raw mantissas."""
+
+    name: str
+    type_name: str
+    precision: FixedPrecision
+    values: np.ndarray
+    """Flat int64 mantissas (value = m * 2**-F)."""
+    comment: str
+    sparse: tuple[np.ndarray, np.ndarray, str] | None = None
+    """(row indices, column indices, index type) for compressed dense weights."""
+    bram: bool = False
+    """Stored as a ROM in BRAM (store_weights_in_bram)."""
+
+    @property
+    def count(self) -> int:
+        return int(self.values.size)
+
+    @property
+    def element_cpp(self) -> str:
+        if self.sparse is None:
+            return self.type_name
+        return f"nnet::compressed_weight<{self.type_name}, {self.sparse[2]}>"
+
+
+@dataclass
+class Layer:
+    """One kernel call with its config struct and constants (filled in by the kernel's rules)."""
+
+    name: str
+    """The C identifier of the layer (unique in the project)."""
+    layer: str
+    """The layer name from the model."""
+    op: hls.HLSKernelOp
+    inputs: list[Value]
+    outputs: list[Value]
+    kernel: str
+    """The nnet function called, e.g. `dense`."""
+    config: ConfigStruct | None
+    args: list[str] = field(default_factory=list[str])
+    """Constant arguments after the data arguments."""
+    constants: list[Constant] = field(default_factory=list[Constant])
+    header: str = ""
+    """The nnet_utils header that defines the kernel."""
+    typedefs: list[tuple[str, str]] = field(default_factory=list[tuple[str, str]])
+    """Extra typedefs for defines.h (types named by the config struct without constants)."""
+    template_outputs: int | None = None
+    """How many output types the kernel template takes (default: all of them; hls.clone, whose
+    outputs share one type, takes one)."""
+
+    @property
+    def call(self) -> str:
+        outputs = self.outputs if self.template_outputs is None else self.outputs[: self.template_outputs]
+        types = [v.cpp_type for v in self.inputs] + [v.cpp_type for v in outputs]
+        if self.config is not None:
+            types.append(self.config.name)
+        data = [v.var for v in self.inputs] + [v.var for v in self.outputs]
+        return f"nnet::{self.kernel}<{', '.join(types)}>({', '.join(data + self.args)});"
+
+    # ----- helpers for kernel rules ---------------------------------------------------------------------
+
+    @property
+    def reuse_factor(self) -> int:
+        rf = self.op.reuse_factor
+        return 1 if rf is None else rf.value.data
+
+    def struct(self, base: str) -> ConfigStruct:
+        """The layer's config struct `config_<name> : nnet::<base>`."""
+        config = ConfigStruct(f"config_{self.name}", f"nnet::{base}")
+        self.config = config
+        return config
+
+    def io(self, config: ConfigStruct) -> None:
+        """The struct's io_type field."""
+        config.const("io_type", "nnet::io_stream" if self.op.is_stream else "nnet::io_parallel")
+
+    def constant(
+        self, suffix: str, attr: object, ty: FixedPointType, what: str, type_suffix: str | None = None
+    ) -> Constant:
+        """A constant array `<name>_<suffix>` of type `<name>_<type_suffix or suffix>_t`."""
+        assert isinstance(attr, DenseIntOrFPElementsAttr)
+        values = np.ascontiguousarray(hls.mantissas(attr)).reshape(-1)
+        type_name = f"{self.name}_{type_suffix or suffix}_t"
+        const = Constant(f"{self.name}_{suffix}", type_name, ty.precision, values, f"{quoting.cpp_comment_text(self.layer)}: {what}")
+        self.constants.append(const)
+        return const
+
+    def log2_exact(self, value: float, what: str) -> int:
+        """log2 of a power of two (an error naming the layer otherwise)."""
+        k = round(math.log2(value)) if value > 0 else 0
+        if value <= 0 or 2.0**k != value:
+            raise CodegenError(f"{self.op.name} '{self.layer}': {what} must be a power of two, got {value}")
+        return k
