@@ -216,7 +216,7 @@ def measure_model(name: str, factory: Callable[[], Any], precision: str, x: np.n
     session = ort.InferenceSession(onnx_from_keras(model), providers=["CPUExecutionProvider"])
     xf = x.astype(np.float32)
     ort_out = session.run(None, {"x": xf[:100]})[0]
-    out["onnx_matches_keras"] = float(np.max(np.abs(ort_out - np.asarray(model(xf[:100])))))
+    out["onnx_matches_keras"] = float(np.max(np.abs(ort_out - np.asarray(model.predict(xf[:100], verbose=0)))))
     for n in BATCHES:
         batch = xf[:n]
         session.run(None, {"x": batch})
