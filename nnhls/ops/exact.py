@@ -177,6 +177,17 @@ def cast(e: Exact, t: FixedPrecision) -> FixedArray:
     return FixedArray(norm(convert_mantissas(e.m, e.frac, t)), t)
 
 
+def recast(x: FixedArray, t: FixedPrecision) -> FixedArray:
+    """cast<t>(x) for values known to be of type x.t: a shift, without range checks, when every
+    value of x.t is a value of t (an accumulator cast to a result of the same type)."""
+    d = t.fractional - x.t.fractional
+    low = t.min_mantissa + (t.overflow is Overflow.SAT_SYM and t.signed)
+    narrow = x.m.dtype != object and x.t.width + d <= FAST_WIDTH and t.width <= FAST_WIDTH
+    if d >= 0 and narrow and (x.t.min_mantissa << d) >= low and (x.t.max_mantissa << d) <= t.max_mantissa:
+        return FixedArray(x.m if d == 0 else np.left_shift(x.m, d), t)
+    return cast(x.exact, t)
+
+
 def concat_rows(
     n: int, parts: list[tuple[npt.NDArray[np.intp], Mantissas]], tail: tuple[int, ...]
 ) -> Mantissas:
