@@ -131,7 +131,8 @@ def parameters_h(fw: Firmware) -> str:
 # ----- weights ---------------------------------------------------------------------------------------------
 
 
-def _decimal(const: Constant) -> list[str]:
+def decimal_values(const: Constant) -> list[str]:
+    """The constant's exact values as decimal literals (for its header and its .txt file)."""
     p = const.precision
     if const.count and int(np.max(np.abs(const.values))) >= 1 << MAX_EXACT_BITS:
         raise CodegenError(f"{const.comment}: mantissas wider than {MAX_EXACT_BITS} bits cannot be written exactly")
@@ -143,7 +144,7 @@ def _weight_count(const: Constant) -> int:
     return max(const.count, 1)
 
 
-def weight_header(const: Constant, namespace: str | None = None) -> str:
+def weight_header(const: Constant, namespace: str | None = None, decimals: list[str] | None = None) -> str:
     w = CppWriter()
     w.comment(f"{const.comment}: {const.count} values of {const.type_name} ({const.precision.cpp()}).")
     w.comment("Synthesis / vendor C simulation: the exact values below. nnhls emulation builds define")
@@ -155,7 +156,7 @@ def weight_header(const: Constant, namespace: str | None = None) -> str:
     w.line("#ifdef NNHLS_FAST_WEIGHTS")
     w.line(f"extern {decl};")
     w.line("#else")
-    values = _decimal(const) or ["0"]
+    values = (decimal_values(const) if decimals is None else decimals) or ["0"]
     if const.sparse is not None:
         rows, cols, _ = const.sparse
         values = [f"{{{r}, {c}, {v}}}" for r, c, v in zip(rows.tolist(), cols.tolist(), values, strict=False)] or ["{0, 0, 0}"]
@@ -170,10 +171,10 @@ def weight_header(const: Constant, namespace: str | None = None) -> str:
     return w.text()
 
 
-def weight_txt(const: Constant) -> str:
+def weight_txt(const: Constant, decimals: list[str] | None = None) -> str:
     """The constant's exact values as comma-separated decimal text, one line (hls4ml's
     WriteWeightsTxt files; compressed weights as row, column, value triplets)."""
-    values = _decimal(const)
+    values = decimal_values(const) if decimals is None else decimals
     if const.sparse is not None:
         rows, cols, _ = const.sparse
         values = [f"{r}, {c}, {v}" for r, c, v in zip(rows.tolist(), cols.tolist(), values, strict=False)]
@@ -264,8 +265,8 @@ def emulation_weights_cpp(fw: Firmware) -> str:
     w.line()
     w.line('#include "../nnet_utils/nnet_emulation.h"')
     w.line('#include "../parameters.h"')
-    for const in fw.constants:
-        w.line(f'#include "{const.name}.h"')
+    w.comment("The weight headers are not included: their synthesis values would only be skipped, and")
+    w.comment("skipping megabytes of decimals is most of a big model's build time.")
     w.line()
     w.line(f'extern "C" const unsigned char {BLOB_SYMBOL}[];')
     w.line()

@@ -76,9 +76,10 @@ def generate_files(fw: Firmware, config: Mapping[str, Any], hls_ir: str) -> dict
     }
     write_txt = (config.get("WriterConfig") or {}).get("WriteWeightsTxt", True)
     for const in fw.constants:
-        out[f"firmware/weights/{const.name}.h"] = files.weight_header(const, fw.namespace)
+        decimals = files.decimal_values(const)  # formatted once: millions of values take seconds
+        out[f"firmware/weights/{const.name}.h"] = files.weight_header(const, fw.namespace, decimals)
         if write_txt:
-            out[f"firmware/weights/{const.name}.txt"] = files.weight_txt(const)
+            out[f"firmware/weights/{const.name}.txt"] = files.weight_txt(const, decimals)
     out.update(_tb_data(fw, config))
     out[CONFIG_YAML] = config_to_yaml(config)
     return out
