@@ -15,13 +15,13 @@ emulation library, all cores), the numpy emulator (`predict(emulator="numpy")`),
 the float model (an ONNX graph built from the same Keras weights; the physical reference), and
 hls4ml 1.3 side by side when it is importable (it is never a dependency). Every timing is
 repeated; the table shows the best and the median. Peak memory of the 4.3M-weight run is the
-child process's maximum resident set size (imports included) and its growth over the imports.
+child process's peak resident set size (VmHWM; imports included) and its growth over the imports.
 
 The machine is shared: figures under load are noisy. The header of the report records the load
 average before and after the run.
 
 Writes bench/results/benchmarks.md (a Markdown table), bench/results/benchmarks.json and, when
-matplotlib is installed (`pip install -e '.[bench]'`), bench/results/benchmarks.png.
+matplotlib is installed (`pip install -e '.[bench,torch]'`), bench/results/benchmarks.png.
 `--update-readme` replaces README's performance table with the Markdown table.
 """
 
@@ -244,6 +244,18 @@ def measure_hls4ml(model: Any, config: dict[str, Any], x: np.ndarray, work: Path
     return {"convert_write_s": convert_write, "build_s": build, "predict": len(batch) / (time.perf_counter() - start)}
 
 
+def _peak_rss() -> int:
+    """This process's peak resident set size in bytes: VmHWM (Linux), which starts afresh in a
+    spawned process (ru_maxrss keeps the high-water mark of the parent it was forked from)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
 def _big_child(queue: Any, work: str) -> None:
     """The 4.3M-weight MLP in a fresh process: conversion, write, cold build, peak memory."""
     from nnhls import converters
@@ -253,7 +265,7 @@ def _big_child(queue: Any, work: str) -> None:
     import keras  # noqa: F401 - imported before the baseline so that it is not counted
 
     model = big_mlp()
-    baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    baseline = _peak_rss()
     config = _config(model, "fixed<24,12>")
     start = time.perf_counter()
     hls_model = converters.convert_from_keras_model(model, hls_config=config, output_dir=str(work_dir / "prj"), project_name="big_mlp")
@@ -267,7 +279,7 @@ def _big_child(queue: Any, work: str) -> None:
     build = time.perf_counter() - start
     x = np.random.default_rng(0).normal(size=(200, 64))
     exact = bool(np.array_equal(np.asarray(hls_model.predict(x)), np.asarray(hls_model.predict(x, emulator="numpy"))))
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    peak = _peak_rss()
     weights = sum(int(np.prod(w.shape)) for w in model.weights)
     queue.put({"convert_s": convert, "write_s": write, "cold_build_s": build, "peak_rss": peak,
                "baseline_rss": baseline, "weights": weights, "bit_exact": exact})
@@ -311,7 +323,7 @@ def _rate(values: list[float]) -> str:
 
 def markdown(results: dict[str, Any]) -> str:
     lines = [
-        f"Measured by `python bench/run_all.py` on {results['machine']}, {results['date']}; "
+        f"Measured by `{results['command']}` on {results['machine']}, {results['date']}; "
         f"load average {results['load_before']} before, {results['load_after']} after (a shared machine: "
         f"best of {results['repeat']} runs, median in parentheses).",
         "",
@@ -411,6 +423,7 @@ def main() -> int:
     args = parser.parse_args()
     rng = np.random.default_rng(0)
     results: dict[str, Any] = {
+        "command": " ".join(["python bench/run_all.py", *sys.argv[1:]]),
         "machine": f"{os.cpu_count()} cores, {platform.processor() or platform.machine()}, Python {platform.python_version()}",
         "date": time.strftime("%Y-%m-%d %H:%M"),
         "repeat": args.repeat,
@@ -439,7 +452,7 @@ def main() -> int:
     if chart(results, args.out / "benchmarks.png"):
         print(f"chart: {args.out / 'benchmarks.png'}")
     else:
-        print("matplotlib is not installed (pip install -e '.[bench]'): no chart")
+        print("matplotlib is not installed (pip install -e '.[bench,torch]'): no chart")
     if args.update_readme:
         update_readme(table)
         print("README.md performance table updated")
