@@ -30,6 +30,7 @@ from nnhls.config import (
     config_to_yaml,
     load_yaml_text,
     parse_model_section,
+    resolve_paths,
     validate_config,
 )
 from nnhls.dialects import nn
@@ -39,16 +40,6 @@ from nnhls.frontends.keras import import_keras_model
 from nnhls.frontends.pytorch import load_pytorch
 from nnhls.utils import onnx_model, per_sample_shapes
 
-_PATH_KEYS = (
-    "OutputDir",
-    "KerasJson",
-    "KerasH5",
-    "KerasModel",
-    "OnnxModel",
-    "PytorchModel",
-    "InputData",
-    "OutputPredictions",
-)
 CONVERTER_KWARGS = (
     "io_type",
     "part",
@@ -252,7 +243,8 @@ def _rename(module: ModuleOp, name: str) -> None:
 
 
 def load_yaml(path: str | Path) -> dict[str, Any]:
-    """A YAML config file (safe_load only) with its relative paths resolved against its folder."""
+    """A YAML config file (a safe loader): relative paths are relative to the working directory,
+    as in hls4ml, except values tagged `!relative`, which are relative to the YAML's folder."""
     file = Path(path)
     if not file.is_file():
         raise ConfigError(f"config file '{file}' not found")
@@ -264,11 +256,7 @@ def load_yaml(path: str | Path) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise ConfigError(f"'{file}' does not hold a configuration mapping")
     config: dict[str, Any] = {str(k): v for k, v in data.items()}  # pyright: ignore[reportUnknownVariableType]
-    for key in _PATH_KEYS:
-        value = config.get(key)
-        if isinstance(value, str) and not Path(value).is_absolute():
-            config[key] = str(file.parent / value)
-    return config
+    return resolve_paths(config, file.parent)
 
 
 def convert_from_config(config: str | Path | Mapping[str, Any], pipeline: str | None = None) -> Any:
