@@ -39,12 +39,14 @@ def synthetic_jets(n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.nda
 
 
 CONFIG_YML = """\
-# The bundled example: run it with `nnhls convert --example`, or `nnhls convert examples/jet_tagger/config.yml`.
+# The bundled example: run it with `nnhls convert --example`, or `nnhls convert examples/jet_tagger/config.yml`;
+# both write OutputDir into the working directory (plain relative paths are relative to it, as in
+# hls4ml), and read the files tagged !relative from this folder, wherever you run them.
 OutputDir: jet_tagger_prj
 ProjectName: jet_tagger
-KerasModel: jet_tagger.keras
-InputData: inputs.npy
-OutputPredictions: float_outputs.npy
+KerasModel: !relative jet_tagger.keras
+InputData: !relative inputs.npy
+OutputPredictions: !relative float_outputs.npy
 Backend: Vitis
 Part: xcvu13p-flga2577-2-e
 ClockPeriod: 5

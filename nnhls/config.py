@@ -217,9 +217,10 @@ MAX_YAML_NODES = 200_000
 document is refused before anything is built from it)."""
 
 
-def load_yaml_text(text: str, where: str) -> Any:
+def load_yaml_text(text: str, where: str = "the YAML text") -> Any:
     """A YAML document through yaml's safe loader, with duplicate keys and documents expanding
-    to more than MAX_YAML_NODES nodes refused; every problem is a one-line ConfigError."""
+    to more than MAX_YAML_NODES nodes refused; every problem is a one-line ConfigError. Values
+    tagged `!relative` come back as RelativePath (see resolve_paths)."""
     import yaml
 
     if len(text) > MAX_YAML_BYTES:
@@ -245,6 +246,10 @@ def load_yaml_text(text: str, where: str) -> Any:
                     raise ConfigError(f"{where}, line {key_node.start_mark.line + 1}: duplicate key {key!r}")
             return super().construct_mapping(node, deep=deep)
 
+    def relative(loader: yaml.SafeLoader, node: yaml.Node) -> RelativePath:
+        return RelativePath(loader.construct_scalar(node))  # pyright: ignore[reportArgumentType]
+
+    Loader.add_constructor(RELATIVE_TAG, relative)
     try:
         return yaml.load(text, Loader=Loader)
     except yaml.YAMLError as error:
@@ -815,9 +820,48 @@ def _canonical_entry(where: str, entry: Any) -> Any:
 # ----- writing ---------------------------------------------------------------------------------------------
 
 
+PATH_KEYS = ("OutputDir", "KerasJson", "KerasH5", "KerasModel", "OnnxModel", "PytorchModel", "InputData", "OutputPredictions")
+"""The top-level keys holding a path."""
+RELATIVE_TAG = "!relative"
+
+
+class RelativePath(str):
+    """A YAML path tagged `!relative`: relative to the YAML file's own folder, not to the working
+    directory (plain relative paths are, as in hls4ml). nnhls writes the paths of the files a
+    YAML names this way when it writes the YAML file itself, so the YAML keeps working wherever
+    it is moved together with them."""
+
+    __slots__ = ()
+
+
+def resolve_paths(config: dict[str, Any], yaml_dir: Any) -> dict[str, Any]:
+    """The `!relative` paths of a config read from a YAML file in `yaml_dir` made usable: joined
+    to that folder. Plain relative paths stay relative to the working directory (hls4ml's rule)."""
+    from pathlib import Path
+
+    resolved = dict(config)
+    for key in PATH_KEYS:
+        value = resolved.get(key)
+        if isinstance(value, RelativePath):
+            resolved[key] = str(Path(yaml_dir) / value) if not Path(value).is_absolute() else str(value)
+    return resolved
+
+
 def config_to_yaml(config: Mapping[str, Any]) -> str:
-    """The config as YAML text (in-memory model objects are left out)."""
+    """The config as YAML text (in-memory model objects are left out; RelativePath values are
+    written with their `!relative` tag)."""
     import yaml
 
     plain = {k: v for k, v in config.items() if isinstance(v, str | int | float | bool | list | dict | type(None))}
-    return yaml.safe_dump(json.loads(json.dumps(plain, default=str)), sort_keys=False)
+    data = json.loads(json.dumps(plain, default=str))
+    for key in PATH_KEYS:
+        if isinstance(plain.get(key), RelativePath):
+            data[key] = RelativePath(plain[key])
+
+    class Dumper(yaml.SafeDumper):
+        pass
+
+    Dumper.add_representer(
+        RelativePath, lambda dumper, value: dumper.represent_scalar(RELATIVE_TAG, str(value))
+    )
+    return yaml.dump(data, Dumper=Dumper, sort_keys=False)

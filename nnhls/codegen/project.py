@@ -35,7 +35,7 @@ from xdsl.printer import Printer
 from nnhls import ops
 from nnhls.codegen import files
 from nnhls.codegen.firmware import Firmware
-from nnhls.config import config_to_yaml
+from nnhls.config import PATH_KEYS, RelativePath, config_to_yaml
 from nnhls.errors import CodegenError, NnhlsWarning, ProjectError, ProjectExistsError
 from nnhls.quoting import IdentifierError, check_cpp_identifier
 
@@ -49,6 +49,20 @@ def check_project_name(name: object) -> str:
         return check_cpp_identifier(name, "ProjectName")
     except IdentifierError as error:
         raise CodegenError(str(error)) from None
+
+
+def anchored_paths(config: Mapping[str, Any], root: Path) -> dict[str, Any]:
+    """The config as the project's YAML stores it: every path (the model, the data, OutputDir
+    itself) tagged `!relative` to the project folder, so the YAML works wherever the project is
+    moved together with those files (plain relative paths would depend on the working
+    directory)."""
+    anchored = dict(config)
+    for key in PATH_KEYS:
+        value = anchored.get(key)
+        if isinstance(value, str | Path):
+            target = Path(value).resolve()
+            anchored[key] = RelativePath(os.path.relpath(target, root.resolve()))
+    return anchored
 
 
 def hls_ir_file(project: str) -> str:
@@ -372,6 +386,7 @@ def write_project(root: Path, fw: Firmware, config: Mapping[str, Any], hls_ir: s
     """
     check_project_name(fw.project)
     generated = generate_files(fw, config, hls_ir)
+    generated[CONFIG_YAML] = config_to_yaml(anchored_paths(config, root))
     library = _library_files(fw)
     written = sorted([*generated, *library])
     prepare_directory(root, force)  # a refusal leaves the directory as it was (no lock file)

@@ -51,7 +51,7 @@ from nnhls.compiler.pipeline import (
     parse_pipeline,
     run_pipeline,
 )
-from nnhls.config import load_yaml_text
+from nnhls.config import load_yaml_text, resolve_paths
 from nnhls.dialects import hls
 from nnhls.errors import (
     ConfigError,
@@ -402,6 +402,8 @@ def _input_array(value: Value, arr: object, name: str) -> np.ndarray:
         raise InputDataError(f"input '{name}' needs samples of shape {shape}, got a scalar")
     if a.shape == shape:
         a = a.reshape(1, *shape)
+    elif shape == (1,) and a.ndim == 1:
+        a = a.reshape(len(a), 1)  # one value per sample (a per-sample scalar, ONNX shape (n,))
     elif a.shape[1:] != shape:
         raise InputDataError(
             f"input '{name}' needs an array of shape (n, {', '.join(map(str, shape))}) or one sample {shape}, got shape {a.shape}"
@@ -513,6 +515,7 @@ def link_existing_project(path: str | Path) -> HLSModel:
     if not isinstance(config, dict):
         raise ProjectError(f"'{config_file}' does not hold a configuration mapping")
     config = {str(k): v for k, v in config.items()}  # pyright: ignore[reportUnknownVariableType, reportUnknownArgumentType]
+    config = resolve_paths(config, root)
     project = check_project_name(config.get("ProjectName", "myproject"))
     ir_file = root / hls_ir_file(project)
     if not ir_file.is_file():

@@ -27,7 +27,11 @@ import numpy.typing as npt
 from nnhls.errors import PrecisionError
 
 MAX_WIDTH = 1024
-"""The widest type the vendor's arbitrary precision library accepts (and the seed allows)."""
+"""The widest type a model may declare: the vendor library's default limit (AP_INT_MAX_W)."""
+
+MAX_OPERATOR_WIDTH = 32768
+"""The widest full-precision operator result (e.g. the 2048-bit product of two 1024-bit values).
+The vendor's C++ accepts intermediates this wide (its absolute ceiling); so do our headers."""
 
 
 class Quant(str, Enum):  # noqa: UP042 (str() spelling relied upon elsewhere)
@@ -163,15 +167,27 @@ class FixedPrecision:
 
 
 def check_precision(p: FixedPrecision) -> None:
-    """Raise PrecisionError for a type the vendor library cannot express."""
-    if not 1 <= p.width <= MAX_WIDTH:
+    """Raise PrecisionError for a type the vendor library cannot express, even as an operator's
+    intermediate result (declared types are checked further by check_declared)."""
+    if p.width < 1:
         raise PrecisionError(f"width must be between 1 and {MAX_WIDTH}, got {p.width}")
+    if p.width > MAX_OPERATOR_WIDTH:
+        raise PrecisionError(
+            f"a {p.width}-bit result exceeds the {MAX_OPERATOR_WIDTH}-bit limit of the ap types"
+        )
     if p.sat_bits < 0 or p.sat_bits > p.width:
         raise PrecisionError(
             f"saturation bits must be between 0 and the width {p.width}, got {p.sat_bits}"
         )
     if p.is_int and p.integer != p.width:
         raise PrecisionError("an integer type has as many integer bits as its width")
+
+
+def check_declared(p: FixedPrecision) -> FixedPrecision:
+    """p itself, or PrecisionError when p is wider than a model may declare (MAX_WIDTH)."""
+    if p.width > MAX_WIDTH:
+        raise PrecisionError(f"width must be between 1 and {MAX_WIDTH}, got {p.width}")
+    return p
 
 
 _QUANT_NAMES = {q.value for q in Quant}
@@ -250,7 +266,7 @@ def parse_precision(text: str) -> FixedPrecision:
         ) from None
     signed = unsigned == ""
     if kind == "int":
-        return FixedPrecision(numbers[0], numbers[0], signed, is_int=True)
+        return check_declared(FixedPrecision(numbers[0], numbers[0], signed, is_int=True))
     rounding, overflow, sat_bits = Quant.TRN, Overflow.WRAP, 0
     if len(fields) >= 3:
         name = _mode_name(fields[2])
@@ -275,7 +291,9 @@ def parse_precision(text: str) -> FixedPrecision:
             raise PrecisionError(
                 f"saturation bits must be an integer in '{text}', got '{fields[4]}'"
             ) from None
-    return FixedPrecision(numbers[0], numbers[1], signed, rounding, overflow, sat_bits)
+    return check_declared(
+        FixedPrecision(numbers[0], numbers[1], signed, rounding, overflow, sat_bits)
+    )
 
 
 # ================================================================================================
@@ -288,8 +306,10 @@ def parse_precision(text: str) -> FixedPrecision:
 #      the first dropped bit (qb), whether any bit below it is set (r), the sign and the parity;
 #   3. overflow: if the rounded value is out of range (or is the minimum under SAT_SYM), saturate,
 #      zero, or wrap (optionally forcing the N top bits), as the vendor documents.
-# Widths up to FAST_WIDTH run vectorised on int64; wider types run exactly on Python ints (object
-# arrays).
+# Integer types (ap_int / ap_uint) convert like C: a value with fractional bits (a double or an
+# ap_fixed) truncates towards zero, then wraps; ap_fixed<W, W> keeps its own quantization mode (TRN:
+# towards minus infinity). Widths up to FAST_WIDTH run vectorised on int64; wider types run exactly
+# on Python ints (object arrays).
 # ================================================================================================
 
 FAST_WIDTH = 62
@@ -360,12 +380,22 @@ def _wrap_sat_bits_int(w: int, neg: bool, p: FixedPrecision) -> int:
     return _wrap_int(u, width, p.signed)
 
 
+def conversion_target(p: FixedPrecision) -> FixedPrecision:
+    """The type whose quantization rules a conversion into p follows: p itself, except that an
+    ap_int / ap_uint drops fractional bits towards zero (as the vendor's library does, like C's
+    double -> int), where the same-shaped ap_fixed<W, W> would truncate towards minus infinity."""
+    if not p.is_int:
+        return p
+    return FixedPrecision(p.width, p.width, p.signed, Quant.TRN_ZERO)
+
+
 def convert_int(x: int, shift: int, p: FixedPrecision) -> int:
     """Exact conversion of the value x * 2**(shift - p.fractional) to a mantissa of type p.
 
     `shift` is F_dst - F_src: positive shifts add fractional bits, negative ones drop bits
     (quantized with p.rounding) before the overflow handling.
     """
+    p = conversion_target(p)
     if shift >= 0:
         return _overflow_int(x << shift, p)
     s = -shift
@@ -508,6 +538,7 @@ def to_mantissa(x: npt.ArrayLike, p: FixedPrecision) -> npt.NDArray[Any]:
 
     Returns int64 for p.width <= FAST_WIDTH, else an object array of Python ints.
     """
+    p = conversion_target(p)
     xs = np.asarray(x, dtype=np.float64)
     if p.width <= FAST_WIDTH:
         fast = _quantize_scaled(xs, p)
@@ -550,8 +581,32 @@ def _quantize_scaled(xs: npt.NDArray[np.float64], p: FixedPrecision) -> IntArray
     return _overflow_vec(m, np.zeros(m.shape, dtype=bool), m.view(np.uint64), xs < 0, p)
 
 
+def saturating(t: FixedPrecision) -> FixedPrecision:
+    """The rules a constant follows when it is quantized into t: t's rounding (towards zero for
+    ap_int / ap_uint), and saturation at t's range whatever t's overflow mode (SAT_SYM stays
+    symmetric). A constant is never wrapped: a weight of 40 in fixed<8,3> becomes the largest
+    value of the type, not -24."""
+    c = conversion_target(t)
+    overflow = Overflow.SAT_SYM if c.overflow is Overflow.SAT_SYM else Overflow.SAT
+    return replace(c, overflow=overflow, sat_bits=0)
+
+
+def constant_mantissas(values: npt.ArrayLike, t: FixedPrecision) -> IntArray:
+    """Float constants (weights, biases, scales, bounds, table entries...) as int64 mantissas of
+    t, saturating (see `saturating`): the one rule every constant of a model follows, so the C++
+    (which reads these mantissas) and the emulator see the same numbers."""
+    return np.asarray(to_mantissa(values, saturating(t)), dtype=np.int64)
+
+
+def count_outside(values: npt.ArrayLike, t: FixedPrecision) -> int:
+    """How many values lie outside t's range (and are saturated by constant_mantissas)."""
+    xs = np.asarray(values, dtype=np.float64)
+    return int(np.count_nonzero((xs < t.min_value) | (xs > t.max_value)))
+
+
 def requantize(m: npt.ArrayLike, src: FixedPrecision, dst: FixedPrecision) -> npt.NDArray[Any]:
     """Mantissas of type src converted to dst, exactly as C++ `dst_t y = x_src;` does."""
+    dst = conversion_target(dst)
     shift = dst.fractional - src.fractional
     if src.width <= FAST_WIDTH and dst.width <= FAST_WIDTH:
         xs = np.asarray(m).astype(np.int64)
@@ -690,6 +745,7 @@ def convert_mantissas(m: npt.ArrayLike, src_frac: int, dst: FixedPrecision) -> n
     int64 when dst.width <= FAST_WIDTH, and for wider types int64 when every result is below
     2**SAFE_BITS in magnitude, else an object array of Python ints.
     """
+    dst = conversion_target(dst)
     xs = np.asarray(m)
     shift = dst.fractional - src_frac
     if xs.dtype != object:

@@ -406,7 +406,8 @@ class ActivationOp(HLSKernelOp):
 
     Exact kinds, y = cast<result>(v) with v:
       linear x; relu max(x, 0); relu6 min(max(x, 0), 6); leaky_relu x > 0 ? x : x * alpha;
-      thresholded_relu x > alpha ? x : 0; prelu x > 0 ? x : x * param[c]; clip min(max(x, alpha), beta);
+      thresholded_relu x > alpha ? x : 0; prelu x > 0 ? x : x * param[c];
+      clip min(max(x, alpha), beta) (ONNX's order: alpha > beta gives beta; an absent bound is none);
       hard_tanh min(max(x, -1), 1); hard_sigmoid min(max(x * alpha + beta, 0), 1).
     Table kinds (sigmoid, tanh, softplus, softsign, elu, selu, swish, gelu) read `table`
     (table_size entries of table_t) over [table_min, table_max), a range whose length is a power of

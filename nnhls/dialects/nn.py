@@ -518,6 +518,8 @@ class ActivationOp(NNLayerOp):
 
     Parameters: `alpha` (leaky_relu slope, elu alpha, thresholded_relu theta, clip minimum,
     hard_sigmoid slope), `beta` (clip maximum, hard_sigmoid offset); prelu takes a per-channel `param`.
+    clip is min(max(x, alpha), beta) as ONNX defines it (alpha > beta gives beta everywhere); an
+    absent bound is no bound.
     """
 
     name = "nn.activation"
@@ -566,8 +568,8 @@ class ActivationOp(NNLayerOp):
                 raise self.fail(f"prelu needs a per-channel param of shape ({channels},)")
         elif self.param is not None:
             raise self.fail(f"only prelu takes a param tensor, not {kind.value}")
-        if kind == ActivationKind.CLIP and (self.alpha is None or self.beta is None):
-            raise self.fail("clip needs alpha (minimum) and beta (maximum)")
+        if kind == ActivationKind.CLIP and self.alpha is None and self.beta is None:
+            raise self.fail("clip needs alpha (minimum), beta (maximum) or both")
         if self.table_size is not None:
             _verify_table_size(self, self.table_size.value.data)
 

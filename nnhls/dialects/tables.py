@@ -34,10 +34,9 @@ from xdsl.dialects.builtin import IntegerAttr
 from nnhls.dialects.bitgrowth import range_type
 from nnhls.dialects.fixed import (
     FixedPrecision,
-    Overflow,
     PrecisionError,
+    constant_mantissas,
     from_mantissa,
-    to_mantissa,
 )
 from nnhls.dialects.kinds import SoftmaxImpl
 
@@ -53,16 +52,11 @@ def table_size(attr: IntegerAttr | None) -> int:
     return DEFAULT_TABLE_SIZE if attr is None else attr.value.data
 
 
-def saturating(t: FixedPrecision) -> FixedPrecision:
-    """t with SAT overflow: how table entries are quantized."""
-    return t.with_modes(overflow=Overflow.SAT, sat_bits=0)
-
-
 def quantize_table(values: np.ndarray, t: FixedPrecision) -> np.ndarray:
-    """Table entries as int64 mantissas of t (t's rounding, saturating)."""
+    """Table entries as int64 mantissas of t (t's rounding, saturating, like every constant)."""
     if t.width > MAX_TABLE_WIDTH:
         raise PrecisionError(f"a lookup table of type {t} is wider than the {MAX_TABLE_WIDTH} bits a table entry may have")
-    return np.asarray(to_mantissa(values, saturating(t)), dtype=np.int64)
+    return constant_mantissas(values, t)
 
 
 # ----- softmax -----------------------------------------------------------------------------------------------

@@ -23,7 +23,7 @@ from xdsl.parser import AttrParser
 from xdsl.printer import Printer
 from xdsl.utils.exceptions import VerifyException
 
-from nnhls.dialects.fixed import FixedPrecision, Overflow, PrecisionError, Quant
+from nnhls.dialects.fixed import FixedPrecision, Overflow, PrecisionError, Quant, check_declared
 from nnhls.dialects.kinds import (
     ActivationKind,
     IOType,
@@ -112,7 +112,7 @@ class FixedPointType(ParametrizedAttribute, TypeAttribute):
 
     def verify(self) -> None:
         try:
-            self.precision  # noqa: B018 - constructing the precision runs its range checks
+            check_declared(self.precision)
         except PrecisionError as error:
             raise VerifyException(f"invalid {self.name} type: {error}") from None
 

@@ -153,6 +153,27 @@ def _opset(model: onnx.ModelProto) -> int:
     return MIN_OPSET
 
 
+def _per_channel_prelu(model: onnx.ModelProto) -> onnx.ModelProto:
+    """Opset <= 6 PRelu applies a 1-D slope per channel (axis 1); later opsets broadcast it
+    against the last axis. Reshape such slopes to (C, 1, ..., 1) so either reading agrees."""
+    model = onnx.shape_inference.infer_shapes(model)
+    ranks = {
+        vi.name: len(vi.type.tensor_type.shape.dim)
+        for vi in [*model.graph.input, *model.graph.value_info]
+        if vi.type.HasField("tensor_type")
+    }
+    inits = {t.name: t for t in model.graph.initializer}
+    for node in model.graph.node:
+        if node.op_type != "PRelu" or len(node.input) < 2 or node.input[1] not in inits:
+            continue
+        slope = numpy_helper.to_array(inits[node.input[1]])
+        rank = ranks.get(node.input[0], 0)
+        if slope.ndim == 1 and slope.size > 1 and rank > 2:
+            shaped = slope.reshape(slope.size, *([1] * (rank - 2)))
+            inits[node.input[1]].CopyFrom(numpy_helper.from_array(shaped, node.input[1]))
+    return model
+
+
 def _upgrade(model: onnx.ModelProto) -> onnx.ModelProto:
     """Lift old opsets to 11 so the converters see one attribute/input convention (best effort)."""
     if _opset(model) >= MIN_OPSET:
@@ -197,6 +218,19 @@ def _function_name(name: str) -> str:
 
 Handler = Callable[["_Converter", onnx.NodeProto, str], None]
 
+_REAL_TYPES = {
+    onnx.TensorProto.FLOAT,
+    onnx.TensorProto.DOUBLE,
+    onnx.TensorProto.FLOAT16,
+    onnx.TensorProto.BFLOAT16,
+}
+INTEGER_EXACT = frozenset(
+    ("Clip", "Concat", "Dropout", "Flatten", "GlobalMaxPool", "Identity", "Max", "MaxPool", "Min")
+    + ("Pad", "Relu", "Reshape", "Resize", "Squeeze", "Transpose", "Unsqueeze", "Upsample")
+)
+"""Ops whose results on integer tensors are the same integers in fixed point (they select,
+move or copy values): the only ones that accept integer tensors."""
+
 
 class _Converter:
     """Walks the ONNX graph in order and emits `nn` ops through a ModelBuilder."""
@@ -228,6 +262,12 @@ class _Converter:
             for name_in in node.input:
                 self.consumers.setdefault(name_in, []).append(node)
         self.graph_outputs = {o.name for o in self.graph.output}
+        self.integer: dict[str, str] = {
+            i.name: onnx.helper.tensor_dtype_to_np_dtype(i.type.tensor_type.elem_type).name
+            for i in self.graph.input
+            if i.type.HasField("tensor_type") and i.type.tensor_type.elem_type not in _REAL_TYPES
+        }
+        """Integer (or bool) tensors by name, with their ONNX element type."""
         self.op_type: str | None = None
         """The op type of the node being converted (the ops it emits carry it as layer_type)."""
         self.builder = self._make_builder(name, channels_last_inputs)
@@ -259,6 +299,12 @@ class _Converter:
 
     @staticmethod
     def _input_shape(value_info: onnx.ValueInfoProto) -> tuple[int, ...]:
+        if not value_info.type.HasField("tensor_type"):
+            kind = value_info.type.WhichOneof("value") or "untyped"
+            raise FrontendError(
+                f"input '{value_info.name}' ({kind.removesuffix('_type')} type) is not a tensor: "
+                "nnhls compiles tensor inputs with a batch axis"
+            )
         dims = value_info.type.tensor_type.shape.dim
         shape = [d.dim_value if d.HasField("dim_value") else None for d in dims][1:]
         if not dims or any(d is None or d < 1 for d in shape):
@@ -298,8 +344,10 @@ class _Converter:
 
     def _output(self, name: str) -> SSAValue:
         if name in self.consts:
-            value = np.asarray(self.consts[name], dtype=np.float32)
-            return self.builder.add(nn.ConstantOp(value[0] if value.ndim > 1 else value, self.unique(name)))
+            raise FrontendError(
+                f"output '{name}' is a constant (it does not depend on any input); "
+                "nnhls compiles outputs computed from the inputs"
+            )
         tensor = self.tensors[name]
         if self.transpose_outputs or tensor.view is not None:
             return self.materialize(tensor, _identity(len(tensor.logical)), name)
@@ -329,11 +377,22 @@ class _Converter:
         handler = HANDLERS.get(op_type)
         if handler is None:
             raise UnsupportedLayerError(layer, op_type, SUPPORTED)
+        integer = next((i for i in node.input if i in self.integer), None)
+        if integer is not None and op_type not in INTEGER_EXACT:
+            raise UnsupportedLayerError(
+                layer,
+                op_type,
+                SUPPORTED,
+                f"integer arithmetic on '{integer}' ({self.integer[integer]}): ONNX wraps and "
+                f"truncates it; integer tensors only pass through {', '.join(sorted(INTEGER_EXACT))}",
+            )
         self.op_type = op_type
         try:
             handler(self, node, self.unique(layer))
         finally:
             self.op_type = None
+        if integer is not None:
+            self.integer.update((out, self.integer[integer]) for out in node.output if out)
 
     def _fold(self, node: onnx.NodeProto, layer: str) -> None:
         from onnx.reference import ReferenceEvaluator
@@ -477,6 +536,10 @@ def _gemm(c: _Converter, node: onnx.NodeProto, layer: str) -> None:
     weight = (b.T if attrs.get("transB", 0) else b) * float(attrs.get("alpha", 1.0))  # type: ignore[arg-type]
     bias = c.const(node, 2, layer, "C")
     if bias is not None:
+        if bias.ndim == 2 and bias.shape[0] != 1:
+            raise UnsupportedLayerError(
+                layer, "Gemm", SUPPORTED, f"C of shape {bias.shape} varies along the batch axis"
+            )
         bias = np.broadcast_to(bias, (1, weight.shape[1]))[0] * float(attrs.get("beta", 1.0))  # type: ignore[arg-type]
     _emit_dense(c, node, layer, x, weight, bias)
 
@@ -612,6 +675,8 @@ def _pool(c: _Converter, node: onnx.NodeProto, layer: str) -> None:
     strides = [int(s) for s in attrs.get("strides", [1] * rank)]  # type: ignore[union-attr]
     pads = _spatial_pads(node, layer, x.logical[1:], kernel, strides, [1] * rank)
     is_max = node.op_type == "MaxPool"
+    if len(node.output) > 1 and node.output[1]:
+        raise UnsupportedLayerError(layer, node.op_type, SUPPORTED, "the Indices output")
     count_pad = bool(attrs.get("count_include_pad", 0))
     if attrs.get("ceil_mode", 0):
         if count_pad and not is_max:
@@ -748,21 +813,36 @@ def _hard_swish(c: _Converter, node: onnx.NodeProto, layer: str) -> None:
     c.set(node, x.rebuild(value))
 
 
+def _clip_bound(value: np.ndarray | float | None, layer: str, what: str) -> float | None:
+    """One Clip bound as a float, None when absent or infinite (float32's extremes, the defaults
+    of opset-6 Clip, stand for "no bound" too)."""
+    if value is None:
+        return None
+    array = np.asarray(value, dtype=np.float64)
+    if array.size != 1:
+        raise FrontendError(f"layer '{layer}' (Clip): {what} must be a scalar, got shape {array.shape}")
+    bound = float(array.reshape(()))
+    if math.isnan(bound):
+        raise FrontendError(f"layer '{layer}' (Clip): {what} is NaN")
+    return None if abs(bound) >= _F32_MAX else bound
+
+
 def _clip(c: _Converter, node: onnx.NodeProto, layer: str) -> None:
+    """min(max(x, min), max) as ONNX defines it (min > max gives max); a missing bound is none."""
     x = c.tensor(node.input[0], layer, "Clip")
     attrs = _attrs(node)
     low = c.const(node, 1, layer, "min")
     high = c.const(node, 2, layer, "max")
-    lo = float(low) if low is not None else float(attrs.get("min", -_F32_MAX))  # type: ignore[arg-type]
-    hi = float(high) if high is not None else float(attrs.get("max", _F32_MAX))  # type: ignore[arg-type]
-    if lo == 0 and hi == 6:
+    lo = _clip_bound(low if low is not None else attrs.get("min"), layer, "min")  # type: ignore[arg-type]
+    hi = _clip_bound(high if high is not None else attrs.get("max"), layer, "max")  # type: ignore[arg-type]
+    if lo is None and hi is None:
+        op = nn.ActivationOp(x.value, ActivationKind.LINEAR, layer)
+    elif lo == 0 and hi == 6:
         op = nn.ActivationOp(x.value, ActivationKind.RELU6, layer)
-    elif lo == 0 and hi >= _F32_MAX:
+    elif lo == 0 and hi is None:
         op = nn.ActivationOp(x.value, ActivationKind.RELU, layer)
     else:
-        op = nn.ActivationOp(
-            x.value, ActivationKind.CLIP, layer, max(lo, -_F32_MAX), min(hi, _F32_MAX)
-        )
+        op = nn.ActivationOp(x.value, ActivationKind.CLIP, layer, lo, hi)
     c.set(node, x.rebuild(c.add(op)))
 
 
@@ -770,7 +850,7 @@ def _prelu(c: _Converter, node: onnx.NodeProto, layer: str) -> None:
     x = c.tensor(node.input[0], layer, "PRelu")
     slope = c.const(node, 1, layer, "the slope")
     assert slope is not None
-    per_sample = _per_sample(slope, len(x.logical))
+    per_sample = _per_sample(slope, len(x.logical), layer, "PRelu")
     vector = _channel_vector(x.to_physical(per_sample))
     if vector is None and x.view is None and len(x.logical) > 1:
         x = _physical_tensor(c.channels_last(x, layer), _channels_last(len(x.logical)))
@@ -784,13 +864,18 @@ def _prelu(c: _Converter, node: onnx.NodeProto, layer: str) -> None:
     c.set(node, x.rebuild(c.add(op)))
 
 
-def _per_sample(array: np.ndarray, rank: int) -> np.ndarray:
+def _per_sample(array: np.ndarray, rank: int, layer: str, op_type: str) -> np.ndarray:
     """A constant broadcast against a (batch, *per-sample) tensor, without its batch axis."""
     array = np.asarray(array, dtype=np.float64)
     if array.ndim <= rank:
         return array
     if array.shape[0] != 1:
-        raise FrontendError(f"constant of shape {array.shape} varies along the batch axis")
+        raise UnsupportedLayerError(
+            layer,
+            op_type,
+            SUPPORTED,
+            f"a constant of shape {array.shape} varies along the batch axis",
+        )
     return array[0]
 
 
@@ -812,7 +897,9 @@ def _binary(c: _Converter, node: onnx.NodeProto, layer: str) -> None:
     tensors = [n for n in names if n in c.tensors]
     if op_type in ("Add", "Sub", "Mul", "Div") and len(tensors) == 1 and len(names) == 2:
         x = c.tensors[tensors[0]]
-        const = _per_sample(c.consts[names[1 - names.index(tensors[0])]], len(x.logical))
+        const = _per_sample(
+            c.consts[names[1 - names.index(tensors[0])]], len(x.logical), layer, op_type
+        )
         tensor_first = names[0] == tensors[0]
         if op_type == "Div" and not tensor_first:
             raise UnsupportedLayerError(layer, "Div", SUPPORTED, "constant divided by a tensor")
@@ -851,7 +938,7 @@ def _merge(c: _Converter, node: onnx.NodeProto, layer: str, names: list[str]) ->
         if n in c.tensors:
             values.append(c.materialize(c.tensors[n], perm, layer))
             continue
-        array = layout.to_physical(_per_sample(c.consts[n], len(shape)))
+        array = layout.to_physical(_per_sample(c.consts[n], len(shape), layer, node.op_type))
         values.append(
             c.add(
                 nn.ConstantOp(np.ascontiguousarray(array, np.float32), c.unique(f"{layer}_const"))
@@ -869,6 +956,8 @@ def _softmax(c: _Converter, node: onnx.NodeProto, layer: str) -> None:
     rank = len(x.logical)
     axis = int(_attrs(node).get("axis", 1 if c.opset < 13 else -1))  # type: ignore[arg-type]
     axis = (axis + rank + 1 if axis < 0 else axis) - 1
+    if axis < 0:
+        raise UnsupportedLayerError(layer, "Softmax", SUPPORTED, "softmax over the batch axis")
     if c.opset < 13 and prod(x.logical[axis + 1 :]) != 1:
         raise UnsupportedLayerError(
             layer, "Softmax", SUPPORTED, "opset<13 softmax over several axes"
@@ -897,7 +986,7 @@ def _concat(c: _Converter, node: onnx.NodeProto, layer: str) -> None:
         if n in c.tensors:
             values.append(c.materialize(c.tensors[n], perm, layer))
             continue
-        array = _per_sample(c.consts[n], rank).transpose(perm)
+        array = _per_sample(c.consts[n], rank, layer, "Concat").transpose(perm)
         values.append(
             c.add(
                 nn.ConstantOp(np.ascontiguousarray(array, np.float32), c.unique(f"{layer}_const"))
@@ -1103,6 +1192,39 @@ def _nearest_sources(size: int, scale: int, coord: str, nearest: str) -> np.ndar
     return np.clip(rounding(x), 0, size - 1).astype(np.int64)
 
 
+def _resize_factors(
+    node: onnx.NodeProto,
+    layer: str,
+    attrs: dict[str, object],
+    full_in: tuple[int, ...],
+    scales: np.ndarray | None,
+    sizes: np.ndarray | None,
+) -> list[float]:
+    """The scale of every axis (batch included): from `sizes` (with keep_aspect_ratio_policy) or
+    `scales`, each given for the listed `axes` (all axes by default)."""
+    rank = len(full_in)
+    axes_attr = attrs.get("axes")
+    axes = list(range(rank)) if axes_attr is None else [int(a) % rank for a in axes_attr]  # type: ignore[union-attr]
+    policy = _text(attrs.get("keep_aspect_ratio_policy", "stretch"))
+    factors = [1.0] * rank
+    if sizes is not None and sizes.size:
+        if sizes.size != len(axes):
+            raise UnsupportedLayerError(
+                layer, node.op_type, SUPPORTED, f"{sizes.size} sizes for {len(axes)} axes"
+            )
+        ratios = [float(s) / full_in[a] for s, a in zip(sizes.reshape(-1), axes, strict=True)]
+        if policy in ("not_larger", "not_smaller"):
+            ratio = min(ratios) if policy == "not_larger" else max(ratios)
+            ratios = [ratio] * len(axes)
+    elif scales is not None and scales.size == len(axes):
+        ratios = [float(s) for s in scales.reshape(-1)]
+    else:
+        raise UnsupportedLayerError(layer, node.op_type, SUPPORTED, "needs scales or sizes")
+    for a, ratio in zip(axes, ratios, strict=True):
+        factors[a] = ratio
+    return factors
+
+
 def _resize(c: _Converter, node: onnx.NodeProto, layer: str) -> None:
     x = c.tensor(node.input[0], layer, node.op_type)
     attrs = _attrs(node)
@@ -1118,12 +1240,7 @@ def _resize(c: _Converter, node: onnx.NodeProto, layer: str) -> None:
     else:
         scales = c.const(node, 2, layer, "the scales")
         sizes = c.const(node, 3, layer, "the sizes")
-    if sizes is not None and sizes.size:
-        factors = [float(s) / d for s, d in zip(sizes, full_in, strict=True)]
-    elif scales is not None and scales.size == rank:
-        factors = [float(s) for s in scales]
-    else:
-        raise UnsupportedLayerError(layer, node.op_type, SUPPORTED, "needs scales or sizes")
+    factors = _resize_factors(node, layer, attrs, full_in, scales, sizes)
     spatial = factors[2:]
     if factors[:2] != [1.0, 1.0] or rank < 3 or any(f < 1 or f != int(f) for f in spatial):
         raise UnsupportedLayerError(
@@ -1161,6 +1278,11 @@ def _passthrough(c: _Converter, node: onnx.NodeProto, layer: str) -> None:
     for extra in node.output[1:]:
         if (extra and extra in c.consumers) or extra in c.graph_outputs:
             raise UnsupportedLayerError(layer, node.op_type, SUPPORTED, "the dropout mask is used")
+    training = c.const(node, 2, layer, "training_mode") if node.op_type == "Dropout" else None
+    if training is not None and bool(np.asarray(training).reshape(-1)[0]):
+        raise UnsupportedLayerError(
+            layer, node.op_type, SUPPORTED, "training_mode=true (random dropout)"
+        )
     c.set(node, x)
 
 
@@ -1237,7 +1359,8 @@ def import_onnx(
     if channels_last_conversion not in CONVERSIONS:
         raise FrontendError(f"channels_last_conversion must be one of {CONVERSIONS}")
     proto, default_name = _load(model)
-    proto = _upgrade(proto)
+    legacy_prelu = _opset(proto) < 7
+    proto = _upgrade(_per_channel_prelu(proto) if legacy_prelu else proto)
     _check_declared_sizes(proto)
     function = _function_name(name or default_name)
     if channels_last_conversion == "internal" and channels_first_inputs:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import threading
 import warnings
 import zipfile
@@ -20,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 import onnx
 from xdsl.dialects.builtin import ModuleOp
 
-from nnhls.frontends.common import ModelFileError
+from nnhls.frontends.common import FrontendError, ModelFileError
 from nnhls.frontends.onnx import import_onnx
 
 if TYPE_CHECKING:
@@ -29,11 +30,33 @@ if TYPE_CHECKING:
 ONNX_OPSET = 17
 
 
-def _shapes(input_shape: tuple[int, ...] | Sequence[tuple[int, ...]]) -> list[tuple[int, ...]]:
-    """One shape or a list of shapes (per sample, without the batch axis)."""
-    if input_shape and all(isinstance(d, int) for d in input_shape):
-        return [tuple(input_shape)]  # type: ignore[arg-type]
-    return [tuple(s) for s in input_shape]  # type: ignore[union-attr]
+def _dims(text: str) -> list[int | None]:
+    """'(None, 16)' -> [None, 16] (hls4ml writes InputShape as such a string)."""
+    return [None if d.strip().lower() == "none" else int(d) for d in re.findall(r"[^\s,()\[\]]+", text)]
+
+
+def _shapes(input_shape: Any) -> list[tuple[int, ...]]:
+    """One shape or a list of shapes per sample; a leading None (the batch axis, as hls4ml users
+    sometimes write it) is dropped; anything but positive integers is an error naming the shape."""
+    try:
+        raw: list[Any] = _dims(input_shape) if isinstance(input_shape, str) else list(input_shape)
+        flat = all(d is None or isinstance(d, int) for d in raw)
+        shapes: list[list[Any]] = (
+            [raw] if flat else [_dims(s) if isinstance(s, str) else list(s) for s in raw]
+        )
+    except (TypeError, ValueError):
+        raise FrontendError(f"input_shape must be a tuple of sizes, got {input_shape!r}") from None
+    out: list[tuple[int, ...]] = []
+    for shape in shapes:
+        dims = shape[1:] if shape and shape[0] is None else shape
+        sizes = [d for d in dims if isinstance(d, int) and not isinstance(d, bool) and d >= 1]
+        if len(sizes) != len(dims):
+            raise FrontendError(
+                f"input_shape {tuple(shape)}: the per-sample sizes (batch axis excluded, or given "
+                "as a leading None) must be positive integers"
+            )
+        out.append(tuple(sizes))
+    return out
 
 
 def _export(module: torch.nn.Module, shapes: list[tuple[int, ...]]) -> onnx.ModelProto:

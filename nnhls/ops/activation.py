@@ -39,7 +39,7 @@ from xdsl.pattern_rewriter import PatternRewriter, RewritePattern, op_type_rewri
 
 from nnhls.dialects import hls, nn, tables
 from nnhls.dialects.bitgrowth import fitted, make_type, range_type
-from nnhls.dialects.fixed import FixedPrecision, from_mantissa, to_mantissa
+from nnhls.dialects.fixed import FixedPrecision, constant_mantissas, from_mantissa
 from nnhls.dialects.kinds import TABLE_ACTIVATIONS, ActivationKind
 from nnhls.dialects.types import ActivationKindAttr, FixedPointType
 from nnhls.errors import CodegenError, ModelError
@@ -178,7 +178,7 @@ def _param(op: hls.ActivationOp, attr: FloatAttr | None, what: str) -> ex.Exact:
             f"hls.activation '{op.layer_name}' ({op.kind.data.value}) needs {what} and param_t"
         )
     p = op.param_t.precision
-    return ex.Exact(np.asarray(int(to_mantissa(attr.value.data, p)), dtype=np.int64), p.fractional)
+    return ex.Exact(constant_mantissas(np.array(attr.value.data), p), p.fractional)
 
 
 def _hi(x: FixedPrecision) -> float:
@@ -235,14 +235,32 @@ _add(ActivationSpec(
     class_names=("PReLU", "PRelu"),
     exact=lambda p, x, op: _prelu(x, op),
 ))
+def _clip_reference(x: Array, p: Params) -> Array:
+    """min(max(x, lo), hi), ONNX's order (lo > hi gives hi); an absent bound is no bound."""
+    return np.minimum(np.maximum(x, _or(p.alpha, -np.inf)), _or(p.beta, np.inf))
+
+
+def _clip_exact_result(x: FixedPrecision, p: Params) -> FixedPrecision:
+    lo, hi = _or(p.alpha, -math.inf), _or(p.beta, math.inf)
+    return _clip_result(x, hi, hi) if lo > hi else _clip_result(x, lo, hi)
+
+
+def _clip_exact(x: ex.Exact, op: hls.ActivationOp) -> ex.Exact:
+    if op.alpha is not None:
+        x = ex.e_max(x, _param(op, op.alpha, "alpha"))
+    if op.beta is not None:
+        x = ex.e_min(x, _param(op, op.beta, "beta"))
+    return x
+
+
 _add(ActivationSpec(
     ActivationKind.CLIP,
-    reference=lambda x, p: np.clip(x, _or(p.alpha, -np.inf), _or(p.beta, np.inf)),
-    result=lambda x, p, d: _clip_result(x, _or(p.alpha, -math.inf), _or(p.beta, math.inf)),
+    reference=_clip_reference,
+    result=lambda x, p, d: _clip_exact_result(x, p),
     class_names=("Clip",),
     kernel_alpha=True,
     kernel_beta=True,
-    exact=lambda p, x, op: ex.e_min(ex.e_max(x, _param(op, op.alpha, "alpha")), _param(op, op.beta, "beta")),
+    exact=lambda p, x, op: _clip_exact(x, op),
 ))
 _add(ActivationSpec(
     ActivationKind.HARD_TANH,
@@ -403,20 +421,43 @@ def kernel_params(op: nn.ActivationOp) -> tuple[float | None, float | None]:
     return (alpha if s.kernel_alpha else None, beta if s.kernel_beta else None)
 
 
-def activation_params(op: nn.ActivationOp) -> Array:
-    """alpha, beta (with the framework defaults the kernel uses) and the prelu slopes: the
-    constants param_t must hold."""
-    values = [v for v in kernel_params(op) if v is not None]
+def clip_bounds(op: nn.ActivationOp, x: FixedPrecision) -> tuple[float | None, float | None]:
+    """The bounds of a clip that can change a value of type x, as the kernel applies them:
+    y = min(max(x, lo), hi) (ONNX's order: with lo > hi every output is hi). A bound is None
+    when absent or when it cannot act on x's range: lo <= min(x) keeps every value, and so does
+    hi >= max(max(x), lo). Dropping them keeps constants the input type could never reach (a
+    bound of 1e6, or float32's largest standing for "no bound") out of the parameter type."""
+    lo = None if op.alpha is None else op.alpha.value.data
+    hi = None if op.beta is None else op.beta.value.data
+    if lo is not None and lo <= x.min_value:
+        lo = None
+    if hi is not None and hi >= max(x.max_value, -math.inf if lo is None else lo):
+        hi = None
+    return lo, hi
+
+
+def applied_params(op: nn.ActivationOp, x: FixedPrecision) -> tuple[float | None, float | None]:
+    """(alpha, beta) as the hls kernel applies them to an input of type x: kernel_params, and
+    for a clip only the bounds that can act on x (clip_bounds)."""
+    if op.activation == ActivationKind.CLIP:
+        return clip_bounds(op, x)
+    return kernel_params(op)
+
+
+def activation_params(op: nn.ActivationOp, x: FixedPrecision) -> Array:
+    """alpha, beta (with the framework defaults the kernel uses; a clip's bounds that can act on
+    the input type x) and the prelu slopes: the constants param_t must hold."""
+    values = [v for v in applied_params(op, x) if v is not None]
     if op.param is not None:
         values += nn.to_numpy(op.param).reshape(-1).tolist()
     return np.asarray(values or [0.0], dtype=np.float64)
 
 
 def _quantized(value: float | None, t: FixedPrecision) -> float | None:
-    """A constant as the kernel sees it: rounded to its type t."""
+    """A constant as the kernel sees it: quantized into its type t (saturating)."""
     if value is None:
         return None
-    return float(from_mantissa(to_mantissa(np.array([value]), t), t)[0])
+    return float(from_mantissa(constant_mantissas(np.array([value]), t), t)[0])
 
 
 def activation_result(
@@ -431,6 +472,8 @@ def activation_result(
     compares with; a table kind's range follows the function the table samples."""
     alpha = None if op.alpha is None else op.alpha.value.data
     beta = None if op.beta is None else op.beta.value.data
+    if kind == ActivationKind.CLIP:
+        alpha, beta = clip_bounds(op, x)
     s = spec(kind)
     if param is not None and s.table is None:
         alpha, beta = _quantized(alpha, param), _quantized(beta, param)
@@ -487,7 +530,7 @@ class ActivationRules(OpRules):
     def infer_precision(self, op: nn.NNLayerOp, lt: LayerTypes) -> None:
         assert isinstance(op, nn.ActivationOp)
         kind = op.activation
-        params = activation_params(op)
+        params = activation_params(op, lt.x)
         param = lt.get("param", lambda: fitted(params, lt.default))
         result = lt.get("result", lambda: activation_result(kind, lt.x, op, lt.default, param))
         if kind not in TABLE_KINDS:
@@ -504,14 +547,15 @@ class ActivationRules(OpRules):
         kind = op.activation
         props = lw.common(op) | {"kind": ActivationKindAttr(kind)}
         param_t = lw.precision(op, "param")
-        alpha, beta = kernel_params(op)
+        alpha, beta = applied_params(op, lw.element(lw.operand(op.input)))
         uses_param = alpha is not None or beta is not None or op.param is not None
         if uses_param:
             props["param_t"] = lw.type_attr(op, "param")
+        where = f"{op.name} '{op.layer_name}'"
         if alpha is not None:
-            props["alpha"] = quantized_float(alpha, param_t)
+            props["alpha"] = quantized_float(alpha, param_t, f"{where} alpha")
         if beta is not None:
-            props["beta"] = quantized_float(beta, param_t)
+            props["beta"] = quantized_float(beta, param_t, f"{where} beta")
         if op.param is not None:
             props["param"] = quantize(
                 nn.to_numpy(op.param), param_t, f"{op.name} '{op.layer_name}' param"
@@ -618,6 +662,8 @@ class ActivationKernel(KernelRules):
             config.real("alpha", op.alpha.value.data)
         if op.beta is not None:
             config.real("beta", op.beta.value.data)
+        if op.kind.data == ActivationKind.CLIP:
+            config.const("clip_min", op.alpha is not None).const("clip_max", op.beta is not None)
         if op.param_t is not None:
             config.typedef("param_t", f"{layer.name}_param_t" if op.param is not None else op.param_t.cpp())
         layer.kernel, layer.header = "activation", "nnet_activation.h"

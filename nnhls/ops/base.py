@@ -46,7 +46,14 @@ from xdsl.utils.exceptions import DiagnosticException
 
 from nnhls.dialects import hls, nn
 from nnhls.dialects.bitgrowth import cap, precision_type, type_precision
-from nnhls.dialects.fixed import MAX_WIDTH, FixedPrecision, from_mantissa, to_mantissa
+from nnhls.dialects.fixed import (
+    MAX_WIDTH,
+    FixedPrecision,
+    check_declared,
+    constant_mantissas,
+    count_outside,
+    from_mantissa,
+)
 from nnhls.dialects.names import ssa_name
 from nnhls.dialects.types import ArrayType, FixedPointType, StreamType, int_array
 from nnhls.errors import ModelError, PrecisionError, PrecisionWarning, warn
@@ -110,7 +117,7 @@ class LayerTypes:
             t, how = self.default, "default"
         else:
             try:
-                inferred = natural()
+                inferred = check_declared(natural())
             except PrecisionError:
                 raise PrecisionInferenceError(
                     f"{self.op.name} '{self.op.layer_name}': inferred {var} type is wider than "
@@ -217,7 +224,8 @@ class Lowering:
     ) -> ArrayType | StreamType:
         """The io type's value type (array, or stream of pixels) of a shape and element type."""
         element = p if isinstance(p, FixedPointType) else precision_type(p)
-        key = (tuple(shape), element)
+        shape = tuple(shape) or (1,)  # a per-sample scalar (only a batch axis) is one element
+        key = (shape, element)
         if (cached := self.type_cache.get(key)) is not None:
             return cached
         if not self.stream:
@@ -256,8 +264,13 @@ class Lowering:
         mapped = self.values.get(value)
         if mapped is None:
             owner = value.owner
-            name = owner.name if isinstance(owner, Operation) else "a function argument"
-            raise LoweringError(f"value of {name} has no hls counterpart (unsupported producer)")
+            if isinstance(owner, nn.NNLayerOp):
+                name = f"{owner.name} '{owner.layer_name}'"
+            else:
+                name = owner.name if isinstance(owner, Operation) else "a function argument"
+            raise LoweringError(
+                f"the result of {name} has no hls counterpart (it cannot be an operand or an output here)"
+            )
         return mapped
 
     def common(self, op: nn.NNLayerOp, layer: str | None = None) -> dict[str, Attribute | None]:
@@ -319,25 +332,33 @@ class Lowering:
 def quantize(
     values: np.ndarray, t: FixedPrecision, where: str | None = None
 ) -> DenseIntOrFPElementsAttr:
-    """Float constants as int64 mantissas of t (t's quantization and overflow modes).
+    """Float constants as int64 mantissas of t, saturating (fixed.constant_mantissas: a constant
+    is never wrapped, whatever t's overflow mode).
 
     With `where` (e.g. "nn.dense 'fc1' weight"), constants outside t's range are reported as a
-    PrecisionWarning: they saturate or wrap as t's overflow mode says.
+    PrecisionWarning: they were saturated, which the user should know about.
     """
-    if where is not None and values.size:
-        outside = int(np.count_nonzero((values < t.min_value) | (values > t.max_value)))
-        if outside:
-            warn(
-                f"{where}: {outside} of {values.size} values lie outside {t} "
-                f"[{t.min_value:g}, {t.max_value:g}] ({t.overflow.value} overflow)",
-                PrecisionWarning,
-            )
-    return hls.mantissa_attr(np.asarray(to_mantissa(values, t), dtype=np.int64))
+    _warn_saturated(values, t, where)
+    return hls.mantissa_attr(constant_mantissas(values, t))
 
 
-def quantized_float(value: float, t: FixedPrecision) -> FloatAttr:
-    """A scalar constant rounded to t, as the exact float the kernel sees."""
-    m = to_mantissa(np.array([value]), t)
+def _warn_saturated(values: np.ndarray, t: FixedPrecision, where: str | None) -> None:
+    if where is None or not values.size:
+        return
+    outside = count_outside(values, t)
+    if outside:
+        warn(
+            f"{where}: {outside} of {values.size} values lie outside {t} "
+            f"[{t.min_value:g}, {t.max_value:g}]; saturated to its range",
+            PrecisionWarning,
+        )
+
+
+def quantized_float(value: float, t: FixedPrecision, where: str | None = None) -> FloatAttr:
+    """A scalar constant quantized into t (saturating, like every constant), as the exact float
+    the kernel sees."""
+    _warn_saturated(np.array([value]), t, where)
+    m = constant_mantissas(np.array([value]), t)
     return FloatAttr(float(from_mantissa(m, t)[0]), Float64Type())
 
 

@@ -117,10 +117,11 @@ def emit_affine(
     bias_t: FixedPrecision,
 ) -> SSAValue:
     """An hls.batchnorm computing x * scale + bias for `op` (merges with constants, averages)."""
+    where = f"{op.name} '{op.layer_name}'"
     props = lw.common(op) | {
-        "scale": quantize(scale, scale_t),
+        "scale": quantize(scale, scale_t, f"{where} constant"),
         "scale_t": fixed_type(scale_t),
-        "bias": quantize(bias, bias_t),
+        "bias": quantize(bias, bias_t, f"{where} constant"),
         "bias_t": fixed_type(bias_t),
     }
     return lw.emit(hls.BatchNormOp, [x], lw.out_type(op), props)

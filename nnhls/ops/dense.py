@@ -26,7 +26,7 @@ from xdsl.ir import Attribute, SSAValue
 
 from nnhls.dialects import hls, nn
 from nnhls.dialects.bitgrowth import accumulator, clog2, fitted
-from nnhls.dialects.fixed import FixedPrecision, to_mantissa
+from nnhls.dialects.fixed import FixedPrecision, constant_mantissas
 from nnhls.dialects.kinds import Strategy
 from nnhls.dialects.schedule import kernel_dims
 from nnhls.dialects.types import StrategyAttr
@@ -68,7 +68,7 @@ def accumulated_terms(op: nn.DenseOp | nn.ConvBaseOp) -> int:
 
 def multiplier_free(values: np.ndarray, t: FixedPrecision) -> np.ndarray:
     """Which quantized constants need no multiplier: zero or ± a power of two."""
-    m = np.abs(np.asarray(to_mantissa(values, t), dtype=np.int64))
+    m = np.abs(constant_mantissas(values, t))
     return (m == 0) | ((m & (m - 1)) == 0)
 
 

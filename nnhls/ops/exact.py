@@ -388,7 +388,7 @@ def _mac_modular(
 def _lane_dtype(acc_t: FixedPrecision, s: int) -> type[np.signedinteger[Any]] | None:
     """The integer lanes in which `_mac_lanes` computes a wrapping, truncating accumulation whose
     products drop s bits (None when it cannot): int32 when W_acc + s <= 32, else int64."""
-    if not _is_modular(acc_t) or acc_t.rounding is not Quant.TRN:
+    if not _is_modular(acc_t) or acc_t.rounding is not Quant.TRN or acc_t.is_int:  # ap_int: towards zero
         return None
     if acc_t.width + s <= 32:
         return np.int32

@@ -211,7 +211,7 @@ class AverageRules(MergeRules):
     def average(self, op: nn.AverageOp, lw: Lowering, inputs: list[SSAValue]) -> SSAValue:
         """An average of k > 2 inputs: exact sum, then a batchnorm scaling by 1/k (rounded down)."""
         k = len(inputs)
-        shape = nn.shape_of(op.output)
+        shape = hls.shape_of(inputs[0])
         total = inputs[0]
         for i, rhs in enumerate(inputs[1:], start=1):
             t = exact_merge(MergeKind.ADD, lw.element(total), lw.element(rhs))

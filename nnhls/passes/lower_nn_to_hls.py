@@ -5,7 +5,7 @@ the function arguments (typed by the input layer's result precision); the model 
 `hls.return`. Every value's element type is its layer's result precision (run nn-infer-precision
 first; types still "auto" or absent fall back to the model default). Weights, biases, scales,
 parameters and tables become integer mantissas of their fixed-point types, quantized with the
-type's quantization and overflow modes (`nnhls.dialects.fixed`). Schedule properties (strategy,
+type's quantization mode and saturating, never wrapping (`nnhls.dialects.fixed.constant_mantissas`). Schedule properties (strategy,
 reuse factor, parallelization factor) and nn-schedule's estimates (`multipliers`, `latency`,
 `ii`) are carried onto the kernels.
 
@@ -49,15 +49,15 @@ from math import prod
 from xdsl.context import Context
 from xdsl.dialects import func
 from xdsl.dialects.builtin import IntegerAttr, ModuleOp, StringAttr, UnitAttr
-from xdsl.ir import Attribute, Block, Operation, Region, SSAValue
+from xdsl.ir import Attribute, Block, BlockArgument, Operation, Region, SSAValue
 from xdsl.passes import ModulePass
 
 from nnhls import ops
 from nnhls.dialects import hls, nn
-from nnhls.dialects.kinds import IOType
+from nnhls.dialects.kinds import ActivationKind, IOType
 from nnhls.dialects.names import ssa_name
 from nnhls.dialects.schedule import pipeline_settings
-from nnhls.dialects.types import IOTypeAttr, PipelineStyleAttr, StreamType
+from nnhls.dialects.types import ActivationKindAttr, IOTypeAttr, PipelineStyleAttr, StreamType
 from nnhls.errors import ConfigWarning, warn
 from nnhls.ops.base import Lowering, LoweringError, int_attr
 
@@ -89,10 +89,29 @@ def lower_function(function: func.FuncOp, io_type: str) -> hls.FuncOp:
     return make_func(function, io_type, lw.block)
 
 
+def model_outputs(op: func.ReturnOp, lw: Lowering) -> list[SSAValue]:
+    """The returned values; a model input, or a value returned twice, is returned through a copy
+    of its own (an identity model, or two outputs of one layer, still get one C++ output array
+    each)."""
+    outputs: list[SSAValue] = []
+    for index, value in enumerate(op.arguments):
+        mapped = lw.operand(value)
+        if isinstance(mapped, BlockArgument) or mapped in outputs:
+            owner = value.owner
+            source = owner.layer_name if isinstance(owner, nn.NNLayerOp) else f"input{index}"
+            props: dict[str, Attribute | None] = {
+                "layer": StringAttr(f"{source}_output{index}"),
+                "kind": ActivationKindAttr(ActivationKind.LINEAR),
+            }
+            mapped = lw.emit(hls.ActivationOp, [mapped], mapped.type, props)
+        outputs.append(mapped)
+    return outputs
+
+
 def lower_op(op: Operation, lw: Lowering) -> None:
     """Lower one op of the model function through its rules."""
     if isinstance(op, func.ReturnOp):
-        lw.block.add_op(hls.ReturnOp(*(lw.operand(v) for v in op.arguments)))
+        lw.block.add_op(hls.ReturnOp(*model_outputs(op, lw)))
         return
     if not isinstance(op, nn.NNLayerOp):
         raise LoweringError(f"cannot lower {op.name}: only nn ops and func.return are supported")

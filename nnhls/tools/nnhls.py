@@ -17,6 +17,7 @@ the Python traceback instead.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 import warnings
@@ -101,11 +102,12 @@ def _starting_config(args: argparse.Namespace, model: Path) -> dict[str, Any]:
     )
     config["OutputDir"] = args.output or f"{_c_identifier(model.stem)}_prj"
     config["ProjectName"] = args.project_name or _c_identifier(model.stem)
-    config[key] = str(model)
+    yaml_file = getattr(args, "output_file", None)
+    config[key] = _written_path(model, yaml_file)
     if key == "KerasJson":
         if args.weights is None:
             raise CLIError("a Keras model JSON needs its weights: add --weights model_weights.h5")
-        config["KerasH5"] = str(_require_file(args.weights))
+        config["KerasH5"] = _written_path(_require_file(args.weights), yaml_file)
     common = {
         "granularity": args.granularity,
         "backend": args.backend,
@@ -130,15 +132,28 @@ def _starting_config(args: argparse.Namespace, model: Path) -> dict[str, Any]:
     return config
 
 
+def _written_path(file: Path, yaml_file: str | None) -> str:
+    """How `nnhls config` writes a model path into the YAML: tagged `!relative` to the YAML's
+    folder when it writes the file itself (the YAML then works wherever it moves together with
+    the model), absolute when it prints to stdout (it cannot know where the YAML will live)."""
+    from nnhls.config import RelativePath
+
+    if yaml_file is None:
+        return str(file.resolve())
+    return RelativePath(os.path.relpath(file.resolve(), Path(yaml_file).resolve().parent))
+
+
 def _c_identifier(text: str) -> str:
     from nnhls.quoting import cpp_identifier
 
     return cpp_identifier(text, fallback="model")
 
 
-def _load_config(args: argparse.Namespace) -> tuple[dict[str, Any], Path]:
-    """The full config for `convert`: from a YAML file, the bundled example, or a model file."""
-    from nnhls.config import load_yaml_text
+def _load_config(args: argparse.Namespace) -> dict[str, Any]:
+    """The full config for `convert`: from a YAML file, the bundled example, or a model file.
+    Relative paths are relative to the working directory (hls4ml's rule), except YAML values
+    tagged `!relative`, which are relative to the YAML's folder (see nnhls.config.RelativePath)."""
+    from nnhls.config import load_yaml_text, resolve_paths
 
     if args.example:
         path = EXAMPLE_DIR / "config.yml"
@@ -147,35 +162,23 @@ def _load_config(args: argparse.Namespace) -> tuple[dict[str, Any], Path]:
                 f"the bundled example is not at {EXAMPLE_DIR}: it ships with the source checkout "
                 "(install it with `pip install -e .` from a clone)"
             )
-        config = load_yaml_text(path.read_text(), f"'{path}'")
-        base = path.parent
-        config["OutputDir"] = args.output or str(Path.cwd() / config["OutputDir"])
-        return config, base
-    if args.source is None:
+        source = path
+    elif args.source is None:
         raise CLIError("give a CONFIG.yml or a model file to convert (or --example)")
-    source = _require_file(args.source)
-    if source.suffix.lower() in (".yml", ".yaml"):
-        try:
-            text = source.read_text(encoding="utf-8")
-        except UnicodeDecodeError as error:
-            raise CLIError(f"cannot read '{source}': {error}") from None
-        config = load_yaml_text(text, f"'{source}'")
-        if not isinstance(config, dict):
-            raise CLIError(f"'{source}' does not hold a configuration mapping")
-        if args.output:
-            config["OutputDir"] = args.output
-        return config, source.parent
-    return _starting_config(args, source), Path.cwd()
-
-
-def _resolve_paths(config: dict[str, Any], base: Path) -> dict[str, Any]:
-    """Make the YAML's relative paths relative to the YAML file's folder."""
-    resolved = dict(config)
-    for key in ("OutputDir", "KerasJson", "KerasH5", "KerasModel", "OnnxModel", "PytorchModel", "InputData", "OutputPredictions"):
-        value = resolved.get(key)
-        if isinstance(value, str) and not Path(value).is_absolute():
-            resolved[key] = str(base / value)
-    return resolved
+    else:
+        source = _require_file(args.source)
+    if source.suffix.lower() not in (".yml", ".yaml"):
+        return _starting_config(args, source)
+    try:
+        text = source.read_text(encoding="utf-8")
+    except UnicodeDecodeError as error:
+        raise CLIError(f"cannot read '{source}': {error}") from None
+    config = load_yaml_text(text, f"'{source}'")
+    if not isinstance(config, dict):
+        raise CLIError(f"'{source}' does not hold a configuration mapping")
+    if args.output:
+        config["OutputDir"] = args.output
+    return resolve_paths(config, source.parent)
 
 
 def _load_array(path: str | Path) -> np.ndarray:
@@ -218,11 +221,11 @@ def _shape_text_rows(model: Any, arrays: list[np.ndarray], paths: Sequence[str |
 
 
 def cmd_config(args: argparse.Namespace) -> int:
-    import yaml
+    from nnhls.config import config_to_yaml
 
     model = _require_file(args.model)
     config = _starting_config(args, model)
-    text = yaml.safe_dump(config, sort_keys=False)
+    text = config_to_yaml(config)
     if args.output_file:
         Path(args.output_file).write_text(text)
     else:
@@ -233,8 +236,7 @@ def cmd_config(args: argparse.Namespace) -> int:
 def cmd_convert(args: argparse.Namespace) -> int:
     from nnhls.converters import convert_from_config
 
-    config, base = _load_config(args)
-    config = _resolve_paths(config, base)
+    config = _load_config(args)
     if args.io_type is not None:
         config["IOType"] = args.io_type
     if args.source is not None and Path(args.source).suffix.lower() in (".yml", ".yaml"):

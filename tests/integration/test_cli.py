@@ -16,6 +16,8 @@ import numpy as np
 import pytest
 import yaml
 
+from nnhls.config import load_yaml_text
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 EXAMPLE = REPO_ROOT / "examples" / "jet_tagger"
@@ -48,7 +50,7 @@ def assert_user_error(result: subprocess.CompletedProcess[str], *fragments: str)
 def cli_config(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The example's YAML with absolute paths and an output dir in a temporary folder."""
     folder = tmp_path_factory.mktemp("cli")
-    config = yaml.safe_load((EXAMPLE / "config.yml").read_text())
+    config = load_yaml_text((EXAMPLE / "config.yml").read_text())
     for key in ("KerasModel", "InputData", "OutputPredictions"):
         config[key] = str(EXAMPLE / config[key])
     config["OutputDir"] = str(folder / "prj")
@@ -62,7 +64,7 @@ def project(cli_config: Path) -> Path:
     """`nnhls convert config.yml`, then `nnhls compile`: the project the later commands use."""
     result = run("convert", cli_config)
     assert result.returncode == 0, result.stderr
-    out = Path(yaml.safe_load(cli_config.read_text())["OutputDir"])
+    out = Path(load_yaml_text(cli_config.read_text())["OutputDir"])
     assert (out / "firmware" / "jet_tagger.cpp").is_file()
     result = run("compile", out)
     assert result.returncode == 0, result.stderr
@@ -135,7 +137,7 @@ def test_convert_bad_yaml(tmp_path: Path) -> None:
 
 
 def test_convert_misspelt_key_suggests_the_right_one(tmp_path: Path, cli_config: Path) -> None:
-    config = yaml.safe_load(cli_config.read_text())
+    config = load_yaml_text(cli_config.read_text())
     config["HLSConfig"]["Model"]["ReuseFactr"] = 2
     config["OutputDir"] = str(tmp_path / "prj")
     path = tmp_path / "config.yml"
@@ -161,7 +163,7 @@ def test_convert_unsupported_layer(tmp_path: Path) -> None:
 
 
 def test_convert_invalid_reuse_factor_lists_valid_ones(tmp_path: Path, cli_config: Path) -> None:
-    config = yaml.safe_load(cli_config.read_text())
+    config = load_yaml_text(cli_config.read_text())
     config["HLSConfig"]["Model"]["Strategy"] = "Resource"
     config["HLSConfig"]["Model"]["ReuseFactor"] = 7
     config["OutputDir"] = str(tmp_path / "prj")
@@ -199,7 +201,7 @@ def test_convert_model_file_with_overrides(tmp_path: Path) -> None:
         "--reuse-factor", "2", "-o", out,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
-    written = yaml.safe_load(next(out.glob("*.yml")).read_text())
+    written = load_yaml_text(next(out.glob("*.yml")).read_text())
     assert written["IOType"] == "io_stream"
     assert written["HLSConfig"]["Model"]["ReuseFactor"] == 2
     assert "hls::stream" in (out / "firmware" / "jet_tagger.cpp").read_text()
@@ -338,7 +340,7 @@ def test_seed_yaml_runs_as_written(corpus: Path, tmp_path: Path, seed_yaml: str)
     for folder in ("keras", "generated"):
         (tmp_path / folder).symlink_to(corpus / folder)
     (tmp_path / "config.yml").write_text(seed_yaml)
-    result = run("convert", tmp_path / "config.yml", "--run")
+    result = run("convert", "config.yml", "--run", cwd=tmp_path)  # its paths: relative to the cwd
     assert result.returncode == 0, result.stderr
     text = result.stdout + result.stderr
     agreement = float(text.split("argmax agreement with the float model: ")[1].split("%")[0])

@@ -134,19 +134,28 @@ def test_seed_yaml_keras_json_h5(corpus: Path, tmp_path: Path, captured: list[An
     assert fc1.reuse_factor is not None and fc1.reuse_factor.value.data == 2
 
 
-def test_yaml_relative_paths_and_keras_h5_alone(corpus: Path, tmp_path: Path, captured: list[Any]) -> None:
+def test_yaml_relative_paths_and_keras_h5_alone(
+    corpus: Path, tmp_path: Path, captured: list[Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Plain relative paths are relative to the working directory (hls4ml's rule); `!relative`
+    ones to the YAML's folder."""
     (tmp_path / "m.h5").symlink_to(corpus / "keras/KERAS_3layer_full_model.h5")
     (tmp_path / "config.yml").write_text("KerasH5: m.h5\nProjectName: p3\nBackend: vivado\nHLSConfig:\n  Model:\n    Strategy: resource\n")
+    monkeypatch.chdir(tmp_path)
     _, config = converters.convert_from_config(str(tmp_path / "config.yml"))
     assert config["Backend"] == "Vivado" and config["ClockUncertainty"] == "12.5%"
     assert config["HLSConfig"]["Model"]["Strategy"] == "Resource"  # canonical on output
+    assert config["KerasH5"] == "m.h5"
+    monkeypatch.chdir(corpus)
+    (tmp_path / "tagged.yml").write_text("KerasH5: !relative m.h5\nProjectName: p4\n")
+    _, config = converters.convert_from_config(str(tmp_path / "tagged.yml"))
     assert config["KerasH5"] == str(tmp_path / "m.h5")
 
 
 def test_yaml_onnx_model(tmp_path: Path, captured: list[Any]) -> None:
     onnx.save(small_onnx(), tmp_path / "tiny.onnx")
     config = {"OnnxModel": "tiny.onnx", "IOType": "io_stream", "HLSConfig": {"LayerName": {"fc1": {"Precision": {"weight": "fixed<8,2>"}}}}}
-    (tmp_path / "c.yml").write_text(yaml.safe_dump(config))
+    (tmp_path / "c.yml").write_text(yaml.safe_dump(config).replace("OnnxModel: tiny", "OnnxModel: !relative tiny"))
     module, full = converters.convert_from_config(tmp_path / "c.yml")
     converters.configured_module(module, full)
     assert str(layers(module)["fc1"].get_precision("weight")) == "!hls.fixed<8, 2>"

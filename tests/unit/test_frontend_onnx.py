@@ -253,6 +253,17 @@ def test_prelu(slope_shape: tuple[int, ...]) -> None:
     _check(model, _rand(BATCH, 3, 2, 2))
 
 
+def test_prelu_opset6_slope_is_per_channel() -> None:
+    """Opset <= 6 PRelu applies a 1-D slope along axis 1 (later opsets: along the last axis)."""
+    slope = np.array([0.1, 0.2, 0.3], dtype=np.float32)
+    node = helper.make_node("PRelu", ["x", "s"], ["y"])
+    module = import_onnx(_model([node], {"x": [3, 4, 5]}, ["y"], {"s": slope}, opset=6))
+    x = _rand(BATCH, 3, 4, 5)
+    want = np.where(x > 0, x, x * slope.reshape(3, 1, 1))
+    got = run_reference(module, [x])[0]
+    np.testing.assert_allclose(got.reshape(want.shape), want, rtol=1e-6, atol=1e-6)
+
+
 def test_softmax_axes() -> None:
     nodes = [
         helper.make_node("Softmax", ["x"], ["a"], axis=1),

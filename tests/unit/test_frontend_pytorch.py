@@ -13,8 +13,8 @@ from torch import nn as tnn
 
 from nnhls.dialects import nn
 from nnhls.dialects.nn import model_function
-from nnhls.frontends.common import ModelFileError
-from nnhls.frontends.pytorch import import_pytorch, load_pytorch_file
+from nnhls.frontends.common import FrontendError, ModelFileError
+from nnhls.frontends.pytorch import _shapes, import_pytorch, load_pytorch_file
 from nnhls.interpreters.reference import run_reference
 
 warnings.filterwarnings("ignore", category=DeprecationWarning)
@@ -193,3 +193,15 @@ def test_pickled_module_is_refused(tmp_path: Path) -> None:
         load_pytorch_file(raw)
     with pytest.raises(ModelFileError, match="no such file"):
         load_pytorch_file(tmp_path / "absent.pt")
+
+
+def test_input_shape_spellings() -> None:
+    """Per-sample shapes; a leading None batch axis (as hls4ml users write it) and hls4ml's string
+    form are accepted; anything else is one clear error."""
+    assert _shapes((16,)) == [(16,)]
+    assert _shapes((None, 16)) == [(16,)]
+    assert _shapes("(None, 3, 32, 32)") == [(3, 32, 32)]
+    assert _shapes([(None, 4), (5,)]) == [(4,), (5,)]
+    for bad in [(None, None), (0, 4), (4.5,), ("a",)]:
+        with pytest.raises(FrontendError, match="input_shape"):
+            _shapes(bad)

@@ -100,7 +100,10 @@ template <class P_> struct range_ref {
 template <int W_, int I_, bool S_, ap_q_mode Q_, ap_o_mode O_, int N_, bool K_>
 struct ap_num : apx::store<W_, S_>, apx::conv<ap_num<W_, I_, S_, Q_, O_, N_, K_>, K_, W_, S_> {
   static_assert(W_ >= 1, "ap types need a width of at least 1 bit");
-  static_assert(W_ <= 1024, "nnhls ap types support widths from 1 to 1024 bits");
+  // Declared types stay within 1024 bits (the vendor's default AP_INT_MAX_W); full-precision
+  // operator results may be wider (two 1024-bit factors give a 2048-bit product), up to the
+  // vendor's own ceiling.
+  static_assert(W_ <= 32768, "nnhls ap types support widths from 1 to 32768 bits");
   static_assert(O_ != AP_WRAP_SM, "AP_WRAP_SM is not supported by the nnhls emulation headers");
 
   static const int width = W_;
@@ -109,6 +112,9 @@ struct ap_num : apx::store<W_, S_>, apx::conv<ap_num<W_, I_, S_, Q_, O_, N_, K_>
   static const ap_o_mode omode = O_;
   enum { F_ = W_ - I_ };
   typedef apx::store<W_, S_> base;
+  // Conversions into ap_int / ap_uint drop fractional bits towards zero (C's double -> int, and
+  // the vendor's rule); fixed-point types quantize with their own mode.
+  static const ap_q_mode CQ_ = K_ ? AP_TRN_ZERO : Q_;
 
   // ----- construction (quantize first, then overflow) ----------------------------------------
   ap_num() { this->set(0); }
@@ -253,20 +259,20 @@ struct ap_num : apx::store<W_, S_>, apx::conv<ap_num<W_, I_, S_, Q_, O_, N_, K_>
   template <APX_T2> void from_num(const ap_num<APX_A2>& o, apx::tag_<true>) {
     apx::i128 x;
     o.load(x);
-    this->set(apx::convert<apx::i128, W_, S_, Q_, O_, N_>(x, F_ - (W2_ - I2_), 64));
+    this->set(apx::convert<apx::i128, W_, S_, CQ_, O_, N_>(x, F_ - (W2_ - I2_), 64));
   }
   template <APX_T2> void from_num(const ap_num<APX_A2>& o, apx::tag_<false>) {
     typedef apx::wide<(W_ + W2_ + 4) / 64 + 1> Z_;
     Z_ x;
     o.load(x);
-    this->set(apx::convert<Z_, W_, S_, Q_, O_, N_>(x, F_ - (W2_ - I2_), W2_));
+    this->set(apx::convert<Z_, W_, S_, CQ_, O_, N_>(x, F_ - (W2_ - I2_), W2_));
   }
   template <bool Fast_> void from_double(double d, apx::tag_<Fast_>) {
     typedef typename apx::select<Fast_, apx::i128, apx::wide<(W_ + 60) / 64 + 1> >::type Z_;
     apx::i64 m;
     int e;
     apx::dsplit(d, m, e);
-    this->set(apx::convert<Z_, W_, S_, Q_, O_, N_>(Z_((apx::i128)m), F_ + e, 53));
+    this->set(apx::convert<Z_, W_, S_, CQ_, O_, N_>(Z_((apx::i128)m), F_ + e, 53));
   }
   ap_uint<W_> reversed(int lo, int hi) const {  // bits lo..hi in reverse order (range(lo, hi) with lo < hi)
     ap_uint<W_> r;

@@ -33,6 +33,8 @@ struct activ_config {
   static const long long table_offset = -512;
   static constexpr double alpha = 0.0;
   static constexpr double beta = 0.0;
+  static const bool clip_min = true;  // act_clip: whether alpha (the minimum) applies
+  static const bool clip_max = true;  // act_clip: whether beta (the maximum) applies
   typedef ap_fixed<18, 8> table_t;
   typedef ap_fixed<18, 8> param_t;
 };
@@ -58,8 +60,12 @@ template <class data_T, class res_T, typename CONFIG_T, class Enable = void> str
       case act_prelu:
         return x > 0 ? res_T(x) : res_T(x * param[c]);
       case act_clip: {
+        // min(max(x, lo), hi), ONNX's order: with lo > hi every output is hi. An absent bound
+        // (clip_min / clip_max false) is no bound.
         const param_t lo = CONFIG_T::alpha, hi = CONFIG_T::beta;
-        return x < lo ? res_T(lo) : (x > hi ? res_T(hi) : res_T(x));
+        if (CONFIG_T::clip_max && (x > hi || (CONFIG_T::clip_min && lo > hi))) return res_T(hi);
+        if (CONFIG_T::clip_min && x < lo) return res_T(lo);
+        return res_T(x);
       }
       case act_hard_tanh:
         return x < -1 ? res_T(-1) : (x > 1 ? res_T(1) : res_T(x));

@@ -54,7 +54,8 @@ template <int W_, int I_, bool S_, ap_q_mode Q_, ap_o_mode O_, int N_, bool K_> 
   static const bool ok = true;
   static const int width = W_, frac = W_ - I_, iwidth = I_, sat_bits = N_;
   static const bool sign = S_, integer = K_;
-  static const ap_q_mode q = Q_;
+  // conversions into ap_int / ap_uint drop fractional bits towards zero (ap_num's CQ_)
+  static const ap_q_mode q = K_ ? AP_TRN_ZERO : Q_;
   static const ap_o_mode o = O_;
   static const i64 min_m = S_ ? -(i64(1) << (W_ - 1)) : 0;
   static const i64 max_m = S_ ? (i64(1) << (W_ - 1)) - 1 : (i64(1) << W_) - 1;

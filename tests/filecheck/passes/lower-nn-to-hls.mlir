@@ -219,13 +219,13 @@ func.func @concat_rows(%a: tensor<2x3xf32>, %b: tensor<1x3xf32>) -> tensor<3x3xf
 
 // -----
 
-// Weights outside a pinned weight type are reported: fixed<8,2> holds [-2, 1.98] with 6 fractional
-// bits, so 5.0 (mantissa 320) and -3.0 (-192) wrap modulo 256 to 64.
+// Weights outside a pinned weight type are reported and saturate (a constant never wraps):
+// fixed<8,2> holds [-2, 1.98] with 6 fractional bits, so 5.0 becomes 127 and -3.0 becomes -128.
 func.func @narrow_weights(%a: tensor<2xf32>) -> tensor<2xf32> {
   %x = nn.input %a {layer = "x"} : (tensor<2xf32>) -> tensor<2xf32>
   %d = nn.dense %x {layer = "fc", precision = {weight = !hls.fixed<8, 2>}, weight = dense<[[5.0, 0.5], [-3.0, 1.0]]> : tensor<2x2xf32>} : (tensor<2xf32>) -> tensor<2xf32>
   func.return %d : tensor<2xf32>
 }
 // CHECK-LABEL: hls.func @narrow_weights
-// CHECK:         weight = dense<{{\[}}[64, 32], [64, 64]]>
-// WARN: warning: nn.dense 'fc' weight: 2 of 4 values lie outside fixed<8,2> [-2, 1.98438] (WRAP overflow)
+// CHECK:         weight = dense<{{\[}}[127, 32], [-128, 64]]>
+// WARN: warning: nn.dense 'fc' weight: 2 of 4 values lie outside fixed<8,2> [-2, 1.98438]; saturated to its range

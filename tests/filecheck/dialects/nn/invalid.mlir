@@ -185,10 +185,10 @@ func.func @f(%x: tensor<4xf32>) -> tensor<4xf32> {
 // -----
 
 func.func @f(%x: tensor<4xf32>) -> tensor<4xf32> {
-  %y = nn.activation %x {layer = "a", kind = #hls<activation clip>, alpha = 0.0 : f64} : (tensor<4xf32>) -> tensor<4xf32>
+  %y = nn.activation %x {layer = "a", kind = #hls<activation clip>} : (tensor<4xf32>) -> tensor<4xf32>
   func.return %y : tensor<4xf32>
 }
-// CHECK: nn.activation 'a': clip needs alpha (minimum) and beta (maximum)
+// CHECK: nn.activation 'a': clip needs alpha (minimum), beta (maximum) or both
 
 // -----
 

@@ -43,10 +43,17 @@ __all__ = [
 GRANULARITIES = ("model", "type", "name")
 TABLE_PRECISION = "fixed<18,8>"
 SOFTMAX_PRECISION = "fixed<18,8,RND,SAT>"
-_PARAM_KINDS = {ActivationKind.PRELU, ActivationKind.LEAKY_RELU, ActivationKind.ELU, ActivationKind.THRESHOLDED_RELU}
+_PARAM_KINDS = {
+    ActivationKind.PRELU,
+    ActivationKind.LEAKY_RELU,
+    ActivationKind.ELU,
+    ActivationKind.THRESHOLDED_RELU,
+}
 
 
-def _model_section(default_precision: str, reuse_factor: int, max_precision: str | None) -> dict[str, Any]:
+def _model_section(
+    default_precision: str, reuse_factor: int, max_precision: str | None
+) -> dict[str, Any]:
     precision("default_precision", default_precision, allow_auto=False)
     prec: dict[str, Any] = {"default": default_precision}
     if max_precision is not None:
@@ -54,12 +61,22 @@ def _model_section(default_precision: str, reuse_factor: int, max_precision: str
         prec["maximum"] = max_precision
     if isinstance(reuse_factor, bool) or not isinstance(reuse_factor, int) or reuse_factor < 1:
         raise ConfigError(f"default_reuse_factor must be a positive integer, got {reuse_factor!r}")
-    return {"Precision": prec, "ReuseFactor": reuse_factor, "Strategy": "Latency", "BramFactor": 1_000_000_000, "TraceOutput": False}
+    return {
+        "Precision": prec,
+        "ReuseFactor": reuse_factor,
+        "Strategy": "Latency",
+        "BramFactor": 1_000_000_000,
+        "TraceOutput": False,
+    }
 
 
 def layer_entry(op: nn.NNLayerOp, reuse_factor: int) -> dict[str, Any]:
     """The per-layer keys hls4ml generates for this kind of layer (auto precisions)."""
-    prec: dict[str, Any] = {v: "auto" for v in op.PRECISION_VARS if v not in ("table", "param", "exp_table", "inv_table", "inv_inp")}
+    prec: dict[str, Any] = {
+        v: "auto"
+        for v in op.PRECISION_VARS
+        if v not in ("table", "param", "exp_table", "inv_table", "inv_inp")
+    }
     entry: dict[str, Any] = {"Trace": False, "Precision": prec}
     if isinstance(op, nn.DenseOp | nn.ConvBaseOp | nn.PoolingOp):
         entry["ReuseFactor"] = reuse_factor
@@ -73,7 +90,15 @@ def layer_entry(op: nn.NNLayerOp, reuse_factor: int) -> dict[str, Any]:
             prec["param"] = "auto"
     if isinstance(op, nn.SoftmaxOp):
         entry.update({"Implementation": "stable", "TableSize": 1024})
-        prec.update({"table": TABLE_PRECISION, "exp_table": SOFTMAX_PRECISION, "inv_table": SOFTMAX_PRECISION, "inv_inp": SOFTMAX_PRECISION, "accum": SOFTMAX_PRECISION})
+        prec.update(
+            {
+                "table": TABLE_PRECISION,
+                "exp_table": SOFTMAX_PRECISION,
+                "inv_table": SOFTMAX_PRECISION,
+                "inv_inp": SOFTMAX_PRECISION,
+                "accum": SOFTMAX_PRECISION,
+            }
+        )
     return entry
 
 
@@ -96,14 +121,18 @@ def config_from_module(
         from nnhls.backends import get_backend
 
         get_backend(backend)
-    config: dict[str, Any] = {"Model": _model_section(default_precision, default_reuse_factor, max_precision)}
+    config: dict[str, Any] = {
+        "Model": _model_section(default_precision, default_reuse_factor, max_precision)
+    }
     if granularity == "type":
         types: dict[str, Any] = {}
         for op in module_layers(module):
             types.setdefault(layer_type_names(op)[0], layer_entry(op, default_reuse_factor))
         config["LayerType"] = types
     elif granularity == "name":
-        config["LayerName"] = {op.layer_name: layer_entry(op, default_reuse_factor) for op in module_layers(module)}
+        config["LayerName"] = {
+            op.layer_name: layer_entry(op, default_reuse_factor) for op in module_layers(module)
+        }
     return config
 
 
@@ -118,7 +147,14 @@ def config_from_keras_model(
     """HLSConfig for a Keras model (in memory, `.keras`/`.h5` path, or `(json, weights_h5)`)."""
     from nnhls.frontends.keras import import_keras_model
 
-    return config_from_module(import_keras_model(model), granularity, backend, default_precision, default_reuse_factor, max_precision)
+    return config_from_module(
+        import_keras_model(model),
+        granularity,
+        backend,
+        default_precision,
+        default_reuse_factor,
+        max_precision,
+    )
 
 
 def config_from_onnx_model(
@@ -133,7 +169,14 @@ def config_from_onnx_model(
     default granularity `name`."""
     from nnhls.frontends.onnx import import_onnx
 
-    return config_from_module(import_onnx(onnx_model(model)), granularity, backend, default_precision, default_reuse_factor, max_precision)
+    return config_from_module(
+        import_onnx(onnx_model(model)),
+        granularity,
+        backend,
+        default_precision,
+        default_reuse_factor,
+        max_precision,
+    )
 
 
 def onnx_model(model: Any) -> Any:
@@ -166,8 +209,15 @@ def config_from_pytorch_model(
 
     mode = choice("channels_last_conversion", channels_last_conversion, ("full", "internal", "off"))
     input_shape = per_sample_shapes(input_shape)
-    module = import_pytorch(load_pytorch(model), input_shape, channels_last_conversion=mode, transpose_outputs=transpose_outputs)
-    config = config_from_module(module, granularity, backend, default_precision, default_reuse_factor, max_precision)
+    module = import_pytorch(
+        load_pytorch(model),
+        input_shape,
+        channels_last_conversion=mode,
+        transpose_outputs=transpose_outputs,
+    )
+    config = config_from_module(
+        module, granularity, backend, default_precision, default_reuse_factor, max_precision
+    )
     config["Model"]["ChannelsLastConversion"] = mode
     config["Model"]["TransposeOutputs"] = transpose_outputs
     config["InputShape"] = _shape_list(input_shape)
@@ -182,7 +232,9 @@ def per_sample_shapes(input_shape: Any) -> tuple[int, ...] | list[tuple[int, ...
         fields = [f.strip() for f in input_shape.strip().strip("()[]").split(",") if f.strip()]
         input_shape = [None if f.lower() == "none" else _dimension(f, input_shape) for f in fields]
     if not isinstance(input_shape, list | tuple) or not input_shape:
-        raise ConfigError(f"input_shape must be a shape like (3, 32, 32) or a list of shapes, got {input_shape!r}")
+        raise ConfigError(
+            f"input_shape must be a shape like (3, 32, 32) or a list of shapes, got {input_shape!r}"
+        )
     if all(isinstance(s, list | tuple) for s in input_shape):
         shapes = [_one_shape(s) for s in input_shape]  # pyright: ignore[reportUnknownArgumentType]
         return shapes[0] if len(shapes) == 1 else shapes

@@ -30,6 +30,7 @@ from nnhls.config import (
     config_to_yaml,
     load_yaml_text,
     parse_model_section,
+    resolve_paths,
     validate_config,
 )
 from nnhls.dialects import nn
@@ -39,8 +40,16 @@ from nnhls.frontends.keras import import_keras_model
 from nnhls.frontends.pytorch import load_pytorch
 from nnhls.utils import onnx_model, per_sample_shapes
 
-_PATH_KEYS = ("OutputDir", "KerasJson", "KerasH5", "KerasModel", "OnnxModel", "PytorchModel", "InputData", "OutputPredictions")
-CONVERTER_KWARGS = ("io_type", "part", "clock_period", "clock_uncertainty", "namespace", "write_weights_txt", "write_tar", "tb_output_stream")
+CONVERTER_KWARGS = (
+    "io_type",
+    "part",
+    "clock_period",
+    "clock_uncertainty",
+    "namespace",
+    "write_weights_txt",
+    "write_tar",
+    "tb_output_stream",
+)
 """Keyword arguments of convert_from_*_model beyond the named ones (hls4ml's)."""
 _MODEL_KEYS = ("KerasModel", "KerasJson", "KerasH5", "OnnxModel", "PytorchModel")
 
@@ -60,11 +69,14 @@ def build_config(
     if unknown:
         hint = difflib.get_close_matches(unknown[0], CONVERTER_KWARGS, n=1)
         raise ConfigError(
-            f"unknown argument {unknown[0]}=" + (f" (did you mean {hint[0]}=?)" if hint else "")
+            f"unknown argument {unknown[0]}="
+            + (f" (did you mean {hint[0]}=?)" if hint else "")
             + f"; the converters take {', '.join(CONVERTER_KWARGS)}"
         )
     if hls_config is not None and not isinstance(hls_config, Mapping):
-        raise ConfigError(f"hls_config must be a mapping (a dict or the YAML's HLSConfig), got {type(hls_config).__name__} {hls_config!r:.60}")
+        raise ConfigError(
+            f"hls_config must be a mapping (a dict or the YAML's HLSConfig), got {type(hls_config).__name__} {hls_config!r:.60}"
+        )
     config = get_backend(backend).create_initial_config(**kwargs)
     config.update(extra)
     config.update({"OutputDir": output_dir, "ProjectName": project_name})
@@ -111,10 +123,18 @@ def _input_precision_from_data(module: ModuleOp, config: dict[str, Any]) -> None
     entry = layers.get(inputs[0].layer_name)
     if not isinstance(entry, Mapping) or not _is_auto_result(entry.get("Precision")):  # pyright: ignore[reportUnknownMemberType]
         return
-    values = np.load(data_file, allow_pickle=False) if data_file.endswith(".npy") else np.loadtxt(data_file, ndmin=2)
+    values = (
+        np.load(data_file, allow_pickle=False)
+        if data_file.endswith(".npy")
+        else np.loadtxt(data_file, ndmin=2)
+    )
     if values.size == 0:
         return
-    chosen = _holding_type(float(values.min()), float(values.max()), parse_model_section(config["HLSConfig"]["Model"]).default_precision)
+    chosen = _holding_type(
+        float(values.min()),
+        float(values.max()),
+        parse_model_section(config["HLSConfig"]["Model"]).default_precision,
+    )
     config["HLSConfig"] = copy.deepcopy(config["HLSConfig"])
     precision = config["HLSConfig"]["LayerName"][inputs[0].layer_name].get("Precision")
     if isinstance(precision, dict):
@@ -151,7 +171,9 @@ def convert_from_keras_model(
     **kwargs: Any,
 ) -> Any:
     """Keras model (in memory or path) -> HLSModel. kwargs: io_type, part, clock_period, clock_uncertainty."""
-    config = build_config(hls_config, output_dir, project_name, input_data_tb, output_data_tb, backend, **kwargs)
+    config = build_config(
+        hls_config, output_dir, project_name, input_data_tb, output_data_tb, backend, **kwargs
+    )
     module = import_keras_model(model)
     _rename(module, config["ProjectName"])
     return _finish(module, config, pipeline)
@@ -171,7 +193,9 @@ def convert_from_onnx_model(
     """ONNX model (ModelProto, qonnx ModelWrapper or path) -> HLSModel."""
     from nnhls.frontends.onnx import import_onnx
 
-    config = build_config(hls_config, output_dir, project_name, input_data_tb, output_data_tb, backend, **kwargs)
+    config = build_config(
+        hls_config, output_dir, project_name, input_data_tb, output_data_tb, backend, **kwargs
+    )
     return _finish(import_onnx(onnx_model(model), name=config["ProjectName"]), config, pipeline)
 
 
@@ -192,8 +216,12 @@ def convert_from_pytorch_model(
 
     shape = input_shape if input_shape is not None else (hls_config or {}).get("InputShape")
     if shape is None:
-        raise ConfigError("a PyTorch model needs input_shape (or HLSConfig.InputShape), batch axis excluded")
-    config = build_config(hls_config, output_dir, project_name, input_data_tb, output_data_tb, backend, **kwargs)
+        raise ConfigError(
+            "a PyTorch model needs input_shape (or HLSConfig.InputShape), batch axis excluded"
+        )
+    config = build_config(
+        hls_config, output_dir, project_name, input_data_tb, output_data_tb, backend, **kwargs
+    )
     config["InputShape"] = shape
     model_cfg = config["HLSConfig"]["Model"]
     module = import_pytorch(
@@ -215,7 +243,8 @@ def _rename(module: ModuleOp, name: str) -> None:
 
 
 def load_yaml(path: str | Path) -> dict[str, Any]:
-    """A YAML config file (safe_load only) with its relative paths resolved against its folder."""
+    """A YAML config file (a safe loader): relative paths are relative to the working directory,
+    as in hls4ml, except values tagged `!relative`, which are relative to the YAML's folder."""
     file = Path(path)
     if not file.is_file():
         raise ConfigError(f"config file '{file}' not found")
@@ -227,11 +256,7 @@ def load_yaml(path: str | Path) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise ConfigError(f"'{file}' does not hold a configuration mapping")
     config: dict[str, Any] = {str(k): v for k, v in data.items()}  # pyright: ignore[reportUnknownVariableType]
-    for key in _PATH_KEYS:
-        value = config.get(key)
-        if isinstance(value, str) and not Path(value).is_absolute():
-            config[key] = str(file.parent / value)
-    return config
+    return resolve_paths(config, file.parent)
 
 
 def convert_from_config(config: str | Path | Mapping[str, Any], pipeline: str | None = None) -> Any:
@@ -248,11 +273,26 @@ def convert_from_config(config: str | Path | Mapping[str, Any], pipeline: str | 
         "pipeline": pipeline,
         "io_type": data.get("IOType", "io_parallel"),
     }
-    for key, arg in (("Part", "part"), ("ClockPeriod", "clock_period"), ("ClockUncertainty", "clock_uncertainty")):
+    for key, arg in (
+        ("Part", "part"),
+        ("ClockPeriod", "clock_period"),
+        ("ClockUncertainty", "clock_uncertainty"),
+    ):
         if key in data:
             common[arg] = data[key]
     # Everything else on the top level (model paths, WriterConfig...) is carried into the config.
-    skip = ("OutputDir", "ProjectName", "InputData", "OutputPredictions", "Backend", "HLSConfig", "IOType", "Part", "ClockPeriod", "ClockUncertainty")
+    skip = (
+        "OutputDir",
+        "ProjectName",
+        "InputData",
+        "OutputPredictions",
+        "Backend",
+        "HLSConfig",
+        "IOType",
+        "Part",
+        "ClockPeriod",
+        "ClockUncertainty",
+    )
     common.update({k: v for k, v in data.items() if k not in skip})
     if data.get("OnnxModel") is not None:
         return convert_from_onnx_model(data["OnnxModel"], **common)
@@ -266,7 +306,9 @@ def convert_from_config(config: str | Path | Mapping[str, Any], pipeline: str | 
         return convert_from_keras_model((data["KerasJson"], data["KerasH5"]), **common)
     if data.get("KerasH5") is not None:
         return convert_from_keras_model(data["KerasH5"], **common)
-    raise ConfigError("the config names no model: give KerasJson+KerasH5, KerasH5, KerasModel, OnnxModel or PytorchModel")
+    raise ConfigError(
+        "the config names no model: give KerasJson+KerasH5, KerasH5, KerasModel, OnnxModel or PytorchModel"
+    )
 
 
 def write_config_yaml(config: Mapping[str, Any], path: str | Path) -> None:
