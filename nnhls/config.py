@@ -45,6 +45,7 @@ from nnhls.dialects.kinds import (
     Strategy,
 )
 from nnhls.errors import ConfigError, ConfigWarning, warn
+from nnhls.ops.quantize import QuantizeOp
 from nnhls.quoting import IdentifierError, check_cpp_identifier
 
 # ----- key sets ---------------------------------------------------------------------------------------------
@@ -529,11 +530,29 @@ def resolve(hls_config: Mapping[str, Any], ops: Sequence[nn.NNLayerOp], io_type:
     by_type = _parse_layer_types(as_mapping("HLSConfig.LayerType", hls.get("LayerType")), ops)
     by_name = _parse_layer_names(as_mapping("HLSConfig.LayerName", hls.get("LayerName")), ops)
     layers: dict[str, LayerSettings] = {}
+    quantized = _quantization_aware(ops)
     for op in ops:
         types = [by_type[t] for t in layer_type_names(op) if t in by_type]
         entries = ([by_name[op.layer_name]] if op.layer_name in by_name else []) + types
-        layers[op.layer_name] = _resolve_layer(op, entries, model)
+        layers[op.layer_name] = _resolve_layer(op, entries, model, quantized and not _bare_input(op))
     return ResolvedConfig(model, layers)
+
+
+def _quantization_aware(ops: Sequence[nn.NNLayerOp]) -> bool:
+    """Whether the model holds quantizers (then its types come from them, not the Model default)."""
+    return any(
+        isinstance(op, QuantizeOp)
+        or getattr(op, "weight_quantizer", None) is not None
+        or getattr(op, "bias_quantizer", None) is not None
+        for op in ops
+    )
+
+
+def _bare_input(op: nn.NNLayerOp) -> bool:
+    """A model input no quantizer reads directly: it keeps the Model precision (the data type)."""
+    if not isinstance(op, nn.InputOp):
+        return False
+    return not any(isinstance(use.operation, QuantizeOp) for use in op.output.uses)
 
 
 def _type_ops() -> dict[str, list[str]]:
@@ -631,7 +650,11 @@ def _first(entries: Sequence[LayerEntry], *keys: str) -> Any:
     return None
 
 
-def _resolve_precision(op: nn.NNLayerOp, entries: Sequence[LayerEntry], model: ModelSettings) -> dict[str, FixedPrecision | str]:
+def _resolve_precision(
+    op: nn.NNLayerOp, entries: Sequence[LayerEntry], model: ModelSettings, quantized: bool
+) -> dict[str, FixedPrecision | str]:
+    """Each variable's precision. In a quantization-aware model the quantizers set the types, so a
+    variable no LayerName / LayerType entry sets is `auto` instead of the Model precision."""
     resolved: dict[str, FixedPrecision | str] = {}
     for var in op.PRECISION_VARS:
         value: FixedPrecision | str | None = None
@@ -639,16 +662,20 @@ def _resolve_precision(op: nn.NNLayerOp, entries: Sequence[LayerEntry], model: M
             value = entry.precision_vars.get(var, entry.precision_all)
             if value is not None:
                 break
-        resolved[var] = value if value is not None else model.var_precision.get(var, model.default_precision)
+        if value is None:
+            value = nn.AUTO if quantized else model.var_precision.get(var, model.default_precision)
+        resolved[var] = value
     return resolved
 
 
-def _resolve_layer(op: nn.NNLayerOp, entries: Sequence[LayerEntry], model: ModelSettings) -> LayerSettings:
+def _resolve_layer(
+    op: nn.NNLayerOp, entries: Sequence[LayerEntry], model: ModelSettings, quantized: bool = False
+) -> LayerSettings:
     keys = applicable_keys(op.name)
     rf = _first(entries, "ReuseFactor")
     trace = _first(entries, "Trace")
     settings = LayerSettings(
-        precision=_resolve_precision(op, entries, model),
+        precision=_resolve_precision(op, entries, model, quantized),
         reuse_factor=model.reuse_factor if rf is None else rf,
         trace=model.trace if trace is None else trace,
     )

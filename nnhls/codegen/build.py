@@ -27,6 +27,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import secrets
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -171,19 +172,19 @@ def build_library(root: Path, project: str, extra_flags: tuple[str, ...] = ()) -
     library = libs_dir / f"lib{project}-{lib_key}.so"
     if library.is_file():
         return library
-    jobs: list[tuple[str, Path, subprocess.Popen[str]]] = []
+    jobs: list[tuple[str, Path, Path, subprocess.Popen[str]]] = []
     for unit, key in zip(units, keys, strict=True):
         obj = objects_dir / f"{key}.o"
         if obj.is_file():
             continue
-        tmp = obj.with_suffix(f".{os.getpid()}.tmp.o")
+        tmp = temporary_name(obj)
         cmd = [cxx, *CXX_FLAGS, *extra_flags, *_include_flags(root), "-c", str(root / unit.source), "-o", str(tmp)]
         cwd = root / unit.cwd if unit.cwd else None
-        jobs.append((unit.source, obj, subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)))
+        proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        jobs.append((unit.source, obj, tmp, proc))
     failures: list[str] = []
-    for source, obj, proc in jobs:
+    for source, obj, tmp, proc in jobs:
         _, err = proc.communicate()
-        tmp = obj.with_suffix(f".{os.getpid()}.tmp.o")
         if proc.returncode != 0:
             failures.append(f"{source}:\n{err.strip()}")
             tmp.unlink(missing_ok=True)
@@ -191,7 +192,7 @@ def build_library(root: Path, project: str, extra_flags: tuple[str, ...] = ()) -
             os.replace(tmp, obj)
     if failures:
         raise CompileError(f"g++ failed to compile {failures[0].split(':', 1)[0]}", "\n".join(failures))
-    tmp_lib = library.with_suffix(f".{os.getpid()}.tmp")
+    tmp_lib = temporary_name(library)
     objects = [str(objects_dir / f"{key}.o") for key in keys]
     result = subprocess.run([cxx, "-shared", "-pthread", "-o", str(tmp_lib), *objects], capture_output=True, text=True, check=False)
     if result.returncode != 0:
@@ -210,7 +211,15 @@ def cache_limit_bytes() -> int:
     return int(megabytes * 2**20)
 
 
-_TMP_PID = re.compile(r"\.(\d+)\.tmp")
+_TMP_PID = re.compile(r"\.(\d+)\.[0-9a-f]{16}\.tmp")
+
+
+def temporary_name(path: Path) -> Path:
+    """Where a build writes `path` before renaming it into place: beside it, named after this
+    process (so a later build can tell an orphan from a build in progress) and a random token (so
+    nobody sharing the cache can plant a link at the name g++ will write through, and two
+    threads of one process never share a temporary)."""
+    return path.with_name(f"{path.stem}.{os.getpid()}.{secrets.token_hex(8)}.tmp{path.suffix}")
 
 
 def _remove_if_orphaned(path: Path) -> None:

@@ -211,8 +211,13 @@ class _Builder:
             layers.append(self.layer(op))
         if not outputs:
             raise CodegenError(f"hls.func '{self.func.sym_name.data}' returns nothing")
-        if any(v in inputs for v in outputs) or len({v.var for v in outputs}) != len(outputs):
-            raise CodegenError("every model output must be a distinct layer result")
+        for index, value in enumerate(outputs):
+            if value in inputs or value.var in (v.var for v in outputs[:index]):
+                why = "is a model input" if value in inputs else "is returned twice"
+                raise CodegenError(
+                    f"hls.return operand {index} ('{value.var}') {why}: every model output must be a distinct "
+                    "layer result (return a copy, e.g. a linear hls.activation, as lower-nn-to-hls does)"
+                )
         return Firmware(
             project=self.func.sym_name.data,
             io_type=self.func.io_type.data,

@@ -239,8 +239,42 @@ class UserFileMovedWarning(NnhlsWarning):
     """A file of the user's had a generated file's name: it was moved aside, not overwritten."""
 
 
+class EditedProjectWarning(NnhlsWarning):
+    """Generated files were edited after nnhls wrote them: compile() builds them as they are."""
+
+
 class _CorruptMarker(Exception):
     pass
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def edited_files(root: Path, suffixes: tuple[str, ...] | None = None) -> list[str]:
+    """The files of the last write whose content changed since nnhls wrote them (a user's edit
+    of parameters.h, say), optionally only those ending in one of `suffixes`; [] without a
+    marker or when the marker records no digests."""
+    marker = root / MARKER
+    if not marker.is_file() or marker.is_symlink():
+        return []
+    try:
+        digests = json.loads(marker.read_bytes()).get("digests", {})
+    except (ValueError, UnicodeDecodeError, AttributeError, OSError):
+        return []
+    if not isinstance(digests, dict):
+        return []
+    edited: list[str] = []
+    for rel, digest in sorted(digests.items()):  # pyright: ignore[reportUnknownVariableType, reportUnknownArgumentType]
+        if suffixes is not None and not str(rel).endswith(suffixes):  # pyright: ignore[reportUnknownArgumentType]
+            continue
+        try:
+            path = _safe_path(root, _marker_entry(rel))
+            if path.is_file() and _digest(path.read_bytes()) != digest:
+                edited.append(str(rel))  # pyright: ignore[reportUnknownArgumentType]
+        except (_CorruptMarker, UnsafePathError, OSError):
+            continue
+    return edited
 
 
 def _marker_entry(entry: object) -> str:
@@ -311,10 +345,6 @@ def prepare_directory(root: Path, force: bool) -> list[str]:
     return previous
 
 
-def _digest(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()[:32]
-
-
 def _marker(root: Path) -> dict[str, Any]:
     """The marker's content; {} when it is missing, a link or unreadable (writes refuse those)."""
     marker = root / MARKER
@@ -331,23 +361,6 @@ def write_id(root: Path) -> str | None:
     """The identifier of the last write into root (a new one per write), if nnhls wrote it."""
     value = _marker(root).get("write_id")
     return value if isinstance(value, str) else None
-
-
-def edited_files(root: Path, suffixes: tuple[str, ...] | None = None) -> list[str]:
-    """Files nnhls wrote into root whose content changed since (a user's edits), optionally only
-    those ending in one of `suffixes`."""
-    digests = _marker(root).get("digests")
-    if not isinstance(digests, dict):
-        return []
-    edited: list[str] = []
-    for rel, digest in sorted(digests.items()):  # pyright: ignore[reportUnknownVariableType, reportUnknownArgumentType]
-        rel = str(rel)  # pyright: ignore[reportUnknownArgumentType]
-        if suffixes is not None and not rel.endswith(suffixes):
-            continue
-        path = root / rel
-        if path.is_file() and _digest(path.read_bytes()) != digest:
-            edited.append(rel)
-    return edited
 
 
 @contextmanager
@@ -381,8 +394,8 @@ def write_project(root: Path, fw: Firmware, config: Mapping[str, Any], hls_ir: s
     Every file is written to a temporary file beside it and renamed into place (a reader never
     sees half a file, an interrupted write leaves the old file), nothing is written or deleted
     through a symbolic link, and a file of the user's that has a generated file's name is moved
-    aside (`<name>.before-nnhls`, with a UserFileMovedWarning), never overwritten. Files the user
-    edited since the last write are replaced too (see `edited_files`: HLSModel.write warns about them).
+    aside (`<name>.before-nnhls`, with a UserFileMovedWarning), never overwritten; so is a
+    generated file the user edited since the last write (the marker keeps each file's digest).
     """
     check_project_name(fw.project)
     generated = generate_files(fw, config, hls_ir)
@@ -393,9 +406,9 @@ def write_project(root: Path, fw: Firmware, config: Mapping[str, Any], hls_ir: s
     try:
         with project_lock(root):
             previous = prepare_directory(root, force)
-            ours = set(previous)
+            ours = set(previous) - set(edited_files(root))
             moved: list[str] = []
-            for rel in sorted(ours - set(written)):
+            for rel in sorted(ours - set(written)):  # edited ones stay
                 stale = _safe_path(root, rel)
                 if stale.is_file():
                     stale.unlink()

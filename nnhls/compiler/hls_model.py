@@ -33,6 +33,7 @@ from nnhls.codegen.firmware import Firmware, Value, build_firmware, find_func
 from nnhls.codegen.project import (
     CONFIG_YAML,
     MARKER,
+    EditedProjectWarning,
     check_project_links,
     check_project_name,
     edited_files,
@@ -173,16 +174,10 @@ class HLSModel:
     # ----- project ------------------------------------------------------------------------------------
     def write(self, force: bool = False) -> Path:
         """Write the project into OutputDir (see nnhls.codegen.project for the write rules), and
-        `<OutputDir>.tar.gz` beside it with WriterConfig.WriteTar. Every generated file is
-        rewritten from the model; files edited since the last write are named in a warning."""
-        edited = edited_files(self.output_dir) if self.output_dir.is_dir() else []
+        `<OutputDir>.tar.gz` beside it with WriterConfig.WriteTar. Generated files edited since the
+        last write are moved aside (`<name>.before-nnhls`) before they are regenerated."""
         write_project(self.output_dir, self.firmware, self._config, module_text(self.hls_module) + "\n", force=force)
         self._write_id = write_id(self.output_dir)
-        if edited:
-            warn(
-                f"write() replaced files edited since nnhls wrote them in '{self.output_dir}': {', '.join(edited)}",
-                ProjectWarning,
-            )
         writer = self._config.get("WriterConfig") or {}
         if writer.get("WriteTar"):
             write_tarball(self.output_dir, force)
@@ -192,11 +187,22 @@ class HLSModel:
         """Build (or reuse from the cache) the emulation library of the project as it is on disk.
 
         A model reopened from its directory (link_existing_project, `nnhls compile|predict DIR`)
-        is built as found there: edits of parameters.h, defines.h or the firmware take effect. A
-        model converted in this session writes its project first, unless this object wrote it
-        already and nobody rewrote it since (then the user's edits since that write are kept).
+        is built as found there. A model converted in this session writes its project first,
+        unless this object wrote it already and nobody rewrote it since. When files nnhls wrote
+        were edited since (a precision or reuse_factor changed in firmware/parameters.h, say),
+        nothing is rewritten: the project is built as it is on disk (an EditedProjectWarning names
+        the files; write() regenerates them, moving the edited ones aside). The numpy emulator
+        reads the IR, not the C++, so it does not see such edits.
         """
-        if not self._on_disk and (self._write_id is None or self._write_id != write_id(self.output_dir)):
+        edited = edited_files(self.output_dir) if self._written_by_us() else []
+        if edited:
+            warn(
+                f"building '{self.output_dir}' as it is on disk: {', '.join(edited)} changed since nnhls wrote "
+                "it; predict(emulator='numpy') does not see such edits (it runs the IR); write() regenerates",
+                EditedProjectWarning,
+            )
+            check_project_links(self.output_dir)
+        elif not self._on_disk and (self._write_id is None or self._write_id != write_id(self.output_dir)):
             self.write(force=self._written_by_us())
         else:
             check_project_links(self.output_dir)

@@ -6,6 +6,11 @@ literal makes the parser hang for minutes. `check_ir_text` finds every string li
 `//` comment) with a linear scan first, and `parse_ir` only hands text to xDSL once every string
 is terminated and well formed. Deep nesting becomes an error instead of a RecursionError.
 
+xDSL prints the non-ASCII characters of a string as escaped UTF-8 bytes (`"\\C3\\A9"` for `"é"`)
+and parses such a literal back as a bytes attribute, not a string, so a layer named `dense_é`
+would not survive a round trip: `print_ir` writes those characters as they are, and `parse_ir`
+reads either spelling as the string.
+
     parse_ir(ctx, text, "model.hls.mlir")   # ModuleOp, or IRTextError / xDSL ParseError
 """
 
@@ -55,9 +60,56 @@ def read_ir_file(path: Path) -> str:
         raise IRTextError(f"{path}: not UTF-8 text (byte {error.start})") from None
 
 
+_PIECES = re.compile(r'\\(?:["nt\\]|[0-9A-Fa-f]{2})|[^\\]+')
+_HIGH_ESCAPE = re.compile(r"\\[89A-Fa-f][0-9A-Fa-f]")
+
+
+def _raw_utf8(literal: str) -> str:
+    """A string literal (with its quotes) whose escaped bytes >= 0x80 that form UTF-8 characters
+    are written as those characters; other escapes stay as they are."""
+    out: list[str] = []
+    pending = bytearray()
+    pending_text: list[str] = []
+
+    def flush() -> None:
+        if pending:
+            try:
+                out.append(pending.decode("utf-8"))
+            except UnicodeDecodeError:
+                out.append("".join(pending_text))
+            pending.clear()
+            pending_text.clear()
+
+    for piece in _PIECES.findall(literal[1:-1]):
+        if len(piece) == 3 and piece[0] == "\\" and int(piece[1:], 16) >= 0x80:
+            pending.append(int(piece[1:], 16))
+            pending_text.append(piece)
+            continue
+        flush()
+        out.append(piece)
+    flush()
+    return '"' + "".join(out) + '"'
+
+
+def _with_raw_utf8(text: str) -> str:
+    if _HIGH_ESCAPE.search(text) is None:
+        return text
+    return _TOKENS.sub(
+        lambda m: _raw_utf8(m.group()) if _HIGH_ESCAPE.search(m.group()) and m.group().startswith('"') else m.group(),
+        text,
+    )
+
+
+def print_ir(module: ModuleOp) -> str:
+    """The module as text, non-ASCII characters of strings written as they are (UTF-8)."""
+    return _with_raw_utf8(str(module))
+
+
 def parse_ir(ctx: Context, text: str, name: str, implicit_module: bool = True) -> ModuleOp:
-    """Parse a module after `check_ir_text`; nesting too deep for the parser is an IRTextError."""
+    """Parse a module after `check_ir_text`; nesting too deep for the parser is an IRTextError.
+    Strings holding escaped UTF-8 (as xDSL prints them) are read as strings."""
     check_ir_text(text, name)
+    text = _with_raw_utf8(text)
     try:
         return Parser(ctx, text, name).parse_module(implicit_module)
     except RecursionError:

@@ -3,8 +3,9 @@
     import -> configured -> nn -> typed -> scheduled -> hls -> cpp
 
 `import` is the front end's `nn` IR; each later stage is the IR after one pass:
-nn-apply-config (configured), nn-canonicalize (nn), nn-infer-precision (typed), nn-schedule
-(scheduled), lower-nn-to-hls (hls). `cpp` is code generation (not a pass). Configuration is
+nn-apply-config (configured), nn-canonicalize then nn-infer-quantization (nn: canonical, the
+quantizers folded into types), nn-infer-precision (typed), nn-schedule (scheduled),
+lower-nn-to-hls (hls). `cpp` is code generation (not a pass). Configuration is
 applied before canonicalization because folding a batchnorm into its dense/conv depends on
 whether the user pinned that layer's types.
 
@@ -31,7 +32,7 @@ STAGES: tuple[str, ...] = ("import", "configured", "nn", "typed", "scheduled", "
 
 STAGE_OF_PASS: dict[str, str] = {
     "nn-apply-config": "configured",
-    "nn-canonicalize": "nn",
+    "nn-infer-quantization": "nn",
     "nn-infer-precision": "typed",
     "nn-schedule": "scheduled",
     "lower-nn-to-hls": "hls",
@@ -42,7 +43,7 @@ STAGE_OF_PASS: dict[str, str] = {
 def default_pipeline(io_type: str = "io_parallel") -> str:
     """The default pass pipeline in `-p` syntax (configuration is given to nn-apply-config apart)."""
     return (
-        "nn-apply-config,nn-canonicalize,nn-infer-precision,nn-schedule,"
+        "nn-apply-config,nn-canonicalize,nn-infer-quantization,nn-infer-precision,nn-schedule,"
         f"lower-nn-to-hls{{io-type={io_type}}}"
     )
 

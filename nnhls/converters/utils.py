@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 from nnhls.config import ConfigError
 from nnhls.dialects.types import conv_output_size
+from nnhls.frontends.common import same_pads
 
 __all__ = [
     "compute_padding_1d",
@@ -52,13 +53,6 @@ def _positive(name: str, value: int) -> int:
     return value
 
 
-def _same(in_size: int, stride: int, window: int) -> tuple[int, int, int]:
-    """(out, begin, end) of TensorFlow 'same' padding: the odd extra element goes at the end."""
-    out = -(-in_size // stride)
-    total = max((out - 1) * stride + window - in_size, 0)
-    return out, total // 2, total - total // 2
-
-
 def _pad_one_axis(
     pad_type: str, in_size: int, stride: int, filt_size: int, dilation: int = 1
 ) -> tuple[int, int, int]:
@@ -66,7 +60,8 @@ def _pad_one_axis(
     window = (_positive("filt_size", filt_size) - 1) * _positive("dilation", dilation) + 1
     kind = pad_type.lower() if isinstance(pad_type, str) else pad_type
     if kind == "same":
-        return _same(in_size, stride, window)
+        begin, end = same_pads(in_size, filt_size, stride, dilation)
+        return conv_output_size(in_size, filt_size, stride, dilation, begin + end), begin, end
     if kind == "valid":
         if window > in_size:
             raise ConfigError(

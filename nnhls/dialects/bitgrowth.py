@@ -13,6 +13,7 @@ fixed<16,6> by fixed<8,2> sum in grow(product(...), 9) = fixed<28,12>.
 from __future__ import annotations
 
 import math
+from fractions import Fraction
 from functools import lru_cache
 
 import numpy as np
@@ -66,6 +67,13 @@ def accumulator(
     return grow(union(p, bias), n + 1)
 
 
+def _holds(t: FixedPrecision, lo: float, hi: float) -> bool:
+    """Whether t's range contains [lo, hi], compared exactly (t.max_value as a float rounds up to
+    the next power of two beyond 53 bits: ufixed<69,0> would seem to hold 1.0)."""
+    scale = Fraction(2) ** t.fractional
+    return Fraction(lo) * scale >= t.min_mantissa and Fraction(hi) * scale <= t.max_mantissa
+
+
 def range_type(
     lo: float, hi: float, frac: int, like: FixedPrecision | None = None
 ) -> FixedPrecision:
@@ -78,7 +86,7 @@ def range_type(
     integer = math.floor(math.log2(magnitude)) - 1
     while True:
         t = FixedPrecision(max(integer + frac, 1), integer, signed)
-        if t.min_value <= lo and hi <= t.max_value and integer + frac >= 1:
+        if _holds(t, lo, hi) and integer + frac >= 1:
             break
         integer += 1
     if like is None:

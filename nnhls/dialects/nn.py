@@ -55,6 +55,7 @@ from xdsl.utils.exceptions import VerifyException
 from nnhls.dialects.bitgrowth import DEFAULT_PRECISION, type_precision
 from nnhls.dialects.fixed import FixedPrecision
 from nnhls.dialects.kinds import ActivationKind, PoolOp
+from nnhls.dialects.quantizer_attr import QuantizerAttr, QuantizerParams
 from nnhls.dialects.types import (
     ActivationKindAttr,
     FixedPointType,
@@ -242,6 +243,9 @@ class DenseOp(NNLayerOp):
     output = result_def(TensorType)
     weight = prop_def(DenseIntOrFPElementsAttr)
     bias = opt_prop_def(DenseIntOrFPElementsAttr)
+    weight_quantizer = opt_prop_def(QuantizerAttr)
+    """The quantizer the framework applied to the weights (the weights hold its output)."""
+    bias_quantizer = opt_prop_def(QuantizerAttr)
     strategy = opt_prop_def(StrategyAttr)
     compression = opt_prop_def(UnitAttr)
 
@@ -282,6 +286,9 @@ class ConvBaseOp(NNLayerOp, ABC):
     output = result_def(TensorType)
     weight = prop_def(DenseIntOrFPElementsAttr)
     bias = opt_prop_def(DenseIntOrFPElementsAttr)
+    weight_quantizer = opt_prop_def(QuantizerAttr)
+    """The quantizer the framework applied to the weights (the weights hold its output)."""
+    bias_quantizer = opt_prop_def(QuantizerAttr)
     strides = prop_def(IntList)
     dilations = prop_def(IntList)
     pads = prop_def(IntList)
@@ -1019,5 +1026,8 @@ NN_OPS: list[type[Operation]] = [
     IdentityOp,
 ]
 
-NN = Dialect("nn", NN_OPS, [])
+NN_ATTRS: list[type[Attribute]] = [QuantizerAttr, QuantizerParams]
+"""The attributes of the `nn` dialect (the quantizer attribute of nn.quantize and quantized constants)."""
+
+NN = Dialect("nn", NN_OPS, NN_ATTRS)
 

@@ -28,6 +28,7 @@ narrowest single type holding every value of a per-element quantizer.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -394,3 +395,70 @@ def exact_precision(values: npt.ArrayLike) -> FixedPrecision | None:
     if width < 1 or width > 1024:
         return None
     return FixedPrecision(width, width - frac, signed)
+
+
+# ----- monotone step functions on a fixed-point grid -------------------------------------------------
+
+StepFunction = Callable[[npt.NDArray[np.float64], npt.NDArray[np.int64]], FloatArray]
+"""f(values, channels): a monotone (non-decreasing or non-increasing) step function per channel."""
+
+
+def step_breakpoints(
+    f: StepFunction, t: FixedPrecision, channels: int
+) -> tuple[npt.NDArray[np.int64], FloatArray]:
+    """Where a monotone step function changes value over every value of the type t, per channel.
+
+    Returns (thresholds, levels): thresholds[c, k] is the mantissa (of t) of the first grid value
+    of level k + 1, ascending, and levels[c, k] the function's value from thresholds[c, k - 1] on
+    (levels[c, 0] from t's smallest value), so that
+
+        f(x, c) == levels[c, #{k : mantissa(x) >= thresholds[c, k]}]
+
+    for every value x of t. Channels with fewer steps repeat their last threshold and level (the
+    count then skips levels nobody reaches). Bisection on the mantissas: exact for any monotone f,
+    about log2(range) evaluations per step, all channels at once. Beyond 53 bits f sees each
+    value rounded to the nearest float64 (as a framework computing in float64 would; rounding is
+    monotone, so the thresholds stay exact for that function).
+    """
+    if t.width > 62:
+        raise QuantizerError(f"thresholds need an input type of at most 62 bits, got {t}")
+    scale = 2.0 ** -t.fractional
+
+    def at(m: npt.NDArray[np.int64], c: npt.NDArray[np.int64]) -> FloatArray:
+        return np.asarray(f(m.astype(np.float64) * scale, c), dtype=np.float64)
+
+    chan = np.arange(channels, dtype=np.int64)
+    lo = np.full(channels, t.min_mantissa, dtype=np.int64)
+    hi = np.full(channels, t.max_mantissa, dtype=np.int64)
+    first = at(lo, chan)
+    # Open intervals (c, a, b) with f(a) != f(b): a step lies in (a, b].
+    c, a, b = chan, lo, hi
+    fa, fb = first, at(hi, chan)
+    found_c: list[npt.NDArray[np.int64]] = []
+    found_m: list[npt.NDArray[np.int64]] = []
+    while c.size:
+        open_ = fa != fb
+        c, a, b, fa, fb = c[open_], a[open_], b[open_], fa[open_], fb[open_]
+        done = b - a == 1
+        found_c.append(c[done])
+        found_m.append(b[done])
+        c, a, b, fa, fb = c[~done], a[~done], b[~done], fa[~done], fb[~done]
+        mid = a + (b - a) // 2
+        fm = at(mid, c)
+        c, a, b = np.concatenate([c, c]), np.concatenate([a, mid]), np.concatenate([mid, b])
+        fa, fb = np.concatenate([fa, fm]), np.concatenate([fm, fb])
+    steps_c = np.concatenate(found_c) if found_c else np.zeros(0, np.int64)
+    steps_m = np.concatenate(found_m) if found_m else np.zeros(0, np.int64)
+    per_channel = [np.sort(steps_m[steps_c == k]) for k in range(channels)]
+    n = max(max((s.size for s in per_channel), default=0), 1)  # C++ arrays are never empty
+    thresholds = np.full((channels, n), t.min_mantissa, dtype=np.int64)
+    levels = np.repeat(first[:, None], n + 1, axis=1)
+    for k, steps in enumerate(per_channel):
+        if steps.size == 0:
+            continue
+        values = at(steps, np.full(steps.size, k, dtype=np.int64))
+        thresholds[k, : steps.size] = steps
+        thresholds[k, steps.size :] = steps[-1]
+        levels[k, 1 : steps.size + 1] = values
+        levels[k, steps.size + 1 :] = values[-1]
+    return thresholds, levels

@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from math import prod
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import h5py
 import numpy as np
@@ -37,7 +37,10 @@ from xdsl.utils.exceptions import VerifyException
 
 from nnhls.dialects import nn
 from nnhls.dialects.kinds import ActivationKind, PoolOp
-from nnhls.errors import FrontendError
+from nnhls.dialects.quant import AnyQuantizer, TernaryQuantizer, UniformQuantizer, exact_precision
+from nnhls.dialects.quantizer_attr import QuantizerAttr
+from nnhls.errors import ApproximationWarning, FrontendError, warn
+from nnhls.frontends import bnn, hgq, qkeras
 from nnhls.frontends.common import (
     ModelBuilder,
     ModelFileError,
@@ -45,12 +48,18 @@ from nnhls.frontends.common import (
     check_module_sizes,
     same_pads,
 )
+from nnhls.frontends.keras_config import LayerConfig
+from nnhls.frontends.quant_config import QuantizerConfigError
+from nnhls.ops.quantize import QuantizeOp
 
 Json = dict[str, Any]
 TensorRef = tuple[str, int, int]
 """A Keras tensor: (producing layer name, node index, output index)."""
 
 _MODEL_CLASSES = ("Sequential", "Functional", "Model")
+
+MAX_MODEL_NESTING = 32
+"""Deepest nesting of models inside models (a Sequential in a Functional in ...) nnhls reads."""
 
 # ----- public entry point ---------------------------------------------------------------------------
 
@@ -72,7 +81,9 @@ def import_keras(
         return check_module_sizes(_Converter(source).convert(graph, name or graph.name))
     except FrontendError:
         raise
-    except (KeyError, ValueError, IndexError, TypeError) as e:
+    except RecursionError:
+        raise ModelFileError(source.config_label, "the model config is nested too deeply") from None
+    except (KeyError, ValueError, IndexError, TypeError, AttributeError) as e:
         raise ModelFileError(source.config_label, f"malformed model config: {e!r}") from e
 
 
@@ -240,13 +251,26 @@ def _load_file(path: Path, weights: Path | None) -> _Source:
     return _load_json(path, weights)
 
 
+def _parse_json(data: str | bytes, path: Path, what: str) -> Any:
+    """JSON as the standard defines it: Python's NaN / Infinity extensions and nesting deeper
+    than the parser's recursion limit are ModelFileErrors (json.JSONDecodeError stays one)."""
+
+    def refuse(literal: str) -> Any:
+        raise ModelFileError(path, f"{what} holds {literal}, which is not a JSON value (a non-finite float)")
+
+    try:
+        return json.loads(data, parse_constant=refuse)
+    except RecursionError:
+        raise ModelFileError(path, f"{what} is nested too deeply") from None
+
+
 def _load_keras_archive(path: Path) -> _Source:
     """A Keras 3 `.keras` zip: config.json, metadata.json and model.weights.h5."""
     try:
         with zipfile.ZipFile(path) as archive:
-            config = json.loads(archive.read("config.json"))
+            config = _parse_json(archive.read("config.json"), path, "config.json")
             names = archive.namelist()
-            metadata = json.loads(archive.read("metadata.json")) if "metadata.json" in names else {}
+            metadata = _parse_json(archive.read("metadata.json"), path, "metadata.json") if "metadata.json" in names else {}
             weights_bytes = (
                 archive.read("model.weights.h5") if "model.weights.h5" in names else None
             )
@@ -262,7 +286,7 @@ def _load_keras_archive(path: Path) -> _Source:
     return _Source(
         _expect_model_config(config, path),
         store,
-        _is_legacy_version(metadata.get("keras_version")),
+        _is_legacy_version(metadata.get("keras_version") if isinstance(metadata, dict) else None),
         path.stem,
         str(path),
         str(path),
@@ -279,7 +303,7 @@ def _load_full_h5(path: Path) -> _Source:
                     "no 'model_config' attribute (a weights-only file? pass the model JSON as "
                     "the model and this file as weights)",
                 )
-            config = json.loads(_text(h5.attrs["model_config"]))
+            config = _parse_json(_text(h5.attrs["model_config"]), path, "the model_config attribute")
             version = h5.attrs.get("keras_version")
             store = _read_weights_h5(h5, path)
     except (OSError, KeyError, json.JSONDecodeError) as e:
@@ -297,7 +321,7 @@ def _load_full_h5(path: Path) -> _Source:
 def _load_json(path: Path, weights: Path | None) -> _Source:
     """A model JSON (`to_json()`) with its weights H5 (`save_weights()`)."""
     try:
-        config = json.loads(path.read_text(encoding="utf-8"))
+        config = _parse_json(path.read_text(encoding="utf-8"), path, "the model JSON")
     except (json.JSONDecodeError, UnicodeDecodeError, OSError) as e:
         raise ModelFileError(path, f"not a Keras model file: not JSON, HDF5 or zip ({e})") from e
     config = _expect_model_config(config, path)
@@ -332,6 +356,8 @@ def _load_in_memory(model: Any) -> _Source:
         config = model.get_config()
     except NotImplementedError:
         config = None
+    except RecursionError:
+        raise FrontendError(f"model '{getattr(model, 'name', '?')}' is nested too deeply to read its config") from None
     if not isinstance(config, dict) or "layers" not in config:
         raise UnsupportedLayerError(
             getattr(model, "name", "?"),
@@ -535,6 +561,11 @@ class _Ctx:
     def cfg(self) -> Json:
         return self.spec.config
 
+    @property
+    def values(self) -> LayerConfig:
+        """Strict accessors on the layer's config (one-line errors naming layer, key, value)."""
+        return LayerConfig(self.spec.name, self.spec.class_name, self.spec.config)
+
     def unsupported(self, detail: str) -> UnsupportedLayerError:
         return UnsupportedLayerError(self.spec.name, self.spec.class_name, SUPPORTED_LAYERS, detail)
 
@@ -578,6 +609,7 @@ class _Ctx:
 
 Converter = Callable[[_Ctx, list[SSAValue]], SSAValue | list[SSAValue]]
 """A layer converter: the layer's output value, or one value per output of a multi-output layer."""
+_Weighted = TypeVar("_Weighted", nn.DenseOp, nn.ConvBaseOp)
 
 
 class _Converter:
@@ -587,6 +619,7 @@ class _Converter:
         self.source = source
         self.used: set[str] = set()
         self.reserved: set[str] = set()
+        self.exact_weights = False
         self.builder: ModelBuilder
 
     def convert(self, graph: _Graph, name: str) -> ModuleOp:
@@ -603,6 +636,8 @@ class _Converter:
         self.builder = ModelBuilder(name, inputs)
         self.used = {layer for layer, _ in inputs}
         self.reserved = {spec.name for spec in graph.layers}
+        # An HGQ proxy model stores its weights already on their grids (no weight quantizers).
+        self.exact_weights = any(spec.class_name == "FixedPointQuantizer" for spec in graph.layers)
         outputs = self.run_graph(graph, self.builder.inputs, (), ())
         try:
             return self.builder.finish(outputs)
@@ -666,6 +701,11 @@ class _Converter:
         layer_names, layer_keys = (*names, spec.name), (*keys, spec.key)
         if spec.class_name in _MODEL_CLASSES:
             # A nested model: inline its graph, its layer names kept where they do not clash.
+            if len(names) >= MAX_MODEL_NESTING:
+                raise ModelFileError(
+                    self.source.config_label,
+                    f"model '{spec.name}' is nested more than {MAX_MODEL_NESTING} models deep",
+                )
             inner = _parse_model({"class_name": spec.class_name, "config": spec.config}, spec.name)
             return self.run_graph(inner, inputs, layer_names, layer_keys)
         converter = _CONVERTERS.get(spec.class_name)
@@ -707,7 +747,15 @@ _SIMPLE_ACTIVATIONS: dict[str, ActivationKind] = {
     "gelu": ActivationKind.GELU,
 }
 _SUPPORTED_ACTIVATIONS = sorted(
-    [*_SIMPLE_ACTIVATIONS, "linear", "softmax", "elu", "leaky_relu", "hard_sigmoid"]
+    [
+        *_SIMPLE_ACTIVATIONS,
+        "linear",
+        "softmax",
+        "elu",
+        "leaky_relu",
+        "hard_sigmoid",
+        *bnn.ACTIVATIONS,
+    ]
 )
 
 
@@ -725,6 +773,8 @@ def _activation(ctx: _Ctx, value: SSAValue, activation: str, op_name: str) -> SS
     if activation == "leaky_relu":
         # keras.activations.leaky_relu's default slope.
         return ctx.add(nn.ActivationOp(value, ActivationKind.LEAKY_RELU, op_name, alpha=0.2))
+    if activation in bnn.ACTIVATIONS:
+        return _binary_activation(ctx, value, activation, op_name)
     if activation == "hard_sigmoid":
         # Keras 2: clip(0.2 x + 0.5); Keras 3: relu6(x + 3) / 6.
         slope = 0.2 if ctx.converter.source.legacy else 1.0 / 6.0
@@ -744,9 +794,9 @@ def _convert_activation(ctx: _Ctx, inputs: list[SSAValue]) -> SSAValue:
 
 def _convert_relu(ctx: _Ctx, inputs: list[SSAValue]) -> SSAValue:
     x = ctx.one_input(inputs)
-    max_value = ctx.cfg.get("max_value")
-    slope = float(ctx.cfg.get("negative_slope") or 0.0)
-    if float(ctx.cfg.get("threshold") or 0.0) != 0.0:
+    max_value = ctx.values.optional_float("max_value")
+    slope = ctx.values.float("negative_slope", 0.0, none_is_default=True)
+    if ctx.values.float("threshold", 0.0, none_is_default=True) != 0.0:
         raise ctx.unsupported("ReLU with a non-zero threshold")
     if slope != 0.0:
         if max_value is not None:
@@ -754,32 +804,33 @@ def _convert_relu(ctx: _Ctx, inputs: list[SSAValue]) -> SSAValue:
         return ctx.add(nn.ActivationOp(x, ActivationKind.LEAKY_RELU, ctx.name, alpha=slope))
     if max_value is None:
         return ctx.add(nn.ActivationOp(x, ActivationKind.RELU, ctx.name))
-    if float(max_value) == 6.0:
+    if max_value == 6.0:
         return ctx.add(nn.ActivationOp(x, ActivationKind.RELU6, ctx.name))
     return ctx.add(
-        nn.ActivationOp(x, ActivationKind.CLIP, ctx.name, alpha=0.0, beta=float(max_value))
+        nn.ActivationOp(x, ActivationKind.CLIP, ctx.name, alpha=0.0, beta=max_value)
     )
 
 
 def _convert_leaky_relu(ctx: _Ctx, inputs: list[SSAValue]) -> SSAValue:
     # Keras 2 calls the slope `alpha`, Keras 3 `negative_slope`; both default to 0.3.
-    slope = ctx.cfg.get("negative_slope", ctx.cfg.get("alpha", 0.3))
+    key = "negative_slope" if "negative_slope" in ctx.cfg else "alpha"
+    slope = ctx.values.float(key, 0.3)
     return ctx.add(
         nn.ActivationOp(
-            ctx.one_input(inputs), ActivationKind.LEAKY_RELU, ctx.name, alpha=float(slope)
+            ctx.one_input(inputs), ActivationKind.LEAKY_RELU, ctx.name, alpha=slope
         )
     )
 
 
 def _convert_elu(ctx: _Ctx, inputs: list[SSAValue]) -> SSAValue:
-    alpha = float(ctx.cfg.get("alpha", 1.0))
+    alpha = ctx.values.float("alpha", 1.0)
     return ctx.add(
         nn.ActivationOp(ctx.one_input(inputs), ActivationKind.ELU, ctx.name, alpha=alpha)
     )
 
 
 def _convert_thresholded_relu(ctx: _Ctx, inputs: list[SSAValue]) -> SSAValue:
-    theta = float(ctx.cfg.get("theta", 1.0))
+    theta = ctx.values.float("theta", 1.0)
     return ctx.add(
         nn.ActivationOp(
             ctx.one_input(inputs), ActivationKind.THRESHOLDED_RELU, ctx.name, alpha=theta
@@ -851,13 +902,26 @@ def _window_pads(
 
 def _convert_dense(ctx: _Ctx, inputs: list[SSAValue]) -> SSAValue:
     x = ctx.one_input(inputs)
-    use_bias = ctx.cfg.get("use_bias", True)
+    use_bias = ctx.values.bool("use_bias", True)
     arrays = ctx.weights(2 if use_bias else 1)
-    bias = arrays[1] if use_bias else None
-    return ctx.fused_activation(ctx.add(nn.DenseOp(x, arrays[0], bias, ctx.name)))
+    kernel, kernel_q = _weight_constant(ctx, "kernel_quantizer", arrays[0])
+    if kernel.ndim != 2:
+        raise ctx.values.error(f"the kernel has shape {kernel.shape}, not (inputs, units)")
+    if "units" in ctx.cfg:
+        units = ctx.values.int("units", minimum=1)
+        ctx.values.agrees("units", units, kernel.shape[1], f"a kernel of shape {kernel.shape}")
+    bias, bias_q = _bias_constant(ctx, arrays[1] if use_bias else None)
+    op = _with_quantizers(nn.DenseOp(x, kernel, bias, ctx.name), kernel_q, bias_q)
+    return _layer_activation(ctx, ctx.add(op))
 
 
-_CONV_OPS: dict[tuple[int, bool], Callable[..., Operation]] = {
+def _bias_constant(
+    ctx: _Ctx, values: np.ndarray | None
+) -> tuple[np.ndarray | None, QuantizerAttr | None]:
+    return (None, None) if values is None else _weight_constant(ctx, "bias_quantizer", values)
+
+
+_CONV_OPS: dict[tuple[int, bool], Callable[..., nn.ConvBaseOp]] = {
     (1, False): nn.Conv1DOp,
     (2, False): nn.Conv2DOp,
     (1, True): nn.DepthwiseConv1DOp,
@@ -870,10 +934,14 @@ def _conv_geometry(
 ) -> tuple[list[int], list[int], list[int]]:
     """Strides, dilations and explicit pads of a convolution layer."""
     _check_channels_last(ctx)
-    if int(ctx.cfg.get("groups", 1)) != 1:
+    if ctx.values.int("groups", 1, minimum=1) != 1:
         raise ctx.unsupported("grouped convolution (groups > 1)")
-    strides = list(_tuple(ctx.cfg.get("strides", 1), rank))
-    dilations = list(_tuple(ctx.cfg.get("dilation_rate", 1), rank))
+    if "kernel_size" in ctx.cfg:
+        declared = ctx.values.ints("kernel_size", None, rank)
+        if declared != tuple(kernel):
+            raise ctx.values.error(f"kernel_size={list(declared)} disagrees with its weights (kernel {list(kernel)})")
+    strides = list(ctx.values.ints("strides", 1, rank))
+    dilations = list(ctx.values.ints("dilation_rate", 1, rank))
     pads = _window_pads(ctx, nn.shape_of(x)[:rank], kernel, strides, dilations)
     return strides, dilations, pads
 
@@ -889,13 +957,20 @@ def _make_conv(rank: int, depthwise: bool) -> Converter:
     def convert(ctx: _Ctx, inputs: list[SSAValue]) -> SSAValue:
         x = ctx.one_input(inputs)
         _spatial_rank(ctx, x, rank)
-        use_bias = ctx.cfg.get("use_bias", True)
+        use_bias = ctx.values.bool("use_bias", True)
         arrays = ctx.weights(2 if use_bias else 1)
-        kernel = arrays[0]
+        key = "depthwise_quantizer" if depthwise else "kernel_quantizer"
+        kernel, kernel_q = _weight_constant(ctx, key, arrays[0])
+        if kernel.ndim != rank + 2:
+            raise ctx.values.error(f"the kernel has shape {kernel.shape}, not {rank} spatial axes, channels, filters")
+        size_key = "depth_multiplier" if depthwise else "filters"
+        if size_key in ctx.cfg:
+            declared = ctx.values.int(size_key, minimum=1)
+            ctx.values.agrees(size_key, declared, kernel.shape[-1], f"a kernel of shape {kernel.shape}")
         strides, dilations, pads = _conv_geometry(ctx, x, kernel.shape[:rank], rank)
-        bias = arrays[1] if use_bias else None
+        bias, bias_q = _bias_constant(ctx, arrays[1] if use_bias else None)
         op = _CONV_OPS[(rank, depthwise)](x, kernel, bias, ctx.name, strides, dilations, pads)
-        return ctx.fused_activation(ctx.add(op))
+        return _layer_activation(ctx, ctx.add(_with_quantizers(op, kernel_q, bias_q)))
 
     return convert
 
@@ -906,20 +981,27 @@ def _make_separable(rank: int) -> Converter:
     def convert(ctx: _Ctx, inputs: list[SSAValue]) -> SSAValue:
         x = ctx.one_input(inputs)
         _spatial_rank(ctx, x, rank)
-        use_bias = ctx.cfg.get("use_bias", True)
+        use_bias = ctx.values.bool("use_bias", True)
         arrays = ctx.weights(3 if use_bias else 2)
-        depthwise, pointwise = arrays[0], arrays[1]
+        depthwise, depthwise_q = _weight_constant(ctx, "depthwise_quantizer", arrays[0])
+        pointwise, pointwise_q = _weight_constant(ctx, "pointwise_quantizer", arrays[1])
+        if depthwise.ndim != rank + 2 or pointwise.ndim != rank + 2:
+            raise ctx.values.error(f"kernels of shapes {depthwise.shape} and {pointwise.shape} do not fit a {rank}-D layer")
+        for key, array in (("depth_multiplier", depthwise), ("filters", pointwise)):
+            if key in ctx.cfg:
+                declared = ctx.values.int(key, minimum=1)
+                ctx.values.agrees(key, declared, array.shape[-1], f"a kernel of shape {array.shape}")
         strides, dilations, pads = _conv_geometry(ctx, x, depthwise.shape[:rank], rank)
         dw_op = _CONV_OPS[(rank, True)](
             x, depthwise, None, ctx.sub_name("depthwise"), strides, dilations, pads
         )
-        mid = ctx.add(dw_op)
-        bias = arrays[2] if use_bias else None
+        mid = ctx.add(_with_quantizers(dw_op, depthwise_q, None))
+        bias, bias_q = _bias_constant(ctx, arrays[2] if use_bias else None)
         ones = [1] * rank
         pw_op = _CONV_OPS[(rank, False)](
             mid, pointwise, bias, ctx.sub_name("pointwise"), ones, ones, [0] * (2 * rank)
         )
-        return ctx.fused_activation(ctx.add(pw_op))
+        return _layer_activation(ctx, ctx.add(_with_quantizers(pw_op, pointwise_q, bias_q)))
 
     return convert
 
@@ -929,9 +1011,9 @@ def _make_pool(rank: int, op: PoolOp) -> Converter:
         x = ctx.one_input(inputs)
         _spatial_rank(ctx, x, rank)
         _check_channels_last(ctx)
-        size = list(_tuple(ctx.cfg.get("pool_size", 2), rank))
+        size = list(ctx.values.ints("pool_size", 2, rank))
         raw_strides = ctx.cfg.get("strides")
-        strides = size if raw_strides is None else list(_tuple(raw_strides, rank))
+        strides = size if raw_strides is None else list(ctx.values.ints("strides", None, rank))
         pads = _window_pads(ctx, nn.shape_of(x)[:rank], size, strides, [1] * rank)
         # Keras 'same' average pooling divides by the number of real (unpadded) inputs.
         return ctx.add(nn.PoolingOp(x, op, ctx.name, size, strides, pads, count_pad=False))
@@ -963,15 +1045,235 @@ def _convert_batchnorm(ctx: _Ctx, inputs: list[SSAValue]) -> SSAValue:
         raise ctx.unsupported(
             f"normalisation over axis {axis}; only the last (channel) axis is supported"
         )
-    center, scale = ctx.cfg.get("center", True), ctx.cfg.get("scale", True)
+    center, scale = ctx.values.bool("center", True), ctx.values.bool("scale", True)
     arrays = [w.astype(np.float64) for w in ctx.weights(2 + int(center) + int(scale))]
     channels = nn.shape_of(x)[-1]
-    gamma = arrays.pop(0) if scale else np.ones(channels)
-    beta = arrays.pop(0) if center else np.zeros(channels)
-    mean, variance = arrays
-    factor = gamma / np.sqrt(variance + float(ctx.cfg.get("epsilon", 1e-3)))
+    gamma = _qkeras_values(ctx, "gamma_quantizer", arrays.pop(0)) if scale else np.ones(channels)
+    beta = _qkeras_values(ctx, "beta_quantizer", arrays.pop(0)) if center else np.zeros(channels)
+    mean = _qkeras_values(ctx, "mean_quantizer", arrays[0])
+    variance = _qkeras_values(ctx, "variance_quantizer", arrays[1])
+    epsilon = ctx.values.float("epsilon", 1e-3)
+    if epsilon < 0:
+        raise ctx.values.error(f"epsilon={epsilon} must not be negative")
+    factor = gamma / np.sqrt(variance + epsilon)
     bias = beta - mean * factor
     return ctx.add(nn.BatchNormOp(x, factor.astype(np.float32), bias.astype(np.float32), ctx.name))
+
+
+# ----- quantization-aware layers (QKeras, HGQ proxies, old binary / ternary nets) ----------------------
+
+
+def _where(ctx: _Ctx, key: str) -> str:
+    return f"layer '{ctx.spec.name}' ({ctx.spec.class_name}) {key}".rstrip()
+
+
+def _qkeras_quantizer(ctx: _Ctx, key: str) -> qkeras.QKerasQuantizer | None:
+    try:
+        return qkeras.read_quantizer(ctx.cfg.get(key), _where(ctx, key))
+    except QuantizerConfigError as e:
+        raise ctx.unsupported(str(e)) from None
+
+
+def _qkeras_values(ctx: _Ctx, key: str, values: np.ndarray) -> np.ndarray:
+    """A constant as the layer uses it: through its QKeras quantizer when it has one."""
+    q = _qkeras_quantizer(ctx, key)
+    return values if q is None else q.quantize(values)
+
+
+def _values_quantizer(values: np.ndarray) -> AnyQuantizer | None:
+    """The grid of constants that are already quantized (HGQ proxies): their exact type."""
+    p = exact_precision(values)
+    if p is None:
+        return None
+    return UniformQuantizer.make(p.width, p.signed, 2.0**-p.fractional)
+
+
+def _ternary_from_values(values: np.ndarray) -> TernaryQuantizer:
+    """A ternary quantizer reproducing weights that are already ternary with per-channel scales."""
+    magnitude = np.abs(values).reshape(-1, values.shape[-1]).max(axis=0).astype(np.float64)
+    scale = np.where(magnitude > 0, magnitude, 1.0)
+    return TernaryQuantizer(float(scale.min()) / 2, scale)
+
+
+def _scaled(q: AnyQuantizer, alpha: np.ndarray | None) -> AnyQuantizer:
+    """A uniform grid times QKeras's alpha multiplier (a scale of the quantizer)."""
+    if alpha is None or not isinstance(q, UniformQuantizer):
+        return q
+    return UniformQuantizer.make(
+        q.bits, q.signed, q.scale * alpha, q.zero_point, q.narrow, q.rounding, q.overflow
+    )
+
+
+def _weight_constant(
+    ctx: _Ctx, key: str, values: np.ndarray
+) -> tuple[np.ndarray, QuantizerAttr | None]:
+    """A kernel or bias as the framework computes with it, and the quantizer it went through.
+
+    QKeras layers name their quantizers in the config (`kernel_quantizer`...); BinaryDense and
+    TernaryDense binarize / ternarize their kernel; an HGQ proxy's constants are already on their
+    grid, whose exact type the quantizer records. A QKeras alpha multiplier is part of the quantizer
+    (a scale that may not be a power of two; quantization inference splits it off).
+    """
+    where = _where(ctx, key)
+    if ctx.spec.class_name in bnn.BINARY_LAYERS and key == "kernel_quantizer":
+        try:
+            binary = bnn.kernel_quantizer(ctx.spec.class_name, ctx.cfg, where)
+        except QuantizerConfigError as e:
+            raise ctx.unsupported(str(e)) from None
+        return binary(values).astype(np.float32), QuantizerAttr.from_quantizer(binary)
+    q = _qkeras_quantizer(ctx, key)
+    if q is None:
+        if not ctx.converter.exact_weights:
+            return values, None
+        grid = _values_quantizer(values)
+        return values, None if grid is None else QuantizerAttr.from_quantizer(grid)
+    quantized = q.quantize(values).astype(np.float32)
+    if isinstance(q, qkeras.Ternary) and q.data_dependent:
+        return quantized, QuantizerAttr.from_quantizer(_ternary_from_values(quantized))
+    generic = _scaled(q.generic(values), q.post_scale())
+    return quantized, QuantizerAttr.from_quantizer(generic)
+
+
+def _with_quantizers(
+    op: _Weighted, weight: QuantizerAttr | None, bias: QuantizerAttr | None
+) -> _Weighted:
+    if weight is not None:
+        op.properties["weight_quantizer"] = weight
+    if bias is not None and op.bias is not None:
+        op.properties["bias_quantizer"] = bias
+    return op
+
+
+_PRE_ACTIVATIONS: dict[str, tuple[ActivationKind, dict[str, float]]] = {
+    # QKeras's own hard sigmoid is clip(0.5 x + 0.5, 0, 1); its hard tanh clip(x, -1, 1).
+    "hard_sigmoid": (ActivationKind.HARD_SIGMOID, {"alpha": 0.5, "beta": 0.5}),
+    "hard_tanh": (ActivationKind.HARD_TANH, {}),
+    "sigmoid": (ActivationKind.SIGMOID, {}),
+    "tanh": (ActivationKind.TANH, {}),
+}
+
+
+def _quantizer_activation(
+    ctx: _Ctx, value: SSAValue, q: qkeras.QKerasQuantizer, op_name: str
+) -> SSAValue:
+    """A QKeras quantizer used as an activation: its float function, then `nn.quantize`."""
+    if q.data_dependent:
+        raise ctx.unsupported(f"{q.name} with alpha='{q['alpha']}' depends on its input's values")
+    pre = q.activation
+    if isinstance(q, qkeras.QuantizedRelu) and q.slope:
+        return _leaky_quantized_relu(ctx, value, q, op_name)
+    if pre is not None:
+        kind, params = _PRE_ACTIVATIONS[pre]
+        if kind in (ActivationKind.SIGMOID, ActivationKind.TANH):
+            warn(
+                f"layer '{ctx.spec.name}': {q.name} applies the real {pre}, computed from a table "
+                "before quantizing: not bit-exact near quantization steps",
+                ApproximationWarning,
+            )
+        value = ctx.add(
+            nn.ActivationOp(
+                value, kind, ctx.sub_name(pre), alpha=params.get("alpha"), beta=params.get("beta")
+            )
+        )
+    generic = _scaled(q.generic(), q.post_scale())
+    return ctx.add(QuantizeOp(value, QuantizerAttr.from_quantizer(generic), op_name))
+
+
+def _leaky_quantized_relu(
+    ctx: _Ctx, value: SSAValue, q: qkeras.QuantizedRelu, op_name: str
+) -> SSAValue:
+    """quantized_relu with a (power-of-two) negative_slope: QKeras rounds relu(x) / step and
+    slope * x / step half to even, codes in [-slope * m, m - 1] (m = 2**(bits - 1)). That is
+    leaky_relu(slope) (exact), a signed `bits`-wide quantizer on step (codes in [-m, m - 1]), then a
+    clip of the low side at -slope * m * step (a bound on or below the grid: clip and rounding
+    commute)."""
+    m = 2.0 ** (int(q["bits"]) - 1)
+    leaky = ctx.add(
+        nn.ActivationOp(value, ActivationKind.LEAKY_RELU, ctx.sub_name("leaky_relu"), alpha=q.slope)
+    )
+    grid = UniformQuantizer.make(q["bits"], True, q.step)
+    codes = ctx.add(
+        QuantizeOp(leaky, QuantizerAttr.from_quantizer(grid), ctx.sub_name("quantize"))
+    )
+    low, high = -q.slope * m * q.step, (m - 1) * q.step
+    return ctx.add(nn.ActivationOp(codes, ActivationKind.CLIP, op_name, alpha=low, beta=high))
+
+
+def _activation_quantizer(ctx: _Ctx, spec: Any, key: str) -> qkeras.QKerasQuantizer | None:
+    """The QKeras quantizer an `activation=` names, None for a plain Keras activation."""
+    if isinstance(spec, dict):
+        name = str(spec.get("class_name", ""))
+    elif isinstance(spec, str):
+        name = spec.split("(")[0].strip()
+    else:
+        return None
+    if name not in qkeras.SUPPORTED_QUANTIZERS and not (isinstance(spec, str) and "(" in spec):
+        return None
+    try:
+        return qkeras.read_quantizer(spec, _where(ctx, key))
+    except QuantizerConfigError as e:
+        raise ctx.unsupported(str(e)) from None
+
+
+def _layer_activation(ctx: _Ctx, value: SSAValue) -> SSAValue:
+    """A layer's fused `activation=`: a Keras activation, or a QKeras quantizer (Q layers)."""
+    q = _activation_quantizer(ctx, ctx.cfg.get("activation"), "activation")
+    if q is None:
+        return ctx.fused_activation(value)
+    return _quantizer_activation(ctx, value, q, ctx.sub_name(q.name))
+
+
+def _convert_qactivation(ctx: _Ctx, inputs: list[SSAValue]) -> SSAValue:
+    x = ctx.one_input(inputs)
+    spec = ctx.cfg.get("activation")
+    q = _activation_quantizer(ctx, spec, "activation")
+    if q is None:
+        return _activation(ctx, x, _activation_name(spec) or "linear", ctx.name)
+    return _quantizer_activation(ctx, x, q, ctx.name)
+
+
+def _make_qaverage_pooling(rank: int) -> Converter:
+    """QAveragePooling: the window sum times the quantized 1 / area, then its activation."""
+    pool = _make_pool(rank, PoolOp.AVERAGE)
+
+    def convert(ctx: _Ctx, inputs: list[SSAValue]) -> SSAValue:
+        value = pool(ctx, inputs)
+        assert isinstance(value, SSAValue)  # a pooling has one output
+        q = _qkeras_quantizer(ctx, "average_quantizer")
+        if q is not None:
+            area = prod(_tuple(ctx.cfg.get("pool_size", 2), rank))
+            factor = float(q.quantize(np.float32(1.0 / area))) * area
+            if factor != 1.0:
+                channels = nn.shape_of(value)[-1]
+                scale = np.full(channels, factor, np.float32)
+                zeros = np.zeros(channels, np.float32)
+                value = ctx.add(nn.BatchNormOp(value, scale, zeros, ctx.sub_name("average_scale")))
+        return _layer_activation(ctx, value)
+
+    return convert
+
+
+def _convert_fixed_point_quantizer(ctx: _Ctx, inputs: list[SSAValue]) -> SSAValue:
+    """HGQ's FixedPointQuantizer: per-tensor, per-channel or per-element fixed-point types."""
+    x = ctx.one_input(inputs)
+    arrays = ctx.converter.source.weights.get(ctx.names, ctx.keys)
+    if arrays is None:
+        raise ModelFileError(ctx.converter.source.label, f"no weights for layer '{ctx.spec.name}'")
+    try:
+        q = hgq.read_fixed_point_quantizer(
+            ctx.cfg, [np.asarray(a) for a in arrays], _where(ctx, "")
+        )
+    except QuantizerConfigError as e:
+        raise ctx.unsupported(str(e)) from None
+    return ctx.add(QuantizeOp(x, QuantizerAttr.from_quantizer(q), ctx.name))
+
+
+def _binary_activation(ctx: _Ctx, value: SSAValue, name: str, op_name: str) -> SSAValue:
+    """binary_tanh / ternary_tanh (quantizers) and relu1 (a clip) of the old BNN code base."""
+    q = bnn.activation_quantizer(name)
+    if q is not None:
+        return ctx.add(QuantizeOp(value, QuantizerAttr.from_quantizer(q), op_name))
+    return ctx.add(nn.ActivationOp(value, ActivationKind.CLIP, op_name, alpha=0.0, beta=1.0))
 
 
 # ----- merges ------------------------------------------------------------------------------------------------
@@ -995,7 +1297,7 @@ def _convert_concatenate(ctx: _Ctx, inputs: list[SSAValue]) -> SSAValue:
     if len(inputs) < 2:
         raise ctx.unsupported(f"got {len(inputs)} inputs")
     rank = len(nn.shape_of(inputs[0]))
-    axis = int(ctx.cfg.get("axis", -1))
+    axis = ctx.values.int("axis", -1)
     # Keras counts the batch axis; nn axes are per sample.
     per_sample = rank + axis if axis < 0 else axis - 1
     if not 0 <= per_sample < rank:
@@ -1031,7 +1333,7 @@ def _convert_flatten(ctx: _Ctx, inputs: list[SSAValue]) -> SSAValue:
 
 def _convert_reshape(ctx: _Ctx, inputs: list[SSAValue]) -> SSAValue:
     x = ctx.one_input(inputs)
-    target = [int(d) for d in ctx.cfg["target_shape"]]
+    target = ctx.values.int_list("target_shape", minimum=-1)
     size = prod(nn.shape_of(x))
     if target.count(-1) == 1:
         known = prod(d for d in target if d != -1)
@@ -1043,23 +1345,12 @@ def _convert_reshape(ctx: _Ctx, inputs: list[SSAValue]) -> SSAValue:
 
 def _convert_permute(ctx: _Ctx, inputs: list[SSAValue]) -> SSAValue:
     # Keras dims are 1-based and exclude the batch axis.
-    perm = [int(d) - 1 for d in ctx.cfg["dims"]]
-    return ctx.add(nn.TransposeOp(ctx.one_input(inputs), perm, ctx.name))
-
-
-def _begin_end_pairs(ctx: _Ctx, value: Any, rank: int) -> list[int]:
-    """Keras padding/cropping specs (int, per-axis int, or per-axis (begin, end)) as a flat list."""
-    if isinstance(value, int):
-        return [value] * (2 * rank)
-    values = list(value)
-    if rank == 1:
-        return [int(values[0]), int(values[1])] if len(values) == 2 else [int(values[0])] * 2
-    flat: list[int] = []
-    for item in values:
-        flat += [int(item), int(item)] if isinstance(item, int) else [int(item[0]), int(item[1])]
-    if len(flat) != 2 * rank:
-        raise ctx.unsupported(f"padding/cropping spec {value}")
-    return flat
+    x = ctx.one_input(inputs)
+    rank = len(nn.shape_of(x))
+    dims = ctx.values.int_list("dims")
+    if sorted(dims) != list(range(1, rank + 1)):
+        raise ctx.values.error(f"dims={list(dims)} is not a permutation of 1..{rank}")
+    return ctx.add(nn.TransposeOp(x, [d - 1 for d in dims], ctx.name))
 
 
 def _make_pad(rank: int) -> Converter:
@@ -1067,7 +1358,7 @@ def _make_pad(rank: int) -> Converter:
         x = ctx.one_input(inputs)
         _spatial_rank(ctx, x, rank)
         _check_channels_last(ctx)
-        pads = _begin_end_pairs(ctx, ctx.cfg.get("padding", 1), rank)
+        pads = ctx.values.pairs("padding", 1, rank)
         return ctx.add(nn.PadOp(x, pads, ctx.name))
 
     return convert
@@ -1078,7 +1369,7 @@ def _make_crop(rank: int) -> Converter:
         x = ctx.one_input(inputs)
         _spatial_rank(ctx, x, rank)
         _check_channels_last(ctx)
-        crops = _begin_end_pairs(ctx, ctx.cfg.get("cropping", 1), rank)
+        crops = ctx.values.pairs("cropping", 1, rank)
         return ctx.add(nn.CropOp(x, crops, ctx.name))
 
     return convert
@@ -1092,7 +1383,7 @@ def _make_upsample(rank: int) -> Converter:
         interpolation = ctx.cfg.get("interpolation", "nearest")
         if interpolation != "nearest":
             raise ctx.unsupported(f"interpolation '{interpolation}'; only nearest is supported")
-        factors = list(_tuple(ctx.cfg.get("size", 2), rank))
+        factors = list(ctx.values.ints("size", 2, rank))
         return ctx.add(nn.UpsampleOp(x, factors, ctx.name))
 
     return convert
@@ -1124,6 +1415,19 @@ _CONVERTERS: dict[str, Converter] = {
     "GlobalAveragePooling2D": _make_global_pool(2, PoolOp.AVERAGE),
     "BatchNormalization": _convert_batchnorm,
     "Activation": _convert_activation,
+    # Quantization-aware layers: QKeras, HGQ proxies, the old binary / ternary nets.
+    "QDense": _convert_dense,
+    "QConv1D": _make_conv(1, depthwise=False),
+    "QConv2D": _make_conv(2, depthwise=False),
+    "QDepthwiseConv2D": _make_conv(2, depthwise=True),
+    "QSeparableConv1D": _make_separable(1),
+    "QSeparableConv2D": _make_separable(2),
+    "QActivation": _convert_qactivation,
+    "QBatchNormalization": _convert_batchnorm,
+    "QAveragePooling2D": _make_qaverage_pooling(2),
+    "FixedPointQuantizer": _convert_fixed_point_quantizer,
+    "BinaryDense": _convert_dense,
+    "TernaryDense": _convert_dense,
     "ReLU": _convert_relu,
     "LeakyReLU": _convert_leaky_relu,
     "ELU": _convert_elu,

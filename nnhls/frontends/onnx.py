@@ -27,10 +27,14 @@ import onnx
 from onnx import helper, numpy_helper
 from xdsl.dialects.builtin import ModuleOp
 from xdsl.ir import Operation, SSAValue
+from xdsl.utils.exceptions import VerifyException
 
 from nnhls.dialects import nn
 from nnhls.dialects.kinds import ActivationKind, PoolOp
+from nnhls.dialects.quant import AnyQuantizer, BinaryQuantizer, QuantizerError, UniformQuantizer
+from nnhls.dialects.quantizer_attr import QuantizerAttr
 from nnhls.errors import FrontendError
+from nnhls.frontends import qonnx_ops
 from nnhls.frontends.common import (
     ModelBuilder,
     ModelFileError,
@@ -39,7 +43,10 @@ from nnhls.frontends.common import (
     check_tensor_size,
     same_pads,
 )
+from nnhls.frontends.onnx_checks import check_graph
+from nnhls.frontends.quant_config import QuantizerConfigError
 from nnhls.ops.activation import SELU_ALPHA, SELU_SCALE
+from nnhls.ops.quantize import QuantizeOp
 from nnhls.ops.split import SplitOp
 from nnhls.quoting import cpp_identifier
 
@@ -128,8 +135,12 @@ def _text(value: object) -> str:
 
 
 def _load(model: str | Path | onnx.ModelProto) -> tuple[onnx.ModelProto, str]:
+    """The model and its default name, after the structural checks (`onnx_checks`) and, for
+    files, onnx's checker."""
     if isinstance(model, onnx.ModelProto):
-        return model, model.graph.name or "model"
+        name = model.graph.name or "model"
+        check_graph(model, f"<ONNX model {name}>")
+        return model, name
     path = Path(model)
     if not path.is_file():
         raise ModelFileError(path, "no such file")
@@ -137,6 +148,7 @@ def _load(model: str | Path | onnx.ModelProto) -> tuple[onnx.ModelProto, str]:
         proto = onnx.load(str(path))
     except Exception as error:  # protobuf raises several types for corrupt data
         raise ModelFileError(path, f"not a valid ONNX file ({error})") from error
+    check_graph(proto, path)
     try:
         onnx.checker.check_model(proto)
     except Exception as error:
@@ -250,6 +262,8 @@ class _Converter:
         self.consts: dict[str, np.ndarray] = {
             t.name: numpy_helper.to_array(t) for t in self.graph.initializer
         }
+        self.quantizers: dict[str, AnyQuantizer] = {}
+        """Constants that are a quantizer's output (QONNX Quant, DequantizeLinear), by name."""
         self.tensors: dict[str, Tensor] = {}
         self.names: set[str] = set()
         self.cache: dict[tuple[Tensor, Perm | str], SSAValue] = {}
@@ -358,12 +372,19 @@ class _Converter:
     def _convert(self, node: onnx.NodeProto, index: int) -> None:
         op_type = node.op_type
         layer = node.name or f"{op_type}_{index}"
+        if node.domain in QONNX_DOMAINS and op_type in QONNX_HANDLERS:
+            self._dispatch(QONNX_HANDLERS[op_type], node, op_type, layer)
+            return
+        if node.domain in CHANNELS_LAST_DOMAINS and op_type in ("Conv", "MaxPool"):
+            self._dispatch(_channels_last_op, node, op_type, layer)
+            return
         if node.domain not in ("", "ai.onnx"):
             raise UnsupportedLayerError(
                 layer,
                 f"{node.domain}.{op_type}",
                 SUPPORTED,
-                "custom-domain op (QONNX is not supported yet)",
+                "custom-domain op; supported: QONNX Quant, BipolarQuant, Trunc and the "
+                "channels-last Conv, MaxPool",
             )
         if op_type == "Constant":
             self.consts[node.output[0]] = _constant_value(node, layer)
@@ -377,6 +398,9 @@ class _Converter:
         handler = HANDLERS.get(op_type)
         if handler is None:
             raise UnsupportedLayerError(layer, op_type, SUPPORTED)
+        self._dispatch(handler, node, op_type, layer)
+
+    def _dispatch(self, handler: Handler, node: onnx.NodeProto, op_type: str, layer: str) -> None:
         integer = next((i for i in node.input if i in self.integer), None)
         if integer is not None and op_type not in INTEGER_EXACT:
             raise UnsupportedLayerError(
@@ -407,6 +431,23 @@ class _Converter:
             ) from error
         for out, value in zip(node.output, results, strict=False):
             self.consts[out] = np.asarray(value)
+        if node.op_type == "DequantizeLinear":
+            self._record_dequantized(node, layer)
+
+    def _record_dequantized(self, node: onnx.NodeProto, layer: str) -> None:
+        """A DequantizeLinear of constant codes (QDQ weights): remember its quantizer."""
+        codes = np.asarray(self.consts[node.input[0]])
+        scale = self.consts[node.input[1]]
+        zero_point = (
+            self.consts.get(node.input[2]) if len(node.input) > 2 and node.input[2] else None
+        )
+        axis = _attrs(node).get("axis", 1)
+        # e.g. int32 biases are skipped: their values are exact constants anyway
+        with contextlib.suppress(QuantizerConfigError, ValueError, TypeError):
+            self.quantizers[node.output[0]] = qonnx_ops.quantize_linear(
+                scale, zero_point, helper.np_dtype_to_tensor_dtype(codes.dtype),
+                int(axis), max(codes.ndim, 1), layer,  # type: ignore[arg-type]
+            )  # fmt: skip
 
     def _shape_of(self, node: onnx.NodeProto) -> None:
         full = np.array([1, *self.tensors[node.input[0]].logical], dtype=np.int64)
@@ -533,15 +574,28 @@ def _gemm(c: _Converter, node: onnx.NodeProto, layer: str) -> None:
     x = c.tensor(node.input[0], layer, "Gemm")
     b = c.const(node, 1, layer, "B")
     assert b is not None
-    weight = (b.T if attrs.get("transB", 0) else b) * float(attrs.get("alpha", 1.0))  # type: ignore[arg-type]
+    alpha, beta = float(attrs.get("alpha", 1.0)), float(attrs.get("beta", 1.0))  # type: ignore[arg-type]
+    transpose = bool(attrs.get("transB", 0))
+    weight = (b.T if transpose else b) * alpha
     bias = c.const(node, 2, layer, "C")
     if bias is not None:
         if bias.ndim == 2 and bias.shape[0] != 1:
             raise UnsupportedLayerError(
                 layer, "Gemm", SUPPORTED, f"C of shape {bias.shape} varies along the batch axis"
             )
-        bias = np.broadcast_to(bias, (1, weight.shape[1]))[0] * float(attrs.get("beta", 1.0))  # type: ignore[arg-type]
-    _emit_dense(c, node, layer, x, weight, bias)
+        bias = np.broadcast_to(bias, (1, weight.shape[1]))[0] * beta
+    quantizers = (None, None)
+    if alpha == 1.0 and beta == 1.0:
+        weight_q = _weight_quantizer(c, node.input[1], b.shape, lambda a: a.T if transpose else a)
+        bias_q = None
+        if bias is not None and len(node.input) > 2:
+            shape = np.shape(c.consts[node.input[2]])
+            n_out = weight.shape[1]
+            bias_q = _weight_quantizer(
+                c, node.input[2], shape, lambda a: np.broadcast_to(a, (1, n_out))[0]
+            )
+        quantizers = (weight_q, bias_q)
+    _emit_dense(c, node, layer, x, weight, bias, quantizers)
 
 
 def _matmul(c: _Converter, node: onnx.NodeProto, layer: str) -> None:
@@ -551,7 +605,8 @@ def _matmul(c: _Converter, node: onnx.NodeProto, layer: str) -> None:
     if weight.ndim != 2:
         raise UnsupportedLayerError(layer, "MatMul", SUPPORTED, "the weight must be 2-D")
     bias, fused = _bias_add(c, node, weight.shape[1], len(x.logical))
-    _emit_dense(c, node, layer, x, weight, bias)
+    weight_q = _weight_quantizer(c, node.input[1], weight.shape, lambda a: a)
+    _emit_dense(c, node, layer, x, weight, bias, (weight_q, None))
     if fused is not None:
         c.skip.add(fused.output[0])
         c.tensors[fused.output[0]] = c.tensors[node.output[0]]
@@ -584,18 +639,27 @@ def _emit_dense(
     x: Tensor,
     weight: np.ndarray,
     bias: np.ndarray | None,
+    quantizers: tuple[QuantizerAttr | None, QuantizerAttr | None] = (None, None),
 ) -> None:
     if x.logical[-1] != weight.shape[0]:
         raise UnsupportedLayerError(
             layer, node.op_type, SUPPORTED, f"weight {weight.shape} does not fit input {x.logical}"
         )
+    weight_q, bias_q = quantizers
     if len(x.logical) == 1:
         value, rows = c.dense_input(x, layer)
         if rows is not None:
             weight = weight[rows]
+            if weight_q is not None and weight_q.get_shape():
+                weight_q = None  # a per-element weight grid would need the same permutation
     else:
         value = c.materialize(x, _identity(len(x.logical)), layer)
-    result = c.add(nn.DenseOp(value, weight.astype(np.float32), _f32(bias), layer))
+    op = nn.DenseOp(value, weight.astype(np.float32), _f32(bias), layer)
+    if weight_q is not None:
+        op.properties["weight_quantizer"] = weight_q
+    if bias_q is not None and op.bias is not None:
+        op.properties["bias_quantizer"] = bias_q
+    result = c.add(op)
     c.set(node, _physical_tensor(result, _identity(len(x.logical))))
 
 
@@ -646,17 +710,31 @@ def _conv(c: _Converter, node: onnx.NodeProto, layer: str) -> None:
     spatial_axes = tuple(range(2, 2 + rank))
     value = c.channels_last(x, layer)
     if group == 1:
-        weight = w.transpose(*spatial_axes, 1, 0)  # (M, C, k...) -> (k..., C, M)
+
+        def layout(a: np.ndarray) -> np.ndarray:
+            return a.transpose(*spatial_axes, 1, 0)  # (M, C, k...) -> (k..., C, M)
+
         cls = nn.Conv1DOp if rank == 1 else nn.Conv2DOp
     elif group == channels and w.shape[1] == 1:
         # Depthwise: output channel c * mult + m reads input channel c, as in Keras.
-        weight = w.reshape(channels, -1, *w.shape[2:]).transpose(*spatial_axes, 0, 1)
+        def layout(a: np.ndarray) -> np.ndarray:
+            return a.reshape(channels, -1, *w.shape[2:]).transpose(*spatial_axes, 0, 1)
+
         cls = nn.DepthwiseConv1DOp if rank == 1 else nn.DepthwiseConv2DOp
     else:
         raise UnsupportedLayerError(
             layer, "Conv", SUPPORTED, f"group={group}: only 1 or depthwise (group = channels)"
         )
+    weight = layout(w)
     op = cls(value, weight.astype(np.float32), _f32(bias), layer, strides, dilations, pads)
+    weight_q = _weight_quantizer(c, node.input[1], w.shape, layout)
+    if weight_q is not None:
+        op.properties["weight_quantizer"] = weight_q
+    if bias is not None and len(node.input) > 2:
+        n_out = weight.shape[-1] * (weight.shape[-2] if op.DEPTHWISE else 1)
+        bias_q = _weight_quantizer(c, node.input[2], np.shape(bias), lambda a: a.reshape(n_out))
+        if bias_q is not None:
+            op.properties["bias_quantizer"] = bias_q
     c.set(node, _physical_tensor(c.add(op), _channels_last(rank + 1)))
 
 
@@ -903,6 +981,12 @@ def _binary(c: _Converter, node: onnx.NodeProto, layer: str) -> None:
         tensor_first = names[0] == tensors[0]
         if op_type == "Div" and not tensor_first:
             raise UnsupportedLayerError(layer, "Div", SUPPORTED, "constant divided by a tensor")
+        if op_type == "Div" and not np.all(const != 0):
+            divisor = names[1]
+            raise FrontendError(
+                f"layer '{layer}' (Div): the divisor '{divisor}' holds zero at index "
+                f"{tuple(int(i) for i in np.argwhere(const == 0)[0])}; the quotient would be infinite"
+            )
         one, zero = np.ones(()), np.zeros(())
         scale, bias = {
             "Add": (one, const),
@@ -1241,8 +1325,13 @@ def _resize(c: _Converter, node: onnx.NodeProto, layer: str) -> None:
         scales = c.const(node, 2, layer, "the scales")
         sizes = c.const(node, 3, layer, "the sizes")
     factors = _resize_factors(node, layer, attrs, full_in, scales, sizes)
-    spatial = factors[2:]
-    if factors[:2] != [1.0, 1.0] or rank < 3 or any(f < 1 or f != int(f) for f in spatial):
+    # NCHW data scales axes 2...; NHWC data (QONNX channels-last graphs) scales axes 1..-2.
+    nhwc = rank >= 3 and factors[0] == factors[-1] == 1.0 and factors[1] != 1.0
+    spatial = factors[1:-1] if nhwc else factors[2:]
+    sizes_in = x.logical[:-1] if nhwc else x.logical[1:]
+    if (not nhwc and factors[:2] != [1.0, 1.0]) or rank < 3 or any(
+        f < 1 or f != int(f) for f in spatial
+    ):
         raise UnsupportedLayerError(
             layer, node.op_type, SUPPORTED, f"scales {factors}: only integer spatial upsampling"
         )
@@ -1258,7 +1347,7 @@ def _resize(c: _Converter, node: onnx.NodeProto, layer: str) -> None:
             "round_prefer_floor" if node.op_type == "Resize" and c.opset >= 11 else "floor",
         )
     )
-    for size, f in zip(x.logical[1:], spatial, strict=True):
+    for size, f in zip(sizes_in, spatial, strict=True):
         if not np.array_equal(
             _nearest_sources(size, int(f), coord, nearest), np.repeat(np.arange(size), int(f))
         ):
@@ -1268,7 +1357,13 @@ def _resize(c: _Converter, node: onnx.NodeProto, layer: str) -> None:
                 SUPPORTED,
                 f"coordinate mode {coord} / nearest mode {nearest} is not plain repetition",
             )
-    op = nn.UpsampleOp(c.channels_last(x, layer), [int(f) for f in spatial], layer)
+    factors_int = [int(f) for f in spatial]
+    if nhwc:
+        value = c.materialize(x, _identity(len(x.logical)), layer)
+        out = c.add(nn.UpsampleOp(value, factors_int, layer))
+        c.set(node, _physical_tensor(out, _identity(rank - 1)))
+        return
+    op = nn.UpsampleOp(c.channels_last(x, layer), factors_int, layer)
     c.set(node, _physical_tensor(c.add(op), _channels_last(rank - 1)))
 
 
@@ -1284,6 +1379,221 @@ def _passthrough(c: _Converter, node: onnx.NodeProto, layer: str) -> None:
             layer, node.op_type, SUPPORTED, "training_mode=true (random dropout)"
         )
     c.set(node, x)
+
+
+# ----- quantization: QONNX (Quant, BipolarQuant, Trunc, channels-last wrappers) and ONNX QDQ ------------
+
+QONNX_DOMAINS = frozenset({"qonnx.custom_op.general", "onnx.brevitas", "finn.custom_op.general"})
+CHANNELS_LAST_DOMAINS = frozenset({"qonnx.custom_op.channels_last", "finn.custom_op.channels_last"})
+
+
+def _compress(full: np.ndarray) -> np.ndarray:
+    """A per-element parameter array as small as its values allow: scalar, per channel, or full."""
+    if full.size == 0 or (full == full.reshape(-1)[0]).all():
+        return np.asarray(full.reshape(-1)[0] if full.size else 0)
+    rows = full.reshape(-1, full.shape[-1])
+    return rows[0].copy() if (rows == rows[0]).all() else full
+
+
+def _map_params(q: AnyQuantizer, transform: Callable[[np.ndarray], np.ndarray]) -> AnyQuantizer:
+    """The quantizer with every per-element parameter passed through `transform` (a layout change
+    from a full ONNX-layout array to a full physical-layout one), then compressed."""
+
+    def move(array: np.ndarray) -> np.ndarray:
+        return _compress(transform(array))
+
+    if isinstance(q, UniformQuantizer):
+        return UniformQuantizer.make(
+            move(q.bits), move(q.signed), move(q.scale), move(q.zero_point),
+            q.narrow, q.rounding, q.overflow,
+        )  # fmt: skip
+    if isinstance(q, BinaryQuantizer):
+        return BinaryQuantizer(move(q.scale), q.zero_one, q.zero_positive)
+    return q
+
+
+def _tensor_quantizer(
+    c: _Converter, t: Tensor, q: AnyQuantizer, rank: int, layer: str, op_type: str
+) -> QuantizerAttr:
+    """A quantizer of a tensor (ONNX parameters broadcast with a batch axis) in physical layout."""
+
+    def transform(array: np.ndarray) -> np.ndarray:
+        return t.to_physical(_per_sample(array, rank, layer, op_type))
+
+    return QuantizerAttr.from_quantizer(_map_params(q, transform))
+
+
+def _emit_quantize(c: _Converter, node: onnx.NodeProto, layer: str, q: AnyQuantizer) -> None:
+    """A quantizer on a tensor (an activation) becomes `nn.quantize` on its physical value."""
+    t = c.tensor(node.input[0], layer, node.op_type)
+    attr = _tensor_quantizer(c, t, q, len(t.logical) + 1, layer, node.op_type)
+    try:
+        result = c.add(QuantizeOp(t.value, attr, layer))
+    except VerifyException as e:
+        raise UnsupportedLayerError(layer, node.op_type, SUPPORTED, str(e)) from None
+    c.set(node, t.rebuild(result))
+
+
+def _qonnx_quantizer(c: _Converter, node: onnx.NodeProto, layer: str) -> AnyQuantizer:
+    where = f"layer '{layer}' ({node.op_type})"
+    attrs = _attrs(node)
+    params = [
+        c.const(node, i, layer, what)
+        for i, what in enumerate(("x", "scale", "zero point", "bit width"))
+        if i
+    ]
+    try:
+        if node.op_type == "BipolarQuant":
+            scale = params[0]
+            assert scale is not None
+            return qonnx_ops.bipolar_quant(scale)
+        scale, zero_point, bit_width = params
+        if scale is None or zero_point is None or bit_width is None:
+            raise UnsupportedLayerError(
+                layer, node.op_type, SUPPORTED, "needs scale, zero point and bit width"
+            )
+        return qonnx_ops.quant(
+            scale, zero_point, bit_width, bool(attrs.get("signed", 1)), bool(attrs.get("narrow", 0)),
+            _text(attrs.get("rounding_mode", "ROUND")), where,
+        )  # fmt: skip
+    except QuantizerConfigError as e:
+        raise UnsupportedLayerError(layer, node.op_type, SUPPORTED, str(e)) from None
+
+
+def _quant(c: _Converter, node: onnx.NodeProto, layer: str) -> None:
+    """QONNX Quant / BipolarQuant: folded into constants (weights, recording the quantizer for the
+    layer that uses them) or an `nn.quantize` on a tensor."""
+    q = _qonnx_quantizer(c, node, layer)
+    source = node.input[0]
+    if source in c.consts:
+        c.consts[node.output[0]] = q(np.asarray(c.consts[source], np.float64)).astype(np.float32)
+        c.quantizers[node.output[0]] = q
+        return
+    _emit_quantize(c, node, layer, q)
+
+
+def _trunc(c: _Converter, node: onnx.NodeProto, layer: str) -> None:
+    """QONNX Trunc: drop low bits of the codes: x * 2**-k, then codes floor-rounded (by its
+    rounding_mode) on the input grid, with the output bit width."""
+    attrs = _attrs(node)
+    scale = c.const(node, 1, layer, "the scale")
+    zero_point = c.const(node, 2, layer, "the zero point")
+    in_bits = c.const(node, 3, layer, "the input bit width")
+    out_bits = c.const(node, 4, layer, "the output bit width")
+    if scale is None or zero_point is None or in_bits is None or out_bits is None:
+        raise UnsupportedLayerError(
+            layer, "Trunc", SUPPORTED, "needs scale, zero point and bit widths"
+        )
+    dropped = int(np.asarray(in_bits).reshape(-1)[0]) - int(np.asarray(out_bits).reshape(-1)[0])
+    t = c.tensor(node.input[0], layer, "Trunc")
+    channels = nn.shape_of(t.value)[-1]
+    shifted = c.add(nn.BatchNormOp(
+        t.value, np.full(channels, 2.0**-dropped, np.float32), np.zeros(channels, np.float32),
+        c.unique(f"{layer}_shift"),
+    ))  # fmt: skip
+    try:
+        q = UniformQuantizer.make(
+            int(np.asarray(out_bits).reshape(-1)[0]), bool(attrs.get("signed", 1)), scale, zero_point,
+            rounding=qonnx_ops.qonnx_rounding(_text(attrs.get("rounding_mode", "FLOOR")), layer),
+        )  # fmt: skip
+    except (QuantizerConfigError, ValueError) as e:
+        raise UnsupportedLayerError(layer, "Trunc", SUPPORTED, str(e)) from None
+    c.tensors[f"{layer}__shifted"] = t.rebuild(shifted)
+    shifted_node = helper.make_node("Trunc", [f"{layer}__shifted"], list(node.output))
+    _emit_quantize(c, shifted_node, layer, q)
+
+
+def _channels_last_op(c: _Converter, node: onnx.NodeProto, layer: str) -> None:
+    """QONNX's channels-last wrappers of Conv and MaxPool: NHWC data (and OHWI weights), the same
+    attributes. The NHWC tensor is relabelled as the NCHW tensor it physically is, converted by
+    the standard handler, and its result relabelled back."""
+    x = c.tensor(node.input[0], layer, node.op_type)
+    if len(x.logical) < 2:
+        raise UnsupportedLayerError(layer, node.op_type, SUPPORTED, "channels-last op on a vector")
+    value = c.materialize(x, _identity(len(x.logical)), layer)
+    rank = len(x.logical)
+    nchw = (x.logical[-1], *x.logical[:-1])
+    proxy = f"{node.input[0]}__nchw"
+    c.tensors[proxy] = Tensor(value, nchw, _channels_last(rank))
+    inputs = [proxy, *node.input[1:]]
+    if node.op_type == "Conv" and node.input[1] in c.consts:
+        w = np.asarray(c.consts[node.input[1]])
+        name = f"{node.input[1]}__oihw"
+        c.consts[name] = np.moveaxis(w, -1, 1)  # OHWI -> OIHW
+        if node.input[1] in c.quantizers:
+            c.quantizers[name] = _map_params(c.quantizers[node.input[1]],
+                                             lambda a: np.moveaxis(np.broadcast_to(a, w.shape), -1, 1))  # fmt: skip
+        inputs[1] = name
+    wrapped = helper.make_node(node.op_type, inputs, [f"{node.output[0]}__nchw"], name=node.name)
+    wrapped.attribute.extend(node.attribute)
+    HANDLERS[node.op_type](c, wrapped, layer)
+    out = c.tensors.pop(f"{node.output[0]}__nchw")
+    physical = c.materialize(out, _channels_last(len(out.logical)), layer)
+    hwc = (*out.logical[1:], out.logical[0])
+    c.tensors[node.output[0]] = Tensor(physical, hwc, _identity(len(hwc)))
+
+
+def _quantize_linear(c: _Converter, node: onnx.NodeProto, layer: str) -> None:
+    """QuantizeLinear on a tensor, followed by DequantizeLinear(s) with the same parameters: the
+    pair is one quantizer (`nn.quantize`); the integer tensor between them is never materialised."""
+    users = c.consumers.get(node.output[0], [])
+    if (
+        node.output[0] in c.graph_outputs
+        or not users
+        or any(
+            u.op_type != "DequantizeLinear" or list(u.input[1:]) != list(node.input[1:])
+            for u in users
+        )
+    ):
+        raise UnsupportedLayerError(
+            layer, "QuantizeLinear", SUPPORTED,
+            "only QuantizeLinear -> DequantizeLinear pairs with the same scale and zero point",
+        )  # fmt: skip
+    attrs = _attrs(node)
+    scale = c.const(node, 1, layer, "the scale")
+    zero_point = c.const(node, 2, layer, "the zero point")
+    assert scale is not None
+    element = _qdq_element_type(zero_point)
+    t = c.tensor(node.input[0], layer, "QuantizeLinear")
+    rank = len(t.logical) + 1
+    axis = attrs.get("axis", 1)
+    assert isinstance(axis, int)
+    try:
+        q = qonnx_ops.quantize_linear(scale, zero_point, element, axis, rank, layer)
+    except QuantizerConfigError as e:
+        raise UnsupportedLayerError(layer, "QuantizeLinear", SUPPORTED, str(e)) from None
+    _emit_quantize(c, node, layer, q)
+    for user in users:
+        c.skip.add(user.output[0])
+        c.tensors[user.output[0]] = c.tensors[node.output[0]]
+
+
+def _qdq_element_type(zero_point: np.ndarray | None) -> int:
+    """The ONNX element type of the codes: the zero point's, uint8 when absent (ONNX default)."""
+    if zero_point is None:
+        return onnx.TensorProto.UINT8
+    return helper.np_dtype_to_tensor_dtype(np.asarray(zero_point).dtype)
+
+
+def _weight_quantizer(
+    c: _Converter,
+    name: str,
+    onnx_shape: tuple[int, ...],
+    layout: Callable[[np.ndarray], np.ndarray],
+) -> QuantizerAttr | None:
+    """The quantizer a layer's constant went through (QONNX Quant or DequantizeLinear), with its
+    parameters moved like the constant (`layout`: ONNX-shaped array -> the op's layout)."""
+    q = c.quantizers.get(name)
+    if q is None:
+        return None
+
+    def transform(array: np.ndarray) -> np.ndarray:
+        return layout(np.broadcast_to(array, onnx_shape))
+
+    try:
+        return QuantizerAttr.from_quantizer(_map_params(q, transform))
+    except (QuantizerError, ValueError):
+        return None
 
 
 HANDLERS: dict[str, Handler] = {
@@ -1330,10 +1640,15 @@ HANDLERS: dict[str, Handler] = {
     "Upsample": _resize,
     "Identity": _passthrough,
     "Dropout": _passthrough,
+    "QuantizeLinear": _quantize_linear,
 }
+
+QONNX_HANDLERS: dict[str, Handler] = {"Quant": _quant, "BipolarQuant": _quant, "Trunc": _trunc}
 """Converter of each ONNX op type (ops whose inputs are all constant are folded instead)."""
 
-SUPPORTED: list[str] = sorted([*HANDLERS, "Constant", "Shape", "Size"])
+SUPPORTED: list[str] = sorted(
+    [*HANDLERS, "Constant", "Shape", "Size", "DequantizeLinear", *QONNX_HANDLERS]
+)
 
 
 def import_onnx(

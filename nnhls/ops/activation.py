@@ -515,10 +515,27 @@ class RemoveLinear(RewritePattern):
 # ----- the op -----------------------------------------------------------------------------------------------
 
 
+EXACT_KINDS = frozenset(
+    {
+        ActivationKind.LINEAR,
+        ActivationKind.RELU,
+        ActivationKind.RELU6,
+        ActivationKind.CLIP,
+        ActivationKind.HARD_TANH,
+        ActivationKind.LEAKY_RELU,
+    }
+)
+"""Kinds whose kernel computes the exact value before the output cast (no table, no rounding)."""
+
+
 @register
 class ActivationRules(OpRules):
     op = nn.ActivationOp
     config_keys = ("TableSize",)
+
+    def exact_before_cast(self, op: nn.NNLayerOp) -> bool:
+        assert isinstance(op, nn.ActivationOp)
+        return op.activation in EXACT_KINDS
 
     def layer_type_names(self, op: nn.NNLayerOp) -> tuple[str, ...]:
         assert isinstance(op, nn.ActivationOp)

@@ -426,6 +426,12 @@ class OpRules(ABC):
         """Local rewrites nn-canonicalize applies to this op (idempotent RewritePatterns)."""
         return ()
 
+    def exact_before_cast(self, op: nn.NNLayerOp) -> bool:
+        """Whether the op's kernel computes its value exactly and only then casts it to the
+        result type, so that a quantizer reading it can become that cast (nn-infer-quantization
+        gives the op the quantizer's type and removes the quantizer)."""
+        return False
+
 
 class KernelRules(ABC):
     """Everything the compiler knows about one `hls` kernel op class."""
@@ -517,7 +523,7 @@ def register_attribute(dialect: str, attribute: type[Attribute]) -> None:
 def nn_dialect() -> Dialect:
     """The `nn` dialect with every registered op and attribute (built-in and added)."""
     extra = [c for c in _RULES if c not in nn.NN_OPS]
-    return Dialect("nn", [*nn.NN_OPS, *extra], list(_ATTRIBUTES["nn"]))
+    return Dialect("nn", [*nn.NN_OPS, *extra], [*nn.NN_ATTRS, *_ATTRIBUTES["nn"]])
 
 
 def hls_dialect() -> Dialect:

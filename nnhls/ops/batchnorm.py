@@ -67,6 +67,8 @@ class FoldBatchNorm(RewritePattern):
             return
         if any(pinned(layer, var) for var in ("weight", "bias", "result")):
             return
+        if layer.weight_quantizer is not None or layer.bias_quantizer is not None:
+            return  # quantized weights stay on their grid (binary, po2...): the scale stays apart
         scale = nn.to_numpy(op.scale).astype(np.float64)
         shift = nn.to_numpy(op.bias).astype(np.float64)
         weight = nn.to_numpy(layer.weight).astype(np.float64) * _channel_scale(layer, scale)
@@ -187,7 +189,8 @@ class BatchNormKernel(KernelRules):
         config = layer.struct("batchnorm_config")
         config.const("n_in", value.size).const("n_filt", value.pack)
         layer.io(config)
-        config.const("reuse_factor", layer.reuse_factor).multiplier_limit(value.size, "n_in")
+        rf = layer.reuse_factor
+        config.const("reuse_factor", rf).ceil_div("multiplier_limit", "n_in", "reuse_factor")
         config.const("store_weights_in_bram", False)
         config.typedef("scale_t", f"{layer.name}_scale_t").typedef("bias_t", f"{layer.name}_bias_t")
         layer.kernel, layer.header = "normalize", "nnet_batchnorm.h"

@@ -34,6 +34,9 @@ class ConcatRules(OpRules):
     op = nn.ConcatOp
     type_names = ("Concatenate", "Concat")
 
+    def exact_before_cast(self, op: nn.NNLayerOp) -> bool:
+        return True
+
     def infer_precision(self, op: nn.NNLayerOp, lt: LayerTypes) -> None:
         result = lt.get("result", lambda: union(*lt.inputs))
         lt.get("accum", lambda: result)

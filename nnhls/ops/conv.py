@@ -172,10 +172,8 @@ class ConvKernel(KernelRules):
         layer.io(config)
         config.const("strategy", f"nnet::{op.strategy.data.value}")
         config.const("reuse_factor", rf).const("parallelization_factor", pf)
-        per_output = "depth_multiplier" if op.DEPTHWISE else "n_filt"
-        config.const("n_zeros", weights.count - nonzeros)
-        config.expr("n_nonzeros", f"filt_height * filt_width * n_chan * {per_output} - n_zeros")
-        config.multiplier_limit(nonzeros, "n_nonzeros * parallelization_factor")
+        config.const("n_zeros", weights.count - nonzeros).const("n_nonzeros", nonzeros)
+        config.ceil_div("multiplier_limit", "n_nonzeros * parallelization_factor", "reuse_factor")
         weights.bram = op.store_weights_in_bram is not None
         config.const("store_weights_in_bram", weights.bram)
         config.typedef("accum_t", op.accum_t.cpp())

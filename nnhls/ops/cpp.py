@@ -57,18 +57,12 @@ class ConfigStruct:
             self.fields.append(f"static const {ctype} {name} = {value};")
         return self
 
-    def expr(self, name: str, expression: str, ctype: str = "unsigned") -> ConfigStruct:
-        """A field derived from others, written as the expression (an edit of the fields it
-        follows keeps it consistent, as in hls4ml's parameters.h)."""
-        self.fields.append(f"static const {ctype} {name} = {expression};")
-        return self
-
-    def multiplier_limit(self, products: int, expression: str) -> ConfigStruct:
-        """multiplier_limit = ceil(products / reuse_factor), written as that expression so that an
-        edited reuse_factor keeps it consistent (1 for a layer without products)."""
-        if products == 0:
-            return self.const("multiplier_limit", 1)
-        return self.expr("multiplier_limit", f"nnet::ceil_div({expression}, reuse_factor)")
+    def ceil_div(self, name: str, numerator: str, denominator: str) -> ConfigStruct:
+        """`name` = max(1, ceil(numerator / denominator)) written as an expression of the struct's
+        other fields (hls4ml's way: a value edited in parameters.h, such as reuse_factor, keeps
+        the fields derived from it consistent)."""
+        n, d = numerator, denominator
+        return self.const(name, f"({n}) == 0 ? 1 : (({n}) + ({d}) - 1) / ({d})")
 
     def real(self, name: str, value: float) -> ConfigStruct:
         self.fields.append(f"static constexpr double {name} = {float(value)!r};")

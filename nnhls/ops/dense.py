@@ -77,6 +77,9 @@ class WeightedRules(OpRules):
 
     has_strategy = True
 
+    def exact_before_cast(self, op: nn.NNLayerOp) -> bool:
+        return True  # the accumulator is exact (nn-infer-precision), then one cast
+
     def kernel_dims(self, op: nn.NNLayerOp) -> tuple[int, int] | None:
         assert isinstance(op, nn.DenseOp | nn.ConvBaseOp)
         return kernel_dims(op)
@@ -174,8 +177,8 @@ class DenseKernel(KernelRules):
         layer.io(config)
         config.const("strategy", f"nnet::{op.strategy.data.value}")
         config.const("reuse_factor", rf)
-        config.const("n_zeros", n_in * n_out - nonzeros).expr("n_nonzeros", "n_in * n_out - n_zeros")
-        config.multiplier_limit(nonzeros, "n_nonzeros")
+        config.const("n_zeros", n_in * n_out - nonzeros).const("n_nonzeros", nonzeros)
+        config.ceil_div("multiplier_limit", "n_nonzeros", "reuse_factor")
         weights.bram = op.store_weights_in_bram is not None
         config.const("store_weights_in_bram", weights.bram)
         config.typedef("accum_t", op.accum_t.cpp())

@@ -69,6 +69,7 @@ class DotKernel(KernelRules):
         config = layer.struct("dot_config")
         config.const("n_in", n).const("n_out", 1)
         layer.io(config)
-        config.const("reuse_factor", layer.reuse_factor).multiplier_limit(n, "n_in")
+        rf = layer.reuse_factor
+        config.const("reuse_factor", rf).ceil_div("multiplier_limit", "n_in", "reuse_factor")
         config.typedef("accum_t", op.accum_t.cpp())
         layer.kernel, layer.header = "dot1d", "nnet_merge.h"

@@ -32,3 +32,6 @@ class InputRules(OpRules):
 
     def reference(self, op: nn.NNLayerOp, args: Sequence[np.ndarray], batch: int) -> Sequence[np.ndarray]:
         return [args[0]]
+
+    def exact_before_cast(self, op: nn.NNLayerOp) -> bool:
+        return True

@@ -151,6 +151,9 @@ class AddRules(ConstantMergeRules):
     kind = MergeKind.ADD
     type_names = ("Add", "Merge")
 
+    def exact_before_cast(self, op: nn.NNLayerOp) -> bool:
+        return True
+
     def result_type(self, inputs: list[FixedPrecision]) -> FixedPrecision:
         return grow(union(*inputs), len(inputs))
 
@@ -163,6 +166,9 @@ class SubRules(ConstantMergeRules):
     op = nn.SubOp
     kind = MergeKind.SUB
     type_names = ("Subtract", "Sub", "Merge")
+
+    def exact_before_cast(self, op: nn.NNLayerOp) -> bool:
+        return True
 
     def result_type(self, inputs: list[FixedPrecision]) -> FixedPrecision:
         return fixed.sub_type(inputs[0], inputs[1])

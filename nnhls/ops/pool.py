@@ -70,6 +70,10 @@ class PoolRules(OpRules):
     op = nn.PoolingOp
     config_keys = ("ConvImplementation",)
 
+    def exact_before_cast(self, op: nn.NNLayerOp) -> bool:
+        assert isinstance(op, nn.PoolingOp | nn.GlobalPoolOp)
+        return op.op.data == PoolOp.MAX  # an average divides (rounds) before its cast
+
     def layer_type_names(self, op: nn.NNLayerOp) -> tuple[str, ...]:
         assert isinstance(op, nn.PoolingOp)
         is_max = op.op.data == PoolOp.MAX
@@ -183,6 +187,10 @@ class PoolKernel(KernelRules):
 @register
 class GlobalPoolRules(OpRules):
     op = nn.GlobalPoolOp
+
+    def exact_before_cast(self, op: nn.NNLayerOp) -> bool:
+        assert isinstance(op, nn.PoolingOp | nn.GlobalPoolOp)
+        return op.op.data == PoolOp.MAX  # an average divides (rounds) before its cast
 
     def layer_type_names(self, op: nn.NNLayerOp) -> tuple[str, ...]:
         assert isinstance(op, nn.GlobalPoolOp)

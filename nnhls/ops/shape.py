@@ -92,6 +92,9 @@ class ShapeRules(OpRules):
     def kernel_props(self, op: nn.NNLayerOp) -> dict[str, Attribute | None]:
         return {}
 
+    def exact_before_cast(self, op: nn.NNLayerOp) -> bool:
+        return True  # moves values
+
     def lower(self, op: nn.NNLayerOp, lw: Lowering) -> Sequence[SSAValue]:
         x = lw.operand(op.operands[0])
         props = lw.common(op) | self.kernel_props(op)

@@ -14,6 +14,7 @@ from xdsl.passes import ModulePass
 PASS_MODULES: dict[str, tuple[str, str]] = {
     "nn-apply-config": ("nn_apply_config", "ApplyConfigPass"),
     "nn-canonicalize": ("nn_canonicalize", "CanonicalizePass"),
+    "nn-infer-quantization": ("nn_infer_quantization", "InferQuantizationPass"),
     "nn-infer-precision": ("nn_infer_precision", "InferPrecisionPass"),
     "nn-schedule": ("nn_schedule", "SchedulePass"),
     "lower-nn-to-hls": ("lower_nn_to_hls", "LowerNNToHLSPass"),

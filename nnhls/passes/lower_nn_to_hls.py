@@ -58,7 +58,7 @@ from nnhls.dialects.kinds import ActivationKind, IOType
 from nnhls.dialects.names import ssa_name
 from nnhls.dialects.schedule import pipeline_settings
 from nnhls.dialects.types import ActivationKindAttr, IOTypeAttr, PipelineStyleAttr, StreamType
-from nnhls.errors import ConfigWarning, warn
+from nnhls.errors import ConfigWarning, PrecisionError, warn
 from nnhls.ops.base import Lowering, LoweringError, int_attr
 
 IO_TYPES = ("io_parallel", "io_stream")
@@ -118,7 +118,10 @@ def lower_op(op: Operation, lw: Lowering) -> None:
     rules = ops.rules(op)
     if not rules.accepts_constants:
         check_no_constants(op, lw)
-    results = rules.lower(op, lw)
+    try:
+        results = rules.lower(op, lw)
+    except PrecisionError as error:  # a constant or table its type cannot hold, say
+        raise LoweringError(f"{op.name} '{op.layer_name}': {error}") from None
     if not results:
         return  # consumed by its readers (a constant)
     if len(results) != len(op.results):

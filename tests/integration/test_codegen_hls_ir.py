@@ -10,13 +10,14 @@ round-trip test. Inputs are wide-ranged so that saturation, clamping and every b
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import numpy as np
 import pytest
 from xdsl.parser import Parser
 
-from nnhls.codegen.firmware import build_firmware
+from nnhls.codegen.firmware import CodegenError, build_firmware
 from nnhls.compiler.context import make_context
 from nnhls.compiler.hls_model import HLSModel
 
@@ -185,3 +186,22 @@ hls.func @names io_parallel pipeline {{
     text = (tmp_path / "names" / "firmware" / "names.cpp").read_text()
     for var in ("dense_1_out", "l_class_out", "l_1st_layer_out", "l_class_2_out"):
         assert var in text
+
+
+@pytest.mark.parametrize(
+    ("returned", "why"), [("%x", "('x') is a model input"), ("%a, %a", "('a_out') is returned twice")]
+)
+def test_outputs_that_are_not_distinct_layer_results_are_named(returned: str, why: str) -> None:
+    """Hand-written hls IR may return an input or one value twice (lower-nn-to-hls copies them);
+    codegen names the operand instead of failing in C++."""
+    types = ", ".join([OUT] * returned.count("%")) if "%a" in returned else IN
+    ir = f"""
+hls.func @outs io_parallel pipeline {{
+^bb0(%x: {IN}):
+  %a = hls.activation %x {{layer = "a", kind = #hls<activation relu>}} : ({IN}) -> {OUT}
+  hls.return {returned} : {types}
+}}
+"""
+    module = Parser(make_context(), ir).parse_module()
+    with pytest.raises(CodegenError, match=re.escape(why)):
+        build_firmware(module)

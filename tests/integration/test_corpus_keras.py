@@ -61,35 +61,9 @@ LOADABLE: dict[str, tuple[str, str | None]] = {
 
 # model -> (model file, weights file or None, a layer class the error must name).
 UNSUPPORTED: dict[str, tuple[str, str | None, str]] = {
-    "KERAS_3layer_binary_smaller": (
-        "KERAS_3layer_binary_smaller.json",
-        "KERAS_3layer_binary_smaller_weights.h5",
-        "BinaryDense",
-    ),
-    "KERAS_3layer_binarydense_relu_max": (
-        "KERAS_3layer_binarydense_relu_max.json",
-        "KERAS_3layer_binarydense_relu_max_weights.h5",
-        "BinaryDense",
-    ),
-    "keras_bnn": ("keras_bnn.json", "keras_bnn_weights.h5", "BinaryDense"),
-    "KERAS_3layer_ternary_small": (
-        "KERAS_3layer_ternary_small.json",
-        "KERAS_3layer_ternary_small_weights.h5",
-        "TernaryDense",
-    ),
+    # Quantization-aware models (QKeras, HGQ, binary / ternary) are read: tests/integration/test_quant_*.
     "garnet_1layer": ("garnet_1layer.json", "garnet_1layer_weights.h5", "GarNet"),
     "garnet_3layer": ("garnet_3layer.json", "garnet_3layer_weights.h5", "GarNetStack"),
-    "hgq_jet_classifier": ("hgq_jet_classifier.h5", None, "FixedPointQuantizer"),
-    "hgq_mnist_homogeneous": ("hgq_mnist_homogeneous.h5", None, "FixedPointQuantizer"),
-    # QKeras layers are not supported yet: the error must name the quantized class.
-    "qkeras_3layer": ("qkeras_3layer.json", "qkeras_3layer_weights.h5", "QDense"),
-    "qkeras_mnist_dense": (
-        "qkeras_mnist_dense.json",
-        "qkeras_mnist_dense_weights.h5",
-        "QActivation",
-    ),
-    "qkeras_mnist_cnn": ("qkeras_mnist_cnn.json", "qkeras_mnist_cnn_weights.h5", "QConv2D"),
-    "qkeras-v3_3layer": ("qkeras-v3_3layer.keras", None, "QDense"),
 }
 
 

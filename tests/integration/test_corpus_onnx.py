@@ -14,7 +14,6 @@ import pytest
 
 from nnhls.dialects import nn
 from nnhls.dialects.nn import model_function
-from nnhls.frontends.common import UnsupportedLayerError
 from nnhls.frontends.onnx import import_onnx
 from nnhls.interpreters.reference import run_reference
 
@@ -60,20 +59,3 @@ def test_corpus_keras_exports_have_no_transposes(corpus: Path, model: str) -> No
     module = import_onnx(corpus / "onnx" / f"{model}.onnx")
     ops = list(model_function(module).body.block.ops)
     assert not any(isinstance(op, nn.TransposeOp | nn.ReshapeOp) for op in ops)
-
-
-@pytest.mark.parametrize(
-    "model",
-    [
-        "bnn_model_fc_1layer",
-        "branched_model_ch_last",
-        "separable_conv_model_ch_last",
-        "tiny_unet_ch_last",
-    ],
-)
-def test_corpus_qonnx_is_reported_unsupported(corpus: Path, model: str) -> None:
-    path = corpus / "qonnx" / f"{model}.onnx"
-    if not path.is_file():
-        pytest.skip(f"{path.name} not in the corpus")
-    with pytest.raises(UnsupportedLayerError, match="QONNX is not supported"):
-        import_onnx(path)

@@ -38,7 +38,11 @@ from nnhls.errors import UserError
 from nnhls.frontends.onnx import SUPPORTED
 
 REPO = Path(__file__).resolve().parents[2]
-CLAIMED = tuple(SUPPORTED)
+QUANTIZATION_OPS = {"QuantizeLinear", "DequantizeLinear", "Quant", "BipolarQuant", "Trunc"}
+"""Read only as quantizers (QDQ pairs, dequantized constants, QONNX custom ops): their own tests
+are tests/integration/test_quant_qdq.py and test_quant_corpus.py; the onnx package's cases for
+QuantizeLinear / DequantizeLinear alone compute integer codes (float8 and int4 included)."""
+CLAIMED = tuple(op for op in SUPPORTED if op not in QUANTIZATION_OPS)
 """The ONNX operators nnhls claims (its error messages' list; README lists the same)."""
 MERGES = {"Add", "Sub", "Mul", "Div", "Max", "Min", "Sum", "Mean", "Concat"}
 PRECISION = "fixed<48,24>"

@@ -505,13 +505,13 @@ def test_custom_layer_in_json(tmp_path: Path) -> None:
         "class_name": "Sequential",
         "config": {"name": "bin", "layers": [
             {"class_name": "InputLayer", "config": {"name": "in", "batch_input_shape": [None, 4]}},
-            {"class_name": "BinaryDense", "config": {"name": "binary_dense_1", "units": 2}},
+            {"class_name": "GarNet", "config": {"name": "garnet_1", "units": 2}},
         ]},
     }  # fmt: skip
     json_path = tmp_path / "bin.json"
     json_path.write_text(json.dumps(config))
-    _write_keras2_weights(tmp_path / "bin.h5", {"binary_dense_1": [np.zeros((4, 2), "f4")]})
-    with pytest.raises(UnsupportedLayerError, match="layer 'binary_dense_1' of type 'BinaryDense'"):
+    _write_keras2_weights(tmp_path / "bin.h5", {"garnet_1": [np.zeros((4, 2), "f4")]})
+    with pytest.raises(UnsupportedLayerError, match="layer 'garnet_1' of type 'GarNet'"):
         import_keras(json_path, tmp_path / "bin.h5")
 
 

@@ -564,10 +564,10 @@ def test_unsupported_op_names_node_type_and_list() -> None:
 
 
 def test_custom_domain_op_is_unsupported() -> None:
-    node = helper.make_node("Quant", ["x"], ["y"], domain="qonnx.custom_op.general", name="q")
+    node = helper.make_node("MultiThreshold", ["x"], ["y"], domain="qonnx.custom_op.general", name="q")
     model = _model([node], {"x": [3]}, ["y"])
     model.opset_import.append(helper.make_opsetid("qonnx.custom_op.general", 1))
-    with pytest.raises(UnsupportedLayerError, match=r"'q'.*QONNX"):
+    with pytest.raises(UnsupportedLayerError, match=r"'q'.*custom-domain op; supported: QONNX Quant"):
         import_onnx(model)
 
 

@@ -294,6 +294,10 @@ def test_range_type() -> None:
     assert range_type(0.0, 1.0, 10) == FixedPrecision(11, 1, False)
     assert range_type(-1.0, 1.0, 10) == FixedPrecision(12, 2, True)
     assert range_type(-1.0, 0.5, 4) == FixedPrecision(5, 1, True)
+    # Beyond 53 bits ufixed<69,0>'s largest value rounds to 1.0 as a float: compared exactly, 1.0
+    # needs an integer bit (a clip to [0, 1] after a wide accumulator wrapped 1.0 to 0).
+    assert range_type(0.0, 1.0, 69) == FixedPrecision(70, 1, False)
+    assert range_type(-1.0, 1.0, 69) == FixedPrecision(71, 2, True)
     assert range_type(0.0, 6.0, 0) == FixedPrecision(3, 3, False)
 
 

@@ -27,8 +27,7 @@ hls.func @cnn io_parallel pipeline {
 // CHECK-NEXT: static const unsigned out_width = 4;
 // CHECK: static const unsigned reuse_factor = 3;
 // CHECK-NEXT: static const unsigned parallelization_factor = 4;
-// CHECK: static const unsigned n_nonzeros = filt_height * filt_width * n_chan * n_filt - n_zeros;
-// CHECK-NEXT: static const unsigned multiplier_limit = nnet::ceil_div(n_nonzeros * parallelization_factor, reuse_factor);
+// CHECK: static const unsigned multiplier_limit = (n_nonzeros * parallelization_factor) == 0 ? 1 : ((n_nonzeros * parallelization_factor) + (reuse_factor) - 1) / (reuse_factor);
 // CHECK: typedef ap_fixed<30,14> accum_t;
 // CHECK: struct config_conv1 : nnet::conv_config {
 // CHECK-NEXT: static const unsigned in_height = 1;

@@ -26,8 +26,8 @@ hls.func @mlp io_parallel pipeline {
 // CHECK-NEXT:   static const unsigned strategy = nnet::resource;
 // CHECK-NEXT:   static const unsigned reuse_factor = 2;
 // CHECK-NEXT:   static const unsigned n_zeros = 4;
-// CHECK-NEXT:   static const unsigned n_nonzeros = n_in * n_out - n_zeros;
-// CHECK-NEXT:   static const unsigned multiplier_limit = nnet::ceil_div(n_nonzeros, reuse_factor);
+// CHECK-NEXT:   static const unsigned n_nonzeros = 8;
+// CHECK-NEXT:   static const unsigned multiplier_limit = (n_nonzeros) == 0 ? 1 : ((n_nonzeros) + (reuse_factor) - 1) / (reuse_factor);
 // CHECK-NEXT:   static const bool store_weights_in_bram = false;
 // CHECK-NEXT:   typedef ap_fixed<27,12> accum_t;
 // CHECK-NEXT:   typedef fc1_bias_t bias_t;

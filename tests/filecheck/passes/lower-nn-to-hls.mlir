@@ -229,3 +229,29 @@ func.func @narrow_weights(%a: tensor<2xf32>) -> tensor<2xf32> {
 // CHECK-LABEL: hls.func @narrow_weights
 // CHECK:         weight = dense<{{\[}}[127, 32], [-128, 64]]>
 // WARN: warning: nn.dense 'fc' weight: 2 of 4 values lie outside fixed<8,2> [-2, 1.98438]; saturated to its range
+
+// -----
+
+// A per-channel power-of-two grid (QONNX per-channel Quant, HGQ): hls.quantize with one parameter
+// set per channel: frac = -log2(scale), lo / hi the codes (a zero point folded in).
+func.func @quantize_per_channel(%a: tensor<2x3xf32>) -> tensor<2x3xf32> {
+  %x = nn.input %a {layer = "in", precision = {result = !hls.fixed<10, 4>}} : (tensor<2x3xf32>) -> tensor<2x3xf32>
+  %q = nn.quantize %x {layer = "q", quantizer = #nn.quant<uniform, shape = [3], bits = [4, 3, 0], signed = [true, false, true], scale = [0.25, 1.0, 1.0], zero_point = [0.0, 1.0, 0.0]>, precision = {result = !hls.fixed<8, 4>}} : (tensor<2x3xf32>) -> tensor<2x3xf32>
+  func.return %q : tensor<2x3xf32>
+}
+// CHECK-LABEL: hls.func @quantize_per_channel
+// CHECK:         %q = hls.quantize %in {layer = "q", {{.*}}frac = dense<[2, 0, 0]> : tensor<3xi64>, lo = dense<[-8, -1, 0]> : tensor<3xi64>, hi = dense<[7, 6, 0]> : tensor<3xi64>, rounding = "RND_CONV", saturate}
+// STREAM-LABEL: hls.func @quantize_per_channel
+// STREAM:        hls.quantize {{.*}} -> !hls.stream<2x3x!hls.fixed<8, 4>, depth 2>
+
+// -----
+
+// A binary activation after a folded batchnorm (x * 2 - 1 >= 0): hls.threshold, per channel, with
+// its threshold on the input grid (0.5 -> mantissa 32 of fixed<10,4>) and its levels -1, 1.
+func.func @threshold(%a: tensor<2xf32>) -> tensor<2xf32> {
+  %x = nn.input %a {layer = "in", precision = {result = !hls.fixed<10, 4>}} : (tensor<2xf32>) -> tensor<2xf32>
+  %q = nn.quantize %x {layer = "sign", quantizer = #nn.quant<binary>, input_scale = dense<[2.0, 1.0]> : tensor<2xf32>, input_bias = dense<[-1.0, 0.0]> : tensor<2xf32>, precision = {result = !hls.fixed<2, 2>}} : (tensor<2xf32>) -> tensor<2xf32>
+  func.return %q : tensor<2xf32>
+}
+// CHECK-LABEL: hls.func @threshold
+// CHECK:         %sign = hls.threshold %in {layer = "sign", {{.*}}thresholds = dense<{{\[}}[32], [0]]> : tensor<2x1xi64>, threshold_t = !hls.fixed<10, 4>, levels = dense<{{\[}}[-1, 1], [-1, 1]]> : tensor<2x2xi64>, level_t = !hls.fixed<2, 2>}

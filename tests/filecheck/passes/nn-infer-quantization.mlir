@@ -1,0 +1,83 @@
+// RUN: nnhls-opt %s --split-input-file --verify-diagnostics -p nn-infer-quantization | filecheck %s
+
+// QKeras: quantized weights get their exact narrowest types; a per-tensor power-of-two quantizer
+// after a dense folds into the dense's result type (round half to even, saturate) and disappears.
+func.func @qkeras_dense(%a: tensor<2xf32>) -> tensor<2xf32> {
+  %x = nn.input %a {layer = "in"} : (tensor<2xf32>) -> tensor<2xf32>
+  %d = nn.dense %x {layer = "fc1", weight = dense<[[0.5, -0.25], [0.96875, -1.0]]> : tensor<2x2xf32>, bias = dense<[0.125, 0.0]> : tensor<2xf32>, weight_quantizer = #nn.quant<uniform, bits = 6, scale = 0.03125>, bias_quantizer = #nn.quant<uniform, bits = 6, scale = 0.03125>} : (tensor<2xf32>) -> tensor<2xf32>
+  %q = nn.quantize %d {layer = "relu1", quantizer = #nn.quant<uniform, bits = 6, signed = false, scale = 0.015625>} : (tensor<2xf32>) -> tensor<2xf32>
+  func.return %q : tensor<2xf32>
+}
+// CHECK-LABEL: func.func @qkeras_dense
+// CHECK:         %d = nn.dense %x {layer = "fc1", {{.*}}precision = {weight = !hls.fixed<6, 1>, bias = !hls.ufixed<3, 0>, result = !hls.ufixed<6, 0, RND_CONV, SAT>}}
+// CHECK-NOT:     nn.quantize
+// CHECK:         func.return %d
+
+// -----
+
+// A quantizer on the input becomes the input type; a narrow (symmetric) range is SAT_SYM.
+func.func @input(%a: tensor<3xf32>) -> tensor<3xf32> {
+  %x = nn.input %a {layer = "in"} : (tensor<3xf32>) -> tensor<3xf32>
+  %q = nn.quantize %x {layer = "q", quantizer = #nn.quant<uniform, bits = 4, scale = 0.0625, narrow = true>} : (tensor<3xf32>) -> tensor<3xf32>
+  func.return %q : tensor<3xf32>
+}
+// CHECK-LABEL: func.func @input
+// CHECK:         nn.input %a {layer = "in", precision = {result = !hls.fixed<4, 0, RND_CONV, SAT_SYM>}}
+// CHECK-NOT:     nn.quantize
+
+// -----
+
+// HGQ: a per-element quantizer stays, typed with the narrowest type holding every element's grid;
+// a traced quantizer is never folded.
+func.func @hgq(%a: tensor<3xf32>) -> (tensor<3xf32>, tensor<3xf32>) {
+  %x = nn.input %a {layer = "in"} : (tensor<3xf32>) -> tensor<3xf32>
+  %q = nn.quantize %x {layer = "inp_q", quantizer = #nn.quant<uniform, shape = [3], bits = [4, 3, 0], signed = [true, false, false], scale = [0.25, 0.5, 1.0], rounding = TRN, overflow = WRAP>} : (tensor<3xf32>) -> tensor<3xf32>
+  %r = nn.activation %x {layer = "relu", kind = #hls<activation relu>} : (tensor<3xf32>) -> tensor<3xf32>
+  %t = nn.quantize %r {layer = "traced", trace, quantizer = #nn.quant<uniform, bits = 8, signed = false, scale = 0.125>} : (tensor<3xf32>) -> tensor<3xf32>
+  func.return %q, %t : tensor<3xf32>, tensor<3xf32>
+}
+// CHECK-LABEL: func.func @hgq
+// CHECK:         nn.quantize %x {layer = "inp_q", {{.*}}precision = {result = !hls.fixed<5, 3>}}
+// CHECK:         nn.quantize %r {layer = "traced", {{.*}}precision = {result = !hls.ufixed<8, 5, RND_CONV, SAT>}}
+
+// -----
+
+// Binary weights and a binary activation (old Keras BinaryDense / binary_tanh): +-1, fixed<2,2>.
+func.func @binary(%a: tensor<2xf32>) -> tensor<2xf32> {
+  %x = nn.input %a {layer = "in"} : (tensor<2xf32>) -> tensor<2xf32>
+  %d = nn.dense %x {layer = "bd", weight = dense<[[1.0, -1.0], [-1.0, -1.0]]> : tensor<2x2xf32>, weight_quantizer = #nn.quant<binary, zero_positive = false>} : (tensor<2xf32>) -> tensor<2xf32>
+  %q = nn.quantize %d {layer = "act", quantizer = #nn.quant<binary, zero_positive = false>} : (tensor<2xf32>) -> tensor<2xf32>
+  func.return %q : tensor<2xf32>
+}
+// CHECK-LABEL: func.func @binary
+// CHECK:         nn.dense %x {layer = "bd", {{.*}}precision = {weight = !hls.fixed<2, 2>}}
+// CHECK:         nn.quantize %d {layer = "act", {{.*}}precision = {result = !hls.fixed<2, 2>}}
+
+// -----
+
+// ONNX QDQ: a scale that is not a power of two becomes two explicit scale layers around the
+// integer codes (uint8, round half to even, saturating); int8 weights with per-channel scales
+// keep their codes and move the scale and the bias to a per-channel scale layer.
+func.func @qdq(%a: tensor<2xf32>) -> tensor<2xf32> {
+  %x = nn.input %a {layer = "in"} : (tensor<2xf32>) -> tensor<2xf32>
+  %q = nn.quantize %x {layer = "xq", quantizer = #nn.quant<uniform, bits = 8, signed = false, scale = 0.02, zero_point = 128.0>} : (tensor<2xf32>) -> tensor<2xf32>
+  %d = nn.dense %q {layer = "fc", weight = dense<[[0.3, -0.2], [0.1, 0.4]]> : tensor<2x2xf32>, bias = dense<[0.5, 0.25]> : tensor<2xf32>, weight_quantizer = #nn.quant<uniform, shape = [2], bits = 8, scale = [0.1, 0.2]>} : (tensor<2xf32>) -> tensor<2xf32>
+  func.return %d : tensor<2xf32>
+}
+// CHECK-LABEL: func.func @qdq
+// CHECK:         %[[C:.*]] = nn.batchnorm %x {layer = "xq_codes", {{.*}}precision = {result = !hls.ufixed<8, 8, RND_CONV, SAT>, scale = !hls.fixed<31, 7>}
+// CHECK:         %[[V:.*]] = nn.batchnorm %[[C]] {layer = "xq",
+// CHECK:         %[[D:.*]] = nn.dense %[[V]] {layer = "fc", weight = dense<{{\[\[}}3.000000e+00, -1.000000e+00], [1.000000e+00, 2.000000e+00]]> : tensor<2x2xf32>, {{.*}}precision = {weight = !hls.fixed<3, 3>}}
+// CHECK:         %[[S:.*]] = nn.batchnorm %[[D]] {layer = "fc_scale", scale = dense<[1.000000e-01, 2.000000e-01]> : tensor<2xf32>, bias = dense<[5.000000e-01, 2.500000e-01]> : tensor<2xf32>
+// CHECK:         func.return %[[S]]
+
+// -----
+
+// A configured type wins over the quantizer (with a warning on stderr).
+func.func @pinned(%a: tensor<2xf32>) -> tensor<2xf32> {
+  %x = nn.input %a {layer = "in"} : (tensor<2xf32>) -> tensor<2xf32>
+  %d = nn.dense %x {layer = "fc", precision = {weight = !hls.fixed<8, 2>}, weight = dense<0.5> : tensor<2x2xf32>, weight_quantizer = #nn.quant<uniform, bits = 4, scale = 0.125>} : (tensor<2xf32>) -> tensor<2xf32>
+  func.return %d : tensor<2xf32>
+}
+// CHECK-LABEL: func.func @pinned
+// CHECK:         nn.dense %x {layer = "fc", precision = {weight = !hls.fixed<8, 2>}

@@ -1,0 +1,178 @@
+"""QKeras corpus models through the whole compiler: bit-identical to QKeras before the softmax.
+
+The models go through the default pipeline (quantizers folded into types by
+nn-infer-quantization, exact bit growth elsewhere) to the numpy emulator and to the g++-built C++,
+which must agree with each other and, before the final float softmax, with Keras 3 + qkeras-v3 on
+every sample; after the softmax the argmax agrees everywhere.
+
+The inputs are float32 features: the input layer is given `fixed<48,8>` (40 fractional bits), so
+that the first quantized dense sees the inputs as Keras does (float32 values down to 2**-17 are
+exact in it), which is a user's choice of input type, not a quantizer.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import nnhls
+
+MODELS = {
+    "qkeras_3layer": ((16,), "fc1_input"),
+    "qkeras_mnist_dense": ((784,), None),
+    "qkeras_mnist_cnn": ((28, 28, 1), "input_1"),
+}
+
+
+@pytest.fixture(scope="module")
+def keras_pre_softmax():
+    pytest.importorskip("qkeras", reason="qkeras-v3 (test dependency) not installed")
+    keras = pytest.importorskip("keras")
+    from keras.src.legacy.saving import saving_utils
+    from qkeras.utils import _add_supported_quantized_objects
+
+    objects: dict = {}
+    _add_supported_quantized_objects(objects)
+
+    def run(corpus: Path, name: str, x: np.ndarray) -> tuple[np.ndarray, str]:
+        config = json.loads((corpus / "keras" / f"{name}.json").read_text())
+        model = saving_utils.model_from_config(config, custom_objects=objects)
+        model.load_weights(corpus / "keras" / f"{name}_weights.h5")
+        cut = keras.Model(model.inputs, model.layers[-2].output)
+        return np.asarray(cut.predict(x, verbose=0), np.float64), model.layers[-2].name
+
+    return run
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", list(MODELS))
+def test_qkeras_corpus_bit_identical_through_cpp_and_emulator(
+    corpus: Path, keras_pre_softmax, tmp_path: Path, name: str
+) -> None:
+    shape, input_layer = MODELS[name]
+    x = np.loadtxt(corpus / "generated" / f"{name}_input_features.dat", dtype=np.float32)
+    x = x.reshape(-1, *shape)
+    expected, last = keras_pre_softmax(corpus, name, x)
+    config: dict = {"Model": {"Precision": "fixed<16,6>"}}
+    if input_layer is not None:
+        config["LayerName"] = {input_layer: {"Precision": "fixed<48,8>"}}
+    model = nnhls.converters.convert_from_keras_model(
+        (corpus / "keras" / f"{name}.json", corpus / "keras" / f"{name}_weights.h5"),
+        hls_config=config, output_dir=str(tmp_path / "prj"),
+    )  # fmt: skip
+    typed = model.ir("typed")
+    assert "nn.quantize" not in typed  # every quantizer folded into a layer's result type
+    model.compile()
+    xs = x.astype(np.float64)
+    traced_cpp = model.trace(xs, layers=[last])[last]
+    traced_numpy = model.trace(xs, layers=[last], emulator="numpy")[last]
+    assert np.array_equal(traced_cpp, traced_numpy)
+    assert np.array_equal(traced_cpp.reshape(expected.shape), expected)
+    probabilities = model.predict(xs)
+    reference = np.loadtxt(corpus / "generated" / f"{name}_predictions_keras3.dat")
+    assert (probabilities.argmax(1) == reference.argmax(1)).all()
+
+
+# ----- HGQ proxies and binary / ternary nets: the quantize and threshold kernels ----------------------------
+
+KERNEL_MODELS = {
+    # name: (input data, input shape, io type, kernel that must appear)
+    "hgq_mnist_heterogeneous": ("qkeras_mnist_dense", (28, 28), "io_parallel", "hls.quantize"),
+    "hgq_jet_classifier": ("qkeras_3layer", (16,), "io_stream", None),
+    "keras_bnn": ("KERAS_3layer", (16,), "io_parallel", "hls.threshold"),
+    "KERAS_3layer_ternary_small": ("KERAS_3layer", (16,), "io_stream", "hls.threshold"),
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", list(KERNEL_MODELS))
+def test_hgq_and_binary_corpus_through_cpp_and_emulator(corpus: Path, tmp_path: Path, name: str) -> None:
+    """C++ equals the emulator; against the reference written from the documented semantics
+    (tests/integration/quant_reference.py): HGQ bit for bit (every op is followed by a quantizer),
+    the binary / ternary nets (float batchnorms, approximated in 16-bit constants) within 1e-3 and
+    equal in argmax."""
+    import quant_reference
+
+    data, shape, io_type, kernel = KERNEL_MODELS[name]
+    x = np.loadtxt(corpus / "generated" / f"{data}_input_features.dat", dtype=np.float32)
+    x = x.reshape(-1, *shape)[:200].astype(np.float64)
+    hgq = name.startswith("hgq")
+    path = corpus / "keras" / (f"{name}.h5" if hgq else f"{name}.json")
+    weights = None if hgq else corpus / "keras" / f"{name}_weights.h5"
+    layers, arrays = quant_reference.load(path, weights)
+    expected = list(quant_reference.forward(layers, arrays, x).values())[-1]
+    config = {"Model": {"Precision": "fixed<16,6>"}, "LayerType": {"InputLayer": {"Precision": "fixed<48,8>"}}}
+    model = nnhls.converters.convert_from_keras_model(
+        path if weights is None else (path, weights), hls_config=config,
+        output_dir=str(tmp_path / "prj"), io_type=io_type,
+    )  # fmt: skip
+    if kernel is not None:
+        assert kernel in model.ir("hls")
+    numpy_out = model.predict(x, emulator="numpy")
+    model.compile()
+    cpp_out = model.predict(x)
+    assert np.array_equal(cpp_out, numpy_out)
+    ours = numpy_out.reshape(expected.shape)
+    if hgq:
+        assert np.array_equal(ours, expected), f"max |diff| {np.abs(ours - expected).max()}"
+    else:
+        assert np.abs(ours - expected).max() < 1e-3
+        assert (ours.argmax(1) == expected.argmax(1)).all()
+
+
+# ----- QONNX (Brevitas exports) ------------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("name", "io_type", "kernel"),
+    [("bnn_model_fc_1layer", "io_stream", "hls.threshold"), ("branched_model_ch_last", "io_parallel", None)],
+)
+def test_qonnx_corpus_bit_identical_through_cpp_and_emulator(
+    corpus: Path, tmp_path: Path, name: str, io_type: str, kernel: str | None
+) -> None:
+    """C++, emulator and qonnx's executor (outputs stored in the corpus) agree bit for bit: binary
+    (BipolarQuant) activations as thresholds, 4-bit Quant after depthwise-separable convolutions,
+    upsampling and concatenated skips."""
+    if name == "bnn_model_fc_1layer":
+        x = np.loadtxt(corpus / "generated" / f"{name}_input_features.dat").reshape(-1, 3)
+        expected = np.loadtxt(corpus / "generated" / f"{name}_predictions_qonnx.dat")
+    else:
+        x = np.load(corpus / "generated" / f"{name}_input_1sample.npy").astype(np.float64)
+        expected = np.load(corpus / "generated" / f"{name}_output_1sample_qonnx.npy")
+    config = {"Model": {"Precision": "fixed<16,6>"}, "LayerType": {"Input": {"Precision": "fixed<48,8>"}}}
+    model = nnhls.converters.convert_from_onnx_model(
+        str(corpus / "qonnx" / f"{name}.onnx"), hls_config=config,
+        output_dir=str(tmp_path / "prj"), io_type=io_type,
+    )  # fmt: skip
+    if kernel is not None:
+        assert kernel in model.ir("hls")
+    numpy_out = model.predict(x, emulator="numpy")
+    model.compile()
+    assert np.array_equal(model.predict(x), numpy_out)
+    assert np.array_equal(numpy_out.reshape(expected.shape), expected)
+
+
+# ----- the README's quick-start examples ---------------------------------------------------------------------
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+
+
+def test_quick_start_quantized_examples_are_bit_identical_in_the_emulator(tmp_path: Path) -> None:
+    """The README's QKeras and QONNX examples (with the default configuration): QKeras's logits
+    and qonnx's outputs, bit for bit (the README runs them through C++ as well)."""
+    qkeras = EXAMPLES / "qkeras_jet_tagger"
+    model = nnhls.converters.convert_from_keras_model(str(qkeras / "model.keras"), output_dir=str(tmp_path / "k"))
+    assert "nn.quantize" not in model.ir("typed")
+    x = np.load(qkeras / "inputs.npy")
+    logits = model.trace(x, layers=["output"], emulator="numpy")["output"]
+    assert np.array_equal(logits, np.load(qkeras / "qkeras_logits.npy"))
+    qonnx = EXAMPLES / "qonnx_jet_tagger"
+    omodel = nnhls.converters.convert_from_onnx_model(
+        str(qonnx / "model.onnx"), output_dir=str(tmp_path / "o"), io_type="io_stream"
+    )
+    y = omodel.predict(np.load(qonnx / "inputs.npy"), emulator="numpy")
+    assert np.array_equal(y, np.load(qonnx / "qonnx_outputs.npy"))

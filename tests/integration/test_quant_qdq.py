@@ -1,0 +1,120 @@
+"""ONNX QDQ models written by onnxruntime's static quantization, read by nnhls.
+
+Float models (a small CNN and an MLP, random weights) are quantized by
+`onnxruntime.quantization.quantize_static` (QDQ format, int8 weights, int8 or uint8 activations,
+per tensor or per channel), calibrated on random data, then run by onnxruntime and by nnhls.
+Every output value must agree within one quantization step of the output.
+
+onnxruntime's fully optimised session fuses the QDQ pairs into integer kernels; for per-channel
+weights its fused result departs from the QDQ graph's own semantics (the unfused session,
+`ORT_ENABLE_BASIC`, runs each Quantize/DequantizeLinear as written), so per-channel models are
+compared with the unfused session.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+import pytest
+from onnx import TensorProto, helper, numpy_helper
+
+from nnhls.frontends.onnx import import_onnx
+from nnhls.interpreters.reference import run_reference
+
+quantization = pytest.importorskip("onnxruntime.quantization")
+
+
+def _cnn(rng: np.random.Generator) -> onnx.ModelProto:
+    w1 = rng.normal(0, 0.5, (4, 1, 3, 3)).astype(np.float32)
+    b1 = rng.normal(0, 0.1, 4).astype(np.float32)
+    w2 = rng.normal(0, 0.3, (10, 36)).astype(np.float32)
+    b2 = rng.normal(0, 0.1, 10).astype(np.float32)
+    nodes = [
+        helper.make_node("Conv", ["x", "W1", "B1"], ["c"], kernel_shape=[3, 3]),
+        helper.make_node("Relu", ["c"], ["r"]),
+        helper.make_node("MaxPool", ["r"], ["p"], kernel_shape=[2, 2], strides=[2, 2]),
+        helper.make_node("Flatten", ["p"], ["f"]),
+        helper.make_node("Gemm", ["f", "W2", "B2"], ["y"], transB=1),
+    ]
+    inits = [
+        numpy_helper.from_array(a, n) for a, n in ((w1, "W1"), (b1, "B1"), (w2, "W2"), (b2, "B2"))
+    ]
+    graph = helper.make_graph(
+        nodes, "cnn", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [None, 1, 8, 8])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [None, 10])], inits,
+    )  # fmt: skip
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    return model
+
+
+def _mlp(rng: np.random.Generator) -> onnx.ModelProto:
+    w1 = rng.normal(0, 0.4, (16, 32)).astype(np.float32)
+    w2 = rng.normal(0, 0.3, (32, 5)).astype(np.float32)
+    b2 = rng.normal(0, 0.1, 5).astype(np.float32)
+    nodes = [
+        helper.make_node("MatMul", ["x", "W1"], ["h"]),
+        helper.make_node("Relu", ["h"], ["r"]),
+        helper.make_node("MatMul", ["r", "W2"], ["m"]),
+        helper.make_node("Add", ["m", "B2"], ["y"]),
+    ]
+    inits = [numpy_helper.from_array(a, n) for a, n in ((w1, "W1"), (w2, "W2"), (b2, "B2"))]
+    graph = helper.make_graph(
+        nodes, "mlp", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [None, 16])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [None, 5])], inits,
+    )  # fmt: skip
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    return model
+
+
+class _Calibration(quantization.CalibrationDataReader):
+    def __init__(self, shape: tuple[int, ...], rng: np.random.Generator):
+        self.batches = iter(
+            [{"x": rng.normal(size=(1, *shape)).astype(np.float32)} for _ in range(32)]
+        )
+
+    def get_next(self) -> dict | None:
+        return next(self.batches, None)
+
+
+@pytest.mark.parametrize(
+    ("model", "activation", "per_channel"),
+    [
+        ("cnn", "QInt8", False),
+        ("cnn", "QUInt8", False),
+        ("cnn", "QUInt8", True),
+        ("mlp", "QInt8", False),
+        ("mlp", "QUInt8", True),
+    ],
+)
+def test_qdq_models_agree_with_onnxruntime_within_one_step(
+    tmp_path: Path, model: str, activation: str, per_channel: bool
+) -> None:
+    rng = np.random.default_rng(3)
+    float_model = _cnn(rng) if model == "cnn" else _mlp(rng)
+    shape = (1, 8, 8) if model == "cnn" else (16,)
+    float_path, qdq_path = tmp_path / "float.onnx", tmp_path / "qdq.onnx"
+    onnx.save(float_model, float_path)
+    quantization.quantize_static(
+        str(float_path), str(qdq_path), _Calibration(shape, rng),
+        quant_format=quantization.QuantFormat.QDQ, per_channel=per_channel,
+        activation_type=getattr(quantization.QuantType, activation),
+        weight_type=quantization.QuantType.QInt8,
+    )  # fmt: skip
+    qdq = onnx.load(qdq_path)
+    options = ort.SessionOptions()
+    if per_channel:
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_BASIC
+    x = rng.normal(size=(300, *shape)).astype(np.float32)
+    expected = ort.InferenceSession(str(qdq_path), options).run(None, {"x": x})[0]
+    ours = run_reference(import_onnx(qdq), x.astype(np.float64))[0]
+    output_scale = next(
+        numpy_helper.to_array(i) for i in qdq.graph.initializer if i.name.startswith("y_scale")
+    )
+    steps = np.abs(ours - expected) / float(output_scale)
+    assert steps.max() <= 1 + 1e-4
+    assert (steps < 1e-4).mean() > 0.99  # nearly always identical up to float32 output rounding
