@@ -327,3 +327,40 @@ def test_pytorch_unsupported_recurrent_patterns_name_the_node() -> None:
         with pytest.raises(NnhlsError, match=message) as info:
             import_pytorch(module.eval(), (T, F))
         assert "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize("op_type", ["RNN", "LSTM", "GRU"])
+def test_onnx_bidirectional_batch_first_layout(op_type: str, tmp_path: Path) -> None:
+    """A bidirectional op with layout 1 (batch first: X (N, T, F), Y (N, T, 2, H), Y_h (N, 2, H)),
+    every output used, against the onnx package's reference evaluator."""
+    from onnx import TensorProto, helper
+    from onnx.reference import ReferenceEvaluator
+
+    gates = {"RNN": 1, "LSTM": 4, "GRU": 3}[op_type]
+    rng = np.random.default_rng(len(op_type))
+    weights = {
+        "W": rng.uniform(-0.6, 0.6, (2, gates * H, F)), "R": rng.uniform(-0.6, 0.6, (2, gates * H, H)),
+        "B": rng.uniform(-0.3, 0.3, (2, 2 * gates * H)),
+    }  # fmt: skip
+    outputs = ["Y", "Y_h", "Y_c"][: 3 if op_type == "LSTM" else 2]
+    attrs: dict[str, Any] = {"direction": "bidirectional", "hidden_size": H, "layout": 1}
+    if op_type == "GRU":
+        attrs["linear_before_reset"] = 1
+    node = helper.make_node(op_type, ["X", "W", "R", "B"], outputs, **attrs)
+    shapes = {"Y": [1, T, 2, H], "Y_h": [1, 2, H], "Y_c": [1, 2, H]}
+    graph = helper.make_graph(
+        [node], "bidirectional", [helper.make_tensor_value_info("X", TensorProto.FLOAT, [1, T, F])],
+        [helper.make_tensor_value_info(o, TensorProto.FLOAT, shapes[o]) for o in outputs],
+        [numpy_helper.from_array(v.astype(np.float32), k) for k, v in weights.items()],
+    )  # fmt: skip
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 14)])
+    x = _inputs(8)
+    evaluator = ReferenceEvaluator(model)
+    want = [np.concatenate([np.asarray(evaluator.run(None, {"X": x[i : i + 1]})[k]) for i in range(len(x))]) for k in range(len(outputs))]
+    got = run_reference(import_onnx(model), [x.astype(np.float64)])
+    for a, b in zip(got, want, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5)
+    hls_model = converters.convert_from_onnx_model(model, output_dir=str(tmp_path / "prj"), hls_config=WIDE)
+    emulated = hls_model.predict(x, emulator="numpy")
+    for a, b in zip(emulated, want, strict=True):
+        assert np.max(np.abs(np.asarray(a) - b)) <= WIDE_BOUND
