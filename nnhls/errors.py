@@ -126,6 +126,11 @@ class ApproximationWarning(NnhlsWarning):
     """A result that is approximated (a table, a fitted quantizer): the message names the layer."""
 
 
+class ProjectWarning(NnhlsWarning):
+    """A written project differs from the model: files edited by hand that write() replaced, or
+    edits that the numpy emulator (which runs the IR, not the C++) does not see."""
+
+
 def warn(message: str, category: type[NnhlsWarning], stacklevel: int = 2) -> None:
     """Emit one nnhls warning (a thin wrapper so every call site names its category)."""
     warnings.warn(message, category, stacklevel=stacklevel + 1)

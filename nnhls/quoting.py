@@ -35,7 +35,7 @@ CPP_KEYWORDS = frozenset(
 """C++23 keywords, alternative tokens, identifiers with a special meaning, C/GNU extras and main."""
 
 OUR_NAMES = frozenset(
-    ["nnet", "hls", "std", "defines", "parameters", "fast_weights", "fast_weight_loader", "load_weights", "run_sample", "run_job", "run_jobs", "job", "layer_sink", "kStackBytes", "numbers", "in", "out", "s"]
+    ["nnet", "hls", "std", "defines", "parameters", "fast_weights", "fast_weight_loader", "load_weights", "run_sample", "run_job", "run_jobs", "job", "layer_sink", "kStackBytes", "kInlineOk", "blob_at", "weight_loader", "emulation_weights", "numbers", "in", "out", "s"]
 )
 """Namespaces and names of the generated code itself, and the parameters in scope where the bridge
 and the testbench call the top function."""

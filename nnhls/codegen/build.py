@@ -1,16 +1,25 @@
 """Building the emulation library of a written project with g++, through a content-hashed cache.
 
-Three translation units are compiled in parallel, each to an object file named by the SHA-256 of
-its text, every header under firmware/ (weights headers: their emulation part only), the compiler
-version and the flags:
+The project is built as it is on disk (a user's edits of parameters.h, defines.h or the firmware
+take effect). Three units are compiled in parallel, each to an object file named by the SHA-256 of
+what it reads (its text, the firmware headers - weights headers: their emulation part only - and,
+for the bridge, the firmware .cpp it includes), the compiler version, the flags and the CPU that
+-march=native means here:
 
-    firmware/<Project>.cpp             the network (the nnet kernels instantiated for its types)
-    firmware/weights/fast_weights.cpp  the constants, as raw mantissas (-DNNHLS_FAST_WEIGHTS)
-    <Project>_bridge.cpp               the extern "C" batch entry points used through ctypes
+    <Project>_bridge.cpp                  the network (firmware/<Project>.cpp after the emulation
+                                          header nnet_emulation.h) and the extern "C" batch entry
+                                          points used through ctypes
+    firmware/weights/emulation_weights.cpp  the weight arrays, filled from the blob at load
+    firmware/weights/emulation_weights.S    the blob emulation_weights.bin (raw mantissas), .incbin
 
-and linked into lib<Project>-<hash>.so. The cache lives in $NNHLS_CACHE_DIR, else
-~/.cache/nnhls; an unchanged project links nothing and compiles nothing. After a build, the oldest
-files beyond $NNHLS_CACHE_MAX_MB (default 2048 MB) are deleted, never those of that build.
+and linked into lib<Project>-<hash>.so. No weight value is compiled as C++: new weight values
+re-assemble the blob only. The cache lives in $NNHLS_CACHE_DIR, else ~/.cache/nnhls; an unchanged
+project links nothing and compiles nothing. After a build, the oldest files beyond
+$NNHLS_CACHE_MAX_MB (default 2048 MB) are deleted, never those of that build.
+
+The emulation build alone uses -O3 -march=native (and -fvisibility=hidden, so that libraries of
+several models loaded in one process never share a symbol); the synthesis sources and build
+scripts never see these flags.
 """
 
 from __future__ import annotations
@@ -21,13 +30,26 @@ import re
 import secrets
 import shutil
 import subprocess
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
 from nnhls.errors import ConfigError, ToolError, ToolNotFoundError
 
-CXX_FLAGS = ("-O2", "-std=c++17", "-fPIC", "-DNNHLS_FAST_WEIGHTS")
+CXX_FLAGS = (
+    "-O3",
+    "-march=native",
+    "-std=c++17",
+    "-fPIC",
+    "-fvisibility=hidden",
+    "-fvisibility-inlines-hidden",
+    "-Wno-unknown-pragmas",
+    "-DNNHLS_FAST_WEIGHTS",
+)
 """Flags of every emulation build (the weights TU and the bridge use the fast weight form)."""
+
+WEIGHTS_ASM = "firmware/weights/emulation_weights.S"
+WEIGHTS_BLOB = "firmware/weights/emulation_weights.bin"
 
 
 class CompileError(ToolError):
@@ -40,10 +62,14 @@ class CompileError(ToolError):
         self.add_note(log)  # shown with the traceback (nnhls --debug)
 
 
+_DIAGNOSTIC_ERROR = re.compile(r"(^|: )(fatal )?error: ", re.IGNORECASE)
+
+
 def first_error_line(log: str) -> str:
-    """The compiler's first `error:` line (else its first line), made one line."""
+    """The compiler's first `error:` diagnostic (else its first line), made one line. Only the
+    diagnostic form counts: a path may contain the word (an `In file included from .../error_x/`)."""
     lines = [line.strip() for line in log.splitlines() if line.strip()]
-    chosen = next((line for line in lines if "error" in line.lower()), lines[0] if lines else "no output")
+    chosen = next((line for line in lines if _DIAGNOSTIC_ERROR.search(line)), lines[0] if lines else "no output")
     return chosen[:400]
 
 
@@ -67,13 +93,17 @@ def compiler() -> str:
 
 
 @cache
-def _compiler_version(cxx: str) -> str:
-    result = subprocess.run([cxx, "--version"], capture_output=True, text=True, check=False)
-    return result.stdout.strip()
+def _compiler_identity(cxx: str) -> str:
+    """The compiler's version and what -march=native selects on this machine (part of every key)."""
+    version = subprocess.run([cxx, "--version"], capture_output=True, text=True, check=False).stdout.strip()
+    target = subprocess.run([cxx, "-march=native", "-Q", "--help=target"], capture_output=True, text=True, check=False)
+    native = [line.strip() for line in target.stdout.splitlines() if line.strip().startswith(("-march=", "-mtune="))]
+    return version + "\n" + "\n".join(native)
 
 
 def translation_units(project: str) -> list[str]:
-    return [f"firmware/{project}.cpp", "firmware/weights/fast_weights.cpp", f"{project}_bridge.cpp"]
+    """The C++ units of the emulation library (the weights blob is assembled beside them)."""
+    return [f"{project}_bridge.cpp", "firmware/weights/emulation_weights.cpp"]
 
 
 def _include_flags(root: Path) -> list[str]:
@@ -82,7 +112,7 @@ def _include_flags(root: Path) -> list[str]:
 
 def _emulation_part(path: Path, root: Path) -> bytes:
     """What an emulation build reads of a header: a weights header only up to its `#else` (the
-    values after it are the synthesis form), so new weight values only rebuild fast_weights.cpp."""
+    values after it are the synthesis form), so new weight values only re-assemble the blob."""
     data = path.read_bytes()
     if path.parent == root / "firmware" / "weights":
         cut = data.find(b"\n#else\n")
@@ -99,12 +129,32 @@ def _headers_digest(root: Path) -> str:
     return h.hexdigest()
 
 
-def _object_key(cxx: str, root: Path, tu: str, headers: str, extra: tuple[str, ...]) -> str:
+@dataclass(frozen=True)
+class _Unit:
+    source: str
+    """Path relative to the project root."""
+    reads: tuple[str, ...]
+    """Other files the unit reads besides the firmware headers."""
+    cwd: str | None = None
+    """Directory the compiler runs in (the assembler finds .incbin files there)."""
+
+
+def _units(root: Path, project: str) -> list[_Unit]:
+    return [
+        _Unit(f"{project}_bridge.cpp", (f"firmware/{project}.cpp",)),
+        _Unit("firmware/weights/emulation_weights.cpp", ()),
+        _Unit(WEIGHTS_ASM, (WEIGHTS_BLOB,), cwd="firmware/weights"),
+    ]
+
+
+def _object_key(cxx: str, root: Path, unit: _Unit, headers: str, extra: tuple[str, ...]) -> str:
     h = hashlib.sha256()
-    for part in (_compiler_version(cxx), " ".join(CXX_FLAGS + extra), tu, headers):
+    for part in (_compiler_identity(cxx), " ".join(CXX_FLAGS + extra), unit.source, headers):
         h.update(part.encode())
         h.update(b"\0")
-    h.update((root / tu).read_bytes())
+    for rel in (unit.source, *unit.reads):
+        h.update((root / rel).read_bytes())
+        h.update(b"\0")
     return h.hexdigest()[:32]
 
 
@@ -116,28 +166,31 @@ def build_library(root: Path, project: str, extra_flags: tuple[str, ...] = ()) -
     objects_dir.mkdir(parents=True, exist_ok=True)
     libs_dir.mkdir(parents=True, exist_ok=True)
     headers = _headers_digest(root)
-    units = translation_units(project)
-    for tu in units:
-        if not (root / tu).is_file():
-            raise CompileError(f"'{root / tu}' is missing", "write() the project first")
-    keys = [_object_key(cxx, root, tu, headers, extra_flags) for tu in units]
+    units = _units(root, project)
+    for unit in units:
+        for rel in (unit.source, *unit.reads):
+            if not (root / rel).is_file():
+                raise CompileError(f"'{root / rel}' is missing", "write() the project first")
+    keys = [_object_key(cxx, root, unit, headers, extra_flags) for unit in units]
     lib_key = hashlib.sha256("".join(keys).encode()).hexdigest()[:32]
     library = libs_dir / f"lib{project}-{lib_key}.so"
     if library.is_file():
         return library
     jobs: list[tuple[str, Path, Path, subprocess.Popen[str]]] = []
-    for tu, key in zip(units, keys, strict=True):
+    for unit, key in zip(units, keys, strict=True):
         obj = objects_dir / f"{key}.o"
         if obj.is_file():
             continue
         tmp = temporary_name(obj)
-        cmd = [cxx, *CXX_FLAGS, *extra_flags, *_include_flags(root), "-c", str(root / tu), "-o", str(tmp)]
-        jobs.append((tu, obj, tmp, subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)))
+        cmd = [cxx, *CXX_FLAGS, *extra_flags, *_include_flags(root), "-c", str(root / unit.source), "-o", str(tmp)]
+        cwd = root / unit.cwd if unit.cwd else None
+        proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        jobs.append((unit.source, obj, tmp, proc))
     failures: list[str] = []
-    for tu, obj, tmp, proc in jobs:
+    for source, obj, tmp, proc in jobs:
         _, err = proc.communicate()
         if proc.returncode != 0:
-            failures.append(f"{tu}:\n{err.strip()}")
+            failures.append(f"{source}:\n{err.strip()}")
             tmp.unlink(missing_ok=True)
         else:
             os.replace(tmp, obj)

@@ -1,18 +1,23 @@
 """The text of every generated C++ file, from a `Firmware` model.
 
-Weights come in two forms (see `weight_header` and `fast_weights_cpp`):
+Weights come in two forms (see `weight_header` and `emulation_weights_cpp`):
 
 * for synthesis and the vendor's C simulation, `firmware/weights/<layer>_<w>.h` defines
   `static const` arrays initialised with the exact decimal values (an ap type assigned from a
   double that holds the value exactly);
 * for emulation (`HLSModel.compile()`, compiled with `-DNNHLS_FAST_WEIGHTS`), the same headers
-  only declare the arrays, and `firmware/weights/fast_weights.cpp` defines them, filling them at
-  library load from raw integer mantissas (`long long` initialisers are cheap for g++, unlike
-  thousands of ap_fixed constructors). The conversion goes through the original type's value, so
-  editing a weight typedef in defines.h still re-quantizes correctly.
+  only declare the arrays: `firmware/weights/emulation_weights.bin` holds every constant's raw
+  integer mantissas, `emulation_weights.S` assembles that file into the library (`.incbin`) and
+  `emulation_weights.cpp` defines the arrays and fills them when the library loads. No weight
+  value is ever compiled as C++ source, so multi-million-weight models build in seconds. The
+  conversion goes through the original type's value, so editing a weight typedef in defines.h
+  still re-quantizes correctly.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -126,23 +131,24 @@ def parameters_h(fw: Firmware) -> str:
 # ----- weights ---------------------------------------------------------------------------------------------
 
 
-def _decimal(const: Constant) -> list[str]:
+def decimal_values(const: Constant) -> list[str]:
+    """The constant's exact values as decimal literals (for its header and its .txt file)."""
     p = const.precision
     if const.count and int(np.max(np.abs(const.values))) >= 1 << MAX_EXACT_BITS:
         raise CodegenError(f"{const.comment}: mantissas wider than {MAX_EXACT_BITS} bits cannot be written exactly")
     scaled = const.values.astype(np.float64) * p.step
-    return [repr(v) for v in scaled.tolist()]
+    return list(map(float.__repr__, scaled.tolist()))
 
 
 def _weight_count(const: Constant) -> int:
     return max(const.count, 1)
 
 
-def weight_header(const: Constant, namespace: str | None = None) -> str:
+def weight_header(const: Constant, namespace: str | None = None, decimals: list[str] | None = None) -> str:
     w = CppWriter()
     w.comment(f"{const.comment}: {const.count} values of {const.type_name} ({const.precision.cpp()}).")
     w.comment("Synthesis / vendor C simulation: the exact values below. nnhls emulation builds define")
-    w.comment("NNHLS_FAST_WEIGHTS and fill the array from raw mantissas (weights/fast_weights.cpp).")
+    w.comment("NNHLS_FAST_WEIGHTS and fill the array from weights/emulation_weights.bin instead.")
     guard = _guard(const.name)
     w.line(f"#ifndef {guard}\n#define {guard}\n")
     _open_namespace(w, namespace)
@@ -150,14 +156,14 @@ def weight_header(const: Constant, namespace: str | None = None) -> str:
     w.line("#ifdef NNHLS_FAST_WEIGHTS")
     w.line(f"extern {decl};")
     w.line("#else")
-    values = _decimal(const) or ["0"]
+    values = (decimal_values(const) if decimals is None else decimals) or ["0"]
     if const.sparse is not None:
         rows, cols, _ = const.sparse
         values = [f"{{{r}, {c}, {v}}}" for r, c, v in zip(rows.tolist(), cols.tolist(), values, strict=False)] or ["{0, 0, 0}"]
     w.line(f"static const {decl} = {{")
     per_line = 8
-    for i in range(0, len(values), per_line):
-        w.line("    " + ", ".join(values[i : i + per_line]) + ",")
+    rows = [", ".join(values[i : i + per_line]) for i in range(0, len(values), per_line)]
+    w.line("    " + ",\n    ".join(rows) + ",")  # one string: millions of values stay cheap
     w.line("};")
     w.line("#endif")
     _close_namespace(w, namespace)
@@ -165,37 +171,104 @@ def weight_header(const: Constant, namespace: str | None = None) -> str:
     return w.text()
 
 
-def weight_txt(const: Constant) -> str:
+def weight_txt(const: Constant, decimals: list[str] | None = None) -> str:
     """The constant's exact values as comma-separated decimal text, one line (hls4ml's
     WriteWeightsTxt files; compressed weights as row, column, value triplets)."""
-    values = _decimal(const)
+    values = decimal_values(const) if decimals is None else decimals
     if const.sparse is not None:
         rows, cols, _ = const.sparse
         values = [f"{r}, {c}, {v}" for r, c, v in zip(rows.tolist(), cols.tolist(), values, strict=False)]
     return ", ".join(values) + "\n"
 
 
-def _raw_list(values: np.ndarray) -> str:
-    items = values.tolist() or [0]
-    return ",".join(f"{v}LL" if v < -(1 << 31) or v >= 1 << 31 else str(v) for v in items)
+# ----- emulation weights: a binary blob, assembled into the library ---------------------------------------
+
+EMULATION_BLOB = "emulation_weights.bin"
+BLOB_SYMBOL = "nnhls_weights_blob"
+_INT_TYPES = ((1, np.int8, "signed char"), (2, np.int16, "short"), (4, np.int32, "int"), (8, np.int64, "long long"))
 
 
-def fast_weights_cpp(fw: Firmware) -> str:
-    w = CppWriter()
-    w.comment(f"{fw.project}: emulation-only weights, filled from raw mantissas when the library loads.")
-    w.comment("Compiled by nnhls' HLSModel.compile() (never by the HLS tool).")
-    w.line("#define NNHLS_FAST_WEIGHTS 1")
-    w.line('#include "../parameters.h"')
+@dataclass(frozen=True)
+class BlobArray:
+    """One array of the weights blob: `count` integers of `size` bytes at byte `offset`."""
+
+    offset: int
+    count: int
+    size: int
+    ctype: str
+
+
+def _int_type(bits: int) -> tuple[int, type[np.signedinteger[Any]], str]:
+    """The narrowest signed C integer holding `bits`-bit signed values."""
+    for size, dtype, ctype in _INT_TYPES:
+        if bits <= 8 * size:
+            return size, dtype, ctype
+    return _INT_TYPES[-1]
+
+
+def _blob_arrays(fw: Firmware) -> tuple[list[np.ndarray], list[BlobArray]]:
+    """Every constant's mantissas (then sparse row and column indices) in the narrowest signed
+    integer type of its precision (not of its values: the layout, hence the loader's source,
+    depends on the types only), little-endian, each starting on an 8-byte boundary."""
+    parts: list[np.ndarray] = []
+    layout: list[BlobArray] = []
+    offset = 0
     for const in fw.constants:
-        w.line(f'#include "{const.name}.h"')
-    w.line()
-    w.line("namespace {")
-    for const in fw.constants:
-        w.line(f"const long long {const.name}_raw[] = {{{_raw_list(const.values)}}};")
+        p = const.precision
+        arrays = [(const.values, p.width + (0 if p.signed else 1))]
         if const.sparse is not None:
-            w.line(f"const unsigned {const.name}_rows[] = {{{_raw_list(const.sparse[0])}}};")
-            w.line(f"const unsigned {const.name}_cols[] = {{{_raw_list(const.sparse[1])}}};")
-    w.line("}  // namespace")
+            arrays += [(const.sparse[0], 32), (const.sparse[1], 32)]
+        for values, bits in arrays:
+            size, dtype, ctype = _int_type(bits)
+            info = np.iinfo(dtype)
+            if values.size and (int(values.min()) < info.min or int(values.max()) > info.max):
+                raise CodegenError(f"{const.comment}: a mantissa does not fit its type {p}")
+            data = np.ascontiguousarray(values, dtype=np.dtype(dtype).newbyteorder("<"))
+            layout.append(BlobArray(offset, int(values.size), size, ctype))
+            parts.append(data)
+            padded = -(-data.nbytes // 8) * 8
+            if padded > data.nbytes:
+                parts.append(np.zeros(padded - data.nbytes, dtype=np.uint8))
+            offset += padded
+    return parts, layout
+
+
+def emulation_weights_blob(fw: Firmware) -> bytes:
+    """firmware/weights/emulation_weights.bin: the raw mantissas of every constant (see _blob_arrays)."""
+    parts, _ = _blob_arrays(fw)
+    return b"".join(part.tobytes() for part in parts) or bytes(8)
+
+
+EMULATION_WEIGHTS_S = f"""\
+/* nnhls emulation build only: emulation_weights.bin inside the library, as read-only data.
+   Assembled by HLSModel.compile() from this directory; never part of the synthesis sources. */
+    .section .rodata
+    .balign 64
+    .globl {BLOB_SYMBOL}
+    .hidden {BLOB_SYMBOL}
+    .type {BLOB_SYMBOL}, @object
+{BLOB_SYMBOL}:
+    .incbin "{EMULATION_BLOB}"
+    .size {BLOB_SYMBOL}, . - {BLOB_SYMBOL}
+    .section .note.GNU-stack, "", @progbits
+"""
+
+
+def emulation_weights_cpp(fw: Firmware) -> str:
+    _, layout = _blob_arrays(fw)
+    w = CppWriter()
+    w.comment(f"{fw.project}: emulation-only weights, filled from emulation_weights.bin when the library loads.")
+    w.comment("Compiled by nnhls' HLSModel.compile() (never by the HLS tool); the values are not C++ source,")
+    w.comment("so this file does not change when only weight values do.")
+    w.line("#define NNHLS_FAST_WEIGHTS 1")
+    w.line("#include <cstring>")
+    w.line()
+    w.line('#include "../nnet_utils/nnet_emulation.h"')
+    w.line('#include "../parameters.h"')
+    w.comment("The weight headers are not included: their synthesis values would only be skipped, and")
+    w.comment("skipping megabytes of decimals is most of a big model's build time.")
+    w.line()
+    w.line(f'extern "C" const unsigned char {BLOB_SYMBOL}[];')
     w.line()
     _open_namespace(w, fw.namespace)
     for const in fw.constants:
@@ -204,17 +277,25 @@ def fast_weights_cpp(fw: Firmware) -> str:
     _close_namespace(w, fw.namespace)
     _use_namespace(w, fw.namespace)
     w.line("namespace {")
-    with w.block("struct fast_weight_loader", ";"), w.block("fast_weight_loader()"):
+    with w.block("template <class S> long long blob_at(unsigned long long offset, unsigned long long i)"):
+        w.line("S v;")
+        w.line(f"std::memcpy(&v, {BLOB_SYMBOL} + offset + i * sizeof(S), sizeof(S));")
+        w.line("return v;")
+    w.line()
+    with w.block("struct weight_loader", ";"), w.block("weight_loader()"):
+        arrays = iter(layout)
         for const in fw.constants:
-            f = const.precision.fractional
-            with w.block(f"for (unsigned i = 0; i < {const.count}; i++)"):
-                if const.sparse is None:
-                    w.line(f"nnet::set_raw<{const.type_name}, {f}>({const.name}[i], {const.name}_raw[i]);")
-                else:
-                    w.line(f"nnet::set_raw<{const.type_name}, {f}>({const.name}[i].weight, {const.name}_raw[i]);")
-                    w.line(f"{const.name}[i].row_index = {const.name}_rows[i];")
-                    w.line(f"{const.name}[i].col_index = {const.name}_cols[i];")
-    w.line("fast_weight_loader load_weights;")
+            p = const.precision
+            values = next(arrays)
+            target = f"{const.name}[i]" if const.sparse is None else f"{const.name}[i].weight"
+            with w.block(f"for (unsigned long i = 0; i < {const.count}UL; i++)"):
+                w.line(f"nnet::emu::set_raw<{const.type_name}, {p.width}, {p.fractional}>({target}, "
+                       f"blob_at<{values.ctype}>({values.offset}ULL, i));")
+                if const.sparse is not None:
+                    rows, cols = next(arrays), next(arrays)
+                    w.line(f"{const.name}[i].row_index = blob_at<{rows.ctype}>({rows.offset}ULL, i);")
+                    w.line(f"{const.name}[i].col_index = blob_at<{cols.ctype}>({cols.offset}ULL, i);")
+    w.line("weight_loader load_weights;")
     w.line("}  // namespace")
     return w.text()
 
@@ -269,6 +350,13 @@ def _interface(w: CppWriter, fw: Firmware) -> None:
         w.pragma("HLS PIPELINE")
 
 
+def _rom_in_bram(fw: Firmware, var: str) -> str:
+    """Weights over the model's BramFactor: a single-port ROM in BRAM, in the tool's spelling."""
+    if fw.backend.lower().startswith("vivado"):
+        return f"HLS RESOURCE variable={var} core=ROM_1P_BRAM"
+    return f"HLS BIND_STORAGE variable={var} type=rom_1p impl=bram"
+
+
 def _declare(w: CppWriter, v: Value) -> None:
     if v.stream:
         w.line(f"hls::stream<{v.pixel_type}> {v.var}({cpp_string(v.var)});")
@@ -292,7 +380,7 @@ def top_cpp(fw: Firmware) -> str:
         _interface(w, fw)
         for const in fw.constants:
             if const.bram:
-                w.line(f"NNHLS_ROM_IN_BRAM({const.name});")
+                w.pragma(_rom_in_bram(fw, const.name))
         for layer in fw.layers:
             w.line()
             w.comment(_describe(layer))
@@ -326,31 +414,45 @@ def trace_keys(fw: Firmware) -> dict[str, str]:
     return {layer.layer: layer.name for layer in fw.layers if len(layer.outputs) == 1}
 
 
-def _load_input(w: CppWriter, v: Value, k: int) -> None:
+def _load_input(w: CppWriter, v: Value, k: int, emulation: bool) -> None:
     if v.stream:
         w.line(f"hls::stream<{v.pixel_type}> {v.var}({cpp_string(v.var)});")
         with w.block(f"for (unsigned p = 0; p < {v.n_pixels}; p++)"):
             w.line(f"{v.pixel_type} pixel;")
-            w.line(f"for (unsigned c = 0; c < {v.pack}; c++) pixel[c] = in[{k}][s * {v.size}L + p * {v.pack} + c];")
+            src = f"in[{k}] + s * {v.size}L + p * {v.pack}"
+            if emulation:
+                w.line(f"nnet::emu::from_doubles(pixel.data, {src}, {v.pack});")
+            else:
+                w.line(f"for (unsigned c = 0; c < {v.pack}; c++) pixel[c] = in[{k}][s * {v.size}L + p * {v.pack} + c];")
             w.line(f"{v.var}.write(pixel);")
     else:
         w.line(f"{v.type_name} {v.var}[{v.size_name}];")
-        w.line(f"for (unsigned i = 0; i < {v.size_name}; i++) {v.var}[i] = in[{k}][s * {v.size}L + i];")
+        if emulation:
+            w.line(f"nnet::emu::from_doubles({v.var}, in[{k}] + s * {v.size}L, {v.size_name});")
+        else:
+            w.line(f"for (unsigned i = 0; i < {v.size_name}; i++) {v.var}[i] = in[{k}][s * {v.size}L + i];")
 
 
-def _store_output(w: CppWriter, v: Value, k: int) -> None:
+def _store_output(w: CppWriter, v: Value, k: int, emulation: bool) -> None:
     if v.stream:
         with w.block(f"for (unsigned p = 0; p < {v.n_pixels}; p++)"):
             w.line(f"{v.pixel_type} pixel = {v.var}.read();")
-            w.line(f"for (unsigned c = 0; c < {v.pack}; c++) out[{k}][s * {v.size}L + p * {v.pack} + c] = pixel[c].to_double();")
+            dst = f"out[{k}] + s * {v.size}L + p * {v.pack}"
+            if emulation:
+                w.line(f"nnet::emu::as_doubles({dst}, pixel.data, {v.pack});")
+            else:
+                w.line(f"for (unsigned c = 0; c < {v.pack}; c++) out[{k}][s * {v.size}L + p * {v.pack} + c] = pixel[c].to_double();")
+    elif emulation:
+        w.line(f"nnet::emu::as_doubles(out[{k}] + s * {v.size}L, {v.var}, {v.size_name});")
     else:
         w.line(f"for (unsigned i = 0; i < {v.size_name}; i++) out[{k}][s * {v.size}L + i] = {v.var}[i].to_double();")
 
 
-def _sample_body(w: CppWriter, fw: Firmware) -> None:
-    """Sample `s` of the batch through the top function (shared by the bridge and the testbench)."""
+def _sample_body(w: CppWriter, fw: Firmware, emulation: bool) -> None:
+    """Sample `s` of the batch through the top function (shared by the bridge and the testbench;
+    the bridge converts with the emulation header's exact fast forms)."""
     for k, v in enumerate(fw.inputs):
-        _load_input(w, v, k)
+        _load_input(w, v, k, emulation)
     for v in fw.outputs:
         if v.stream:
             w.line(f"hls::stream<{v.pixel_type}> {v.var}({cpp_string(v.var)});")
@@ -358,41 +460,60 @@ def _sample_body(w: CppWriter, fw: Firmware) -> None:
             w.line(f"{v.type_name} {v.var}[{v.size_name}];")
     w.line(f"{fw.project}({', '.join(v.var for v in (*fw.inputs, *fw.outputs))});")
     for k, v in enumerate(fw.outputs):
-        _store_output(w, v, k)
+        _store_output(w, v, k, emulation)
 
 
 def _run_sample(w: CppWriter, fw: Firmware) -> None:
     w.comment("One sample: doubles are assigned to the input ap type (its quantization and overflow")
     w.comment("apply); outputs are returned as their exact value (to_double, exact up to 53 bits).")
     with w.block("void run_sample(const double* const* in, double* const* out, long s)"):
-        _sample_body(w, fw)
+        _sample_body(w, fw, emulation=True)
+
+
+def _element_bytes(width: int) -> int:
+    """Bytes of one ap value of nnhls' ap types (the narrowest C integer, or 64-bit words)."""
+    for size in (1, 2, 4, 8):
+        if width <= 8 * size:
+            return size
+    return 8 * (width // 64 + 1)
 
 
 def _stack_bytes(fw: Firmware) -> int:
-    """Thread stack for one sample: every tensor lives on the top function's stack (io_parallel)."""
-    per_value = sum(v.size * 8 * ((v.precision.width + 63) // 64 + 1) for v in fw.values if not v.stream)
-    return max(64 << 20, 4 * per_value + (16 << 20))
+    """Stack for one sample: every io_parallel tensor lives on the top function's stack (the
+    kernels' locals are a small multiple of their outputs)."""
+    return sum(4 * v.size * _element_bytes(v.precision.width) for v in fw.values if not v.stream)
+
+
+INLINE_STACK_BYTES = 1 << 20
+"""Samples needing at most this much stack run on the caller's thread when one thread is asked
+for (no thread start-up for single-sample calls); the others get threads with a large stack."""
 
 
 def bridge_cpp(fw: Firmware) -> str:
     w = CppWriter()
     w.comment(f"{fw.project}: C bridge used by nnhls' HLSModel.predict() / trace() through ctypes.")
-    w.comment("A whole batch runs in one call; inputs and outputs are float64 arrays, one per model")
-    w.comment("input/output, samples contiguous (row-major, channels last). Samples run on worker")
-    w.comment("threads with a stack large enough for every tensor of the network.")
+    w.comment("It compiles the firmware exactly as it is on disk, after nnet_emulation.h (the emulation")
+    w.comment("build's faster forms of the kernels, same bits; never part of synthesis). A whole batch")
+    w.comment("runs in one call; inputs and outputs are float64 arrays, one per model input/output, samples")
+    w.comment("contiguous (row-major, channels last), split over worker threads.")
     w.line("#include <pthread.h>")
     w.line()
     w.line("#include <cstring>")
     w.line()
-    w.line(f'#include "firmware/{fw.project}.h"')
+    w.line('#include "nnet_utils/nnet_emulation.h"')
+    w.line(f'#include "firmware/{fw.project}.cpp"')
+    w.line()
+    w.line('#define NNHLS_EXPORT extern "C" __attribute__((visibility("default")))')
     w.line()
     _use_namespace(w, fw.namespace)
     w.line("namespace {")
-    w.line(f"const unsigned long kStackBytes = {_stack_bytes(fw)}UL;")
+    stack = _stack_bytes(fw)
+    w.line(f"const unsigned long kStackBytes = {max(64 << 20, stack + (16 << 20))}UL;")
+    w.line(f"const bool kInlineOk = {'true' if stack <= INLINE_STACK_BYTES else 'false'};  // {stack} bytes of tensors")
     w.line()
     _run_sample(w, fw)
     w.line()
-    with w.block("struct layer_sink : nnet::trace_sink", ";"):
+    with w.block("struct layer_sink : nnet::emu::trace_sink", ";"):
         w.line("const char* const* names;")
         w.line("double* const* buffers;")
         w.line("const unsigned* sizes;")
@@ -411,15 +532,19 @@ def bridge_cpp(fw: Firmware) -> str:
     w.line()
     with w.block("void* run_job(void* arg)"):
         w.line("job* j = static_cast<job*>(arg);")
-        w.line("nnet::active_trace() = j->sink;")
+        w.line("nnet::emu::active_trace() = j->sink;")
         with w.block("for (long s = j->begin; s < j->end; s++)"):
             w.line("if (j->sink) j->sink->sample = s;")
             w.line("run_sample(j->in, j->out, s);")
-        w.line("nnet::active_trace() = nullptr;")
+        w.line("nnet::emu::active_trace() = nullptr;")
         w.line("return nullptr;")
     w.line()
-    w.comment("Runs the jobs on threads with a kStackBytes stack; returns 0, or -1 if a thread failed to start.")
+    w.comment("Runs the jobs on threads with a kStackBytes stack (a single small job on the caller's")
+    w.comment("thread); returns 0, or -1 if a thread failed to start.")
     with w.block("int run_jobs(job* jobs, int n_jobs)"):
+        with w.block("if (n_jobs == 1 && kInlineOk)"):
+            w.line("run_job(&jobs[0]);")
+            w.line("return 0;")
         w.line("pthread_attr_t attr;")
         w.line("pthread_attr_init(&attr);")
         w.line("pthread_attr_setstacksize(&attr, kStackBytes);")
@@ -434,7 +559,7 @@ def bridge_cpp(fw: Firmware) -> str:
     w.line("}  // namespace")
     w.line()
     w.comment("Runs n samples, split over n_threads threads (at most 64). Returns 0 on success.")
-    with w.block(f'extern "C" int {fw.project}_predict(const double* const* in, double* const* out, long n, int n_threads)'):
+    with w.block(f"NNHLS_EXPORT int {fw.project}_predict(const double* const* in, double* const* out, long n, int n_threads)"):
         w.line("if (n_threads < 1) n_threads = 1;")
         w.line("if (n_threads > 64) n_threads = 64;")
         w.line("if (n < 2L * n_threads) n_threads = 1;")
@@ -447,7 +572,7 @@ def bridge_cpp(fw: Firmware) -> str:
     w.line()
     w.comment("Like predict (one thread), and records each named layer's output (sizes[k] values per sample).")
     with w.block(
-        f'extern "C" int {fw.project}_trace(const double* const* in, double* const* out, long n, '
+        f"NNHLS_EXPORT int {fw.project}_trace(const double* const* in, double* const* out, long n, "
         "const char* const* names, double* const* buffers, const unsigned* sizes, unsigned n_layers)"
     ):
         w.line("layer_sink sink;")
@@ -481,7 +606,7 @@ def testbench_cpp(fw: Firmware) -> str:
     w.line("namespace {")
     with w.block("void run_sample(const double* const* in, double* const* out)"):
         w.line("const long s = 0;")
-        _sample_body(w, fw)
+        _sample_body(w, fw, emulation=False)
     w.line()
     with w.block("std::vector<double> numbers(const std::string& line)"):
         w.line("std::vector<double> values;")

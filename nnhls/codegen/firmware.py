@@ -15,7 +15,7 @@ becomes, in parameters.h,
 and, in firmware/<project>.cpp,
 
     fc1_result_t fc1_out[N_FC1];
-    NNHLS_PRAGMA(HLS ARRAY_PARTITION variable=fc1_out complete dim=0)
+    #pragma HLS ARRAY_PARTITION variable=fc1_out complete dim=0
     nnet::dense<input_1_t, fc1_result_t, config_fc1>(input_1, fc1_out, fc1_w, fc1_b);
 
 Each kernel's rules (`KernelRules.emit`, nnhls/ops/) fill in its `Layer` (nnhls/ops/cpp.py);
@@ -135,6 +135,8 @@ class Firmware:
     """WriterConfig.Namespace: the C++ namespace of everything generated for this model."""
     tb_output: str = "both"
     """WriterConfig.TBOutputStream: where the testbench writes outputs (both, stdout, file)."""
+    backend: str = "Vitis"
+    """The HLS tool the pragmas are spelt for (Vitis, Vivado)."""
 
     @property
     def is_stream(self) -> bool:

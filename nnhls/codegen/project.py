@@ -19,13 +19,18 @@ import os
 import tarfile
 import tempfile
 import time
+import uuid
 import warnings
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from io import StringIO
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 import numpy as np
+from xdsl.dialects.builtin import DenseIntOrFPElementsAttr, Float32Type, Float64Type, IntegerType
+from xdsl.ir import Attribute, Operation
+from xdsl.printer import Printer
 
 from nnhls import ops
 from nnhls.codegen import files
@@ -72,7 +77,9 @@ def generate_files(fw: Firmware, config: Mapping[str, Any], hls_ir: str) -> dict
         f"firmware/{p}.h": files.top_h(fw),
         "firmware/defines.h": files.defines_h(fw),
         "firmware/parameters.h": files.parameters_h(fw),
-        "firmware/weights/fast_weights.cpp": files.fast_weights_cpp(fw),
+        "firmware/weights/emulation_weights.cpp": files.emulation_weights_cpp(fw),
+        "firmware/weights/emulation_weights.S": files.EMULATION_WEIGHTS_S,
+        f"firmware/weights/{files.EMULATION_BLOB}": files.emulation_weights_blob(fw),
         f"{p}_bridge.cpp": files.bridge_cpp(fw),
         f"{p}_test.cpp": files.testbench_cpp(fw),
         "build_prj.tcl": files.BUILD_PRJ_TCL,
@@ -83,12 +90,51 @@ def generate_files(fw: Firmware, config: Mapping[str, Any], hls_ir: str) -> dict
     }
     write_txt = (config.get("WriterConfig") or {}).get("WriteWeightsTxt", True)
     for const in fw.constants:
-        out[f"firmware/weights/{const.name}.h"] = files.weight_header(const, fw.namespace)
+        decimals = files.decimal_values(const)  # formatted once: millions of values take seconds
+        out[f"firmware/weights/{const.name}.h"] = files.weight_header(const, fw.namespace, decimals)
         if write_txt:
-            out[f"firmware/weights/{const.name}.txt"] = files.weight_txt(const)
+            out[f"firmware/weights/{const.name}.txt"] = files.weight_txt(const, decimals)
     out.update(_tb_data(fw, config))
     out[CONFIG_YAML] = config_to_yaml(config)
     return out
+
+
+class _IRPrinter(Printer):
+    """xDSL's printer, with large dense constants printed straight from their buffer (xDSL turns
+    each into a tuple of Python numbers twice first: seconds for a multi-million-weight model).
+    The text is exactly what xDSL prints: `dense<"0x...">` for more than 100 elements."""
+
+    def print_attribute(self, attribute: Attribute) -> None:
+        if isinstance(attribute, DenseIntOrFPElementsAttr):
+            text = _dense_hex(attribute)
+            if text is not None:
+                self.print_string(text)
+                self.print_string(" : ")
+                self.print_attribute(attribute.get_type())
+                return
+        super().print_attribute(attribute)
+
+
+def _dense_hex(attr: DenseIntOrFPElementsAttr) -> str | None:
+    element = attr.get_element_type()
+    if isinstance(element, IntegerType) and element.width.data in (8, 16, 32, 64):
+        dtype = np.dtype(f"<i{element.width.data // 8}")
+    elif isinstance(element, Float32Type | Float64Type):
+        dtype = np.dtype("<f4" if isinstance(element, Float32Type) else "<f8")
+    else:
+        return None
+    data = attr.data.data
+    values = np.frombuffer(data, dtype=dtype)
+    if values.size <= 100 or bool((values == values[0]).all()):
+        return None  # a list or a splat: xDSL's own form
+    return f'dense<"0x{data.hex().upper()}">'
+
+
+def module_text(module: Operation) -> str:
+    """str(module), fast for modules with large constants (the .hls.mlir of a project)."""
+    stream = StringIO()
+    _IRPrinter(stream=stream).print_op(module)
+    return stream.getvalue()
 
 
 def _readme(fw: Firmware) -> str:
@@ -100,7 +146,7 @@ def _readme(fw: Firmware) -> str:
 | `firmware/{p}.cpp`, `.h` | the top function `{p}`: one nnet kernel call per layer ({fw.io_type.value}) |
 | `firmware/defines.h` | tensor sizes and every type (`typedef ap_fixed<...>`) |
 | `firmware/parameters.h` | one config struct per layer: sizes, `reuse_factor`, `strategy`, `accum_t`, ... |
-| `firmware/weights/` | weights, biases and lookup tables as exact values (`fast_weights.cpp`: emulation only; `<name>.txt`: the same values as comma-separated text with WriteWeightsTxt, for scripts that read them) |
+| `firmware/weights/` | weights, biases and lookup tables as exact values (`emulation_weights.*`: emulation only; `<name>.txt`: the same values as comma-separated text with WriteWeightsTxt, for scripts that read them) |
 | `firmware/nnet_utils/` | the nnet kernel library (header only) |
 | `firmware/ap_types/` | nnhls' emulation ap types; Vitis HLS / Vivado HLS use their own |
 | `{p}_test.cpp`, `tb_data/` | C simulation test bench (reads `tb_data/tb_input_features.dat`) |
@@ -110,10 +156,13 @@ def _readme(fw: Firmware) -> str:
 | `{CONFIG_YAML}`, `{hls_ir_file(p)}` | the configuration and the hls IR (`nnhls.utils.link_existing_project`) |
 
 Edit `parameters.h` or `defines.h` and rebuild (`nnhls compile .`, or the Tcl script) to try other
-settings. Lookup tables are data in `weights/`: a different table size or range needs a new
-conversion. Weight headers hold exact decimal values for synthesis; nnhls' emulation build
-defines `NNHLS_FAST_WEIGHTS` and fills the same arrays from raw integer mantissas
-(`weights/fast_weights.cpp`), which compiles in a fraction of the time.
+settings: nnhls builds the files as they are on disk (derived fields such as `multiplier_limit`
+are expressions of the fields they follow). Lookup tables are data in `weights/`: a different
+table size or range needs a new conversion. Weight headers hold exact decimal values for
+synthesis; nnhls' emulation build defines `NNHLS_FAST_WEIGHTS` and fills the same arrays from
+the raw integer mantissas in `weights/emulation_weights.bin` (assembled into the library, never
+compiled as C++), so editing a value in a weight header does not change `predict()`; editing a
+weight typedef in `defines.h` does.
 """
 
 
@@ -202,9 +251,10 @@ def _digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def edited_files(root: Path) -> list[str]:
+def edited_files(root: Path, suffixes: tuple[str, ...] | None = None) -> list[str]:
     """The files of the last write whose content changed since nnhls wrote them (a user's edit
-    of parameters.h, say); [] without a marker or when the marker records no digests."""
+    of parameters.h, say), optionally only those ending in one of `suffixes`; [] without a
+    marker or when the marker records no digests."""
     marker = root / MARKER
     if not marker.is_file() or marker.is_symlink():
         return []
@@ -216,6 +266,8 @@ def edited_files(root: Path) -> list[str]:
         return []
     edited: list[str] = []
     for rel, digest in sorted(digests.items()):  # pyright: ignore[reportUnknownVariableType, reportUnknownArgumentType]
+        if suffixes is not None and not str(rel).endswith(suffixes):  # pyright: ignore[reportUnknownArgumentType]
+            continue
         try:
             path = _safe_path(root, _marker_entry(rel))
             if path.is_file() and _digest(path.read_bytes()) != digest:
@@ -269,6 +321,14 @@ def _safe_path(root: Path, rel: str) -> Path:
     return path
 
 
+def check_project_links(root: Path) -> None:
+    """Refuse a project whose generated files (or folders) were replaced by symbolic links: a
+    build reads them, and the next write would refuse them anyway."""
+    _refuse_link(root / LOCK)
+    for rel in _previous_files(root) or []:
+        _safe_path(root, rel)
+
+
 def prepare_directory(root: Path, force: bool) -> list[str]:
     """Check the output directory may be written; returns the files of the previous write."""
     if root.exists() and not root.is_dir():
@@ -283,6 +343,24 @@ def prepare_directory(root: Path, force: bool) -> list[str]:
             )
         previous = []
     return previous
+
+
+def _marker(root: Path) -> dict[str, Any]:
+    """The marker's content; {} when it is missing, a link or unreadable (writes refuse those)."""
+    marker = root / MARKER
+    if marker.is_symlink():
+        return {}
+    try:
+        data = json.loads(marker.read_bytes())
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}  # pyright: ignore[reportUnknownVariableType]
+
+
+def write_id(root: Path) -> str | None:
+    """The identifier of the last write into root (a new one per write), if nnhls wrote it."""
+    value = _marker(root).get("write_id")
+    return value if isinstance(value, str) else None
 
 
 @contextmanager
@@ -343,7 +421,7 @@ def write_project(root: Path, fw: Firmware, config: Mapping[str, Any], hls_ir: s
                 data = src.read_bytes()
                 _write_file(root, rel, data, rel in ours, moved)
                 digests[rel] = _digest(data)
-            marker = {"generator": "nnhls", "project": fw.project, "files": written, "digests": digests}
+            marker = {"generator": "nnhls", "project": fw.project, "files": written, "write_id": uuid.uuid4().hex, "digests": digests}
             _write_file(root, MARKER, (json.dumps(marker, indent=1) + "\n").encode(), True, moved)
     except OSError as error:
         if isinstance(error, ProjectExistsError):

@@ -34,14 +34,17 @@ from nnhls.codegen.project import (
     CONFIG_YAML,
     MARKER,
     EditedProjectWarning,
+    check_project_links,
     check_project_name,
     edited_files,
     hls_ir_file,
+    module_text,
+    write_id,
     write_project,
     write_tarball,
 )
 from nnhls.compiler.context import make_context
-from nnhls.compiler.ir_text import parse_ir, print_ir, read_ir_file
+from nnhls.compiler.ir_text import parse_ir, read_ir_file
 from nnhls.compiler.pipeline import (
     STAGES,
     configured_module,
@@ -59,6 +62,7 @@ from nnhls.errors import (
     OverflowWarning,
     PipelineError,
     ProjectError,
+    ProjectWarning,
     ToolError,
     ToolNotFoundError,
     UserError,
@@ -94,6 +98,10 @@ class HLSModel:
         self._hls = hls_module
         self._firmware: Firmware | None = None
         self._lib: ctypes.CDLL | None = None
+        self._write_id: str | None = None
+        """The project write this object made (HLSModel.compile keeps the user's edits after it)."""
+        self._on_disk = False
+        """Reopened from its project directory: compile() builds the files found there."""
         self._overflow_checked = False
 
     # ----- properties ---------------------------------------------------------------------------------
@@ -127,6 +135,7 @@ class HLSModel:
             writer = self._config.get("WriterConfig") or {}
             self._firmware.namespace = writer.get("Namespace") or None
             self._firmware.tb_output = str(writer.get("TBOutputStream") or "both").lower()
+            self._firmware.backend = str(self._config.get("Backend") or "Vitis")
             if self._firmware.project != self.project_name:
                 raise ProjectError(
                     f"the hls.func is named '{self._firmware.project}' but ProjectName is '{self.project_name}'"
@@ -167,20 +176,25 @@ class HLSModel:
     # ----- project ------------------------------------------------------------------------------------
     def write(self, force: bool = False) -> Path:
         """Write the project into OutputDir (see nnhls.codegen.project for the write rules), and
-        `<OutputDir>.tar.gz` beside it with WriterConfig.WriteTar."""
-        write_project(self.output_dir, self.firmware, self._config, print_ir(self.hls_module) + "\n", force=force)
+        `<OutputDir>.tar.gz` beside it with WriterConfig.WriteTar. Generated files edited since the
+        last write are moved aside (`<name>.before-nnhls`) before they are regenerated."""
+        write_project(self.output_dir, self.firmware, self._config, module_text(self.hls_module) + "\n", force=force)
+        self._write_id = write_id(self.output_dir)
         writer = self._config.get("WriterConfig") or {}
         if writer.get("WriteTar"):
             write_tarball(self.output_dir, force)
         return self.output_dir
 
     def compile(self) -> Path:
-        """Write the project, then build (or reuse from the cache) its emulation library.
+        """Build (or reuse from the cache) the emulation library of the project as it is on disk.
 
-        When files nnhls wrote there were edited since (a precision or reuse_factor changed in
-        firmware/parameters.h, say), nothing is rewritten: the project is built as it is on disk
-        (an EditedProjectWarning names the files; write() regenerates them, moving the edited
-        ones aside). The numpy emulator reads the IR, not the C++, so it does not see such edits.
+        A model reopened from its directory (link_existing_project, `nnhls compile|predict DIR`)
+        is built as found there. A model converted in this session writes its project first,
+        unless this object wrote it already and nobody rewrote it since. When files nnhls wrote
+        were edited since (a precision or reuse_factor changed in firmware/parameters.h, say),
+        nothing is rewritten: the project is built as it is on disk (an EditedProjectWarning names
+        the files; write() regenerates them, moving the edited ones aside). The numpy emulator
+        reads the IR, not the C++, so it does not see such edits.
         """
         edited = edited_files(self.output_dir) if self._written_by_us() else []
         if edited:
@@ -189,8 +203,11 @@ class HLSModel:
                 "it; predict(emulator='numpy') does not see such edits (it runs the IR); write() regenerates",
                 EditedProjectWarning,
             )
-        else:
+            check_project_links(self.output_dir)
+        elif not self._on_disk and (self._write_id is None or self._write_id != write_id(self.output_dir)):
             self.write(force=self._written_by_us())
+        else:
+            check_project_links(self.output_dir)
         library = build_library(self.output_dir.resolve(), self.project_name)
         self._lib = ctypes.CDLL(str(library))
         return library
@@ -238,9 +255,13 @@ class HLSModel:
         shaped = [o.reshape(n, *v.shape) for o, v in zip(outs, self.firmware.outputs, strict=True)]
         return shaped[0] if len(shaped) == 1 else shaped
 
-    def predict(self, x: ArrayLike | Sequence[ArrayLike], emulator: str = "cpp") -> np.ndarray | list[np.ndarray]:
+    def predict(
+        self, x: ArrayLike | Sequence[ArrayLike], emulator: str = "cpp", *, n_threads: int | None = None
+    ) -> np.ndarray | list[np.ndarray]:
         """Run a batch: one array per model input (samples first); one array per output.
 
+        The native library spreads the samples over `n_threads` threads (default: $NNHLS_THREADS,
+        else every core this process may use); the results do not depend on the thread count.
         The first call warns (an OverflowWarning naming the layers) when values inside the
         model saturated or wrapped, checked exactly with the numpy emulator on up to
         OVERFLOW_CHECK_SAMPLES samples spread over the batch (overflow_report(x) checks them all
@@ -251,7 +272,7 @@ class HLSModel:
             return result
         if emulator != "cpp":
             raise InputDataError(f"unknown emulator '{emulator}': use 'cpp' or 'numpy'")
-        outputs = self._predict_cpp(x)
+        outputs = self._predict_cpp(x, n_threads)
         self._check_overflow(x)
         return outputs
 
@@ -289,20 +310,36 @@ class HLSModel:
         inputs = [a.reshape(n, *v.shape) for a, v in zip(batch, self.firmware.inputs, strict=True)]
         return [r.as_row() for r in overflow_scan(self.hls_module, inputs)]
 
-    def _predict_cpp(self, x: ArrayLike | Sequence[ArrayLike]) -> np.ndarray | list[np.ndarray]:
+    def _predict_cpp(self, x: ArrayLike | Sequence[ArrayLike], n_threads: int | None) -> np.ndarray | list[np.ndarray]:
         batch, n = self._batch(x)
         lib = self._library()
-        outs = [np.zeros((n, v.size), dtype=np.float64) for v in self.firmware.outputs]
-        threads = int(os.environ.get("NNHLS_THREADS", os.cpu_count() or 1))
+        outs = [np.empty((n, v.size), dtype=np.float64) for v in self.firmware.outputs]
+        threads = default_threads() if n_threads is None else int(n_threads)
+        if threads < 1:
+            raise ConfigError(f"n_threads must be at least 1, got {n_threads}")
         fn = getattr(lib, f"{self.project_name}_predict")
         fn.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_long, ctypes.c_int]
         if fn(self._pointers(batch), self._pointers(outs), n, threads) != 0:
             raise ToolError("the emulation library could not start its worker threads")
         return self._shape_outputs(outs, n)
 
+    def _warn_edits_ignored(self) -> None:
+        """The numpy emulator runs the hls IR: say so when the C++ on disk was edited since."""
+        if not (self.output_dir / MARKER).is_file():
+            return
+        edited = edited_files(self.output_dir, (".h", ".cpp"))
+        if edited:
+            warn(
+                f"the numpy emulator runs the model's hls IR, not the C++ in '{self.output_dir}': your edits of "
+                f"{', '.join(edited)} are not in its results (predict with emulator='cpp' to run them)",
+                ProjectWarning,
+                stacklevel=3,
+            )
+
     def _predict_numpy(self, x: ArrayLike | Sequence[ArrayLike]) -> np.ndarray | list[np.ndarray]:
         from nnhls.interpreters.emulator import run_hls  # pyright: ignore[reportMissingImports]
 
+        self._warn_edits_ignored()
         batch, n = self._batch(x)
         inputs = [a.reshape(n, *v.shape) for a, v in zip(batch, self.firmware.inputs, strict=True)]
         result = [np.asarray(r).reshape(n, *v.shape) for r, v in zip(run_hls(self.hls_module, inputs), self.firmware.outputs, strict=True)]
@@ -318,6 +355,7 @@ class HLSModel:
         if emulator == "numpy":
             from nnhls.interpreters.emulator import trace_hls  # pyright: ignore[reportMissingImports]
 
+            self._warn_edits_ignored()
             inputs = [a.reshape(n, *v.shape) for a, v in zip(batch, self.firmware.inputs, strict=True)]
             traced = trace_hls(self.hls_module, inputs)
             return {k: np.asarray(v).reshape(n, *shape) for k, shape in available if (v := traced.get(k)) is not None and (layers is None or k in layers)}
@@ -384,6 +422,20 @@ class HLSModel:
         """The model totals: multipliers and BOPs summed over the layers, latency and II of the
         whole model (nn-schedule's estimates, not synthesis results)."""
         return model_estimates(self.hls_module)
+
+
+def default_threads() -> int:
+    """$NNHLS_THREADS, else the cores this process may run on."""
+    env = os.environ.get("NNHLS_THREADS")
+    if env:
+        try:
+            return max(1, int(env))
+        except ValueError:
+            raise ConfigError(f"NNHLS_THREADS must be a whole number of threads, got '{env}'") from None
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
 
 
 def _is_array_like(x: object) -> bool:
@@ -546,4 +598,6 @@ def link_existing_project(path: str | Path) -> HLSModel:
     module = parse_ir(make_context(), read_ir_file(ir_file), str(ir_file))
     module.verify()
     config["OutputDir"] = str(root)
-    return HLSModel(None, config, hls_module=module)
+    model = HLSModel(None, config, hls_module=module)
+    model._on_disk = True  # pyright: ignore[reportPrivateUsage]
+    return model

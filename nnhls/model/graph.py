@@ -347,9 +347,11 @@ class ModelGraph(HLSModel):
             return False
         return all(np.shape(a) == shape for a, shape in zip(arrays, shapes, strict=True))
 
-    def predict(self, x: ArrayLike | Sequence[ArrayLike], emulator: str = "cpp") -> np.ndarray | list[np.ndarray]:
+    def predict(
+        self, x: ArrayLike | Sequence[ArrayLike], emulator: str = "cpp", *, n_threads: int | None = None
+    ) -> np.ndarray | list[np.ndarray]:
         """One array per output, (n, *shape); a single unbatched sample gives unbatched results."""
-        result = super().predict(x, emulator)
+        result = super().predict(x, emulator, n_threads=n_threads)
         if not self._single_sample(x):
             return result
         return result[0] if isinstance(result, np.ndarray) else [r[0] for r in result]

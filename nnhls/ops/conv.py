@@ -145,7 +145,7 @@ class ConvKernel(KernelRules):
             acc = ex.mac(ex.FixedArray(rows, x.t), wk, op.weight_t.precision, init, acc_t)
             pieces.append(acc.reshape(win.shape[0], *out_shape))
         acc_all = ex.join(pieces, (0, *out_shape))
-        return [ex.cast(ex.Exact(acc_all, acc_t.fractional), ex.result_t(op))]
+        return [ex.recast(ex.FixedArray(acc_all, acc_t), ex.result_t(op))]
 
     def emit(self, op: hls.HLSKernelOp, layer: Layer) -> None:
         assert isinstance(op, hls.ConvBaseOp)

@@ -169,7 +169,7 @@ class DenseKernel(KernelRules):
         rows = ex.FixedArray(x.m.reshape(-1, w.shape[0], 1), x.t)
         init = ex.bias_init(op.bias, op.bias_t.precision, acc_t).reshape(1, -1)
         acc = ex.mac(rows, w[:, None, :], op.weight_t.precision, init, acc_t)
-        return [ex.cast(ex.Exact(acc.reshape(*lead, w.shape[1]), acc_t.fractional), ex.result_t(op))]
+        return [ex.recast(ex.FixedArray(acc.reshape(*lead, w.shape[1]), acc_t), ex.result_t(op))]
 
     def emit(self, op: hls.HLSKernelOp, layer: Layer) -> None:
         assert isinstance(op, hls.DenseOp)

@@ -66,7 +66,7 @@ class DotKernel(KernelRules):
         acc_t = op.accum_t.precision
         terms = ex.cast(ex.e_mul(args[0].exact, args[1].exact), acc_t)
         acc = ex.accumulate(np.zeros((), dtype=np.int64), terms.exact, acc_t)
-        return [ex.cast(ex.Exact(acc[:, None], acc_t.fractional), ex.result_t(op))]
+        return [ex.recast(ex.FixedArray(acc[:, None], acc_t), ex.result_t(op))]
 
     def emit(self, op: hls.HLSKernelOp, layer: Layer) -> None:
         assert isinstance(op, hls.DotOp)

@@ -15,7 +15,9 @@ vectorised over the rows and outputs.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from fractions import Fraction
 from math import prod
@@ -175,6 +177,17 @@ def cast(e: Exact, t: FixedPrecision) -> FixedArray:
     return FixedArray(norm(convert_mantissas(e.m, e.frac, t)), t)
 
 
+def recast(x: FixedArray, t: FixedPrecision) -> FixedArray:
+    """cast<t>(x) for values known to be of type x.t: a shift, without range checks, when every
+    value of x.t is a value of t (an accumulator cast to a result of the same type)."""
+    d = t.fractional - x.t.fractional
+    low = t.min_mantissa + (t.overflow is Overflow.SAT_SYM and t.signed)
+    narrow = x.m.dtype != object and x.t.width + d <= FAST_WIDTH and t.width <= FAST_WIDTH
+    if d >= 0 and narrow and (x.t.min_mantissa << d) >= low and (x.t.max_mantissa << d) <= t.max_mantissa:
+        return FixedArray(x.m if d == 0 else np.left_shift(x.m, d), t)
+    return cast(x.exact, t)
+
+
 def concat_rows(
     n: int, parts: list[tuple[npt.NDArray[np.intp], Mantissas]], tail: tuple[int, ...]
 ) -> Mantissas:
@@ -271,6 +284,8 @@ def mac(
         return np.zeros((0, c, m), dtype=np.int64)
     if shift >= 0 and _is_modular(acc_t) and acc_t.width <= FAST_WIDTH:
         return _mac_modular(x.m, w, init, shift, acc_t)
+    if shift < 0 and _lane_dtype(acc_t, -shift) is not None and x.m.dtype != object and w.dtype != object:
+        return _mac_lanes(x.m, w, init, -shift, acc_t)
     ok = _safe_rows(x.m, w, init, shift, acc_t) if shift >= 0 else np.zeros(rows, dtype=bool)
     if ok.all():
         return add(shl(_contract(x.m, w), shift), init[None])
@@ -368,6 +383,84 @@ def _mac_modular(
     if acc_t.signed:
         low = np.where(low >= (1 << (acc_t.width - 1)), low - (1 << acc_t.width), low)
     return low
+
+
+def _lane_dtype(acc_t: FixedPrecision, s: int) -> type[np.signedinteger[Any]] | None:
+    """The integer lanes in which `_mac_lanes` computes a wrapping, truncating accumulation whose
+    products drop s bits (None when it cannot): int32 when W_acc + s <= 32, else int64."""
+    if not _is_modular(acc_t) or acc_t.rounding is not Quant.TRN or acc_t.is_int:  # ap_int: towards zero
+        return None
+    if acc_t.width + s <= 32:
+        return np.int32
+    if acc_t.width + s <= 64:
+        return np.int64
+    return None
+
+
+_LANE_BLOCK = 1 << 18
+"""Lane values per block of `_mac_lanes` (a few hundred kB: the block stays in cache)."""
+
+
+def _mac_lanes(x: Mantissas, w: Mantissas, init: Mantissas, s: int, acc_t: FixedPrecision) -> Mantissas:
+    """mac for a wrapping accumulator whose products are truncated by s bits (AP_TRN, AP_WRAP):
+    acc = init + sum_k floor(x_k * w_k / 2**s), kept to its low W_acc bits.
+
+    Every step keeps the low W_acc bits, so the order of the sum is irrelevant, and the low W_acc
+    bits of floor(p / 2**s) depend only on the low W_acc + s bits of p, hence only on the low
+    bits of x and w: products, arithmetic shifts and sums all run modulo 2**32 (or 2**64) in
+    numpy's wrapping integer lanes, as the emulation library's C++ does. The rows are blocked
+    (transposed so that the batch is the contiguous axis) and the blocks spread over threads
+    (numpy releases the GIL in its loops)."""
+    lane = _lane_dtype(acc_t, s)
+    assert lane is not None
+    rows, k, c = x.shape
+    m = w.shape[-1]
+    xt = np.ascontiguousarray(np.moveaxis(x, 0, -1)).astype(lane)  # (K, C, R)
+    wl = w.astype(lane)[:, :, :, None]  # (K, C, M, 1)
+    start = np.broadcast_to(init, (c, m)).astype(lane)[:, :, None]
+    out = np.empty((c, m, rows), dtype=lane)
+    step = max(64, _LANE_BLOCK // max(c * m, 1))
+    shift = lane(s)
+
+    def block(begin: int) -> None:
+        end = min(rows, begin + step)
+        acc = np.repeat(start, end - begin, axis=2)
+        term = np.empty_like(acc)
+        for j in range(k):
+            np.multiply(wl[j], xt[j, :, None, begin:end], out=term)
+            np.right_shift(term, shift, out=term)
+            np.add(acc, term, out=acc)
+        out[:, :, begin:end] = acc
+
+    starts = range(0, rows, step)
+    if len(starts) > 1 and _threads() > 1:
+        with ThreadPoolExecutor(_threads()) as pool:
+            list(pool.map(block, starts))
+    else:
+        for begin in starts:
+            block(begin)
+    return _low_bits(out, acc_t).transpose(2, 0, 1).astype(np.int64)
+
+
+def _low_bits(v: npt.NDArray[Any], t: FixedPrecision) -> npt.NDArray[Any]:
+    """The low W bits of integer lanes v (W < the lanes' width) as mantissas of t: sign-extended
+    for a signed type (in place), masked for an unsigned one."""
+    if not t.signed:
+        return v & v.dtype.type((1 << t.width) - 1)
+    k = v.dtype.type(v.dtype.itemsize * 8 - t.width)
+    np.left_shift(v, k, out=v)
+    return np.right_shift(v, k, out=v)
+
+
+def _threads() -> int:
+    """Threads of the numpy emulator's blocked kernels: $NNHLS_THREADS, else the usable cores."""
+    env = os.environ.get("NNHLS_THREADS", "")
+    if env.isdigit() and int(env) > 0:
+        return int(env)
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
 
 
 _MARGIN = 1e-9
@@ -509,6 +602,9 @@ def table_index(x: Exact, offset: Fraction, size: int, span: Fraction) -> Mantis
     den = scale.denominator * base.denominator
     a = scale.numerator * base.denominator
     b = base.numerator * scale.denominator
+    if x.m.dtype != object and bits(x.m) + a.bit_length() < SAFE_BITS and b.bit_length() < SAFE_BITS and den < (1 << 62):
+        num = x.m * np.int64(a) - np.int64(b)  # |num| < 2**61: exact in int64
+        return num >> (den.bit_length() - 1) if den & (den - 1) == 0 else np.floor_divide(num, den)
     num = add(mul(x.m, np.asarray(a, dtype=object)), np.asarray(-b, dtype=object))
     if num.dtype != object and den < (1 << 62):
         return np.floor_divide(num, den)

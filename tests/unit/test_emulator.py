@@ -333,6 +333,15 @@ def test_dense_bias_and_result_casts() -> None:
             "fixed<9,5,TRN,WRAP,2>",
             "fixed<6,3>",
         ),  # wrap, saturation bits
+        # wrapping, truncated products, summed in integer lanes: 32-bit lanes at W_acc + dropped
+        # bits = 26, 32 (the edge) and 64-bit lanes just past it (33) and at theirs (64)
+        ("fixed<16,6>", "fixed<16,6>", "fixed<16,6>", "fixed<16,6>"),
+        ("fixed<16,6>", "fixed<16,6>", "fixed<22,12>", "fixed<16,6>"),
+        ("fixed<16,6>", "fixed<16,6>", "fixed<23,13>", "fixed<16,6>"),
+        ("ufixed<16,6>", "fixed<16,6>", "ufixed<23,13>", "ufixed<16,6>"),  # unsigned, 64-bit lanes
+        ("ufixed<12,2>", "fixed<12,2>", "ufixed<21,11>", "ufixed<12,6>"),  # unsigned, 32-bit lanes
+        ("fixed<33,3>", "fixed<33,3>", "fixed<4,3>", "fixed<8,4>"),  # 60 + 4 bits: 64-bit lanes
+        ("fixed<34,3>", "fixed<33,3>", "fixed<4,3>", "fixed<8,4>"),  # 61 + 4 bits: no lanes
         ("fixed<40,10>", "fixed<40,8>", "fixed<90,24,RND,SAT>", "fixed<70,20,RND>"),  # > 64 bits
         ("fixed<40,10>", "fixed<40,8>", "fixed<80,12>", "fixed<70,20>"),  # wide, wrapping
         ("fixed<40,10>", "fixed<40,8>", "fixed<70,10,RND,SAT>", "fixed<70,20>"),  # wide, rounded
@@ -413,6 +422,8 @@ CONV_CASES = [
     [
         ("fixed<8,3>", "fixed<6,2>", "fixed<10,5,TRN,SAT>", "fixed<8,4,RND,SAT>"),
         ("fixed<8,3>", "fixed<6,2>", "fixed<9,5,RND>", "fixed<8,5>"),
+        ("fixed<8,3>", "fixed<6,2>", "fixed<9,5>", "fixed<8,5>"),  # wrapping: integer lanes
+        ("fixed<16,6>", "fixed<16,6>", "fixed<23,13>", "fixed<8,5>"),  # 64-bit lanes
         ("fixed<8,3>", "fixed<6,2>", "fixed<13,4,TRN,SAT>", "fixed<8,4>"),
         ("fixed<36,10>", "fixed<36,8>", "fixed<72,20,RND,SAT>", "fixed<64,20>"),
     ],
@@ -1100,3 +1111,21 @@ def test_input_quantization_matches_the_scalar_conversion(mode: Quant, overflow:
                 frac, exp = math.frexp(v)
                 expected.append(convert_int(int(frac * (1 << 53)), exp - 53 + p.fractional, p))
             assert [int(v) for v in got] == expected, p
+
+
+def test_integer_lanes_over_blocks_and_threads_match_the_generic_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The lanes of a wrapping, truncating dense layer, over several row blocks on two threads
+    (the literal-model cases above are one block), give the generic path's bits."""
+    from nnhls.ops import exact
+
+    xp, wp, ap, rp = P("fixed<16,6>"), P("fixed<16,6>"), P("fixed<16,6>"), P("fixed<16,6>")
+    w = rand_mantissas((40, 70), wp)
+    b = rand_mantissas((70,), wp)
+    x, _ = quantized_inputs((9000, 40), xp, 20.0)
+    module = dense_module(w, b, xp, wp, ap, rp)
+    monkeypatch.setenv("NNHLS_THREADS", "2")
+    assert exact._lane_dtype(ap, 10) is np.int32 and exact._LANE_BLOCK // 70 < 9000
+    lanes = run_hls_fixed(module, x)[0].m
+    monkeypatch.setattr(exact, "_lane_dtype", lambda acc_t, s: None)
+    generic = run_hls_fixed(module, x)[0].m
+    np.testing.assert_array_equal(lanes, generic)

@@ -334,8 +334,18 @@ inline Z_ convert(const Z_& x, int d, int xbits) {
 // ----- storage --------------------------------------------------------------------------------
 template <int W_, bool S_, bool Big_ = (W_ > 64)> struct store;
 
+// The narrowest C integer holding W bits: arrays of narrow types stay compact and contiguous,
+// which lets the compiler vectorise loops over them (an ap_fixed<16, 6> takes two bytes).
+template <int W_, bool S_> struct word_of {
+  typedef typename select<
+      (W_ <= 8), typename select<S_, signed char, unsigned char>::type,
+      typename select<(W_ <= 16), typename select<S_, short, unsigned short>::type,
+                      typename select<(W_ <= 32), typename select<S_, int, unsigned>::type,
+                                      typename select<S_, i64, u64>::type>::type>::type>::type type;
+};
+
 template <int W_, bool S_> struct store<W_, S_, false> {
-  typedef typename select<S_, i64, u64>::type word;
+  typedef typename word_of<W_, S_>::type word;
   word V_;
   i128 z() const { return (i128)V_; }
   void load(i128& out) const { out = (i128)V_; }

@@ -10,6 +10,10 @@
 
 #include "nnet_common.h"
 
+// Loop labels name the loops in synthesis reports and directives; g++ -Wall calls them unused.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wunused-label"
+
 namespace nnet {
 
 enum activation_kind {
@@ -35,66 +39,68 @@ struct activ_config {
   typedef ap_fixed<18, 8> param_t;
 };
 
-// One element (channel c) of an activation.
-template <class data_T, class res_T, typename CONFIG_T>
-inline res_T activate(const data_T& x, unsigned c, const typename CONFIG_T::table_t* table,
-                      const typename CONFIG_T::param_t* param) {
-  typedef typename CONFIG_T::param_t param_t;
-  switch (CONFIG_T::kind) {
-    case act_relu:
-      return x > 0 ? res_T(x) : res_T(0);
-    case act_relu6:
-      return x < 0 ? res_T(0) : (x > 6 ? res_T(6) : res_T(x));
-    case act_leaky_relu: {
-      const param_t alpha = CONFIG_T::alpha;
-      return x > 0 ? res_T(x) : res_T(x * alpha);
+// One element (channel c) of an activation. `Enable`: see nnet_common.h.
+template <class data_T, class res_T, typename CONFIG_T, class Enable = void> struct activation_element {
+  static res_T run(const data_T& x, unsigned c, const typename CONFIG_T::table_t* table,
+                   const typename CONFIG_T::param_t* param) {
+    typedef typename CONFIG_T::param_t param_t;
+    switch (CONFIG_T::kind) {
+      case act_relu:
+        return x > 0 ? res_T(x) : res_T(0);
+      case act_relu6:
+        return x < 0 ? res_T(0) : (x > 6 ? res_T(6) : res_T(x));
+      case act_leaky_relu: {
+        const param_t alpha = CONFIG_T::alpha;
+        return x > 0 ? res_T(x) : res_T(x * alpha);
+      }
+      case act_thresholded_relu: {
+        const param_t alpha = CONFIG_T::alpha;
+        return x > alpha ? res_T(x) : res_T(0);
+      }
+      case act_prelu:
+        return x > 0 ? res_T(x) : res_T(x * param[c]);
+      case act_clip: {
+        // min(max(x, lo), hi), ONNX's order: with lo > hi every output is hi. An absent bound
+        // (clip_min / clip_max false) is no bound.
+        const param_t lo = CONFIG_T::alpha, hi = CONFIG_T::beta;
+        if (CONFIG_T::clip_max && (x > hi || (CONFIG_T::clip_min && lo > hi))) return res_T(hi);
+        if (CONFIG_T::clip_min && x < lo) return res_T(lo);
+        return res_T(x);
+      }
+      case act_hard_tanh:
+        return x < -1 ? res_T(-1) : (x > 1 ? res_T(1) : res_T(x));
+      case act_hard_sigmoid: {
+        const param_t alpha = CONFIG_T::alpha, beta = CONFIG_T::beta;
+        auto v = x * alpha + beta;
+        return v < 0 ? res_T(0) : (v > 1 ? res_T(1) : res_T(v));
+      }
+      case act_linear:
+        return res_T(x);
+      default:
+        break;
     }
-    case act_thresholded_relu: {
-      const param_t alpha = CONFIG_T::alpha;
-      return x > alpha ? res_T(x) : res_T(0);
+    // Table kinds.
+    if (CONFIG_T::kind == act_elu && x >= 0) return res_T(x);
+    if (CONFIG_T::kind == act_selu && x >= 0) {
+      const param_t beta = CONFIG_T::beta;
+      return res_T(x * beta);
     }
-    case act_prelu:
-      return x > 0 ? res_T(x) : res_T(x * param[c]);
-    case act_clip: {
-      // min(max(x, lo), hi), ONNX's order: with lo > hi every output is hi. An absent bound
-      // (clip_min / clip_max false) is no bound.
-      const param_t lo = CONFIG_T::alpha, hi = CONFIG_T::beta;
-      if (CONFIG_T::clip_max && (x > hi || (CONFIG_T::clip_min && lo > hi))) return res_T(hi);
-      if (CONFIG_T::clip_min && x < lo) return res_T(lo);
+    bool above;
+    unsigned i = table_index_above<CONFIG_T::table_scale_log2, CONFIG_T::table_offset, CONFIG_T::table_size>(x, above);
+    if (above && (CONFIG_T::kind == act_softplus || CONFIG_T::kind == act_swish || CONFIG_T::kind == act_gelu))
       return res_T(x);
-    }
-    case act_hard_tanh:
-      return x < -1 ? res_T(-1) : (x > 1 ? res_T(1) : res_T(x));
-    case act_hard_sigmoid: {
-      const param_t alpha = CONFIG_T::alpha, beta = CONFIG_T::beta;
-      auto v = x * alpha + beta;
-      return v < 0 ? res_T(0) : (v > 1 ? res_T(1) : res_T(v));
-    }
-    case act_linear:
-      return res_T(x);
-    default:
-      break;
+    return res_T(table[i]);
   }
-  // Table kinds.
-  if (CONFIG_T::kind == act_elu && x >= 0) return res_T(x);
-  if (CONFIG_T::kind == act_selu && x >= 0) {
-    const param_t beta = CONFIG_T::beta;
-    return res_T(x * beta);
-  }
-  bool above;
-  unsigned i = table_index_above<CONFIG_T::table_scale_log2, CONFIG_T::table_offset, CONFIG_T::table_size>(x, above);
-  if (above && (CONFIG_T::kind == act_softplus || CONFIG_T::kind == act_swish || CONFIG_T::kind == act_gelu))
-    return res_T(x);
-  return res_T(table[i]);
-}
+};
 
 template <class data_T, class res_T, typename CONFIG_T>
 void activation(const data_T data[CONFIG_T::n_in], res_T res[CONFIG_T::n_in],
                 const typename CONFIG_T::table_t* table = 0, const typename CONFIG_T::param_t* param = 0) {
   NNHLS_PRAGMA(HLS PIPELINE II=CONFIG_T::reuse_factor)
+ActivationElements:
   for (unsigned i = 0; i < CONFIG_T::n_in; i++) {
     NNHLS_PRAGMA(HLS UNROLL)
-    res[i] = activate<data_T, res_T, CONFIG_T>(data[i], i % CONFIG_T::n_chan, table, param);
+    res[i] = activation_element<data_T, res_T, CONFIG_T>::run(data[i], i % CONFIG_T::n_chan, table, param);
   }
 }
 
@@ -116,63 +122,75 @@ struct softmax_config {
   typedef ap_fixed<18, 8, AP_RND, AP_SAT> accum_t;
 };
 
-template <class data_T, class res_T, typename CONFIG_T>
-void softmax_row(const data_T x[CONFIG_T::n_in], res_T y[CONFIG_T::n_in],
-                 const typename CONFIG_T::exp_table_t exp_table[CONFIG_T::exp_table_size],
-                 const typename CONFIG_T::inv_table_t inv_table[CONFIG_T::inv_table_size]) {
-  NNHLS_PRAGMA(HLS PIPELINE II=CONFIG_T::reuse_factor)
-  if (CONFIG_T::implementation == softmax_argmax) {
-    unsigned best = 0;
-    for (unsigned k = 1; k < CONFIG_T::n_in; k++) {
-      NNHLS_PRAGMA(HLS UNROLL)
-      if (x[best] < x[k]) best = k;
+// One row of n_in values. `Enable`: see nnet_common.h.
+template <class data_T, class res_T, typename CONFIG_T, class Enable = void> struct softmax_row {
+  static void run(const data_T x[CONFIG_T::n_in], res_T y[CONFIG_T::n_in],
+                  const typename CONFIG_T::exp_table_t exp_table[CONFIG_T::exp_table_size],
+                  const typename CONFIG_T::inv_table_t inv_table[CONFIG_T::inv_table_size]) {
+    NNHLS_PRAGMA(HLS PIPELINE II=CONFIG_T::reuse_factor)
+    if (CONFIG_T::implementation == softmax_argmax) {
+      unsigned best = 0;
+    SoftmaxArgmax:
+      for (unsigned k = 1; k < CONFIG_T::n_in; k++) {
+        NNHLS_PRAGMA(HLS UNROLL)
+        if (x[best] < x[k]) best = k;
+      }
+    SoftmaxOneHot:
+      for (unsigned k = 0; k < CONFIG_T::n_in; k++) {
+        NNHLS_PRAGMA(HLS UNROLL)
+        y[k] = k == best ? res_T(1) : res_T(0);
+      }
+      return;
     }
+    typename CONFIG_T::exp_table_t e[CONFIG_T::n_in];
+    NNHLS_PRAGMA(HLS ARRAY_PARTITION variable=e complete)
+    if (CONFIG_T::implementation == softmax_stable) {
+      data_T m = x[0];
+    SoftmaxMax:
+      for (unsigned k = 1; k < CONFIG_T::n_in; k++) {
+        NNHLS_PRAGMA(HLS UNROLL)
+        if (m < x[k]) m = x[k];
+      }
+    SoftmaxExpStable:
+      for (unsigned k = 0; k < CONFIG_T::n_in; k++) {
+        NNHLS_PRAGMA(HLS UNROLL)
+        e[k] = exp_table[table_index<CONFIG_T::exp_scale_log2, 0, CONFIG_T::exp_table_size>(m - x[k])];
+      }
+    } else {
+    SoftmaxExp:
+      for (unsigned k = 0; k < CONFIG_T::n_in; k++) {
+        NNHLS_PRAGMA(HLS UNROLL)
+        e[k] = exp_table[table_index<CONFIG_T::exp_scale_log2, -(long long)(CONFIG_T::exp_table_size / 2),
+                                     CONFIG_T::exp_table_size>(x[k])];
+      }
+    }
+    typename CONFIG_T::accum_t s = 0;
+  SoftmaxSum:
     for (unsigned k = 0; k < CONFIG_T::n_in; k++) {
       NNHLS_PRAGMA(HLS UNROLL)
-      y[k] = k == best ? res_T(1) : res_T(0);
+      s = s + e[k];
     }
-    return;
-  }
-  typename CONFIG_T::exp_table_t e[CONFIG_T::n_in];
-  NNHLS_PRAGMA(HLS ARRAY_PARTITION variable=e complete)
-  if (CONFIG_T::implementation == softmax_stable) {
-    data_T m = x[0];
-    for (unsigned k = 1; k < CONFIG_T::n_in; k++) {
-      NNHLS_PRAGMA(HLS UNROLL)
-      if (m < x[k]) m = x[k];
-    }
+    const typename CONFIG_T::inv_table_t inv =
+        inv_table[table_index<CONFIG_T::inv_scale_log2, 0, CONFIG_T::inv_table_size>(s)];
+  SoftmaxNormalize:
     for (unsigned k = 0; k < CONFIG_T::n_in; k++) {
       NNHLS_PRAGMA(HLS UNROLL)
-      e[k] = exp_table[table_index<CONFIG_T::exp_scale_log2, 0, CONFIG_T::exp_table_size>(m - x[k])];
-    }
-  } else {
-    for (unsigned k = 0; k < CONFIG_T::n_in; k++) {
-      NNHLS_PRAGMA(HLS UNROLL)
-      e[k] = exp_table[table_index<CONFIG_T::exp_scale_log2, -(long long)(CONFIG_T::exp_table_size / 2),
-                                   CONFIG_T::exp_table_size>(x[k])];
+      y[k] = e[k] * inv;
     }
   }
-  typename CONFIG_T::accum_t s = 0;
-  for (unsigned k = 0; k < CONFIG_T::n_in; k++) {
-    NNHLS_PRAGMA(HLS UNROLL)
-    s = s + e[k];
-  }
-  const typename CONFIG_T::inv_table_t inv =
-      inv_table[table_index<CONFIG_T::inv_scale_log2, 0, CONFIG_T::inv_table_size>(s)];
-  for (unsigned k = 0; k < CONFIG_T::n_in; k++) {
-    NNHLS_PRAGMA(HLS UNROLL)
-    y[k] = e[k] * inv;
-  }
-}
+};
 
 template <class data_T, class res_T, typename CONFIG_T>
 void softmax(const data_T data[CONFIG_T::n_rows * CONFIG_T::n_in], res_T res[CONFIG_T::n_rows * CONFIG_T::n_in],
              const typename CONFIG_T::exp_table_t exp_table[CONFIG_T::exp_table_size],
              const typename CONFIG_T::inv_table_t inv_table[CONFIG_T::inv_table_size]) {
+SoftmaxRows:
   for (unsigned r = 0; r < CONFIG_T::n_rows; r++)
-    softmax_row<data_T, res_T, CONFIG_T>(data + r * CONFIG_T::n_in, res + r * CONFIG_T::n_in, exp_table, inv_table);
+    softmax_row<data_T, res_T, CONFIG_T>::run(data + r * CONFIG_T::n_in, res + r * CONFIG_T::n_in, exp_table, inv_table);
 }
 
 }  // namespace nnet
+
+#pragma GCC diagnostic pop
 
 #endif  // NNET_ACTIVATION_H_

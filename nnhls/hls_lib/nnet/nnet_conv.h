@@ -13,6 +13,10 @@
 
 #include "nnet_common.h"
 
+// Loop labels name the loops in synthesis reports and directives; g++ -Wall calls them unused.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wunused-label"
+
 namespace nnet {
 
 struct conv_config {
@@ -36,89 +40,51 @@ struct conv_config {
   typedef ap_fixed<16, 6> weight_t;
 };
 
-#ifdef NNHLS_FAST_PATH
-// Emulation fast path: accumulate one input pixel's products into 128-bit mantissas (same bits
-// as the ap arithmetic for plain accumulators; see nnet_common.h).
-template <class data_T, typename CONFIG_T, class ok>
-inline void conv_fast_mac(apx::u128* acc, const data_T* x, const typename CONFIG_T::weight_t* weights, unsigned kbase) {
-  for (unsigned c = 0; c < CONFIG_T::n_chan; c++) {
-    const apx::i128 xv = fast::mantissa(x[c]);
-    if (xv == 0) continue;
-    if (CONFIG_T::depthwise) {
-      for (unsigned m = 0; m < CONFIG_T::depth_multiplier; m++)
-        acc[c * CONFIG_T::depth_multiplier + m] +=
-            fast::align<ok::d_prod>(xv * fast::mantissa(weights[(kbase + c) * CONFIG_T::depth_multiplier + m]));
-    } else {
-      const typename CONFIG_T::weight_t* wrow = weights + (kbase + c) * CONFIG_T::n_filt;
-      for (unsigned f = 0; f < CONFIG_T::n_filt; f++) acc[f] += fast::align<ok::d_prod>(xv * fast::mantissa(wrow[f]));
+// One output pixel (oh, ow), all its output channels. `Enable`: see nnet_common.h.
+template <class data_T, class res_T, typename CONFIG_T, class Enable = void> struct conv_pixel {
+  static void run(const data_T* data, res_T* res, unsigned oh, unsigned ow,
+                  const typename CONFIG_T::weight_t* weights, const typename CONFIG_T::bias_t* biases) {
+    const unsigned n_out = CONFIG_T::depthwise ? CONFIG_T::n_chan * CONFIG_T::depth_multiplier : CONFIG_T::n_filt;
+    typename CONFIG_T::accum_t acc[n_out];
+    NNHLS_PRAGMA(HLS ARRAY_PARTITION variable=acc complete)
+  ConvInit:
+    for (unsigned f = 0; f < n_out; f++) {
+      NNHLS_PRAGMA(HLS UNROLL)
+      acc[f] = biases[f];
     }
-  }
-}
-#endif
-
-// One output pixel (oh, ow), all its output channels.
-template <class data_T, class res_T, typename CONFIG_T>
-inline void conv_pixel(const data_T* data, res_T* res, unsigned oh, unsigned ow,
-                       const typename CONFIG_T::weight_t* weights, const typename CONFIG_T::bias_t* biases) {
-  const unsigned n_out = CONFIG_T::depthwise ? CONFIG_T::n_chan * CONFIG_T::depth_multiplier : CONFIG_T::n_filt;
-#ifdef NNHLS_FAST_PATH
-  typedef fast::mac_ok<data_T, typename CONFIG_T::weight_t, typename CONFIG_T::bias_t, typename CONFIG_T::accum_t> ok;
-  if (ok::value) {
-    apx::u128 sums[n_out];
-    for (unsigned f = 0; f < n_out; f++) sums[f] = fast::align<ok::d_bias>(fast::mantissa(biases[f]));
+  ConvKernelRows:
     for (unsigned kh = 0; kh < CONFIG_T::filt_height; kh++) {
       const int ih = int(oh * CONFIG_T::stride_height + kh * CONFIG_T::dilation_height) - int(CONFIG_T::pad_top);
       if (ih < 0 || ih >= int(CONFIG_T::in_height)) continue;
+    ConvKernelCols:
       for (unsigned kw = 0; kw < CONFIG_T::filt_width; kw++) {
         const int iw = int(ow * CONFIG_T::stride_width + kw * CONFIG_T::dilation_width) - int(CONFIG_T::pad_left);
         if (iw < 0 || iw >= int(CONFIG_T::in_width)) continue;
-        conv_fast_mac<data_T, CONFIG_T, ok>(sums, data + (unsigned(ih) * CONFIG_T::in_width + unsigned(iw)) * CONFIG_T::n_chan,
-                                            weights, (kh * CONFIG_T::filt_width + kw) * CONFIG_T::n_chan);
-      }
-    }
-    for (unsigned f = 0; f < n_out; f++)
-      res[f] = typename CONFIG_T::accum_t(CONFIG_T::accum_t::raw((apx::i128)sums[f]));
-    return;
-  }
-#endif
-  typename CONFIG_T::accum_t acc[n_out];
-  NNHLS_PRAGMA(HLS ARRAY_PARTITION variable=acc complete)
-  for (unsigned f = 0; f < n_out; f++) {
-    NNHLS_PRAGMA(HLS UNROLL)
-    acc[f] = biases[f];
-  }
-  for (unsigned kh = 0; kh < CONFIG_T::filt_height; kh++) {
-    const int ih = int(oh * CONFIG_T::stride_height + kh * CONFIG_T::dilation_height) - int(CONFIG_T::pad_top);
-    if (ih < 0 || ih >= int(CONFIG_T::in_height)) continue;
-    for (unsigned kw = 0; kw < CONFIG_T::filt_width; kw++) {
-      const int iw = int(ow * CONFIG_T::stride_width + kw * CONFIG_T::dilation_width) - int(CONFIG_T::pad_left);
-      if (iw < 0 || iw >= int(CONFIG_T::in_width)) continue;
-      const data_T* x = data + (unsigned(ih) * CONFIG_T::in_width + unsigned(iw)) * CONFIG_T::n_chan;
-      const unsigned kbase = (kh * CONFIG_T::filt_width + kw) * CONFIG_T::n_chan;
-      for (unsigned c = 0; c < CONFIG_T::n_chan; c++) {
-        if (CONFIG_T::depthwise) {
-          for (unsigned m = 0; m < CONFIG_T::depth_multiplier; m++) {
-            const typename CONFIG_T::weight_t& w = weights[(kbase + c) * CONFIG_T::depth_multiplier + m];
-            const unsigned f = c * CONFIG_T::depth_multiplier + m;
-            acc[f] = acc[f] + typename CONFIG_T::accum_t(x[c] * w);
-          }
-        } else {
-          const typename CONFIG_T::weight_t* wrow = weights + (kbase + c) * CONFIG_T::n_filt;
-          for (unsigned f = 0; f < CONFIG_T::n_filt; f++) {
-#ifndef __SYNTHESIS__
-            if (wrow[f] == 0) continue;
-#endif
-            acc[f] = acc[f] + typename CONFIG_T::accum_t(x[c] * wrow[f]);
+        const data_T* x = data + (unsigned(ih) * CONFIG_T::in_width + unsigned(iw)) * CONFIG_T::n_chan;
+        const unsigned kbase = (kh * CONFIG_T::filt_width + kw) * CONFIG_T::n_chan;
+      ConvChannels:
+        for (unsigned c = 0; c < CONFIG_T::n_chan; c++) {
+          if (CONFIG_T::depthwise) {
+          ConvMultiplier:
+            for (unsigned m = 0; m < CONFIG_T::depth_multiplier; m++) {
+              const unsigned f = c * CONFIG_T::depth_multiplier + m;
+              acc[f] = acc[f] + typename CONFIG_T::accum_t(x[c] * weights[(kbase + c) * CONFIG_T::depth_multiplier + m]);
+            }
+          } else {
+          ConvFilters:
+            for (unsigned f = 0; f < CONFIG_T::n_filt; f++)
+              acc[f] = acc[f] + typename CONFIG_T::accum_t(x[c] * weights[(kbase + c) * CONFIG_T::n_filt + f]);
           }
         }
       }
     }
+  ConvResult:
+    for (unsigned f = 0; f < n_out; f++) {
+      NNHLS_PRAGMA(HLS UNROLL)
+      res[f] = acc[f];
+    }
   }
-  for (unsigned f = 0; f < n_out; f++) {
-    NNHLS_PRAGMA(HLS UNROLL)
-    res[f] = acc[f];
-  }
-}
+};
 
 template <class data_T, class res_T, typename CONFIG_T>
 void conv_2d(const data_T data[CONFIG_T::in_height * CONFIG_T::in_width * CONFIG_T::n_chan],
@@ -126,13 +92,15 @@ void conv_2d(const data_T data[CONFIG_T::in_height * CONFIG_T::in_width * CONFIG
   const unsigned n_out = CONFIG_T::depthwise ? CONFIG_T::n_chan * CONFIG_T::depth_multiplier : CONFIG_T::n_filt;
   const unsigned n_pixels = CONFIG_T::out_height * CONFIG_T::out_width;
   NNHLS_PRAGMA(HLS ALLOCATION operation instances=mul limit=CONFIG_T::multiplier_limit)
+ConvPixels:
   for (unsigned p0 = 0; p0 < n_pixels; p0 += CONFIG_T::parallelization_factor) {
     NNHLS_PRAGMA(HLS PIPELINE II=CONFIG_T::reuse_factor)
+  ConvParallel:
     for (unsigned q = 0; q < CONFIG_T::parallelization_factor; q++) {
       NNHLS_PRAGMA(HLS UNROLL)
       const unsigned p = p0 + q;
-      conv_pixel<data_T, res_T, CONFIG_T>(data, res + p * n_out, p / CONFIG_T::out_width, p % CONFIG_T::out_width,
-                                          weights, biases);
+      conv_pixel<data_T, res_T, CONFIG_T>::run(data, res + p * n_out, p / CONFIG_T::out_width, p % CONFIG_T::out_width,
+                                               weights, biases);
     }
   }
 }
@@ -156,5 +124,7 @@ void depthwise_conv_1d(const data_T* data, res_T* res, const typename CONFIG_T::
 }
 
 }  // namespace nnet
+
+#pragma GCC diagnostic pop
 
 #endif  // NNET_CONV_H_

@@ -10,6 +10,10 @@
 
 #include "nnet_common.h"
 
+// Loop labels name the loops in synthesis reports and directives; g++ -Wall calls them unused.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wunused-label"
+
 namespace nnet {
 
 struct merge_config {
@@ -22,32 +26,38 @@ struct merge_config {
 template <class a_T, class b_T, class res_T, typename CONFIG_T>
 void add(const a_T a[CONFIG_T::n_elem], const b_T b[CONFIG_T::n_elem], res_T res[CONFIG_T::n_elem]) {
   NNHLS_PRAGMA(HLS PIPELINE II=CONFIG_T::reuse_factor)
+MergeAdd:
   for (unsigned i = 0; i < CONFIG_T::n_elem; i++) res[i] = a[i] + b[i];
 }
 template <class a_T, class b_T, class res_T, typename CONFIG_T>
 void subtract(const a_T a[CONFIG_T::n_elem], const b_T b[CONFIG_T::n_elem], res_T res[CONFIG_T::n_elem]) {
   NNHLS_PRAGMA(HLS PIPELINE II=CONFIG_T::reuse_factor)
+MergeSubtract:
   for (unsigned i = 0; i < CONFIG_T::n_elem; i++) res[i] = a[i] - b[i];
 }
 template <class a_T, class b_T, class res_T, typename CONFIG_T>
 void multiply(const a_T a[CONFIG_T::n_elem], const b_T b[CONFIG_T::n_elem], res_T res[CONFIG_T::n_elem]) {
   NNHLS_PRAGMA(HLS PIPELINE II=CONFIG_T::reuse_factor)
+MergeMultiply:
   for (unsigned i = 0; i < CONFIG_T::n_elem; i++) res[i] = a[i] * b[i];
 }
 template <class a_T, class b_T, class res_T, typename CONFIG_T>
 void average(const a_T a[CONFIG_T::n_elem], const b_T b[CONFIG_T::n_elem], res_T res[CONFIG_T::n_elem]) {
   NNHLS_PRAGMA(HLS PIPELINE II=CONFIG_T::reuse_factor)
   const ap_ufixed<1, 0> half = 0.5;
+MergeAverage:
   for (unsigned i = 0; i < CONFIG_T::n_elem; i++) res[i] = (a[i] + b[i]) * half;
 }
 template <class a_T, class b_T, class res_T, typename CONFIG_T>
 void maximum(const a_T a[CONFIG_T::n_elem], const b_T b[CONFIG_T::n_elem], res_T res[CONFIG_T::n_elem]) {
   NNHLS_PRAGMA(HLS PIPELINE II=CONFIG_T::reuse_factor)
+MergeMaximum:
   for (unsigned i = 0; i < CONFIG_T::n_elem; i++) res[i] = a[i] < b[i] ? res_T(b[i]) : res_T(a[i]);
 }
 template <class a_T, class b_T, class res_T, typename CONFIG_T>
 void minimum(const a_T a[CONFIG_T::n_elem], const b_T b[CONFIG_T::n_elem], res_T res[CONFIG_T::n_elem]) {
   NNHLS_PRAGMA(HLS PIPELINE II=CONFIG_T::reuse_factor)
+MergeMinimum:
   for (unsigned i = 0; i < CONFIG_T::n_elem; i++) res[i] = b[i] < a[i] ? res_T(b[i]) : res_T(a[i]);
 }
 
@@ -66,8 +76,11 @@ void concatenate(const a_T a[CONFIG_T::n_outer * CONFIG_T::n_lhs_inner],
                  res_T res[CONFIG_T::n_outer * (CONFIG_T::n_lhs_inner + CONFIG_T::n_rhs_inner)]) {
   NNHLS_PRAGMA(HLS PIPELINE II=CONFIG_T::reuse_factor)
   const unsigned row = CONFIG_T::n_lhs_inner + CONFIG_T::n_rhs_inner;
+ConcatOuter:
   for (unsigned o = 0; o < CONFIG_T::n_outer; o++) {
+  ConcatLeft:
     for (unsigned i = 0; i < CONFIG_T::n_lhs_inner; i++) res[o * row + i] = a[o * CONFIG_T::n_lhs_inner + i];
+  ConcatRight:
     for (unsigned i = 0; i < CONFIG_T::n_rhs_inner; i++)
       res[o * row + CONFIG_T::n_lhs_inner + i] = b[o * CONFIG_T::n_rhs_inner + i];
   }
@@ -87,6 +100,7 @@ void dot1d_array(const a_T a[CONFIG_T::n_in], const b_T b[CONFIG_T::n_in], res_T
   NNHLS_PRAGMA(HLS PIPELINE II=CONFIG_T::reuse_factor)
   NNHLS_PRAGMA(HLS ALLOCATION operation instances=mul limit=CONFIG_T::multiplier_limit)
   typename CONFIG_T::accum_t acc = 0;
+DotProduct:
   for (unsigned i = 0; i < CONFIG_T::n_in; i++) acc = acc + typename CONFIG_T::accum_t(a[i] * b[i]);
   res[0] = acc;
 }
@@ -97,5 +111,7 @@ void dot1d(const a_T a[CONFIG_T::n_in], const b_T b[CONFIG_T::n_in], res_T res[1
 }
 
 }  // namespace nnet
+
+#pragma GCC diagnostic pop
 
 #endif  // NNET_MERGE_H_

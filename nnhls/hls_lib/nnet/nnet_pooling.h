@@ -10,6 +10,10 @@
 
 #include "nnet_common.h"
 
+// Loop labels name the loops in synthesis reports and directives; g++ -Wall calls them unused.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wunused-label"
+
 namespace nnet {
 
 enum pool_op { pool_max = 0, pool_average = 1 };
@@ -29,71 +33,83 @@ struct pooling_config {
 
 typedef ap_ufixed<32, 1, AP_RND> pool_reciprocal_t;
 
-template <class data_T, class res_T, typename CONFIG_T>
-inline void pool_pixel(const data_T* data, res_T* res, unsigned oh, unsigned ow) {
-  for (unsigned c = 0; c < CONFIG_T::n_chan; c++) {
-    NNHLS_PRAGMA(HLS UNROLL)
-    data_T best = 0;
-    typename CONFIG_T::accum_t acc = 0;
-    unsigned n = 0;
-    for (unsigned kh = 0; kh < CONFIG_T::pool_height; kh++) {
-      const int ih = int(oh * CONFIG_T::stride_height + kh) - int(CONFIG_T::pad_top);
-      if (ih < 0 || ih >= int(CONFIG_T::in_height)) continue;
-      for (unsigned kw = 0; kw < CONFIG_T::pool_width; kw++) {
-        const int iw = int(ow * CONFIG_T::stride_width + kw) - int(CONFIG_T::pad_left);
-        if (iw < 0 || iw >= int(CONFIG_T::in_width)) continue;
-        const data_T& x = data[(unsigned(ih) * CONFIG_T::in_width + unsigned(iw)) * CONFIG_T::n_chan + c];
-        if (n == 0 || best < x) best = x;
-        acc = acc + x;
-        n++;
+// One output pixel (oh, ow), all channels. `Enable`: see nnet_common.h.
+template <class data_T, class res_T, typename CONFIG_T, class Enable = void> struct pool_pixel {
+  static void run(const data_T* data, res_T* res, unsigned oh, unsigned ow) {
+  PoolChannels:
+    for (unsigned c = 0; c < CONFIG_T::n_chan; c++) {
+      NNHLS_PRAGMA(HLS UNROLL)
+      data_T best = 0;
+      typename CONFIG_T::accum_t acc = 0;
+      unsigned n = 0;
+    PoolRows:
+      for (unsigned kh = 0; kh < CONFIG_T::pool_height; kh++) {
+        const int ih = int(oh * CONFIG_T::stride_height + kh) - int(CONFIG_T::pad_top);
+        if (ih < 0 || ih >= int(CONFIG_T::in_height)) continue;
+      PoolCols:
+        for (unsigned kw = 0; kw < CONFIG_T::pool_width; kw++) {
+          const int iw = int(ow * CONFIG_T::stride_width + kw) - int(CONFIG_T::pad_left);
+          if (iw < 0 || iw >= int(CONFIG_T::in_width)) continue;
+          const data_T& x = data[(unsigned(ih) * CONFIG_T::in_width + unsigned(iw)) * CONFIG_T::n_chan + c];
+          if (n == 0 || best < x) best = x;
+          acc = acc + x;
+          n++;
+        }
+      }
+      if (CONFIG_T::pool_op == pool_max) {
+        res[c] = best;
+      } else {
+        const unsigned count = CONFIG_T::count_pad ? CONFIG_T::pool_height * CONFIG_T::pool_width : n;
+        const pool_reciprocal_t r = 1.0 / double(count);
+        res[c] = acc * r;
       }
     }
-    if (CONFIG_T::pool_op == pool_max) {
-      res[c] = best;
-    } else {
-      const unsigned count = CONFIG_T::count_pad ? CONFIG_T::pool_height * CONFIG_T::pool_width : n;
-      const pool_reciprocal_t r = 1.0 / double(count);
-      res[c] = acc * r;
-    }
   }
-}
+};
 
 // io_stream helper: one output pixel from `window` (pool_height rows of in_width pixels), whose
 // rows valid_from .. valid_to are in bounds; columns follow pad_left and stride_width.
-template <class data_T, class res_T, typename CONFIG_T>
-inline void pool_window(const data_T* window, res_T* res, unsigned ow, unsigned valid_from, unsigned valid_to) {
-  for (unsigned c = 0; c < CONFIG_T::n_chan; c++) {
-    NNHLS_PRAGMA(HLS UNROLL)
-    data_T best = 0;
-    typename CONFIG_T::accum_t acc = 0;
-    unsigned n = 0;
-    for (unsigned kh = valid_from; kh <= valid_to; kh++) {
-      for (unsigned kw = 0; kw < CONFIG_T::pool_width; kw++) {
-        const int iw = int(ow * CONFIG_T::stride_width + kw) - int(CONFIG_T::pad_left);
-        if (iw < 0 || iw >= int(CONFIG_T::in_width)) continue;
-        const data_T& x = window[(kh * CONFIG_T::in_width + unsigned(iw)) * CONFIG_T::n_chan + c];
-        if (n == 0 || best < x) best = x;
-        acc = acc + x;
-        n++;
+// `Enable`: see nnet_common.h.
+template <class data_T, class res_T, typename CONFIG_T, class Enable = void> struct pool_window {
+  static void run(const data_T* window, res_T* res, unsigned ow, unsigned valid_from, unsigned valid_to) {
+  PoolChannels:
+    for (unsigned c = 0; c < CONFIG_T::n_chan; c++) {
+      NNHLS_PRAGMA(HLS UNROLL)
+      data_T best = 0;
+      typename CONFIG_T::accum_t acc = 0;
+      unsigned n = 0;
+    PoolRows:
+      for (unsigned kh = valid_from; kh <= valid_to; kh++) {
+      PoolCols:
+        for (unsigned kw = 0; kw < CONFIG_T::pool_width; kw++) {
+          const int iw = int(ow * CONFIG_T::stride_width + kw) - int(CONFIG_T::pad_left);
+          if (iw < 0 || iw >= int(CONFIG_T::in_width)) continue;
+          const data_T& x = window[(kh * CONFIG_T::in_width + unsigned(iw)) * CONFIG_T::n_chan + c];
+          if (n == 0 || best < x) best = x;
+          acc = acc + x;
+          n++;
+        }
+      }
+      if (CONFIG_T::pool_op == pool_max) {
+        res[c] = best;
+      } else {
+        const unsigned count = CONFIG_T::count_pad ? CONFIG_T::pool_height * CONFIG_T::pool_width : n;
+        const pool_reciprocal_t r = 1.0 / double(count);
+        res[c] = acc * r;
       }
     }
-    if (CONFIG_T::pool_op == pool_max) {
-      res[c] = best;
-    } else {
-      const unsigned count = CONFIG_T::count_pad ? CONFIG_T::pool_height * CONFIG_T::pool_width : n;
-      const pool_reciprocal_t r = 1.0 / double(count);
-      res[c] = acc * r;
-    }
   }
-}
+};
 
 template <class data_T, class res_T, typename CONFIG_T>
 void pooling2d(const data_T data[CONFIG_T::in_height * CONFIG_T::in_width * CONFIG_T::n_chan],
                res_T res[CONFIG_T::out_height * CONFIG_T::out_width * CONFIG_T::n_chan]) {
   NNHLS_PRAGMA(HLS PIPELINE II=CONFIG_T::reuse_factor)
+PoolOutRows:
   for (unsigned oh = 0; oh < CONFIG_T::out_height; oh++)
+  PoolOutCols:
     for (unsigned ow = 0; ow < CONFIG_T::out_width; ow++)
-      pool_pixel<data_T, res_T, CONFIG_T>(data, res + (oh * CONFIG_T::out_width + ow) * CONFIG_T::n_chan, oh, ow);
+      pool_pixel<data_T, res_T, CONFIG_T>::run(data, res + (oh * CONFIG_T::out_width + ow) * CONFIG_T::n_chan, oh, ow);
 }
 
 template <class data_T, class res_T, typename CONFIG_T>
@@ -109,5 +125,7 @@ void global_pooling(const data_T data[CONFIG_T::in_height * CONFIG_T::in_width *
 }
 
 }  // namespace nnet
+
+#pragma GCC diagnostic pop
 
 #endif  // NNET_POOLING_H_

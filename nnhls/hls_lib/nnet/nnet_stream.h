@@ -17,6 +17,10 @@
 #include "nnet_pooling.h"
 #include "nnet_shape.h"
 
+// Loop labels name the loops in synthesis reports and directives; g++ -Wall calls them unused.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wunused-label"
+
 namespace nnet {
 
 // ----- clone: one stream to several consumers ------------------------------------------------------
@@ -26,6 +30,7 @@ struct clone_config {
 };
 
 #define NNHLS_CLONE_READ                                   \
+CloneStream:                                               \
   for (unsigned p = 0; p < CONFIG_T::n_pixels; p++) {      \
     NNHLS_PRAGMA(HLS PIPELINE II=1)                      \
     const data_T v = data.read();
@@ -59,13 +64,14 @@ template <class data_T, class res_T, typename CONFIG_T>
 void dense(hls::stream<data_T>& data, hls::stream<res_T>& res,
            const typename CONFIG_T::weight_t weights[CONFIG_T::n_in * CONFIG_T::n_out],
            const typename CONFIG_T::bias_t biases[CONFIG_T::n_out]) {
+DenseStreamRows:
   for (unsigned r = 0; r < CONFIG_T::n_rows; r++) {
     NNHLS_PRAGMA(HLS PIPELINE II=CONFIG_T::reuse_factor)
     const data_T x = data.read();
     typename res_T::value_type y[CONFIG_T::n_out];
-    dense_schedule<CONFIG_T::strategy>::template run<typename data_T::value_type, typename res_T::value_type, CONFIG_T>(
-        x.data, y, weights, biases);
+    dense_row<typename data_T::value_type, typename res_T::value_type, CONFIG_T>::run(x.data, y, weights, biases);
     res_T out;
+  DenseStreamOut:
     for (unsigned j = 0; j < CONFIG_T::n_out; j++) out[j] = y[j];
     res.write(out);
   }
@@ -75,11 +81,13 @@ template <class data_T, class res_T, typename CONFIG_T>
 void dense(hls::stream<data_T>& data, hls::stream<res_T>& res,
            const compressed_weight<typename CONFIG_T::weight_t, typename CONFIG_T::index_t> weights[CONFIG_T::n_nonzeros],
            const typename CONFIG_T::bias_t biases[CONFIG_T::n_out]) {
+DenseStreamRows:
   for (unsigned r = 0; r < CONFIG_T::n_rows; r++) {
     const data_T x = data.read();
     typename res_T::value_type y[CONFIG_T::n_out];
     dense_compressed<typename data_T::value_type, typename res_T::value_type, CONFIG_T>(x.data, y, weights, biases);
     res_T out;
+  DenseStreamOut:
     for (unsigned j = 0; j < CONFIG_T::n_out; j++) out[j] = y[j];
     res.write(out);
   }
@@ -89,11 +97,12 @@ template <class data_T, class res_T, typename CONFIG_T>
 void softmax(hls::stream<data_T>& data, hls::stream<res_T>& res,
              const typename CONFIG_T::exp_table_t exp_table[CONFIG_T::exp_table_size],
              const typename CONFIG_T::inv_table_t inv_table[CONFIG_T::inv_table_size]) {
+SoftmaxStreamRows:
   for (unsigned r = 0; r < CONFIG_T::n_rows; r++) {
     NNHLS_PRAGMA(HLS PIPELINE II=CONFIG_T::reuse_factor)
     const data_T x = data.read();
     res_T out;
-    softmax_row<typename data_T::value_type, typename res_T::value_type, CONFIG_T>(x.data, out.data, exp_table, inv_table);
+    softmax_row<typename data_T::value_type, typename res_T::value_type, CONFIG_T>::run(x.data, out.data, exp_table, inv_table);
     res.write(out);
   }
 }
@@ -101,13 +110,15 @@ void softmax(hls::stream<data_T>& data, hls::stream<res_T>& res,
 template <class data_T, class res_T, typename CONFIG_T>
 void activation(hls::stream<data_T>& data, hls::stream<res_T>& res, const typename CONFIG_T::table_t* table = 0,
                 const typename CONFIG_T::param_t* param = 0) {
+ActivationStreamPixels:
   for (unsigned p = 0; p < CONFIG_T::n_in / CONFIG_T::n_chan; p++) {
     NNHLS_PRAGMA(HLS PIPELINE II=CONFIG_T::reuse_factor)
     const data_T x = data.read();
     res_T out;
+  ActivationStreamChannels:
     for (unsigned c = 0; c < CONFIG_T::n_chan; c++) {
       NNHLS_PRAGMA(HLS UNROLL)
-      out[c] = activate<typename data_T::value_type, typename res_T::value_type, CONFIG_T>(x[c], c, table, param);
+      out[c] = activation_element<typename data_T::value_type, typename res_T::value_type, CONFIG_T>::run(x[c], c, table, param);
     }
     res.write(out);
   }
@@ -116,10 +127,12 @@ void activation(hls::stream<data_T>& data, hls::stream<res_T>& res, const typena
 template <class data_T, class res_T, typename CONFIG_T>
 void normalize(hls::stream<data_T>& data, hls::stream<res_T>& res, const typename CONFIG_T::scale_t scale[CONFIG_T::n_filt],
                const typename CONFIG_T::bias_t bias[CONFIG_T::n_filt]) {
+NormalizeStreamPixels:
   for (unsigned p = 0; p < CONFIG_T::n_in / CONFIG_T::n_filt; p++) {
     NNHLS_PRAGMA(HLS PIPELINE II=CONFIG_T::reuse_factor)
     const data_T x = data.read();
     res_T out;
+  NormalizeStreamChannels:
     for (unsigned c = 0; c < CONFIG_T::n_filt; c++) {
       NNHLS_PRAGMA(HLS UNROLL)
       out[c] = x[c] * scale[c] + bias[c];
@@ -133,11 +146,13 @@ void normalize(hls::stream<data_T>& data, hls::stream<res_T>& res, const typenam
   template <class a_T, class b_T, class res_T, typename CONFIG_T>                                        \
   void NAME(hls::stream<a_T>& a_s, hls::stream<b_T>& b_s, hls::stream<res_T>& res) {                     \
     typedef typename res_T::value_type out_t;                                                            \
+  MergeStreamPixels:                                                                                     \
     for (unsigned p = 0; p < CONFIG_T::n_elem / CONFIG_T::n_chan; p++) {                                 \
       NNHLS_PRAGMA(HLS PIPELINE II=CONFIG_T::reuse_factor)                                             \
       const a_T a = a_s.read();                                                                          \
       const b_T b = b_s.read();                                                                          \
       res_T out;                                                                                         \
+    MergeStreamChannels:                                                                                 \
       for (unsigned c = 0; c < CONFIG_T::n_chan; c++) out[c] = EXPR;                                     \
       res.write(out);                                                                                    \
     }                                                                                                    \
@@ -152,12 +167,15 @@ NNHLS_MERGE_STREAM(minimum, b[c] < a[c] ? out_t(b[c]) : out_t(a[c]))
 
 template <class a_T, class b_T, class res_T, typename CONFIG_T>
 void concatenate(hls::stream<a_T>& a_s, hls::stream<b_T>& b_s, hls::stream<res_T>& res) {
+ConcatStreamPixels:
   for (unsigned p = 0; p < CONFIG_T::n_outer; p++) {
     NNHLS_PRAGMA(HLS PIPELINE II=CONFIG_T::reuse_factor)
     const a_T a = a_s.read();
     const b_T b = b_s.read();
     res_T out;
+  ConcatStreamLeft:
     for (unsigned i = 0; i < CONFIG_T::n_lhs_inner; i++) out[i] = a[i];
+  ConcatStreamRight:
     for (unsigned i = 0; i < CONFIG_T::n_rhs_inner; i++) out[CONFIG_T::n_lhs_inner + i] = b[i];
     res.write(out);
   }
@@ -200,8 +218,10 @@ template <class data_T, class res_T, typename CONFIG_T>
 void copy(hls::stream<data_T>& data, hls::stream<res_T>& res) {
   res_T out;
   unsigned k = 0;
+CopyStreamPixels:
   for (unsigned p = 0; p < CONFIG_T::n_elem / CONFIG_T::in_pack; p++) {
     const data_T x = data.read();
+  CopyStreamValues:
     for (unsigned c = 0; c < CONFIG_T::in_pack; c++) {
       out[k] = x[c];
       if (++k == CONFIG_T::out_pack) {
@@ -217,13 +237,17 @@ template <class data_T, class res_T, typename CONFIG_T>
 void transpose(hls::stream<data_T>& data, hls::stream<res_T>& res) {
   typename data_T::value_type in[CONFIG_T::n_elem];
   typename res_T::value_type out[CONFIG_T::n_elem];
+TransposeStreamRead:
   for (unsigned p = 0; p < CONFIG_T::n_elem / data_T::size; p++) {
     const data_T x = data.read();
+  TransposeStreamStore:
     for (unsigned c = 0; c < data_T::size; c++) in[p * data_T::size + c] = x[c];
   }
   transpose_array<typename data_T::value_type, typename res_T::value_type, CONFIG_T>(in, out);
+TransposeStreamWrite:
   for (unsigned p = 0; p < CONFIG_T::n_elem / res_T::size; p++) {
     res_T y;
+  TransposeStreamLoad:
     for (unsigned c = 0; c < res_T::size; c++) y[c] = out[p * res_T::size + c];
     res.write(y);
   }
@@ -232,15 +256,19 @@ void transpose(hls::stream<data_T>& data, hls::stream<res_T>& res) {
 // ----- padding, cropping, upsampling --------------------------------------------------------------------
 template <class data_T, class res_T, typename CONFIG_T>
 void zeropad2d(hls::stream<data_T>& data, hls::stream<res_T>& res) {
+PadStreamRows:
   for (unsigned oh = 0; oh < CONFIG_T::out_height; oh++)
+  PadStreamCols:
     for (unsigned ow = 0; ow < CONFIG_T::out_width; ow++) {
       NNHLS_PRAGMA(HLS PIPELINE II=1)
       const int ih = int(oh) - int(CONFIG_T::top), iw = int(ow) - int(CONFIG_T::left);
       res_T out;
       if (ih >= 0 && ih < int(CONFIG_T::in_height) && iw >= 0 && iw < int(CONFIG_T::in_width)) {
         const data_T x = data.read();
+      PadStreamCopy:
         for (unsigned c = 0; c < CONFIG_T::n_chan; c++) out[c] = x[c];
       } else {
+      PadStreamZero:
         for (unsigned c = 0; c < CONFIG_T::n_chan; c++) out[c] = 0;
       }
       res.write(out);
@@ -249,13 +277,16 @@ void zeropad2d(hls::stream<data_T>& data, hls::stream<res_T>& res) {
 
 template <class data_T, class res_T, typename CONFIG_T>
 void cropping2d(hls::stream<data_T>& data, hls::stream<res_T>& res) {
+CropStreamRows:
   for (unsigned ih = 0; ih < CONFIG_T::in_height; ih++)
+  CropStreamCols:
     for (unsigned iw = 0; iw < CONFIG_T::in_width; iw++) {
       NNHLS_PRAGMA(HLS PIPELINE II=1)
       const data_T x = data.read();
       if (ih < CONFIG_T::top || ih >= CONFIG_T::top + CONFIG_T::out_height) continue;
       if (iw < CONFIG_T::left || iw >= CONFIG_T::left + CONFIG_T::out_width) continue;
       res_T out;
+    CropStreamChannels:
       for (unsigned c = 0; c < CONFIG_T::n_chan; c++) out[c] = x[c];
       res.write(out);
     }
@@ -264,12 +295,17 @@ void cropping2d(hls::stream<data_T>& data, hls::stream<res_T>& res) {
 template <class data_T, class res_T, typename CONFIG_T>
 void resize_nearest(hls::stream<data_T>& data, hls::stream<res_T>& res) {
   res_T row[CONFIG_T::in_width];
+ResizeStreamRows:
   for (unsigned ih = 0; ih < CONFIG_T::in_height; ih++) {
+  ResizeStreamRead:
     for (unsigned iw = 0; iw < CONFIG_T::in_width; iw++) {
       const data_T x = data.read();
+    ResizeStreamStore:
       for (unsigned c = 0; c < CONFIG_T::n_chan; c++) row[iw][c] = x[c];
     }
+  ResizeStreamRepeat:
     for (unsigned fh = 0; fh < CONFIG_T::factor_height; fh++)
+    ResizeStreamWrite:
       for (unsigned ow = 0; ow < CONFIG_T::out_width; ow++) {
         NNHLS_PRAGMA(HLS PIPELINE II=1)
         res.write(row[ow / CONFIG_T::factor_width]);
@@ -278,73 +314,79 @@ void resize_nearest(hls::stream<data_T>& data, hls::stream<res_T>& res) {
 }
 
 // ----- convolution with a line buffer -------------------------------------------------------------------
+// One output pixel (oh, ow) from the line buffer: `lines` holds the last span input rows, input
+// row ih in lines[ih % span]. Same arithmetic as conv_pixel. `Enable`: see nnet_common.h.
+template <class in_t, class out_t, typename CONFIG_T, class Enable = void> struct conv_line_pixel {
+  static const unsigned span = (CONFIG_T::filt_height - 1) * CONFIG_T::dilation_height + 1;
+  static const unsigned row = CONFIG_T::in_width * CONFIG_T::n_chan;
+  static void run(const in_t lines[span][row], unsigned oh, unsigned ow, out_t* y,
+                  const typename CONFIG_T::weight_t* weights, const typename CONFIG_T::bias_t* biases) {
+    const unsigned n_out = CONFIG_T::depthwise ? CONFIG_T::n_chan * CONFIG_T::depth_multiplier : CONFIG_T::n_filt;
+    typename CONFIG_T::accum_t acc[n_out];
+    NNHLS_PRAGMA(HLS ARRAY_PARTITION variable=acc complete)
+  ConvInit:
+    for (unsigned f = 0; f < n_out; f++) {
+      NNHLS_PRAGMA(HLS UNROLL)
+      acc[f] = biases[f];
+    }
+  ConvKernelRows:
+    for (unsigned kh = 0; kh < CONFIG_T::filt_height; kh++) {
+      const in_t* line = lines[(oh * CONFIG_T::stride_height + kh * CONFIG_T::dilation_height) % span];
+    ConvKernelCols:
+      for (unsigned kw = 0; kw < CONFIG_T::filt_width; kw++) {
+        const in_t* x = line + (ow * CONFIG_T::stride_width + kw * CONFIG_T::dilation_width) * CONFIG_T::n_chan;
+        const unsigned kbase = (kh * CONFIG_T::filt_width + kw) * CONFIG_T::n_chan;
+      ConvChannels:
+        for (unsigned c = 0; c < CONFIG_T::n_chan; c++) {
+          if (CONFIG_T::depthwise) {
+          ConvMultiplier:
+            for (unsigned m = 0; m < CONFIG_T::depth_multiplier; m++) {
+              const unsigned f = c * CONFIG_T::depth_multiplier + m;
+              acc[f] = acc[f] + typename CONFIG_T::accum_t(x[c] * weights[(kbase + c) * CONFIG_T::depth_multiplier + m]);
+            }
+          } else {
+          ConvFilters:
+            for (unsigned f = 0; f < CONFIG_T::n_filt; f++)
+              acc[f] = acc[f] + typename CONFIG_T::accum_t(x[c] * weights[(kbase + c) * CONFIG_T::n_filt + f]);
+          }
+        }
+      }
+    }
+  ConvResult:
+    for (unsigned f = 0; f < n_out; f++) {
+      NNHLS_PRAGMA(HLS UNROLL)
+      y[f] = acc[f];
+    }
+  }
+};
+
 // Keeps the last `span` input rows; output row oh is computed once input row
 // oh * stride_height + (filt_height - 1) * dilation_height has been read (pads are zero in io_stream).
 template <class data_T, class res_T, typename CONFIG_T>
 void conv_2d(hls::stream<data_T>& data, hls::stream<res_T>& res, const typename CONFIG_T::weight_t* weights,
              const typename CONFIG_T::bias_t* biases) {
   typedef typename data_T::value_type in_t;
-  const unsigned span = (CONFIG_T::filt_height - 1) * CONFIG_T::dilation_height + 1;
-  const unsigned row = CONFIG_T::in_width * CONFIG_T::n_chan;
-  const unsigned n_out = CONFIG_T::depthwise ? CONFIG_T::n_chan * CONFIG_T::depth_multiplier : CONFIG_T::n_filt;
-  in_t lines[span][row];
+  typedef conv_line_pixel<in_t, typename res_T::value_type, CONFIG_T> pixel;
+  const unsigned span = pixel::span;
+  in_t lines[span][pixel::row];
   NNHLS_PRAGMA(HLS ARRAY_PARTITION variable=lines complete dim=1)
+ConvStreamRows:
   for (unsigned ih = 0; ih < CONFIG_T::in_height; ih++) {
+  ConvStreamRead:
     for (unsigned iw = 0; iw < CONFIG_T::in_width; iw++) {
       NNHLS_PRAGMA(HLS PIPELINE II=1)
       const data_T x = data.read();
+    ConvStreamStore:
       for (unsigned c = 0; c < CONFIG_T::n_chan; c++) lines[ih % span][iw * CONFIG_T::n_chan + c] = x[c];
     }
     if (ih + 1 < span || (ih + 1 - span) % CONFIG_T::stride_height) continue;
     const unsigned oh = (ih + 1 - span) / CONFIG_T::stride_height;
     if (oh >= CONFIG_T::out_height) continue;
+  ConvStreamOutCols:
     for (unsigned ow = 0; ow < CONFIG_T::out_width; ow++) {
       NNHLS_PRAGMA(HLS PIPELINE II=CONFIG_T::reuse_factor)
-#ifdef NNHLS_FAST_PATH
-      typedef fast::mac_ok<in_t, typename CONFIG_T::weight_t, typename CONFIG_T::bias_t, typename CONFIG_T::accum_t> ok;
-      if (ok::value) {
-        apx::u128 sums[n_out];
-        for (unsigned f = 0; f < n_out; f++) sums[f] = fast::align<ok::d_bias>(fast::mantissa(biases[f]));
-        for (unsigned kh = 0; kh < CONFIG_T::filt_height; kh++) {
-          const in_t* line = lines[(oh * CONFIG_T::stride_height + kh * CONFIG_T::dilation_height) % span];
-          for (unsigned kw = 0; kw < CONFIG_T::filt_width; kw++)
-            conv_fast_mac<in_t, CONFIG_T, ok>(sums, line + (ow * CONFIG_T::stride_width + kw * CONFIG_T::dilation_width) * CONFIG_T::n_chan,
-                                              weights, (kh * CONFIG_T::filt_width + kw) * CONFIG_T::n_chan);
-        }
-        res_T fast_out;
-        for (unsigned f = 0; f < n_out; f++)
-          fast_out[f] = typename CONFIG_T::accum_t(CONFIG_T::accum_t::raw((apx::i128)sums[f]));
-        res.write(fast_out);
-        continue;
-      }
-#endif
-      typename CONFIG_T::accum_t acc[n_out];
-      for (unsigned f = 0; f < n_out; f++) acc[f] = biases[f];
-      for (unsigned kh = 0; kh < CONFIG_T::filt_height; kh++) {
-        const in_t* line = lines[(oh * CONFIG_T::stride_height + kh * CONFIG_T::dilation_height) % span];
-        for (unsigned kw = 0; kw < CONFIG_T::filt_width; kw++) {
-          const in_t* x = line + (ow * CONFIG_T::stride_width + kw * CONFIG_T::dilation_width) * CONFIG_T::n_chan;
-          const unsigned kbase = (kh * CONFIG_T::filt_width + kw) * CONFIG_T::n_chan;
-          for (unsigned c = 0; c < CONFIG_T::n_chan; c++) {
-            if (CONFIG_T::depthwise) {
-              for (unsigned m = 0; m < CONFIG_T::depth_multiplier; m++) {
-                const unsigned f = c * CONFIG_T::depth_multiplier + m;
-                acc[f] = acc[f] + typename CONFIG_T::accum_t(x[c] * weights[(kbase + c) * CONFIG_T::depth_multiplier + m]);
-              }
-            } else {
-              const typename CONFIG_T::weight_t* wrow = weights + (kbase + c) * CONFIG_T::n_filt;
-              for (unsigned f = 0; f < CONFIG_T::n_filt; f++) {
-#ifndef __SYNTHESIS__
-                if (wrow[f] == 0) continue;
-#endif
-                acc[f] = acc[f] + typename CONFIG_T::accum_t(x[c] * wrow[f]);
-              }
-            }
-          }
-        }
-      }
       res_T out;
-      for (unsigned f = 0; f < n_out; f++) out[f] = acc[f];
+      pixel::run(lines, oh, ow, out.data, weights, biases);
       res.write(out);
     }
   }
@@ -375,12 +417,16 @@ void pooling2d(hls::stream<data_T>& data, hls::stream<res_T>& res) {
   in_t lines[span][row];
   NNHLS_PRAGMA(HLS ARRAY_PARTITION variable=lines complete dim=1)
   in_t window[span * row];
+PoolStreamRows:
   for (unsigned ih = 0; ih < CONFIG_T::in_height; ih++) {
+  PoolStreamRead:
     for (unsigned iw = 0; iw < CONFIG_T::in_width; iw++) {
       NNHLS_PRAGMA(HLS PIPELINE II=1)
       const data_T x = data.read();
+    PoolStreamStore:
       for (unsigned c = 0; c < CONFIG_T::n_chan; c++) lines[ih % span][iw * CONFIG_T::n_chan + c] = x[c];
     }
+  PoolStreamOutRows:
     for (unsigned oh = 0; oh < CONFIG_T::out_height; oh++) {
       // Output row oh covers input rows first .. last (in bounds); emit it once `last` is read.
       const int first = int(oh * CONFIG_T::stride_height) - int(CONFIG_T::pad_top);
@@ -391,15 +437,19 @@ void pooling2d(hls::stream<data_T>& data, hls::stream<res_T>& res) {
       // out of bounds for pool_pixel through the window height check.
       unsigned valid_from = first < 0 ? unsigned(-first) : 0;
       unsigned valid_to = unsigned(last - first);
+    PoolStreamWindowRows:
       for (unsigned kh = 0; kh < span; kh++) {
         const bool ok = kh >= valid_from && kh <= valid_to;
+      PoolStreamWindowCopy:
         for (unsigned i = 0; i < row; i++) window[kh * row + i] = ok ? lines[unsigned(first + int(kh)) % span][i] : in_t(0);
       }
+    PoolStreamOutCols:
       for (unsigned ow = 0; ow < CONFIG_T::out_width; ow++) {
         NNHLS_PRAGMA(HLS PIPELINE II=CONFIG_T::reuse_factor)
         typename res_T::value_type y[CONFIG_T::n_chan];
-        pool_window<in_t, typename res_T::value_type, CONFIG_T>(window, y, ow, valid_from, valid_to);
+        pool_window<in_t, typename res_T::value_type, CONFIG_T>::run(window, y, ow, valid_from, valid_to);
         res_T out;
+      PoolStreamOut:
         for (unsigned c = 0; c < CONFIG_T::n_chan; c++) out[c] = y[c];
         res.write(out);
       }
@@ -418,9 +468,11 @@ void global_pooling(hls::stream<data_T>& data, hls::stream<res_T>& res) {
   in_t best[CONFIG_T::n_chan];
   typename CONFIG_T::accum_t acc[CONFIG_T::n_chan];
   const unsigned n = CONFIG_T::in_height * CONFIG_T::in_width;
+GlobalPoolPixels:
   for (unsigned p = 0; p < n; p++) {
     NNHLS_PRAGMA(HLS PIPELINE II=1)
     const data_T x = data.read();
+  GlobalPoolChannels:
     for (unsigned c = 0; c < CONFIG_T::n_chan; c++) {
       if (p == 0 || best[c] < x[c]) best[c] = x[c];
       acc[c] = (p == 0 ? typename CONFIG_T::accum_t(0) : acc[c]) + x[c];
@@ -428,6 +480,7 @@ void global_pooling(hls::stream<data_T>& data, hls::stream<res_T>& res) {
   }
   const pool_reciprocal_t r = 1.0 / double(n);
   res_T out;
+GlobalPoolResult:
   for (unsigned c = 0; c < CONFIG_T::n_chan; c++) {
     if (CONFIG_T::pool_op == pool_max)
       out[c] = best[c];
@@ -438,5 +491,7 @@ void global_pooling(hls::stream<data_T>& data, hls::stream<res_T>& res) {
 }
 
 }  // namespace nnet
+
+#pragma GCC diagnostic pop
 
 #endif  // NNET_STREAM_H_

@@ -22,10 +22,10 @@ hls.func @net io_stream dataflow {
 // CHECK: static const unsigned io_type = nnet::io_stream;
 // CHECK-LABEL: // ===== firmware/net.cpp =====
 // CHECK: void net(hls::stream<x_pixel_t>& x, hls::stream<pool_result_pixel_t>& pool_out) {
-// CHECK-NEXT: NNHLS_PRAGMA(HLS INTERFACE axis port=x,pool_out)
-// CHECK-NEXT: NNHLS_PRAGMA(HLS DATAFLOW)
+// CHECK-NEXT: #pragma HLS INTERFACE axis port=x,pool_out
+// CHECK-NEXT: #pragma HLS DATAFLOW
 // CHECK: hls::stream<x_clone_result_pixel_t> x_clone_out0("x_clone_out0");
-// CHECK-NEXT: NNHLS_PRAGMA(HLS STREAM variable=x_clone_out0 depth=16)
+// CHECK-NEXT: #pragma HLS STREAM variable=x_clone_out0 depth=16
 // CHECK: nnet::clone_stream<x_pixel_t, x_clone_result_pixel_t, config_x_clone>(x, x_clone_out0, x_clone_out1);
 // CHECK: nnet::add<x_clone_result_pixel_t, x_clone_result_pixel_t, sum_result_pixel_t, config_sum>(x_clone_out0, x_clone_out1, sum_out);
 // CHECK-NEXT: NNHLS_TRACE_STREAM("sum", sum_out, 16);

@@ -9,11 +9,11 @@ hls.func @piped io_parallel pipeline interval 4 {
 
 // CHECK-LABEL: // ===== firmware/piped.cpp =====
 // CHECK: void piped(a_t a[N_A], b_t b[N_B], cat_result_t cat_out[N_CAT_OUT]) {
-// CHECK-NEXT: NNHLS_PRAGMA(HLS ARRAY_RESHAPE variable=a complete dim=0)
-// CHECK-NEXT: NNHLS_PRAGMA(HLS ARRAY_RESHAPE variable=b complete dim=0)
-// CHECK-NEXT: NNHLS_PRAGMA(HLS ARRAY_PARTITION variable=cat_out complete dim=0)
-// CHECK-NEXT: NNHLS_PRAGMA(HLS INTERFACE ap_vld port=a,b,cat_out)
-// CHECK-NEXT: NNHLS_PRAGMA(HLS PIPELINE II=4)
+// CHECK-NEXT: #pragma HLS ARRAY_RESHAPE variable=a complete dim=0
+// CHECK-NEXT: #pragma HLS ARRAY_RESHAPE variable=b complete dim=0
+// CHECK-NEXT: #pragma HLS ARRAY_PARTITION variable=cat_out complete dim=0
+// CHECK-NEXT: #pragma HLS INTERFACE ap_vld port=a,b,cat_out
+// CHECK-NEXT: #pragma HLS PIPELINE II=4
 // CHECK: nnet::concatenate<a_t, b_t, cat_result_t, config_cat>(a, b, cat_out);
 
 // -----
@@ -26,10 +26,10 @@ hls.func @flow io_parallel dataflow {
 }
 
 // CHECK-LABEL: // ===== firmware/flow.cpp =====
-// CHECK: NNHLS_PRAGMA(HLS INTERFACE ap_vld port=x,q_out)
-// CHECK-NEXT: NNHLS_PRAGMA(HLS DATAFLOW)
+// CHECK: #pragma HLS INTERFACE ap_vld port=x,q_out
+// CHECK-NEXT: #pragma HLS DATAFLOW
 // CHECK: relu_result_t relu_out[N_RELU_OUT];
-// CHECK-NEXT: NNHLS_PRAGMA(HLS ARRAY_PARTITION variable=relu_out complete dim=0)
+// CHECK-NEXT: #pragma HLS ARRAY_PARTITION variable=relu_out complete dim=0
 
 // -----
 
@@ -40,5 +40,5 @@ hls.func @auto_style io_parallel auto {
 }
 
 // CHECK-LABEL: // ===== firmware/auto_style.cpp =====
-// CHECK: NNHLS_PRAGMA(HLS INTERFACE ap_vld port=x,relu_out)
-// CHECK-NEXT: NNHLS_PRAGMA(HLS PIPELINE)
+// CHECK: #pragma HLS INTERFACE ap_vld port=x,relu_out
+// CHECK-NEXT: #pragma HLS PIPELINE

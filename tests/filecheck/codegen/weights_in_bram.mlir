@@ -1,7 +1,7 @@
 // RUN: nnhls-opt %s -t hls-cpp | filecheck %s
 // Weights over the BramFactor (store_weights_in_bram on the kernel): the config struct says so and
-// the top function asks the HLS tool for a BRAM ROM (BIND_STORAGE in Vitis HLS, RESOURCE in Vivado
-// HLS, chosen by NNHLS_ROM_IN_BRAM); the small layer keeps its weights in logic.
+// the top function asks the HLS tool for a BRAM ROM with a literal pragma (BIND_STORAGE for Vitis
+// HLS, the default backend; RESOURCE for Vivado HLS); the small layer keeps its weights in logic.
 
 hls.func @net io_parallel pipeline {
 ^bb0(%x: !hls.array<4x!hls.fixed<16, 6>>):
@@ -18,7 +18,7 @@ hls.func @net io_parallel pipeline {
 
 // CHECK-LABEL: // ===== firmware/net.cpp =====
 // CHECK: void net(
-// CHECK: NNHLS_PRAGMA(HLS PIPELINE)
-// CHECK-NEXT: NNHLS_ROM_IN_BRAM(big_w);
-// CHECK-NOT: NNHLS_ROM_IN_BRAM
+// CHECK: #pragma HLS PIPELINE
+// CHECK-NEXT: #pragma HLS BIND_STORAGE variable=big_w type=rom_1p impl=bram
+// CHECK-NOT: BIND_STORAGE
 // CHECK: nnet::dense<
