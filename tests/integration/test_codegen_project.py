@@ -107,6 +107,24 @@ def test_build_cache_reuses_objects(wide_model: HLSModel, build_cache: Path) -> 
     assert [p.stat().st_mtime_ns for p in sorted((build_cache / "objects").glob("*.o"))] == stamps
 
 
+def test_emulation_build_never_opens_the_weight_headers(wide_model: HLSModel) -> None:
+    """Skipping a header's decimals still costs the preprocessor a scan of every byte (most of a
+    multi-million-weight model's build): the emulation units include emulation_weights.h only."""
+    root = wide_model.output_dir
+    flags = ["-std=c++17", "-E", "-H", f"-I{root / 'firmware' / 'ap_types'}", f"-I{root / 'firmware'}", f"-I{root}"]
+
+    def opened(tu: str, *defines: str) -> set[str]:
+        result = subprocess.run(["g++", *flags, *defines, str(root / tu), "-o", os.devnull], capture_output=True, text=True, check=True)
+        return {Path(line.lstrip(". ")).name for line in result.stderr.splitlines() if line.startswith(".")}
+
+    headers = {p.name for p in (root / "firmware" / "weights").glob("*.h")} - {"emulation_weights.h"}
+    assert headers
+    for tu in translation_units(wide_model.project_name):
+        seen = opened(tu, "-DNNHLS_FAST_WEIGHTS")
+        assert "emulation_weights.h" in seen and not seen & headers, tu
+    assert headers <= opened(f"firmware/{wide_model.project_name}.cpp")  # synthesis: the exact values
+
+
 @pytest.mark.parametrize("cxx", ["g++", "clang++"])
 def test_generated_code_has_no_warnings(wide_model: HLSModel, cxx: str) -> None:
     if shutil.which(cxx) is None:
