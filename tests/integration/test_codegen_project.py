@@ -66,6 +66,23 @@ def test_predict_close_to_keras_and_bit_exact_with_numpy(wide_model: HLSModel, j
     np.testing.assert_array_equal(y, wide_model.predict(x, emulator="numpy"))
 
 
+@pytest.mark.parametrize("threads", ["1", "2"])
+def test_numpy_emulator_in_chunks_matches_cpp(wide_model: HLSModel, jet: tuple[Any, np.ndarray, np.ndarray],
+                                              monkeypatch: pytest.MonkeyPatch, threads: str) -> None:
+    """The numpy emulator runs big batches in chunks of samples (in parallel threads): results and
+    traces are those of the C++ build, in sample order, whichever chunk computed them."""
+    from nnhls.interpreters import emulator
+
+    _, x, _ = jet
+    monkeypatch.setattr(emulator, "CHUNK_ROWS", 23)  # 200 samples: 9 chunks, the last one short
+    monkeypatch.setenv("NNHLS_THREADS", threads)
+    np.testing.assert_array_equal(wide_model.predict(x, emulator="numpy"), wide_model.predict(x))
+    cpp, numpy = wide_model.trace(x), wide_model.trace(x, emulator="numpy")
+    assert list(numpy.keys()) == list(cpp.keys())
+    for name in cpp.keys():
+        np.testing.assert_array_equal(numpy[name], cpp[name], err_msg=name)
+
+
 def test_linear_layers_within_1e3_of_keras(wide_model: HLSModel, jet: tuple[Any, np.ndarray, np.ndarray]) -> None:
     model, x, _ = jet
     traced = wide_model.trace(x)
