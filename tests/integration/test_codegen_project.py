@@ -79,8 +79,8 @@ def test_numpy_emulator_in_chunks_matches_cpp(wide_model: HLSModel, jet: tuple[A
     np.testing.assert_array_equal(wide_model.predict(x, emulator="numpy"), wide_model.predict(x))
     cpp, numpy = wide_model.trace(x), wide_model.trace(x, emulator="numpy")
     assert list(numpy.keys()) == list(cpp.keys())
-    for name in cpp.keys():
-        np.testing.assert_array_equal(numpy[name], cpp[name], err_msg=name)
+    for name, value in cpp.items():
+        np.testing.assert_array_equal(numpy[name], value, err_msg=name)
 
 
 def test_linear_layers_within_1e3_of_keras(wide_model: HLSModel, jet: tuple[Any, np.ndarray, np.ndarray]) -> None:
