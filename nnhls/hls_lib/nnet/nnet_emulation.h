@@ -33,7 +33,6 @@
 #include "nnet_stream.h"
 
 #include <cstring>
-#include <vector>
 
 #ifndef NNHLS_AP_COMMON_H
 #error "nnet_emulation.h needs nnhls' own ap types (firmware/ap_types), not the vendor's"
@@ -438,11 +437,23 @@ struct conv_line_pixel<in_t, out_t, CONFIG_T, typename emu::enable_if<emu::mac_o
   }
 };
 
+namespace emu {
+// A layer's weights as lanes, converted once (a function-local static: built on the layer's first
+// call, thread-safe; the weights are loaded with the library, before any call).
+template <class W, class lane, unsigned N> struct weight_lanes {
+  const W* source;
+  lane v[N];
+  explicit weight_lanes(const W* w) : source(w) {
+    for (unsigned i = 0; i < N; i++) v[i] = (lane)mant(w[i]);
+  }
+};
+}  // namespace emu
+
 // A whole (non-depthwise) layer whose products are truncated into 32-bit lanes (mac::narrow, d < 0):
-// the input image, the weights and the biases become lanes once per call (not once per output
-// pixel), and the filters of a kernel position and input channel are updated 8 at a time with
-// explicit vectors (GCC's vectoriser turned the generic loops into shuffles and scalar inserts):
-// multiply modulo 2^32, arithmetic shift by s (the floor), add modulo 2^32 - mac's lane rule.
+// the input image and the biases become lanes once per call and the weights once per library (not
+// once per output pixel), and the filters of a kernel position and input channel are updated 8 at
+// a time with explicit vectors (GCC's vectoriser turned the generic loops into shuffles and scalar
+// inserts): multiply modulo 2^32, arithmetic shift by s (the floor), add modulo 2^32 - mac's rule.
 template <class data_T, class res_T, typename CONFIG_T>
 struct conv_layer<data_T, res_T, CONFIG_T,
                   typename emu::enable_if<emu::mac_ok<data_T, res_T, CONFIG_T>::value && !CONFIG_T::depthwise &&
@@ -451,13 +462,18 @@ struct conv_layer<data_T, res_T, CONFIG_T,
   typedef typename M::lane lane;
   typedef typename CONFIG_T::accum_t acc_t;
   static const unsigned C = CONFIG_T::n_chan, F = CONFIG_T::n_filt;
-  static void run(const data_T* data, res_T* res, const typename CONFIG_T::weight_t* weights,
-                  const typename CONFIG_T::bias_t* biases) {
-    const unsigned n_x = CONFIG_T::in_height * CONFIG_T::in_width * C;
-    const unsigned n_w = CONFIG_T::filt_height * CONFIG_T::filt_width * C * F;
-    std::vector<lane> xs(n_x), ws(n_w);
+  static const unsigned n_x = CONFIG_T::in_height * CONFIG_T::in_width * C;
+  static const unsigned n_w = CONFIG_T::filt_height * CONFIG_T::filt_width * C * F;
+  static void compute(const data_T* data, res_T* res, const typename CONFIG_T::weight_t* weights,
+                      const typename CONFIG_T::bias_t* biases) {
+    static const emu::weight_lanes<typename CONFIG_T::weight_t, lane, n_w> lanes(weights);
+    if (lanes.source != weights) {  // another weight array than on the first call: the generic form
+      conv_pixels<data_T, res_T, CONFIG_T>(data, res, weights, biases);
+      return;
+    }
+    const lane* ws = lanes.v;
+    lane xs[n_x];
     for (unsigned i = 0; i < n_x; i++) xs[i] = (lane)emu::mant(data[i]);
-    for (unsigned i = 0; i < n_w; i++) ws[i] = (lane)emu::mant(weights[i]);
     lane init[F];
     for (unsigned f = 0; f < F; f++) init[f] = M::init(biases[f]);
     typedef emu::u32 vec __attribute__((vector_size(32)));
