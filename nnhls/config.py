@@ -305,7 +305,8 @@ class ModelSettings:
     """The validated Model section."""
 
     default_precision: FixedPrecision
-    max_precision: FixedPrecision | None = None
+    max_precision: FixedPrecision | None = bitgrowth.DEFAULT_MAXIMUM
+    """The cap on `auto` types (Precision.maximum; `none`: exact bit growth)."""
     var_precision: dict[str, FixedPrecision] = field(default_factory=dict[str, FixedPrecision])
     reuse_factor: int = 1
     strategy: Strategy = Strategy.LATENCY
@@ -397,7 +398,8 @@ def _model_precision(settings: ModelSettings, value: Any) -> None:
         if key == "default":
             settings.default_precision = _fixed(f"{where}.default", text)
         elif key == "maximum":
-            settings.max_precision = _fixed(f"{where}.maximum", text)
+            no_cap = text is None or (isinstance(text, str) and text.strip().lower() == "none")
+            settings.max_precision = None if no_cap else _fixed(f"{where}.maximum", text)
         elif key in _all_precision_vars():
             settings.var_precision[key] = _fixed(f"{where}.{key}", text)
         else:

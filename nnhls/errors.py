@@ -110,6 +110,10 @@ class InputRangeWarning(PrecisionWarning):
     """Inputs given to predict() beyond the input layer's type (they wrap or saturate)."""
 
 
+class OverflowWarning(PrecisionWarning):
+    """Values inside the model (results, accumulators) saturated or wrapped on the data predicted."""
+
+
 class ScheduleWarning(NnhlsWarning):
     """A schedule setting nnhls changed or ignored (snapped reuse factor, dropped interval...)."""
 

@@ -62,10 +62,14 @@ class CompileError(ToolError):
         self.add_note(log)  # shown with the traceback (nnhls --debug)
 
 
+_DIAGNOSTIC_ERROR = re.compile(r"(^|: )(fatal )?error: ", re.IGNORECASE)
+
+
 def first_error_line(log: str) -> str:
-    """The compiler's first `error:` line (else its first line), made one line."""
+    """The compiler's first `error:` diagnostic (else its first line), made one line. Only the
+    diagnostic form counts: a path may contain the word (an `In file included from .../error_x/`)."""
     lines = [line.strip() for line in log.splitlines() if line.strip()]
-    chosen = next((line for line in lines if "error" in line.lower()), lines[0] if lines else "no output")
+    chosen = next((line for line in lines if _DIAGNOSTIC_ERROR.search(line)), lines[0] if lines else "no output")
     return chosen[:400]
 
 

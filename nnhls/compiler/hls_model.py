@@ -59,6 +59,7 @@ from nnhls.errors import (
     InputDataError,
     InputRangeWarning,
     InternalError,
+    OverflowWarning,
     PipelineError,
     ProjectError,
     ProjectWarning,
@@ -101,6 +102,7 @@ class HLSModel:
         """The project write this object made (HLSModel.compile keeps the user's edits after it)."""
         self._on_disk = False
         """Reopened from its project directory: compile() builds the files found there."""
+        self._overflow_checked = False
 
     # ----- properties ---------------------------------------------------------------------------------
     @property
@@ -219,7 +221,7 @@ class HLSModel:
         return self._lib
 
     # ----- running ------------------------------------------------------------------------------------
-    def _batch(self, x: ArrayLike | Sequence[ArrayLike]) -> tuple[list[np.ndarray], int]:
+    def _batch(self, x: ArrayLike | Sequence[ArrayLike], warn_inputs: bool = True) -> tuple[list[np.ndarray], int]:
         """The inputs as float64 (n, size) arrays: each exactly (n, *input shape), or one unbatched
         sample of the input shape; real numbers only (bool, int, float), all finite."""
         fw = self.firmware
@@ -235,7 +237,8 @@ class HLSModel:
         if len({len(a) for a in batch}) > 1:
             raise InputDataError(f"all inputs need the same number of samples, got {[len(a) for a in batch]}")
         for value, a in zip(fw.inputs, batch, strict=True):
-            _warn_out_of_range(value, a)
+            if warn_inputs:
+                _warn_out_of_range(value, a)
         return batch, len(batch[0])
 
     def _input_name(self, k: int) -> str:
@@ -259,11 +262,55 @@ class HLSModel:
 
         The native library spreads the samples over `n_threads` threads (default: $NNHLS_THREADS,
         else every core this process may use); the results do not depend on the thread count.
-        """
+        The first call warns (an OverflowWarning naming the layers) when values inside the
+        model saturated or wrapped, checked exactly with the numpy emulator on up to
+        OVERFLOW_CHECK_SAMPLES samples spread over the batch (overflow_report(x) checks them all
+        on any data)."""
         if emulator == "numpy":
-            return self._predict_numpy(x)
+            result = self._predict_numpy(x)
+            self._check_overflow(x)
+            return result
         if emulator != "cpp":
             raise InputDataError(f"unknown emulator '{emulator}': use 'cpp' or 'numpy'")
+        outputs = self._predict_cpp(x, n_threads)
+        self._check_overflow(x)
+        return outputs
+
+    OVERFLOW_CHECK_SAMPLES = 32
+    """Samples of the first predict() call whose internal values are checked for overflow (the
+    numpy emulator runs the check: ~3 runs of those samples)."""
+
+    def _check_overflow(self, x: ArrayLike | Sequence[ArrayLike]) -> None:
+        from nnhls.interpreters.overflow import overflow_scan, overflowing, summary
+
+        if self._overflow_checked:
+            return
+        batch, n = self._batch(x, warn_inputs=False)
+        if n == 0 or self.OVERFLOW_CHECK_SAMPLES <= 0:
+            return
+        self._overflow_checked = True
+        rows = np.unique(np.linspace(0, n - 1, min(n, self.OVERFLOW_CHECK_SAMPLES)).astype(np.int64))
+        inputs = [a[rows].reshape(len(rows), *v.shape) for a, v in zip(batch, self.firmware.inputs, strict=True)]
+        bad = [r for r in overflowing(overflow_scan(self.hls_module, inputs)) if r.var != "input"]
+        if bad:
+            warn(
+                f"values inside the model overflowed on {len(rows)} checked samples: {summary(bad)}; "
+                "see overflow_report(x) (or `nnhls report DIR --data x.npy`) for the integer bits that would hold them",
+                OverflowWarning,
+                stacklevel=3,
+            )
+
+    def overflow_report(self, x: ArrayLike | Sequence[ArrayLike]) -> list[dict[str, Any]]:
+        """Per model input and per layer variable (input, accum, result): how many values on x
+        saturated or wrapped, by how much, their observed range next to the type's, and the
+        integer bits that would hold them (nnhls.interpreters.overflow)."""
+        from nnhls.interpreters.overflow import overflow_scan
+
+        batch, n = self._batch(x, warn_inputs=False)
+        inputs = [a.reshape(n, *v.shape) for a, v in zip(batch, self.firmware.inputs, strict=True)]
+        return [r.as_row() for r in overflow_scan(self.hls_module, inputs)]
+
+    def _predict_cpp(self, x: ArrayLike | Sequence[ArrayLike], n_threads: int | None) -> np.ndarray | list[np.ndarray]:
         batch, n = self._batch(x)
         lib = self._library()
         outs = [np.empty((n, v.size), dtype=np.float64) for v in self.firmware.outputs]
@@ -367,8 +414,14 @@ class HLSModel:
         return parse_csynth_report(path)
 
     def layer_report(self) -> list[dict[str, Any]]:
-        """One dict per layer: name, op, shapes, precisions, reuse factor, strategy, estimates."""
+        """One dict per layer: name, op, shapes, precisions, reuse factor, strategy, estimates
+        (multipliers, latency, ii, bops)."""
         return layer_report(self.hls_module)
+
+    def estimates(self) -> dict[str, int]:
+        """The model totals: multipliers and BOPs summed over the layers, latency and II of the
+        whole model (nn-schedule's estimates, not synthesis results)."""
+        return model_estimates(self.hls_module)
 
 
 def default_threads() -> int:
@@ -479,6 +532,22 @@ def parse_csynth_report(path: Path) -> dict[str, Any]:
     return report
 
 
+ESTIMATE_KEYS: tuple[str, ...] = ("multipliers", "latency", "ii", "bops")
+"""nn-schedule's per-layer estimates, as layer_report() keys."""
+
+
+def model_estimates(module: ModuleOp) -> dict[str, int]:
+    """Multipliers and BOPs summed over the kernels; latency and II of the model function."""
+    rows = layer_report(module)
+    totals = {key: sum(r[key] for r in rows if isinstance(r[key], int)) for key in ("multipliers", "bops")}
+    attributes = find_func(module).attributes
+    for key in ("latency", "ii"):
+        value = getattr(getattr(attributes.get(key), "value", None), "data", None)
+        if isinstance(value, int):
+            totals[key] = value
+    return totals
+
+
 def layer_report(module: ModuleOp) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     for op in find_func(module).body.block.ops:
@@ -497,7 +566,7 @@ def layer_report(module: ModuleOp) -> list[dict[str, Any]]:
         row["types"] = " ".join(types)
         strategy = getattr(op, "strategy", None)
         row["strategy"] = "" if strategy is None else strategy.data.value
-        for key in ("multipliers", "latency", "ii"):
+        for key in ESTIMATE_KEYS:
             attr = op.properties.get(key)
             row[key] = "" if attr is None else getattr(getattr(attr, "value", attr), "data", str(attr))
         rows.append(row)

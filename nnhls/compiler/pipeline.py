@@ -48,10 +48,22 @@ def default_pipeline(io_type: str = "io_parallel") -> str:
     )
 
 
+def all_passes() -> dict[str, Callable[[], type[ModulePass]]]:
+    """Every nnhls pass by name: nnhls.passes, and the driver-level nn-calibrate-precision (it
+    runs the later passes and the emulator on each candidate, so it lives in this layer)."""
+
+    def calibrate() -> type[ModulePass]:
+        from nnhls.compiler.nn_calibrate_precision import CalibratePrecisionPass
+
+        return CalibratePrecisionPass
+
+    return {**get_all_passes(), "nn-calibrate-precision": calibrate}
+
+
 def parse_pipeline(spec: str) -> tuple[ModulePass, ...]:
     """Pass instances for a `-p` pipeline string."""
     try:
-        pipeline = PassPipeline.parse_spec(get_all_passes(), spec)
+        pipeline = PassPipeline.parse_spec(all_passes(), spec)
     except Exception as error:  # xDSL raises ValueError or its own spec parse errors
         raise PipelineError(f"invalid pass pipeline '{spec}': {' '.join(str(error).split())}") from None
     return pipeline.passes

@@ -18,11 +18,16 @@ from functools import lru_cache
 
 import numpy as np
 
-from nnhls.dialects.fixed import MAX_WIDTH, FixedPrecision, Overflow, to_mantissa
+from nnhls.dialects.fixed import MAX_WIDTH, FixedPrecision, Overflow, Quant, to_mantissa
 from nnhls.dialects.types import FixedPointType, fixed_type
 
 DEFAULT_PRECISION = FixedPrecision(16, 6)
 """The model default when no configuration gave one (hls4ml's fixed<16,6>)."""
+
+DEFAULT_MAXIMUM = FixedPrecision(24, 12, True, Quant.RND, Overflow.SAT)
+"""The cap on `auto` types when the configuration gives no `Precision.maximum`
+(fixed<24,12,RND,SAT>): 24 bits fit one DSP multiplier input (27 x 18 on UltraScale+), and a
+capped value rounds and saturates instead of wrapping. `maximum: none` keeps exact bit growth."""
 
 
 # ----- type arithmetic -------------------------------------------------------------------------------------

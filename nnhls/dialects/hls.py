@@ -127,6 +127,8 @@ class HLSKernelOp(IRDLOperation, ABC):
     """Estimate: latency in clock cycles."""
     ii = opt_prop_def(IntegerAttr[I64])
     """Estimate: initiation interval in clock cycles."""
+    bops = opt_prop_def(IntegerAttr[I64])
+    """Estimate: bit operations per inference (multiplications x operand widths)."""
 
     irdl_options = (ParsePropInAttrDict(),)
     assembly_format = "operands attr-dict `:` functional-type(operands, results)"

@@ -143,6 +143,8 @@ class NNLayerOp(IRDLOperation, ABC):
     """Estimate from nn-schedule: latency in clock cycles."""
     ii = opt_prop_def(IntegerAttr[I64])
     """Estimate from nn-schedule: initiation interval in clock cycles."""
+    bops = opt_prop_def(IntegerAttr[I64])
+    """Estimate from nn-schedule: bit operations per inference (multiplications x operand widths)."""
 
     PRECISION_VARS: ClassVar[tuple[str, ...]] = ("result",)
     """The precision variables this layer has (config keys under Precision)."""

@@ -50,7 +50,10 @@ from nnhls.frontends.common import (
 )
 from nnhls.frontends.keras_config import LayerConfig
 from nnhls.frontends.quant_config import QuantizerConfigError
+from nnhls.ops.embedding import EmbeddingOp
+from nnhls.ops.layernorm import LayerNormOp
 from nnhls.ops.quantize import QuantizeOp
+from nnhls.ops.recurrent import RecurrentOp, keras_gate_params
 
 Json = dict[str, Any]
 TensorRef = tuple[str, int, int]
@@ -181,6 +184,25 @@ def _read_legacy_weights(root: h5py.Group) -> _DictStore:
     return store
 
 
+def _vars(group: object) -> list[np.ndarray]:
+    variables = group.get("vars") if isinstance(group, h5py.Group) else None
+    if not isinstance(variables, h5py.Group):
+        return []
+    return [np.asarray(variables[str(i)]) for i in range(len(variables))]
+
+
+def _recurrent_weights(group: h5py.Group) -> list[np.ndarray]:
+    """The weights of a Keras 3 recurrent layer (`cell/vars`) or Bidirectional (forward then
+    backward layer), [] for other layers."""
+    cell = group.get("cell")
+    if isinstance(cell, h5py.Group):
+        return _vars(cell)
+    forward, backward = group.get("forward_layer"), group.get("backward_layer")
+    if isinstance(forward, h5py.Group) and isinstance(backward, h5py.Group):
+        return _recurrent_weights(forward) + _recurrent_weights(backward)
+    return []
+
+
 def _read_keras3_weights(root: h5py.Group) -> _DictStore:
     """Keras 3 weights H5: `layers/<key>/vars/<i>`, the `vars` group naming its layer."""
     store = _DictStore()
@@ -192,6 +214,14 @@ def _read_keras3_weights(root: h5py.Group) -> _DictStore:
             child_keys = (*keys, key)
             child_names = names
             variables = child.get("vars")
+            # Recurrent layers keep their weights in their cell, Bidirectional in its two layers.
+            cells = _recurrent_weights(child)
+            if isinstance(variables, h5py.Group) and len(variables) == 0 and cells:
+                store.by_key[child_keys] = cells
+                if "name" in variables.attrs:
+                    child_names = (*names, _text(variables.attrs["name"]))
+                    store.by_name[child_names] = cells
+                variables = None
             if isinstance(variables, h5py.Group):
                 arrays = [np.asarray(variables[str(i)]) for i in range(len(variables))]
                 store.by_key[child_keys] = arrays
@@ -1394,6 +1424,140 @@ def _remove(ctx: _Ctx, inputs: list[SSAValue]) -> SSAValue:
     return ctx.one_input(inputs)
 
 
+# ----- recurrent layers ----------------------------------------------------------------------------------------
+
+_RECURRENT_CELLS: dict[str, str] = {"SimpleRNN": "simple_rnn", "LSTM": "lstm", "GRU": "gru"}
+_GATE_ACTIVATIONS: dict[str, ActivationKind] = {
+    "tanh": ActivationKind.TANH,
+    "sigmoid": ActivationKind.SIGMOID,
+    "hard_sigmoid": ActivationKind.HARD_SIGMOID,
+    "softsign": ActivationKind.SOFTSIGN,
+    "hard_tanh": ActivationKind.HARD_TANH,
+    "relu": ActivationKind.RELU,
+    "linear": ActivationKind.LINEAR,
+}
+
+
+def _gate(ctx: _Ctx, cfg: Json, key: str, default: str) -> tuple[ActivationKind, float | None, float | None]:
+    """A recurrent layer's activation or recurrent_activation as a gate kind and its parameters."""
+    name = _activation_name(cfg.get(key, default)) or "linear"
+    kind = _GATE_ACTIVATIONS.get(name)
+    if kind is None:
+        raise ctx.unsupported(f"{key} '{name}' is not supported in a recurrent layer; supported: {', '.join(sorted(_GATE_ACTIVATIONS))}")
+    alpha, beta = keras_gate_params(kind, ctx.converter.source.legacy)
+    return kind, alpha, beta
+
+
+def _masking(ctx: _Ctx, inputs: list[SSAValue]) -> SSAValue:
+    raise ctx.unsupported("masking is not supported: recurrent layers run every time step")
+
+
+def _weight_count(cfg: Json) -> int:
+    return 3 if cfg.get("use_bias", True) else 2
+
+
+def _recurrent_op(
+    ctx: _Ctx, x: SSAValue, class_name: str, cfg: Json, arrays: list[np.ndarray], name: str, aligned: bool = False
+) -> RecurrentOp:
+    """One SimpleRNN / LSTM / GRU layer (its config and weight arrays) as an nn.recurrent op."""
+    cell = _RECURRENT_CELLS.get(class_name)
+    if cell is None:
+        raise ctx.unsupported(f"wraps a {class_name}; supported: {', '.join(_RECURRENT_CELLS)}")
+    for option, what in (
+        ("stateful", "a state kept across batches"),
+        ("return_state", "the final states as extra outputs"),
+        ("time_major", "time-major inputs"),
+    ):
+        if cfg.get(option):
+            raise ctx.unsupported(f"option {option}=True ({what}) is not supported")
+    shape = nn.shape_of(x)
+    if len(shape) != 2:
+        raise ctx.unsupported(f"expects a (time, features) input, got shape {shape}")
+    kernel, recurrent = arrays[0], arrays[1]
+    width = recurrent.shape[-1]
+    bias = arrays[2] if len(arrays) > 2 else np.zeros(width, np.float32)
+    reset_after = cell == "gru" and bool(cfg.get("reset_after", True))
+    if bias.ndim == 2:  # GRU with reset_after: (input bias, recurrent bias)
+        bias, recurrent_bias = bias[0], bias[1]
+    else:
+        recurrent_bias = np.zeros(width, np.float32)
+    act, alpha, beta = _gate(ctx, cfg, "activation", "tanh")
+    ract, r_alpha, r_beta = _gate(ctx, cfg, "recurrent_activation", "sigmoid") if cell != "simple_rnn" else (ActivationKind.LINEAR, None, None)
+    return RecurrentOp(
+        x, cell, kernel, recurrent, bias, recurrent_bias, name,
+        activation=act, recurrent_activation=ract,
+        return_sequences=bool(cfg.get("return_sequences", False)),
+        go_backwards=bool(cfg.get("go_backwards", False)), aligned_outputs=aligned,
+        reset_after=reset_after, params=(alpha, beta, r_alpha, r_beta),
+    )  # fmt: skip
+
+
+def _convert_recurrent(ctx: _Ctx, inputs: list[SSAValue]) -> SSAValue:
+    x = ctx.one_input(inputs)
+    arrays = ctx.weights(_weight_count(ctx.cfg))
+    return ctx.add(_recurrent_op(ctx, x, ctx.spec.class_name, ctx.cfg, arrays, ctx.name))
+
+
+_BIDIRECTIONAL_MERGES: dict[str, Callable[[Sequence[SSAValue], str], Operation]] = {
+    "sum": nn.AddOp,
+    "mul": nn.MulOp,
+    "ave": nn.AverageOp,
+}
+
+
+def _convert_bidirectional(ctx: _Ctx, inputs: list[SSAValue]) -> SSAValue | list[SSAValue]:
+    """Bidirectional(layer): a forward op and a backward one (its outputs aligned with the input
+    steps, as Keras flips them back), merged by concat / sum / mul / ave (None: two outputs)."""
+    x = ctx.one_input(inputs)
+    forward = ctx.cfg["layer"]
+    backward = ctx.cfg.get("backward_layer")
+    if backward is None:  # Keras builds it as a copy of the layer reading backwards
+        backward = {"class_name": forward["class_name"], "config": {**forward["config"], "go_backwards": not forward["config"].get("go_backwards", False)}}
+    merge = ctx.cfg.get("merge_mode", "concat")
+    if merge not in (None, "concat", *_BIDIRECTIONAL_MERGES):
+        raise ctx.unsupported(f"merge_mode '{merge}'; supported: concat, sum, mul, ave, None")
+    n_forward = _weight_count(forward["config"])
+    arrays = ctx.weights(n_forward + _weight_count(backward["config"]))
+    ops = []
+    for spec, weights, suffix in ((forward, arrays[:n_forward], "forward"), (backward, arrays[n_forward:], "backward")):
+        ops.append(ctx.add(_recurrent_op(ctx, x, spec["class_name"], spec["config"], weights, ctx.sub_name(suffix), aligned=suffix == "backward")))
+    if merge is None:
+        return ops
+    if merge == "concat":
+        return ctx.add(nn.ConcatOp(ops, len(nn.shape_of(ops[0])) - 1, ctx.name))
+    return ctx.add(_BIDIRECTIONAL_MERGES[merge](ops, ctx.name))
+
+
+def _convert_layernorm(ctx: _Ctx, inputs: list[SSAValue]) -> SSAValue:
+    x = ctx.one_input(inputs)
+    cfg = ctx.cfg
+    if cfg.get("rms_scaling"):
+        raise ctx.unsupported("option rms_scaling=True is not supported")
+    shape = nn.shape_of(x)
+    rank = len(shape) + 1
+    given = cfg.get("axis", -1)
+    axes = sorted({(int(a) + rank if int(a) < 0 else int(a)) - 1 for a in (given if isinstance(given, list) else [given])})
+    if axes != list(range(len(shape) - len(axes), len(shape))) or axes[0] < 0:
+        raise ctx.unsupported(f"normalization over axis {given}: only the trailing feature axes are supported")
+    center, scale = bool(cfg.get("center", True)), bool(cfg.get("scale", True))
+    arrays = ctx.weights(int(center) + int(scale))
+    n = prod(shape[axes[0] :])
+    gamma = arrays[0].reshape(-1) if scale else np.ones(n, np.float32)
+    beta = arrays[-1].reshape(-1) if center else np.zeros(n, np.float32)
+    epsilon = float(cfg.get("epsilon", 1e-3))
+    return ctx.add(LayerNormOp(x, len(axes), epsilon, gamma, beta, ctx.name))
+
+
+def _convert_embedding(ctx: _Ctx, inputs: list[SSAValue]) -> SSAValue:
+    x = ctx.one_input(inputs)
+    if ctx.cfg.get("mask_zero"):
+        raise ctx.unsupported("option mask_zero=True (masking) is not supported")
+    if ctx.cfg.get("lora_rank"):
+        raise ctx.unsupported("option lora_rank is not supported")
+    (table,) = ctx.weights(1)
+    return ctx.add(EmbeddingOp(x, table, ctx.name))
+
+
 # ----- dispatch table --------------------------------------------------------------------------------------
 
 
@@ -1414,6 +1578,13 @@ _CONVERTERS: dict[str, Converter] = {
     "GlobalAveragePooling1D": _make_global_pool(1, PoolOp.AVERAGE),
     "GlobalAveragePooling2D": _make_global_pool(2, PoolOp.AVERAGE),
     "BatchNormalization": _convert_batchnorm,
+    "SimpleRNN": _convert_recurrent,
+    "LSTM": _convert_recurrent,
+    "GRU": _convert_recurrent,
+    "Masking": _masking,
+    "Bidirectional": _convert_bidirectional,
+    "LayerNormalization": _convert_layernorm,
+    "Embedding": _convert_embedding,
     "Activation": _convert_activation,
     # Quantization-aware layers: QKeras, HGQ proxies, the old binary / ternary nets.
     "QDense": _convert_dense,

@@ -46,7 +46,10 @@ from nnhls.frontends.common import (
 from nnhls.frontends.onnx_checks import check_graph
 from nnhls.frontends.quant_config import QuantizerConfigError
 from nnhls.ops.activation import SELU_ALPHA, SELU_SCALE
+from nnhls.ops.embedding import EmbeddingOp
+from nnhls.ops.layernorm import LayerNormOp
 from nnhls.ops.quantize import QuantizeOp
+from nnhls.ops.recurrent import RecurrentOp
 from nnhls.ops.split import SplitOp
 from nnhls.quoting import cpp_identifier
 
@@ -89,6 +92,10 @@ class Tensor:
     view: tuple[int, ...] | None = None
     origin: str = ""
     """Layer that created the view (names the reshape emitted for it)."""
+    batch_axis: int = 0
+    """The batch axis of the full ONNX tensor: 0, except in time-major sequences around
+    recurrent ops ((T, N, F) has it at 1); only Transpose, Squeeze, Gather and the recurrent ops
+    read a tensor whose batch axis is not 0."""
 
     @property
     def logical(self) -> tuple[int, ...]:
@@ -96,13 +103,24 @@ class Tensor:
 
     @property
     def base(self) -> Tensor:
-        return self if self.view is None else Tensor(self.value, self.shape, self.perm)
+        return self if self.view is None else Tensor(self.value, self.shape, self.perm, batch_axis=self.batch_axis)
 
     def with_view(self, shape: Sequence[int], origin: str) -> Tensor:
         shape = tuple(shape)
         if shape == self.shape:
             return self.base
-        return Tensor(self.value, self.shape, self.perm, shape, origin)
+        return Tensor(self.value, self.shape, self.perm, shape, origin, self.batch_axis)
+
+    def with_batch_axis(self, axis: int) -> Tensor:
+        return Tensor(self.value, self.shape, self.perm, self.view, self.origin, axis)
+
+    def full_axis(self, axis: int) -> int:
+        """The full ONNX axis of per-sample axis `axis`."""
+        return axis + (axis >= self.batch_axis)
+
+    def sample_axis(self, axis: int) -> int:
+        """The per-sample axis of full ONNX axis `axis` (not the batch axis)."""
+        return axis - (axis > self.batch_axis)
 
     def to_physical(self, array: np.ndarray) -> np.ndarray:
         """A per-sample constant broadcastable to the logical shape, laid out like the value."""
@@ -111,7 +129,7 @@ class Tensor:
 
     def rebuild(self, value: SSAValue) -> Tensor:
         """The result of an element-wise op on this tensor's physical value."""
-        return Tensor(value, self.shape, self.perm, self.view, self.origin)
+        return Tensor(value, self.shape, self.perm, self.view, self.origin, self.batch_axis)
 
 
 def _physical_tensor(value: SSAValue, perm: Perm) -> Tensor:
@@ -290,10 +308,13 @@ class _Converter:
 
     def _make_builder(self, name: str, channels_last_inputs: frozenset[str]) -> ModelBuilder:
         specs: list[tuple[str, tuple[int, ...], Perm]] = []
+        batch_axes: dict[str, int] = {}
         for value_info in self.graph.input:
             if value_info.name in self.consts:
                 continue  # old exporters list initializers among the inputs
-            shape = self._input_shape(value_info)
+            batch_axis = 1 if self._time_major_input(value_info.name) else 0
+            shape = self._input_shape(value_info, batch_axis)
+            batch_axes[value_info.name] = batch_axis
             perm = (
                 _channels_last(len(shape))
                 if value_info.name in channels_last_inputs
@@ -306,20 +327,31 @@ class _Converter:
             name, [(n, tuple(shape[p] for p in perm)) for n, shape, perm in specs]
         )
         for (input_name, shape, perm), value in zip(specs, builder.inputs, strict=True):
-            tensor = Tensor(value, shape, perm)
+            tensor = Tensor(value, shape, perm, batch_axis=batch_axes[input_name])
             self.tensors[input_name] = tensor
             self.input_tensors[tensor] = input_name
         return builder
 
+    def _time_major_input(self, name: str) -> bool:
+        """Whether a graph input is a time-major sequence (T, N, F): only recurrent ops of the
+        default layout read it (its data is given batch-first like every input)."""
+        users = self.consumers.get(name, [])
+        return bool(users) and all(
+            n.op_type in _RECURRENT_OPS and n.input[0] == name and int(_attrs(n).get("layout", 0)) == 0  # type: ignore[arg-type]
+            for n in users
+        )
+
     @staticmethod
-    def _input_shape(value_info: onnx.ValueInfoProto) -> tuple[int, ...]:
+    def _input_shape(value_info: onnx.ValueInfoProto, batch_axis: int = 0) -> tuple[int, ...]:
         if not value_info.type.HasField("tensor_type"):
             kind = value_info.type.WhichOneof("value") or "untyped"
             raise FrontendError(
                 f"input '{value_info.name}' ({kind.removesuffix('_type')} type) is not a tensor: "
                 "nnhls compiles tensor inputs with a batch axis"
             )
-        dims = value_info.type.tensor_type.shape.dim
+        dims = list(value_info.type.tensor_type.shape.dim)
+        if batch_axis < len(dims):
+            dims.insert(0, dims.pop(batch_axis))
         shape = [d.dim_value if d.HasField("dim_value") else None for d in dims][1:]
         if not dims or any(d is None or d < 1 for d in shape):
             raise FrontendError(
@@ -402,7 +434,9 @@ class _Converter:
 
     def _dispatch(self, handler: Handler, node: onnx.NodeProto, op_type: str, layer: str) -> None:
         integer = next((i for i in node.input if i in self.integer), None)
-        if integer is not None and op_type not in INTEGER_EXACT:
+        # Integer indices into a constant table (an embedding) are looked up, not computed on.
+        indices = op_type == "Gather" and len(node.input) > 1 and node.input[0] in self.consts and integer == node.input[1]
+        if integer is not None and op_type not in INTEGER_EXACT and not indices:
             raise UnsupportedLayerError(
                 layer,
                 op_type,
@@ -415,7 +449,7 @@ class _Converter:
             handler(self, node, self.unique(layer))
         finally:
             self.op_type = None
-        if integer is not None:
+        if integer is not None and not indices:  # an embedding's rows are the table's (float)
             self.integer.update((out, self.integer[integer]) for out in node.output if out)
 
     def _fold(self, node: onnx.NodeProto, layer: str) -> None:
@@ -450,7 +484,9 @@ class _Converter:
             )  # fmt: skip
 
     def _shape_of(self, node: onnx.NodeProto) -> None:
-        full = np.array([1, *self.tensors[node.input[0]].logical], dtype=np.int64)
+        t = self.tensors[node.input[0]]
+        full = np.array(t.logical, dtype=np.int64)
+        full = np.insert(full, t.batch_axis, 1)
         if node.op_type == "Size":
             self.consts[node.output[0]] = np.array(prod(full), dtype=np.int64)
             return
@@ -466,7 +502,14 @@ class _Converter:
             raise UnsupportedLayerError(
                 layer, op_type, SUPPORTED, f"input '{name}' must be a tensor, not a constant"
             )
-        return self.tensors[name]
+        t = self.tensors[name]
+        if t.batch_axis != 0 and op_type not in TIME_MAJOR_READERS:
+            raise UnsupportedLayerError(
+                layer, op_type, SUPPORTED,
+                f"input '{name}' has its batch on axis {t.batch_axis} (a time-major sequence); "
+                f"only {', '.join(sorted(TIME_MAJOR_READERS))} read one",
+            )  # fmt: skip
+        return t
 
     def const(self, node: onnx.NodeProto, index: int, layer: str, what: str) -> np.ndarray | None:
         """An optional constant input (None when absent); a tensor there is unsupported."""
@@ -1167,13 +1210,15 @@ def _squeeze(c: _Converter, node: onnx.NodeProto, layer: str) -> None:
     rank = len(x.logical) + 1
     axes = _axes(c, node, layer)
     if axes is None:
-        axes = [i + 1 for i, d in enumerate(x.logical) if d == 1]
+        axes = [x.full_axis(i) for i, d in enumerate(x.logical) if d == 1]
     axes = [a + rank if a < 0 else a for a in axes]
-    if 0 in axes:
+    if x.batch_axis in axes:
         raise UnsupportedLayerError(layer, "Squeeze", SUPPORTED, "squeezing the batch axis")
-    shape = [d for i, d in enumerate(x.logical) if i + 1 not in axes]
+    dropped = {x.sample_axis(a) for a in axes}
+    shape = [d for i, d in enumerate(x.logical) if i not in dropped]
+    batch_axis = x.batch_axis - sum(a < x.batch_axis for a in axes)
     c.unclaimed.add(layer)
-    c.set(node, x.with_view(shape, layer))
+    c.set(node, x.with_view(shape, layer).with_batch_axis(batch_axis))
 
 
 def _unsqueeze(c: _Converter, node: onnx.NodeProto, layer: str) -> None:
@@ -1200,17 +1245,21 @@ def _transpose(c: _Converter, node: onnx.NodeProto, layer: str) -> None:
         c.set(node, x)
         return
     perm = [int(p) for p in perm_attr] if perm_attr is not None else list(range(rank))[::-1]  # type: ignore[union-attr]
-    if perm[0] != 0:
+    batch_axis = perm.index(x.batch_axis)
+    users = c.consumers.get(node.output[0], [])
+    time_major = bool(users) and node.output[0] not in c.graph_outputs and all(u.op_type in (*TIME_MAJOR_READERS, "Shape", "Size") for u in users)
+    if batch_axis > 1 or (batch_axis == 1 and not time_major):
         raise UnsupportedLayerError(
             layer, "Transpose", SUPPORTED, f"perm {perm} moves the batch axis"
         )
-    q = [p - 1 for p in perm[1:]]
+    # The per-sample permutation: full axes without the batch axis, before and after.
+    q = [x.sample_axis(p) for p in perm if p != x.batch_axis]
     if x.view is not None:
         x = _physical_tensor(
             c.materialize(x, _identity(len(x.logical)), layer), _identity(len(x.logical))
-        )
+        ).with_batch_axis(x.batch_axis)
     inverse = [q.index(a) for a in range(len(q))]
-    c.set(node, Tensor(x.value, tuple(x.shape[a] for a in q), tuple(inverse[a] for a in x.perm)))
+    c.set(node, Tensor(x.value, tuple(x.shape[a] for a in q), tuple(inverse[a] for a in x.perm), batch_axis=batch_axis))
 
 
 def _pad(c: _Converter, node: onnx.NodeProto, layer: str) -> None:
@@ -1379,6 +1428,210 @@ def _passthrough(c: _Converter, node: onnx.NodeProto, layer: str) -> None:
             layer, node.op_type, SUPPORTED, "training_mode=true (random dropout)"
         )
     c.set(node, x)
+
+
+# ----- recurrent ops ---------------------------------------------------------------------------------------
+
+_RECURRENT_OPS: dict[str, tuple[str, int]] = {"RNN": ("simple_rnn", 1), "LSTM": ("lstm", 4), "GRU": ("gru", 3)}
+_ONNX_GATES: dict[str, ActivationKind] = {
+    "Sigmoid": ActivationKind.SIGMOID,
+    "Tanh": ActivationKind.TANH,
+    "Relu": ActivationKind.RELU,
+    "HardSigmoid": ActivationKind.HARD_SIGMOID,
+    "Softsign": ActivationKind.SOFTSIGN,
+}
+_DEFAULT_GATES: dict[str, list[str]] = {"RNN": ["Tanh"], "LSTM": ["Sigmoid", "Tanh", "Tanh"], "GRU": ["Sigmoid", "Tanh"]}
+_ONNX_TO_KERAS_BLOCKS: dict[str, list[int]] = {"LSTM": [0, 2, 3, 1], "GRU": [0, 1, 2], "RNN": [0]}
+"""ONNX gate blocks (LSTM i, o, f, c; GRU z, r, h) in Keras order (LSTM i, f, c, o)."""
+TIME_MAJOR_READERS = frozenset({"Transpose", "Squeeze", "Gather", *_RECURRENT_OPS})
+
+
+def _is_used(c: _Converter, name: str) -> bool:
+    return bool(name) and (name in c.graph_outputs or bool(c.consumers.get(name)))
+
+
+def _gates(node: onnx.NodeProto, layer: str, count: int) -> list[tuple[ActivationKind, float | None, float | None]]:
+    """The activations of one direction: (kind, alpha, beta) per function of the op."""
+    attrs = _attrs(node)
+    names = [_text(a) for a in attrs.get("activations", _DEFAULT_GATES[node.op_type])]  # type: ignore[union-attr]
+    if len(names) < count:
+        raise UnsupportedLayerError(layer, node.op_type, SUPPORTED, f"activations {names} must name {count} functions")
+    alphas = list(attrs.get("activation_alpha", []))  # type: ignore[call-overload]
+    betas = list(attrs.get("activation_beta", []))  # type: ignore[call-overload]
+    gates = []
+    for i, name in enumerate(names[:count]):
+        kind = _ONNX_GATES.get(name)
+        if kind is None:
+            raise UnsupportedLayerError(
+                layer, node.op_type, SUPPORTED, f"activation '{name}'; supported: {', '.join(sorted(_ONNX_GATES))}"
+            )
+        alpha = float(alphas[i]) if i < len(alphas) else (0.2 if kind == ActivationKind.HARD_SIGMOID else None)
+        beta = float(betas[i]) if i < len(betas) else (0.5 if kind == ActivationKind.HARD_SIGMOID else None)
+        gates.append((kind, alpha, beta))
+    return gates
+
+
+def _zero_or_absent(c: _Converter, node: onnx.NodeProto, index: int, layer: str, what: str) -> None:
+    value = c.const(node, index, layer, what)
+    if value is not None and np.any(np.asarray(value) != 0):
+        raise UnsupportedLayerError(layer, node.op_type, SUPPORTED, f"a non-zero {what}")
+
+
+def _keras_blocks(array: np.ndarray, op_type: str, units: int) -> np.ndarray:
+    """Rows of gate blocks (G * H, ...) reordered from ONNX's gate order to Keras'."""
+    blocks = [array[b * units : (b + 1) * units] for b in _ONNX_TO_KERAS_BLOCKS[op_type]]
+    return np.concatenate(blocks, axis=0)
+
+
+def _recurrent(c: _Converter, node: onnx.NodeProto, layer: str) -> None:
+    """ONNX RNN / LSTM / GRU (one direction) -> nn.recurrent: one op per output used (Y: every
+    step, Y_h: the last state); the reverse direction reads the sequence from its end and keeps
+    Y aligned with the input steps."""
+    op_type = node.op_type
+    cell, count = _RECURRENT_OPS[op_type]
+    attrs = _attrs(node)
+    x = c.tensor(node.input[0], layer, op_type)
+    layout = int(attrs.get("layout", 0))  # type: ignore[arg-type]
+    if x.batch_axis != (1 if layout == 0 else 0) or len(x.logical) != 2:
+        raise UnsupportedLayerError(
+            layer, op_type, SUPPORTED,
+            f"its input must be a {'(time, batch, features)' if layout == 0 else '(batch, time, features)'} sequence "
+            "with the batch axis of the model input (PyTorch: batch_first=True)",
+        )  # fmt: skip
+    direction = _text(attrs.get("direction", "forward"))
+    if direction not in ("forward", "reverse"):
+        raise UnsupportedLayerError(layer, op_type, SUPPORTED, f"direction '{direction}' (bidirectional) is not supported yet")
+    for option, what in (("clip", "cell clipping"), ("input_forget", "coupled input and forget gates")):
+        if attrs.get(option):
+            raise UnsupportedLayerError(layer, op_type, SUPPORTED, f"option {option} ({what}) is not supported")
+    if op_type == "LSTM" and len(node.input) > 7 and node.input[7]:
+        raise UnsupportedLayerError(layer, op_type, SUPPORTED, "peephole connections (input P) are not supported")
+    lengths = c.const(node, 4, layer, "sequence_lens")
+    steps = x.logical[0]
+    if lengths is not None and np.any(np.asarray(lengths) != steps):
+        raise UnsupportedLayerError(layer, op_type, SUPPORTED, "sequence_lens shorter than the sequence (variable lengths)")
+    _zero_or_absent(c, node, 5, layer, "initial_h")
+    if op_type == "LSTM":
+        _zero_or_absent(c, node, 6, layer, "initial_c")
+        if len(node.output) > 2 and _is_used(c, node.output[2]):
+            raise UnsupportedLayerError(layer, op_type, SUPPORTED, "output Y_c (the cell state) is not supported")
+    w = c.const(node, 1, layer, "W")
+    r = c.const(node, 2, layer, "R")
+    b = c.const(node, 3, layer, "B")
+    if w is None or r is None:
+        raise UnsupportedLayerError(layer, op_type, SUPPORTED, "W and R must be constants")
+    units = int(r.shape[-1])
+    width = count * units
+    bias = np.zeros(2 * width, np.float32) if b is None else np.asarray(b, np.float32)[0]
+    gates = _gates(node, layer, {"RNN": 1, "LSTM": 3, "GRU": 2}[op_type])
+    if op_type == "LSTM" and gates[1] != gates[2]:
+        raise UnsupportedLayerError(layer, op_type, SUPPORTED, "different cell and output activations (g and h)")
+    act = gates[0] if op_type == "RNN" else gates[1]
+    ract = gates[0] if op_type != "RNN" else (ActivationKind.LINEAR, None, None)
+    kernel = _keras_blocks(np.asarray(w, np.float32)[0], op_type, units).T
+    recurrent = _keras_blocks(np.asarray(r, np.float32)[0], op_type, units).T
+    b_x = _keras_blocks(bias[:width], op_type, units)
+    b_h = _keras_blocks(bias[width:], op_type, units)
+    value = c.materialize(x, _identity(2), layer)
+    reverse = direction == "reverse"
+    options = {
+        "activation": act[0], "recurrent_activation": ract[0], "go_backwards": reverse,
+        "reset_after": bool(attrs.get("linear_before_reset", 0)),
+        "params": (act[1], act[2], ract[1], ract[2]),
+    }  # fmt: skip
+    outputs: list[Tensor] = []
+    y_axis, h_axis = (2, 1) if layout == 0 else (0, 0)
+    if _is_used(c, node.output[0]):
+        op = RecurrentOp(value, cell, kernel, recurrent, b_x, b_h, layer, return_sequences=True, aligned_outputs=reverse, **options)  # type: ignore[arg-type]
+        y = c.add(op)
+        outputs.append(Tensor(y, (steps, units), _identity(2), batch_axis=y_axis).with_view((steps, 1, units), layer))
+    else:
+        outputs.append(Tensor(value, (steps, units), _identity(2)))  # unused
+    if len(node.output) > 1 and _is_used(c, node.output[1]):
+        name = c.unique(f"{layer}_last") if outputs[0].value is not value else layer
+        last = c.add(RecurrentOp(value, cell, kernel, recurrent, b_x, b_h, name, **options))  # type: ignore[arg-type]
+        outputs.append(Tensor(last, (units,), (0,), batch_axis=h_axis).with_view((1, units), name))
+    c.set_outputs(node, outputs[: len(node.output)] if len(outputs) >= len(node.output) else [*outputs, *outputs[:1] * (len(node.output) - len(outputs))])
+
+
+def _gather(c: _Converter, node: onnx.NodeProto, layer: str) -> None:
+    """Gather of one constant index on a tensor: along an axis of length 1 (a squeeze), or the
+    last step of a recurrent op's sequence (the op then returns its last state only); Gather of
+    a constant table's rows by a tensor of indices: an embedding."""
+    if node.input[0] in c.consts and node.input[1] in c.tensors:
+        _embedding(c, node, layer)
+        return
+    x = c.tensor(node.input[0], layer, "Gather")
+    index = c.const(node, 1, layer, "the indices")
+    axis = int(_attrs(node).get("axis", 0))  # type: ignore[arg-type]
+    rank = len(x.logical) + 1
+    axis = axis + rank if axis < 0 else axis
+    if index is None or np.asarray(index).ndim != 0 or axis == x.batch_axis:
+        raise UnsupportedLayerError(layer, "Gather", SUPPORTED, "on a tensor, only one constant index along a non-batch axis")
+    a = x.sample_axis(axis)
+    length = x.logical[a]
+    i = int(index) + length if int(index) < 0 else int(index)
+    shape = [d for k, d in enumerate(x.logical) if k != a]
+    batch_axis = x.batch_axis - (axis < x.batch_axis)
+    if length == 1:
+        c.unclaimed.add(layer)
+        c.set(node, x.with_view(shape, layer).with_batch_axis(batch_axis))
+        return
+    owner = x.value.owner
+    final = 0 if isinstance(owner, RecurrentOp) and owner.aligned_outputs is not None else length - 1
+    if (
+        not isinstance(owner, RecurrentOp) or owner.return_sequences is None or (a, i) != (0, final)
+        or any(True for _ in x.value.uses) or len(c.consumers.get(node.input[0], [])) != 1
+    ):  # fmt: skip
+        raise UnsupportedLayerError(
+            layer, "Gather", SUPPORTED,
+            "on a tensor, only an index along an axis of length 1 or the last step of a recurrent layer's sequence",
+        )  # fmt: skip
+    # The recurrent op returns its last state only.
+    units = owner.units
+    props = {k: v for k, v in owner.properties.items() if k not in ("return_sequences", "aligned_outputs")}
+    last = RecurrentOp.create(operands=[owner.input], result_types=[nn.float_tensor((units,))], properties=props)
+    block = owner.parent_block()
+    assert block is not None
+    block.insert_op_before(last, owner)
+    owner.detach()
+    owner.erase()
+    c.set(node, Tensor(last.results[0], (units,), (0,), batch_axis=batch_axis).with_view(shape, layer))
+
+
+def _layernorm(c: _Converter, node: onnx.NodeProto, layer: str) -> None:
+    """LayerNormalization over the axes from `axis` to the last (PyTorch nn.LayerNorm)."""
+    x = c.tensor(node.input[0], layer, "LayerNormalization")
+    attrs = _attrs(node)
+    rank = len(x.logical) + 1
+    axis = int(attrs.get("axis", -1))  # type: ignore[arg-type]
+    axis = axis + rank if axis < 0 else axis
+    if axis < 1:
+        raise UnsupportedLayerError(layer, "LayerNormalization", SUPPORTED, "normalization over the batch axis")
+    if any(_is_used(c, name) for name in node.output[1:]):
+        raise UnsupportedLayerError(layer, "LayerNormalization", SUPPORTED, "outputs Mean and InvStdDev are not supported")
+    normalized = x.logical[axis - 1 :]
+    n = prod(normalized)
+    scale = c.const(node, 1, layer, "Scale")
+    bias = c.const(node, 2, layer, "B")
+    gamma = np.broadcast_to(np.asarray(scale if scale is not None else 1.0, np.float32), normalized).reshape(n)
+    beta = np.broadcast_to(np.asarray(bias if bias is not None else 0.0, np.float32), normalized).reshape(n)
+    value = c.materialize(x, _identity(len(x.logical)), layer)
+    epsilon = float(attrs.get("epsilon", 1e-5))  # type: ignore[arg-type]
+    y = c.add(LayerNormOp(value, len(normalized), epsilon, gamma, beta, layer))
+    c.set_outputs(node, [_physical_tensor(y, _identity(len(x.logical)))] * len(node.output))
+
+
+def _embedding(c: _Converter, node: onnx.NodeProto, layer: str) -> None:
+    """Gather of rows of a constant (V, D) table by a tensor of indices (PyTorch nn.Embedding)."""
+    table = np.asarray(c.consts[node.input[0]])
+    axis = int(_attrs(node).get("axis", 0))  # type: ignore[arg-type]
+    if table.ndim != 2 or axis not in (0, -2):
+        raise UnsupportedLayerError(layer, "Gather", SUPPORTED, f"a lookup in a constant of shape {table.shape} along axis {axis}: only rows of a 2-D table")
+    ids = c.tensor(node.input[1], layer, "Gather")
+    value = c.materialize(ids, _identity(len(ids.logical)), layer)
+    y = c.add(EmbeddingOp(value, table.astype(np.float32), layer))
+    c.set(node, _physical_tensor(y, _identity(len(ids.logical) + 1)))
 
 
 # ----- quantization: QONNX (Quant, BipolarQuant, Trunc, channels-last wrappers) and ONNX QDQ ------------
@@ -1640,6 +1893,11 @@ HANDLERS: dict[str, Handler] = {
     "Upsample": _resize,
     "Identity": _passthrough,
     "Dropout": _passthrough,
+    "RNN": _recurrent,
+    "LSTM": _recurrent,
+    "GRU": _recurrent,
+    "Gather": _gather,
+    "LayerNormalization": _layernorm,
     "QuantizeLinear": _quantize_linear,
 }
 

@@ -62,7 +62,10 @@ def _shapes(input_shape: Any) -> list[tuple[int, ...]]:
 def _export(module: torch.nn.Module, shapes: list[tuple[int, ...]]) -> onnx.ModelProto:
     import torch
 
-    examples = tuple(torch.zeros(1, *shape) for shape in shapes)
+    # A module that embeds takes integer indices (nn.Embedding refuses float inputs).
+    embeds = any(isinstance(m, torch.nn.Embedding) for m in module.modules())
+    dtype = torch.long if embeds else torch.float32
+    examples = tuple(torch.zeros(1, *shape, dtype=dtype) for shape in shapes)
     names = [f"input_{i}" if len(shapes) > 1 else "input" for i in range(len(shapes))]
     buffer = io.BytesIO()
     module = module.eval()

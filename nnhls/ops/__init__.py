@@ -5,7 +5,8 @@
     exact.py      exact fixed-point arithmetic on numpy batches (the emulator's building blocks)
     cpp.py        the C++ side of a kernel call (Layer, ConfigStruct, Constant, Value)
     io.py, constant.py, noop.py, dense.py, conv.py, pool.py, batchnorm.py, activation.py,
-    softmax.py, merge.py, concat.py, dot.py, shape.py, clone.py, split.py, quantize.py   the ops
+    softmax.py, merge.py, concat.py, dot.py, shape.py, clone.py, split.py, quantize.py, recurrent.py,
+    layernorm.py, embedding.py   the ops
 
 Importing this package registers every built-in op. Adding an op: see "Adding an op" in
 README.md.
@@ -20,11 +21,14 @@ from nnhls.ops import (  # noqa: F401 - imported to register their rules
     conv,
     dense,
     dot,
+    embedding,
     io,
+    layernorm,
     merge,
     noop,
     pool,
     quantize,
+    recurrent,
     shape,
     softmax,
     split,

@@ -6,7 +6,7 @@ when the op is not one of the built-in dialect ops) and registered with `@regist
 
     OpRules (nn op)                        used by
       infer_precision(op, LayerTypes)      nn-infer-precision: every precision variable, exactly
-      estimate(op, ScheduleInfo)           nn-schedule: multipliers, latency, II
+      estimate(op, ScheduleInfo)           nn-schedule: multipliers, latency, II, BOPs
       lower(op, Lowering)                  lower-nn-to-hls: one hls value per result
       reference(op, args, batch)           the float reference interpreter
       type_names / config_keys             the configuration: LayerType names, applicable keys
@@ -83,6 +83,18 @@ class Choice:
     """"pinned", "default", "auto" or "auto, capped"."""
 
 
+QUANTIZER_PROPERTIES = ("weight_quantizer", "bias_quantizer")
+"""Properties whose presence makes a layer quantization-aware (see `quantization_aware`)."""
+
+
+def quantization_aware(op: nn.NNLayerOp) -> bool:
+    """Whether the layer's constants carry quantizers (QKeras, QONNX, HGQ, Brevitas layers): its
+    `auto` types keep exact bit growth, never the maximum precision's cap, so the layer computes
+    what the framework computes (its widths are bounded by the quantizers that type its inputs
+    and constants; a cap would round or saturate the sums the quantizers were trained on)."""
+    return any(op.properties.get(name) is not None for name in QUANTIZER_PROPERTIES)
+
+
 @dataclass
 class LayerTypes:
     """Resolves the precision variables of one op, in order, from pinned types or auto rules.
@@ -123,12 +135,15 @@ class LayerTypes:
                     f"{self.op.name} '{self.op.layer_name}': inferred {var} type is wider than "
                     f"{MAX_WIDTH} bits; pin a narrower type or set a maximum precision"
                 ) from None
-            t = cap(inferred, self.model.maximum)
+            t = inferred if quantization_aware(self.op) else cap(inferred, self.model.maximum)
             how = "auto" if t == inferred else "auto, capped"
-            if t != inferred:
+            if t.integer < inferred.integer:
+                # Fewer fractional bits only round; fewer integer bits can overflow: say so.
+                mode = "saturate" if t.overflow.value.startswith("SAT") else "wrap around"
                 warn(
-                    f"{self.op.name} '{self.op.layer_name}': {var} needs {inferred}; "
-                    f"capped to {t} by the maximum precision",
+                    f"{self.op.name} '{self.op.layer_name}': {var} needs {inferred} in the worst "
+                    f"case; capped to {t} by the maximum precision: values beyond "
+                    f"[{t.min_value:g}, {t.max_value:g}] {mode}",
                     PrecisionWarning,
                 )
         self.types[var] = t
@@ -157,6 +172,10 @@ class Estimate:
     multipliers: int
     latency: int
     ii: int
+    bops: int = 0
+    """Bit operations per inference: for every multiplication the multiplier estimate counts
+    (before the reuse factor shares multipliers; a convolution's once per output pixel), the
+    product of its two operands' widths (see `product_bops`)."""
 
 
 @dataclass(frozen=True)
@@ -177,12 +196,22 @@ def output_pixels(op: Operation) -> int:
 
 
 def elementwise_estimate(
-    op: nn.NNLayerOp, s: ScheduleInfo, multipliers: int, depth: int
+    op: nn.NNLayerOp, s: ScheduleInfo, multipliers: int, depth: int, bops: int = 0
 ) -> Estimate:
     """One cycle per element group: II = RF (or one pixel per RF cycles in io_stream)."""
     rf = s.reuse_factor
     groups = output_pixels(op) if s.stream else 1
-    return Estimate(ceil(multipliers / rf), depth + (groups - 1) * rf, groups * rf)
+    return Estimate(ceil(multipliers / rf), depth + (groups - 1) * rf, groups * rf, bops)
+
+
+def product_bops(count: int, a: FixedPrecision, b: FixedPrecision) -> int:
+    """BOPs of `count` multiplications of an `a` by a `b` operand: count * Wa * Wb."""
+    return count * a.width * b.width
+
+
+def operand_precision(op: nn.NNLayerOp, index: int, s: ScheduleInfo) -> FixedPrecision:
+    """The (inferred) type of an op's operand `index`."""
+    return nn.result_precision(op.operands[index], s.default)
 
 
 FREE = Estimate(0, 0, 1)
@@ -282,7 +311,7 @@ class Lowering:
             "trace": op.trace,
         }
         if layer is None:
-            props |= {"multipliers": op.multipliers, "latency": op.latency, "ii": op.ii}
+            props |= {"multipliers": op.multipliers, "latency": op.latency, "ii": op.ii, "bops": op.bops}
         return props
 
     def emit_results(
@@ -389,6 +418,11 @@ class OpRules(ABC):
     parallelizable: ClassVar[bool] = False
     """Whether the op takes a ParallelizationFactor (which must divide its output pixels)."""
 
+    calibrated_vars: ClassVar[tuple[str, ...]] = ()
+    """The precision variables nn-calibrate-precision chooses from data (weight / scale: the
+    multiplied constants; bias; accum; result); the others stay as configured (`auto` follows
+    its rule from the calibrated inputs)."""
+
     has_strategy: ClassVar[bool] = False
     """Whether the layer's Strategy (Latency, Resource, Unrolled) chooses its kernel."""
 
@@ -438,6 +472,10 @@ class KernelRules(ABC):
 
     op: ClassVar[type[hls.HLSKernelOp]]
     """The hls op class these rules are for."""
+
+    accumulates: ClassVar[bool] = False
+    """Whether the kernel's first result is cast<result_t>(a sum in accum_t) (dense,
+    convolutions, dot): the overflow report then checks the complete sums against accum_t."""
 
     header_file: ClassVar[Path | None] = None
     """The C++ header defining the kernel when it is not part of nnhls/hls_lib/nnet (an op added

@@ -6,7 +6,7 @@ Canonicalization: a batchnorm reading a dense/conv with no other user folds into
 weight, bias or result type; two consecutive batchnorms fuse (scale = s1 * s2, bias = b1 * s2 +
 b2) when the first has no other user and no pinned result type.
 Estimates: one multiplier per channel whose scale is not zero or ± a power of two, per element
-group.
+group; BOPs = those multiplications * W(x) * W(scale).
 """
 
 from __future__ import annotations
@@ -31,7 +31,9 @@ from nnhls.ops.base import (
     OpRules,
     ScheduleInfo,
     elementwise_estimate,
+    operand_precision,
     pinned,
+    product_bops,
     quantize,
     register,
     single_user,
@@ -133,6 +135,7 @@ def emit_affine(
 class BatchNormRules(OpRules):
     op = nn.BatchNormOp
     type_names = ("BatchNormalization", "BatchNorm1d", "BatchNorm2d")
+    calibrated_vars = ("scale", "bias", "accum", "result")
 
     def infer_precision(self, op: nn.NNLayerOp, lt: LayerTypes) -> None:
         assert isinstance(op, nn.BatchNormOp)
@@ -148,7 +151,8 @@ class BatchNormRules(OpRules):
         s_t = nn.resolved_precision(op, "scale", s.default)
         per_channel = ~multiplier_free(nn.to_numpy(op.scale), s_t)
         needed = int(np.count_nonzero(per_channel)) * (size // max(per_channel.size, 1))
-        return elementwise_estimate(op, s, needed, 2)
+        bops = product_bops(needed, operand_precision(op, 0, s), s_t)
+        return elementwise_estimate(op, s, needed, 2, bops)
 
     def lower(self, op: nn.NNLayerOp, lw: Lowering) -> Sequence[SSAValue]:
         assert isinstance(op, nn.BatchNormOp)

@@ -115,6 +115,8 @@ class DepthwiseConv2DRules(ConvRules):
 
 
 class ConvKernel(KernelRules):
+    accumulates = True
+
     def emulate(self, op: hls.HLSKernelOp, args: Sequence[ex.FixedArray]) -> Sequence[ex.FixedArray]:
         assert isinstance(op, hls.ConvBaseOp)
         x = args[0]

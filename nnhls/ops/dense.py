@@ -11,7 +11,8 @@ convolution, kernel for a depthwise one):
 Schedule: the reuse factor must be legal for the strategy (nnhls.dialects.schedule) over
 (n_in, n_out). Estimates: a product by a weight that is zero or ± a power of two (after
 quantization to weight_t) needs no multiplier; multipliers = ceil(needed / RF); latency =
-RF + ceil(log2 n_in) + 2 per row, II = RF per row.
+RF + ceil(log2 n_in) + 2 per row, II = RF per row. BOPs = needed * rows * W(x) * W(weight)
+(convolutions: needed * output pixels * W(x) * W(weight)).
 """
 
 from __future__ import annotations
@@ -38,7 +39,9 @@ from nnhls.ops.base import (
     Lowering,
     OpRules,
     ScheduleInfo,
+    operand_precision,
     output_pixels,
+    product_bops,
     quantize,
     register,
 )
@@ -76,6 +79,7 @@ class WeightedRules(OpRules):
     """Dense and convolutions: weights, bias, accumulator, strategy and reuse-factor legality."""
 
     has_strategy = True
+    calibrated_vars = ("weight", "bias", "accum", "result")
 
     def exact_before_cast(self, op: nn.NNLayerOp) -> bool:
         return True  # the accumulator is exact (nn-infer-precision), then one cast
@@ -101,13 +105,16 @@ class WeightedRules(OpRules):
         needed = int(np.count_nonzero(~multiplier_free(nn.to_numpy(op.weight), w_t)))
         n_in, _ = kernel_dims(op)
         depth = rf + clog2(n_in) + 2
+        x_t = operand_precision(op, 0, s)
         if isinstance(op, nn.DenseOp):
             rows = prod(nn.shape_of(op.output)[:-1])
-            return Estimate(ceil(needed / rf), depth + (rows - 1) * rf, rows * rf)
+            bops = product_bops(needed * rows, x_t, w_t)
+            return Estimate(ceil(needed / rf), depth + (rows - 1) * rf, rows * rf, bops)
         pixels = output_pixels(op)
         partitions = pixels if s.stream else pixels // pf
         instances = 1 if s.stream else pf
-        return Estimate(ceil(needed / rf) * instances, partitions * rf + depth - rf, partitions * rf)
+        bops = product_bops(needed * pixels, x_t, w_t)
+        return Estimate(ceil(needed / rf) * instances, partitions * rf + depth - rf, partitions * rf, bops)
 
     @staticmethod
     def weight_props(op: nn.DenseOp | nn.ConvBaseOp, lw: Lowering) -> dict[str, Attribute | None]:
@@ -151,6 +158,7 @@ class DenseRules(WeightedRules):
 @register
 class DenseKernel(KernelRules):
     op = hls.DenseOp
+    accumulates = True
 
     def emulate(self, op: hls.HLSKernelOp, args: Sequence[ex.FixedArray]) -> Sequence[ex.FixedArray]:
         assert isinstance(op, hls.DenseOp)

@@ -1,6 +1,7 @@
 """`nn.dot` -> `hls.dot` (nnet::dot1d): the dot product of two vectors of one length n.
 
-Precision: accum = result = grow(x * y, n). Estimates: n multipliers, depth ceil(log2 n) + 2.
+Precision: accum = result = grow(x * y, n). Estimates: n multipliers, n * W(x) * W(y)
+BOPs, depth ceil(log2 n) + 2.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from nnhls.ops.base import (
     OpRules,
     ScheduleInfo,
     elementwise_estimate,
+    operand_precision,
+    product_bops,
     register,
 )
 from nnhls.ops.cpp import Layer
@@ -41,7 +44,8 @@ class DotRules(OpRules):
     def estimate(self, op: nn.NNLayerOp, s: ScheduleInfo) -> Estimate:
         assert isinstance(op, nn.DotOp)
         n = nn.shape_of(op.lhs)[0]
-        return elementwise_estimate(op, s, n, clog2(n) + 2)
+        bops = product_bops(n, operand_precision(op, 0, s), operand_precision(op, 1, s))
+        return elementwise_estimate(op, s, n, clog2(n) + 2, bops)
 
     def lower(self, op: nn.NNLayerOp, lw: Lowering) -> Sequence[SSAValue]:
         assert isinstance(op, nn.DotOp)
@@ -55,6 +59,7 @@ class DotRules(OpRules):
 @register
 class DotKernel(KernelRules):
     op = hls.DotOp
+    accumulates = True
 
     def emulate(self, op: hls.HLSKernelOp, args: Sequence[ex.FixedArray]) -> Sequence[ex.FixedArray]:
         assert isinstance(op, hls.DotOp)

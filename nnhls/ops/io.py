@@ -19,6 +19,7 @@ from nnhls.ops.base import FREE, Estimate, LayerTypes, Lowering, OpRules, Schedu
 class InputRules(OpRules):
     op = nn.InputOp
     type_names = ("InputLayer", "Input")
+    calibrated_vars = ("result",)
 
     def infer_precision(self, op: nn.NNLayerOp, lt: LayerTypes) -> None:
         lt.get("result", lambda: lt.default)

@@ -8,7 +8,8 @@ Lowering: k > 2 inputs become a chain of binary `hls.merge` with exact intermedi
 average of k > 2 inputs is an add chain followed by an `hls.batchnorm` scaling by 1/k (rounded
 down, so it never overflows); a two-input add, sub or mul with an `nn.constant` that is uniform
 over the spatial axes becomes an `hls.batchnorm`.
-Estimates: a multiplication needs size * (k - 1) multipliers; the others none.
+Estimates: a multiplication needs size * (k - 1) multipliers, each chain step W(acc) * W(x)
+BOPs per element; the others none.
 """
 
 from __future__ import annotations
@@ -35,6 +36,8 @@ from nnhls.ops.base import (
     OpRules,
     ScheduleInfo,
     elementwise_estimate,
+    operand_precision,
+    product_bops,
     register,
 )
 from nnhls.ops.batchnorm import emit_affine
@@ -192,7 +195,13 @@ class MulRules(ConstantMergeRules):
     def estimate(self, op: nn.NNLayerOp, s: ScheduleInfo) -> Estimate:
         assert isinstance(op, nn.MulOp)
         size = prod(nn.shape_of(op.output))
-        return elementwise_estimate(op, s, size * (len(op.inputs) - 1), 2)
+        acc = operand_precision(op, 0, s)
+        bops = 0
+        for index in range(1, len(op.inputs)):  # the chain's exact intermediate products
+            rhs = operand_precision(op, index, s)
+            bops += product_bops(size, acc, rhs)
+            acc = product(acc, rhs)
+        return elementwise_estimate(op, s, size * (len(op.inputs) - 1), 2, bops)
 
     def reference(self, op: nn.NNLayerOp, args: Sequence[np.ndarray], batch: int) -> Sequence[np.ndarray]:
         return [np.prod(np.stack(args), axis=0)]

@@ -10,8 +10,8 @@ Precision (F = the default's fractional bits; n = the softmax length):
 | inv_table | the default's F, integer bits for the largest entry |
 
 The tables and their ranges: nnhls/dialects/tables.py. Canonicalization: a softmax marked `nn.skip`
-(the config's `Skip`) goes, and the model returns the scores. Estimates: one multiplier per element;
-depth 2 ceil(log2 n) + 4.
+(the config's `Skip`) goes, and the model returns the scores. Estimates: one multiplier per element
+(exp entry * inverse of the sum: W(exp_table) * W(inv_table) BOPs); depth 2 ceil(log2 n) + 4.
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ from nnhls.ops.base import (
     ScheduleInfo,
     elementwise_estimate,
     int_attr,
+    product_bops,
     register,
 )
 from nnhls.ops.cpp import Layer
@@ -83,7 +84,10 @@ class SoftmaxRules(OpRules):
     def estimate(self, op: nn.NNLayerOp, s: ScheduleInfo) -> Estimate:
         assert isinstance(op, nn.SoftmaxOp)
         n = nn.shape_of(op.input)[-1]
-        return elementwise_estimate(op, s, prod(nn.shape_of(op.output)), 2 * clog2(n) + 4)
+        size = prod(nn.shape_of(op.output))
+        exp_t = nn.resolved_precision(op, "exp_table", s.default)
+        inv_t = nn.resolved_precision(op, "inv_table", s.default)
+        return elementwise_estimate(op, s, size, 2 * clog2(n) + 4, product_bops(size, exp_t, inv_t))
 
     def lower(self, op: nn.NNLayerOp, lw: Lowering) -> Sequence[SSAValue]:
         assert isinstance(op, nn.SoftmaxOp)

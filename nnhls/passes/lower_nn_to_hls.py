@@ -6,7 +6,7 @@ the function arguments (typed by the input layer's result precision); the model 
 first; types still "auto" or absent fall back to the model default). Weights, biases, scales,
 parameters and tables become integer mantissas of their fixed-point types, quantized with the
 type's quantization mode and saturating, never wrapping (`nnhls.dialects.fixed.constant_mantissas`). Schedule properties (strategy,
-reuse factor, parallelization factor) and nn-schedule's estimates (`multipliers`, `latency`,
+reuse factor, parallelization factor) and nn-schedule's estimates (`multipliers`, `latency`, `bops`,
 `ii`) are carried onto the kernels.
 
 - io_parallel: values are `!hls.array<shape x T>` (fully partitioned arrays); the top function

@@ -17,6 +17,8 @@ Unlike hls4ml, activations and softmax are inferred too (never truncated to the 
 types use TRN/WRAP (they cannot overflow); range types keep the default's quantization and
 overflow modes. `nn.max_precision` caps inferred widths and integer bits (each independently, as
 hls4ml does), taking the maximum's modes; a capped type may overflow, which the report marks.
+Quantization-aware layers (constants with quantizers) are never capped: exact growth from their
+quantized inputs and constants is what the framework computes (nnhls/ops/base.py).
 Types wider than 1024 bits are an error naming the layer.
 
 Before (`accum` and `result` auto, inputs and weights fixed<16,6>, 8 inputs, with a bias):

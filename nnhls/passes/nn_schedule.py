@@ -16,15 +16,17 @@ Rules (hls4ml's, made strict):
   any layer uses the Resource strategy, `pipeline` otherwise; the resolved style is written back.
   `nn.pipeline_interval` needs the `pipeline` style (an error with an explicit `dataflow`, a
   warning and dropped when auto chose dataflow).
-- Estimates written on every layer as `multipliers`, `latency` and `ii` (clock cycles), and on the
+- Estimates written on every layer as `multipliers`, `latency`, `ii` (clock cycles) and `bops`, and on the
   model function as `nn.latency` (the longest path through the layers) and `nn.ii` (the largest
   layer II); lower-nn-to-hls copies them onto the kernels and the hls.func. A product
   by a weight that is zero or ± a power of two (after quantization to weight_t) needs no
   multiplier; multipliers = ceil(needed / RF) per parallel instance; dense latency = RF + ceil(log2
   n_in) + 2 with II = RF; a convolution runs out_pixels / PF partitions of RF cycles each in
   io_parallel (one pixel per RF cycles in io_stream); element-wise layers take one cycle per
-  element group (II = RF, or one pixel per cycle in io_stream). They are estimates for reports,
-  not synthesis results.
+  element group (II = RF, or one pixel per cycle in io_stream). `bops` (bit operations per
+  inference): for each multiplication counted (before the reuse factor shares multipliers; a
+  convolution's once per output pixel) the product of its operands' widths, W(x) * W(weight) for
+  dense and convolutions. They are estimates for reports, not synthesis results.
 
 Before:
 
@@ -37,7 +39,8 @@ After:
 
     func.func @m(...) attributes {..., nn.pipeline_style = #hls<pipeline_style dataflow>} {
       %1 = nn.dense %0 {layer = "fc1", reuse_factor = 2 : i64, strategy = #hls<strategy resource>,
-                        multipliers = 16 : i64, latency = 7 : i64, ii = 2 : i64, ...}
+                        multipliers = 16 : i64, latency = 7 : i64, ii = 2 : i64,
+                        bops = 8192 : i64, ...}
 """
 
 from __future__ import annotations
@@ -147,6 +150,7 @@ def schedule_layer(op: nn.NNLayerOp, snapping: bool, stream: bool, default: Fixe
     op.multipliers = _int(estimate.multipliers)
     op.latency = _int(estimate.latency)
     op.ii = _int(estimate.ii)
+    op.bops = _int(estimate.bops)
 
 
 def model_estimate(function: func.FuncOp) -> tuple[int, int]:

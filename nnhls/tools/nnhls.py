@@ -113,7 +113,17 @@ def _starting_config(args: argparse.Namespace, model: Path) -> dict[str, Any]:
         "backend": args.backend,
         "default_precision": args.precision,
         "default_reuse_factor": args.reuse_factor,
+        "max_precision": args.max_precision,
     }
+    data = getattr(args, "data", None)
+    if data:
+        arrays = [_load_array(path) for path in data]
+        common |= {
+            "calibration_data": arrays if len(arrays) > 1 else arrays[0],
+            "target": args.target_accuracy,
+            "margin": args.margin,
+            "calibration_plot": args.calibration_plot,
+        }
     if key == "OnnxModel":
         config["HLSConfig"] = utils.config_from_onnx_model(str(model), **common)
     elif key == "PytorchModel":
@@ -348,16 +358,29 @@ def cmd_report(args: argparse.Namespace) -> int:
     columns = {
         "layer": "layer", "op": "op", "input": "input", "output": "output", "result": "result",
         "types": "weight / accum / table", "reuse_factor": "RF", "strategy": "strategy",
-        "multipliers": "mults", "latency": "latency", "ii": "II",
+        "multipliers": "mults", "latency": "latency", "ii": "II", "bops": "BOPs",
     }  # fmt: skip
     table = Table(title=f"{model.project_name}: per-layer report (estimates)")
     for title in columns.values():
         table.add_column(title, overflow="fold")
     for row in model.layer_report():
         table.add_row(*[str(row.get(key, "")) for key in columns])
+    totals = model.estimates()
+    table.add_section()
+    table.add_row("model total", *[str(totals.get(key, "")) for key in list(columns)[1:]])
     # Reports are read in terminals and in CI logs alike: never squeeze the table below 160 columns.
     console = Console(highlight=False, width=None if sys.stdout.isatty() else 200)
     console.print(table)
+    if args.plots and not args.data:
+        raise CLIError("--plots draws the layers' values on data: add --data x.npy")
+    if args.data:
+        _print_overflow_report(console, model, args.data)
+    if args.plots:
+        from nnhls.model.profiling import save_plots
+
+        inputs = _shape_text_rows(model, [_load_array(path) for path in args.data], args.data)
+        written = save_plots(model, inputs[0] if len(inputs) == 1 else inputs, args.plots)
+        console.print("profiling plots: " + ", ".join(str(p) for p in written))
     synthesis = model.read_report(missing_ok=True)
     if not synthesis:
         console.print("no synthesis report yet (run `nnhls build --synth` where Vitis HLS is installed)")
@@ -366,6 +389,30 @@ def cmd_report(args: argparse.Namespace) -> int:
     for key, value in synthesis.items():
         console.print(f"  {key}: {value}")
     return 0
+
+
+def _print_overflow_report(console: Any, model: Any, paths: Sequence[str]) -> None:
+    """The overflow report of the model on the data files (one per model input)."""
+    from rich.table import Table
+
+    inputs = _shape_text_rows(model, [_load_array(path) for path in paths], paths)
+    rows = model.overflow_report(inputs[0] if len(inputs) == 1 else inputs)
+    table = Table(title=f"{model.project_name}: overflow report on {len(inputs[0])} samples")
+    columns = {
+        "layer": "layer", "var": "variable", "type": "type", "overflows": "overflows", "checked": "of",
+        "mode": "", "observed": "observed range", "range": "type range", "excess": "beyond by",
+        "proposed_integer_bits": "integer bits needed",
+    }  # fmt: skip
+    for title in columns.values():
+        table.add_column(title, overflow="fold")
+    for row in rows:
+        table.add_row(*[f"{row[key]:g}" if key == "excess" else str(row[key]) for key in columns])
+    console.print(table)
+    bad = sorted({row["layer"] for row in rows if row["overflows"]})
+    if bad:
+        console.print(f"values saturated or wrapped in: {', '.join(bad)}")
+    else:
+        console.print("no value saturated or wrapped")
 
 
 # ----- argument parsing ----------------------------------------------------------------------------------
@@ -380,6 +427,10 @@ def _add_model_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--clock-period", type=float, default=5)
     parser.add_argument("--project-name", help="top function / project name (a C identifier)")
     parser.add_argument("--strategy", choices=["Latency", "Resource", "Unrolled"])
+    parser.add_argument(
+        "--max-precision",
+        help="cap on auto types, Model.Precision.maximum (default fixed<24,12,RND,SAT>; 'none': exact bit growth)",
+    )
 
 
 class _TrackDefault(argparse.Action):
@@ -408,6 +459,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--io-type", default="io_parallel", choices=["io_parallel", "io_stream"])
     p.add_argument("-o", "--output", help="OutputDir written into the config")
     p.add_argument("--output-file", help="write the YAML here instead of stdout")
+    p.add_argument("--data", action="append", help="calibration inputs (.npy; one per model input, in order): choose every layer's types on them")
+    p.add_argument("--target-accuracy", type=float, default=0.99, help="with --data: argmax agreement (classifiers) to keep with the float model (default 0.99)")
+    p.add_argument("--margin", type=int, default=0, help="with --data: integer bits added to the observed ranges")
+    p.add_argument("--calibration-plot", help="with --data: save accuracy vs BOPs along the search as this PNG (needs the plot extra)")
     p.set_defaults(func=cmd_config)
 
     p = sub.add_parser("convert", help="convert a model or YAML config into an HLS project", epilog="Examples: nnhls convert --example | nnhls convert config.yml | nnhls convert model.onnx -o prj")
@@ -441,8 +496,10 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument(f"--{flag}", action="store_true")
     p.set_defaults(func=cmd_build)
 
-    p = sub.add_parser("report", help="per-layer report and synthesis results", epilog="Example: nnhls report my-hls-test")
+    p = sub.add_parser("report", help="per-layer report, overflow report and synthesis results", epilog="Example: nnhls report my-hls-test --data x.npy")
     p.add_argument("project")
+    p.add_argument("--data", action="append", help="inputs (.npy or .dat; one per model input, in order): also report the values that saturate or wrap")
+    p.add_argument("--plots", metavar="DIR", help="with --data: save per-layer weight and activation distributions against their types as PNGs in DIR (needs the plot extra)")
     p.set_defaults(func=cmd_report)
 
     from nnhls.tools import sweep_cli

@@ -54,9 +54,9 @@ class NNHLSOptMain(xDSLOptMain):
 
     def register_all_passes(self) -> None:
         super().register_all_passes()  # keep canonicalize, cse, dce, ...
-        from nnhls.passes import get_all_passes
+        from nnhls.compiler.pipeline import all_passes
 
-        for name, factory in get_all_passes().items():
+        for name, factory in all_passes().items():
             self.register_pass(name, factory)
 
     def register_all_targets(self) -> None:

@@ -25,7 +25,9 @@ PyTorch options (hls4ml's, kept in `Model`):
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from xdsl.dialects.builtin import ModuleOp
@@ -57,7 +59,8 @@ def _model_section(
     precision("default_precision", default_precision, allow_auto=False)
     prec: dict[str, Any] = {"default": default_precision}
     if max_precision is not None:
-        precision("max_precision", max_precision, allow_auto=False)
+        if str(max_precision).strip().lower() != "none":
+            precision("max_precision", max_precision, allow_auto=False)
         prec["maximum"] = max_precision
     if isinstance(reuse_factor, bool) or not isinstance(reuse_factor, int) or reuse_factor < 1:
         raise ConfigError(f"default_reuse_factor must be a positive integer, got {reuse_factor!r}")
@@ -114,6 +117,7 @@ def config_from_module(
     default_precision: str = "fixed<16,6>",
     default_reuse_factor: int = 1,
     max_precision: str | None = None,
+    calibration: Calibrate | None = None,
 ) -> dict[str, Any]:
     """The HLSConfig for an imported nn module (shared by the config_from_* functions)."""
     granularity = choice("granularity", granularity, GRANULARITIES)
@@ -130,10 +134,44 @@ def config_from_module(
             types.setdefault(layer_type_names(op)[0], layer_entry(op, default_reuse_factor))
         config["LayerType"] = types
     elif granularity == "name":
-        config["LayerName"] = {
-            op.layer_name: layer_entry(op, default_reuse_factor) for op in module_layers(module)
-        }
+        config["LayerName"] = {op.layer_name: layer_entry(op, default_reuse_factor) for op in module_layers(module)}
+    if calibration is not None and calibration.data is not None:
+        calibrate_config(config, module, calibration)
     return config
+
+
+@dataclass
+class Calibrate:
+    """The calibration arguments of config_from_*_model (see `calibrate_config`)."""
+
+    data: Any
+    target: float = 0.99
+    margin: int = 0
+    tolerance: float | None = None
+    plot: str | None = None
+
+
+def calibrate_config(config: dict[str, Any], module: ModuleOp, calibration: Calibrate) -> None:
+    """Pin data-calibrated types into a name-granularity config (nn-calibrate-precision's search:
+    nnhls.compiler.nn_calibrate_precision); with `plot`, save the search's accuracy vs BOPs."""
+    from nnhls.compiler.nn_calibrate_precision import calibrate, check_inputs, format_calibration
+    from nnhls.compiler.pipeline import configured_module
+
+    if "LayerName" not in config:
+        raise ConfigError("calibration_data needs granularity='name' (calibration chooses types per layer)")
+    data = calibration.data
+    arrays = list(data) if isinstance(data, list | tuple) else [data]
+    configured = configured_module(module.clone(), {"HLSConfig": config})
+    result = calibrate(configured, check_inputs(configured, arrays), calibration.target, calibration.margin, calibration.tolerance)
+    for layer, types in result.types.items():
+        precision = config["LayerName"][layer].setdefault("Precision", {})
+        for var, t in types.items():
+            precision[var] = str(t)
+    if calibration.plot is not None:
+        from nnhls.model.profiling import plot_calibration
+
+        plot_calibration(result, calibration.plot)
+    print(format_calibration(result), file=sys.stderr)
 
 
 def config_from_keras_model(
@@ -143,18 +181,21 @@ def config_from_keras_model(
     default_precision: str = "fixed<16,6>",
     default_reuse_factor: int = 1,
     max_precision: str | None = None,
+    calibration_data: Any = None,
+    target: float = 0.99,
+    margin: int = 0,
+    tolerance: float | None = None,
+    calibration_plot: str | None = None,
 ) -> dict[str, Any]:
-    """HLSConfig for a Keras model (in memory, `.keras`/`.h5` path, or `(json, weights_h5)`)."""
+    """HLSConfig for a Keras model (in memory, `.keras`/`.h5` path, or `(json, weights_h5)`).
+
+    With `calibration_data` (inputs, or a list of them for several inputs) and granularity
+    'name', every layer's types are chosen on the data: the fewest BOPs keeping `target`
+    agreement with the float model (README: "Precision that fits the chip")."""
     from nnhls.frontends.keras import import_keras_model
 
-    return config_from_module(
-        import_keras_model(model),
-        granularity,
-        backend,
-        default_precision,
-        default_reuse_factor,
-        max_precision,
-    )
+    calibration = Calibrate(calibration_data, target, margin, tolerance, calibration_plot)
+    return config_from_module(import_keras_model(model), granularity, backend, default_precision, default_reuse_factor, max_precision, calibration)
 
 
 def config_from_onnx_model(
@@ -164,19 +205,18 @@ def config_from_onnx_model(
     default_precision: str = "fixed<16,6>",
     default_reuse_factor: int = 1,
     max_precision: str | None = None,
+    calibration_data: Any = None,
+    target: float = 0.99,
+    margin: int = 0,
+    tolerance: float | None = None,
+    calibration_plot: str | None = None,
 ) -> dict[str, Any]:
     """HLSConfig for an ONNX model (`onnx.ModelProto`, a qonnx `ModelWrapper` or a path);
-    default granularity `name`."""
+    default granularity `name`. Calibration as config_from_keras_model."""
     from nnhls.frontends.onnx import import_onnx
 
-    return config_from_module(
-        import_onnx(onnx_model(model)),
-        granularity,
-        backend,
-        default_precision,
-        default_reuse_factor,
-        max_precision,
-    )
+    calibration = Calibrate(calibration_data, target, margin, tolerance, calibration_plot)
+    return config_from_module(import_onnx(onnx_model(model)), granularity, backend, default_precision, default_reuse_factor, max_precision, calibration)
 
 
 def onnx_model(model: Any) -> Any:
@@ -198,6 +238,11 @@ def config_from_pytorch_model(
     channels_last_conversion: str = "full",
     transpose_outputs: bool = False,
     max_precision: str | None = None,
+    calibration_data: Any = None,
+    target: float = 0.99,
+    margin: int = 0,
+    tolerance: float | None = None,
+    calibration_plot: str | None = None,
 ) -> dict[str, Any]:
     """HLSConfig for a PyTorch model; see the module docstring for the two layout options.
 
@@ -209,15 +254,9 @@ def config_from_pytorch_model(
 
     mode = choice("channels_last_conversion", channels_last_conversion, ("full", "internal", "off"))
     input_shape = per_sample_shapes(input_shape)
-    module = import_pytorch(
-        load_pytorch(model),
-        input_shape,
-        channels_last_conversion=mode,
-        transpose_outputs=transpose_outputs,
-    )
-    config = config_from_module(
-        module, granularity, backend, default_precision, default_reuse_factor, max_precision
-    )
+    module = import_pytorch(load_pytorch(model), input_shape, channels_last_conversion=mode, transpose_outputs=transpose_outputs)
+    calibration = Calibrate(calibration_data, target, margin, tolerance, calibration_plot)
+    config = config_from_module(module, granularity, backend, default_precision, default_reuse_factor, max_precision, calibration)
     config["Model"]["ChannelsLastConversion"] = mode
     config["Model"]["TransposeOutputs"] = transpose_outputs
     config["InputShape"] = _shape_list(input_shape)

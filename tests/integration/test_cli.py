@@ -111,6 +111,13 @@ def test_config_prints_a_yaml_that_converts(tmp_path: Path) -> None:
     assert (tmp_path / "out" / "firmware" / "jet_tagger.cpp").is_file()
 
 
+def test_config_max_precision(tmp_path: Path) -> None:
+    result = run("config", EXAMPLE / "jet_tagger.keras", "--max-precision", "fixed<20,8,RND,SAT>")
+    assert result.returncode == 0, result.stderr
+    assert yaml.safe_load(result.stdout)["HLSConfig"]["Model"]["Precision"]["maximum"] == "fixed<20,8,RND,SAT>"
+    assert_user_error(run("config", EXAMPLE / "jet_tagger.keras", "--max-precision", "fixd<20,8>"), "max_precision", "fixd<20,8>")
+
+
 def test_config_missing_model_file() -> None:
     assert_user_error(run("config", "no_such_model.onnx"), "no such file", "no_such_model.onnx")
 
@@ -285,6 +292,7 @@ def test_report_lists_every_layer(project: Path) -> None:
     assert result.returncode == 0, result.stderr
     for layer in ("fc1", "fc1_relu", "fc2", "output", "output_softmax"):
         assert layer in result.stdout + result.stderr
+    assert "BOPs" in result.stdout and "model total" in result.stdout
     assert "no synthesis report" in result.stdout + result.stderr
 
 

@@ -291,6 +291,13 @@ def test_layer_report_carries_schedule_estimates(wide_model: HLSModel) -> None:
     assert dense and all(isinstance(r["multipliers"], int) and r["multipliers"] > 0 for r in dense)
     assert all(r["strategy"] == "latency" and r["reuse_factor"] == 1 for r in dense)
     assert all("accum=" in r["types"] for r in dense)
+    # BOPs: every multiplication (RF 1: one per multiplier, one row) of a fixed<32,12> input
+    # by a fixed<32,12> weight costs 32 * 32 bit operations; the model total sums the layers.
+    assert all(r["bops"] == r["multipliers"] * 32 * 32 for r in dense)
+    totals = wide_model.estimates()
+    assert totals["bops"] == sum(r["bops"] for r in rows) > 0
+    assert totals["multipliers"] == sum(r["multipliers"] for r in rows)
+    assert totals["latency"] >= max(r["latency"] for r in rows) and totals["ii"] >= 1
 
 
 def test_new_weight_values_rebuild_only_the_weights(wide_model: HLSModel, jet: tuple[Any, np.ndarray, np.ndarray], tmp_path: Path, build_cache: Path) -> None:

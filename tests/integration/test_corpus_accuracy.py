@@ -2,18 +2,23 @@
 
 hls4ml 1.3's as-generated config keeps 0.2%, 46% and 0% of the float argmax on these three models
 (its `auto` softmax input stays unresolved and the table truncates); precision inference must
-keep at least 99%. Each model is converted, built with g++ and predicted on the corpus'
-generated inputs; the numpy emulator must give the same bits as the C++ build.
+keep at least 99%, with no type wider than the default cap on auto types (fixed<24,12,RND,SAT>).
+Each model is converted, built with g++ and predicted on the corpus' generated inputs; the numpy
+emulator must give the same bits as the C++ build.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 
 from nnhls import converters, utils
+from nnhls.dialects.bitgrowth import DEFAULT_MAXIMUM
+from nnhls.dialects.fixed import FixedPrecision
+from nnhls.dialects.types import FixedPointType
 
 MODELS = ["KERAS_3layer", "KERAS_3layer_batch_norm", "KERAS_conv2d_model"]
 INPUT_SHAPES = {"KERAS_conv2d_model": (8, 8, 1)}
@@ -43,3 +48,19 @@ def test_as_generated_name_config_keeps_the_argmax(corpus: Path, name: str, tmp_
     assert agreement >= 0.99, f"{name}: argmax agreement {agreement:.2%}"
     emulated = np.asarray(hls_model.predict(x, emulator="numpy"))
     np.testing.assert_array_equal(predicted, emulated)
+    # No type of the default flow exceeds the default cap on auto types (Precision.maximum).
+    widest = max(widths(hls_model.hls_module), key=lambda p: p.width)
+    tallest = max(widths(hls_model.hls_module), key=lambda p: p.integer)
+    assert widest.width <= DEFAULT_MAXIMUM.width and tallest.integer <= DEFAULT_MAXIMUM.integer, (widest, tallest)
+
+
+def widths(module: Any) -> list[FixedPrecision]:
+    """Every fixed-point type of an hls module: its values' element types and its ops' `*_t`s."""
+    found: list[FixedPrecision] = []
+    for op in module.walk():
+        for value in op.results:
+            element = getattr(value.type, "element_type", None)
+            if isinstance(element, FixedPointType):
+                found.append(element.precision)
+        found += [attr.precision for attr in op.properties.values() if isinstance(attr, FixedPointType)]
+    return found

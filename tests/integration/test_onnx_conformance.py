@@ -44,6 +44,10 @@ are tests/integration/test_quant_qdq.py and test_quant_corpus.py; the onnx packa
 QuantizeLinear / DequantizeLinear alone compute integer codes (float8 and int4 included)."""
 CLAIMED = tuple(op for op in SUPPORTED if op not in QUANTIZATION_OPS)
 """The ONNX operators nnhls claims (its error messages' list; README lists the same)."""
+OWN_MODULES = frozenset({"RNN", "LSTM", "GRU", "LayerNormalization"})
+"""Operators whose cases run in their own modules (test_recurrent_torch_onnx.py, test_layernorm.py):
+their time-major data and statistics outputs need layouts and tolerances this harness does not
+derive."""
 MERGES = {"Add", "Sub", "Mul", "Div", "Max", "Min", "Sum", "Mean", "Concat"}
 PRECISION = "fixed<48,24>"
 TABLE_SIZE = 1 << 14
@@ -117,6 +121,7 @@ REFUSED: dict[str, str] = {
     "test_size": _CONST_OUT,
     "test_size_example": _CONST_OUT,
     "test_constant": _CONST_OUT,
+    **{f"test_gather_{s}": "only one constant index" for s in ("0", "1", "2d_indices", "negative_indices")},
     "test_identity_sequence": "(sequence type) is not a tensor",
     "test_identity_opt": "(optional type) is not a tensor",
     # Division of two tensors (a constant divisor is supported).
@@ -224,7 +229,9 @@ def claimed_cases() -> list[Case]:
     return [
         _prepare(c)
         for c in _collect()
-        if c.model is not None and all(n.op_type in CLAIMED for n in c.model.graph.node)
+        if c.model is not None
+        and all(n.op_type in CLAIMED for n in c.model.graph.node)
+        and not any(n.op_type in OWN_MODULES for n in c.model.graph.node)
     ]
 
 

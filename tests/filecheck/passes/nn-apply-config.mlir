@@ -22,8 +22,9 @@ func.func @m(%x: tensor<2x2x1xf32>) -> tensor<2xf32> {
   func.return %s : tensor<2xf32>
 }
 
-// An empty config: hls4ml's defaults (fixed<16,6>, reuse factor 1, Latency, io_parallel).
-// DEFAULT: func.func @m{{.*}} attributes {nn.default_precision = !hls.fixed<16, 6>, nn.io_type = #hls<io_type io_parallel>, nn.pipeline_style = #hls<pipeline_style auto>}
+// An empty config: hls4ml's defaults (fixed<16,6>, reuse factor 1, Latency, io_parallel), and
+// our cap on auto types, fixed<24,12,RND,SAT>.
+// DEFAULT: func.func @m{{.*}} attributes {nn.default_precision = !hls.fixed<16, 6>, nn.max_precision = !hls.fixed<24, 12, RND, SAT>, nn.io_type = #hls<io_type io_parallel>, nn.pipeline_style = #hls<pipeline_style auto>}
 // DEFAULT: nn.dense {{.*}}precision = {weight = !hls.fixed<16, 6>, bias = !hls.fixed<16, 6>, accum = !hls.fixed<16, 6>, result = !hls.fixed<16, 6>}, reuse_factor = 1 : i64, strategy = #hls<strategy latency>}
 // DEFAULT: nn.softmax {{.*}}exp_table_size = 1024 : i64, inv_table_size = 1024 : i64, implementation = #hls<softmax_impl stable>
 

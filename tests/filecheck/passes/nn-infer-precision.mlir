@@ -67,8 +67,10 @@ func.func @merges(%a: tensor<4xf32>, %b: tensor<4xf32>) -> (tensor<4xf32>, tenso
 
 // -----
 
-// max_precision caps widths and integer bits (with its modes); auto weights get the fewest integer
-// bits holding their largest magnitude (3.0 -> 3 integer bits) at the default's width.
+// max_precision caps widths and integer bits (with its modes), with a warning naming the layer
+// when integer bits go (fc: 12 -> 10); a cap that only drops fractional bits rounds without one
+// (fc2: fixed<35,12> -> fixed<30,12>). Auto weights get the fewest integer bits holding their
+// largest magnitude (3.0 -> 3 integer bits) at the default's width.
 func.func @capped(%a: tensor<8xf32>) -> tensor<3xf32> attributes {nn.default_precision = !hls.fixed<16, 6>, nn.max_precision = !hls.fixed<24, 10, RND, SAT>} {
   %x = nn.input %a {layer = "in"} : (tensor<8xf32>) -> tensor<8xf32>
   %d = nn.dense %x {layer = "fc", precision = {weight = "auto", accum = "auto", result = "auto"}, weight = dense<3.0> : tensor<8x3xf32>} : (tensor<8xf32>) -> tensor<3xf32>
@@ -77,8 +79,21 @@ func.func @capped(%a: tensor<8xf32>) -> tensor<3xf32> attributes {nn.default_pre
 // CHECK-LABEL: func.func @capped
 // CHECK:         precision = {weight = !hls.fixed<16, 3>, bias = !hls.fixed<16, 6>, accum = !hls.fixed<24, 10, RND, SAT>, result = !hls.fixed<24, 10, RND, SAT>}
 // (product fixed<32,9>, 8 terms: fixed<35,12>)
-// REPORT: warning: nn.dense 'fc': accum needs fixed<35,12>; capped to fixed<24,10,RND,SAT> by the maximum precision
+// REPORT: warning: nn.dense 'fc': accum needs fixed<35,12> in the worst case; capped to fixed<24,10,RND,SAT> by the maximum precision: values beyond [-512, 512] saturate
+// REPORT-NOT: warning
 // REPORT: fc: weight fixed<16,3> (auto), bias fixed<16,6> (default), accum fixed<24,10,RND,SAT> (auto, capped)
+
+// -----
+
+func.func @rounded(%a: tensor<8xf32>) -> tensor<3xf32> attributes {nn.default_precision = !hls.fixed<16, 6>, nn.max_precision = !hls.fixed<30, 16, RND, SAT>} {
+  %x = nn.input %a {layer = "in"} : (tensor<8xf32>) -> tensor<8xf32>
+  %d = nn.dense %x {layer = "fc2", precision = {weight = "auto", accum = "auto", result = "auto"}, weight = dense<3.0> : tensor<8x3xf32>} : (tensor<8xf32>) -> tensor<3xf32>
+  func.return %d : tensor<3xf32>
+}
+// CHECK-LABEL: func.func @rounded
+// CHECK:         accum = !hls.fixed<30, 12, RND, SAT>, result = !hls.fixed<30, 12, RND, SAT>}
+// REPORT-NOT: warning
+// REPORT: fc2: weight fixed<16,3> (auto), bias fixed<16,6> (default), accum fixed<30,12,RND,SAT> (auto, capped)
 
 // -----
 

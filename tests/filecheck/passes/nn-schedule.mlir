@@ -4,6 +4,7 @@
 // Latency strategy: any reuse factor. 8 x 4 weights of 0.3 (not a power of two) need 32
 // multipliers, shared by RF = 3: ceil(32 / 3) = 11; II = RF; latency = RF + ceil(log2 8) + 2.
 // Weights 0, 1, 0.5 and -2 need none. Without Resource layers, auto picks the pipeline style.
+// BOPs: the 32 products of a fixed<16,6> input by fixed<16,6> weights, 32 * 16 * 16 = 8192.
 func.func @latency(%a: tensor<8xf32>, %b: tensor<4xf32>) -> (tensor<4xf32>, tensor<1xf32>) {
   %x = nn.input %a {layer = "in"} : (tensor<8xf32>) -> tensor<8xf32>
   %d = nn.dense %x {layer = "fc", reuse_factor = 3 : i64, strategy = #hls<strategy latency>, weight = dense<0.3> : tensor<8x4xf32>} : (tensor<8xf32>) -> tensor<4xf32>
@@ -14,8 +15,21 @@ func.func @latency(%a: tensor<8xf32>, %b: tensor<4xf32>) -> (tensor<4xf32>, tens
 // The model: latency = the longest path (8 cycles), II = the slowest layer's (3).
 // CHECK-LABEL: func.func @latency
 // CHECK-SAME:    nn.latency = 8 : i64, nn.ii = 3 : i64, nn.pipeline_style = #hls<pipeline_style pipeline>
-// CHECK:         nn.dense %x {layer = "fc", reuse_factor = 3 : i64, {{.*}}multipliers = 11 : i64, latency = 8 : i64, ii = 3 : i64
-// CHECK:         nn.dense %y {layer = "pow2", {{.*}}reuse_factor = 1 : i64, multipliers = 0 : i64, latency = 5 : i64, ii = 1 : i64
+// CHECK:         nn.dense %x {layer = "fc", reuse_factor = 3 : i64, {{.*}}multipliers = 11 : i64, latency = 8 : i64, ii = 3 : i64, bops = 8192 : i64
+// CHECK:         nn.dense %y {layer = "pow2", {{.*}}reuse_factor = 1 : i64, multipliers = 0 : i64, latency = 5 : i64, ii = 1 : i64, bops = 0 : i64
+
+// -----
+
+// BOPs follow the operand widths, not the reuse factor. In fixed<4,1> the weights truncate to
+// 0.25, 0, 0.625, -0.375, 0.5, 0.25: only 0.625 and -0.375 need a multiplier (zero and powers of
+// two are free), each by a fixed<6,2> input: 2 * 6 * 4 = 48 BOPs, with RF 5 as with RF 1.
+func.func @bops(%a: tensor<3xf32>) -> tensor<2xf32> {
+  %x = nn.input %a {layer = "in", precision = {result = !hls.fixed<6, 2>}} : (tensor<3xf32>) -> tensor<3xf32>
+  %d = nn.dense %x {layer = "fc", reuse_factor = 5 : i64, precision = {weight = !hls.fixed<4, 1>, result = !hls.fixed<12, 4>}, weight = dense<[[0.3, 0.0], [0.7, -0.3], [0.6, 0.3]]> : tensor<3x2xf32>} : (tensor<3xf32>) -> tensor<2xf32>
+  func.return %d : tensor<2xf32>
+}
+// CHECK-LABEL: func.func @bops
+// CHECK:         nn.dense %x {layer = "fc", {{.*}}multipliers = 1 : i64, latency = 9 : i64, ii = 5 : i64, bops = 48 : i64
 
 // -----
 

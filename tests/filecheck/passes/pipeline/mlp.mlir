@@ -3,7 +3,8 @@
 // The IR between stages and the final hls IR (estimates included) parse back unchanged:
 // RUN: nnhls-opt %s -p 'nn-apply-config,nn-canonicalize,nn-infer-precision,nn-schedule' > %t.nn.mlir && nnhls-opt %t.nn.mlir > %t.nn2.mlir && diff %t.nn.mlir %t.nn2.mlir
 // RUN: nnhls-opt %t.nn.mlir -p 'lower-nn-to-hls{io-type=io_stream}' > %t.hls.mlir && nnhls-opt %t.hls.mlir > %t.hls2.mlir && diff %t.hls.mlir %t.hls2.mlir
-// RUN: nnhls-opt %s -p 'nn-apply-config{config_json="{\"LayerType\": {\"Dense\": {\"Precision\": {\"accum\": \"auto\", \"result\": \"auto\"}}, \"Activation\": {\"Precision\": \"auto\"}}}"},nn-canonicalize,nn-infer-precision,nn-schedule,lower-nn-to-hls{io-type=io_parallel}' | filecheck %s --check-prefix=AUTO
+// RUN: nnhls-opt %s -p 'nn-apply-config{config_json="{\"LayerType\": {\"Dense\": {\"Precision\": {\"accum\": \"auto\", \"result\": \"auto\"}}, \"Activation\": {\"Precision\": \"auto\"}}}"},nn-canonicalize,nn-infer-precision,nn-schedule,lower-nn-to-hls{io-type=io_parallel}' 2>/dev/null | filecheck %s --check-prefix=AUTO
+// RUN: nnhls-opt %s -p 'nn-apply-config{config_json="{\"Model\": {\"Precision\": {\"default\": \"fixed<16,6>\", \"maximum\": \"none\"}}, \"LayerType\": {\"Dense\": {\"Precision\": {\"accum\": \"auto\", \"result\": \"auto\"}}, \"Activation\": {\"Precision\": \"auto\"}}}"},nn-canonicalize,nn-infer-precision,nn-schedule,lower-nn-to-hls{io-type=io_parallel}' | filecheck %s --check-prefix=EXACT
 
 // The whole default pipeline on an MLP as the front ends emit it (dropout, a batchnorm after a
 // dense, a fused-activation split into its own op).
@@ -36,12 +37,21 @@ func.func @mlp(%arg: tensor<16xf32>) -> tensor<4xf32> {
 // STREAM-NEXT:    %softmax = hls.softmax %fc2
 // STREAM-NEXT:    hls.return %softmax : !hls.stream<4x!hls.fixed<16, 6>, depth 1>
 
-// With auto accumulators and activations: fc1 sums 16 products of fixed<16,6> and a bias
-// (17 terms, 5 bits): fixed<37,17>; ReLU makes it ufixed<36,16>; fc2's product with fixed<16,6>
-// weights is fixed<52,22> (signed), 8 products + bias (9 terms, 4 bits): fixed<56,26>; the
-// folded batchnorm's result type (the default) is fc2's result.
+// With auto accumulators and activations and exact bit growth (Precision.maximum: none): fc1
+// sums 16 products of fixed<16,6> and a bias (17 terms, 5 bits): fixed<37,17>; ReLU makes it
+// ufixed<36,16>; fc2's product with fixed<16,6> weights is fixed<52,22> (signed), 8 products +
+// bias (9 terms, 4 bits): fixed<56,26>; the folded batchnorm's result type (the default) is
+// fc2's result.
+// EXACT-LABEL: hls.func @mlp io_parallel pipeline attributes {
+// EXACT:         hls.dense %input {{.*}} -> !hls.array<8x!hls.fixed<37, 17>>
+// EXACT-NEXT:    hls.activation {{.*}} -> !hls.array<8x!hls.ufixed<36, 16>>
+// EXACT-NEXT:    hls.dense {{.*}}accum_t = !hls.fixed<56, 26>{{.*}} -> !hls.array<4x!hls.fixed<16, 6>>
+// EXACT-NEXT:    hls.softmax {{.*}} -> !hls.array<4x!hls.fixed<16, 6>>
+
+// The same under the default maximum precision fixed<24,12,RND,SAT>: each type is capped to at
+// most 24 bits and 12 integer bits, taking the maximum's rounding and saturation.
 // AUTO-LABEL: hls.func @mlp io_parallel pipeline attributes {
-// AUTO:         hls.dense %input {{.*}} -> !hls.array<8x!hls.fixed<37, 17>>
-// AUTO-NEXT:    hls.activation {{.*}} -> !hls.array<8x!hls.ufixed<36, 16>>
-// AUTO-NEXT:    hls.dense {{.*}}accum_t = !hls.fixed<56, 26>{{.*}} -> !hls.array<4x!hls.fixed<16, 6>>
+// AUTO:         hls.dense %input {{.*}} -> !hls.array<8x!hls.fixed<24, 12, RND, SAT>>
+// AUTO-NEXT:    hls.activation {{.*}} -> !hls.array<8x!hls.ufixed<23, 11, RND, SAT>>
+// AUTO-NEXT:    hls.dense {{.*}}accum_t = !hls.fixed<24, 12, RND, SAT>{{.*}} -> !hls.array<4x!hls.fixed<16, 6>>
 // AUTO-NEXT:    hls.softmax {{.*}} -> !hls.array<4x!hls.fixed<16, 6>>

@@ -1,0 +1,515 @@
+"""nn-calibrate-precision: choose every layer's types from data, as narrow as the accuracy allows.
+
+The pass runs where a configuration takes effect (after nn-apply-config, before nn-canonicalize)
+and pins types on the variables each op's rules name in `calibrated_vars` (nnhls/ops: the input,
+dense, convolutions, batchnorm); every other variable keeps its configuration (an `auto` one then
+follows its rule from the calibrated inputs). It lives in the driver layer because it measures
+each candidate the way conversion will run it: the rest of the default pipeline, then the
+bit-exact numpy emulator.
+
+1. Ranges. The float reference interpreter runs the model on the data; a layer's observed output
+   range gives its integer bits I (sign included; plus `margin` bits). Constants get the fewest
+   integer bits holding their values.
+2. Types, for F fractional bits of a layer's result and Fw of its multiplied constants:
+   result    fixed<I + F, I, RND, SAT>           (ufixed when the range is non-negative)
+   weight    fixed<Iw + Fw, Iw, RND, SAT>        (scale of a batchnorm alike; quantized offline)
+   accum     fixed<I + 2 + Fa, I + 2>            Fa = Fx + Fw: the products are exact; two more
+                                                 integer bits than the result, which saturates
+   bias      fixed<Ib + Fa, Ib, RND, SAT>        at the accumulator's fractional bits
+3. Search (a greedy heuristic, measured, not an optimum) on the first two thirds of the samples:
+   the smallest uniform F = Fw meeting the target (a bisection), then per knob, the layers with
+   most BOPs first, the smallest F keeping the target (bisection again). The cost is the total
+   BOPs of nn-schedule. Every knob then sits at the edge of the target on those samples, so the
+   last third (unseen by the search; with at least 60 samples) validates: while it misses the
+   stricter target + (1 - target) / 2 that the search kept, every F and Fw grows by one bit.
+   The reported score is on all the samples.
+4. Target: classifiers (outputs with more than one value) keep `target` argmax agreement with
+   the float model; other outputs keep `target` of the samples within `tolerance` (absolute;
+   default 1% of the float outputs' range) of the float outputs.
+
+Before (configured; the input auto, the dense auto):
+
+    %x = nn.input %arg {layer = "in", precision = {result = "auto"}}
+    %d = nn.dense %x {layer = "fc", precision = {weight = "auto", bias = "auto", accum = "auto", result = "auto"}, ...}
+
+After `nn-calibrate-precision{data="x.npy" target=0.99}`:
+
+    %x = nn.input %arg {layer = "in", precision = {result = !hls.fixed<8, 3, RND, SAT>}}
+    %d = nn.dense %x {layer = "fc", precision = {weight = !hls.fixed<6, 1, RND, SAT>,
+                      bias = !hls.fixed<12, 2, RND, SAT>, accum = !hls.fixed<15, 5>,
+                      result = !hls.fixed<7, 3, RND, SAT>}, ...}
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from xdsl.context import Context
+from xdsl.dialects.builtin import DenseIntOrFPElementsAttr, ModuleOp
+from xdsl.interpreter import Interpreter, PythonValues
+from xdsl.interpreters.func import FuncFunctions
+from xdsl.ir import Operation
+from xdsl.passes import ModulePass
+
+from nnhls import ops as registry
+from nnhls.compiler.context import make_context
+from nnhls.dialects import hls, nn
+from nnhls.dialects.bitgrowth import DEFAULT_PRECISION
+from nnhls.dialects.fixed import FixedPrecision, Overflow, Quant
+from nnhls.dialects.schedule import io_type_of
+from nnhls.dialects.types import fixed_type
+from nnhls.errors import InputDataError, ModelError, UserError
+from nnhls.interpreters.emulator import run_hls
+from nnhls.interpreters.reference import reference_functions
+from nnhls.ops.quantize import QuantizeOp
+from nnhls.passes import get_all_passes
+
+MAX_FRACTIONAL = 24
+"""The largest fractional bits the search tries."""
+AFTER = ("nn-canonicalize", "nn-infer-quantization", "nn-infer-precision", "nn-schedule", "lower-nn-to-hls")
+"""The passes that follow this one in the default pipeline (how conversion measures a candidate)."""
+MULTIPLIED = ("weight", "scale")
+STRICTNESS = 0.5
+"""The per-knob search keeps target + (1 - target) * STRICTNESS on the search rows (0.995 for a
+0.99 target): lowering every knob to the very edge loses the target on unseen rows."""
+VALIDATION_MIN = 60
+"""With at least this many samples, the last third validates the search (see step 3)."""
+"""Calibrated variables holding constants that are multiplied (their widths make the BOPs)."""
+
+
+class CalibrationError(UserError):
+    """Calibration cannot reach the target (the message says how close it came), or bad data."""
+
+
+# ----- measurements ----------------------------------------------------------------------------------
+
+
+@dataclass
+class Step:
+    """One candidate the search measured."""
+
+    bops: int
+    score: float
+    what: str
+
+
+@dataclass
+class Calibration:
+    """What the search chose and how it got there."""
+
+    types: dict[str, dict[str, FixedPrecision]]
+    """Layer name -> variable -> type: the pins to write."""
+    bops: int
+    score: float
+    metric: str
+    """"argmax agreement" or "within tolerance"."""
+    baseline_bops: int
+    """The same model with every type fixed<16,6> (hls4ml's default)."""
+    target: float = 0.99
+    history: list[Step] = field(default_factory=list[Step])
+
+
+def layer_ops(module: ModuleOp) -> list[nn.NNLayerOp]:
+    return [op for op in nn.model_function(module).body.block.ops if isinstance(op, nn.NNLayerOp)]
+
+
+def trace_reference(module: ModuleOp, inputs: Sequence[np.ndarray]) -> tuple[list[np.ndarray], dict[str, np.ndarray]]:
+    """The float outputs and every layer's float output (first result) on the inputs."""
+    function = nn.model_function(module)
+    traced: dict[str, np.ndarray] = {}
+
+    class Listener(Interpreter.Listener):
+        def did_interpret_op(self, op: Operation, results: PythonValues) -> None:
+            if isinstance(op, nn.NNLayerOp) and results:
+                traced[op.layer_name] = np.asarray(results[0])
+
+    interpreter = Interpreter(module, listeners=(Listener(),))
+    interpreter.register_implementations(FuncFunctions())
+    interpreter.register_implementations(reference_functions(len(inputs[0])))
+    outputs = interpreter.run_ssacfg_region(function.body, tuple(inputs), function.sym_name.data)
+    return [np.asarray(o, dtype=np.float64) for o in outputs], traced
+
+
+def score(outputs: Sequence[np.ndarray], reference: Sequence[np.ndarray], tolerances: Sequence[float | None]) -> float:
+    """The worst output's agreement: argmax agreement, or the fraction within tolerance."""
+    scores: list[float] = []
+    for out, ref, tol in zip(outputs, reference, tolerances, strict=True):
+        n = len(ref)
+        o, r = out.reshape(n, -1), ref.reshape(n, -1)
+        if tol is None:
+            scores.append(float(np.mean(o.argmax(axis=1) == r.argmax(axis=1))))
+        else:
+            scores.append(float(np.mean(np.max(np.abs(o - r), axis=1) <= tol)))
+    return min(scores)
+
+
+# ----- types -------------------------------------------------------------------------------------------
+
+
+def integer_bits(low: float, high: float, signed: bool) -> int:
+    """The fewest integer bits (sign included) holding [low, high] at any fractional bits."""
+    magnitude = max(abs(low), abs(high), 2.0**-MAX_FRACTIONAL)
+    bits = math.floor(math.log2(magnitude)) + 1  # 2**(bits - 1) <= magnitude < 2**bits
+    return bits + 1 if signed else bits
+
+
+def sat(width_integer: tuple[int, int], signed: bool) -> FixedPrecision:
+    integer, frac = width_integer
+    return FixedPrecision(max(integer + frac, 1), integer, signed, Quant.RND, Overflow.SAT)
+
+
+@dataclass
+class LayerPlan:
+    """The calibrated variables of one layer and what their types are made of."""
+
+    op: nn.NNLayerOp
+    index: int
+    result_bits: int
+    result_signed: bool
+    constant_bits: dict[str, int]
+    frac: int = 0
+    """F: the result's fractional bits (a knob)."""
+    weight_frac: int = 0
+    """Fw: the multiplied constants' fractional bits (a knob)."""
+    input_frac: int = 0
+    """Fx of the layer's input (the upstream plan's F), for the accumulator."""
+    quantized: frozenset[str] = frozenset()
+    """Variables whose types quantizers give (nn-infer-quantization): never pinned here."""
+
+    @property
+    def variables(self) -> tuple[str, ...]:
+        return tuple(v for v in registry.rules(self.op).calibrated_vars if v not in self.quantized)
+
+    def types(self) -> dict[str, FixedPrecision]:
+        chosen: dict[str, FixedPrecision] = {}
+        accum_frac = self.input_frac + self.weight_frac
+        for var in self.variables:
+            if var == "result":
+                chosen[var] = sat((self.result_bits, self.frac), self.result_signed)
+            elif var in MULTIPLIED and var in self.constant_bits:
+                chosen[var] = sat((self.constant_bits[var], self.weight_frac), True)
+            elif var == "bias" and var in self.constant_bits:
+                chosen[var] = sat((self.constant_bits[var], accum_frac), True)
+            elif var == "accum":
+                chosen[var] = FixedPrecision(self.result_bits + 2 + accum_frac, self.result_bits + 2, True)
+        return chosen
+
+
+def _constant(op: nn.NNLayerOp, var: str) -> np.ndarray | None:
+    attr = op.properties.get(var)
+    return nn.to_numpy(attr) if isinstance(attr, DenseIntOrFPElementsAttr) else None
+
+
+def quantized_vars(op: nn.NNLayerOp) -> frozenset[str]:
+    """The calibrated variables a quantizer types (the quantization-aware model's own choice,
+    which calibration keeps): constants with a quantizer, the accumulator of a layer whose
+    constants are quantized (exact growth, as the framework computes), and a result whose only
+    user is a quantizer (nn-infer-quantization folds it into that result)."""
+    found: set[str] = set()
+    if op.properties.get("weight_quantizer") is not None:
+        found |= {*MULTIPLIED, "accum"}
+    if op.properties.get("bias_quantizer") is not None:
+        found |= {"bias", "accum"}
+    users = list(op.results[0].uses) if op.results else []
+    if len(users) == 1 and isinstance(users[0].operation, QuantizeOp):
+        found.add("result")
+    return frozenset(found)
+
+
+def make_plans(ops: Sequence[nn.NNLayerOp], traced: dict[str, np.ndarray], margin: int) -> list[LayerPlan]:
+    plans: list[LayerPlan] = []
+    for index, op in enumerate(ops):
+        quantized = quantized_vars(op)
+        variables = tuple(v for v in registry.rules(op).calibrated_vars if v not in quantized)
+        if not variables:
+            continue
+        values = traced.get(op.layer_name)
+        if values is None or values.size == 0:
+            continue
+        low, high = float(values.min()), float(values.max())
+        signed = low < 0
+        constants: dict[str, int] = {}
+        for var in variables:
+            if var in (*MULTIPLIED, "bias"):
+                data = _constant(op, var)
+                if data is None or data.size == 0:
+                    continue  # no such constant (a dense without bias): nothing to type
+                constants[var] = integer_bits(float(data.min()), float(data.max()), True)
+        plans.append(LayerPlan(op, index, integer_bits(low, high, signed) + margin, signed, constants, quantized=quantized))
+    return plans
+
+
+def link_inputs(plans: Sequence[LayerPlan], ops: Sequence[nn.NNLayerOp]) -> None:
+    """Each plan's input fractional bits: the nearest calibrated producer upstream (through the
+    ops that keep their input's type, e.g. ReLU, flatten, pooling); the model default's when none."""
+    by_op = {id(p.op): p for p in plans}
+    for plan in plans:
+        value = plan.op.operands[0] if plan.op.operands else None
+        frac = DEFAULT_PRECISION.fractional
+        while value is not None:
+            owner = value.owner
+            if not isinstance(owner, nn.NNLayerOp):
+                break
+            upstream = by_op.get(id(owner))
+            if upstream is not None:
+                frac = upstream.frac
+                break
+            value = owner.operands[0] if owner.operands else None
+        plan.input_frac = frac
+
+
+# ----- the search ---------------------------------------------------------------------------------------
+
+
+class Evaluator:
+    """Measures a candidate: pins the types on a copy, runs the rest of the pipeline and the
+    emulator, returns (BOPs, score)."""
+
+    def __init__(self, module: ModuleOp, inputs: Sequence[np.ndarray], reference: Sequence[np.ndarray], tolerances: Sequence[float | None]) -> None:
+        self.module = module
+        self.inputs = list(inputs)
+        self.reference = list(reference)
+        self.tolerances = list(tolerances)
+        io_type = io_type_of(nn.model_function(module)).value
+        available = get_all_passes()
+        self.passes: tuple[ModulePass, ...] = tuple(
+            available[name]()(io_type=io_type) if name == "lower-nn-to-hls" else available[name]()()  # pyright: ignore[reportCallIssue]
+            for name in AFTER
+        )
+        self.ctx: Context = make_context()
+        self.history: list[Step] = []
+
+    def lowered(self, pins: dict[int, dict[str, FixedPrecision]]) -> ModuleOp:
+        module = self.module.clone()
+        for index, op in enumerate(layer_ops(module)):
+            for var, t in pins.get(index, {}).items():
+                op.set_precision(var, fixed_type(t))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the candidates' own warnings are not the user's
+            for p in self.passes:
+                p.apply(self.ctx, module)
+        return module
+
+    def __call__(self, pins: dict[int, dict[str, FixedPrecision]], what: str) -> tuple[int, float]:
+        lowered = self.lowered(pins)
+        bops = sum(op.bops.value.data for op in hls_kernels(lowered) if op.bops is not None)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            outputs = run_hls(lowered, self.inputs)
+        result = score(outputs, self.reference, self.tolerances)
+        self.history.append(Step(bops, result, what))
+        return bops, result
+
+
+def hls_kernels(module: ModuleOp) -> list[hls.HLSKernelOp]:
+    return [op for op in module.walk() if isinstance(op, hls.HLSKernelOp)]
+
+
+def _pins(plans: Sequence[LayerPlan]) -> dict[int, dict[str, FixedPrecision]]:
+    link_inputs(plans, [])
+    return {p.index: p.types() for p in plans}
+
+
+def _bisect(ok: Callable[[int], bool], low: int, high: int) -> int:
+    """The smallest value in [low, high] for which ok holds, given ok(high) (ok is assumed
+    monotone)."""
+    while low < high:
+        mid = (low + high) // 2
+        if ok(mid):
+            high = mid
+        else:
+            low = mid + 1
+    return high
+
+
+def calibrate(
+    module: ModuleOp,
+    inputs: Sequence[np.ndarray],
+    target: float = 0.99,
+    margin: int = 0,
+    tolerance: float | None = None,
+) -> Calibration:
+    """Choose the calibrated types of a configured module on the data (see the module docstring).
+    The module is not changed: `apply_calibration` writes the result."""
+    if not 0.0 < target <= 1.0:
+        raise CalibrationError(f"target must be in (0, 1], got {target}")
+    if margin < 0:
+        raise CalibrationError(f"margin must be a non-negative number of integer bits, got {margin}")
+    reference, traced = trace_reference(module, inputs)
+    tolerances = [None if r.reshape(len(r), -1).shape[1] > 1 else _tolerance(r, tolerance) for r in reference]
+    metric = "argmax agreement" if all(t is None for t in tolerances) else "within tolerance"
+    ops = layer_ops(module)
+    plans = make_plans(ops, traced, margin)
+    if not plans:
+        raise ModelError("nn-calibrate-precision: the model has no layer whose types can be calibrated")
+    n = len(inputs[0])
+    cut = n - n // 3 if n >= VALIDATION_MIN else n
+    evaluate = Evaluator(module, [a[:cut] for a in inputs], [r[:cut] for r in reference], tolerances)
+    validate = Evaluator(module, [a[cut:] for a in inputs], [r[cut:] for r in reference], tolerances) if cut < n else None
+
+    def uniform(f: int) -> bool:
+        for p in plans:
+            p.frac = p.weight_frac = f
+        return evaluate(_pins(plans), f"uniform F = {f}")[1] >= target
+
+    if not uniform(MAX_FRACTIONAL):
+        best = evaluate.history[-1].score
+        raise CalibrationError(
+            f"nn-calibrate-precision: even {MAX_FRACTIONAL} fractional bits everywhere keep only "
+            f"{best:.2%} {metric} (target {target:.2%}); lower the target or check the data"
+        )
+    start = _bisect(uniform, 0, MAX_FRACTIONAL)
+    strict = target + (1.0 - target) * STRICTNESS if validate is not None else target
+    for p in plans:
+        p.frac = p.weight_frac = start
+    knobs = _knobs(plans, evaluate)
+    for plan, attr in knobs:
+        current = getattr(plan, attr)
+
+        def ok(f: int, plan: LayerPlan = plan, attr: str = attr) -> bool:
+            setattr(plan, attr, f)
+            return evaluate(_pins(plans), f"{plan.op.layer_name} {attr} = {f}")[1] >= strict
+
+        setattr(plan, attr, _bisect(ok, 0, current))
+    if validate is not None:
+        # Every knob was lowered to the edge of the target on the search rows: on rows the search
+        # never saw, widen every fractional part until the target holds there too.
+        for extra in range(MAX_FRACTIONAL + 1):
+            if validate(_pins(plans), f"validation, all F + {extra}")[1] >= strict:
+                break
+            for p in plans:
+                p.frac, p.weight_frac = p.frac + 1, p.weight_frac + 1
+        evaluate.history += validate.history
+        evaluate.inputs, evaluate.reference = list(inputs), list(reference)
+    pins = _pins(plans)
+    bops, final = evaluate(pins, "chosen")
+    baseline = _baseline(module, evaluate)
+    types = {p.op.layer_name: pins[p.index] for p in plans}
+    return Calibration(types, bops, final, metric, baseline, target, evaluate.history)
+
+
+def _tolerance(reference: np.ndarray, tolerance: float | None) -> float:
+    if tolerance is not None:
+        return tolerance
+    span = float(reference.max() - reference.min()) if reference.size else 0.0
+    return 0.01 * span if span > 0 else 1e-3
+
+
+def _knobs(plans: Sequence[LayerPlan], evaluate: Evaluator) -> list[tuple[LayerPlan, str]]:
+    """(plan, "frac" / "weight_frac") in the order the search lowers them: the layers with the
+    most BOPs first (their weights first), then the results of the others."""
+    lowered = evaluate.lowered(_pins(plans))
+    cost = {op.layer_name: op.bops.value.data for op in hls_kernels(lowered) if op.bops is not None}
+    ordered = sorted(plans, key=lambda p: -cost.get(p.op.layer_name, 0))
+    knobs: list[tuple[LayerPlan, str]] = []
+    for p in ordered:
+        if any(v in MULTIPLIED or v == "bias" for v in p.variables):
+            knobs.append((p, "weight_frac"))
+        if "result" in p.variables:
+            knobs.append((p, "frac"))
+    return knobs
+
+
+def _baseline(module: ModuleOp, evaluate: Evaluator) -> int:
+    """Total BOPs with every type fixed<16,6> (hls4ml's default)."""
+    default = fixed_type(DEFAULT_PRECISION)
+    copy = module.clone()
+    for op in layer_ops(copy):
+        for var in op.PRECISION_VARS:
+            op.set_precision(var, default)
+    saved = evaluate.module
+    evaluate.module = copy
+    try:
+        lowered = evaluate.lowered({})
+    finally:
+        evaluate.module = saved
+    return sum(op.bops.value.data for op in hls_kernels(lowered) if op.bops is not None)
+
+
+def apply_calibration(module: ModuleOp, calibration: Calibration) -> None:
+    """Pin the calibrated types on the module's layers."""
+    for op in layer_ops(module):
+        for var, t in calibration.types.get(op.layer_name, {}).items():
+            op.set_precision(var, fixed_type(t))
+
+
+def format_calibration(c: Calibration) -> str:
+    lines = [
+        f"calibrated: {c.score:.2%} {c.metric}, {c.bops} BOPs "
+        f"({c.bops / max(c.baseline_bops, 1):.1%} of {c.baseline_bops} with every type fixed<16,6>), "
+        f"{len(c.history)} candidates measured"
+    ]
+    lines += [f"{layer}: " + ", ".join(f"{var} {t}" for var, t in types.items()) for layer, types in c.types.items()]
+    return "\n".join(lines)
+
+
+# ----- data ------------------------------------------------------------------------------------------------
+
+
+def load_data(paths: Sequence[str | Path]) -> list[np.ndarray]:
+    """.npy files (never unpickled), one per model input."""
+    arrays: list[np.ndarray] = []
+    for path in paths:
+        file = Path(path)
+        if not file.is_file():
+            raise CalibrationError(f"nn-calibrate-precision: no such data file: {path}")
+        try:
+            array = np.load(file, allow_pickle=False)
+        except (ValueError, OSError, EOFError) as error:
+            raise CalibrationError(f"nn-calibrate-precision: cannot read '{path}' as a numeric .npy array: {' '.join(str(error).split())}") from None
+        arrays.append(array)
+    return arrays
+
+
+def check_inputs(module: ModuleOp, inputs: Sequence[np.ndarray]) -> list[np.ndarray]:
+    """The data as float64 batches of the model's input shapes (one unbatched sample allowed)."""
+    args = nn.model_function(module).body.block.args
+    if len(inputs) != len(args):
+        raise InputDataError(f"the model has {len(args)} inputs, the calibration data {len(inputs)} arrays")
+    checked: list[np.ndarray] = []
+    for arg, array in zip(args, inputs, strict=True):
+        a = np.asarray(array)
+        shape = nn.shape_of(arg)
+        if a.dtype.kind not in "biuf":
+            raise InputDataError(f"calibration data for input '{arg.name_hint}' must hold real numbers, got dtype {a.dtype}")
+        if a.shape == shape:
+            a = a.reshape(1, *shape)
+        if a.shape[1:] != shape or len(a) == 0:
+            raise InputDataError(f"calibration data for input '{arg.name_hint}' needs shape (n, {', '.join(map(str, shape))}), got {a.shape}")
+        a = a.astype(np.float64)
+        if not np.isfinite(a).all():
+            raise InputDataError(f"calibration data for input '{arg.name_hint}' holds NaN or infinite values")
+        checked.append(a)
+    return checked
+
+
+@dataclass(frozen=True)
+class CalibratePrecisionPass(ModulePass):
+    """Pin data-calibrated types on the layers (see the module docstring)."""
+
+    name = "nn-calibrate-precision"
+
+    data: str = ""
+    """The calibration inputs: a .npy file, or several separated by commas (one per model input)."""
+    target: float = 0.99
+    margin: int = 0
+    """Integer bits added to the observed ranges."""
+    tolerance: float = -1.0
+    """Non-classifier outputs: the absolute error bound (negative: 1% of the outputs' range)."""
+    report: bool = False
+    """Print the chosen types and the BOPs to stderr."""
+
+    def apply(self, ctx: Context, op: ModuleOp) -> None:
+        if not self.data:
+            raise CalibrationError('nn-calibrate-precision needs data="inputs.npy"')
+        inputs = check_inputs(op, load_data([p.strip() for p in self.data.split(",")]))
+        calibration = calibrate(op, inputs, self.target, self.margin, None if self.tolerance < 0 else self.tolerance)
+        apply_calibration(op, calibration)
+        if self.report:
+            print(format_calibration(calibration), file=sys.stderr)

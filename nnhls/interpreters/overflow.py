@@ -1,0 +1,207 @@
+"""Overflow scan: where a model's fixed-point types saturate or wrap on given data.
+
+`overflow_scan(module, inputs)` runs the module's `hls.func` kernel by kernel with the exact
+emulator rules (nnhls/ops, `KernelRules.emulate`), on the values the hardware really computes.
+Each kernel runs twice on the same operands: as typed, which feeds the next kernel, and with its
+result types and `accum_t` widened (same fractional bits, signed, WRAP, at least 16 more integer
+bits and up to 62 bits wide, so the fast integer paths apply), whose
+output is the value the layer would produce if nothing overflowed. Comparing that ideal value
+with the type's range counts, per layer and variable, the values that saturated (SAT modes) or
+wrapped (WRAP), how far beyond the range they were, and the fewest integer bits holding them:
+
+    input    the model inputs against the input types (C++ assignment, as predict does)
+    accum    the complete sums against accum_t, for kernels whose rules say they accumulate
+             (dense, convolutions, dot); partial sums are not seen (a wrapping accumulator only
+             needs the complete sum to fit)
+    result   each kernel's output against its result type (result_1... for further results)
+
+A table lookup clamps an input beyond the table's range; those are not counted here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from xdsl.ir import Attribute, SSAValue
+
+from nnhls import ops
+from nnhls.dialects import hls
+from nnhls.dialects.fixed import FAST_WIDTH, FixedPrecision, Overflow, to_mantissa
+from nnhls.dialects.types import ArrayType, FixedPointType, StreamType, fixed_type
+from nnhls.errors import InputDataError
+from nnhls.interpreters.emulator import hls_function
+from nnhls.ops.exact import FixedArray, cast, norm
+
+WIDENING = 16
+"""Integer bits at least added to a type for the ideal run (more, up to FAST_WIDTH bits)."""
+
+
+@dataclass(frozen=True)
+class OverflowRecord:
+    """Values of one variable of one layer that lie outside its type (see the module docstring)."""
+
+    layer: str
+    var: str
+    type: FixedPrecision
+    count: int
+    """Values outside the type's range (they saturated or wrapped)."""
+    total: int
+    """Values checked (samples x elements)."""
+    low: float
+    high: float
+    """The observed range of the ideal values."""
+    excess: float
+    """How far the farthest value lay beyond the range (0 when none did)."""
+    integer: int
+    """The fewest integer bits (sign included) holding [low, high] with the type's fractional bits."""
+
+    @property
+    def mode(self) -> str:
+        return "saturated" if self.type.overflow.value.startswith("SAT") else "wrapped"
+
+    def as_row(self) -> dict[str, object]:
+        t = self.type
+        return {
+            "layer": self.layer, "var": self.var, "type": str(t), "overflows": self.count,
+            "checked": self.total, "mode": self.mode if self.count else "",
+            "observed": f"[{self.low:g}, {self.high:g}]", "range": f"[{t.min_value:g}, {t.max_value:g}]",
+            "excess": self.excess, "integer_bits": t.integer, "proposed_integer_bits": self.integer,
+        }  # fmt: skip
+
+
+def needed_integer_bits(low: float, high: float, t: FixedPrecision) -> int:
+    """The fewest integer bits (sign included when t is signed or low < 0) that hold [low, high]
+    with t's fractional bits."""
+    signed = t.signed or low < 0
+    frac = t.fractional
+    integer = -frac + 1
+    while True:
+        candidate = FixedPrecision(max(integer + frac, 1), integer, signed)
+        if candidate.min_value <= low and high <= candidate.max_value:
+            return integer
+        integer += 1
+
+
+def _record(layer: str, var: str, t: FixedPrecision, values: np.ndarray) -> OverflowRecord:
+    flat = np.asarray(values, dtype=np.float64).reshape(-1)
+    if flat.size == 0:
+        return OverflowRecord(layer, var, t, 0, 0, 0.0, 0.0, 0.0, t.integer)
+    low, high = float(flat.min()), float(flat.max())
+    outside = (flat < t.min_value) | (flat > t.max_value)
+    excess = max(t.min_value - low, high - t.max_value, 0.0)
+    return OverflowRecord(
+        layer, var, t, int(np.count_nonzero(outside)), flat.size, low, high, excess,
+        needed_integer_bits(low, high, t),
+    )  # fmt: skip
+
+
+def _wide(t: FixedPrecision) -> FixedPrecision:
+    extra = max(WIDENING, FAST_WIDTH - t.width) + (not t.signed)
+    return FixedPrecision(t.width + extra, t.integer + extra, True, t.rounding, Overflow.WRAP)
+
+
+def _wide_value_type(ty: Attribute, like: FixedPrecision | None = None) -> Attribute:
+    """An array or stream type with its element type (or `like`) widened."""
+    if not isinstance(ty, ArrayType | StreamType):
+        return ty
+    element = fixed_type(_wide(like if like is not None else ty.element_type.precision))
+    if isinstance(ty, ArrayType):
+        return ArrayType(ty.get_shape(), element)  # pyright: ignore[reportCallIssue]
+    return StreamType(ty.get_shape(), element, ty.depth.data)  # pyright: ignore[reportCallIssue]
+
+
+def _ideal(op: hls.HLSKernelOp, args: Sequence[FixedArray], accum: FixedPrecision | None = None) -> list[FixedArray]:
+    """The kernel's outputs with wide result types; with `accum`, a wide accum_t and results at
+    its fractional bits (the complete sums)."""
+    properties = dict(op.properties)
+    result_types = [_wide_value_type(r.type) for r in op.results]
+    if accum is not None:
+        properties["accum_t"] = fixed_type(_wide(accum))
+        result_types = [_wide_value_type(r.type, accum) for r in op.results]
+    clone = type(op).create(
+        operands=list(op.operands),
+        result_types=result_types,
+        properties=properties,
+        attributes=dict(op.attributes),
+    )
+    try:
+        return list(ops.kernel_rules(clone).emulate(clone, list(args)))
+    finally:
+        clone.drop_all_references()
+
+
+def _checked_inputs(function: hls.FuncOp, inputs: Sequence[np.ndarray]) -> list[tuple[str, FixedPrecision, np.ndarray]]:
+    args = function.body.block.args
+    if len(inputs) != len(args):
+        raise InputDataError(f"'{function.sym_name.data}' has {len(args)} inputs, got {len(inputs)} arrays")
+    checked: list[tuple[str, FixedPrecision, np.ndarray]] = []
+    for arg, array in zip(args, inputs, strict=True):
+        shape = hls.shape_of(arg)
+        a = np.asarray(array, dtype=np.float64)
+        if a.shape[1:] != shape:
+            raise InputDataError(f"input '{arg.name_hint}' must have shape (batch, {', '.join(map(str, shape))}), got {a.shape}")
+        checked.append((arg.name_hint or "input", hls.value_type(arg).element_type.precision, a))
+    return checked
+
+
+def overflow_scan(module: object, inputs: np.ndarray | Sequence[np.ndarray]) -> list[OverflowRecord]:
+    """One record per model input and per layer variable (input, accum, result...) of the
+    module's hls.func on float batches (see the module docstring), in program order."""
+    function = hls_function(module)  # pyright: ignore[reportArgumentType]
+    arrays = [inputs] if isinstance(inputs, np.ndarray) else list(inputs)
+    values: dict[SSAValue, FixedArray] = {}
+    records: list[OverflowRecord] = []
+    for arg, (name, t, a) in zip(function.body.block.args, _checked_inputs(function, arrays), strict=True):
+        records.append(_record(name, "input", t, a))
+        values[arg] = FixedArray(norm(to_mantissa(a, t)), t)
+    for op in function.body.block.ops:
+        if not isinstance(op, hls.HLSKernelOp):
+            continue
+        args = [values[v] for v in op.operands]
+        actual = ops.kernel_rules(op).emulate(op, args)
+        records += _layer_records(op, args, actual)
+        for result, value in zip(op.results, actual, strict=True):
+            values[result] = value
+    return records
+
+
+def _layer_records(op: hls.HLSKernelOp, args: Sequence[FixedArray], actual: Sequence[FixedArray]) -> list[OverflowRecord]:
+    layer = op.layer_name
+    found: list[OverflowRecord] = []
+    accum = op.properties.get("accum_t")
+    if ops.kernel_rules(op).accumulates and isinstance(accum, FixedPointType):
+        # One run gives the complete sums; the result check casts them to the result's
+        # fractional bits (what the result would hold had the accumulator not overflowed).
+        t = accum.precision
+        sums = _ideal(op, args, t)[0]
+        found.append(_record(layer, "accum", t, sums.to_float()))
+        result_t = actual[0].t
+        found.append(_record(layer, "result", result_t, cast(sums.exact, _wide(result_t)).to_float()))
+        return found
+    ideal = _ideal(op, args)
+    for index, (value, real) in enumerate(zip(ideal, actual, strict=True)):
+        found.append(_record(layer, "result" if index == 0 else f"result_{index}", real.t, value.to_float()))
+    return found
+
+
+def overflowing(records: Sequence[OverflowRecord]) -> list[OverflowRecord]:
+    """The records of variables that saturated or wrapped."""
+    return [r for r in records if r.count]
+
+
+def summary(records: Sequence[OverflowRecord], limit: int = 6) -> str:
+    """`fc1 result (12 of 6400 values, saturated), ...` for the warnings."""
+    bad = overflowing(records)
+    parts = [f"'{r.layer}' {r.var} ({r.count} of {r.total} values {r.mode}, up to {r.excess:g} beyond {r.type})" for r in bad[:limit]]
+    more = f" and {len(bad) - limit} more" if len(bad) > limit else ""
+    return ", ".join(parts) + more
+
+
+def proposed_integer_bits(record: OverflowRecord) -> int:
+    """The integer bits `record` proposes (at least the type's own)."""
+    return max(record.integer, record.type.integer) if record.count else record.type.integer
+
+
+__all__ = ["OverflowRecord", "needed_integer_bits", "overflow_scan", "overflowing", "summary"]

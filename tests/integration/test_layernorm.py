@@ -1,0 +1,162 @@
+"""LayerNormalization (Keras), nn.LayerNorm (PyTorch) and ONNX LayerNormalization through the
+compiler: the float reference equals the framework, the numpy emulator with wide types agrees
+within the inverse-square-root table's bound, and the onnx package's conformance cases pass (the
+C++ build of a layer norm is checked bit for bit in test_recurrent.py's chain model).
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import onnx
+import pytest
+from onnx import numpy_helper
+
+os.environ.setdefault("KERAS_BACKEND", "torch")
+keras = pytest.importorskip("keras")
+torch = pytest.importorskip("torch")
+
+from nnhls import converters  # noqa: E402
+from nnhls.errors import NnhlsError  # noqa: E402
+from nnhls.frontends.keras import import_keras_model  # noqa: E402
+from nnhls.frontends.onnx import import_onnx  # noqa: E402
+from nnhls.frontends.pytorch import import_pytorch  # noqa: E402
+from nnhls.interpreters.reference import run_reference  # noqa: E402
+
+SHAPE = (5, 8)
+TABLE = 1 << 14
+WIDE = {"Model": {"Precision": "fixed<40,14>"}, "LayerType": {"LayerNormalization": {"TableSize": TABLE}}}
+
+
+def bound(n: int, gamma: float) -> float:
+    """|emulator - framework| with WIDE types: the inverse square root's relative error is at most
+    2 / TableSize (half a bin of 1/sqrt(m) on [1, 4), entries above 1/2), times a normalized value
+    (at most sqrt(n - 1)) times |scale|, plus the types' own rounding (2^-20 here)."""
+    return 2.0 / TABLE * np.sqrt(n - 1) * gamma + 2.0**-20
+
+
+def _keras_model(**options: Any) -> Any:
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input(SHAPE), keras.layers.LayerNormalization(**options)])
+    layer = model.layers[-1]
+    rng = np.random.default_rng(0)
+    layer.set_weights([rng.uniform(0.5, 1.5, w.shape).astype(np.float32) if i == 0 and options.get("scale", True) else rng.uniform(-0.5, 0.5, w.shape).astype(np.float32) for i, w in enumerate(layer.get_weights())])
+    return model
+
+
+KERAS_CASES = {
+    "last_axis": {},
+    "two_axes": {"axis": [1, 2]},
+    "plain": {"center": False, "scale": False, "epsilon": 1e-2},
+}
+
+
+def _inputs(n: int = 64, seed: int = 1) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    # Rows of very different spreads: the table is indexed by the normalized variance.
+    return (rng.normal(0, 1, (n, *SHAPE)) * 10.0 ** rng.uniform(-2, 1, (n, 1, 1))).astype(np.float32)
+
+
+@pytest.mark.parametrize("case", sorted(KERAS_CASES))
+def test_keras_layernorm(case: str, tmp_path: Path) -> None:
+    model = _keras_model(**KERAS_CASES[case])
+    x = _inputs()
+    want = np.asarray(keras.ops.convert_to_numpy(model(x)), dtype=np.float64)
+    got = run_reference(import_keras_model(model), [x.astype(np.float64)])[0]
+    np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4)
+    hls_model = converters.convert_from_keras_model(model, output_dir=str(tmp_path / "prj"), hls_config=WIDE)
+    emulated = np.asarray(hls_model.predict(x, emulator="numpy"))
+    n = SHAPE[-1] * (SHAPE[0] if case == "two_axes" else 1)
+    assert np.max(np.abs(emulated - want)) <= bound(n, 1.5) + 1e-5  # + Keras' float32 rounding
+
+
+class TorchNorm(torch.nn.Module):
+    def __init__(self, shape: tuple[int, ...], affine: bool):
+        super().__init__()
+        self.norm = torch.nn.LayerNorm(shape, elementwise_affine=affine)
+        if affine:
+            with torch.no_grad():
+                self.norm.weight.uniform_(0.5, 1.5)
+                self.norm.bias.uniform_(-0.5, 0.5)
+
+    def forward(self, x: Any) -> Any:
+        return self.norm(x)
+
+
+@pytest.mark.parametrize(("shape", "affine"), [((8,), True), (SHAPE, True), ((8,), False)])
+def test_pytorch_layernorm(shape: tuple[int, ...], affine: bool, tmp_path: Path) -> None:
+    torch.manual_seed(0)
+    module = TorchNorm(shape, affine).eval()
+    x = _inputs(seed=2)
+    with torch.no_grad():
+        want = module(torch.tensor(x)).numpy().astype(np.float64)
+    got = run_reference(import_pytorch(module, SHAPE), [x.astype(np.float64)])[0]
+    np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4)
+    hls_model = converters.convert_from_pytorch_model(module, SHAPE, output_dir=str(tmp_path / "prj"), hls_config=WIDE)
+    emulated = np.asarray(hls_model.predict(x, emulator="numpy"))
+    assert np.max(np.abs(emulated - want)) <= bound(int(np.prod(shape)), 1.5) + 1e-5
+
+
+LN_CASES = (
+    "test_layer_normalization_2d_axis1", "test_layer_normalization_2d_axis_negative_1",
+    "test_layer_normalization_3d_axis1_epsilon", "test_layer_normalization_3d_axis2_epsilon",
+    "test_layer_normalization_3d_axis_negative_1_epsilon", "test_layer_normalization_3d_axis_negative_2_epsilon",
+    "test_layer_normalization_4d_axis1", "test_layer_normalization_4d_axis2", "test_layer_normalization_4d_axis3",
+    "test_layer_normalization_4d_axis_negative_1", "test_layer_normalization_4d_axis_negative_2",
+    "test_layer_normalization_4d_axis_negative_3", "test_layer_normalization_default_axis",
+)  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def ln_cases() -> dict[str, Any]:
+    from onnx.backend.test.case.node import collect_testcases
+
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        return {c.name: c for c in collect_testcases() if c.name in LN_CASES or c.name == "test_layer_normalization_2d_axis0"}
+
+
+def _prepared(case: Any, keep_stats: bool = False) -> tuple[onnx.ModelProto, np.ndarray, np.ndarray]:
+    """Scale and bias as initializers; only Y as the output (an inference graph) unless keep_stats."""
+    model = onnx.ModelProto()
+    model.CopyFrom(case.model)
+    inputs, outputs = case.data_sets[0]
+    graph = model.graph
+    for vi, value in zip(graph.input[1:], inputs[1:], strict=True):
+        graph.initializer.append(numpy_helper.from_array(np.asarray(value), vi.name))
+    kept = [graph.input[0]]
+    del graph.input[:]
+    graph.input.extend(kept)
+    if not keep_stats:
+        first = graph.output[0]
+        del graph.output[:]
+        graph.output.extend([first])
+    return model, np.asarray(inputs[0], np.float64), np.asarray(outputs[0], np.float64)
+
+
+@pytest.mark.parametrize("name", LN_CASES)
+def test_onnx_conformance(name: str, ln_cases: dict[str, Any], tmp_path: Path) -> None:
+    model, x, want = _prepared(ln_cases[name])
+    got = run_reference(import_onnx(model), [x])[0]
+    np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4)
+    hls_model = converters.convert_from_onnx_model(model, output_dir=str(tmp_path / "prj"), hls_config=WIDE)
+    emulated = np.asarray(hls_model.predict(x, emulator="numpy"))
+    node = model.graph.node[0]
+    scale = next(numpy_helper.to_array(t) for t in model.graph.initializer if t.name == node.input[1])
+    assert np.max(np.abs(emulated - want)) <= bound(scale.size, float(np.max(np.abs(scale)))) + 1e-5
+
+
+def test_refused(ln_cases: dict[str, Any]) -> None:
+    model, _, _ = _prepared(ln_cases["test_layer_normalization_2d_axis0"])
+    with pytest.raises(NnhlsError, match="batch axis"):
+        import_onnx(model)
+    model, _, _ = _prepared(ln_cases["test_layer_normalization_2d_axis1"], keep_stats=True)
+    with pytest.raises(NnhlsError, match="Mean and InvStdDev"):
+        import_onnx(model)
+    keras_model = keras.Sequential([keras.Input(SHAPE), keras.layers.LayerNormalization(axis=1)])
+    with pytest.raises(NnhlsError, match="trailing feature axes"):
+        import_keras_model(keras_model)
