@@ -58,6 +58,31 @@ def main() -> None:
             row += [latency, multipliers]
             print(" | ".join(row))
     print("columns: layer | max |error| " + " | ".join(CONFIGS) + " | latency = II (cycles, T = 6, RF 1) | multipliers")
+    print()
+    schedules()
+
+
+SCHEDULES = {
+    "T=6, RF 1": (6, {}),
+    "T=12, RF 1": (12, {}),
+    "T=6, RF 1, RecurrentReuseFactor 8": (6, {"RecurrentReuseFactor": 8}),
+    "T=6, RF 4, RecurrentReuseFactor 16": (6, {"ReuseFactor": 4, "RecurrentReuseFactor": 16}),
+    "T=6, RF 1, Static false": (6, {"Static": False}),
+}
+
+
+def schedules() -> None:
+    """Estimates of an LSTM(8) over 3 features with the schedule keys (fixed<16,6>)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        for label, (steps, keys) in SCHEDULES.items():
+            keras.utils.set_random_seed(0)
+            model = keras.Sequential([keras.Input((steps, F)), keras.layers.LSTM(8, name="lstm")])
+            config = {"Model": {"Precision": "fixed<16,6>"}, "LayerName": {"lstm": keys}}
+            hls_model = converters.convert_from_keras_model(model, output_dir=f"{tmp}/prj", hls_config=config)
+            line = next(line for line in hls_model.ir("hls").splitlines() if "hls.recurrent" in line)
+            values = [line.split(f"{key} = ")[1].split(" ")[0] for key in ("multipliers", "latency", "ii", "bops")]
+            print(" | ".join([label, *values]))
+    print("columns: LSTM(8) schedule | multipliers | latency | II | BOPs")
 
 
 if __name__ == "__main__":

@@ -11,8 +11,9 @@ Precedence, per key and per precision variable (most specific first):
       > Model.Precision[var] > Model.Precision.default (or the Model.Precision string)
 
     ReuseFactor, Strategy, Compression, Trace: LayerName > LayerType > Model (TraceOutput for Trace)
-    ParallelizationFactor, TableSize, ExpTableSize, InvTableSize, Implementation:
-      LayerName > LayerType > built-in default (1, 1024, 1024, 1024, stable)
+    ParallelizationFactor, TableSize, ExpTableSize, InvTableSize, Implementation, Static:
+      LayerName > LayerType > built-in default (1, 1024, 1024, 1024, stable, True)
+    RecurrentReuseFactor: LayerName > LayerType > the layer's resolved ReuseFactor
     Softmax tables: at each level ExpTableSize/InvTableSize beat TableSize.
 
 Unlike hls4ml, a LayerName entry does not shadow the LayerType/Model entries of keys it does not set.
@@ -337,6 +338,11 @@ class LayerSettings:
     implementation: SoftmaxImpl | None = None
     skip: bool = False
     """Softmax `Skip`: the layer is removed (its input becomes the model output)."""
+    recurrent_reuse_factor: int | None = None
+    """Recurrent layers: the reuse factor of the recurrent (state) product (default: ReuseFactor)."""
+    static: bool | None = None
+    """Recurrent layers (hls4ml's `Static`): one cell instance reused over time (True, the default)
+    or the time loop fully unrolled (False)."""
 
 
 DEFAULT_PRECISION = str(bitgrowth.DEFAULT_PRECISION)
@@ -458,11 +464,11 @@ def parse_layer_entry(where: str, entry: Any, keys: Sequence[str], precision_var
         k = f"{where}.{key}"
         if key == "Precision":
             _layer_precision(result, k, value, precision_vars)
-        elif key in ("ReuseFactor", "ParallelizationFactor", "TableSize", "ExpTableSize", "InvTableSize"):
+        elif key in ("ReuseFactor", "RecurrentReuseFactor", "ParallelizationFactor", "TableSize", "ExpTableSize", "InvTableSize"):
             result.values[key] = positive_int(k, value)
         elif key == "Strategy":
             result.values[key] = (k, _strategy_text(k, value))
-        elif key in ("Compression", "Trace", "Skip"):
+        elif key in ("Compression", "Trace", "Skip", "Static"):
             result.values[key] = boolean(k, value)
         elif key == "Implementation":
             result.values[key] = SoftmaxImpl(choice(k, value, [i.value for i in SoftmaxImpl]))
@@ -700,6 +706,14 @@ def _resolve_layer(
         settings.skip = bool(_first(entries, "Skip"))
     if "ConvImplementation" in keys:
         _check_conv_implementation(op, _first(entries, "ConvImplementation") or model.conv_implementation)
+    if "RecurrentReuseFactor" in keys:
+        chosen = _first(entries, "RecurrentReuseFactor")
+        rrf: int = settings.reuse_factor if chosen is None else chosen
+        _check_recurrent_reuse_factor(op, rrf)
+        settings.recurrent_reuse_factor = rrf
+    if "Static" in keys:
+        chosen = _first(entries, "Static")
+        settings.static = True if chosen is None else chosen
     return settings
 
 
@@ -723,6 +737,19 @@ def _softmax_implementation(op: nn.NNLayerOp, entries: Sequence[LayerEntry]) -> 
         if impl is not None:
             return impl
     return SoftmaxImpl.STABLE
+
+
+def _check_recurrent_reuse_factor(op: nn.NNLayerOp, rrf: int) -> None:
+    """At most one reuse per product of the recurrent kernel (units x gates * units)."""
+    weight = getattr(op, "recurrent_weight", None)
+    if weight is None:
+        return
+    products = math.prod(weight.get_shape())
+    if rrf > products:
+        raise ConfigError(
+            f"{op.name} '{op.layer_name}': RecurrentReuseFactor {rrf} exceeds the {products} products "
+            f"of the recurrent kernel ({' x '.join(map(str, weight.get_shape()))})"
+        )
 
 
 def _check_conv_implementation(op: nn.NNLayerOp, impl: str) -> None:

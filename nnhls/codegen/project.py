@@ -82,6 +82,7 @@ def generate_files(fw: Firmware, config: Mapping[str, Any], hls_ir: str, nn_ir: 
         f"firmware/{p}.h": files.top_h(fw),
         "firmware/defines.h": files.defines_h(fw),
         "firmware/parameters.h": files.parameters_h(fw),
+        f"firmware/weights/{files.EMULATION_WEIGHTS_H}": files.emulation_weights_h(fw),
         "firmware/weights/emulation_weights.cpp": files.emulation_weights_cpp(fw),
         "firmware/weights/emulation_weights.S": files.EMULATION_WEIGHTS_S,
         f"firmware/weights/{files.EMULATION_BLOB}": files.emulation_weights_blob(fw),

@@ -1457,15 +1457,15 @@ def _weight_count(cfg: Json) -> int:
 
 
 def _recurrent_op(
-    ctx: _Ctx, x: SSAValue, class_name: str, cfg: Json, arrays: list[np.ndarray], name: str, aligned: bool = False
-) -> RecurrentOp:
+    ctx: _Ctx, x: SSAValue, class_name: str, cfg: Json, arrays: list[np.ndarray], name: str,
+    aligned: bool = False, final_cell: bool = False,
+) -> RecurrentOp:  # fmt: skip
     """One SimpleRNN / LSTM / GRU layer (its config and weight arrays) as an nn.recurrent op."""
     cell = _RECURRENT_CELLS.get(class_name)
     if cell is None:
         raise ctx.unsupported(f"wraps a {class_name}; supported: {', '.join(_RECURRENT_CELLS)}")
     for option, what in (
         ("stateful", "a state kept across batches"),
-        ("return_state", "the final states as extra outputs"),
         ("time_major", "time-major inputs"),
     ):
         if cfg.get(option):
@@ -1488,14 +1488,25 @@ def _recurrent_op(
         activation=act, recurrent_activation=ract,
         return_sequences=bool(cfg.get("return_sequences", False)),
         go_backwards=bool(cfg.get("go_backwards", False)), aligned_outputs=aligned,
-        reset_after=reset_after, params=(alpha, beta, r_alpha, r_beta),
+        reset_after=reset_after, final_cell=final_cell, params=(alpha, beta, r_alpha, r_beta),
     )  # fmt: skip
 
 
-def _convert_recurrent(ctx: _Ctx, inputs: list[SSAValue]) -> SSAValue:
+def _convert_recurrent(ctx: _Ctx, inputs: list[SSAValue]) -> SSAValue | list[SSAValue]:
+    """A SimpleRNN / LSTM / GRU layer; with return_state its final states are extra outputs
+    ([output, h] or, for an LSTM, [output, h, c]), each computed by its own recurrent kernel (the
+    output already is h without return_sequences)."""
     x = ctx.one_input(inputs)
     arrays = ctx.weights(_weight_count(ctx.cfg))
-    return ctx.add(_recurrent_op(ctx, x, ctx.spec.class_name, ctx.cfg, arrays, ctx.name))
+    op = _recurrent_op(ctx, x, ctx.spec.class_name, ctx.cfg, arrays, ctx.name)
+    output = ctx.add(op)
+    if not ctx.cfg.get("return_state"):
+        return output
+    last = ctx.add(_recurrent_op(ctx, x, ctx.spec.class_name, {**ctx.cfg, "return_sequences": False}, arrays, ctx.sub_name("state_h"))) if op.return_sequences is not None else output
+    if op.kind != "lstm":
+        return [output, last]
+    cell = _recurrent_op(ctx, x, ctx.spec.class_name, {**ctx.cfg, "return_sequences": False}, arrays, ctx.sub_name("state_c"), final_cell=True)
+    return [output, last, ctx.add(cell)]
 
 
 _BIDIRECTIONAL_MERGES: dict[str, Callable[[Sequence[SSAValue], str], Operation]] = {
@@ -1513,6 +1524,8 @@ def _convert_bidirectional(ctx: _Ctx, inputs: list[SSAValue]) -> SSAValue | list
     backward = ctx.cfg.get("backward_layer")
     if backward is None:  # Keras builds it as a copy of the layer reading backwards
         backward = {"class_name": forward["class_name"], "config": {**forward["config"], "go_backwards": not forward["config"].get("go_backwards", False)}}
+    if ctx.cfg.get("return_state") or forward["config"].get("return_state"):
+        raise ctx.unsupported("option return_state=True on a Bidirectional layer is not supported (on SimpleRNN / LSTM / GRU it is)")
     merge = ctx.cfg.get("merge_mode", "concat")
     if merge not in (None, "concat", *_BIDIRECTIONAL_MERGES):
         raise ctx.unsupported(f"merge_mode '{merge}'; supported: concat, sum, mul, ave, None")

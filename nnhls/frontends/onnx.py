@@ -335,7 +335,7 @@ class _Converter:
     def _time_major_input(self, name: str) -> bool:
         """Whether a graph input is a time-major sequence (T, N, F): only recurrent ops of the
         default layout read it (its data is given batch-first like every input)."""
-        users = self.consumers.get(name, [])
+        users = [n for n in self.consumers.get(name, []) if n.op_type not in ("Shape", "Size")]
         return bool(users) and all(
             n.op_type in _RECURRENT_OPS and n.input[0] == name and int(_attrs(n).get("layout", 0)) == 0  # type: ignore[arg-type]
             for n in users
@@ -1099,7 +1099,7 @@ def _softmax(c: _Converter, node: onnx.NodeProto, layer: str) -> None:
 
 def _concat(c: _Converter, node: onnx.NodeProto, layer: str) -> None:
     names = [n for n in node.input if n]
-    first = next(c.tensors[n] for n in names if n in c.tensors)
+    first = next(c.tensor(n, layer, "Concat") for n in names if n in c.tensors)  # refuses time-major tensors
     rank = len(first.logical)
     axis = int(_attrs(node)["axis"])  # type: ignore[arg-type]
     axis = (axis + rank + 1 if axis < 0 else axis) - 1
@@ -1177,6 +1177,9 @@ def _reshape(c: _Converter, node: onnx.NodeProto, layer: str) -> None:
     if target is None:
         target = np.asarray(_attrs(node)["shape"])  # opset < 5
     dims = [int(d) for d in target]
+    if x.batch_axis != 0:
+        _reshape_time_major(c, node, x, dims, layer)
+        return
     if not dims or dims[0] not in (0, 1, -1):
         raise UnsupportedLayerError(
             layer, "Reshape", SUPPORTED, f"shape {dims} changes the batch axis"
@@ -1195,6 +1198,24 @@ def _reshape(c: _Converter, node: onnx.NodeProto, layer: str) -> None:
         )
     c.unclaimed.add(layer)
     c.set(node, x.with_view(per_sample, layer))
+
+
+def _reshape_time_major(c: _Converter, node: onnx.NodeProto, x: Tensor, dims: list[int], layer: str) -> None:
+    """A reshape of a tensor whose batch axis b is not 0 (a time-major sequence, as PyTorch
+    reshapes a bidirectional layer's output): the axes before b stay as they are, so it reshapes
+    each sample's trailing axes."""
+    b = x.batch_axis
+    full = [*x.logical[:b], 1, *x.logical[b:]]
+    dims = [full[i] if d == 0 and i < len(full) else d for i, d in enumerate(dims)]
+    if dims.count(-1) == 1:
+        dims[dims.index(-1)] = prod(full) // max(1, -prod(dims))
+    if dims[: b + 1] != full[: b + 1] or prod(dims) != prod(full):
+        raise UnsupportedLayerError(
+            layer, "Reshape", SUPPORTED, f"shape {dims} of a tensor with its batch on axis {b} must keep axes 0..{b}"
+        )
+    per_sample = dims[:b] + dims[b + 1 :]
+    c.unclaimed.add(layer)
+    c.set(node, x.with_view(per_sample, layer).with_batch_axis(b))
 
 
 def _axes(c: _Converter, node: onnx.NodeProto, layer: str) -> list[int] | None:
@@ -1443,7 +1464,7 @@ _ONNX_GATES: dict[str, ActivationKind] = {
 _DEFAULT_GATES: dict[str, list[str]] = {"RNN": ["Tanh"], "LSTM": ["Sigmoid", "Tanh", "Tanh"], "GRU": ["Sigmoid", "Tanh"]}
 _ONNX_TO_KERAS_BLOCKS: dict[str, list[int]] = {"LSTM": [0, 2, 3, 1], "GRU": [0, 1, 2], "RNN": [0]}
 """ONNX gate blocks (LSTM i, o, f, c; GRU z, r, h) in Keras order (LSTM i, f, c, o)."""
-TIME_MAJOR_READERS = frozenset({"Transpose", "Squeeze", "Gather", *_RECURRENT_OPS})
+TIME_MAJOR_READERS = frozenset({"Transpose", "Squeeze", "Gather", "Reshape", *_RECURRENT_OPS})
 
 
 def _is_used(c: _Converter, name: str) -> bool:
@@ -1453,7 +1474,8 @@ def _is_used(c: _Converter, name: str) -> bool:
 def _gates(node: onnx.NodeProto, layer: str, count: int) -> list[tuple[ActivationKind, float | None, float | None]]:
     """The activations of one direction: (kind, alpha, beta) per function of the op."""
     attrs = _attrs(node)
-    names = [_text(a) for a in attrs.get("activations", _DEFAULT_GATES[node.op_type])]  # type: ignore[union-attr]
+    default = _DEFAULT_GATES[node.op_type] * (count // len(_DEFAULT_GATES[node.op_type]))
+    names = [_text(a) for a in attrs.get("activations", default)]  # type: ignore[union-attr]
     if len(names) < count:
         raise UnsupportedLayerError(layer, node.op_type, SUPPORTED, f"activations {names} must name {count} functions")
     alphas = list(attrs.get("activation_alpha", []))  # type: ignore[call-overload]
@@ -1484,9 +1506,10 @@ def _keras_blocks(array: np.ndarray, op_type: str, units: int) -> np.ndarray:
 
 
 def _recurrent(c: _Converter, node: onnx.NodeProto, layer: str) -> None:
-    """ONNX RNN / LSTM / GRU (one direction) -> nn.recurrent: one op per output used (Y: every
-    step, Y_h: the last state); the reverse direction reads the sequence from its end and keeps
-    Y aligned with the input steps."""
+    """ONNX RNN / LSTM / GRU -> nn.recurrent: per direction, one op per output used (Y: every
+    step, Y_h: the last state, Y_c: the last cell state); the reverse direction reads the sequence
+    from its end and keeps Y aligned with the input steps; a bidirectional op concatenates its two
+    directions (the ONNX num_directions axis is a view of the concatenation)."""
     op_type = node.op_type
     cell, count = _RECURRENT_OPS[op_type]
     attrs = _attrs(node)
@@ -1496,11 +1519,11 @@ def _recurrent(c: _Converter, node: onnx.NodeProto, layer: str) -> None:
         raise UnsupportedLayerError(
             layer, op_type, SUPPORTED,
             f"its input must be a {'(time, batch, features)' if layout == 0 else '(batch, time, features)'} sequence "
-            "with the batch axis of the model input (PyTorch: batch_first=True)",
+            "with the batch axis of the model input",
         )  # fmt: skip
     direction = _text(attrs.get("direction", "forward"))
-    if direction not in ("forward", "reverse"):
-        raise UnsupportedLayerError(layer, op_type, SUPPORTED, f"direction '{direction}' (bidirectional) is not supported yet")
+    if direction not in ("forward", "reverse", "bidirectional"):
+        raise UnsupportedLayerError(layer, op_type, SUPPORTED, f"direction '{direction}'; supported: forward, reverse, bidirectional")
     for option, what in (("clip", "cell clipping"), ("input_forget", "coupled input and forget gates")):
         if attrs.get(option):
             raise UnsupportedLayerError(layer, op_type, SUPPORTED, f"option {option} ({what}) is not supported")
@@ -1513,8 +1536,6 @@ def _recurrent(c: _Converter, node: onnx.NodeProto, layer: str) -> None:
     _zero_or_absent(c, node, 5, layer, "initial_h")
     if op_type == "LSTM":
         _zero_or_absent(c, node, 6, layer, "initial_c")
-        if len(node.output) > 2 and _is_used(c, node.output[2]):
-            raise UnsupportedLayerError(layer, op_type, SUPPORTED, "output Y_c (the cell state) is not supported")
     w = c.const(node, 1, layer, "W")
     r = c.const(node, 2, layer, "R")
     b = c.const(node, 3, layer, "B")
@@ -1522,36 +1543,88 @@ def _recurrent(c: _Converter, node: onnx.NodeProto, layer: str) -> None:
         raise UnsupportedLayerError(layer, op_type, SUPPORTED, "W and R must be constants")
     units = int(r.shape[-1])
     width = count * units
-    bias = np.zeros(2 * width, np.float32) if b is None else np.asarray(b, np.float32)[0]
-    gates = _gates(node, layer, {"RNN": 1, "LSTM": 3, "GRU": 2}[op_type])
-    if op_type == "LSTM" and gates[1] != gates[2]:
-        raise UnsupportedLayerError(layer, op_type, SUPPORTED, "different cell and output activations (g and h)")
-    act = gates[0] if op_type == "RNN" else gates[1]
-    ract = gates[0] if op_type != "RNN" else (ActivationKind.LINEAR, None, None)
-    kernel = _keras_blocks(np.asarray(w, np.float32)[0], op_type, units).T
-    recurrent = _keras_blocks(np.asarray(r, np.float32)[0], op_type, units).T
-    b_x = _keras_blocks(bias[:width], op_type, units)
-    b_h = _keras_blocks(bias[width:], op_type, units)
+    n_gates = {"RNN": 1, "LSTM": 3, "GRU": 2}[op_type]
+    all_gates = _gates(node, layer, n_gates * (2 if direction == "bidirectional" else 1))
     value = c.materialize(x, _identity(2), layer)
-    reverse = direction == "reverse"
-    options = {
-        "activation": act[0], "recurrent_activation": ract[0], "go_backwards": reverse,
-        "reset_after": bool(attrs.get("linear_before_reset", 0)),
-        "params": (act[1], act[2], ract[1], ract[2]),
-    }  # fmt: skip
+    reverses = [False, True] if direction == "bidirectional" else [direction == "reverse"]
+    suffixes = ["_forward", "_backward"] if len(reverses) == 2 else [""]
+
+    def fresh(name: str) -> str:
+        return name if name == layer else c.unique(name)  # the node's own name is already taken
+
+    def direction_op(d: int, name: str, sequence: bool, final_cell: bool = False) -> SSAValue:
+        gates = all_gates[d * n_gates : (d + 1) * n_gates]
+        if op_type == "LSTM" and gates[1] != gates[2]:
+            raise UnsupportedLayerError(layer, op_type, SUPPORTED, "different cell and output activations (g and h)")
+        act = gates[0] if op_type == "RNN" else gates[1]
+        ract = gates[0] if op_type != "RNN" else (ActivationKind.LINEAR, None, None)
+        bias = np.zeros(2 * width, np.float32) if b is None else np.asarray(b, np.float32)[d]
+        kernel = _keras_blocks(np.asarray(w, np.float32)[d], op_type, units).T
+        recurrent = _keras_blocks(np.asarray(r, np.float32)[d], op_type, units).T
+        b_x, b_h = _keras_blocks(bias[:width], op_type, units), _keras_blocks(bias[width:], op_type, units)
+        op = RecurrentOp(
+            value, cell, kernel, recurrent, b_x, b_h, fresh(name), activation=act[0], recurrent_activation=ract[0],
+            return_sequences=sequence, go_backwards=reverses[d], aligned_outputs=reverses[d], final_cell=final_cell,
+            reset_after=bool(attrs.get("linear_before_reset", 0)), params=(act[1], act[2], ract[1], ract[2]),
+        )  # fmt: skip
+        return c.add(op)
+
+    def joined(values: list[SSAValue], name: str) -> SSAValue:
+        if len(values) == 1:
+            return values[0]
+        return c.add(nn.ConcatOp(values, len(nn.shape_of(values[0])) - 1, fresh(name)))
+
+    n_dir = len(reverses)
     outputs: list[Tensor] = []
-    y_axis, h_axis = (2, 1) if layout == 0 else (0, 0)
-    if _is_used(c, node.output[0]):
-        op = RecurrentOp(value, cell, kernel, recurrent, b_x, b_h, layer, return_sequences=True, aligned_outputs=reverse, **options)  # type: ignore[arg-type]
-        y = c.add(op)
-        outputs.append(Tensor(y, (steps, units), _identity(2), batch_axis=y_axis).with_view((steps, 1, units), layer))
-    else:
-        outputs.append(Tensor(value, (steps, units), _identity(2)))  # unused
-    if len(node.output) > 1 and _is_used(c, node.output[1]):
-        name = c.unique(f"{layer}_last") if outputs[0].value is not value else layer
-        last = c.add(RecurrentOp(value, cell, kernel, recurrent, b_x, b_h, name, **options))  # type: ignore[arg-type]
-        outputs.append(Tensor(last, (units,), (0,), batch_axis=h_axis).with_view((1, units), name))
-    c.set_outputs(node, outputs[: len(node.output)] if len(outputs) >= len(node.output) else [*outputs, *outputs[:1] * (len(node.output) - len(outputs))])
+    first = True
+    for index, kind in enumerate(("Y", "Y_h", "Y_c")[: 3 if op_type == "LSTM" else 2]):
+        if index >= len(node.output) or not _is_used(c, node.output[index]):
+            outputs.append(Tensor(value, (steps, units), _identity(2)))  # unused
+            continue
+        base = layer if first else f"{layer}_{'last' if kind == 'Y_h' else 'cell'}"
+        first = False
+        names = [base + suffix for suffix in suffixes]
+        values = [direction_op(d, names[d], kind == "Y", kind == "Y_c") for d in range(n_dir)]
+        y = joined(values, base)
+        if kind == "Y":  # layout 0: (T, D, N, H), layout 1: (N, T, D, H)
+            tensor = Tensor(y, (steps, n_dir * units), _identity(2), batch_axis=2 if layout == 0 else 0)
+            outputs.append(tensor.with_view((steps, n_dir, units), layer))
+        else:  # layout 0: (D, N, H), layout 1: (N, D, H)
+            tensor = Tensor(y, (n_dir * units,), (0,), batch_axis=1 if layout == 0 else 0)
+            outputs.append(tensor.with_view((n_dir, units), layer))
+    c.set_outputs(node, outputs[: len(node.output)])
+
+
+def _direction_axis(x: Tensor, a: int) -> bool:
+    """Whether per-sample axis `a` of x is the num_directions axis of a bidirectional recurrent
+    op's output: x views the concatenation of the directions (last axis) as (..., D, H)."""
+    owner = x.value.owner
+    if not isinstance(owner, nn.ConcatOp) or x.view is None or x.perm != _identity(len(x.shape)):
+        return False
+    parts = len(owner.operands)
+    if not all(isinstance(v.owner, RecurrentOp) for v in owner.operands) or a != len(x.shape) - 1:
+        return False
+    return x.logical == (*x.shape[:-1], parts, x.shape[-1] // parts)
+
+
+def _pick_direction(c: _Converter, node: onnx.NodeProto, x: Tensor, i: int) -> Tensor:
+    """Direction i of a bidirectional output; the concatenation (and the other direction's op)
+    go when this Gather was their only reader."""
+    owner = x.value.owner
+    assert isinstance(owner, nn.ConcatOp)
+    value = owner.operands[i]
+    shape = nn.shape_of(value)
+    if len(c.consumers.get(node.input[0], [])) == 1 and node.input[0] not in c.graph_outputs and not any(True for _ in x.value.uses):
+        operands = list(owner.operands)
+        owner.detach()
+        owner.erase()
+        for other in operands:
+            if other is not value and not any(True for _ in other.uses) and other.owner is not None:
+                op = other.owner
+                assert isinstance(op, Operation)
+                op.detach()
+                op.erase()
+    return Tensor(value, shape, _identity(len(shape)))
 
 
 def _gather(c: _Converter, node: onnx.NodeProto, layer: str) -> None:
@@ -1573,6 +1646,9 @@ def _gather(c: _Converter, node: onnx.NodeProto, layer: str) -> None:
     i = int(index) + length if int(index) < 0 else int(index)
     shape = [d for k, d in enumerate(x.logical) if k != a]
     batch_axis = x.batch_axis - (axis < x.batch_axis)
+    if _direction_axis(x, a):  # one direction of a bidirectional recurrent op
+        c.set(node, _pick_direction(c, node, x, i).with_batch_axis(batch_axis))
+        return
     if length == 1:
         c.unclaimed.add(layer)
         c.set(node, x.with_view(shape, layer).with_batch_axis(batch_axis))

@@ -59,13 +59,37 @@ def _shapes(input_shape: Any) -> list[tuple[int, ...]]:
     return out
 
 
+def _example_shape(module: torch.nn.Module, shape: tuple[int, ...]) -> tuple[int, ...]:
+    """The export example of one input: a batch of one, on axis 1 for a (time, features) input of
+    a module whose recurrent layers are all time-major (batch_first=False); nnhls still takes and
+    returns batch-first data."""
+    import torch
+
+    recurrent = [m for m in module.modules() if isinstance(m, torch.nn.RNNBase)]
+    if len(shape) == 2 and recurrent and not any(m.batch_first for m in recurrent):
+        return (shape[0], 1, shape[1])
+    return (1, *shape)
+
+
+def _check_recurrent(module: torch.nn.Module) -> None:
+    """Options of nn.RNN / nn.LSTM / nn.GRU nnhls does not compute, refused before the export
+    (whose own failure would be a page of TorchScript)."""
+    import torch
+
+    for name, m in module.named_modules():
+        if isinstance(m, torch.nn.LSTM) and m.proj_size > 0:
+            raise FrontendError(f"module '{name or type(m).__name__}' (LSTM): option proj_size={m.proj_size} (projected states) is not supported")
+
+
 def _export(module: torch.nn.Module, shapes: list[tuple[int, ...]]) -> onnx.ModelProto:
     import torch
+
+    _check_recurrent(module)
 
     # A module that embeds takes integer indices (nn.Embedding refuses float inputs).
     embeds = any(isinstance(m, torch.nn.Embedding) for m in module.modules())
     dtype = torch.long if embeds else torch.float32
-    examples = tuple(torch.zeros(1, *shape, dtype=dtype) for shape in shapes)
+    examples = tuple(torch.zeros(*_example_shape(module, shape), dtype=dtype) for shape in shapes)
     names = [f"input_{i}" if len(shapes) > 1 else "input" for i in range(len(shapes))]
     buffer = io.BytesIO()
     module = module.eval()

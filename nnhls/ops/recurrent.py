@@ -34,12 +34,18 @@ Precision (x = input type, F = the default's fractional bits):
 | state | F, integer bits for the bound of h set by the activations, not by the sequence length: the range of act (times max abs ract for lstm), joined with 0; the model default when act is unbounded (relu, linear) |
 | cell (lstm) | F, integer bits for T * max abs(ract * act): abs(c_t) <= abs(c_t-1) + abs(i * g) |
 | accum | grow(union(accumulator(x, weight, bias, F_in), accumulator(state, recurrent_weight, recurrent_bias, H)), 2) |
-| result | state |
+| result | state (cell with final_cell) |
+
+Configuration beyond Precision / ReuseFactor / TableSize: `RecurrentReuseFactor` (the reuse
+factor RRF of the state product, ReuseFactor when unset; at most the recurrent kernel's H * G*H
+products) and hls4ml's `Static` (True, the default: one cell instance reused over time; False:
+the time loop fully unrolled, a cell per step: property `unrolled`). Both leave the bits alone.
 
 Estimates: multipliers = ceil(non-trivial input products / RF) + ceil(non-trivial recurrent
-products / RF) + the element-wise products (3H for lstm and gru); one cell instance is reused
-over time, so latency = II = T * (per-step latency), the per-step latency being
-RF + ceil(log2(F + H)) + 4 (+ 2 for lstm, + RF + ceil(log2 H) + 2 for gru without reset_after).
+products / RRF) + the element-wise products (3H for lstm and gru); the per-step latency is
+max(RF, RRF) + ceil(log2(F + H)) + 4 (+ 2 for lstm, + RRF + ceil(log2 H) + 2 for gru without
+reset_after), latency = T * (per-step latency): it grows with the sequence length. Static: one
+cell, II = latency; unrolled: T times the multipliers, II = max(RF, RRF).
 """
 
 from __future__ import annotations
@@ -78,6 +84,8 @@ from nnhls.ops.base import (
     Lowering,
     OpRules,
     ScheduleInfo,
+    operand_precision,
+    product_bops,
     quantize,
     register,
 )
@@ -181,10 +189,17 @@ class RecurrentOp(nn.NNLayerOp):
     aligned_outputs = opt_prop_def(UnitAttr)
     """With go_backwards and return_sequences: output t is the state after reading input t (ONNX's
     reverse direction, Bidirectional's backward layer) rather than after t steps (Keras)."""
+    final_cell = opt_prop_def(UnitAttr)
+    """LSTM without return_sequences: the result is the cell state c after the last step (Keras'
+    return_state, ONNX's Y_c) instead of h."""
     reset_after = opt_prop_def(UnitAttr)
     """GRU: the reset gate multiplies h @ recurrent_weight + recurrent_bias (Keras' default,
     PyTorch's and ONNX's linear_before_reset); otherwise it multiplies h before the product."""
     table_size = opt_prop_def(IntegerAttr[I64])
+    recurrent_reuse_factor = opt_prop_def(IntegerAttr[I64])
+    """RecurrentReuseFactor: the reuse factor of the state product (h @ recurrent_weight)."""
+    unrolled = opt_prop_def(UnitAttr)
+    """hls4ml's `Static: False`: the time loop fully unrolled (a cell instance per step)."""
 
     PRECISION_VARS: ClassVar[tuple[str, ...]] = (
         "weight", "recurrent_weight", "bias", "recurrent_bias", "accum", "table",
@@ -207,6 +222,7 @@ class RecurrentOp(nn.NNLayerOp):
         go_backwards: bool = False,
         aligned_outputs: bool = False,
         reset_after: bool = True,
+        final_cell: bool = False,
         params: tuple[float | None, float | None, float | None, float | None] = (None, None, None, None),
     ):
         t = nn.shape_of(input)[0]
@@ -232,6 +248,7 @@ class RecurrentOp(nn.NNLayerOp):
                 "go_backwards": UnitAttr() if go_backwards else None,
                 "aligned_outputs": UnitAttr() if aligned_outputs and go_backwards and return_sequences else None,
                 "reset_after": UnitAttr() if reset_after and cell == "gru" else None,
+                "final_cell": UnitAttr() if final_cell else None,
             },
         )
 
@@ -251,6 +268,8 @@ class RecurrentOp(nn.NNLayerOp):
         )  # fmt: skip
         if problem is not None:
             raise self.fail(problem)
+        if self.final_cell is not None and (self.cell.data != "lstm" or self.return_sequences is not None):
+            raise self.fail("final_cell (the cell state as the result) needs an lstm cell without return_sequences")
         for label, kind in (("activation", self.activation.data), ("recurrent_activation", self.recurrent_activation.data)):
             if kind not in GATE_KINDS:
                 raise self.fail(f"{label} '{kind.value}' is not supported in a recurrent layer; supported: {', '.join(gate_names())}")
@@ -279,7 +298,8 @@ class RecurrentKernelOp(hls.HLSKernelOp):
                   h[j] = cast<state_t>(z * h[j] + n - z * n)
     h and c start at zero; products and sums without a cast are exact. The result is
     cast<result>(h) after every step (return_sequences; in processing order, or at the index of
-    the input step read with aligned_outputs) or after the last one."""
+    the input step read with aligned_outputs) or after the last one (cast<result>(c) with
+    final_cell)."""
 
     name = "hls.recurrent"
     input = operand_def()
@@ -308,6 +328,9 @@ class RecurrentKernelOp(hls.HLSKernelOp):
     go_backwards = opt_prop_def(UnitAttr)
     aligned_outputs = opt_prop_def(UnitAttr)
     reset_after = opt_prop_def(UnitAttr)
+    final_cell = opt_prop_def(UnitAttr)
+    recurrent_reuse_factor = opt_prop_def(IntegerAttr[I64])
+    unrolled = opt_prop_def(UnitAttr)
 
     WEIGHTS: ClassVar[tuple[tuple[str, str], ...]] = (
         ("weight", "weight_t"), ("recurrent_weight", "recurrent_weight_t"), ("bias", "bias_t"),
@@ -335,6 +358,12 @@ class RecurrentKernelOp(hls.HLSKernelOp):
 
 
 # ----- the rules -------------------------------------------------------------------------------------------
+
+
+def recurrent_reuse_factor(op: RecurrentOp | RecurrentKernelOp) -> int:
+    """RecurrentReuseFactor, ReuseFactor when unset (as hls4ml, which forces them equal)."""
+    attr = op.recurrent_reuse_factor if op.recurrent_reuse_factor is not None else op.reuse_factor
+    return 1 if attr is None else attr.value.data
 
 
 def _time_steps(op: RecurrentOp) -> int:
@@ -372,11 +401,32 @@ def _cell_type(op: RecurrentOp, default: FixedPrecision) -> FixedPrecision:
     return range_type(-bound, bound, default.fractional, default)
 
 
+def _step_bops(op: RecurrentOp, s: ScheduleInfo, needed_w: int, needed_u: int) -> int:
+    """BOPs of one time step: the input and state products, and the gate products (lstm: f * c,
+    i * g, o * act(c); gru: r * (h @ u), z * h, z * n)."""
+    def t(var: str) -> FixedPrecision:
+        return nn.resolved_precision(op, var, s.default)
+
+    h = op.units
+    bops = product_bops(needed_w, operand_precision(op, 0, s), t("weight"))
+    bops += product_bops(needed_u, t("state"), t("recurrent_weight"))
+    ract = t("recurrent_table")
+    if op.kind == "lstm":
+        bops += product_bops(h, ract, t("cell")) + 2 * product_bops(h, ract, t("table"))
+    elif op.kind == "gru":
+        bops += product_bops(h, ract, t("accum")) + product_bops(h, ract, t("state")) + product_bops(h, ract, t("table"))
+    return bops
+
+
 @register
 class RecurrentRules(OpRules):
     op = RecurrentOp
     type_names = ("SimpleRNN", "LSTM", "GRU", "RNN")
-    config_keys = ("TableSize",)
+    config_keys = ("TableSize", "RecurrentReuseFactor", "Static")
+    calibrated_vars = ("weight", "bias", "result")
+    """Calibration pins the input kernel and its bias, and the result (the state as the next layer
+    reads it); the recurrent kernel, the state, the cell and the accumulator keep their
+    configuration (`auto`: their rules below, which hold every value the recurrence can reach)."""
 
     def layer_type_names(self, op: nn.NNLayerOp) -> tuple[str, ...]:
         assert isinstance(op, RecurrentOp)
@@ -395,25 +445,29 @@ class RecurrentRules(OpRules):
         act, ract = _gate_bounds(op)
         lt.get("table", lambda: acc if act is None else range_type(act[0], act[1], d.fractional, d))
         lt.get("recurrent_table", lambda: acc if ract is None else range_type(ract[0], ract[1], d.fractional, d))
-        lt.get("cell", lambda: _cell_type(op, d))
-        lt.get("result", lambda: state)
+        cell = lt.get("cell", lambda: _cell_type(op, d))
+        lt.get("result", lambda: cell if op.final_cell is not None else state)
 
     def estimate(self, op: nn.NNLayerOp, s: ScheduleInfo) -> Estimate:
         assert isinstance(op, RecurrentOp)
-        rf = s.reuse_factor
+        rf, rrf = s.reuse_factor, recurrent_reuse_factor(op)
         w_t = nn.resolved_precision(op, "weight", s.default)
         u_t = nn.resolved_precision(op, "recurrent_weight", s.default)
         needed_w = int(np.count_nonzero(~multiplier_free(nn.to_numpy(op.weight), w_t)))
         needed_u = int(np.count_nonzero(~multiplier_free(nn.to_numpy(op.recurrent_weight), u_t)))
         h, n_in = op.units, nn.shape_of(op.input)[-1]
         elementwise = 3 * h if op.kind in ("lstm", "gru") else 0
-        step = rf + clog2(n_in + h) + 4
+        step = max(rf, rrf) + clog2(n_in + h) + 4
         if op.kind == "lstm":
             step += 2
         if op.kind == "gru" and op.reset_after is None:
-            step += rf + clog2(h) + 2
-        total = _time_steps(op) * step
-        return Estimate(ceil(needed_w / rf) + ceil(needed_u / rf) + elementwise, total, total)
+            step += rrf + clog2(h) + 2
+        steps = _time_steps(op)
+        multipliers = ceil(needed_w / rf) + ceil(needed_u / rrf) + elementwise
+        bops = steps * _step_bops(op, s, needed_w, needed_u)
+        if op.unrolled is not None:  # a cell per step: T times the multipliers, a new sample every step's II
+            return Estimate(steps * multipliers, steps * step, max(rf, rrf), bops)
+        return Estimate(multipliers, steps * step, steps * step, bops)
 
     def lower(self, op: nn.NNLayerOp, lw: Lowering) -> Sequence[SSAValue]:
         assert isinstance(op, RecurrentOp)
@@ -429,6 +483,9 @@ class RecurrentRules(OpRules):
             "go_backwards": op.go_backwards,
             "aligned_outputs": op.aligned_outputs,
             "reset_after": op.reset_after,
+            "final_cell": op.final_cell,
+            "recurrent_reuse_factor": IntegerAttr(recurrent_reuse_factor(op), 64),
+            "unrolled": op.unrolled,
         }
         for var in ("weight", "recurrent_weight", "bias", "recurrent_bias"):
             t = lw.precision(op, var)
@@ -482,6 +539,8 @@ class RecurrentRules(OpRules):
             outputs.append(h)
         if op.aligned_outputs is not None:
             outputs.reverse()
+        if op.final_cell is not None:
+            return [c]
         return [np.stack(outputs, axis=1) if op.return_sequences is not None else h]
 
 
@@ -575,7 +634,7 @@ class RecurrentKernel(KernelRules):
             if op.return_sequences is not None:
                 outputs.append(ex.cast(h.exact, result).m)
         if op.return_sequences is None:
-            return [ex.cast(h.exact, result)]
+            return [ex.cast((c if op.final_cell is not None else h).exact, result)]
         if op.aligned_outputs is not None:
             outputs.reverse()
         stacked = np.stack([ex.obj(m) for m in outputs], axis=1) if any(m.dtype == object for m in outputs) else np.stack(outputs, axis=1)
@@ -595,10 +654,13 @@ class RecurrentKernel(KernelRules):
         config.const("cell", f"nnet::cell_{cell}")
         layer.io(config)
         config.const("reuse_factor", layer.reuse_factor)
+        config.const("recurrent_reuse_factor", recurrent_reuse_factor(op))
+        config.const("use_static", op.unrolled is None)
         config.const("return_sequences", op.return_sequences is not None)
         config.const("go_backwards", op.go_backwards is not None)
         config.const("aligned_outputs", op.aligned_outputs is not None)
         config.const("reset_after", op.reset_after is not None)
+        config.const("final_cell", op.final_cell is not None)
         lo, hi = op.table_min.value.data, op.table_max.value.data
         args = [f"{layer.name}_w", f"{layer.name}_u", f"{layer.name}_b", f"{layer.name}_rb"]
         for prefix, kind, table, ty, suffix in (

@@ -134,6 +134,12 @@ def write_layer(op: nn.NNLayerOp, s: LayerSettings) -> None:
         props["inv_table_size"] = _int(s.inv_table_size)
     if s.implementation is not None:
         props["implementation"] = SoftmaxImplAttr(s.implementation)
+    if s.recurrent_reuse_factor is not None:
+        props["recurrent_reuse_factor"] = _int(s.recurrent_reuse_factor)
+    if s.static is False:
+        props["unrolled"] = UnitAttr()
+    else:
+        props.pop("unrolled", None)
     if s.skip:
         _mark_skipped(op)
 

@@ -36,6 +36,7 @@ from nnhls.config import ConfigError, choice, layer_type_names, precision
 from nnhls.dialects import nn
 from nnhls.dialects.kinds import ActivationKind
 from nnhls.model.plot import plot_model, print_dict
+from nnhls.ops.recurrent import RecurrentOp
 
 __all__ = [
     "config_from_keras_model", "config_from_onnx_model", "config_from_pytorch_model",
@@ -91,6 +92,8 @@ def layer_entry(op: nn.NNLayerOp, reuse_factor: int) -> dict[str, Any]:
         prec["table"] = TABLE_PRECISION
         if op.activation in _PARAM_KINDS:
             prec["param"] = "auto"
+    if isinstance(op, RecurrentOp):
+        entry.update({"ReuseFactor": reuse_factor, "RecurrentReuseFactor": reuse_factor, "Static": True, "TableSize": 1024})
     if isinstance(op, nn.SoftmaxOp):
         entry.update({"Implementation": "stable", "TableSize": 1024})
         prec.update(

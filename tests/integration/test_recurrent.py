@@ -34,8 +34,11 @@ at most half a step times the largest slope (1 for tanh, 1/4 for sigmoid)."""
 
 def _sequential(*layers: Any, seed: int = 0) -> Any:
     keras.utils.set_random_seed(seed)
-    model = keras.Sequential([keras.Input((T, F)), *layers])
-    # Non-trivial biases (Keras initialises them at zero or one): the 1-D / (2, n) arrays.
+    return _shifted_biases(keras.Sequential([keras.Input((T, F)), *layers]), seed)
+
+
+def _shifted_biases(model: Any, seed: int) -> Any:
+    """Non-trivial biases (Keras initialises them at zero or one): the 1-D / (2, n) arrays."""
     for layer in model.layers:
         weights = layer.get_weights()
         if weights and not isinstance(layer, keras.layers.LayerNormalization):
@@ -65,6 +68,26 @@ CASES: dict[str, Any] = {
 }
 
 
+def _return_state(layer: Any) -> Any:
+    """The layer's outputs and final states side by side (one model output)."""
+    keras.utils.set_random_seed(0)
+    x = keras.Input((T, F))
+    outputs = [keras.layers.Flatten()(y) for y in layer(x)]
+    return _shifted_biases(keras.Model(x, keras.layers.Concatenate()(outputs)), 0)
+
+
+STATE_CASES: dict[str, Any] = {
+    "lstm_state_seq": lambda: _return_state(keras.layers.LSTM(3, return_sequences=True, return_state=True)),
+    "lstm_state_backwards": lambda: _return_state(keras.layers.LSTM(3, go_backwards=True, return_state=True)),
+    "gru_state_seq": lambda: _return_state(keras.layers.GRU(3, return_sequences=True, return_state=True)),
+    "rnn_state": lambda: _return_state(keras.layers.SimpleRNN(3, return_state=True)),
+}
+
+
+def _model(case: str) -> Any:
+    return STATE_CASES[case]() if case in STATE_CASES else _sequential(CASES[case]())
+
+
 def _keras(model: Any, x: np.ndarray) -> np.ndarray:
     return np.asarray(keras.ops.convert_to_numpy(model(x)), dtype=np.float64)
 
@@ -73,9 +96,9 @@ def _inputs(n: int, seed: int = 1) -> np.ndarray:
     return np.random.default_rng(seed).uniform(-1, 1, (n, T, F)).astype(np.float32)
 
 
-@pytest.mark.parametrize("case", sorted(CASES))
+@pytest.mark.parametrize("case", sorted(CASES) + sorted(STATE_CASES))
 def test_reference_equals_keras(case: str) -> None:
-    model = _sequential(CASES[case]())
+    model = _model(case)
     x = _inputs(16)
     want = _keras(model, x)
     got = run_reference(import_keras_model(model), [x.astype(np.float64)])[0]
@@ -92,9 +115,9 @@ def _table_bound() -> float:
     return 2 * T * half_step
 
 
-@pytest.mark.parametrize("case", sorted(CASES))
+@pytest.mark.parametrize("case", sorted(CASES) + sorted(STATE_CASES))
 def test_emulator_wide_types_agree_with_keras(case: str, tmp_path: Path) -> None:
-    model = _sequential(CASES[case]())
+    model = _model(case)
     config = {"Model": {"Precision": WIDE, "ReuseFactor": 1}, "LayerType": {"RNN": {"TableSize": TABLE_SIZE}}}
     hls_model = converters.convert_from_keras_model(model, output_dir=str(tmp_path / "prj"), hls_config=config)
     x = _inputs(32)
@@ -106,16 +129,17 @@ def test_emulator_wide_types_agree_with_keras(case: str, tmp_path: Path) -> None
 def chain_model() -> Any:
     """Every cell in one model (and a layer norm, to share the g++ build): LSTM -> LayerNormalization
     -> Bidirectional GRU (reset_after, concat) -> GRU (reset before, backwards) -> SimpleRNN (last
-    step) -> Dense."""
-    return _sequential(
-        keras.layers.LSTM(5, return_sequences=True, name="lstm"),
-        keras.layers.LayerNormalization(name="norm", beta_initializer="ones", gamma_initializer=keras.initializers.RandomUniform(0.5, 1.5)),
-        keras.layers.Bidirectional(keras.layers.GRU(2, return_sequences=True), name="gru"),
-        keras.layers.GRU(4, return_sequences=True, reset_after=False, go_backwards=True, name="gru_rb"),
-        keras.layers.SimpleRNN(3, name="rnn"),
-        keras.layers.Dense(2, name="out"),
-        seed=3,
-    )
+    step), beside an LSTM's return_state (h and c) -> Dense."""
+    keras.utils.set_random_seed(3)
+    x = keras.Input((T, F))
+    y = keras.layers.LSTM(5, return_sequences=True, name="lstm")(x)
+    y = keras.layers.LayerNormalization(name="norm", beta_initializer="ones", gamma_initializer=keras.initializers.RandomUniform(0.5, 1.5))(y)
+    y = keras.layers.Bidirectional(keras.layers.GRU(2, return_sequences=True), name="gru")(y)
+    y = keras.layers.GRU(4, return_sequences=True, reset_after=False, go_backwards=True, name="gru_rb")(y)
+    y = keras.layers.SimpleRNN(3, name="rnn")(y)
+    _, h, c = keras.layers.LSTM(2, return_state=True, name="memory")(x)
+    out = keras.layers.Dense(2, name="out")(keras.layers.Concatenate(name="join")([y, h, c]))
+    return _shifted_biases(keras.Model(x, out), 3)
 
 
 @pytest.fixture(scope="session")
@@ -126,10 +150,16 @@ def chain() -> Any:
 @pytest.mark.slow
 @pytest.mark.parametrize("io_type", ["io_parallel", "io_stream"])
 def test_cpp_equals_emulator(chain: Any, io_type: str, tmp_path: Path) -> None:
-    config = {"Model": {"Precision": "fixed<16,6>", "ReuseFactor": 1}, "LayerName": {"gru_forward": {"TableSize": 256}}}
+    # The LSTM fully unrolled (Static: False) with its own RecurrentReuseFactor: the same bits.
+    config = {
+        "Model": {"Precision": "fixed<16,6>", "ReuseFactor": 1},
+        "LayerName": {"gru_forward": {"TableSize": 256}, "lstm": {"Static": False, "RecurrentReuseFactor": 4, "ReuseFactor": 3}},
+    }
     model = converters.convert_from_keras_model(chain, output_dir=str(tmp_path / "prj"), io_type=io_type, hls_config=config)
     assert "hls.recurrent" in model.ir("hls")
     model.compile()
+    parameters = (tmp_path / "prj" / "firmware" / "parameters.h").read_text()
+    assert "recurrent_reuse_factor = 4;" in parameters and "use_static = false;" in parameters
     x = _inputs(64, seed=5)
     y_cpp, y_numpy = model.predict(x), model.predict(x, emulator="numpy")
     np.testing.assert_array_equal(y_cpp, y_numpy)
@@ -151,7 +181,8 @@ def test_precision_inference_rule(chain: Any, tmp_path: Path) -> None:
         for line in model.ir("hls").splitlines()
         if "hls.recurrent" in line
     }
-    assert {layer: t["state_t"] for layer, t in types.items()} == dict.fromkeys(("lstm", "gru_forward", "gru_backward", "gru_rb", "rnn"), "fixed<12, 2>")
+    layers = ("lstm", "gru_forward", "gru_backward", "gru_rb", "rnn", "memory", "memory_state_c")
+    assert {layer: t["state_t"] for layer, t in types.items()} == dict.fromkeys(layers, "fixed<12, 2>")
     assert types["lstm"]["cell_t"] == "fixed<14, 4>"
     assert types["lstm"]["recurrent_table_t"] == "ufixed<11, 1>"
 
@@ -165,7 +196,7 @@ def _functional(layer: Any, batch_size: int | None = None) -> Any:
 def test_unsupported_options_name_the_option() -> None:
     cases = (
         (_functional(keras.layers.LSTM(3, stateful=True), batch_size=1), "option stateful=True"),
-        (_functional(keras.layers.GRU(3, return_state=True)), "option return_state=True"),
+        (_functional(keras.layers.Bidirectional(keras.layers.GRU(3, return_state=True))), "option return_state=True on a Bidirectional"),
         (_functional(keras.layers.LSTM(3, activation="elu")), "activation 'elu'"),
         (keras.Sequential([keras.Input((T, F)), keras.layers.Masking(), keras.layers.LSTM(3)]), "masking"),
     )
@@ -183,3 +214,56 @@ def test_keras_file_with_recurrent_weights(chain: Any, tmp_path: Path) -> None:
     got = run_reference(import_keras(str(path)), [x.astype(np.float64)])[0]
     np.testing.assert_allclose(got, _keras(chain, x), rtol=1e-5, atol=1e-5)
 
+
+
+def _estimates(model: Any, layer: str) -> dict[str, int]:
+    line = next(line for line in model.ir("hls").splitlines() if f'layer = "{layer}"' in line and "hls.recurrent" in line)
+    return {key: int(v) for key, v in re.findall(r"\b(multipliers|latency|ii|recurrent_reuse_factor) = (\d+)", line)}
+
+
+def test_recurrent_reuse_factor_and_static_in_estimates(tmp_path: Path) -> None:
+    """RecurrentReuseFactor divides the recurrent multipliers only (ReuseFactor the input ones);
+    Static: False (unrolled) multiplies them by the sequence length and lowers the II to one
+    step's; the latency grows with the sequence length either way."""
+    units = 4
+
+    def estimates(steps: int, layer_config: dict[str, Any]) -> dict[str, int]:
+        keras.utils.set_random_seed(0)
+        model = keras.Sequential([keras.Input((steps, F)), keras.layers.LSTM(units, name="lstm")])
+        # Odd multiples of 2^-10 from 3: no weight is free (zero or a power of two) in fixed<16,6>.
+        rng = np.random.default_rng(0)
+        model.layers[0].set_weights([rng.choice([-1, 1], w.shape) * rng.choice(np.arange(3, 512, 2), w.shape) / 1024 for w in model.layers[0].get_weights()])
+        config = {"Model": {"Precision": "fixed<16,6>", "ReuseFactor": 1}, "LayerName": {"lstm": layer_config}}
+        hls_model = converters.convert_from_keras_model(model, output_dir=str(tmp_path / f"prj{len(layer_config)}_{steps}"), hls_config=config)
+        return _estimates(hls_model, "lstm")
+
+    base = estimates(T, {})
+    elementwise = 3 * units
+    assert base["recurrent_reuse_factor"] == 1
+    assert base["multipliers"] == F * 4 * units + units * 4 * units + elementwise
+    assert base["ii"] == base["latency"] and base["latency"] % T == 0
+    assert estimates(2 * T, {})["latency"] == 2 * base["latency"]
+    reused = estimates(T, {"RecurrentReuseFactor": 8})
+    assert reused["recurrent_reuse_factor"] == 8
+    assert reused["multipliers"] == F * 4 * units + units * 4 * units // 8 + elementwise
+    assert reused["latency"] == base["latency"] + T * (8 - 1)
+    unrolled = estimates(T, {"Static": False})
+    assert unrolled["multipliers"] == T * base["multipliers"]
+    assert unrolled["latency"] == base["latency"] and unrolled["ii"] == 1
+
+
+def test_recurrent_config_keys_refused_with_one_line(tmp_path: Path) -> None:
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((T, F)), keras.layers.GRU(3, name="gru"), keras.layers.Dense(2, name="fc")])
+    cases = (
+        ({"gru": {"RecurrentReuseFactor": 0}}, r"LayerName\.gru\.RecurrentReuseFactor.*0"),
+        ({"gru": {"Static": "no"}}, r"LayerName\.gru\.Static"),
+        ({"fc": {"Static": False}}, "key 'Static' does not apply"),
+        ({"fc": {"RecurrentReuseFactor": 2}}, "key 'RecurrentReuseFactor' does not apply"),
+        ({"gru": {"RecurrentReuseFactor": 28}}, "RecurrentReuseFactor 28 exceeds the 27 products"),
+    )
+    for i, (layers, message) in enumerate(cases):
+        config = {"Model": {"Precision": "fixed<16,6>"}, "LayerName": layers}
+        with pytest.raises(NnhlsError, match=message) as info:
+            converters.convert_from_keras_model(model, output_dir=str(tmp_path / f"prj{i}"), hls_config=config)
+        assert "\n" not in str(info.value)

@@ -29,38 +29,45 @@ WIDE_BOUND = 2 * T * 0.5 * 16.0 / (1 << 14)
 
 
 class Sequence(torch.nn.Module):
-    """The whole output sequence of a recurrent layer (batch_first)."""
+    """The whole output sequence of a recurrent layer, batch first (a time-major layer's output
+    is transposed: nnhls takes and returns batch-first data)."""
 
-    def __init__(self, kind: str, layers: int = 1, **options: Any):
+    def __init__(self, kind: str, layers: int = 1, batch_first: bool = True, **options: Any):
         super().__init__()
-        self.rnn = getattr(torch.nn, kind)(F, H, num_layers=layers, batch_first=True, **options)
+        self.batch_first = batch_first
+        self.rnn = getattr(torch.nn, kind)(F, H, num_layers=layers, batch_first=batch_first, **options)
 
     def forward(self, x: Any) -> Any:
         return self.rnn(x)[0]
 
 
 class LastStep(torch.nn.Module):
-    """A classifier head on the last step: out[:, -1, :] (an ONNX Gather)."""
+    """A classifier head on the last step: out[:, -1, :] (out[-1] time-major; an ONNX Gather)."""
 
-    def __init__(self, kind: str):
+    def __init__(self, kind: str, batch_first: bool = True):
         super().__init__()
-        self.rnn = getattr(torch.nn, kind)(F, H, batch_first=True)
+        self.batch_first = batch_first
+        self.rnn = getattr(torch.nn, kind)(F, H, batch_first=batch_first)
         self.fc = torch.nn.Linear(H, 2)
 
     def forward(self, x: Any) -> Any:
-        return self.fc(self.rnn(x)[0][:, -1, :])
+        y = self.rnn(x)[0]
+        return self.fc(y[:, -1, :] if self.batch_first else y[-1])
 
 
 class FinalState(torch.nn.Module):
-    """h_n[-1]: the final state output (Y_h)."""
+    """h_n[-1]: the final state output (Y_h; the backward direction's of a bidirectional layer),
+    with h_n[0] beside it for a bidirectional one."""
 
-    def __init__(self, kind: str):
+    def __init__(self, kind: str, batch_first: bool = True, bidirectional: bool = False):
         super().__init__()
-        self.rnn = getattr(torch.nn, kind)(F, H, batch_first=True)
+        self.batch_first = batch_first
+        self.rnn = getattr(torch.nn, kind)(F, H, batch_first=batch_first, bidirectional=bidirectional)
 
     def forward(self, x: Any) -> Any:
         state = self.rnn(x)[1]
-        return (state[0] if isinstance(state, tuple) else state)[-1]
+        state = state[0] if isinstance(state, tuple) else state
+        return torch.cat([state[0], state[-1]], dim=1) if self.rnn.bidirectional else state[-1]
 
 
 MODULES: dict[str, Any] = {
@@ -74,6 +81,13 @@ MODULES: dict[str, Any] = {
     "gru_last_step": lambda: LastStep("GRU"),
     "lstm_final_state": lambda: FinalState("LSTM"),
     "gru_final_state": lambda: FinalState("GRU"),
+    "lstm_bidirectional_seq": lambda: Sequence("LSTM", bidirectional=True),
+    "gru_bidirectional_two_layers": lambda: Sequence("GRU", layers=2, bidirectional=True),
+    "rnn_bidirectional_time_major": lambda: Sequence("RNN", batch_first=False, bidirectional=True),
+    "lstm_time_major_two_layers": lambda: Sequence("LSTM", layers=2, batch_first=False),
+    "gru_time_major_last_step": lambda: LastStep("GRU", batch_first=False),
+    "lstm_bidirectional_final_state": lambda: FinalState("LSTM", bidirectional=True),
+    "gru_time_major_bidirectional_final_state": lambda: FinalState("GRU", batch_first=False, bidirectional=True),
 }
 
 
@@ -87,8 +101,12 @@ def _inputs(n: int, seed: int = 0) -> np.ndarray:
 
 
 def _torch(module: Any, x: np.ndarray) -> np.ndarray:
+    """The module's output for batch-first data x (fed time-major to a time-major module, whose
+    sequence output comes back batch first)."""
+    time_major = not getattr(module, "batch_first", True)
     with torch.no_grad():
-        return module(torch.tensor(x)).numpy().astype(np.float64)
+        y = module(torch.tensor(x.transpose(1, 0, 2) if time_major else x)).numpy().astype(np.float64)
+    return y.transpose(1, 0, 2) if time_major and isinstance(module, Sequence) else y
 
 
 @pytest.mark.parametrize("case", sorted(MODULES))
@@ -104,15 +122,15 @@ def test_pytorch_reference_and_emulator(case: str, tmp_path: Path) -> None:
 
 
 class Stack(torch.nn.Module):
-    """Token ids -> Embedding -> LSTM -> GRU -> RNN (last step) -> Linear (one g++ build per io
-    type checks the recurrent and embedding kernels)."""
+    """Token ids -> Embedding -> LSTM -> bidirectional GRU -> RNN (last step) -> Linear (one g++
+    build per io type checks the recurrent and embedding kernels)."""
 
     def __init__(self) -> None:
         super().__init__()
         self.embed = torch.nn.Embedding(20, F)
         self.lstm = torch.nn.LSTM(F, 5, batch_first=True)
-        self.gru = torch.nn.GRU(5, H, batch_first=True)
-        self.rnn = torch.nn.RNN(H, 3, batch_first=True)
+        self.gru = torch.nn.GRU(5, H, batch_first=True, bidirectional=True)
+        self.rnn = torch.nn.RNN(2 * H, 3, batch_first=True)
         self.fc = torch.nn.Linear(3, 2)
 
     def forward(self, ids: Any) -> Any:
@@ -146,13 +164,10 @@ RECURRENT_CASES = (
     "test_simple_rnn_batchwise", "test_simple_rnn_reverse", "test_lstm_defaults",
     "test_lstm_with_initial_bias", "test_lstm_batchwise", "test_gru_defaults",
     "test_gru_with_initial_bias", "test_gru_seq_length", "test_gru_batchwise", "test_gru_reverse",
+    "test_lstm_reverse", "test_lstm_bidirectional", "test_gru_bidirectional", "test_simple_rnn_bidirectional",
 )  # fmt: skip
 REFUSED = {
-    "test_lstm_reverse": "Y_c",
     "test_lstm_with_peepholes": "peephole",
-    "test_lstm_bidirectional": "bidirectional",
-    "test_gru_bidirectional": "bidirectional",
-    "test_simple_rnn_bidirectional": "bidirectional",
 }
 
 
@@ -230,10 +245,10 @@ class Classifier(torch.nn.Module):
         return self.fc(self.gru(x)[0][:, -1, :])
 
 
-def test_trained_sequence_classifier_keeps_its_decisions(tmp_path: Path) -> None:
-    """A GRU trained here on synthetic sequences (a bump in noise) keeps >= 99% argmax agreement
-    with the float model through the numpy emulator (bit-exact with the C++ build, checked above),
-    with fixed<16,6> and `auto` recurrent types."""
+@pytest.fixture(scope="module")
+def classifier() -> tuple[Any, np.ndarray, np.ndarray]:
+    """A GRU trained here on synthetic sequences (a bump in noise), with fresh test sequences and
+    the float model's decisions on them."""
     torch.manual_seed(11)
     rng = np.random.default_rng(11)
     x_train, y_train = _pattern_data(2048, rng)
@@ -255,7 +270,97 @@ def test_trained_sequence_classifier_keeps_its_decisions(tmp_path: Path) -> None
     x_test, y_test = _pattern_data(1000, rng)
     float_pred = np.argmax(_torch(model, x_test), axis=1)
     assert np.mean(float_pred == y_test) > 0.9  # the model learnt the pattern
+    return model, x_test, float_pred
+
+
+def test_trained_sequence_classifier_keeps_its_decisions(classifier: tuple[Any, np.ndarray, np.ndarray], tmp_path: Path) -> None:
+    """>= 99% argmax agreement with the float model through the numpy emulator (bit-exact with
+    the C++ build, checked above), with fixed<16,6> and `auto` recurrent types."""
+    model, x_test, float_pred = classifier
     config = {"Model": {"Precision": "fixed<16,6>"}, "LayerType": {"RNN": {"Precision": "auto"}}}
     hls_model = converters.convert_from_pytorch_model(model, (12, 2), output_dir=str(tmp_path / "prj"), hls_config=config)
     fixed_pred = np.argmax(np.asarray(hls_model.predict(x_test, emulator="numpy")), axis=1)
     assert np.mean(fixed_pred == float_pred) >= 0.99
+
+
+def test_calibrated_sequence_classifier_keeps_its_decisions(classifier: tuple[Any, np.ndarray, np.ndarray], tmp_path: Path) -> None:
+    """Calibration (config_from_pytorch_model with calibration_data) narrows the GRU's input
+    kernel, bias and result and the other layers' types, and the calibrated model keeps >= 99%
+    argmax agreement with the float model on sequences calibration never saw; no overflow
+    (saturation or wrap) in any layer on them."""
+    from nnhls import utils
+
+    model, x_test, float_pred = classifier
+    x_cal, _ = _pattern_data(300, np.random.default_rng(5))
+    config = utils.config_from_pytorch_model(model, (12, 2), granularity="name", calibration_data=x_cal, target=0.99)
+    gru = next(entry for name, entry in config["LayerName"].items() if "GRU" in name)
+    assert {"weight", "bias", "result"} <= {k for k, v in gru["Precision"].items() if v != "auto"}
+    hls_model = converters.convert_from_pytorch_model(model, (12, 2), output_dir=str(tmp_path / "prj"), hls_config=config)
+    fixed_pred = np.argmax(np.asarray(hls_model.predict(x_test, emulator="numpy")), axis=1)
+    assert np.mean(fixed_pred == float_pred) >= 0.99
+    rows = hls_model.overflow_report(x_test)
+    assert any(r["var"] == "result" and "GRU" in r["layer"] for r in rows)  # the recurrent layer is scanned
+    assert all(r["overflows"] == 0 for r in rows)
+
+
+class BidirectionalLastStep(torch.nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.rnn = torch.nn.GRU(F, H, batch_first=True, bidirectional=True)
+
+    def forward(self, x: Any) -> Any:
+        return self.rnn(x)[0][:, -1, :]
+
+
+def test_pytorch_unsupported_recurrent_patterns_name_the_node() -> None:
+    """out[:, -1] of a bidirectional layer and h_n of a two-layer stack (a Concat of time-major
+    states) stop with one line naming the ONNX node, a projected LSTM naming the module."""
+    stacked = FinalState("LSTM")
+    stacked.rnn = torch.nn.LSTM(F, H, num_layers=2, batch_first=True)
+    projected = Sequence("LSTM", proj_size=2)
+    cases = (
+        (BidirectionalLastStep(), r"'/Gather'.*last step of a recurrent layer's sequence"),
+        (stacked, r"'/rnn/Concat\w*'.*has its batch on axis 1"),
+        (projected, r"module 'rnn' \(LSTM\): option proj_size=2"),
+    )
+    for module, message in cases:
+        with pytest.raises(NnhlsError, match=message) as info:
+            import_pytorch(module.eval(), (T, F))
+        assert "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize("op_type", ["RNN", "LSTM", "GRU"])
+def test_onnx_bidirectional_batch_first_layout(op_type: str, tmp_path: Path) -> None:
+    """A bidirectional op with layout 1 (batch first: X (N, T, F), Y (N, T, 2, H), Y_h (N, 2, H)),
+    every output used, against the onnx package's reference evaluator."""
+    from onnx import TensorProto, helper
+    from onnx.reference import ReferenceEvaluator
+
+    gates = {"RNN": 1, "LSTM": 4, "GRU": 3}[op_type]
+    rng = np.random.default_rng(len(op_type))
+    weights = {
+        "W": rng.uniform(-0.6, 0.6, (2, gates * H, F)), "R": rng.uniform(-0.6, 0.6, (2, gates * H, H)),
+        "B": rng.uniform(-0.3, 0.3, (2, 2 * gates * H)),
+    }  # fmt: skip
+    outputs = ["Y", "Y_h", "Y_c"][: 3 if op_type == "LSTM" else 2]
+    attrs: dict[str, Any] = {"direction": "bidirectional", "hidden_size": H, "layout": 1}
+    if op_type == "GRU":
+        attrs["linear_before_reset"] = 1
+    node = helper.make_node(op_type, ["X", "W", "R", "B"], outputs, **attrs)
+    shapes = {"Y": [1, T, 2, H], "Y_h": [1, 2, H], "Y_c": [1, 2, H]}
+    graph = helper.make_graph(
+        [node], "bidirectional", [helper.make_tensor_value_info("X", TensorProto.FLOAT, [1, T, F])],
+        [helper.make_tensor_value_info(o, TensorProto.FLOAT, shapes[o]) for o in outputs],
+        [numpy_helper.from_array(v.astype(np.float32), k) for k, v in weights.items()],
+    )  # fmt: skip
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 14)])
+    x = _inputs(8)
+    evaluator = ReferenceEvaluator(model)
+    want = [np.asarray(v, np.float64) for v in list(evaluator.run(None, {"X": x}))]  # layout 1: a batch of 8
+    got = run_reference(import_onnx(model), [x.astype(np.float64)])
+    for a, b in zip(got, want, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5)
+    hls_model = converters.convert_from_onnx_model(model, output_dir=str(tmp_path / "prj"), hls_config=WIDE)
+    emulated = hls_model.predict(x, emulator="numpy")
+    for a, b in zip(emulated, want, strict=True):
+        assert np.max(np.abs(np.asarray(a) - b)) <= WIDE_BOUND

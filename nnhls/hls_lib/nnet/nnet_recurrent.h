@@ -1,7 +1,9 @@
 // nnhls nnet kernel library: recurrent layers (hls.recurrent): SimpleRNN, LSTM and GRU cells.
 //
-// One cell instance is reused over time: step t reads x_t (from the end with go_backwards), updates
-// the state h (and the LSTM cell state c) and, with return_sequences, writes h. Weights are
+// One cell instance is reused over time (use_static, hls4ml's Static: true; false unrolls the time
+// loop, a cell instance per step): step t reads x_t (from the end with go_backwards), updates the
+// state h (and the LSTM cell state c) and, with return_sequences, writes h. The input product uses
+// reuse_factor, the state product recurrent_reuse_factor. Weights are
 // row-major, gate blocks side by side in Keras' order (LSTM i, f, c, o; GRU z, r, h):
 // w[i * n_gates * n_state + k], u[i * n_gates * n_state + k]. The exact arithmetic is the
 // docstring of hls.RecurrentKernelOp (nnhls/ops/recurrent.py): acc(...) accumulates like dense (one
@@ -24,11 +26,14 @@ struct recurrent_config {
   static const unsigned n_state = 1;
   static const unsigned cell = cell_simple_rnn;
   static const unsigned io_type = io_parallel;
-  static const unsigned reuse_factor = 1;
+  static const unsigned reuse_factor = 1;            // the input product x_t @ w
+  static const unsigned recurrent_reuse_factor = 1;  // the state product h @ u
+  static const bool use_static = true;  // hls4ml's Static: one cell reused over time; false: unrolled
   static const bool return_sequences = false;
   static const bool go_backwards = false;
   static const bool aligned_outputs = false;  // with go_backwards: output t belongs to input step t
   static const bool reset_after = true;
+  static const bool final_cell = false;  // lstm, last step only: the result is c, not h
   static const unsigned activation = gate_table;
   static const unsigned table_size = 1024;
   static const int table_scale_log2 = 6;
@@ -112,7 +117,7 @@ void recurrent_step(const data_T x[CONFIG_T::n_in], typename CONFIG_T::state_t h
   rnn_matvec<data_T, typename CONFIG_T::weight_t, typename CONFIG_T::bias_t, acc_t, CONFIG_T::n_in, GH, GH,
              CONFIG_T::reuse_factor>(x, w, b, ax);
   rnn_matvec<state_t, typename CONFIG_T::recurrent_weight_t, typename CONFIG_T::recurrent_bias_t, acc_t, H,
-             split_h ? 2 * H : GH, GH, CONFIG_T::reuse_factor>(h, u, rb, ah);
+             split_h ? 2 * H : GH, GH, CONFIG_T::recurrent_reuse_factor>(h, u, rb, ah);
   if (CONFIG_T::cell == cell_simple_rnn) {
     for (unsigned j = 0; j < H; j++) {
       NNHLS_PRAGMA(HLS UNROLL)
@@ -152,7 +157,7 @@ void recurrent_step(const data_T x[CONFIG_T::n_in], typename CONFIG_T::state_t h
         rh[i] = state_t(r[i] * h[i]);
       }
       rnn_matvec<state_t, typename CONFIG_T::recurrent_weight_t, typename CONFIG_T::recurrent_bias_t, acc_t, H, H, GH,
-                 CONFIG_T::reuse_factor>(rh, u + 2 * H, rb + 2 * H, an);
+                 CONFIG_T::recurrent_reuse_factor>(rh, u + 2 * H, rb + 2 * H, an);
     }
     for (unsigned j = 0; j < H; j++) {
       NNHLS_PRAGMA(HLS UNROLL)
@@ -160,6 +165,22 @@ void recurrent_step(const data_T x[CONFIG_T::n_in], typename CONFIG_T::state_t h
       h[j] = state_t(z[j] * h[j] + n - z[j] * n);
     }
   }
+}
+
+// Step s of the io_parallel layer: reads x_t, updates the state, writes h with return_sequences.
+template <class data_T, class res_T, typename CONFIG_T>
+inline void recurrent_time_step(unsigned s, const data_T* data, res_T* res, typename CONFIG_T::state_t* h,
+                                typename CONFIG_T::cell_t* c, const typename CONFIG_T::weight_t* w,
+                                const typename CONFIG_T::recurrent_weight_t* u, const typename CONFIG_T::bias_t* b,
+                                const typename CONFIG_T::recurrent_bias_t* rb, const typename CONFIG_T::table_t* table,
+                                const typename CONFIG_T::recurrent_table_t* rtable) {
+  const unsigned t = CONFIG_T::go_backwards ? CONFIG_T::n_time - 1 - s : s;
+  recurrent_step<data_T, CONFIG_T>(data + t * CONFIG_T::n_in, h, c, w, u, b, rb, table, rtable);
+  if (CONFIG_T::return_sequences)
+    for (unsigned j = 0; j < CONFIG_T::n_state; j++) {
+      NNHLS_PRAGMA(HLS UNROLL)
+      res[(CONFIG_T::aligned_outputs ? t : s) * CONFIG_T::n_state + j] = h[j];
+    }
 }
 
 // hls.recurrent, io_parallel: data is (n_time, n_in) row-major; res is (n_time, n_state) with
@@ -178,20 +199,52 @@ void recurrent(const data_T data[CONFIG_T::n_time * CONFIG_T::n_in], res_T* res,
     h[j] = 0;
     c[j] = 0;
   }
-  for (unsigned s = 0; s < CONFIG_T::n_time; s++) {
-    const unsigned t = CONFIG_T::go_backwards ? CONFIG_T::n_time - 1 - s : s;
-    recurrent_step<data_T, CONFIG_T>(data + t * CONFIG_T::n_in, h, c, w, u, b, rb, table, rtable);
-    if (CONFIG_T::return_sequences)
-      for (unsigned j = 0; j < CONFIG_T::n_state; j++) {
-        NNHLS_PRAGMA(HLS UNROLL)
-        res[(CONFIG_T::aligned_outputs ? t : s) * CONFIG_T::n_state + j] = h[j];
-      }
+  if (CONFIG_T::use_static) {
+    for (unsigned s = 0; s < CONFIG_T::n_time; s++) {  // one cell instance, reused step after step
+      recurrent_time_step<data_T, res_T, CONFIG_T>(s, data, res, h, c, w, u, b, rb, table, rtable);
+    }
+  } else {
+    for (unsigned s = 0; s < CONFIG_T::n_time; s++) {  // a cell instance per step
+      NNHLS_PRAGMA(HLS UNROLL)
+      recurrent_time_step<data_T, res_T, CONFIG_T>(s, data, res, h, c, w, u, b, rb, table, rtable);
+    }
   }
   if (!CONFIG_T::return_sequences)
     for (unsigned j = 0; j < CONFIG_T::n_state; j++) {
       NNHLS_PRAGMA(HLS UNROLL)
-      res[j] = h[j];
+      if (CONFIG_T::final_cell)
+        res[j] = c[j];
+      else
+        res[j] = h[j];
     }
+}
+
+// Step s of the io_stream layer: x_t from the stream (or the buffered sequence with go_backwards),
+// h written out (or held, to be written in input order with aligned outputs).
+template <class data_T, class res_T, typename CONFIG_T>
+inline void recurrent_stream_step(unsigned s, hls::stream<data_T>& data, hls::stream<res_T>& res, const data_T* buffer,
+                                  res_T* held, typename CONFIG_T::state_t* h, typename CONFIG_T::cell_t* c,
+                                  const typename CONFIG_T::weight_t* w, const typename CONFIG_T::recurrent_weight_t* u,
+                                  const typename CONFIG_T::bias_t* b, const typename CONFIG_T::recurrent_bias_t* rb,
+                                  const typename CONFIG_T::table_t* table,
+                                  const typename CONFIG_T::recurrent_table_t* rtable) {
+  typedef typename data_T::value_type x_t;
+  const bool hold = CONFIG_T::aligned_outputs && CONFIG_T::return_sequences;
+  const data_T x = CONFIG_T::go_backwards ? buffer[CONFIG_T::n_time - 1 - s] : data.read();
+  recurrent_step<x_t, CONFIG_T>(x.data, h, c, w, u, b, rb, table, rtable);
+  if (CONFIG_T::return_sequences || s == CONFIG_T::n_time - 1) {
+    res_T out;
+    for (unsigned j = 0; j < CONFIG_T::n_state; j++) {
+      if (CONFIG_T::final_cell)
+        out[j] = c[j];
+      else
+        out[j] = h[j];
+    }
+    if (hold)
+      held[CONFIG_T::n_time - 1 - s] = out;
+    else
+      res.write(out);
+  }
 }
 
 // hls.recurrent, io_stream: one time step per stream element (go_backwards buffers the sequence,
@@ -201,7 +254,6 @@ void recurrent(hls::stream<data_T>& data, hls::stream<res_T>& res, const typenam
                const typename CONFIG_T::recurrent_weight_t* u, const typename CONFIG_T::bias_t* b,
                const typename CONFIG_T::recurrent_bias_t* rb, const typename CONFIG_T::table_t* table,
                const typename CONFIG_T::recurrent_table_t* rtable) {
-  typedef typename data_T::value_type x_t;
   typename CONFIG_T::state_t h[CONFIG_T::n_state];
   typename CONFIG_T::cell_t c[CONFIG_T::n_state];
   NNHLS_PRAGMA(HLS ARRAY_PARTITION variable=h complete)
@@ -215,16 +267,14 @@ void recurrent(hls::stream<data_T>& data, hls::stream<res_T>& res, const typenam
     for (unsigned s = 0; s < CONFIG_T::n_time; s++) buffer[s] = data.read();
   const bool hold = CONFIG_T::aligned_outputs && CONFIG_T::return_sequences;
   res_T held[hold ? CONFIG_T::n_time : 1];
-  for (unsigned s = 0; s < CONFIG_T::n_time; s++) {
-    const data_T x = CONFIG_T::go_backwards ? buffer[CONFIG_T::n_time - 1 - s] : data.read();
-    recurrent_step<x_t, CONFIG_T>(x.data, h, c, w, u, b, rb, table, rtable);
-    if (CONFIG_T::return_sequences || s == CONFIG_T::n_time - 1) {
-      res_T out;
-      for (unsigned j = 0; j < CONFIG_T::n_state; j++) out[j] = h[j];
-      if (hold)
-        held[CONFIG_T::n_time - 1 - s] = out;
-      else
-        res.write(out);
+  if (CONFIG_T::use_static) {
+    for (unsigned s = 0; s < CONFIG_T::n_time; s++) {  // one cell instance, reused step after step
+      recurrent_stream_step<data_T, res_T, CONFIG_T>(s, data, res, buffer, held, h, c, w, u, b, rb, table, rtable);
+    }
+  } else {
+    for (unsigned s = 0; s < CONFIG_T::n_time; s++) {  // a cell instance per step
+      NNHLS_PRAGMA(HLS UNROLL)
+      recurrent_stream_step<data_T, res_T, CONFIG_T>(s, data, res, buffer, held, h, c, w, u, b, rb, table, rtable);
     }
   }
   if (hold)

@@ -1,6 +1,8 @@
 // RUN: NNHLS_ROUNDTRIP
 // RUN: nnhls-opt %s -p 'nn-apply-config{config_json="{\"LayerName\": {\"lstm\": {\"TableSize\": 64, \"Precision\": \"auto\"}}}"},nn-infer-precision,nn-schedule,lower-nn-to-hls' | filecheck %s --check-prefix=HLS
 // RUN: nnhls-opt %s -p 'nn-apply-config{config_json="{\"LayerName\": {\"lstm\": {\"TableSize\": 64, \"Precision\": \"auto\"}}}"},nn-infer-precision,nn-schedule,lower-nn-to-hls' -t hls-cpp | filecheck %s --check-prefix=CPP
+// RUN: nnhls-opt %s -p 'nn-apply-config{config_json="{\"LayerName\": {\"lstm\": {\"TableSize\": 64, \"RecurrentReuseFactor\": 2, \"Static\": false}}}"},nn-infer-precision,nn-schedule,lower-nn-to-hls' | filecheck %s --check-prefix=UNROLLED
+// RUN: nnhls-opt %s -p 'nn-apply-config{config_json="{\"LayerName\": {\"lstm\": {\"TableSize\": 64, \"RecurrentReuseFactor\": 2, \"Static\": false}}}"},nn-infer-precision,nn-schedule,lower-nn-to-hls' -t hls-cpp | filecheck %s --check-prefix=UNROLLED-CPP
 // RUN: not nnhls-opt %S/inputs/recurrent_bad.mlir 2>&1 | filecheck %s --check-prefix=BAD
 
 // BAD: error: nn.recurrent 'gru': recurrent weight shape (1, 4) must be (units, 3 * units)
@@ -21,6 +23,12 @@
 // CPP-NEXT: static const unsigned recurrent_table_size = 64;
 // CPP-NEXT: static const int recurrent_table_scale_log2 = 2;
 // CPP-NEXT: static const long long recurrent_table_offset = -32;
+// Static: false unrolls the time loop (3 cells: 3 times the multipliers, II of one step's
+// reuse); RecurrentReuseFactor 2 is the state product's.
+// UNROLLED: %lstm = hls.recurrent %x {layer = "lstm", {{.*}}latency = 30 : i64, ii = 2 : i64, {{.*}}recurrent_reuse_factor = 2 : i64, unrolled{{.*}}
+// UNROLLED-CPP: static const unsigned reuse_factor = 1;
+// UNROLLED-CPP-NEXT: static const unsigned recurrent_reuse_factor = 2;
+// UNROLLED-CPP-NEXT: static const bool use_static = false;
 // CPP: nnet::recurrent<x_t, lstm_result_t, config_lstm>(x, lstm_out, lstm_w, lstm_u, lstm_b, lstm_rb, lstm_table, lstm_recurrent_table);
 func.func @seq(%x: tensor<3x2xf32>) -> tensor<3x1xf32> {
   %x_1 = nn.input %x {layer = "x"} : (tensor<3x2xf32>) -> tensor<3x2xf32>
