@@ -5,8 +5,10 @@ Weights come in two forms (see `weight_header` and `emulation_weights_cpp`):
 * for synthesis and the vendor's C simulation, `firmware/weights/<layer>_<w>.h` defines
   `static const` arrays initialised with the exact decimal values (an ap type assigned from a
   double that holds the value exactly);
-* for emulation (`HLSModel.compile()`, compiled with `-DNNHLS_FAST_WEIGHTS`), the same headers
-  only declare the arrays: `firmware/weights/emulation_weights.bin` holds every constant's raw
+* for emulation (`HLSModel.compile()`, compiled with `-DNNHLS_FAST_WEIGHTS`), the top function
+  includes `weights/emulation_weights.h` instead, which only declares the arrays (the weight
+  headers would declare them too, but the preprocessor would scan their megabytes of decimals to
+  skip them): `firmware/weights/emulation_weights.bin` holds every constant's raw
   integer mantissas, `emulation_weights.S` assembles that file into the library (`.incbin`) and
   `emulation_weights.cpp` defines the arrays and fills them when the library loads. No weight
   value is ever compiled as C++ source, so multi-million-weight models build in seconds. The
@@ -132,12 +134,25 @@ def parameters_h(fw: Firmware) -> str:
 
 
 def decimal_values(const: Constant) -> list[str]:
-    """The constant's exact values as decimal literals (for its header and its .txt file)."""
-    p = const.precision
-    if const.count and int(np.max(np.abs(const.values))) >= 1 << MAX_EXACT_BITS:
+    """The constant's exact values as decimal literals (for its header and its .txt file).
+
+    Each distinct mantissa is formatted once (repr of the exact double m * 2**-F) and the
+    strings are gathered by index: weights take few distinct values (a 24-bit type quantizing
+    weights of magnitude 0.1 has about 800), so millions of values cost one table lookup each."""
+    values = const.values.ravel()
+    if values.size == 0:
+        return []
+    lo, hi = int(values.min()), int(values.max())
+    if max(-lo, hi) >= 1 << MAX_EXACT_BITS:
         raise CodegenError(f"{const.comment}: mantissas wider than {MAX_EXACT_BITS} bits cannot be written exactly")
-    scaled = const.values.astype(np.float64) * p.step
-    return list(map(float.__repr__, scaled.tolist()))
+    if hi - lo < max(values.size, 1024):  # a table over the range is no bigger than the values
+        distinct = np.arange(lo, hi + 1, dtype=np.int64)
+        index = values.astype(np.int64) - lo
+    else:
+        distinct, index = np.unique(values.astype(np.int64), return_inverse=True)
+    step = const.precision.step
+    table = np.array(list(map(float.__repr__, (distinct.astype(np.float64) * step).tolist())), dtype=object)
+    return table[index].tolist()
 
 
 def _weight_count(const: Constant) -> int:
@@ -254,6 +269,25 @@ EMULATION_WEIGHTS_S = f"""\
 """
 
 
+EMULATION_WEIGHTS_H = "emulation_weights.h"
+
+
+def emulation_weights_h(fw: Firmware) -> str:
+    """firmware/weights/emulation_weights.h: every weight array's declaration, which the top
+    function includes in emulation builds instead of the weight headers (the preprocessor would
+    still scan their decimals to skip them: most of a big model's build time)."""
+    w = CppWriter()
+    w.comment(f"{fw.project}: the weight arrays of nnhls' emulation build (NNHLS_FAST_WEIGHTS), defined in")
+    w.comment("emulation_weights.cpp and filled from emulation_weights.bin; synthesis includes the weight headers.")
+    w.line("#ifndef NNHLS_EMULATION_WEIGHTS_H_\n#define NNHLS_EMULATION_WEIGHTS_H_\n")
+    _open_namespace(w, fw.namespace)
+    for const in fw.constants:
+        w.line(f"extern {const.element_cpp} {const.name}[{_weight_count(const)}];")
+    _close_namespace(w, fw.namespace)
+    w.line("\n#endif  // NNHLS_EMULATION_WEIGHTS_H_")
+    return w.text()
+
+
 def emulation_weights_cpp(fw: Firmware) -> str:
     _, layout = _blob_arrays(fw)
     w = CppWriter()
@@ -265,8 +299,7 @@ def emulation_weights_cpp(fw: Firmware) -> str:
     w.line()
     w.line('#include "../nnet_utils/nnet_emulation.h"')
     w.line('#include "../parameters.h"')
-    w.comment("The weight headers are not included: their synthesis values would only be skipped, and")
-    w.comment("skipping megabytes of decimals is most of a big model's build time.")
+    w.line(f'#include "{EMULATION_WEIGHTS_H}"')
     w.line()
     w.line(f'extern "C" const unsigned char {BLOB_SYMBOL}[];')
     w.line()
@@ -371,8 +404,13 @@ def top_cpp(fw: Firmware) -> str:
     w.comment(f"{fw.project}: one kernel call per layer. {BANNER}")
     w.line(f'#include "{fw.project}.h"')
     w.line('#include "parameters.h"')
-    for const in fw.constants:
-        w.line(f'#include "weights/{const.name}.h"')
+    if fw.constants:
+        w.line("#ifdef NNHLS_FAST_WEIGHTS  // nnhls' emulation build: the arrays only, filled from a binary file")
+        w.line(f'#include "weights/{EMULATION_WEIGHTS_H}"')
+        w.line("#else")
+        for const in fw.constants:
+            w.line(f'#include "weights/{const.name}.h"')
+        w.line("#endif")
     w.line()
     _open_namespace(w, fw.namespace)
     outputs = {v.var for v in fw.outputs}

@@ -69,7 +69,12 @@ def hls_ir_file(project: str) -> str:
     return f"{project}.hls.mlir"
 
 
-def generate_files(fw: Firmware, config: Mapping[str, Any], hls_ir: str) -> dict[str, str | bytes]:
+def nn_ir_file(project: str) -> str:
+    """The imported `nn` IR (before configuration): reopening a project rebuilds its layer graph from it."""
+    return f"{project}.nn.mlir"
+
+
+def generate_files(fw: Firmware, config: Mapping[str, Any], hls_ir: str, nn_ir: str | None = None) -> dict[str, str | bytes]:
     """Relative path -> content of every generated file (the library copies excluded)."""
     p = fw.project
     out: dict[str, str | bytes] = {
@@ -77,6 +82,7 @@ def generate_files(fw: Firmware, config: Mapping[str, Any], hls_ir: str) -> dict
         f"firmware/{p}.h": files.top_h(fw),
         "firmware/defines.h": files.defines_h(fw),
         "firmware/parameters.h": files.parameters_h(fw),
+        f"firmware/weights/{files.EMULATION_WEIGHTS_H}": files.emulation_weights_h(fw),
         "firmware/weights/emulation_weights.cpp": files.emulation_weights_cpp(fw),
         "firmware/weights/emulation_weights.S": files.EMULATION_WEIGHTS_S,
         f"firmware/weights/{files.EMULATION_BLOB}": files.emulation_weights_blob(fw),
@@ -94,6 +100,8 @@ def generate_files(fw: Firmware, config: Mapping[str, Any], hls_ir: str) -> dict
         out[f"firmware/weights/{const.name}.h"] = files.weight_header(const, fw.namespace, decimals)
         if write_txt:
             out[f"firmware/weights/{const.name}.txt"] = files.weight_txt(const, decimals)
+    if nn_ir is not None:
+        out[nn_ir_file(p)] = nn_ir
     out.update(_tb_data(fw, config))
     out[CONFIG_YAML] = config_to_yaml(config)
     return out
@@ -153,7 +161,7 @@ def _readme(fw: Firmware) -> str:
 | `build_prj.tcl`, `project.tcl` | `vitis_hls -f build_prj.tcl -tclargs "csim=1 synth=1 cosim=0 export=0 vsynth=0"` |
 | `vivado_synth.tcl` | logic synthesis of the exported RTL with Vivado |
 | `{p}_bridge.cpp` | the C entry points nnhls' `HLSModel.predict()` / `trace()` call |
-| `{CONFIG_YAML}`, `{hls_ir_file(p)}` | the configuration and the hls IR (`nnhls.utils.link_existing_project`) |
+| `{CONFIG_YAML}`, `{hls_ir_file(p)}`, `{nn_ir_file(p)}` | the configuration, the hls IR and the imported nn IR (`nnhls.utils.link_existing_project` reopens the project from them) |
 
 Edit `parameters.h` or `defines.h` and rebuild (`nnhls compile .`, or the Tcl script) to try other
 settings: nnhls builds the files as they are on disk (derived fields such as `multiplier_limit`
@@ -388,7 +396,9 @@ def project_lock(root: Path, wait: float = LOCK_WAIT_SECONDS) -> Iterator[None]:
         os.close(fd)  # releases the lock
 
 
-def write_project(root: Path, fw: Firmware, config: Mapping[str, Any], hls_ir: str, force: bool = False) -> list[str]:
+def write_project(
+    root: Path, fw: Firmware, config: Mapping[str, Any], hls_ir: str, force: bool = False, nn_ir: str | None = None
+) -> list[str]:
     """Write the whole project; returns the relative paths written.
 
     Every file is written to a temporary file beside it and renamed into place (a reader never
@@ -398,7 +408,7 @@ def write_project(root: Path, fw: Firmware, config: Mapping[str, Any], hls_ir: s
     generated file the user edited since the last write (the marker keeps each file's digest).
     """
     check_project_name(fw.project)
-    generated = generate_files(fw, config, hls_ir)
+    generated = generate_files(fw, config, hls_ir, nn_ir)
     generated[CONFIG_YAML] = config_to_yaml(anchored_paths(config, root))
     library = _library_files(fw)
     written = sorted([*generated, *library])

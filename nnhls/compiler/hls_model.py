@@ -39,6 +39,7 @@ from nnhls.codegen.project import (
     edited_files,
     hls_ir_file,
     module_text,
+    nn_ir_file,
     write_id,
     write_project,
     write_tarball,
@@ -178,7 +179,8 @@ class HLSModel:
         """Write the project into OutputDir (see nnhls.codegen.project for the write rules), and
         `<OutputDir>.tar.gz` beside it with WriterConfig.WriteTar. Generated files edited since the
         last write are moved aside (`<name>.before-nnhls`) before they are regenerated."""
-        write_project(self.output_dir, self.firmware, self._config, module_text(self.hls_module) + "\n", force=force)
+        nn_ir = None if self._imported is None else module_text(self._imported) + "\n"
+        write_project(self.output_dir, self.firmware, self._config, module_text(self.hls_module) + "\n", force=force, nn_ir=nn_ir)
         self._write_id = write_id(self.output_dir)
         writer = self._config.get("WriterConfig") or {}
         if writer.get("WriteTar"):
@@ -577,7 +579,8 @@ def layer_report(module: ModuleOp) -> list[dict[str, Any]]:
 
 
 def link_existing_project(path: str | Path) -> HLSModel:
-    """Reopen a project written by HLSModel.write(): its YAML config and saved hls IR."""
+    """Reopen a project written by HLSModel.write(): its YAML config, its saved hls IR and, when
+    present, its imported nn IR (which gives the reopened model its layer graph and stages)."""
     root = Path(path)
     config_file = root / CONFIG_YAML
     if not config_file.is_file():
@@ -595,9 +598,16 @@ def link_existing_project(path: str | Path) -> HLSModel:
     ir_file = root / hls_ir_file(project)
     if not ir_file.is_file():
         raise ProjectError(f"'{ir_file}' is missing: the project was not written by nnhls")
-    module = parse_ir(make_context(), read_ir_file(ir_file), str(ir_file))
-    module.verify()
+    module = _read_module(ir_file)
+    nn_file = root / nn_ir_file(project)
+    imported = _read_module(nn_file) if nn_file.is_file() else None
     config["OutputDir"] = str(root)
-    model = HLSModel(None, config, hls_module=module)
+    model = HLSModel(imported, config, hls_module=module)
     model._on_disk = True  # pyright: ignore[reportPrivateUsage]
     return model
+
+
+def _read_module(ir_file: Path) -> ModuleOp:
+    module = parse_ir(make_context(), read_ir_file(ir_file), str(ir_file))
+    module.verify()
+    return module

@@ -749,9 +749,10 @@ def convert_mantissas(m: npt.ArrayLike, src_frac: int, dst: FixedPrecision) -> n
     xs = np.asarray(m)
     shift = dst.fractional - src_frac
     if xs.dtype != object:
-        xs = xs.astype(np.int64)
-        if max_abs(xs) < (1 << SAFE_BITS):
-            fast = _convert_small(xs, shift, dst)
+        xs = xs.astype(np.int64, copy=False)
+        lo, hi = (int(xs.min()), int(xs.max())) if xs.size else (0, 0)
+        if max(-lo, hi) < (1 << SAFE_BITS):
+            fast = _convert_small(xs, shift, dst, lo, hi)
             if fast is not None:
                 return fast
     out = _convert_objects(xs.astype(object), shift, dst)
@@ -782,12 +783,14 @@ def _convert_objects(xs: npt.NDArray[Any], shift: int, dst: FixedPrecision) -> n
     return y.reshape(shape)
 
 
-def _truncate_small(xs: IntArray, s: int, dst: FixedPrecision) -> IntArray | None:
+def _truncate_small(xs: IntArray, s: int, dst: FixedPrecision, lo: int, hi: int) -> IntArray | None:
     """TRN to fewer fractional bits (a floor shift), then WRAP by masking: the hot path of every
-    per-product cast into a default accumulator. None when another overflow mode must act."""
-    y = np.right_shift(xs, min(s, 63))
+    per-product cast into a default accumulator. None when another overflow mode must act.
+    lo, hi: the least and greatest of xs (a floor shift keeps their order)."""
+    s = min(s, 63)
+    y = np.right_shift(xs, s)
     low = dst.min_mantissa + (dst.overflow is Overflow.SAT_SYM and dst.signed)
-    if y.size == 0 or (int(y.min()) >= low and int(y.max()) <= dst.max_mantissa):
+    if y.size == 0 or ((lo >> s) >= low and (hi >> s) <= dst.max_mantissa):
         return y
     if dst.overflow is not Overflow.WRAP or dst.sat_bits:
         return None
@@ -798,25 +801,25 @@ def _truncate_small(xs: IntArray, s: int, dst: FixedPrecision) -> IntArray | Non
     return ((y + half) & mask) - half
 
 
-def _convert_small(xs: IntArray, shift: int, dst: FixedPrecision) -> IntArray | None:
-    """convert_mantissas for |xs| < 2**SAFE_BITS on int64, or None when it needs Python ints."""
+def _convert_small(xs: IntArray, shift: int, dst: FixedPrecision, lo: int, hi: int) -> IntArray | None:
+    """convert_mantissas for |xs| < 2**SAFE_BITS on int64 whose least and greatest values are lo
+    and hi, or None when it needs Python ints."""
     if dst.width <= FAST_WIDTH:
         if shift < 0 and dst.rounding is Quant.TRN:
-            truncated = _truncate_small(xs, -shift, dst)
+            truncated = _truncate_small(xs, -shift, dst, lo, hi)
             if truncated is not None:
                 return truncated
-        if 0 <= shift <= SAFE_BITS - max_abs(xs).bit_length():
-            y = np.left_shift(xs, shift)
+        if 0 <= shift <= SAFE_BITS - max(-lo, hi).bit_length():
             low = dst.min_mantissa + (dst.overflow is Overflow.SAT_SYM and dst.signed)
-            if y.size == 0 or (int(y.min()) >= low and int(y.max()) <= dst.max_mantissa):
-                return y  # exact and in range: no quantization, no overflow
+            if xs.size == 0 or ((lo << shift) >= low and (hi << shift) <= dst.max_mantissa):
+                return np.left_shift(xs, shift)  # exact and in range (a new array, as any cast's result)
         return _convert_vec(xs, np.asarray(shift, dtype=np.int64), FAST_WIDTH, dst)
     # A destination wider than int64: the result cannot overflow when it stays small (and is
     # non-negative for unsigned types), so a narrow signed proxy with the same rounding is exact.
-    if not dst.signed and xs.size and int(xs.min()) < 0:
+    if not dst.signed and xs.size and lo < 0:
         return None
     if shift > 0:
-        if max_abs(xs) >= 1 << max(SAFE_BITS - shift, 0):
+        if max(-lo, hi) >= 1 << max(SAFE_BITS - shift, 0):
             return None
         return np.left_shift(xs, shift)
     proxy = FixedPrecision(

@@ -12,6 +12,7 @@ other. (The `hls` prefix of the spelling is historical: nn IR writes its precisi
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import cache
 from math import prod
 from typing import ClassVar
 
@@ -95,6 +96,14 @@ def conv_output_size(size: int, kernel: int, stride: int, dilation: int, pad: in
 
 _QUANT_BY_NAME = {q.value: q for q in Quant}
 _OVERFLOW_BY_NAME = {o.value: o for o in Overflow}
+_QUANTS, _OVERFLOWS = tuple(Quant), tuple(Overflow)
+
+
+@cache
+def _precision(width: int, int_bits: int, signed: bool, quant: int, overflow: int, sat_bits: int) -> FixedPrecision:
+    """The (immutable) precision of a fixed type's parameters, built once: the emulator asks for
+    it on every kernel of every chunk."""
+    return FixedPrecision(width, int_bits, signed, _QUANTS[quant], _OVERFLOWS[overflow], sat_bits)
 
 
 class FixedPointType(ParametrizedAttribute, TypeAttribute):
@@ -144,14 +153,7 @@ class _FixedBase(FixedPointType):
 
     @property
     def precision(self) -> FixedPrecision:
-        return FixedPrecision(
-            self.width.data,
-            self.int_bits.data,
-            self.SIGNED,
-            list(Quant)[self.quant.data],
-            list(Overflow)[self.overflow.data],
-            self.sat_bits.data,
-        )
+        return _precision(self.width.data, self.int_bits.data, self.SIGNED, self.quant.data, self.overflow.data, self.sat_bits.data)
 
     @classmethod
     def parse_parameters(cls, parser: AttrParser) -> Sequence[Attribute]:

@@ -36,6 +36,8 @@ vectorised over the rows and outputs.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -56,7 +58,7 @@ from nnhls import ops
 from nnhls.dialects import hls
 from nnhls.dialects.fixed import to_mantissa
 from nnhls.errors import InputDataError, ModelError
-from nnhls.ops.exact import FixedArray, accumulate, mac, norm
+from nnhls.ops.exact import FixedArray, accumulate, mac, norm, serial_worker, threads
 
 Inputs = np.ndarray | Sequence[np.ndarray]
 """One batch per hls.func argument (a bare array for a single input)."""
@@ -117,61 +119,99 @@ def hls_function(module: ModuleOp) -> hls.FuncOp:
     return funcs[0]
 
 
-def _inputs(function: hls.FuncOp, inputs: Inputs) -> list[FixedArray]:
+def _inputs(function: hls.FuncOp, inputs: Inputs) -> list[np.ndarray]:
+    """The input arrays, checked against the function's arguments."""
     args = function.body.block.args
     arrays = [inputs] if isinstance(inputs, np.ndarray) else [np.asarray(a) for a in inputs]
     if len(arrays) != len(args):
         raise InputDataError(
             f"'{function.sym_name.data}' has {len(args)} inputs, got {len(arrays)} arrays"
         )
-    values: list[FixedArray] = []
+    values: list[np.ndarray] = []
     for arg, array in zip(args, arrays, strict=True):
         shape = hls.shape_of(arg)
-        if array.shape[1:] != shape or (values and array.shape[0] != values[0].m.shape[0]):
+        if array.shape[1:] != shape or (values and array.shape[0] != values[0].shape[0]):
             raise InputDataError(
                 f"input '{arg.name_hint}' must have shape (batch, {', '.join(map(str, shape))}),"
                 f" got {array.shape}"
             )
-        t = hls.value_type(arg).element_type.precision
-        values.append(FixedArray(norm(to_mantissa(array.astype(np.float64), t)), t))
+        values.append(array)
     return values
+
+
+def _converted(function: hls.FuncOp, arrays: Sequence[np.ndarray]) -> tuple[FixedArray, ...]:
+    """Inputs as their arguments' element types (C++ `arg_t v = (double)x;`)."""
+    out: list[FixedArray] = []
+    for arg, array in zip(function.body.block.args, arrays, strict=True):
+        t = hls.value_type(arg).element_type.precision
+        out.append(FixedArray(norm(to_mantissa(array.astype(np.float64), t)), t))
+    return tuple(out)
+
+
+CHUNK_ROWS = 8192
+"""Samples per pass through the network: every layer's arrays of a chunk stay in the CPU caches
+(a whole 100,000-sample batch makes each intermediate array tens of megabytes, and the time
+goes to memory traffic and page faults). Samples are independent, so the split is exact."""
 
 
 def _run(
     module: ModuleOp,
     inputs: Inputs,
-    on_layer: Callable[[str, FixedArray], None] | None = None,
-) -> list[FixedArray]:
+    on_layer: Callable[[int, str, FixedArray], None] | None = None,
+) -> list[list[FixedArray]]:
+    """The outputs of every chunk of the batch, in order; on_layer(chunk number, layer, output)
+    after every kernel."""
     function = hls_function(module)
     for op in function.body.block.ops:  # a kernel without rules is an error naming it, up front
         if isinstance(op, hls.HLSKernelOp):
             ops.kernel_rules(op)
-    listeners = () if on_layer is None else (_LayerListener(on_layer),)
-    interpreter = Interpreter(module, listeners=listeners)
-    interpreter.register_implementations(emulator_functions())
-    args = tuple(_inputs(function, inputs))
-    return list(interpreter.run_ssacfg_region(function.body, args, function.sym_name.data))
+    functions = emulator_functions()
+    args = _inputs(function, inputs)
+    n = args[0].shape[0] if args else 0
+
+    def run_chunk(k: int) -> list[FixedArray]:
+        chunk = _converted(function, [a[k * CHUNK_ROWS : (k + 1) * CHUNK_ROWS] for a in args])
+        listeners = () if on_layer is None else (_LayerListener(partial(on_layer, k)),)
+        interpreter = Interpreter(module, listeners=listeners)
+        interpreter.register_implementations(functions)
+        return list(interpreter.run_ssacfg_region(function.body, chunk, function.sym_name.data))
+
+    count = max(1, -(-n // CHUNK_ROWS))
+    workers = min(threads(), count)
+    if workers == 1:
+        return [run_chunk(k) for k in range(count)]
+    with ThreadPoolExecutor(workers, initializer=serial_worker) as pool:  # numpy releases the GIL
+        return list(pool.map(run_chunk, range(count)))
+
+
+def _joined(parts: Sequence[FixedArray]) -> FixedArray:
+    if len(parts) == 1:
+        return parts[0]
+    return FixedArray(norm(np.concatenate([p.m for p in parts])), parts[0].t)
 
 
 def run_hls_fixed(module: ModuleOp, inputs: Inputs) -> list[FixedArray]:
     """The outputs of the module's hls.func as exact mantissas with their types."""
-    return _run(module, inputs)
+    return [_joined(parts) for parts in zip(*_run(module, inputs), strict=True)]
 
 
 def run_hls(module: ModuleOp, inputs: Inputs) -> list[np.ndarray]:
     """The outputs of the module's hls.func on float batches, as float64 (see the module doc)."""
-    return [v.to_float() for v in _run(module, inputs)]
+    chunks = _run(module, inputs)
+    return [np.concatenate([v.to_float() for v in parts]) for parts in zip(*chunks, strict=True)]
 
 
 def trace_hls(module: ModuleOp, inputs: Inputs) -> dict[str, np.ndarray]:
     """Every kernel's output, keyed by layer name in program order, as float64."""
-    outputs: dict[str, np.ndarray] = {}
+    chunks: dict[int, dict[str, np.ndarray]] = {}
 
-    def record(name: str, value: FixedArray) -> None:
-        outputs[name] = value.to_float()
+    def record(k: int, name: str, value: FixedArray) -> None:
+        chunks.setdefault(k, {})[name] = value.to_float()  # chunks may run in parallel
 
     _run(module, inputs, record)
-    return outputs
+    if not chunks:
+        return {}
+    return {name: np.concatenate([chunks[k][name] for k in sorted(chunks)]) for name in chunks[0]}
 
 
 __all__ = [

@@ -246,6 +246,14 @@ class ModelGraph(HLSModel):
         self._settings: dict[str, LayerSettings] | None = None
         self._scheduled_func: FuncOp | None = None
 
+    @classmethod
+    def reopened(cls, model: HLSModel) -> ModelGraph:
+        """The hls4ml-shaped object of a project reopened by link_existing_project: built from the
+        files on disk, with its layer graph when the project holds its nn IR."""
+        graph = cls(model._imported, model.config, hls_module=model.hls_module)  # pyright: ignore[reportPrivateUsage]
+        graph._on_disk = True
+        return graph
+
     @property
     def config(self) -> HLSConfig:  # pyright: ignore[reportIncompatibleMethodOverride]
         assert isinstance(self._config, HLSConfig)
@@ -255,8 +263,9 @@ class ModelGraph(HLSModel):
     def _need_model(self, what: str) -> None:
         if self._imported is None:
             raise ConfigError(
-                f"{what} needs the converted model; this one was reopened from a written project "
-                "(link_existing_project), which supports compile, predict, trace and build"
+                f"{what} needs the converted model; this one was reopened from a project written without "
+                "its nn IR (<ProjectName>.nn.mlir: write() the model again to add it), "
+                "which supports compile, predict, trace and build"
             )
 
     def _scheduled(self) -> FuncOp:

@@ -16,6 +16,7 @@ vectorised over the rows and outputs.
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -161,10 +162,16 @@ def e_gt(a: Exact, b: Exact) -> npt.NDArray[np.bool_]:
 
 
 def e_max(a: Exact, b: Exact) -> Exact:
+    ma, mb, g = common_point(a, b)
+    if ma.dtype != object:
+        return Exact(np.maximum(ma, mb), g)
     return e_where(e_gt(b, a), b, a)
 
 
 def e_min(a: Exact, b: Exact) -> Exact:
+    ma, mb, g = common_point(a, b)
+    if ma.dtype != object:
+        return Exact(np.minimum(ma, mb), g)
     return e_where(e_gt(a, b), b, a)
 
 
@@ -433,8 +440,8 @@ def _mac_lanes(x: Mantissas, w: Mantissas, init: Mantissas, s: int, acc_t: Fixed
         out[:, :, begin:end] = acc
 
     starts = range(0, rows, step)
-    if len(starts) > 1 and _threads() > 1:
-        with ThreadPoolExecutor(_threads()) as pool:
+    if len(starts) > 1 and threads() > 1:
+        with ThreadPoolExecutor(threads()) as pool:
             list(pool.map(block, starts))
     else:
         for begin in starts:
@@ -452,8 +459,21 @@ def _low_bits(v: npt.NDArray[Any], t: FixedPrecision) -> npt.NDArray[Any]:
     return np.right_shift(v, k, out=v)
 
 
-def _threads() -> int:
-    """Threads of the numpy emulator's blocked kernels: $NNHLS_THREADS, else the usable cores."""
+_WORKER = threading.local()
+"""`serial` is set in the emulator's own worker threads (one chunk of the batch each): their
+kernels run single-threaded instead of starting thread pools of their own."""
+
+
+def serial_worker() -> None:
+    """Mark the calling thread as one of the emulator's workers (see threads())."""
+    _WORKER.serial = True
+
+
+def threads() -> int:
+    """Threads of the numpy emulator: $NNHLS_THREADS, else the usable cores; 1 inside one of its
+    worker threads."""
+    if getattr(_WORKER, "serial", False):
+        return 1
     env = os.environ.get("NNHLS_THREADS", "")
     if env.isdigit() and int(env) > 0:
         return int(env)

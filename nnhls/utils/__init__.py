@@ -313,4 +313,4 @@ def link_existing_project(path: Any) -> Any:
     from nnhls.model.graph import ModelGraph
 
     reopened = link(path)
-    return ModelGraph(None, reopened.config, hls_module=reopened.hls_module)
+    return ModelGraph.reopened(reopened)

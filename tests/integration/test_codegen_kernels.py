@@ -171,6 +171,27 @@ def test_dense_accumulator_casts_bit_exact(accum: str, keras_models: dict[str, A
     np.testing.assert_array_equal(hls_model.predict(x * 4), hls_model.predict(x * 4, emulator="numpy"))
 
 
+def test_conv_layer_vectors_and_single_lanes_bit_exact(tmp_path: Path) -> None:
+    """The emulation's whole-layer convolution (8 filters per vector, the rest lane by lane, padding
+    and strides as the pixel kernel reads them) gives the numpy emulator's bits, with Keras' values."""
+    keras.utils.set_random_seed(5)
+    i = keras.Input((9, 7, 5), name="image")
+    x = L.Conv2D(12, (3, 2), padding="same", activation="relu", name="c12")(i)  # one vector + 4 lanes
+    x = L.Conv2D(16, 2, strides=(2, 1), name="c16")(x)  # two vectors
+    x = L.Conv2D(3, 3, dilation_rate=(2, 1), padding="same", name="c3")(x)  # lanes only
+    model = keras.Model(i, L.Dense(3, name="out")(L.Flatten(name="flat")(x)))
+    x_in = np.random.default_rng(4).normal(size=(N_SAMPLES, 9, 7, 5))
+    config = utils.config_from_keras_model(model, granularity="model")
+    config["Model"]["Precision"] = "fixed<16,6>"  # accumulators too: truncated products in 32-bit lanes
+    hls_model = _convert(model, config, tmp_path / "prj", "io_parallel")
+    np.testing.assert_array_equal(hls_model.predict(x_in), hls_model.predict(x_in, emulator="numpy"))
+    traced, reference = hls_model.trace(x_in[:4]), hls_model.trace(x_in[:4], emulator="numpy")
+    for layer in ("c12", "c16", "c3"):
+        np.testing.assert_array_equal(traced[layer], reference[layer], err_msg=layer)
+    expected = np.asarray(model.predict(x_in, verbose=0))
+    assert np.max(np.abs(np.asarray(hls_model.predict(x_in)) - expected)) < 0.25  # truncations of fixed<16,6> everywhere
+
+
 @pytest.mark.parametrize("io_type", IO_TYPES)
 def test_resource_strategy_and_compressed_weights(io_type: str, tmp_path: Path) -> None:
     """Resource / Unrolled schedules and sparse (compressed) weights give the exact same bits."""

@@ -66,6 +66,23 @@ def test_predict_close_to_keras_and_bit_exact_with_numpy(wide_model: HLSModel, j
     np.testing.assert_array_equal(y, wide_model.predict(x, emulator="numpy"))
 
 
+@pytest.mark.parametrize("threads", ["1", "2"])
+def test_numpy_emulator_in_chunks_matches_cpp(wide_model: HLSModel, jet: tuple[Any, np.ndarray, np.ndarray],
+                                              monkeypatch: pytest.MonkeyPatch, threads: str) -> None:
+    """The numpy emulator runs big batches in chunks of samples (in parallel threads): results and
+    traces are those of the C++ build, in sample order, whichever chunk computed them."""
+    from nnhls.interpreters import emulator
+
+    _, x, _ = jet
+    monkeypatch.setattr(emulator, "CHUNK_ROWS", 23)  # 200 samples: 9 chunks, the last one short
+    monkeypatch.setenv("NNHLS_THREADS", threads)
+    np.testing.assert_array_equal(wide_model.predict(x, emulator="numpy"), wide_model.predict(x))
+    cpp, numpy = wide_model.trace(x), wide_model.trace(x, emulator="numpy")
+    assert list(numpy.keys()) == list(cpp.keys())
+    for name, value in cpp.items():
+        np.testing.assert_array_equal(numpy[name], value, err_msg=name)
+
+
 def test_linear_layers_within_1e3_of_keras(wide_model: HLSModel, jet: tuple[Any, np.ndarray, np.ndarray]) -> None:
     model, x, _ = jet
     traced = wide_model.trace(x)
@@ -105,6 +122,24 @@ def test_build_cache_reuses_objects(wide_model: HLSModel, build_cache: Path) -> 
     stamps = [p.stat().st_mtime_ns for p in objects]
     assert wide_model.compile() == library
     assert [p.stat().st_mtime_ns for p in sorted((build_cache / "objects").glob("*.o"))] == stamps
+
+
+def test_emulation_build_never_opens_the_weight_headers(wide_model: HLSModel) -> None:
+    """Skipping a header's decimals still costs the preprocessor a scan of every byte (most of a
+    multi-million-weight model's build): the emulation units include emulation_weights.h only."""
+    root = wide_model.output_dir
+    flags = ["-std=c++17", "-E", "-H", f"-I{root / 'firmware' / 'ap_types'}", f"-I{root / 'firmware'}", f"-I{root}"]
+
+    def opened(tu: str, *defines: str) -> set[str]:
+        result = subprocess.run(["g++", *flags, *defines, str(root / tu), "-o", os.devnull], capture_output=True, text=True, check=True)
+        return {Path(line.lstrip(". ")).name for line in result.stderr.splitlines() if line.startswith(".")}
+
+    headers = {p.name for p in (root / "firmware" / "weights").glob("*.h")} - {"emulation_weights.h"}
+    assert headers
+    for tu in translation_units(wide_model.project_name):
+        seen = opened(tu, "-DNNHLS_FAST_WEIGHTS")
+        assert "emulation_weights.h" in seen and not seen & headers, tu
+    assert headers <= opened(f"firmware/{wide_model.project_name}.cpp")  # synthesis: the exact values
 
 
 @pytest.mark.parametrize("cxx", ["g++", "clang++"])

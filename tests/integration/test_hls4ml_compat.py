@@ -155,6 +155,15 @@ def test_part2_name_granularity_and_trace(digits_mlp: Any, digits: tuple[np.ndar
     # the same result keeps working as nnhls's {layer: output} dict
     assert set(hls4ml_trace.keys()) >= {"fc1", "relu1", "softmax"} and "softmax" in hls4ml_trace
 
+    # reopened from disk (a later notebook session): the same layer graph, built as on disk
+    reopened = hls4ml.utils.link_existing_project(str(tmp_path / "model_2"))
+    assert [(layer.name, layer.class_name) for layer in reopened.get_layers()] == list(seen.items())
+    assert str(reopened.graph["fc1"].get_weights("weight").type.precision) == "fixed<10,2>"
+    np.testing.assert_array_equal(reopened.graph["fc1"].get_weights("weight").data, weight.data)
+    assert reopened.outputs == ["softmax"] and reopened.config.get_project_name() == "myproject"
+    reopened.compile()
+    np.testing.assert_array_equal(reopened.predict(x), hls4ml_pred)
+
 
 # ----- predict's shapes ------------------------------------------------------------------------------------
 

@@ -86,9 +86,10 @@ template <class data_T, class res_T, typename CONFIG_T, class Enable = void> str
   }
 };
 
+// The whole layer, pixel by pixel.
 template <class data_T, class res_T, typename CONFIG_T>
-void conv_2d(const data_T data[CONFIG_T::in_height * CONFIG_T::in_width * CONFIG_T::n_chan],
-             res_T* res, const typename CONFIG_T::weight_t* weights, const typename CONFIG_T::bias_t* biases) {
+void conv_pixels(const data_T* data, res_T* res, const typename CONFIG_T::weight_t* weights,
+                 const typename CONFIG_T::bias_t* biases) {
   const unsigned n_out = CONFIG_T::depthwise ? CONFIG_T::n_chan * CONFIG_T::depth_multiplier : CONFIG_T::n_filt;
   const unsigned n_pixels = CONFIG_T::out_height * CONFIG_T::out_width;
   NNHLS_PRAGMA(HLS ALLOCATION operation instances=mul limit=CONFIG_T::multiplier_limit)
@@ -103,6 +104,20 @@ ConvPixels:
                                                weights, biases);
     }
   }
+}
+
+// The whole layer. `Enable`: see nnet_common.h.
+template <class data_T, class res_T, typename CONFIG_T, class Enable = void> struct conv_layer {
+  static void compute(const data_T* data, res_T* res, const typename CONFIG_T::weight_t* weights,
+                      const typename CONFIG_T::bias_t* biases) {
+    conv_pixels<data_T, res_T, CONFIG_T>(data, res, weights, biases);
+  }
+};
+
+template <class data_T, class res_T, typename CONFIG_T>
+void conv_2d(const data_T data[CONFIG_T::in_height * CONFIG_T::in_width * CONFIG_T::n_chan],
+             res_T* res, const typename CONFIG_T::weight_t* weights, const typename CONFIG_T::bias_t* biases) {
+  conv_layer<data_T, res_T, CONFIG_T>::compute(data, res, weights, biases);
 }
 
 template <class data_T, class res_T, typename CONFIG_T>

@@ -32,6 +32,8 @@
 #include "nnet_shape.h"
 #include "nnet_stream.h"
 
+#include <cstring>
+
 #ifndef NNHLS_AP_COMMON_H
 #error "nnet_emulation.h needs nnhls' own ap types (firmware/ap_types), not the vendor's"
 #endif
@@ -432,6 +434,84 @@ struct conv_line_pixel<in_t, out_t, CONFIG_T, typename emu::enable_if<emu::mac_o
                   const typename CONFIG_T::weight_t* weights, const typename CONFIG_T::bias_t* biases) {
     const emu::line_pixel<in_t, CONFIG_T, span, row> pixel = {lines, oh, ow};
     emu::conv_output<in_t, out_t, CONFIG_T>(y, weights, biases, pixel);
+  }
+};
+
+namespace emu {
+// A layer's weights as lanes, converted once (a function-local static: built on the layer's first
+// call, thread-safe; the weights are loaded with the library, before any call).
+template <class W, class lane, unsigned N> struct weight_lanes {
+  const W* source;
+  lane v[N];
+  explicit weight_lanes(const W* w) : source(w) {
+    for (unsigned i = 0; i < N; i++) v[i] = (lane)mant(w[i]);
+  }
+};
+}  // namespace emu
+
+// A whole (non-depthwise) layer whose products are truncated into 32-bit lanes (mac::narrow, d < 0):
+// the input image and the biases become lanes once per call and the weights once per library (not
+// once per output pixel), and the filters of a kernel position and input channel are updated 8 at
+// a time with explicit vectors (GCC's vectoriser turned the generic loops into shuffles and scalar
+// inserts): multiply modulo 2^32, arithmetic shift by s (the floor), add modulo 2^32 - mac's rule.
+template <class data_T, class res_T, typename CONFIG_T>
+struct conv_layer<data_T, res_T, CONFIG_T,
+                  typename emu::enable_if<emu::mac_ok<data_T, res_T, CONFIG_T>::value && !CONFIG_T::depthwise &&
+                                          emu::mac<data_T, CONFIG_T>::narrow && emu::mac<data_T, CONFIG_T>::d < 0>::type> {
+  typedef emu::mac<data_T, CONFIG_T> M;
+  typedef typename M::lane lane;
+  typedef typename CONFIG_T::accum_t acc_t;
+  static const unsigned C = CONFIG_T::n_chan, F = CONFIG_T::n_filt;
+  static const unsigned n_x = CONFIG_T::in_height * CONFIG_T::in_width * C;
+  static const unsigned n_w = CONFIG_T::filt_height * CONFIG_T::filt_width * C * F;
+  static void compute(const data_T* data, res_T* res, const typename CONFIG_T::weight_t* weights,
+                      const typename CONFIG_T::bias_t* biases) {
+    static const emu::weight_lanes<typename CONFIG_T::weight_t, lane, n_w> lanes(weights);
+    if (lanes.source != weights) {  // another weight array than on the first call: the generic form
+      conv_pixels<data_T, res_T, CONFIG_T>(data, res, weights, biases);
+      return;
+    }
+    const lane* ws = lanes.v;
+    lane xs[n_x];
+    for (unsigned i = 0; i < n_x; i++) xs[i] = (lane)emu::mant(data[i]);
+    lane init[F];
+    for (unsigned f = 0; f < F; f++) init[f] = M::init(biases[f]);
+    typedef emu::u32 vec __attribute__((vector_size(32)));
+    typedef int svec __attribute__((vector_size(32)));
+    const unsigned NV = F / 8, NT = F % 8;  // full vectors, then single lanes
+    for (unsigned oh = 0; oh < CONFIG_T::out_height; oh++)
+      for (unsigned ow = 0; ow < CONFIG_T::out_width; ow++) {
+        vec acc[NV > 0 ? NV : 1];
+        lane tail[NT > 0 ? NT : 1];
+        std::memcpy(acc, init, NV * sizeof(vec));
+        for (unsigned f = 0; f < NT; f++) tail[f] = init[NV * 8 + f];
+        for (unsigned kh = 0; kh < CONFIG_T::filt_height; kh++) {
+          const int ih = int(oh * CONFIG_T::stride_height + kh * CONFIG_T::dilation_height) - int(CONFIG_T::pad_top);
+          if (ih < 0 || ih >= int(CONFIG_T::in_height)) continue;
+          for (unsigned kw = 0; kw < CONFIG_T::filt_width; kw++) {
+            const int iw = int(ow * CONFIG_T::stride_width + kw * CONFIG_T::dilation_width) - int(CONFIG_T::pad_left);
+            if (iw < 0 || iw >= int(CONFIG_T::in_width)) continue;
+            const lane* x = &xs[(unsigned(ih) * CONFIG_T::in_width + unsigned(iw)) * C];
+            const lane* w = &ws[(kh * CONFIG_T::filt_width + kw) * C * F];
+            for (unsigned c = 0; c < C; c++) {
+              const lane xc = x[c];
+              const lane* wc = w + c * F;
+              for (unsigned v = 0; v < NV; v++) {
+                vec wv;
+                std::memcpy(&wv, wc + v * 8, sizeof(vec));
+                acc[v] += (vec)((svec)(wv * xc) >> M::s);
+              }
+              for (unsigned f = 0; f < NT; f++) tail[f] += M::term(xc, wc[NV * 8 + f]);
+            }
+          }
+        }
+        lane sums[F];
+        std::memcpy(sums, acc, NV * sizeof(vec));
+        for (unsigned f = 0; f < NT; f++) sums[NV * 8 + f] = tail[f];
+        res_T* out = res + (oh * CONFIG_T::out_width + ow) * F;
+        for (unsigned f = 0; f < F; f++)
+          out[f] = emu::from_mant<res_T>(emu::cast_m<res_T, emu::fx<acc_t>::width, emu::fx<acc_t>::frac>(M::value(sums[f])));
+      }
   }
 };
 
