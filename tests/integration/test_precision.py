@@ -200,7 +200,8 @@ def test_profiling_numerical_and_report_plots(narrow: Any, jet_data: tuple[np.nd
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     written = sorted(p.name for p in (tmp_path / "plots").iterdir())
-    assert written == ["activations.png", "weights.png"]  # a reopened project has no float IR
+    # The project keeps its nn IR (<ProjectName>.nn.mlir): the float plots come too.
+    assert written == ["activations.png", "activations_float.png", "weights.png", "weights_float.png"]
     assert all((tmp_path / "plots" / name).stat().st_size > 5000 for name in written)
 
 
