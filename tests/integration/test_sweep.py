@@ -147,11 +147,11 @@ def test_sweep_on_a_local_cluster_and_on_dask_processes(sweep_file: Path, tmp_pa
     report = run_cli("sweep", "report", tmp_path / "remote", "--plot", tmp_path / "front.png")
     assert report.returncode == 0, report.stderr
     assert f"failed, point {ILLEGAL_INDEX}: nn.dense 'fc1': reuse factor 7 is not legal" in report.stdout
-    assert "front (*): max agreement, min multipliers" in report.stdout
+    assert "front (*): max agreement, min bops" in report.stdout  # BOPs: the estimates provide them
     assert (tmp_path / "front.png").stat().st_size > 10_000
     assert (tmp_path / "front.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     markdown = run_cli("sweep", "report", tmp_path / "remote", "--markdown", "--no-plot").stdout
-    assert markdown.startswith("| index | Model.ReuseFactor | Model.Strategy | LayerName.fc1.Precision.weight | IOType | status | agreement | multipliers | latency | ii | front |")
+    assert markdown.startswith("| index | Model.ReuseFactor | Model.Strategy | LayerName.fc1.Precision.weight | IOType | status | agreement | bops | multipliers | latency | ii | front |")
     assert markdown.count("| * |") == int(with_pareto(remote)["pareto"].sum()) >= 1
 
 
