@@ -40,6 +40,28 @@ struct conv_config {
   typedef ap_fixed<16, 6> weight_t;
 };
 
+// The products of one input pixel x (all its channels) with the kernel taps at kbase, added to
+// the accumulators of every output channel: the arithmetic conv_pixel and the line-buffer
+// conv_line_pixel (nnet_stream.h) share.
+template <typename CONFIG_T, class x_T>
+void conv_window_mac(const x_T* x, unsigned kbase, const typename CONFIG_T::weight_t* weights,
+                     typename CONFIG_T::accum_t* acc) {
+ConvChannels:
+  for (unsigned c = 0; c < CONFIG_T::n_chan; c++) {
+    if (CONFIG_T::depthwise) {
+    ConvMultiplier:
+      for (unsigned m = 0; m < CONFIG_T::depth_multiplier; m++) {
+        const unsigned f = c * CONFIG_T::depth_multiplier + m;
+        acc[f] = acc[f] + typename CONFIG_T::accum_t(x[c] * weights[(kbase + c) * CONFIG_T::depth_multiplier + m]);
+      }
+    } else {
+    ConvFilters:
+      for (unsigned f = 0; f < CONFIG_T::n_filt; f++)
+        acc[f] = acc[f] + typename CONFIG_T::accum_t(x[c] * weights[(kbase + c) * CONFIG_T::n_filt + f]);
+    }
+  }
+}
+
 // One output pixel (oh, ow), all its output channels. `Enable`: see nnet_common.h.
 template <class data_T, class res_T, typename CONFIG_T, class Enable = void> struct conv_pixel {
   static void run(const data_T* data, res_T* res, unsigned oh, unsigned ow,
@@ -62,20 +84,7 @@ template <class data_T, class res_T, typename CONFIG_T, class Enable = void> str
         if (iw < 0 || iw >= int(CONFIG_T::in_width)) continue;
         const data_T* x = data + (unsigned(ih) * CONFIG_T::in_width + unsigned(iw)) * CONFIG_T::n_chan;
         const unsigned kbase = (kh * CONFIG_T::filt_width + kw) * CONFIG_T::n_chan;
-      ConvChannels:
-        for (unsigned c = 0; c < CONFIG_T::n_chan; c++) {
-          if (CONFIG_T::depthwise) {
-          ConvMultiplier:
-            for (unsigned m = 0; m < CONFIG_T::depth_multiplier; m++) {
-              const unsigned f = c * CONFIG_T::depth_multiplier + m;
-              acc[f] = acc[f] + typename CONFIG_T::accum_t(x[c] * weights[(kbase + c) * CONFIG_T::depth_multiplier + m]);
-            }
-          } else {
-          ConvFilters:
-            for (unsigned f = 0; f < CONFIG_T::n_filt; f++)
-              acc[f] = acc[f] + typename CONFIG_T::accum_t(x[c] * weights[(kbase + c) * CONFIG_T::n_filt + f]);
-          }
-        }
+        conv_window_mac<CONFIG_T>(x, kbase, weights, acc);
       }
     }
   ConvResult:

@@ -336,20 +336,7 @@ template <class in_t, class out_t, typename CONFIG_T, class Enable = void> struc
       for (unsigned kw = 0; kw < CONFIG_T::filt_width; kw++) {
         const in_t* x = line + (ow * CONFIG_T::stride_width + kw * CONFIG_T::dilation_width) * CONFIG_T::n_chan;
         const unsigned kbase = (kh * CONFIG_T::filt_width + kw) * CONFIG_T::n_chan;
-      ConvChannels:
-        for (unsigned c = 0; c < CONFIG_T::n_chan; c++) {
-          if (CONFIG_T::depthwise) {
-          ConvMultiplier:
-            for (unsigned m = 0; m < CONFIG_T::depth_multiplier; m++) {
-              const unsigned f = c * CONFIG_T::depth_multiplier + m;
-              acc[f] = acc[f] + typename CONFIG_T::accum_t(x[c] * weights[(kbase + c) * CONFIG_T::depth_multiplier + m]);
-            }
-          } else {
-          ConvFilters:
-            for (unsigned f = 0; f < CONFIG_T::n_filt; f++)
-              acc[f] = acc[f] + typename CONFIG_T::accum_t(x[c] * weights[(kbase + c) * CONFIG_T::n_filt + f]);
-          }
-        }
+        conv_window_mac<CONFIG_T>(x, kbase, weights, acc);
       }
     }
   ConvResult:
