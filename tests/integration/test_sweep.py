@@ -2,9 +2,11 @@
 processes started here on localhost; killing a sweep half-way and resuming it.
 
 The sweep: the bundled jet tagger, 12 grid points (reuse factor x strategy x fc1 weight type),
-one io_stream point and one point with an illegal reuse factor. Every point converts, estimates,
-builds with g++ (the shared content-addressed cache makes repeated builds cheap) and measures
-the bit-exact emulation against the Keras float outputs of the example.
+one io_stream point and one point with an illegal reuse factor. Every point converts, estimates
+and measures the bit-exact emulation against the Keras float outputs of the example: on the
+numpy emulator (the default) on the LocalCluster, on each point's g++ build (`--emulator cpp`;
+the shared content-addressed cache makes repeated builds cheap) on the dask processes, and the
+two tables must be identical.
 """
 
 from __future__ import annotations
@@ -136,13 +138,17 @@ def test_sweep_on_a_local_cluster_and_on_dask_processes(sweep_file: Path, tmp_pa
     assert (tmp_path / "local" / "results.parquet").is_file()
 
     with dask_processes(tmp_path) as address:
-        result = run_cli("sweep", sweep_file, "--scheduler", address, "-o", tmp_path / "remote", "--no-progress")
+        result = run_cli("sweep", sweep_file, "--scheduler", address, "-o", tmp_path / "remote", "--no-progress", "--emulator", "cpp")
         assert result.returncode == 0, result.stderr
     assert f"{TOTAL} points (1 failed, {TOTAL - 1} ok)" in result.stderr
     remote = read_results(tmp_path / "remote")
     assert remote["worker"].nunique() == 2  # both dask worker processes ran points
     local_table = read_results(tmp_path / "local")
+    # the same table on another cluster, and the numpy emulator's accuracy columns are the g++ build's
+    assert {"agreement", "max_abs_diff", "mean_abs_diff"} <= set(design_columns(local_table))
     assert local_table[design_columns(local_table)].equals(remote[design_columns(remote)])
+    manifests = [json.loads((tmp_path / run / "sweep.json").read_text()) for run in ("local", "remote")]
+    assert [m["fingerprint"]["measurements"]["emulator"] for m in manifests] == ["numpy", "cpp"]
 
     report = run_cli("sweep", "report", tmp_path / "remote", "--plot", tmp_path / "front.png")
     assert report.returncode == 0, report.stderr
