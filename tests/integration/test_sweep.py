@@ -129,6 +129,7 @@ def check_results(table: object) -> None:
 def test_sweep_on_a_local_cluster_and_on_dask_processes(sweep_file: Path, tmp_path: Path) -> None:
     local = nnhls.sweep(sweep_file, output=tmp_path / "local", workers=2, progress=False)
     check_results(local)
+    assert local.attrs["startup_s"] > 0  # the cluster's start, part of the sweep's time
     # every point wrote its own project, none overwrote another's
     projects = sorted((tmp_path / "local" / "points").iterdir())
     assert {p.name for p in projects} >= set(local.loc[local["status"] == "ok", "point"])
@@ -300,3 +301,23 @@ def test_a_script_without_the_main_guard_is_told_what_to_do(tmp_path: Path) -> N
         "nnhls.compiler.sweep.errors.SweepError: the local Dask workers did not start (Nanny failed to start.); "
         'a script that runs a sweep must call it under `if __name__ == "__main__":` (the worker processes import the script again)'
     )
+
+
+def test_local_workers_share_the_cores(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each local worker's emulators get its share of the cores and one BLAS thread (workers side
+    by side would otherwise each start a thread per core); a user's NNHLS_THREADS wins."""
+    from nnhls.compiler.sweep.execute import _connect, available_cores  # pyright: ignore[reportPrivateUsage]
+    from nnhls.ops.exact import threads
+
+    monkeypatch.delenv("NNHLS_THREADS", raising=False)
+    client, cluster = _connect(None, 2)
+    try:
+        seen = client.run(lambda: (threads(), os.environ.get("OPENBLAS_NUM_THREADS")))
+    finally:
+        client.close()
+        cluster.close()
+    assert list(seen.values()) == [(max(1, available_cores() // 2), "1")] * 2
+    monkeypatch.setenv("NNHLS_THREADS", "3")
+    from nnhls.compiler.sweep.execute import worker_environment
+
+    assert worker_environment(2)["NNHLS_THREADS"] == "3"

@@ -12,9 +12,9 @@ Without `scheduler`, NNHLS_DASK_SCHEDULER names the scheduler; without both, a L
 one single-threaded worker process per available core runs the points, each point's emulator
 limited to its worker's share of the cores (NNHLS_THREADS, and one BLAS / OpenMP thread), so
 that points side by side do not oversubscribe the machine; points one after another
-(`sequential`) let the emulator use every core. The time to start the workers (and import nnhls
-in them) is part of the sweep's time; the table's `attrs["startup_s"]` says how much it was. On a cluster the workers
-need nnhls installed and the model, data and output paths reachable under the same names (a
+(`sequential`) let the emulator use every core. Starting the workers (and importing nnhls in
+them) and stopping them are part of the sweep's time; the table's `attrs["startup_s"]` and
+`attrs["shutdown_s"]` say how long they took. On a cluster the workers need nnhls installed and the model, data and output paths reachable under the same names (a
 shared file system, as on a batch system); the data arrays themselves are sent to the workers.
 A point that fails is recorded with its error and the others go on; a point whose worker died
 is recorded as an error (a rerun retries it).
@@ -78,7 +78,7 @@ def run_sweep(
         finished = store.finished()
         pending = [p for p in spec.points if p.id not in finished]
         reporter = _Progress(len(spec.points), len(spec.points) - len(pending), enabled=progress)
-        startup_s = 0.0
+        startup_s = shutdown_s = 0.0
         if pending:
             wants_data = "accuracy" in spec.measure or any(spec.hook_settings(p) for p in pending)
             data = load_data(spec, convert) if wants_data and spec.data.inputs is not None else None
@@ -99,9 +99,10 @@ def run_sweep(
                 reporter.note(runner.description)
                 startup_s = runner.startup_s
                 runner.run(tasks, data, record)
+            shutdown_s = runner.shutdown_s
         table = results_table(spec, store.csv_path)
         _write_parquet(spec.output)
-    table.attrs["startup_s"] = startup_s
+    table.attrs.update(startup_s=startup_s, shutdown_s=shutdown_s)
     return table
 
 
@@ -191,7 +192,7 @@ class _SequentialRunner:
     """The points one after another in this process."""
 
     description = "running the points one after another in this process"
-    startup_s = 0.0
+    startup_s = shutdown_s = 0.0
 
     def __enter__(self) -> _SequentialRunner:
         return self
@@ -217,6 +218,8 @@ class _DaskRunner:
         self.description = ""
         self.startup_s = 0.0
         """Seconds to start (or reach) the cluster and import nnhls in its workers."""
+        self.shutdown_s = 0.0
+        """Seconds to disconnect (and stop a local cluster)."""
 
     def __enter__(self) -> _DaskRunner:
         start = time.perf_counter()
@@ -238,10 +241,12 @@ class _DaskRunner:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        start = time.perf_counter()
         if self.client is not None:
             self.client.close()
         if self.cluster is not None:
             self.cluster.close()
+        self.shutdown_s = time.perf_counter() - start
 
     def run(self, tasks: Sequence[PointTask], data: SweepData | None, record: RowCallback) -> None:
         from distributed import as_completed
