@@ -78,25 +78,30 @@ def test_qkeras_corpus_bit_identical_through_cpp_and_emulator(
 
 # ----- HGQ proxies and binary / ternary nets: the quantize and threshold kernels ----------------------------
 
-KERNEL_MODELS = {
-    # name: (input data, input shape, io type, kernel that must appear)
-    "hgq_mnist_heterogeneous": ("qkeras_mnist_dense", (28, 28), "io_parallel", "hls.quantize"),
-    "hgq_jet_classifier": ("qkeras_3layer", (16,), "io_stream", None),
-    "keras_bnn": ("KERAS_3layer", (16,), "io_parallel", "hls.threshold"),
-    "KERAS_3layer_ternary_small": ("KERAS_3layer", (16,), "io_stream", "hls.threshold"),
-}
+KERNEL_MODELS = [
+    # (name, input data, input shape, io type, kernel that must appear)
+    ("hgq_mnist_heterogeneous", "qkeras_mnist_dense", (28, 28), "io_parallel", "hls.quantize"),
+    ("hgq_mnist_heterogeneous", "qkeras_mnist_dense", (28, 28), "io_stream", "hls.quantize"),
+    ("hgq_jet_classifier", "qkeras_3layer", (16,), "io_stream", None),
+    ("keras_bnn", "KERAS_3layer", (16,), "io_parallel", "hls.threshold"),
+    ("KERAS_3layer_ternary_small", "KERAS_3layer", (16,), "io_stream", "hls.threshold"),
+]
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", list(KERNEL_MODELS))
-def test_hgq_and_binary_corpus_through_cpp_and_emulator(corpus: Path, tmp_path: Path, name: str) -> None:
+@pytest.mark.parametrize(
+    ("name", "data", "shape", "io_type", "kernel"), KERNEL_MODELS, ids=[f"{m[0]}-{m[3]}" for m in KERNEL_MODELS]
+)
+def test_hgq_and_binary_corpus_through_cpp_and_emulator(
+    corpus: Path, tmp_path: Path, name: str, data: str, shape: tuple[int, ...], io_type: str, kernel: str | None
+) -> None:
     """C++ equals the emulator; against the reference written from the documented semantics
-    (tests/integration/quant_reference.py): HGQ bit for bit (every op is followed by a quantizer),
+    (tests/integration/quant_reference.py): HGQ bit for bit (every op is followed by a quantizer;
+    the heterogeneous model's per-element quantizers are hls.quantize kernels, built in both io types),
     the binary / ternary nets (float batchnorms, approximated in 16-bit constants) within 1e-3 and
     equal in argmax."""
     import quant_reference
 
-    data, shape, io_type, kernel = KERNEL_MODELS[name]
     x = np.loadtxt(corpus / "generated" / f"{data}_input_features.dat", dtype=np.float32)
     x = x.reshape(-1, *shape)[:200].astype(np.float64)
     hgq = name.startswith("hgq")
