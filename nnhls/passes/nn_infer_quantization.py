@@ -24,6 +24,13 @@ the quantized values the framework computed). This pass turns them into types:
   scale layers around an integer type: x / scale + zero point rounded into `int<bits>` (RND_CONV,
   SAT), then (code - zero point) * scale. Their constants are approximated and a warning says so.
 
+Every type this pass sets is recorded in the op's `quantizer_typed` property (a result
+saturating at such a type is the quantizer's design: the overflow check reports it apart), and
+the layers it creates have their remaining types `auto`. A layer whose constants a quantizer
+typed (integer codes, the scale layers) keeps exact bit growth, never the maximum precision's cap.
+An `auto` model input read by a non-power-of-two quantizer gets the quantizer's range with
+INPUT_GUARD_BITS fractional bits below its step.
+
 A type the configuration pins for a quantized variable (LayerName.<layer>.Precision) wins over the
 quantizer, with a warning naming the layer, the variable and both types.
 
@@ -37,7 +44,8 @@ Before (QKeras QDense + QActivation(quantized_relu(6, 0))):
 After:
 
     %1 = nn.dense %0 {layer = "fc1", weight = dense<...>, precision = {weight = !hls.fixed<6, 1>,
-                      result = !hls.ufixed<6, 0, RND_CONV, SAT>}, ...}
+                      result = !hls.ufixed<6, 0, RND_CONV, SAT>},
+                      quantizer_typed = ["weight", "result"], ...}
 """
 
 from __future__ import annotations
