@@ -13,6 +13,13 @@ Schedule: the reuse factor must be legal for the strategy (nnhls.dialects.schedu
 quantization to weight_t) needs no multiplier; multipliers = ceil(needed / RF); latency =
 RF + ceil(log2 n_in) + 2 per row, II = RF per row. BOPs = needed * rows * W(x) * W(weight)
 (convolutions: needed * output pixels * W(x) * W(weight)).
+
+Lowering: when every weight (quantized to weight_t) is 0 or +-2^k, at least one non-zero, the
+kernel gets `weight_encoding` binary (+-2^K), ternary (0 / +-2^K) or po2 (several k), whatever
+made them so (QKeras po2 / binary / ternary quantizers, BinaryDense, float weights that happen to
+be powers of two); not with Compression (sparse triplets keep fixed-point weights). The C++ then
+stores shift codes (nnhls.ops.cpp.ShiftCode, nnet::po2_weight) and computes each exact product by
+shifting and negating x: no multiplier in any strategy, as the estimate (0 needed) says.
 """
 
 from __future__ import annotations
@@ -165,6 +172,8 @@ class DenseRules(WeightedRules):
     def lower(self, op: nn.NNLayerOp, lw: Lowering) -> Sequence[SSAValue]:
         assert isinstance(op, nn.DenseOp)
         props = lw.common(op) | self.weight_props(op, lw) | {"compression": op.compression}
+        if op.compression is not None:  # sparse triplets keep fixed-point weights (and multiply)
+            props["weight_encoding"] = None
         return [lw.emit(hls.DenseOp, [lw.operand(op.input)], lw.out_type(op), props)]
 
     def reference(self, op: nn.NNLayerOp, args: Sequence[np.ndarray], batch: int) -> Sequence[np.ndarray]:

@@ -7,9 +7,10 @@ and the framework (or a reference written from the documented semantics) bit for
 types and strategies, with the same per-term cast rule into a narrow, rounding, saturating
 accumulator as the multiplying kernels.
 
-* A QKeras model built here with qkeras-v3: QConv1D with ternary weights, QDense with
-  quantized_po2 weights, QDense with binary weights; its inputs lie on a 1/8 grid, so Keras's
-  float32 arithmetic is exact and its logits are the exact ones.
+* A QKeras model built here with qkeras-v3: QConv1D with ternary weights, QSeparableConv1D with
+  quantized_po2 depthwise and binary pointwise weights, QDense with quantized_po2 weights, QDense
+  with binary weights; its inputs lie on a 1/8 grid, so Keras's float32 arithmetic is exact and its
+  logits are the exact ones.
 * The corpus's old-Keras BinaryDense net against the reference forward pass of quant_reference.py.
 """
 
@@ -27,6 +28,8 @@ from nnhls.compiler.context import make_context
 from nnhls.errors import CodegenError
 
 QUANTIZERS = {"conv": "ternary(alpha=0.5)", "fc1": "quantized_po2(4)", "fc2": "binary(alpha=1)"}
+SEPARABLE = {"depthwise_quantizer": "quantized_po2(3)", "pointwise_quantizer": "binary(alpha=0.5)"}
+ENCODINGS = ["ternary", "po2", "binary", "po2", "binary"]  # conv, sep (depthwise, pointwise), fc1, fc2
 BIAS = "quantized_bits(8,3,alpha=1)"
 
 
@@ -37,22 +40,24 @@ def qkeras_model(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, np.nda
     pytest.importorskip("qkeras", reason="qkeras-v3 (test dependency) not installed")
     keras = pytest.importorskip("keras")
     import qkeras
-    from qkeras import QActivation, QConv1D, QDense
+    from qkeras import QActivation, QConv1D, QDense, QSeparableConv1D
 
     rng = np.random.default_rng(7)
     inp = keras.Input((8, 2), name="x")
     h = QConv1D(4, 3, kernel_quantizer=QUANTIZERS["conv"], bias_quantizer=BIAS, name="conv")(inp)
     h = QActivation("quantized_relu(6,2)", name="relu1")(h)
+    h = QSeparableConv1D(4, 2, **SEPARABLE, bias_quantizer=BIAS, name="sep")(h)
+    h = QActivation("quantized_relu(6,2)", name="relu3")(h)
     h = keras.layers.Flatten(name="flat")(h)
     h = QDense(8, kernel_quantizer=QUANTIZERS["fc1"], bias_quantizer=BIAS, name="fc1")(h)
     h = QActivation("quantized_relu(6,2)", name="relu2")(h)
     h = QDense(3, kernel_quantizer=QUANTIZERS["fc2"], bias_quantizer=BIAS, name="fc2")(h)
     model = keras.Model(inp, keras.layers.Activation("softmax", name="softmax")(h))
     quantized: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    for layer in model.layers:
+        layer.set_weights([rng.normal(0, 0.6, v.shape).astype(np.float32) for v in layer.get_weights()])
     for name, spec in QUANTIZERS.items():
-        layer = model.get_layer(name)
-        w, b = (rng.normal(0, 0.6, v.shape).astype(np.float32) for v in layer.get_weights())
-        layer.set_weights([w, b])
+        w, b = model.get_layer(name).get_weights()
         as_array = lambda q, v: np.asarray(keras.ops.convert_to_numpy(q(v)), np.float64)  # noqa: E731
         quantized[name] = (as_array(qkeras.get_quantizer(spec), w), as_array(qkeras.get_quantizer(BIAS), b))
     path = tmp_path_factory.mktemp("shift") / "shift.keras"
@@ -66,7 +71,7 @@ def qkeras_model(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, np.nda
 def _convert(path: Path, out: Path, io_type: str, config: dict) -> nnhls.model.graph.ModelGraph:
     model = nnhls.converters.convert_from_keras_model(str(path), hls_config=config, output_dir=str(out), io_type=io_type)
     encodings = [line.split('weight_encoding = "')[1].split('"')[0] for line in model.ir("hls").splitlines() if "weight_encoding" in line]
-    assert encodings == ["ternary", "po2", "binary"]
+    assert encodings == ENCODINGS
     return model
 
 
@@ -79,8 +84,12 @@ def test_qkeras_shift_kernels_bit_identical_to_qkeras(
     qkeras_model, tmp_path: Path, io_type: str, strategy: str, reuse: int
 ) -> None:
     path, x, logits, _ = qkeras_model
-    config = {"Model": {"Precision": "fixed<16,6>", "Strategy": strategy, "ReuseFactor": reuse}}
+    config = {"Model": {"Precision": "fixed<16,6>", "Strategy": strategy, "ReuseFactor": reuse, "SnapReuseFactor": True}}
     model = _convert(path, tmp_path / "prj", io_type, config)
+    report = {row["layer"]: row for row in model.layer_report()}
+    assert [row["multipliers"] for row in report.values() if row["op"] in ("hls.dense", "hls.conv1d", "hls.depthwise_conv1d")] == [0] * 5
+    assert "(ternary: 2-bit codes, shift-add)" in report["conv"]["types"]
+    assert "(binary: 1-bit codes, shift-add)" in report["fc2"]["types"]
     ours = model.trace(x, layers=["fc2"], emulator="numpy")["fc2"]
     assert np.array_equal(ours.reshape(logits.shape), logits)
     model.compile()
@@ -97,28 +106,29 @@ def _cast(v: np.ndarray, width: int, integer: int) -> np.ndarray:
 
 @pytest.mark.slow
 def test_narrow_rounding_saturating_accumulator_casts_every_term(qkeras_model, tmp_path: Path) -> None:
-    """fc1 (po2 weights, reuse factor 4, Resource) with accum fixed<8,3,RND,SAT>: every product,
+    """fc1 (po2 weights, reuse factor 4, Resource) with accum fixed<7,2,RND,SAT>: every product,
     then every partial sum, is rounded and saturated into the accumulator, as in the multiplying
     kernels: C++ == emulator == a numpy loop doing exactly that from QKeras's quantized weights."""
     path, x, _, quantized = qkeras_model
     config = {
-        "Model": {"Precision": "fixed<16,6>", "Strategy": "Resource", "ReuseFactor": 2},
-        "LayerName": {"fc1": {"ReuseFactor": 4, "Precision": {"accum": "fixed<8,3,RND,SAT>"}}},
+        "Model": {"Precision": "fixed<16,6>", "Strategy": "Resource", "ReuseFactor": 2, "SnapReuseFactor": True},
+        "LayerName": {"fc1": {"ReuseFactor": 4, "Precision": {"accum": "fixed<7,2,RND,SAT>"}}},
     }
     model = _convert(path, tmp_path / "prj", "io_parallel", config)
-    traced = model.trace(x, layers=["conv", "fc1"], emulator="numpy")  # relu1 / relu2: their result types
+    layers = ["sep_pointwise", "fc1"]  # relu3 / relu2: their result types
+    traced = model.trace(x, layers=layers, emulator="numpy")
     model.compile()
-    traced_cpp = model.trace(x, layers=["conv", "fc1"])
-    assert all(np.array_equal(traced_cpp[k], traced[k]) for k in ("conv", "fc1"))
+    traced_cpp = model.trace(x, layers=layers)
+    assert all(np.array_equal(traced_cpp[k], traced[k]) for k in layers)
     w, b = quantized["fc1"]
     assert set(np.abs(w[w != 0]).tolist()) <= {2.0**k for k in range(-8, 4)}
-    inputs = traced["conv"].reshape(len(x), -1)
-    acc = np.broadcast_to(_cast(b, 8, 3), (len(x), b.size)).copy()
+    inputs = traced["sep_pointwise"].reshape(len(x), -1)
+    acc = np.broadcast_to(_cast(b, 7, 2), (len(x), b.size)).copy()
     saturated = 0
     for i in range(w.shape[0]):
-        partial = acc + _cast(inputs[:, i : i + 1] * w[i], 8, 3)
-        saturated += int(np.count_nonzero((partial < -4) | (partial > 4 - 2.0**-5)))
-        acc = _cast(partial, 8, 3)
+        partial = acc + _cast(inputs[:, i : i + 1] * w[i], 7, 2)
+        saturated += int(np.count_nonzero((partial < -2) | (partial > 2 - 2.0**-5)))
+        acc = _cast(partial, 7, 2)
     assert saturated > 0  # the saturation of partial sums is exercised
     relu = np.clip(np.round(acc * 16), 0, 63) / 16  # then quantized_relu(6,2): half to even, saturating
     assert np.array_equal(traced["fc1"].reshape(acc.shape), relu)
