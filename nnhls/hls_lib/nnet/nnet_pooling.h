@@ -33,15 +33,32 @@ struct pooling_config {
 
 typedef ap_ufixed<32, 1, AP_RND> pool_reciprocal_t;
 
+// One channel's window, fed its in-bounds inputs in row-major order (the rule at the top).
+template <class data_T, class res_T, typename CONFIG_T> struct pool_window_state {
+  data_T best;
+  typename CONFIG_T::accum_t acc;
+  unsigned n;
+  pool_window_state() : best(0), acc(0), n(0) {}
+  void add(const data_T& x) {
+    if (n == 0 || best < x) best = x;
+    acc = acc + x;
+    n++;
+  }
+  res_T result() const {
+    if (CONFIG_T::pool_op == pool_max) return res_T(best);
+    const unsigned count = CONFIG_T::count_pad ? CONFIG_T::pool_height * CONFIG_T::pool_width : n;
+    const pool_reciprocal_t r = 1.0 / double(count);
+    return res_T(acc * r);
+  }
+};
+
 // One output pixel (oh, ow), all channels. `Enable`: see nnet_common.h.
 template <class data_T, class res_T, typename CONFIG_T, class Enable = void> struct pool_pixel {
   static void run(const data_T* data, res_T* res, unsigned oh, unsigned ow) {
   PoolChannels:
     for (unsigned c = 0; c < CONFIG_T::n_chan; c++) {
       NNHLS_PRAGMA(HLS UNROLL)
-      data_T best = 0;
-      typename CONFIG_T::accum_t acc = 0;
-      unsigned n = 0;
+      pool_window_state<data_T, res_T, CONFIG_T> window_state;
     PoolRows:
       for (unsigned kh = 0; kh < CONFIG_T::pool_height; kh++) {
         const int ih = int(oh * CONFIG_T::stride_height + kh) - int(CONFIG_T::pad_top);
@@ -50,19 +67,10 @@ template <class data_T, class res_T, typename CONFIG_T, class Enable = void> str
         for (unsigned kw = 0; kw < CONFIG_T::pool_width; kw++) {
           const int iw = int(ow * CONFIG_T::stride_width + kw) - int(CONFIG_T::pad_left);
           if (iw < 0 || iw >= int(CONFIG_T::in_width)) continue;
-          const data_T& x = data[(unsigned(ih) * CONFIG_T::in_width + unsigned(iw)) * CONFIG_T::n_chan + c];
-          if (n == 0 || best < x) best = x;
-          acc = acc + x;
-          n++;
+          window_state.add(data[(unsigned(ih) * CONFIG_T::in_width + unsigned(iw)) * CONFIG_T::n_chan + c]);
         }
       }
-      if (CONFIG_T::pool_op == pool_max) {
-        res[c] = best;
-      } else {
-        const unsigned count = CONFIG_T::count_pad ? CONFIG_T::pool_height * CONFIG_T::pool_width : n;
-        const pool_reciprocal_t r = 1.0 / double(count);
-        res[c] = acc * r;
-      }
+      res[c] = window_state.result();
     }
   }
 };
@@ -75,28 +83,17 @@ template <class data_T, class res_T, typename CONFIG_T, class Enable = void> str
   PoolChannels:
     for (unsigned c = 0; c < CONFIG_T::n_chan; c++) {
       NNHLS_PRAGMA(HLS UNROLL)
-      data_T best = 0;
-      typename CONFIG_T::accum_t acc = 0;
-      unsigned n = 0;
+      pool_window_state<data_T, res_T, CONFIG_T> window_state;
     PoolRows:
       for (unsigned kh = valid_from; kh <= valid_to; kh++) {
       PoolCols:
         for (unsigned kw = 0; kw < CONFIG_T::pool_width; kw++) {
           const int iw = int(ow * CONFIG_T::stride_width + kw) - int(CONFIG_T::pad_left);
           if (iw < 0 || iw >= int(CONFIG_T::in_width)) continue;
-          const data_T& x = window[(kh * CONFIG_T::in_width + unsigned(iw)) * CONFIG_T::n_chan + c];
-          if (n == 0 || best < x) best = x;
-          acc = acc + x;
-          n++;
+          window_state.add(window[(kh * CONFIG_T::in_width + unsigned(iw)) * CONFIG_T::n_chan + c]);
         }
       }
-      if (CONFIG_T::pool_op == pool_max) {
-        res[c] = best;
-      } else {
-        const unsigned count = CONFIG_T::count_pad ? CONFIG_T::pool_height * CONFIG_T::pool_width : n;
-        const pool_reciprocal_t r = 1.0 / double(count);
-        res[c] = acc * r;
-      }
+      res[c] = window_state.result();
     }
   }
 };
