@@ -218,13 +218,18 @@ class LayerPlan:
     def variables(self) -> tuple[str, ...]:
         return tuple(v for v in registry.rules(self.op).calibrated_vars if v not in self.quantized)
 
-    def pins(self) -> dict[str, dict[str, FixedPrecision]]:
-        """Layer name -> variable -> type, the result under `result_layer`."""
+    def pins(self) -> Pins:
+        """Layer name -> variable -> type: a folded dense/conv's result under `result_layer`; a
+        fused batchnorm's every type there (the fused op keeps the last batchnorm's configuration
+        under the first one's name)."""
         chosen = self.types()
-        name = self.op.layer_name
-        pins = {name: {var: t for var, t in chosen.items() if var != "result" or not self.result_layer}}
-        if "result" in chosen and self.result_layer:
-            pins.setdefault(self.result_layer, {})["result"] = chosen["result"]
+        if not self.result_layer:
+            return {self.op.layer_name: chosen} if chosen else {}
+        if isinstance(self.op, nn.BatchNormOp):
+            return {self.result_layer: chosen}
+        pins = {self.op.layer_name: {var: t for var, t in chosen.items() if var != "result"}}
+        if "result" in chosen:
+            pins[self.result_layer] = {"result": chosen["result"]}
         return {layer: types for layer, types in pins.items() if types}
 
     def types(self) -> dict[str, FixedPrecision]:
@@ -475,9 +480,10 @@ def canonical(module: ModuleOp) -> ModuleOp:
 
 def result_layers(module: ModuleOp, survivors: set[str]) -> dict[str, str]:
     """For each layer of the canonical module whose result is a folded batchnorm's (a dense/conv
-    with the batchnorms folded or fused after it), the name of the last such batchnorm in the
-    configured module: nn-canonicalize gives the folded layer that batchnorm's result type, so
-    calibration pins the result there."""
+    with the batchnorms folded or fused after it, or a batchnorm fused with those after it), the
+    name of the last such batchnorm in the configured module: nn-canonicalize gives the folded
+    layer that batchnorm's result type (and a fused batchnorm all its configuration), so
+    calibration pins them there."""
     owners: dict[str, str] = {}
     for op in layer_ops(module):
         if op.layer_name not in survivors:
