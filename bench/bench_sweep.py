@@ -1,30 +1,50 @@
 """A 48-point sweep of the bundled jet tagger: Dask LocalCluster vs the points one after another.
 
-    python bench/bench_sweep.py                   # 2 workers (one per core here), cold g++ cache each run
-    python bench/bench_sweep.py --workers 4 --repeat 2
+    python bench/bench_sweep.py                   # both emulators, 2 workers (one per core here)
+    python bench/bench_sweep.py --emulator numpy --workers 4 --repeat 2
     python bench/bench_sweep.py --plot docs/sweep_pareto.png --markdown docs/sweep_table.md
 
-The sweep is examples/jet_tagger/sweep.yml (reuse factor 1-8 x strategy x fc1 weight width 4-8 x
-io type = 48 points; each converts, estimates, builds the g++ emulation library and measures
-the agreement with the Keras float outputs on the example's 200 inputs). Both modes run the same
-`run_sweep` code into fresh output directories with an empty build cache (a fresh
-NNHLS_CACHE_DIR), so both do 48 cold builds; the Dask time includes starting the cluster. The
-machine's load average is printed before and after: other processes on the machine slow both
-modes, and the ratio only means something on an otherwise idle machine.
+The sweep is examples/jet_tagger/sweep.yml (reuse factor x default precision x fc1 weight width
+= 48 points; each converts, estimates, writes its project and measures the agreement with the
+Keras float outputs on the example's 200 inputs), run twice per emulator with the same
+`run_sweep` code into fresh output directories:
+
+  numpy  the sweep's default: accuracy on the numpy emulator (same bits as the g++ build)
+  cpp    accuracy on each point's g++ build, from an empty build cache (a fresh NNHLS_CACHE_DIR)
+
+"one after another" is `run_sweep(sequential=True)`: one process whose emulator uses every core
+(and whose g++ builds compile a project's translation units side by side), the best way to run
+the same points without Dask. "Dask" starts a LocalCluster (one single-threaded worker per core,
+the emulator of each limited to its share of the cores) and its time includes starting the
+cluster and importing nnhls in the workers (also shown on its own: `startup`). `cpu` is the CPU
+time of the whole process tree (this process, the workers, g++).
+
+Before the sweeps, `ceiling` measures what this machine gives two independent CPU-bound
+processes at that moment: 2 x (time of one alone) / (time of two side by side), for a Python loop
+and (with cpp) for g++ compiling the example's bridge. No sweep can beat them; on an idle machine
+with two real cores they are close to 2. The load average is printed
+with every figure: other processes slow both modes and the ratios only mean something on an
+otherwise idle machine.
 """
 
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import os
+import resource
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 SPEC = REPO / "examples" / "jet_tagger" / "sweep.yml"
+POINTS = 48
+SPIN = 3_000_000
+"""Iterations of the ceiling's CPU-bound loop (about a second on this machine)."""
 
 
 def load() -> str:
@@ -32,37 +52,112 @@ def load() -> str:
     return f"load average {one:.2f} {five:.2f} {fifteen:.2f} on {os.cpu_count()} cores"
 
 
-def timed_sweep(sequential: bool, workers: int, folder: Path) -> float:
+def cpu_seconds() -> float:
+    """CPU time of this process and of its finished children (workers, g++)."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def spin(iterations: int = SPIN) -> float:
+    start = time.perf_counter()
+    total = 0
+    for i in range(iterations):
+        total += i * i % 7
+    return time.perf_counter() - start
+
+
+def ceiling() -> float:
+    """2 x (one CPU-bound process alone) / (two side by side): the speed-up two processes get here now."""
+    context = multiprocessing.get_context("spawn")
+    with context.Pool(2) as pool:
+        pool.map(spin, [SPIN // 10] * 2)  # start both interpreters first
+        alone = pool.apply(spin)
+        start = time.perf_counter()
+        pool.map(spin, [SPIN, SPIN], chunksize=1)
+        both = time.perf_counter() - start
+    return 2 * alone / both
+
+
+def gxx_ceiling(folder: Path) -> float:
+    """The ceiling for g++: the example's bridge compiled alone, then twice side by side."""
+    import subprocess
+
+    from nnhls.codegen.build import CXX_FLAGS, _include_flags, compiler  # pyright: ignore[reportPrivateUsage]
+    from nnhls.converters import convert_from_config, load_yaml
+
+    root = folder / "gxx"
+    config = {**load_yaml(REPO / "examples" / "jet_tagger" / "config.yml"), "OutputDir": str(root)}
+    convert_from_config(config).write()
+    source = next(root.glob("*_bridge.cpp"))
+
+    def compile_side_by_side(count: int) -> float:
+        start = time.perf_counter()
+        jobs = [subprocess.Popen([compiler(), *CXX_FLAGS, *_include_flags(root), "-c", str(source), "-o", str(root / f"{i}.o")]) for i in range(count)]
+        assert all(job.wait() == 0 for job in jobs)
+        return time.perf_counter() - start
+
+    compile_side_by_side(1)  # headers into the page cache
+    return 2 * compile_side_by_side(1) / compile_side_by_side(2)
+
+
+def timed_sweep(emulator: str, sequential: bool, workers: int, folder: Path) -> dict[str, Any]:
     from nnhls.compiler.sweep import load_spec, run_sweep
     from nnhls.converters import convert_from_config, load_yaml
 
     os.environ["NNHLS_CACHE_DIR"] = str(folder / "cache")  # cold builds; inherited by the workers
-    spec = load_spec(SPEC, read_config=load_yaml, output=folder / "out")
-    start = time.perf_counter()
+    spec = load_spec(SPEC, read_config=load_yaml, output=folder / "out", emulator=emulator)
+    cpu, start = cpu_seconds(), time.perf_counter()
     table = run_sweep(spec, convert=convert_from_config, sequential=sequential, workers=None if sequential else workers, progress=False)
-    elapsed = time.perf_counter() - start
-    assert len(table) == 48 and (table["status"] == "ok").all(), table[["index", "status", "error"]]
-    return elapsed
+    elapsed, cpu = time.perf_counter() - start, cpu_seconds() - cpu
+    assert len(table) == POINTS and (table["status"] == "ok").all(), table[["index", "status", "error"]]
+    overhead = float(table.attrs.get("startup_s", 0.0)) + float(table.attrs.get("shutdown_s", 0.0))
+    return {"wall": elapsed, "startup": float(table.attrs.get("startup_s", 0.0)), "overhead": overhead, "cpu": cpu, "table": table}
+
+
+def compare(emulator: str, workers: int, folder: Path) -> tuple[dict[str, Any], dict[str, Any]]:
+    before = load()
+    sequential = timed_sweep(emulator, True, workers, folder / f"{emulator}-sequential")
+    parallel = timed_sweep(emulator, False, workers, folder / f"{emulator}-dask")
+    points = parallel["wall"] - parallel["overhead"]
+    print(
+        f"  {emulator:5}  {POINTS} points one after another {sequential['wall']:.1f} s (cpu {sequential['cpu']:.1f} s); "
+        f"Dask LocalCluster ({workers} workers) {parallel['wall']:.1f} s including {parallel['startup']:.1f} s startup "
+        f"and {parallel['overhead'] - parallel['startup']:.1f} s shutdown (cpu {parallel['cpu']:.1f} s): "
+        f"speed-up {sequential['wall'] / parallel['wall']:.2f}x, {sequential['wall'] / points:.2f}x without starting "
+        f"and stopping the cluster  [{before}; after: {load()}]",
+        flush=True,
+    )
+    agreement = {name: run["table"]["agreement"].tolist() for name, run in (("sequential", sequential), ("dask", parallel))}
+    assert agreement["sequential"] == agreement["dask"], "the two modes measured different agreements"
+    return sequential, parallel
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--emulator", choices=["numpy", "cpp", "both"], default="both")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--plot", help="also write the Pareto plot of the sweep here (PNG)")
     parser.add_argument("--markdown", help="also write the report table here (Markdown)")
     args = parser.parse_args()
+    emulators = ["numpy", "cpp"] if args.emulator == "both" else [args.emulator]
+    import nnhls.converters  # noqa: F401  # imported before any timing, as by `nnhls sweep` before it runs points
+
     print(f"before: {load()}")
     for run in range(args.repeat):
         with tempfile.TemporaryDirectory() as tmp:
-            sequential = timed_sweep(True, args.workers, Path(tmp) / "sequential")
-            parallel = timed_sweep(False, args.workers, Path(tmp) / "dask")
-            print(
-                f"run {run + 1}: 48 points one after another {sequential:.1f} s; Dask LocalCluster "
-                f"({args.workers} workers) {parallel:.1f} s; speed-up {sequential / parallel:.2f}x ({load()})"
-            )
+            gxx = f", {gxx_ceiling(Path(tmp)):.2f}x for two g++" if "cpp" in emulators else ""
+            print(f"run {run + 1}: ceiling {ceiling():.2f}x for two CPU-bound Python processes{gxx} ({load()})")
+            tables: dict[str, Any] = {}
+            for emulator in emulators:
+                _, parallel = compare(emulator, args.workers, Path(tmp))
+                tables[emulator] = parallel["table"]
+            if len(tables) == 2:
+                columns = ["agreement", "max_abs_diff", "mean_abs_diff"]
+                assert tables["numpy"][columns].equals(tables["cpp"][columns]), "numpy and g++ emulation differ"
+                print("  numpy and cpp sweeps: identical accuracy columns")
             if run == 0 and (args.plot or args.markdown):
-                write_report(Path(tmp) / "dask" / "out", args.plot, args.markdown)
+                write_report(Path(tmp) / f"{emulators[0]}-dask" / "out", args.plot, args.markdown)
     print(f"after: {load()}")
 
 

@@ -87,7 +87,7 @@ def defines_h(fw: Firmware) -> str:
         for const in layer.constants:
             if const.type_name not in seen:
                 seen.add(const.type_name)
-                w.line(f"typedef {const.precision.cpp()} {const.type_name};")
+                w.line(f"typedef {const.cpp_type} {const.type_name};")
         for name, cpp in layer.typedefs:
             if name not in seen:
                 seen.add(name)
@@ -161,7 +161,7 @@ def _weight_count(const: Constant) -> int:
 
 def weight_header(const: Constant, namespace: str | None = None, decimals: list[str] | None = None) -> str:
     w = CppWriter()
-    w.comment(f"{const.comment}: {const.count} values of {const.type_name} ({const.precision.cpp()}).")
+    w.comment(f"{const.comment}: {const.count} values of {const.type_name} ({const.cpp_type}).")
     w.comment("Synthesis / vendor C simulation: the exact values below. nnhls emulation builds define")
     w.comment("NNHLS_FAST_WEIGHTS and fill the array from weights/emulation_weights.bin instead.")
     guard = _guard(const.name)
@@ -172,6 +172,10 @@ def weight_header(const: Constant, namespace: str | None = None, decimals: list[
     w.line(f"extern {decl};")
     w.line("#else")
     values = (decimal_values(const) if decimals is None else decimals) or ["0"]
+    if const.code is not None:
+        w.line("// Shift codes (bits: exponent - KMIN, then sign, then zero; see nnet::po2_weight):")
+        w.line(f"// {const.code.bits} bit(s) per weight instead of the {const.precision.width} of {const.precision.cpp()}.")
+        values = [str(c) for c in const.stored().tolist()] or ["0"]
     if const.sparse is not None:
         rows, cols, _ = const.sparse
         values = [f"{{{r}, {c}, {v}}}" for r, c, v in zip(rows.tolist(), cols.tolist(), values, strict=False)] or ["{0, 0, 0}"]
@@ -230,7 +234,10 @@ def _blob_arrays(fw: Firmware) -> tuple[list[np.ndarray], list[BlobArray]]:
     offset = 0
     for const in fw.constants:
         p = const.precision
-        arrays = [(const.values, p.width + (0 if p.signed else 1))]
+        if const.code is None:
+            arrays = [(const.values, p.width + (0 if p.signed else 1))]
+        else:  # shift codes: unsigned, `bits` wide
+            arrays = [(const.stored(), const.code.bits + 1)]
         if const.sparse is not None:
             arrays += [(const.sparse[0], 32), (const.sparse[1], 32)]
         for values, bits in arrays:
@@ -322,8 +329,11 @@ def emulation_weights_cpp(fw: Firmware) -> str:
             values = next(arrays)
             target = f"{const.name}[i]" if const.sparse is None else f"{const.name}[i].weight"
             with w.block(f"for (unsigned long i = 0; i < {const.count}UL; i++)"):
-                w.line(f"nnet::emu::set_raw<{const.type_name}, {p.width}, {p.fractional}>({target}, "
-                       f"blob_at<{values.ctype}>({values.offset}ULL, i));")
+                if const.code is not None:
+                    w.line(f"{target}.code = blob_at<{values.ctype}>({values.offset}ULL, i);")
+                else:
+                    w.line(f"nnet::emu::set_raw<{const.type_name}, {p.width}, {p.fractional}>({target}, "
+                           f"blob_at<{values.ctype}>({values.offset}ULL, i));")
                 if const.sparse is not None:
                     rows, cols = next(arrays), next(arrays)
                     w.line(f"{const.name}[i].row_index = blob_at<{rows.ctype}>({rows.offset}ULL, i);")

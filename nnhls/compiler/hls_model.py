@@ -69,6 +69,7 @@ from nnhls.errors import (
     UserError,
     warn,
 )
+from nnhls.ops.cpp import shift_code
 
 ArrayLike = Any
 
@@ -565,6 +566,8 @@ def layer_report(module: ModuleOp) -> list[dict[str, Any]]:
             "reuse_factor": 1 if op.reuse_factor is None else op.reuse_factor.value.data,
         }
         types = [f"{name.removesuffix('_t')}={getattr(op, name).precision}" for name in ("weight_t", "accum_t", "table_t") if getattr(op, name, None) is not None]
+        if isinstance(op, hls.DenseOp | hls.ConvBaseOp) and (coded := _weight_codes(op)):
+            types[0] += f" ({coded})"
         row["types"] = " ".join(types)
         strategy = getattr(op, "strategy", None)
         row["strategy"] = "" if strategy is None else strategy.data.value
@@ -573,6 +576,15 @@ def layer_report(module: ModuleOp) -> list[dict[str, Any]]:
             row[key] = "" if attr is None else getattr(getattr(attr, "value", attr), "data", str(attr))
         rows.append(row)
     return rows
+
+
+def _weight_codes(op: hls.DenseOp | hls.ConvBaseOp) -> str:
+    """How shift-coded weights are stored and multiplied, e.g. `binary: 1-bit codes, shift-add`."""
+    if op.weight_encoding is None:
+        return ""
+    code = shift_code(hls.mantissas(op.weight), op.weight_t.precision)
+    bits = "?" if code is None else code.bits  # an edited IR: codegen says what is wrong
+    return f"{op.weight_encoding.data}: {bits}-bit codes, shift-add"
 
 
 # ----- reopening a written project --------------------------------------------------------------------------

@@ -192,6 +192,15 @@ def _table_size_ok(size: IntegerAttr | None) -> bool:
 # ----- dense and convolution ------------------------------------------------------------------------------
 
 
+WEIGHT_ENCODINGS = ("binary", "ternary", "po2")
+"""Shift-coded weights: +-2^K (binary), 0 / +-2^K (ternary), 0 / +-2^k for several k (po2)."""
+
+
+def verify_weight_encoding(op: DenseOp | ConvBaseOp) -> None:
+    if op.weight_encoding is not None and op.weight_encoding.data not in WEIGHT_ENCODINGS:
+        raise op.fail(f"weight_encoding must be one of {', '.join(WEIGHT_ENCODINGS)}, got {op.weight_encoding.data!r}")
+
+
 @irdl_op_definition
 class DenseOp(HLSKernelOp):
     """nnet::dense on the last axis (leading axes are independent rows); weight is (n_in, n_out).
@@ -214,6 +223,9 @@ class DenseOp(HLSKernelOp):
     compression = opt_prop_def(UnitAttr)
     store_weights_in_bram = opt_prop_def(UnitAttr)
     """More weights than the model's BramFactor: a ROM in BRAM instead of registers/LUTs."""
+    weight_encoding = opt_prop_def(StringAttr)
+    """One of WEIGHT_ENCODINGS: every weight is 0 or +-2^k, stored as shift codes; the kernel
+    shifts and negates instead of multiplying (the same exact products)."""
 
     WEIGHTS: ClassVar[tuple[tuple[str, str], ...]] = (("weight", "weight_t"), ("bias", "bias_t"))
 
@@ -228,6 +240,7 @@ class DenseOp(HLSKernelOp):
             raise self.fail(f"bias shape {self.bias.get_shape()} must be ({w[1]},)")
         if (n := w[0] * w[1]) % self.reuse_factor_value and self.strategy.data != Strategy.LATENCY:
             raise self.fail(f"reuse factor {self.reuse_factor_value} does not divide {n} products")
+        verify_weight_encoding(self)
 
     @property
     def reuse_factor_value(self) -> int:
@@ -259,6 +272,8 @@ class ConvBaseOp(HLSKernelOp, ABC):
     parallelization_factor = opt_prop_def(IntegerAttr[I64])
     store_weights_in_bram = opt_prop_def(UnitAttr)
     """More weights than the model's BramFactor: a ROM in BRAM instead of registers/LUTs."""
+    weight_encoding = opt_prop_def(StringAttr)
+    """As hls.dense's: shift-coded weights, a multiplier-free kernel."""
 
     RANK: ClassVar[int] = 2
     DEPTHWISE: ClassVar[bool] = False
@@ -290,6 +305,7 @@ class ConvBaseOp(HLSKernelOp, ABC):
                 raise self.fail(
                     f"parallelization factor {pf.value.data} must divide the {pixels} output pixels"
                 )
+        verify_weight_encoding(self)
 
 
 @irdl_op_definition

@@ -24,6 +24,7 @@ import numpy as np
 from xdsl.dialects import func
 from xdsl.dialects.builtin import (
     I64,
+    ArrayAttr,
     BytesAttr,
     DenseIntOrFPElementsAttr,
     DictionaryAttr,
@@ -145,6 +146,10 @@ class NNLayerOp(IRDLOperation, ABC):
     """Estimate from nn-schedule: initiation interval in clock cycles."""
     bops = opt_prop_def(IntegerAttr[I64])
     """Estimate from nn-schedule: bit operations per inference (multiplications x operand widths)."""
+    quantizer_typed = opt_prop_def(ArrayAttr[StringAttr])
+    """Precision variables whose type a quantizer of the model set (nn-infer-quantization), e.g.
+    `["weight", "result"]`: a result saturating at such a type is the quantizer's design, not an
+    overflow, and a layer whose constants a quantizer typed keeps exact bit growth."""
 
     PRECISION_VARS: ClassVar[tuple[str, ...]] = ("result",)
     """The precision variables this layer has (config keys under Precision)."""
@@ -174,6 +179,10 @@ class NNLayerOp(IRDLOperation, ABC):
         """Per-op shape rules."""
 
     def _verify_precision(self) -> None:
+        if self.quantizer_typed is not None:
+            for var in self.quantizer_typed.data:
+                if var.data not in self.PRECISION_VARS:
+                    raise self.fail(f"quantizer_typed names '{var.data}', not a precision variable")
         if self.precision is None:
             return
         for var, value in self.precision.data.items():
@@ -196,6 +205,15 @@ class NNLayerOp(IRDLOperation, ABC):
         else:
             entries[var] = value
         self.precision = DictionaryAttr(entries) if entries else None
+
+    def mark_quantizer_typed(self, var: str) -> None:
+        """Record that a quantizer set `var`'s type (see `quantizer_typed`)."""
+        if not self.is_quantizer_typed(var):
+            marked = [*self.quantizer_typed.data] if self.quantizer_typed is not None else []
+            self.quantizer_typed = ArrayAttr([*marked, StringAttr(var)])
+
+    def is_quantizer_typed(self, var: str) -> bool:
+        return self.quantizer_typed is not None and StringAttr(var) in self.quantizer_typed.data
 
     def get_precision(self, var: str) -> FixedPointType | str | None:
         """The configured precision of one variable: a type, "auto", or None if unset."""

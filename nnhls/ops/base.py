@@ -91,8 +91,14 @@ def quantization_aware(op: nn.NNLayerOp) -> bool:
     """Whether the layer's constants carry quantizers (QKeras, QONNX, HGQ, Brevitas layers): its
     `auto` types keep exact bit growth, never the maximum precision's cap, so the layer computes
     what the framework computes (its widths are bounded by the quantizers that type its inputs
-    and constants; a cap would round or saturate the sums the quantizers were trained on)."""
-    return any(op.properties.get(name) is not None for name in QUANTIZER_PROPERTIES)
+    and constants; a cap would round or saturate the sums the quantizers were trained on). The
+    same holds for a layer whose constants nn-infer-quantization typed (`quantizer_typed`): the
+    integer codes of non-power-of-two-scaled weights and the scale layers next to them."""
+    if any(op.properties.get(name) is not None for name in QUANTIZER_PROPERTIES):
+        return True
+    # Constants a quantizer typed (integer weight codes, a non-power-of-two scale layer's constants).
+    marked = op.quantizer_typed.data if op.quantizer_typed is not None else ()
+    return any(var.data not in op.RESULT_VARS for var in marked)
 
 
 @dataclass

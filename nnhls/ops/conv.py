@@ -22,7 +22,7 @@ from nnhls.dialects.types import int_array
 from nnhls.ops import exact as ex
 from nnhls.ops.base import KernelRules, Lowering, register
 from nnhls.ops.cpp import Layer
-from nnhls.ops.dense import WeightedRules
+from nnhls.ops.dense import WeightedRules, encoded_weights
 
 _KERNEL_LETTERS = "ijkl"
 _SPATIAL_LETTERS = "hwd"
@@ -160,6 +160,7 @@ class ConvKernel(KernelRules):
         pf = 1 if op.parallelization_factor is None else op.parallelization_factor.value.data
         weights = layer.constant("w", op.weight, op.weight_t, f"weights {tuple(op.weight.get_shape())}", "weight")
         layer.constant("b", op.bias, op.bias_t, f"biases ({out_shape[-1]})", "bias")
+        weights.code = encoded_weights(op, layer, weights.values)
         nonzeros = int(np.count_nonzero(weights.values))
         config = layer.struct("conv_config")
         config.const("in_height", in_shape[0]).const("in_width", in_shape[1]).const("n_chan", in_shape[2])

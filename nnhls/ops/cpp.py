@@ -121,6 +121,64 @@ class Value:
         return self.pixel_type if self.stream else self.type_name
 
 
+@dataclass(frozen=True)
+class ShiftCode:
+    """Weights that are all 0 or +-2^k (KMIN <= k <= KMAX), stored as codes instead of fixed-point
+    values: `nnet::po2_weight<KMIN, KMAX, ZERO>` (nnet_common.h), whose product with x is a shift
+    and a negation, no multiplier. A code holds the exponent k - KMIN in its low `exp_bits` bits,
+    then a sign bit (1: negative), then (only when a weight is zero) a zero bit. One exponent and
+    no zero is a binary weight (1 bit: +-2^K), one exponent with zeros a ternary one (2 bits)."""
+
+    kmin: int
+    kmax: int
+    zero: bool
+
+    @property
+    def exp_bits(self) -> int:
+        return (self.kmax - self.kmin).bit_length()
+
+    @property
+    def bits(self) -> int:
+        """Bits per stored weight."""
+        return self.exp_bits + 1 + int(self.zero)
+
+    @property
+    def kind(self) -> str:
+        if self.kmin != self.kmax:
+            return "po2"
+        return "ternary" if self.zero else "binary"
+
+    def cpp(self) -> str:
+        if self.kind == "binary":
+            return f"nnet::binary_weight<{self.kmin}>"
+        if self.kind == "ternary":
+            return f"nnet::ternary_weight<{self.kmin}>"
+        return f"nnet::po2_weight<{self.kmin}, {self.kmax}, {'true' if self.zero else 'false'}>"
+
+    def codes(self, mantissas: np.ndarray, t: FixedPrecision) -> np.ndarray:
+        """The code of each weight (mantissas of type t, all 0 or +-2^j)."""
+        m = mantissas.astype(np.int64)
+        magnitude = np.abs(m)
+        k = np.zeros(m.shape, np.int64)
+        nz = magnitude != 0
+        k[nz] = np.log2(magnitude[nz]).round().astype(np.int64) - t.fractional
+        exponent = np.where(nz, k - self.kmin, 0)
+        sign = (m < 0).astype(np.int64) << self.exp_bits
+        zero = (~nz).astype(np.int64) << (self.exp_bits + 1)
+        return exponent | sign | zero
+
+
+def shift_code(mantissas: np.ndarray, t: FixedPrecision) -> ShiftCode | None:
+    """The code of constants (mantissas of type t) that are all 0 or +-2^k with one non-zero at
+    least; None when one is not."""
+    m = np.abs(mantissas.astype(np.int64)).reshape(-1)
+    nonzero = m[m != 0]
+    if nonzero.size == 0 or np.any(nonzero & (nonzero - 1)):
+        return None
+    exponents = np.log2(nonzero).round().astype(np.int64) - t.fractional
+    return ShiftCode(int(exponents.min()), int(exponents.max()), bool(nonzero.size < m.size))
+
+
 @dataclass
 class Constant:
     """Quantized constants of one layer (weights, biases, tables), stored as raw mantissas."""
@@ -135,6 +193,17 @@ class Constant:
     """(row indices, column indices, index type) for compressed dense weights."""
     bram: bool = False
     """Stored as a ROM in BRAM (store_weights_in_bram)."""
+    code: ShiftCode | None = None
+    """Stored as shift codes (0 / +-2^k weights of a multiplier-free kernel), not fixed-point values."""
+
+    @property
+    def cpp_type(self) -> str:
+        """The element type's C++ spelling (its typedef in defines.h)."""
+        return self.precision.cpp() if self.code is None else self.code.cpp()
+
+    def stored(self) -> np.ndarray:
+        """What the arrays hold: the mantissas, or the shift codes."""
+        return self.values if self.code is None else self.code.codes(self.values, self.precision)
 
     @property
     def count(self) -> int:

@@ -13,6 +13,13 @@ Schedule: the reuse factor must be legal for the strategy (nnhls.dialects.schedu
 quantization to weight_t) needs no multiplier; multipliers = ceil(needed / RF); latency =
 RF + ceil(log2 n_in) + 2 per row, II = RF per row. BOPs = needed * rows * W(x) * W(weight)
 (convolutions: needed * output pixels * W(x) * W(weight)).
+
+Lowering: when every weight (quantized to weight_t) is 0 or +-2^k, at least one non-zero, the
+kernel gets `weight_encoding` binary (+-2^K), ternary (0 / +-2^K) or po2 (several k), whatever
+made them so (QKeras po2 / binary / ternary quantizers, BinaryDense, float weights that happen to
+be powers of two); not with Compression (sparse triplets keep fixed-point weights). The C++ then
+stores shift codes (nnhls.ops.cpp.ShiftCode, nnet::po2_weight) and computes each exact product by
+shifting and negating x: no multiplier in any strategy, as the estimate (0 needed) says.
 """
 
 from __future__ import annotations
@@ -22,7 +29,7 @@ from collections.abc import Sequence
 from math import ceil, prod
 
 import numpy as np
-from xdsl.dialects.builtin import DenseIntOrFPElementsAttr
+from xdsl.dialects.builtin import DenseIntOrFPElementsAttr, StringAttr
 from xdsl.ir import Attribute, SSAValue
 
 from nnhls.dialects import hls, nn
@@ -31,6 +38,7 @@ from nnhls.dialects.fixed import FixedPrecision, constant_mantissas
 from nnhls.dialects.kinds import Strategy
 from nnhls.dialects.schedule import kernel_dims
 from nnhls.dialects.types import StrategyAttr
+from nnhls.errors import CodegenError
 from nnhls.ops import exact as ex
 from nnhls.ops.base import (
     Estimate,
@@ -45,7 +53,7 @@ from nnhls.ops.base import (
     quantize,
     register,
 )
-from nnhls.ops.cpp import Layer
+from nnhls.ops.cpp import Layer, ShiftCode, shift_code
 
 # ----- shared by dense and convolutions -------------------------------------------------------------------
 
@@ -73,6 +81,20 @@ def multiplier_free(values: np.ndarray, t: FixedPrecision) -> np.ndarray:
     """Which quantized constants need no multiplier: zero or ± a power of two."""
     m = np.abs(constant_mantissas(values, t))
     return (m == 0) | ((m & (m - 1)) == 0)
+
+
+def encoded_weights(op: hls.DenseOp | hls.ConvBaseOp, layer: Layer, mantissas: np.ndarray) -> ShiftCode | None:
+    """The shift code of a kernel with `weight_encoding` (its weights must still be 0 / +-2^k: an
+    edited IR may have changed them)."""
+    if op.weight_encoding is None:
+        return None
+    code = shift_code(mantissas, op.weight_t.precision)
+    if code is None:
+        raise CodegenError(
+            f"{op.name} '{layer.layer}': weight_encoding {op.weight_encoding.data} needs weights that are all 0 "
+            "or +-2^k (remove weight_encoding to multiply)"
+        )
+    return code
 
 
 class WeightedRules(OpRules):
@@ -123,9 +145,12 @@ class WeightedRules(OpRules):
         weight = nn.to_numpy(op.weight)
         n_out = nn.shape_of(op.output)[-1]
         bias = nn.to_numpy(op.bias) if op.bias is not None else np.zeros(n_out, np.float32)
+        quantized = quantize(weight, w_t, f"{op.name} '{op.layer_name}' weight")
+        code = shift_code(hls.mantissas(quantized), w_t)
         return {
-            "weight": quantize(weight, w_t, f"{op.name} '{op.layer_name}' weight"),
+            "weight": quantized,
             "weight_t": lw.type_attr(op, "weight"),
+            "weight_encoding": None if code is None else StringAttr(code.kind),
             "bias": quantize(bias, b_t, f"{op.name} '{op.layer_name}' bias"),
             "bias_t": lw.type_attr(op, "bias"),
             "accum_t": lw.type_attr(op, "accum"),
@@ -147,6 +172,8 @@ class DenseRules(WeightedRules):
     def lower(self, op: nn.NNLayerOp, lw: Lowering) -> Sequence[SSAValue]:
         assert isinstance(op, nn.DenseOp)
         props = lw.common(op) | self.weight_props(op, lw) | {"compression": op.compression}
+        if op.compression is not None:  # sparse triplets keep fixed-point weights (and multiply)
+            props["weight_encoding"] = None
         return [lw.emit(hls.DenseOp, [lw.operand(op.input)], lw.out_type(op), props)]
 
     def reference(self, op: nn.NNLayerOp, args: Sequence[np.ndarray], batch: int) -> Sequence[np.ndarray]:
@@ -198,5 +225,6 @@ class DenseKernel(KernelRules):
             weights.values = grid[rows, cols].astype(np.int64)
             weights.sparse = (rows.astype(np.int64), cols.astype(np.int64), f"ap_uint<{index_bits}>")
             weights.comment += f", compressed: {nonzeros} non-zero (row, col, weight) triplets"
+        weights.code = encoded_weights(op, layer, weights.values)
         layer.kernel, layer.header = "dense", "nnet_dense.h"
         layer.args = [f"{layer.name}_w", f"{layer.name}_b"]

@@ -24,6 +24,13 @@ the quantized values the framework computed). This pass turns them into types:
   scale layers around an integer type: x / scale + zero point rounded into `int<bits>` (RND_CONV,
   SAT), then (code - zero point) * scale. Their constants are approximated and a warning says so.
 
+Every type this pass sets is recorded in the op's `quantizer_typed` property (a result
+saturating at such a type is the quantizer's design: the overflow check reports it apart), and
+the layers it creates have their remaining types `auto`. A layer whose constants a quantizer
+typed (integer codes, the scale layers) keeps exact bit growth, never the maximum precision's cap.
+An `auto` model input read by a non-power-of-two quantizer gets the quantizer's range with
+INPUT_GUARD_BITS fractional bits below its step.
+
 A type the configuration pins for a quantized variable (LayerName.<layer>.Precision) wins over the
 quantizer, with a warning naming the layer, the variable and both types.
 
@@ -37,7 +44,8 @@ Before (QKeras QDense + QActivation(quantized_relu(6, 0))):
 After:
 
     %1 = nn.dense %0 {layer = "fc1", weight = dense<...>, precision = {weight = !hls.fixed<6, 1>,
-                      result = !hls.ufixed<6, 0, RND_CONV, SAT>}, ...}
+                      result = !hls.ufixed<6, 0, RND_CONV, SAT>},
+                      quantizer_typed = ["weight", "result"], ...}
 """
 
 from __future__ import annotations
@@ -47,7 +55,7 @@ from dataclasses import dataclass
 import numpy as np
 from xdsl.context import Context
 from xdsl.dialects import func
-from xdsl.dialects.builtin import ModuleOp
+from xdsl.dialects.builtin import ModuleOp, StringAttr
 from xdsl.ir import Operation, SSAValue
 from xdsl.passes import ModulePass
 
@@ -84,6 +92,28 @@ def _pin(op: nn.NNLayerOp, var: str, wanted: FixedPrecision, source: str) -> Non
             )
         return
     op.set_precision(var, precision_type(wanted))
+    op.mark_quantizer_typed(var)
+
+
+def _auto_rest(op: nn.NNLayerOp) -> None:
+    """A layer this pass creates: every variable it did not type is `auto` (exact growth; the
+    layer's quantizer-typed constants exempt it from the maximum precision's cap)."""
+    for var in op.PRECISION_VARS:
+        if op.get_precision(var) is None:
+            op.set_precision(var, StringAttr(nn.AUTO))
+
+
+def _set_constant_types(op: nn.BatchNormOp, scale: np.ndarray, bias: np.ndarray) -> None:
+    """A scale layer's constants: exact when they are short dyadic numbers (codes, zero points,
+    quantized biases), else rounded to SCALE_BITS fractional bits (the warning says so)."""
+    for var, values in (("scale", scale), ("bias", bias)):
+        exact = exact_precision(values)
+        if exact is None and not np.any(values):
+            exact = FixedPrecision(1, 1)
+        t = exact if exact is not None and exact.fractional <= SCALE_BITS else _constant_precision(values)
+        op.set_precision(var, precision_type(t))
+        op.mark_quantizer_typed(var)
+    _auto_rest(op)
 
 
 # ----- constants ------------------------------------------------------------------------------------------
@@ -121,12 +151,12 @@ def _split_weight_scale(op: nn.DenseOp | nn.ConvBaseOp, q: UniformQuantizer) -> 
         op.output, per_channel.astype(np.float32), bias.astype(np.float32), layer
     )
     _insert_after(op, scale_op, users)
+    _set_constant_types(scale_op, per_channel, bias)
     warn(
         f"{_name(op)}: its weight scale is not a power of two; an explicit per-channel scale layer "
         f"'{layer}' multiplies by it (constants rounded to {SCALE_BITS} fractional bits)",
         ApproximationWarning,
     )
-    scale_op.set_precision("scale", precision_type(_constant_precision(per_channel)))
 
 
 def _per_output_channel(
@@ -239,6 +269,7 @@ class _Folder:
         if previous is not None and previous != t:
             return False
         producer.set_precision("result", precision_type(t))
+        producer.mark_quantizer_typed("result")
         self.assigned[(id(producer), "result")] = t
         q_op.output.replace_all_uses_with(producer.results[0])
         q_op.detach()
@@ -265,6 +296,7 @@ class _Folder:
             Quant(q.rounding.value) if q.rounding.value != "CEIL" else Quant.RND_CONV,
             Overflow.SAT_SYM if q.narrow and is_signed else Overflow.SAT,
         )
+        _type_model_input(q_op, scale, zero, codes_t)
         layer = q_op.layer_name
         users = list(q_op.output.uses)
         to_codes = nn.BatchNormOp(
@@ -282,8 +314,9 @@ class _Folder:
         for use in users:
             use.operation.operands[use.index] = to_values.output
         to_codes.set_precision("result", precision_type(codes_t))
-        to_codes.set_precision("scale", precision_type(_constant_precision(1.0 / scale)))
-        to_values.set_precision("scale", precision_type(_constant_precision(scale)))
+        to_codes.mark_quantizer_typed("result")
+        for scale_op in (to_codes, to_values):
+            _set_constant_types(scale_op, nn.to_numpy(scale_op.scale), nn.to_numpy(scale_op.bias))
         for attr in ("trace", "reuse_factor"):
             if getattr(q_op, attr) is not None:
                 setattr(to_values, attr, getattr(q_op, attr))
@@ -296,6 +329,28 @@ class _Folder:
             f"{SCALE_BITS} fractional bits: values within one quantization step",
             ApproximationWarning,
         )
+
+
+INPUT_GUARD_BITS = 16
+"""Fractional bits beyond a non-power-of-two quantizer's step that an `auto` model input read by
+it gets: float inputs land within 2**-16 of a step of their value, so their code is float's
+except within that distance of a rounding tie."""
+
+
+def _type_model_input(q_op: QuantizeOp, scale: np.ndarray, zero: np.ndarray, codes: FixedPrecision) -> None:
+    """An `auto` model input read by a non-power-of-two quantizer: the quantizer's range (beyond it
+    every value has the end code; SAT) with INPUT_GUARD_BITS fractional bits below its step."""
+    source = q_op.input.owner
+    if not isinstance(source, nn.InputOp) or source.get_precision("result") != nn.AUTO:
+        return
+    ends = np.abs(np.array([codes.min_value, codes.max_value])[:, None] - zero[None, :]) * scale[None, :]
+    largest = float(ends.max()) + float(scale.max())
+    integer = int(np.floor(np.log2(largest))) + 2
+    fractional = int(np.ceil(-np.log2(float(scale.min())))) + INPUT_GUARD_BITS
+    source.set_precision(
+        "result", precision_type(FixedPrecision(integer + fractional, integer, True, Quant.TRN, Overflow.SAT))
+    )
+    source.mark_quantizer_typed("result")
 
 
 def _channel_vector(array: np.ndarray, shape: tuple[int, ...]) -> np.ndarray | None:

@@ -45,6 +45,10 @@ def add_parsers(sub: Any) -> None:
     p.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="Dask scheduler of an existing cluster (default: NNHLS_DASK_SCHEDULER, else a local cluster)")
     p.add_argument("--workers", type=int, help="local cluster size (default: one worker per available core)")
     p.add_argument("--sequential", action="store_true", help="run the points one after another in this process (no Dask)")
+    p.add_argument(
+        "--emulator", choices=["numpy", "cpp"],
+        help="what accuracy is measured on: the numpy emulator (the file's `emulator`, default numpy) or each point's g++ build (cpp); the same bits",
+    )  # fmt: skip
     p.add_argument("--restart", action="store_true", help="discard the results already in the output directory")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_sweep)
@@ -73,7 +77,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
     if args.workers is not None and (args.scheduler or args.sequential):
         raise SweepError("--workers sizes the local cluster: it does not apply with --scheduler or --sequential")
-    spec = load_spec(args.spec, read_config=load_yaml, output=args.output)
+    spec = load_spec(args.spec, read_config=load_yaml, output=args.output, emulator=args.emulator)
     table = run_sweep(
         spec,
         convert=convert_from_config,

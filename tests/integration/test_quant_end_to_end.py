@@ -78,25 +78,30 @@ def test_qkeras_corpus_bit_identical_through_cpp_and_emulator(
 
 # ----- HGQ proxies and binary / ternary nets: the quantize and threshold kernels ----------------------------
 
-KERNEL_MODELS = {
-    # name: (input data, input shape, io type, kernel that must appear)
-    "hgq_mnist_heterogeneous": ("qkeras_mnist_dense", (28, 28), "io_parallel", "hls.quantize"),
-    "hgq_jet_classifier": ("qkeras_3layer", (16,), "io_stream", None),
-    "keras_bnn": ("KERAS_3layer", (16,), "io_parallel", "hls.threshold"),
-    "KERAS_3layer_ternary_small": ("KERAS_3layer", (16,), "io_stream", "hls.threshold"),
-}
+KERNEL_MODELS = [
+    # (name, input data, input shape, io type, kernel that must appear)
+    ("hgq_mnist_heterogeneous", "qkeras_mnist_dense", (28, 28), "io_parallel", "hls.quantize"),
+    ("hgq_mnist_heterogeneous", "qkeras_mnist_dense", (28, 28), "io_stream", "hls.quantize"),
+    ("hgq_jet_classifier", "qkeras_3layer", (16,), "io_stream", None),
+    ("keras_bnn", "KERAS_3layer", (16,), "io_parallel", "hls.threshold"),
+    ("KERAS_3layer_ternary_small", "KERAS_3layer", (16,), "io_stream", "hls.threshold"),
+]
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", list(KERNEL_MODELS))
-def test_hgq_and_binary_corpus_through_cpp_and_emulator(corpus: Path, tmp_path: Path, name: str) -> None:
+@pytest.mark.parametrize(
+    ("name", "data", "shape", "io_type", "kernel"), KERNEL_MODELS, ids=[f"{m[0]}-{m[3]}" for m in KERNEL_MODELS]
+)
+def test_hgq_and_binary_corpus_through_cpp_and_emulator(
+    corpus: Path, tmp_path: Path, name: str, data: str, shape: tuple[int, ...], io_type: str, kernel: str | None
+) -> None:
     """C++ equals the emulator; against the reference written from the documented semantics
-    (tests/integration/quant_reference.py): HGQ bit for bit (every op is followed by a quantizer),
+    (tests/integration/quant_reference.py): HGQ bit for bit (every op is followed by a quantizer;
+    the heterogeneous model's per-element quantizers are hls.quantize kernels, built in both io types),
     the binary / ternary nets (float batchnorms, approximated in 16-bit constants) within 1e-3 and
     equal in argmax."""
     import quant_reference
 
-    data, shape, io_type, kernel = KERNEL_MODELS[name]
     x = np.loadtxt(corpus / "generated" / f"{data}_input_features.dat", dtype=np.float32)
     x = x.reshape(-1, *shape)[:200].astype(np.float64)
     hgq = name.startswith("hgq")
@@ -176,3 +181,46 @@ def test_quick_start_quantized_examples_are_bit_identical_in_the_emulator(tmp_pa
     )
     y = omodel.predict(np.load(qonnx / "inputs.npy"), emulator="numpy")
     assert np.array_equal(y, np.load(qonnx / "qonnx_outputs.npy"))
+
+
+# ----- non-power-of-two weight scales (QKeras alpha): integer codes + a scale layer, never capped ----------
+
+
+def test_qkeras_numeric_and_auto_alpha_agree_with_qkeras(tmp_path: Path) -> None:
+    """QDense layers whose weights have a non-power-of-two scale (alpha=0.75, alpha="auto") keep
+    8-bit integer codes and a `<layer>_scale` layer; their sums need up to 20 integer bits, beyond
+    the default cap fixed<24,12>, which must not apply to them (it used to: outputs off by up to
+    12.75). Against Keras 3 + qkeras-v3: the quantized relu bit for bit on nearly every value, the
+    output within one step of its quantizer (QKeras sums in float32)."""
+    pytest.importorskip("qkeras", reason="qkeras-v3 (test dependency) not installed")
+    keras = pytest.importorskip("keras")
+    from qkeras import QActivation, QDense, quantized_bits, quantized_relu
+
+    keras.utils.set_random_seed(5)
+    rng = np.random.default_rng(5)
+    inputs = keras.Input(shape=(16,), name="x")
+    h = QDense(32, kernel_quantizer=quantized_bits(8, 0, alpha=0.75), bias_quantizer=quantized_bits(8, 3), name="fc1")(inputs)
+    h = QActivation(quantized_relu(8, 3), name="relu1")(h)
+    h = QDense(5, kernel_quantizer=quantized_bits(8, 0, alpha="auto"), bias_quantizer=quantized_bits(8, 3), name="fc2")(h)
+    outputs = QActivation(quantized_bits(10, 5), name="out")(h)
+    reference = keras.Model(inputs, outputs)
+    for layer in reference.layers:
+        if isinstance(layer, QDense):
+            w, b = layer.get_weights()
+            layer.set_weights([rng.normal(0, 0.6, w.shape).astype(np.float32), rng.normal(0, 1, b.shape).astype(np.float32)])
+    reference.save(tmp_path / "alpha.keras")
+    x = rng.normal(0, 2, (500, 16)).astype(np.float32)
+    relu1 = np.asarray(keras.Model(inputs, reference.get_layer("relu1").output).predict(x, verbose=0), np.float64)
+    expected = np.asarray(reference.predict(x, verbose=0), np.float64)
+    model = nnhls.converters.convert_from_keras_model(
+        str(tmp_path / "alpha.keras"), hls_config={"LayerName": {"x": {"Precision": "fixed<48,8>"}}},
+        output_dir=str(tmp_path / "prj"),
+    )  # fmt: skip
+    typed = model.ir("typed")
+    assert "fc1_scale" in typed and "fc2_scale" in typed
+    xs = x.astype(np.float64)
+    ours_relu1 = model.trace(xs, layers=["relu1"], emulator="numpy")["relu1"]
+    assert (ours_relu1.reshape(relu1.shape) == relu1).mean() > 0.999
+    diff = np.abs(model.predict(xs, emulator="numpy").reshape(expected.shape) - expected)
+    assert diff.max() <= 2.0**-4
+    assert (diff == 0).mean() > 0.99

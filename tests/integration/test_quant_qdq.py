@@ -13,6 +13,7 @@ compared with the unfused session.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +22,7 @@ import onnxruntime as ort
 import pytest
 from onnx import TensorProto, helper, numpy_helper
 
+import nnhls
 from nnhls.frontends.onnx import import_onnx
 from nnhls.interpreters.reference import run_reference
 
@@ -81,23 +83,24 @@ class _Calibration(quantization.CalibrationDataReader):
         return next(self.batches, None)
 
 
-@pytest.mark.parametrize(
-    ("model", "activation", "per_channel"),
-    [
-        ("cnn", "QInt8", False),
-        ("cnn", "QUInt8", False),
-        ("cnn", "QUInt8", True),
-        ("mlp", "QInt8", False),
-        ("mlp", "QUInt8", True),
-    ],
-)
-def test_qdq_models_agree_with_onnxruntime_within_one_step(
-    tmp_path: Path, model: str, activation: str, per_channel: bool
-) -> None:
+@dataclass(frozen=True)
+class QDQCase:
+    path: Path
+    x: np.ndarray
+    expected: np.ndarray
+    """onnxruntime's outputs."""
+    step: float
+    """The output quantizer's scale: one quantization step of the output."""
+
+    def steps(self, ours: np.ndarray) -> np.ndarray:
+        return np.abs(ours.reshape(self.expected.shape) - self.expected) / self.step
+
+
+def _qdq_case(directory: Path, model: str, activation: str, per_channel: bool) -> QDQCase:
     rng = np.random.default_rng(3)
     float_model = _cnn(rng) if model == "cnn" else _mlp(rng)
     shape = (1, 8, 8) if model == "cnn" else (16,)
-    float_path, qdq_path = tmp_path / "float.onnx", tmp_path / "qdq.onnx"
+    float_path, qdq_path = directory / "float.onnx", directory / "qdq.onnx"
     onnx.save(float_model, float_path)
     quantization.quantize_static(
         str(float_path), str(qdq_path), _Calibration(shape, rng),
@@ -111,10 +114,55 @@ def test_qdq_models_agree_with_onnxruntime_within_one_step(
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_BASIC
     x = rng.normal(size=(300, *shape)).astype(np.float32)
     expected = ort.InferenceSession(str(qdq_path), options).run(None, {"x": x})[0]
-    ours = run_reference(import_onnx(qdq), x.astype(np.float64))[0]
     output_scale = next(
         numpy_helper.to_array(i) for i in qdq.graph.initializer if i.name.startswith("y_scale")
     )
-    steps = np.abs(ours - expected) / float(output_scale)
+    return QDQCase(qdq_path, x, expected, float(output_scale))
+
+
+CASES = [("cnn", "QInt8", False), ("cnn", "QUInt8", False), ("cnn", "QUInt8", True),
+         ("mlp", "QInt8", False), ("mlp", "QUInt8", True)]  # fmt: skip
+
+
+@pytest.mark.parametrize(("model", "activation", "per_channel"), CASES)
+def test_qdq_models_agree_with_onnxruntime_within_one_step(
+    tmp_path: Path, model: str, activation: str, per_channel: bool
+) -> None:
+    """The imported graph (reference interpreter) and the compiled model with the default
+    configuration (numpy emulator of the generated C++): every output within one step of
+    onnxruntime's. The compiled model differs only where a float value lies within the rounding
+    of the scale constants (24 fractional bits) of a code boundary."""
+    case = _qdq_case(tmp_path, model, activation, per_channel)
+    ours = run_reference(import_onnx(onnx.load(case.path)), case.x.astype(np.float64))[0]
+    steps = case.steps(ours)
     assert steps.max() <= 1 + 1e-4
     assert (steps < 1e-4).mean() > 0.99  # nearly always identical up to float32 output rounding
+    compiled = nnhls.converters.convert_from_onnx_model(str(case.path), output_dir=str(tmp_path / "prj"))
+    steps = case.steps(compiled.predict(case.x.astype(np.float64), emulator="numpy"))
+    assert steps.max() <= 1 + 1e-4
+    assert (steps < 1e-4).mean() > 0.95
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("model", "activation", "per_channel", "io_type"),
+    [("cnn", "QUInt8", True, "io_stream"), ("cnn", "QInt8", False, "io_parallel"), ("mlp", "QInt8", False, "io_stream")],
+)
+def test_qdq_models_through_cpp(
+    tmp_path: Path, model: str, activation: str, per_channel: bool, io_type: str
+) -> None:
+    """The g++-built C++ equals the numpy emulator bit for bit and stays within one step of
+    onnxruntime (default configuration: the integer-code layers and their scale layers keep
+    exact bit growth, no maximum-precision cap)."""
+    case = _qdq_case(tmp_path, model, activation, per_channel)
+    compiled = nnhls.converters.convert_from_onnx_model(
+        str(case.path), output_dir=str(tmp_path / "prj"), io_type=io_type
+    )
+    x = case.x.astype(np.float64)
+    emulated = compiled.predict(x, emulator="numpy")
+    compiled.compile()
+    built = compiled.predict(x)
+    assert np.array_equal(built, emulated)
+    steps = case.steps(built)
+    assert steps.max() <= 1 + 1e-4
+    assert (steps < 1e-4).mean() > 0.95

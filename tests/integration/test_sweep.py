@@ -2,9 +2,11 @@
 processes started here on localhost; killing a sweep half-way and resuming it.
 
 The sweep: the bundled jet tagger, 12 grid points (reuse factor x strategy x fc1 weight type),
-one io_stream point and one point with an illegal reuse factor. Every point converts, estimates,
-builds with g++ (the shared content-addressed cache makes repeated builds cheap) and measures
-the bit-exact emulation against the Keras float outputs of the example.
+one io_stream point and one point with an illegal reuse factor. Every point converts, estimates
+and measures the bit-exact emulation against the Keras float outputs of the example: on the
+numpy emulator (the default) on the LocalCluster, on each point's g++ build (`--emulator cpp`;
+the shared content-addressed cache makes repeated builds cheap) on the dask processes, and the
+two tables must be identical.
 """
 
 from __future__ import annotations
@@ -127,6 +129,7 @@ def check_results(table: object) -> None:
 def test_sweep_on_a_local_cluster_and_on_dask_processes(sweep_file: Path, tmp_path: Path) -> None:
     local = nnhls.sweep(sweep_file, output=tmp_path / "local", workers=2, progress=False)
     check_results(local)
+    assert local.attrs["startup_s"] > 0  # the cluster's start, part of the sweep's time
     # every point wrote its own project, none overwrote another's
     projects = sorted((tmp_path / "local" / "points").iterdir())
     assert {p.name for p in projects} >= set(local.loc[local["status"] == "ok", "point"])
@@ -136,13 +139,17 @@ def test_sweep_on_a_local_cluster_and_on_dask_processes(sweep_file: Path, tmp_pa
     assert (tmp_path / "local" / "results.parquet").is_file()
 
     with dask_processes(tmp_path) as address:
-        result = run_cli("sweep", sweep_file, "--scheduler", address, "-o", tmp_path / "remote", "--no-progress")
+        result = run_cli("sweep", sweep_file, "--scheduler", address, "-o", tmp_path / "remote", "--no-progress", "--emulator", "cpp")
         assert result.returncode == 0, result.stderr
     assert f"{TOTAL} points (1 failed, {TOTAL - 1} ok)" in result.stderr
     remote = read_results(tmp_path / "remote")
     assert remote["worker"].nunique() == 2  # both dask worker processes ran points
     local_table = read_results(tmp_path / "local")
+    # the same table on another cluster, and the numpy emulator's accuracy columns are the g++ build's
+    assert {"agreement", "max_abs_diff", "mean_abs_diff"} <= set(design_columns(local_table))
     assert local_table[design_columns(local_table)].equals(remote[design_columns(remote)])
+    manifests = [json.loads((tmp_path / run / "sweep.json").read_text()) for run in ("local", "remote")]
+    assert [m["fingerprint"]["measurements"]["emulator"] for m in manifests] == ["numpy", "cpp"]
 
     report = run_cli("sweep", "report", tmp_path / "remote", "--plot", tmp_path / "front.png")
     assert report.returncode == 0, report.stderr
@@ -294,3 +301,23 @@ def test_a_script_without_the_main_guard_is_told_what_to_do(tmp_path: Path) -> N
         "nnhls.compiler.sweep.errors.SweepError: the local Dask workers did not start (Nanny failed to start.); "
         'a script that runs a sweep must call it under `if __name__ == "__main__":` (the worker processes import the script again)'
     )
+
+
+def test_local_workers_share_the_cores(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each local worker's emulators get its share of the cores and one BLAS thread (workers side
+    by side would otherwise each start a thread per core); a user's NNHLS_THREADS wins."""
+    from nnhls.compiler.sweep.execute import _connect, available_cores  # pyright: ignore[reportPrivateUsage]
+    from nnhls.ops.exact import threads
+
+    monkeypatch.delenv("NNHLS_THREADS", raising=False)
+    client, cluster = _connect(None, 2)
+    try:
+        seen = client.run(lambda: (threads(), os.environ.get("OPENBLAS_NUM_THREADS")))
+    finally:
+        client.close()
+        cluster.close()
+    assert list(seen.values()) == [(max(1, available_cores() // 2), "1")] * 2
+    monkeypatch.setenv("NNHLS_THREADS", "3")
+    from nnhls.compiler.sweep.execute import worker_environment
+
+    assert worker_environment(2)["NNHLS_THREADS"] == "3"

@@ -173,7 +173,7 @@ def test_sweep_file_paths_are_relative_to_the_file(tmp_path: Path) -> None:
         (spec_mapping(), "the sweep has no points"),
         (spec_mapping(axes={"Model.ReuseFactor": [1]}, measure=["estimates", "acuracy"]), "unknown measurement 'acuracy' (did you mean 'accuracy'?)"),
         (spec_mapping(axis={"Model.ReuseFactor": [1]}), "unknown key 'axis' (did you mean 'axes'?)"),
-        (spec_mapping(axes={"Model.ReuseFactor": [1]}, emulator="verilator"), "emulator must be one of cpp, numpy"),
+        (spec_mapping(axes={"Model.ReuseFactor": [1]}, emulator="verilator"), "emulator must be one of numpy, cpp"),
         (spec_mapping(axes={"Model.ReuseFactor": [1]}, build={"synthesis": True}), "unknown key 'synthesis'"),
         (spec_mapping(axes={"Model.ReuseFactor": [1]}, data={"samples": 0}), "data.samples must be a positive integer"),
         (spec_mapping(axes=[{"key": "Model.ReuseFactor"}]), "axes[0] needs 'key' and 'values'"),

@@ -9,8 +9,12 @@ The API layer (`nnhls.sweep`, `nnhls sweep`) passes its config reader and conver
 does not import the layer above it.
 
 Without `scheduler`, NNHLS_DASK_SCHEDULER names the scheduler; without both, a LocalCluster with
-one single-threaded worker process per available core runs the points. On a cluster the workers
-need nnhls installed and the model, data and output paths reachable under the same names (a
+one single-threaded worker process per available core runs the points, each point's emulator
+limited to its worker's share of the cores (NNHLS_THREADS, and one BLAS / OpenMP thread), so
+that points side by side do not oversubscribe the machine; points one after another
+(`sequential`) let the emulator use every core. Starting the workers (and importing nnhls in
+them) and stopping them are part of the sweep's time; the table's `attrs["startup_s"]` and
+`attrs["shutdown_s"]` say how long they took. On a cluster the workers need nnhls installed and the model, data and output paths reachable under the same names (a
 shared file system, as on a batch system); the data arrays themselves are sent to the workers.
 A point that fails is recorded with its error and the others go on; a point whose worker died
 is recorded as an error (a rerun retries it).
@@ -74,6 +78,7 @@ def run_sweep(
         finished = store.finished()
         pending = [p for p in spec.points if p.id not in finished]
         reporter = _Progress(len(spec.points), len(spec.points) - len(pending), enabled=progress)
+        startup_s = shutdown_s = 0.0
         if pending:
             wants_data = "accuracy" in spec.measure or any(spec.hook_settings(p) for p in pending)
             data = load_data(spec, convert) if wants_data and spec.data.inputs is not None else None
@@ -89,12 +94,15 @@ def run_sweep(
                     _write_parquet(spec.output)
                     parquet_written[0] = time.monotonic()
 
-            runner = _SequentialRunner() if sequential else _DaskRunner(scheduler, workers)
+            runner = _SequentialRunner() if sequential else _DaskRunner(scheduler, workers, (convert.__module__,))
             with runner, reporter:  # connected (or the cluster started) before the progress bar shows
                 reporter.note(runner.description)
+                startup_s = runner.startup_s
                 runner.run(tasks, data, record)
+            shutdown_s = runner.shutdown_s
         table = results_table(spec, store.csv_path)
         _write_parquet(spec.output)
+    table.attrs.update(startup_s=startup_s, shutdown_s=shutdown_s)
     return table
 
 
@@ -184,6 +192,7 @@ class _SequentialRunner:
     """The points one after another in this process."""
 
     description = "running the points one after another in this process"
+    startup_s = shutdown_s = 0.0
 
     def __enter__(self) -> _SequentialRunner:
         return self
@@ -199,20 +208,28 @@ class _SequentialRunner:
 class _DaskRunner:
     """The points as Dask tasks on an existing scheduler or on a LocalCluster started here."""
 
-    def __init__(self, scheduler: str | None, workers: int | None) -> None:
+    def __init__(self, scheduler: str | None, workers: int | None, modules: Sequence[str] = ()) -> None:
         self.address = scheduler or os.environ.get(SCHEDULER_ENV) or None
+        self.modules = tuple(modules)
+        """Imported on every worker before the points start (the converter's module)."""
         self.workers = workers
         self.client: Any = None
         self.cluster: Any = None
         self.description = ""
+        self.startup_s = 0.0
+        """Seconds to start (or reach) the cluster and import nnhls in its workers."""
+        self.shutdown_s = 0.0
+        """Seconds to disconnect (and stop a local cluster)."""
 
     def __enter__(self) -> _DaskRunner:
+        start = time.perf_counter()
         try:
             self.client, self.cluster = _connect(self.address, self.workers)
-            _check_workers(self.client, self.address)
+            _check_workers(self.client, self.address, self.modules)
         except BaseException:
             self.__exit__()
             raise
+        self.startup_s = time.perf_counter() - start
         link = dashboard_link(self.client, local=self.address is None)
         workers = self.client.scheduler_info().get("workers", {})
         count = len(workers)
@@ -224,10 +241,12 @@ class _DaskRunner:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        start = time.perf_counter()
         if self.client is not None:
             self.client.close()
         if self.cluster is not None:
             self.cluster.close()
+        self.shutdown_s = time.perf_counter() - start
 
     def run(self, tasks: Sequence[PointTask], data: SweepData | None, record: RowCallback) -> None:
         from distributed import as_completed
@@ -260,16 +279,27 @@ def _connect(address: str | None, workers: int | None) -> tuple[Any, Any]:
             return Client(address, timeout=f"{CONNECT_TIMEOUT_S}s"), None
         except (OSError, TimeoutError, ValueError) as error:
             raise SweepError(f"cannot reach the Dask scheduler at {address}: {' '.join(str(error).split())}") from None
+    count = workers or available_cores()
     try:
         cluster = LocalCluster(
-            n_workers=workers or available_cores(),
+            n_workers=count,
             threads_per_worker=1,
             processes=True,
             dashboard_address=":0",  # any free port: sweeps side by side never clash
+            env=worker_environment(count),
         )
     except RuntimeError as error:  # "Nanny failed to start": a worker process died while starting
         raise SweepError(f"the local Dask workers did not start ({error}); {MAIN_GUARD_HINT}") from None
     return Client(cluster), cluster
+
+
+def worker_environment(workers: int) -> dict[str, str]:
+    """Threads of a local worker's points: its share of the cores for nnhls' emulators (numpy and
+    C++), one for BLAS / OpenMP (workers side by side would otherwise each start one thread per
+    core). A user's NNHLS_THREADS wins."""
+    share = max(1, available_cores() // workers)
+    single = {name: "1" for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
+    return {**single, "NNHLS_THREADS": os.environ.get("NNHLS_THREADS") or str(share)}
 
 
 MAIN_GUARD_HINT = (
@@ -295,21 +325,32 @@ def available_cores() -> int:
     return os.cpu_count() or 1
 
 
-def _check_workers(client: Any, address: str | None) -> None:
+def _check_workers(client: Any, address: str | None, modules: Sequence[str]) -> None:
     """Workers present and running the same nnhls (a worker without nnhls cannot run a point)."""
     if address:
         try:
             client.wait_for_workers(1, timeout=WORKER_TIMEOUT_S)
         except (TimeoutError, OSError):
             raise SweepError(f"no Dask worker joined the scheduler at {address} within {WORKER_TIMEOUT_S} s") from None
-    try:
-        versions = client.run(nnhls_version)
+    try:  # also imports what a point runs, once per worker before the points start
+        versions = client.run(worker_ready, list(modules))
     except Exception as error:
         raise SweepError(f"the Dask workers cannot run nnhls ({type(error).__name__}: {error}): install nnhls on them") from None
     mine = nnhls_version()
     other = {worker: v for worker, v in versions.items() if v != mine}
     if other:
         raise SweepError(f"workers run another nnhls version than this client ({mine}): {other}")
+
+
+def worker_ready(modules: Sequence[str]) -> str:
+    """On a worker: import the modules a point runs (the converter's among them), so that the
+    workers import nnhls while the cluster starts, not in their first points; the installed
+    nnhls version."""
+    from importlib import import_module
+
+    for module in ("nnhls.compiler.sweep.point", *modules):
+        import_module(module)
+    return nnhls_version()
 
 
 def nnhls_version() -> str:

@@ -81,6 +81,47 @@ template <int K, long long OFFSET, unsigned N, class T> inline unsigned table_in
   return table_index_above<K, OFFSET, N>(x, above);
 }
 
+// ----- multiplier-free weights -------------------------------------------------------------------
+// Bits holding the integers 0 .. N.
+template <unsigned N> struct bits_for { static const int value = 1 + bits_for<N / 2>::value; };
+template <> struct bits_for<0> { static const int value = 0; };
+
+// A weight that is 0 or +-2^k with KMIN <= k <= KMAX, stored as a code: bits exp_bits-1..0 hold
+// k - KMIN, the next bit the sign (1: negative), the next (only when ZERO) marks a zero weight.
+// A dense or convolution kernel whose weight_t is one of these computes each product x * w with
+// the operator* below: a shift of x (by a constant for binary and ternary weights), a negation and
+// a zero select, no multiplier. The product is exact, as x * w of ap types is, so the kernels'
+// casts to accum_t give the same bits as with the weights' fixed-point values.
+template <int KMIN, int KMAX, bool ZERO> struct po2_weight {
+  static const int exp_bits = bits_for<unsigned(KMAX - KMIN)>::value;
+  static const int width = exp_bits + 1 + (ZERO ? 1 : 0);
+  ap_uint<width> code;
+};
+// +-2^K (1 bit: acc += sign ? -x * 2^K : x * 2^K) and 0 / +-2^K (2 bits).
+template <int K> using binary_weight = po2_weight<K, K, false>;
+template <int K> using ternary_weight = po2_weight<K, K, true>;
+
+// The exact product's type: x's bits with room for x * 2^k for every k in [KMIN, KMAX] and its
+// negation (the type of x times a signed fixed-point constant spanning those powers of two).
+template <class X, int KMIN, int KMAX> struct po2_product {
+  static const int lo = KMIN < 0 ? KMIN : 0, hi = KMAX > 0 ? KMAX : 0;
+  typedef decltype(X() * ap_fixed<hi - lo + 2, hi + 2>()) type;
+};
+
+template <class X, int KMIN, int KMAX, bool ZERO>
+inline typename po2_product<X, KMIN, KMAX>::type operator*(const X& x, const po2_weight<KMIN, KMAX, ZERO>& w) {
+  typedef po2_product<X, KMIN, KMAX> P;
+  typedef po2_weight<KMIN, KMAX, ZERO> W;
+  const unsigned code = w.code.to_uint();
+  const unsigned k = code & ((1u << W::exp_bits) - 1);  // k - KMIN
+  typename P::type p = x;                               // exact: P holds x
+  p = p >> unsigned(-P::lo);                            // x * 2^lo: exact, P has -lo more fraction bits
+  p = p << (unsigned(KMIN - P::lo) + k);                // x * 2^(KMIN + k): exact, P has the integer bits
+  if ((code >> W::exp_bits) & 1) p = -p;
+  if (ZERO && ((code >> (W::exp_bits + 1)) & 1)) p = 0;
+  return p;
+}
+
 }  // namespace nnet
 
 #endif  // NNET_COMMON_H_

@@ -73,6 +73,9 @@ struct not_fx {
 template <int W_, int I_, bool S_, ap_q_mode Q_, ap_o_mode O_, int N_, bool K_>
 fx_info<W_, I_, S_, Q_, O_, N_, K_> info_of(const ap_num<W_, I_, S_, Q_, O_, N_, K_>*);
 not_fx info_of(const void*);
+// A shift-coded weight (po2_weight, nnet_common.h): see mant() below.
+template <int KMIN, int KMAX, bool Z>
+fx_info<KMAX - KMIN + 2, KMAX + 2, true, AP_TRN, AP_WRAP, 0, false> info_of(const po2_weight<KMIN, KMAX, Z>*);
 
 // fx<T>: the parameters of T; fx<T>::ok when T is one of nnhls' ap types.
 template <class T> struct fx : decltype(info_of(static_cast<const T*>(0))) {};
@@ -83,6 +86,17 @@ template <class T> struct small {
 };
 
 template <class T> inline i64 mant(const T& v) { return (i64)v.V_; }
+
+// A shift-coded weight (po2_weight, nnet_common.h) reads as its value in the signed type with
+// fractional bits -KMIN and room for +-2^KMAX: mantissa +-2^(k - KMIN) or 0. The fast forms
+// then multiply the mantissas, which gives the exact product the synthesizable shift computes.
+template <int KMIN, int KMAX, bool Z> inline i64 mant(const po2_weight<KMIN, KMAX, Z>& w) {
+  typedef po2_weight<KMIN, KMAX, Z> W;
+  const unsigned code = w.code.to_uint();
+  if (Z && ((code >> (W::exp_bits + 1)) & 1)) return 0;
+  const i64 m = i64(1) << (code & ((1u << W::exp_bits) - 1));
+  return (code >> W::exp_bits) & 1 ? -m : m;
+}
 
 // The value of type T whose mantissa is m (m must lie in T's range).
 template <class T> inline T from_mant(i64 m) {

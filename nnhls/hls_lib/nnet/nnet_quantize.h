@@ -1,5 +1,4 @@
-// nnhls nnet kernel library: quantizers that are not one fixed-point type, and weights whose
-// products are shifts.
+// nnhls nnet kernel library: quantizers that are not one fixed-point type.
 //
 // quantize (hls.quantize): uniform grids per tensor, channel or element (HGQ's heterogeneous
 // quantizers, QONNX per-channel Quant, narrow unsigned ranges). Element i uses parameter set
@@ -20,9 +19,7 @@
 // The thresholds are values of the input type and the levels of the result type: comparisons
 // and a selection, no arithmetic.
 //
-// po2_weight<EMIN, EMAX>: a weight that is 0 or +-2^e with EMIN <= e <= EMAX (quantized_po2,
-// binary and ternary weights). Its product with an ap value is a shift and a negation, exactly
-// x * w, so the dense and convolution kernels use it unchanged and need no multiplier for it.
+// (Weights that are 0 or +-2^k, whose products are shifts: po2_weight in nnet_common.h.)
 #ifndef NNET_QUANTIZE_H_
 #define NNET_QUANTIZE_H_
 
@@ -169,77 +166,6 @@ void threshold(hls::stream<data_T>& data, hls::stream<res_T>& res,
     res.write(out);
   }
 }
-
-// ----- power-of-two weights ----------------------------------------------------------------------------
-// code = 0 for the weight 0; else bit 0 set, bit 1 the sign, bits 2.. the exponent e - EMIN.
-template <unsigned N> struct bits_for { enum { value = 1 + bits_for<N / 2>::value }; };
-template <> struct bits_for<0> { enum { value = 0 }; };
-
-template <int EMIN, int EMAX> struct po2_weight {
-  enum { exp_bits = bits_for<(unsigned)(EMAX - EMIN)>::value };
-  typedef ap_uint<exp_bits + 2> code_t;
-  code_t code;
-  po2_weight() : code(0) {}
-  po2_weight(unsigned long long c) : code(c) {}
-  bool is_zero() const { return code[0] == 0; }
-  bool negative() const { return code[1] == 1; }
-  int exponent() const { return EMIN + (exp_bits ? int((code >> 2).to_uint()) : 0); }
-  bool operator==(int v) const { return v == 0 && is_zero(); }
-  bool operator!=(int v) const { return !(*this == v); }
-#ifdef NNHLS_FAST_PATH
-  // The fast emulation path sees the weight as the fixed-point value m * 2^EMIN.
-  void load(apx::i128& z) const {
-    z = is_zero() ? 0 : (apx::i128)1 << (exponent() - EMIN);
-    if (negative()) z = -z;
-  }
-#endif
-};
-
-// x * w exactly: x * 2^EMIN in a type with room for the largest shift and a negation, shifted
-// left by e - EMIN, negated for a negative weight.
-template <int EMIN, int EMAX, int W, int I, bool S> struct po2_product {
-  enum { F = W - I, RI = I + EMAX + 1, RF = F - EMIN, TF = F > RF ? F : RF };
-  typedef ap_fixed<RI + RF, RI> result_t;
-  typedef ap_fixed<RI + TF, RI> wide_t;
-  template <class X> static result_t apply(const X& x, const po2_weight<EMIN, EMAX>& w) {
-    if (w.is_zero()) return result_t(0);
-    wide_t t = x;
-    const int shift = w.exponent();
-    if (shift >= 0)
-      t <<= shift;
-    else
-      t >>= -shift;
-    if (w.negative()) t = -t;
-    return result_t(t);
-  }
-};
-
-template <int W, int I, ap_q_mode Q, ap_o_mode O, int N, int EMIN, int EMAX>
-inline typename po2_product<EMIN, EMAX, W, I, true>::result_t operator*(const ap_fixed<W, I, Q, O, N>& x,
-                                                                       const po2_weight<EMIN, EMAX>& w) {
-  return po2_product<EMIN, EMAX, W, I, true>::apply(x, w);
-}
-template <int W, int I, ap_q_mode Q, ap_o_mode O, int N, int EMIN, int EMAX>
-inline typename po2_product<EMIN, EMAX, W, I, false>::result_t operator*(const ap_ufixed<W, I, Q, O, N>& x,
-                                                                        const po2_weight<EMIN, EMAX>& w) {
-  return po2_product<EMIN, EMAX, W, I, false>::apply(x, w);
-}
-template <int W, int EMIN, int EMAX>
-inline typename po2_product<EMIN, EMAX, W, W, true>::result_t operator*(const ap_int<W>& x,
-                                                                       const po2_weight<EMIN, EMAX>& w) {
-  return po2_product<EMIN, EMAX, W, W, true>::apply(x, w);
-}
-template <int W, int EMIN, int EMAX>
-inline typename po2_product<EMIN, EMAX, W, W, false>::result_t operator*(const ap_uint<W>& x,
-                                                                        const po2_weight<EMIN, EMAX>& w) {
-  return po2_product<EMIN, EMAX, W, W, false>::apply(x, w);
-}
-
-#ifdef NNHLS_FAST_PATH
-// The fast path's view of a po2 weight: the fixed-point type of m * 2^EMIN, m = +-2^(e - EMIN).
-template <int EMIN, int EMAX>
-fast::info<EMAX - EMIN + 2, EMAX + 2, true, AP_TRN, AP_WRAP, 0, false> info_of(const po2_weight<EMIN, EMAX>*);
-#endif
 
 }  // namespace nnet
 

@@ -7,6 +7,7 @@
 
 // A dense layer: weights become mantissas of weight_t (fixed<8,3>: 5 fractional bits, so 0.5 -> 16,
 // -0.25 -> -8, 1.0 -> 32, 0.125 -> 4), the input op becomes the argument, typed by its precision.
+// Every weight is +-2^k: weight_encoding = "po2" (shift codes, a multiplier-free kernel).
 func.func @dense(%a: tensor<2xf32>) -> tensor<2xf32> attributes {nn.pipeline_style = #hls<pipeline_style pipeline>, nn.pipeline_interval = 2 : i64} {
   %x = nn.input %a {layer = "input_1", precision = {result = !hls.fixed<10, 4>}} : (tensor<2xf32>) -> tensor<2xf32>
   %d = nn.dense %x {layer = "fc1", precision = {weight = !hls.fixed<8, 3>, bias = !hls.fixed<8, 3>, accum = !hls.fixed<20, 8>, result = !hls.fixed<12, 5>}, reuse_factor = 1 : i64, multipliers = 0 : i64, latency = 4 : i64, ii = 1 : i64, weight = dense<[[0.5, -0.25], [1.0, 0.125]]> : tensor<2x2xf32>, bias = dense<[0.0625, -1.0]> : tensor<2xf32>} : (tensor<2xf32>) -> tensor<2xf32>
@@ -14,7 +15,7 @@ func.func @dense(%a: tensor<2xf32>) -> tensor<2xf32> attributes {nn.pipeline_sty
 }
 // CHECK-LABEL: hls.func @dense io_parallel pipeline interval 2 {
 // CHECK-NEXT:  ^bb0(%input: !hls.array<2x!hls.fixed<10, 4>>):
-// CHECK-NEXT:    %fc1 = hls.dense %input {layer = "fc1", reuse_factor = 1 : i64, multipliers = 0 : i64, latency = 4 : i64, ii = 1 : i64, weight = dense<{{\[}}[16, -8], [32, 4]]> : tensor<2x2xi64>, weight_t = !hls.fixed<8, 3>, bias = dense<[2, -32]> : tensor<2xi64>, bias_t = !hls.fixed<8, 3>, accum_t = !hls.fixed<20, 8>, strategy = #hls<strategy latency>} : (!hls.array<2x!hls.fixed<10, 4>>) -> !hls.array<2x!hls.fixed<12, 5>>
+// CHECK-NEXT:    %fc1 = hls.dense %input {layer = "fc1", reuse_factor = 1 : i64, multipliers = 0 : i64, latency = 4 : i64, ii = 1 : i64, weight = dense<{{\[}}[16, -8], [32, 4]]> : tensor<2x2xi64>, weight_t = !hls.fixed<8, 3>, weight_encoding = "po2", bias = dense<[2, -32]> : tensor<2xi64>, bias_t = !hls.fixed<8, 3>, accum_t = !hls.fixed<20, 8>, strategy = #hls<strategy latency>} : (!hls.array<2x!hls.fixed<10, 4>>) -> !hls.array<2x!hls.fixed<12, 5>>
 // CHECK-NEXT:    hls.return %fc1 : !hls.array<2x!hls.fixed<12, 5>>
 // STREAM-LABEL: hls.func @dense io_stream dataflow {
 // STREAM-NEXT:  ^bb0(%input: !hls.stream<2x!hls.fixed<10, 4>, depth 1>):
@@ -29,7 +30,7 @@ func.func @conv(%a: tensor<4x4x1xf32>) -> tensor<4x4x2xf32> {
 }
 // CHECK-LABEL: hls.func @conv io_parallel pipeline {
 // CHECK-NEXT:  ^bb0(%in: !hls.array<4x4x1x!hls.fixed<16, 6>>):
-// CHECK-NEXT:    %conv = hls.conv2d %in {layer = "conv", weight = dense<512> : tensor<3x3x1x2xi64>, weight_t = !hls.fixed<16, 6>, bias = dense<0> : tensor<2xi64>, bias_t = !hls.fixed<16, 6>, accum_t = !hls.fixed<16, 6>, strategy = #hls<strategy latency>, strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>, pads = array<i64: 1, 1, 1, 1>, parallelization_factor = 2 : i64}
+// CHECK-NEXT:    %conv = hls.conv2d %in {layer = "conv", weight = dense<512> : tensor<3x3x1x2xi64>, weight_t = !hls.fixed<16, 6>, weight_encoding = "binary", bias = dense<0> : tensor<2xi64>, bias_t = !hls.fixed<16, 6>, accum_t = !hls.fixed<16, 6>, strategy = #hls<strategy latency>, strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>, pads = array<i64: 1, 1, 1, 1>, parallelization_factor = 2 : i64}
 // STREAM-LABEL: hls.func @conv io_stream dataflow {
 // STREAM-NEXT:  ^bb0(%in: !hls.stream<4x4x1x!hls.fixed<16, 6>, depth 16>):
 // STREAM-NEXT:    %conv_pad = hls.pad %in {layer = "conv_pad", pads = array<i64: 1, 1, 1, 1>} : (!hls.stream<4x4x1x!hls.fixed<16, 6>, depth 16>) -> !hls.stream<6x6x1x!hls.fixed<16, 6>, depth 36>

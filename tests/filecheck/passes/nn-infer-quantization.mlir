@@ -2,6 +2,7 @@
 
 // QKeras: quantized weights get their exact narrowest types; a per-tensor power-of-two quantizer
 // after a dense folds into the dense's result type (round half to even, saturate) and disappears.
+// `quantizer_typed` lists the types a quantizer set (a result saturating there is by design).
 func.func @qkeras_dense(%a: tensor<2xf32>) -> tensor<2xf32> {
   %x = nn.input %a {layer = "in"} : (tensor<2xf32>) -> tensor<2xf32>
   %d = nn.dense %x {layer = "fc1", weight = dense<[[0.5, -0.25], [0.96875, -1.0]]> : tensor<2x2xf32>, bias = dense<[0.125, 0.0]> : tensor<2xf32>, weight_quantizer = #nn.quant<uniform, bits = 6, scale = 0.03125>, bias_quantizer = #nn.quant<uniform, bits = 6, scale = 0.03125>} : (tensor<2xf32>) -> tensor<2xf32>
@@ -9,7 +10,7 @@ func.func @qkeras_dense(%a: tensor<2xf32>) -> tensor<2xf32> {
   func.return %q : tensor<2xf32>
 }
 // CHECK-LABEL: func.func @qkeras_dense
-// CHECK:         %d = nn.dense %x {layer = "fc1", {{.*}}precision = {weight = !hls.fixed<6, 1>, bias = !hls.ufixed<3, 0>, result = !hls.ufixed<6, 0, RND_CONV, SAT>}}
+// CHECK:         %d = nn.dense %x {layer = "fc1", {{.*}}precision = {weight = !hls.fixed<6, 1>, bias = !hls.ufixed<3, 0>, result = !hls.ufixed<6, 0, RND_CONV, SAT>}, quantizer_typed = ["weight", "bias", "result"]}
 // CHECK-NOT:     nn.quantize
 // CHECK:         func.return %d
 
@@ -22,7 +23,7 @@ func.func @input(%a: tensor<3xf32>) -> tensor<3xf32> {
   func.return %q : tensor<3xf32>
 }
 // CHECK-LABEL: func.func @input
-// CHECK:         nn.input %a {layer = "in", precision = {result = !hls.fixed<4, 0, RND_CONV, SAT_SYM>}}
+// CHECK:         nn.input %a {layer = "in", precision = {result = !hls.fixed<4, 0, RND_CONV, SAT_SYM>}, quantizer_typed = ["result"]}
 // CHECK-NOT:     nn.quantize
 
 // -----
@@ -37,8 +38,8 @@ func.func @hgq(%a: tensor<3xf32>) -> (tensor<3xf32>, tensor<3xf32>) {
   func.return %q, %t : tensor<3xf32>, tensor<3xf32>
 }
 // CHECK-LABEL: func.func @hgq
-// CHECK:         nn.quantize %x {layer = "inp_q", {{.*}}precision = {result = !hls.fixed<5, 3>}}
-// CHECK:         nn.quantize %r {layer = "traced", {{.*}}precision = {result = !hls.ufixed<8, 5, RND_CONV, SAT>}}
+// CHECK:         nn.quantize %x {layer = "inp_q", {{.*}}precision = {result = !hls.fixed<5, 3>}, quantizer_typed = ["result"]}
+// CHECK:         nn.quantize %r {layer = "traced", {{.*}}precision = {result = !hls.ufixed<8, 5, RND_CONV, SAT>}, quantizer_typed = ["result"]}
 
 // -----
 
@@ -50,14 +51,16 @@ func.func @binary(%a: tensor<2xf32>) -> tensor<2xf32> {
   func.return %q : tensor<2xf32>
 }
 // CHECK-LABEL: func.func @binary
-// CHECK:         nn.dense %x {layer = "bd", {{.*}}precision = {weight = !hls.fixed<2, 2>}}
-// CHECK:         nn.quantize %d {layer = "act", {{.*}}precision = {result = !hls.fixed<2, 2>}}
+// CHECK:         nn.dense %x {layer = "bd", {{.*}}precision = {weight = !hls.fixed<2, 2>}, quantizer_typed = ["weight"]}
+// CHECK:         nn.quantize %d {layer = "act", {{.*}}precision = {result = !hls.fixed<2, 2>}, quantizer_typed = ["result"]}
 
 // -----
 
 // ONNX QDQ: a scale that is not a power of two becomes two explicit scale layers around the
 // integer codes (uint8, round half to even, saturating); int8 weights with per-channel scales
-// keep their codes and move the scale and the bias to a per-channel scale layer.
+// keep their codes and move the scale and the bias to a per-channel scale layer. The constants are
+// exact where they can be (codes, the zero point, 1 / 0.02 as float32) and 24 fractional bits
+// otherwise; the rest is auto, and the quantizer-typed constants exempt the layers from the cap.
 func.func @qdq(%a: tensor<2xf32>) -> tensor<2xf32> {
   %x = nn.input %a {layer = "in"} : (tensor<2xf32>) -> tensor<2xf32>
   %q = nn.quantize %x {layer = "xq", quantizer = #nn.quant<uniform, bits = 8, signed = false, scale = 0.02, zero_point = 128.0>} : (tensor<2xf32>) -> tensor<2xf32>
@@ -65,9 +68,9 @@ func.func @qdq(%a: tensor<2xf32>) -> tensor<2xf32> {
   func.return %d : tensor<2xf32>
 }
 // CHECK-LABEL: func.func @qdq
-// CHECK:         %[[C:.*]] = nn.batchnorm %x {layer = "xq_codes", {{.*}}precision = {result = !hls.ufixed<8, 8, RND_CONV, SAT>, scale = !hls.fixed<31, 7>}
-// CHECK:         %[[V:.*]] = nn.batchnorm %[[C]] {layer = "xq",
-// CHECK:         %[[D:.*]] = nn.dense %[[V]] {layer = "fc", weight = dense<{{\[\[}}3.000000e+00, -1.000000e+00], [1.000000e+00, 2.000000e+00]]> : tensor<2x2xf32>, {{.*}}precision = {weight = !hls.fixed<3, 3>}}
+// CHECK:         %[[C:.*]] = nn.batchnorm %x {layer = "xq_codes", {{.*}}precision = {result = !hls.ufixed<8, 8, RND_CONV, SAT>, scale = !hls.ufixed<5, 6>, bias = !hls.ufixed<1, 8>, accum = "auto"}, quantizer_typed = ["result", "scale", "bias"]}
+// CHECK:         %[[V:.*]] = nn.batchnorm %[[C]] {layer = "xq", {{.*}}precision = {scale = !hls.fixed<25, 1>, bias = !hls.fixed<24, 3>, accum = "auto", result = "auto"}, quantizer_typed = ["scale", "bias"]}
+// CHECK:         %[[D:.*]] = nn.dense %[[V]] {layer = "fc", weight = dense<{{\[\[}}3.000000e+00, -1.000000e+00], [1.000000e+00, 2.000000e+00]]> : tensor<2x2xf32>, {{.*}}precision = {weight = !hls.fixed<3, 3>}, quantizer_typed = ["weight"]}
 // CHECK:         %[[S:.*]] = nn.batchnorm %[[D]] {layer = "fc_scale", scale = dense<[1.000000e-01, 2.000000e-01]> : tensor<2xf32>, bias = dense<[5.000000e-01, 2.500000e-01]> : tensor<2xf32>
 // CHECK:         func.return %[[S]]
 

@@ -23,9 +23,9 @@ func.func @mlp(%arg: tensor<16xf32>) -> tensor<4xf32> {
 // (-0.25 * 2 = -0.5 -> mantissa -512 with 10 fractional bits; bias 0 * 2 + 1 = 1 -> 1024).
 // CHECK-LABEL: hls.func @mlp io_parallel pipeline attributes {
 // CHECK-NEXT:  ^bb0(%input: !hls.array<16x!hls.fixed<16, 6>>):
-// CHECK-NEXT:    %fc1 = hls.dense %input {layer = "fc1", reuse_factor = 1 : i64, multipliers = 0 : i64, {{.*}}weight = dense<128> : tensor<16x8xi64>, weight_t = !hls.fixed<16, 6>, bias = dense<512> : tensor<8xi64>, {{.*}}strategy = #hls<strategy latency>}
+// CHECK-NEXT:    %fc1 = hls.dense %input {layer = "fc1", reuse_factor = 1 : i64, multipliers = 0 : i64, {{.*}}weight = dense<128> : tensor<16x8xi64>, weight_t = !hls.fixed<16, 6>, weight_encoding = "binary", bias = dense<512> : tensor<8xi64>, {{.*}}strategy = #hls<strategy latency>}
 // CHECK-NEXT:    %fc1_relu = hls.activation %fc1 {layer = "fc1_relu", {{.*}}kind = #hls<activation relu>} : (!hls.array<8x!hls.fixed<16, 6>>) -> !hls.array<8x!hls.fixed<16, 6>>
-// CHECK-NEXT:    %fc2 = hls.dense %fc1_relu {layer = "fc2", {{.*}}weight = dense<-512> : tensor<8x4xi64>, weight_t = !hls.fixed<16, 6>, bias = dense<1024> : tensor<4xi64>
+// CHECK-NEXT:    %fc2 = hls.dense %fc1_relu {layer = "fc2", {{.*}}weight = dense<-512> : tensor<8x4xi64>, weight_t = !hls.fixed<16, 6>, weight_encoding = "binary", bias = dense<1024> : tensor<4xi64>
 // CHECK-NEXT:    %softmax = hls.softmax %fc2 {layer = "softmax", {{.*}}implementation = #hls<softmax_impl stable>, exp_table_size = 1024 : i64
 // CHECK-NEXT:    hls.return %softmax : !hls.array<4x!hls.fixed<16, 6>>
 
