@@ -105,6 +105,7 @@ class HLSModel:
         self._on_disk = False
         """Reopened from its project directory: compile() builds the files found there."""
         self._overflow_checked = False
+        self._quantized_input_indices: set[int] | None = None
 
     # ----- properties ---------------------------------------------------------------------------------
     @property
@@ -239,10 +240,21 @@ class HLSModel:
         batch = [_input_array(value, arr, self._input_name(k)) for k, (value, arr) in enumerate(zip(fw.inputs, xs, strict=True))]
         if len({len(a) for a in batch}) > 1:
             raise InputDataError(f"all inputs need the same number of samples, got {[len(a) for a in batch]}")
-        for value, a in zip(fw.inputs, batch, strict=True):
-            if warn_inputs:
+        quantized = self._quantized_inputs() if warn_inputs else set[int]()
+        for k, (value, a) in enumerate(zip(fw.inputs, batch, strict=True)):
+            if warn_inputs and k not in quantized:
                 _warn_out_of_range(value, a)
         return batch, len(batch[0])
+
+    def _quantized_inputs(self) -> set[int]:
+        """Inputs whose type a quantizer of the model set (hls.func `quantized_inputs`): beyond
+        it they saturate as the model was trained, which is no reason to warn."""
+        from nnhls.interpreters.emulator import hls_function
+
+        if self._quantized_input_indices is None:
+            marked = hls_function(self.hls_module).quantized_inputs
+            self._quantized_input_indices = {k.value.data for k in marked.data} if marked is not None else set[int]()
+        return self._quantized_input_indices
 
     def _input_name(self, k: int) -> str:
         return self.firmware.inputs[k].var

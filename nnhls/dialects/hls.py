@@ -39,6 +39,7 @@ from typing import ClassVar
 import numpy as np
 from xdsl.dialects.builtin import (
     I64,
+    ArrayAttr,
     BytesAttr,
     DenseIntOrFPElementsAttr,
     Float64Type,
@@ -129,6 +130,10 @@ class HLSKernelOp(IRDLOperation, ABC):
     """Estimate: initiation interval in clock cycles."""
     bops = opt_prop_def(IntegerAttr[I64])
     """Estimate: bit operations per inference (multiplications x operand widths)."""
+    quantized_result = opt_prop_def(UnitAttr)
+    """Present when a quantizer of the model set the result type (the nn op's `quantizer_typed`
+    names `result`): a value saturating or wrapping there is the model's design, which the
+    overflow check reports apart from real overflows."""
 
     irdl_options = (ParsePropInAttrDict(),)
     assembly_format = "operands attr-dict `:` functional-type(operands, results)"
@@ -731,6 +736,9 @@ class FuncOp(IRDLOperation):
     io_type = prop_def(IOTypeAttr)
     pipeline_style = prop_def(PipelineStyleAttr)
     pipeline_interval = opt_prop_def(IntegerAttr[I64])
+    quantized_inputs = opt_prop_def(ArrayAttr[IntegerAttr[I64]])
+    """Arguments (by position) whose type a quantizer of the model set: inputs beyond it saturate
+    as the model was trained, so predict does not warn about them."""
     body = region_def("single_block")
 
     traits = traits_def(SymbolOpInterface(), IsolatedFromAbove())

@@ -16,6 +16,12 @@ wrapped (WRAP), how far beyond the range they were, and the fewest integer bits 
     result   each kernel's output against its result type (result_1... for further results)
 
 A table lookup clamps an input beyond the table's range; those are not counted here.
+
+A result whose type a quantizer of the model set (the kernel's `quantized_result`: QKeras
+`quantized_relu(4, 0)` saturating at 1, a QONNX Quant, an HGQ SAT quantizer, a QDQ int8 code) is
+recorded `by_design`: its saturation is the model's semantics, not an overflow, so `overflowing`
+leaves it out of predict's warning while the report still counts it, labelled. Accumulators and
+types chosen by auto, the cap or the user are never by design.
 """
 
 from __future__ import annotations
@@ -56,10 +62,13 @@ class OverflowRecord:
     """How far the farthest value lay beyond the range (0 when none did)."""
     integer: int
     """The fewest integer bits (sign included) holding [low, high] with the type's fractional bits."""
+    by_design: bool = False
+    """The type is a quantizer's: values beyond it saturate (or wrap) as the model was trained."""
 
     @property
     def mode(self) -> str:
-        return "saturated" if self.type.overflow.value.startswith("SAT") else "wrapped"
+        mode = "saturated" if self.type.overflow.value.startswith("SAT") else "wrapped"
+        return f"{mode} by its quantizer (by design)" if self.by_design else mode
 
     def as_row(self) -> dict[str, object]:
         t = self.type
@@ -67,7 +76,9 @@ class OverflowRecord:
             "layer": self.layer, "var": self.var, "type": str(t), "overflows": self.count,
             "checked": self.total, "mode": self.mode if self.count else "",
             "observed": f"[{self.low:g}, {self.high:g}]", "range": f"[{t.min_value:g}, {t.max_value:g}]",
-            "excess": self.excess, "integer_bits": t.integer, "proposed_integer_bits": self.integer,
+            "excess": self.excess, "integer_bits": t.integer,
+            "proposed_integer_bits": t.integer if self.by_design else self.integer,
+            "by_design": self.by_design,
         }  # fmt: skip
 
 
@@ -84,16 +95,16 @@ def needed_integer_bits(low: float, high: float, t: FixedPrecision) -> int:
         integer += 1
 
 
-def _record(layer: str, var: str, t: FixedPrecision, values: np.ndarray) -> OverflowRecord:
+def _record(layer: str, var: str, t: FixedPrecision, values: np.ndarray, by_design: bool = False) -> OverflowRecord:
     flat = np.asarray(values, dtype=np.float64).reshape(-1)
     if flat.size == 0:
-        return OverflowRecord(layer, var, t, 0, 0, 0.0, 0.0, 0.0, t.integer)
+        return OverflowRecord(layer, var, t, 0, 0, 0.0, 0.0, 0.0, t.integer, by_design)
     low, high = float(flat.min()), float(flat.max())
     outside = (flat < t.min_value) | (flat > t.max_value)
     excess = max(t.min_value - low, high - t.max_value, 0.0)
     return OverflowRecord(
         layer, var, t, int(np.count_nonzero(outside)), flat.size, low, high, excess,
-        needed_integer_bits(low, high, t),
+        needed_integer_bits(low, high, t), by_design,
     )  # fmt: skip
 
 
@@ -169,6 +180,7 @@ def overflow_scan(module: object, inputs: np.ndarray | Sequence[np.ndarray]) -> 
 
 def _layer_records(op: hls.HLSKernelOp, args: Sequence[FixedArray], actual: Sequence[FixedArray]) -> list[OverflowRecord]:
     layer = op.layer_name
+    quantized = op.quantized_result is not None
     found: list[OverflowRecord] = []
     accum = op.properties.get("accum_t")
     if ops.kernel_rules(op).accumulates and isinstance(accum, FixedPointType):
@@ -178,17 +190,20 @@ def _layer_records(op: hls.HLSKernelOp, args: Sequence[FixedArray], actual: Sequ
         sums = _ideal(op, args, t)[0]
         found.append(_record(layer, "accum", t, sums.to_float()))
         result_t = actual[0].t
-        found.append(_record(layer, "result", result_t, cast(sums.exact, _wide(result_t)).to_float()))
+        found.append(_record(layer, "result", result_t, cast(sums.exact, _wide(result_t)).to_float(), quantized))
         return found
     ideal = _ideal(op, args)
     for index, (value, real) in enumerate(zip(ideal, actual, strict=True)):
-        found.append(_record(layer, "result" if index == 0 else f"result_{index}", real.t, value.to_float()))
+        found.append(
+            _record(layer, "result" if index == 0 else f"result_{index}", real.t, value.to_float(), quantized and index == 0)
+        )
     return found
 
 
-def overflowing(records: Sequence[OverflowRecord]) -> list[OverflowRecord]:
-    """The records of variables that saturated or wrapped."""
-    return [r for r in records if r.count]
+def overflowing(records: Sequence[OverflowRecord], by_design: bool = False) -> list[OverflowRecord]:
+    """The records of variables that overflowed (saturated or wrapped where no quantizer set the
+    type); with `by_design`, those that saturated or wrapped at a quantizer's type instead."""
+    return [r for r in records if r.count and r.by_design == by_design]
 
 
 def summary(records: Sequence[OverflowRecord], limit: int = 6) -> str:
@@ -201,7 +216,7 @@ def summary(records: Sequence[OverflowRecord], limit: int = 6) -> str:
 
 def proposed_integer_bits(record: OverflowRecord) -> int:
     """The integer bits `record` proposes (at least the type's own)."""
-    return max(record.integer, record.type.integer) if record.count else record.type.integer
+    return max(record.integer, record.type.integer) if record.count and not record.by_design else record.type.integer
 
 
 __all__ = ["OverflowRecord", "needed_integer_bits", "overflow_scan", "overflowing", "summary"]

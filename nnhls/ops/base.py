@@ -38,6 +38,7 @@ from xdsl.dialects.builtin import (
     FloatAttr,
     IntegerAttr,
     StringAttr,
+    UnitAttr,
     i64,
 )
 from xdsl.ir import Attribute, Block, Dialect, Operation, SSAValue
@@ -309,8 +310,8 @@ class Lowering:
         return mapped
 
     def common(self, op: nn.NNLayerOp, layer: str | None = None) -> dict[str, Attribute | None]:
-        """Layer name, reuse factor, trace and the schedule estimates of an nn op (the estimates
-        only on the kernel that keeps the op's own name)."""
+        """Layer name, reuse factor, trace, the schedule estimates of an nn op and whether a
+        quantizer typed its result (these two only on the kernel that keeps the op's own name)."""
         props: dict[str, Attribute | None] = {
             "layer": StringAttr(layer or op.layer_name),
             "reuse_factor": op.reuse_factor,
@@ -318,6 +319,8 @@ class Lowering:
         }
         if layer is None:
             props |= {"multipliers": op.multipliers, "latency": op.latency, "ii": op.ii, "bops": op.bops}
+            if op.is_quantizer_typed("result"):
+                props["quantized_result"] = UnitAttr()
         return props
 
     def emit_results(

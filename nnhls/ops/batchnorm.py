@@ -3,7 +3,9 @@
 Precision: scale, bias `fitted`; accum = result = grow(union(x * scale, bias), 2).
 Canonicalization: a batchnorm reading a dense/conv with no other user folds into it
 (W' = W * scale per output channel, b' = b * scale + bias) unless the user pinned that layer's
-weight, bias or result type; two consecutive batchnorms fuse (scale = s1 * s2, bias = b1 * s2 +
+result type (hls4ml's rule: that intermediate value would vanish); the layer's weight, bias and
+accum types, pinned or not, then type the folded layer (a pinned weight type that cannot hold the
+folded weights saturates them with a PrecisionWarning naming the layer); two consecutive batchnorms fuse (scale = s1 * s2, bias = b1 * s2 +
 b2) when the first has no other user and no pinned result type.
 Estimates: one multiplier per channel whose scale is not zero or ± a power of two, per element
 group; BOPs = those multiplications * W(x) * W(scale).
@@ -60,14 +62,16 @@ def _result_entry(op: nn.NNLayerOp) -> Attribute | None:
 
 class FoldBatchNorm(RewritePattern):
     """batchnorm(dense/conv(x)) -> dense/conv(x) with scaled weights and bias (keeping the
-    layer's name and weights' configuration, taking the batchnorm's result type)."""
+    layer's name and its weight, bias and accum types, taking the batchnorm's result type).
+    A pinned result type of the dense/conv keeps the batchnorm apart: the user typed a value
+    that folding would remove."""
 
     @op_type_rewrite_pattern
     def match_and_rewrite(self, op: nn.BatchNormOp, rewriter: PatternRewriter) -> None:
         layer = op.input.owner
         if not isinstance(layer, nn.DenseOp | nn.ConvBaseOp) or single_user(layer.output) is not op:
             return
-        if any(pinned(layer, var) for var in ("weight", "bias", "result")):
+        if pinned(layer, "result"):
             return
         if layer.weight_quantizer is not None or layer.bias_quantizer is not None:
             return  # quantized weights stay on their grid (binary, po2...): the scale stays apart

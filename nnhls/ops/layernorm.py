@@ -26,8 +26,18 @@ Precision (x = input type, F = the default's fractional bits, n = the row length
 | inv_sqrt | F fractional bits, integer bits for 1 / sqrt(max(epsilon, one variance LSB)) |
 | result | F fractional bits, integer bits for sqrt(n) * max abs(scale) + max abs(bias) (a normalized value never exceeds sqrt(n - 1)) |
 
-Estimates: 2n + 1 multipliers per row (squares, the products by the inverse and the scale, over
-the reuse factor); latency 3 * ceil(log2 n) + 8 per row.
+Estimates, per row of n (the multiplications the kernel implements; BOPs: each one's operand
+widths multiplied, summed over the rows):
+
+| multiplication | count | BOPs each |
+|---|---|---|
+| d * d (the squares) | n | W(accum)^2 |
+| d * inv | n | W(accum) x W(inv_sqrt) |
+| (d * inv) * scale | scales not zero or a power of two | (W(accum) + W(inv_sqrt)) x W(scale) |
+| sum * 1/n, squares * 1/n | 2 unless n is a power of two (a shift) | W(accum) x 32, W(variance) x 32 |
+
+Multipliers: that count per row over the reuse factor (the rows share them); latency
+3 * ceil(log2 n) + 8 per row.
 """
 
 from __future__ import annotations
@@ -69,6 +79,7 @@ from nnhls.ops.base import (
     register,
 )
 from nnhls.ops.cpp import Layer
+from nnhls.ops.dense import multiplier_free
 
 # ----- the inverse square root table ----------------------------------------------------------------------
 
@@ -211,6 +222,19 @@ def _quantized_epsilon(epsilon: float, t: FixedPrecision) -> float:
     return float(from_mantissa(to_mantissa(np.array([epsilon]), t), t)[0])
 
 
+def _row_multiplications(op: LayerNormOp, default: FixedPrecision) -> tuple[int, int]:
+    """(multiplications, BOPs) of one row (the module docstring's table)."""
+    n = op.row
+    acc, inv, var, scale_t = (nn.resolved_precision(op, v, default) for v in ("accum", "inv_sqrt", "variance", "scale"))
+    scaled = int(np.count_nonzero(~multiplier_free(nn.to_numpy(op.scale), scale_t)))
+    count = 2 * n + scaled
+    bops = n * acc.width * acc.width + n * acc.width * inv.width + scaled * (acc.width + inv.width) * scale_t.width
+    if n & (n - 1):  # 1/n is not a power of two: the mean and the variance take a multiplier each
+        count += 2
+        bops += (acc.width + var.width) * ex.AVG_T.width
+    return count, bops
+
+
 def _inv_sqrt_type(variance: FixedPrecision, epsilon: float, default: FixedPrecision) -> FixedPrecision:
     smallest = max(_quantized_epsilon(epsilon, variance), variance.step)
     return range_type(0.0, 1.0 / math.sqrt(smallest), default.fractional, default)
@@ -244,7 +268,8 @@ class LayerNormRules(OpRules):
         rows = prod(nn.shape_of(op.input)) // n
         depth = 3 * clog2(n) + 8
         groups = output_pixels(op) if s.stream else rows
-        return Estimate(ceil((2 * n + 1) / rf), depth + (groups - 1) * rf, groups * rf)
+        multipliers, bops = _row_multiplications(op, s.default)
+        return Estimate(ceil(multipliers / rf), depth + (groups - 1) * rf, groups * rf, rows * bops)
 
     def lower(self, op: nn.NNLayerOp, lw: Lowering) -> Sequence[SSAValue]:
         assert isinstance(op, LayerNormOp)

@@ -43,12 +43,13 @@ After (io_parallel):
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from math import prod
 
 from xdsl.context import Context
 from xdsl.dialects import func
-from xdsl.dialects.builtin import IntegerAttr, ModuleOp, StringAttr, UnitAttr
+from xdsl.dialects.builtin import ArrayAttr, IntegerAttr, ModuleOp, StringAttr, UnitAttr
 from xdsl.ir import Attribute, Block, BlockArgument, Operation, Region, SSAValue
 from xdsl.passes import ModulePass
 
@@ -86,7 +87,8 @@ def lower_function(function: func.FuncOp, io_type: str) -> hls.FuncOp:
     if lw.stream:
         insert_clones(lw.block)
     mark_bram_weights(lw.block, function.attributes.get(nn.BRAM_FACTOR_ATTR))
-    return make_func(function, io_type, lw.block)
+    quantized = [k for k, op in enumerate(inputs) if op is not None and op.is_quantizer_typed("result")]
+    return make_func(function, io_type, lw.block, quantized)
 
 
 def model_outputs(op: func.ReturnOp, lw: Lowering) -> list[SSAValue]:
@@ -144,7 +146,7 @@ def check_no_constants(op: nn.NNLayerOp, lw: Lowering) -> None:
         )
 
 
-def make_func(function: func.FuncOp, io_type: str, block: Block) -> hls.FuncOp:
+def make_func(function: func.FuncOp, io_type: str, block: Block, quantized_inputs: Sequence[int] = ()) -> hls.FuncOp:
     style, interval = pipeline_settings(function, io_type)
     estimates = {
         key: value
@@ -158,6 +160,7 @@ def make_func(function: func.FuncOp, io_type: str, block: Block) -> hls.FuncOp:
             "io_type": IOTypeAttr(IOType(io_type)),
             "pipeline_style": PipelineStyleAttr(style),
             **({"pipeline_interval": int_attr(interval)} if interval is not None else {}),
+            **({"quantized_inputs": ArrayAttr([int_attr(k) for k in quantized_inputs])} if quantized_inputs else {}),
         },
         regions=[Region(block)],
     )

@@ -13,10 +13,11 @@ Rewrites, applied until none matches:
   original tensor.
 - A `nn.batchnorm` whose input is a dense or convolution with no other user is folded into it
   (W' = W * scale per output channel, b' = b * scale + bias) unless the user pinned that layer's
-  types: a weight, bias or result type other than "auto" and the model default counts as pinned
+  result type (hls4ml's rule): a type other than "auto" and the model default counts as pinned
   (nn-apply-config writes the default into every unset variable, so the default itself cannot be
-  told apart from a deliberate choice). The folded layer keeps the dense/conv's name and weights'
-  configuration and takes the batchnorm's result type.
+  told apart from a deliberate choice). The folded layer keeps the dense/conv's name and its
+  weight, bias and accum types (which then type the folded constants: data calibration chooses
+  them for the folded layer) and takes the batchnorm's result type.
 - Two consecutive batchnorms fuse (scale = s1 * s2, bias = b1 * s2 + b2) when the first has no
   other user and no pinned result type.
 

@@ -408,11 +408,14 @@ def _print_overflow_report(console: Any, model: Any, paths: Sequence[str]) -> No
     for row in rows:
         table.add_row(*[f"{row[key]:g}" if key == "excess" else str(row[key]) for key in columns])
     console.print(table)
-    bad = sorted({row["layer"] for row in rows if row["overflows"]})
+    bad = sorted({row["layer"] for row in rows if row["overflows"] and not row["by_design"]})
+    designed = sorted({row["layer"] for row in rows if row["overflows"] and row["by_design"]})
     if bad:
         console.print(f"values saturated or wrapped in: {', '.join(bad)}")
     else:
         console.print("no value saturated or wrapped")
+    if designed:
+        console.print(f"saturated or wrapped by their quantizers (by design, not overflows): {', '.join(designed)}")
 
 
 # ----- argument parsing ----------------------------------------------------------------------------------

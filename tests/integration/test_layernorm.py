@@ -160,3 +160,24 @@ def test_refused(ln_cases: dict[str, Any]) -> None:
     keras_model = keras.Sequential([keras.Input(SHAPE), keras.layers.LayerNormalization(axis=1)])
     with pytest.raises(NnhlsError, match="trailing feature axes"):
         import_keras_model(keras_model)
+
+
+def test_default_cap_on_the_internals_warns_and_bops_count_the_multiplications(tmp_path: Path) -> None:
+    """The default `auto` cap reaches a layer norm's row sum (accum) and sum of squares
+    (variance); capping their integer bits warns, naming the layer and the saturating range. The
+    layer reports its multiplications: per row of n = 8, the squares and the products by the
+    inverse standard deviation (the scale is 1.0 everywhere: a power of two, no multiplier) and no
+    1/n multiplier (8 is a power of two)."""
+    from nnhls.errors import PrecisionWarning
+
+    model = keras.Sequential([keras.Input(SHAPE), keras.layers.LayerNormalization(name="ln")])
+    config = {"Model": {"Precision": "fixed<16,6>"}, "LayerName": {"ln": {"Precision": "auto"}}}
+    hls_model = converters.convert_from_keras_model(model, hls_config=config, output_dir=str(tmp_path / "prj"))
+    with pytest.warns(PrecisionWarning, match=r"nn.layernorm 'ln': variance needs ufixed<25,15> .* capped to ufixed<24,12,RND,SAT> .* values beyond \[0, 4096\] saturate"):
+        typed = hls_model.ir("typed")
+    row = next(r for r in hls_model.layer_report() if r["layer"] == "ln")
+    accum = int(typed.split("accum = !hls.fixed<")[1].split(",")[0])
+    inv_sqrt = int(typed.split("inv_sqrt = !hls.ufixed<")[1].split(",")[0])
+    n, rows = SHAPE[1], SHAPE[0]
+    assert row["multipliers"] == 2 * n
+    assert row["bops"] == rows * (n * accum * accum + n * accum * inv_sqrt)

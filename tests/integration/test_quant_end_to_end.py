@@ -13,12 +13,14 @@ exact in it), which is a user's choice of input type, not a quantizer.
 from __future__ import annotations
 
 import json
+import warnings
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 import nnhls
+from nnhls.errors import InputRangeWarning, OverflowWarning
 
 MODELS = {
     "qkeras_3layer": ((16,), "fc1_input"),
@@ -155,7 +157,9 @@ def test_qonnx_corpus_bit_identical_through_cpp_and_emulator(
     )  # fmt: skip
     if kernel is not None:
         assert kernel in model.ir("hls")
-    numpy_out = model.predict(x, emulator="numpy")
+    with warnings.catch_warnings():  # the 4-bit Quants saturate by design: no OverflowWarning
+        warnings.simplefilter("error", OverflowWarning)
+        numpy_out = model.predict(x, emulator="numpy")
     model.compile()
     assert np.array_equal(model.predict(x), numpy_out)
     assert np.array_equal(numpy_out.reshape(expected.shape), expected)
@@ -175,6 +179,10 @@ def test_quick_start_quantized_examples_are_bit_identical_in_the_emulator(tmp_pa
     x = np.load(qkeras / "inputs.npy")
     logits = model.trace(x, layers=["output"], emulator="numpy")["output"]
     assert np.array_equal(logits, np.load(qkeras / "qkeras_logits.npy"))
+    assert "quantized_inputs = [0 : i64]" in model.ir("hls")
+    with warnings.catch_warnings():  # the input's quantizer saturates large inputs by design
+        warnings.simplefilter("error", InputRangeWarning)
+        model.predict(8 * x, emulator="numpy")
     qonnx = EXAMPLES / "qonnx_jet_tagger"
     omodel = nnhls.converters.convert_from_onnx_model(
         str(qonnx / "model.onnx"), output_dir=str(tmp_path / "o"), io_type="io_stream"
@@ -224,3 +232,48 @@ def test_qkeras_numeric_and_auto_alpha_agree_with_qkeras(tmp_path: Path) -> None
     diff = np.abs(model.predict(xs, emulator="numpy").reshape(expected.shape) - expected)
     assert diff.max() <= 2.0**-4
     assert (diff == 0).mean() > 0.99
+
+
+# ----- predict's overflow check: a quantizer's saturation is by design, a real overflow still warns ----------
+
+
+def _qkeras_3layer(corpus: Path, tmp_path: Path, config: dict | None = None):
+    x = np.loadtxt(corpus / "generated" / "qkeras_3layer_input_features.dat", dtype=np.float32)[:200]
+    model = nnhls.converters.convert_from_keras_model(
+        (corpus / "keras" / "qkeras_3layer.json", corpus / "keras" / "qkeras_3layer_weights.h5"),
+        hls_config=config, output_dir=str(tmp_path / "prj"),
+    )  # fmt: skip
+    return model, x.astype(np.float64)
+
+
+def test_quantizer_saturation_is_reported_as_by_design_not_warned(corpus: Path, tmp_path: Path) -> None:
+    """qkeras_3layer's quantized_relu(6, 0) results saturate at 1 on most samples: QKeras's own
+    semantics (its outputs are bit-identical to ours). predict does not warn; overflow_report
+    still counts those values, labelled as the quantizer's design, and proposes no wider type."""
+    model, x = _qkeras_3layer(corpus, tmp_path)
+    assert model.ir("nn").count('quantizer_typed = ["weight", "bias", "result"]') >= 3
+    assert "quantized_result" in model.ir("hls")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", OverflowWarning)
+        model.predict(x, emulator="numpy")
+    rows = {(r["layer"], r["var"]): r for r in model.overflow_report(x)}
+    fc1 = rows[("fc1", "result")]
+    assert fc1["overflows"] > 0 and fc1["by_design"]
+    assert fc1["mode"] == "saturated by its quantizer (by design)"
+    assert fc1["proposed_integer_bits"] == fc1["integer_bits"]
+    assert not rows[("fc1", "accum")]["by_design"]
+
+
+def test_real_overflow_in_a_quantized_model_still_warns(corpus: Path, tmp_path: Path) -> None:
+    """The same model with fc2's accumulator pinned too narrow by the user: that overflow is
+    real and predict names it (and only it: the quantizers' saturation stays out of the warning)."""
+    config = {"LayerName": {"fc2": {"Precision": {"accum": "fixed<10,2,RND,SAT>"}}}}
+    model, x = _qkeras_3layer(corpus, tmp_path, config)
+    with pytest.warns(OverflowWarning) as caught:
+        model.predict(x, emulator="numpy")
+    message = str(caught[0].message)
+    assert "'fc2' accum" in message
+    assert "'fc1' result" not in message and "'fc3' result" not in message
+    rows = {(r["layer"], r["var"]): r for r in model.overflow_report(x)}
+    assert rows[("fc2", "accum")]["overflows"] > 0 and not rows[("fc2", "accum")]["by_design"]
+    assert rows[("fc2", "accum")]["proposed_integer_bits"] > 2

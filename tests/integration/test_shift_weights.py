@@ -191,3 +191,70 @@ def test_edited_weights_that_are_not_powers_of_two_are_an_error(tmp_path: Path) 
     text = SHIFT_IR.read_text().replace("dense<[[2, -2], [-2, -2]", "dense<[[3, -2], [-2, -2]")
     with pytest.raises(CodegenError, match=r"hls.dense 'fc1': weight_encoding binary needs weights that are all 0 or \+-2\^k"):
         _project(text, tmp_path / "p")
+
+
+# ----- the C++ operator itself: every input value of several types times every code ------------------------
+
+HARNESS = r"""
+#include "nnet_emulation.h"
+#include <cstdio>
+
+// Every value of X times every code of W: the shift product must equal the exact product of the
+// values (as doubles, exact at these widths), and the emulation's reading of the code (mant) the
+// weight's value.
+template <class X, int KMIN, int KMAX, bool Z> int check(const char* name) {
+  typedef nnet::po2_weight<KMIN, KMAX, Z> W;
+  typedef nnet::emu::fx<W> F;
+  int bad = 0, n = 0;
+  X x;
+  for (unsigned long long raw = 0; raw < (1ull << X::width); raw++) {
+    x.range(X::width - 1, 0) = raw;
+    for (unsigned code = 0; code < (1u << W::width); code++) {
+      W w;
+      w.code = code;
+      const unsigned e = code & ((1u << W::exp_bits) - 1);
+      if (KMIN + int(e) > KMAX) continue;  // not a code of this type
+      const bool zero = Z && ((code >> (W::exp_bits + 1)) & 1);
+      const double value = zero ? 0.0 : ((code >> W::exp_bits) & 1 ? -1.0 : 1.0) * nnet::pow2(KMIN + int(e));
+      const double product = (x * w).to_double();
+      const double emulated = double(nnet::emu::mant(w)) * nnet::pow2(-F::frac);
+      n++;
+      if (product != x.to_double() * value || emulated != value) {
+        if (bad++ < 3) std::printf("%s: x=%g code=%u: %g (want %g), emulation reads %g\n", name, x.to_double(), code, product, x.to_double() * value, emulated);
+      }
+    }
+  }
+  std::printf("%s: %d products\n", name, n);
+  return bad;
+}
+
+int main() {
+  int bad = 0;
+  bad += check<ap_fixed<8, 3>, -3, 2, true>("fixed<8,3> x po2<-3,2,zero>");
+  bad += check<ap_ufixed<6, 2>, -1, -1, false>("ufixed<6,2> x binary<-1>");
+  bad += check<ap_int<5>, 2, 5, false>("int<5> x po2<2,5>");
+  bad += check<ap_uint<4>, -6, -4, true>("uint<4> x po2<-6,-4,zero>");
+  bad += check<ap_fixed<7, -1>, 0, 0, true>("fixed<7,-1> x ternary<0>");
+  bad += check<ap_fixed<10, 12, AP_RND, AP_SAT>, -9, 3, true>("fixed<10,12,RND,SAT> x po2<-9,3,zero>");
+  return bad != 0;
+}
+"""
+
+
+def test_shift_product_is_the_exact_product_for_every_input_and_code(tmp_path: Path) -> None:
+    """nnet::po2_weight's operator* (the synthesizable shift) and the emulation's reading of a code,
+    against the exact product, exhaustively: signed, unsigned, integer and sub-unit input types,
+    exponent ranges below, across and above zero, with and without zero codes."""
+    import shutil
+    import subprocess
+
+    compiler = shutil.which("g++")
+    if compiler is None:
+        pytest.skip("g++ not installed")
+    lib = Path(nnhls.__file__).parent / "hls_lib"
+    (tmp_path / "harness.cpp").write_text(HARNESS)
+    cmd = [compiler, "-std=c++17", "-O1", f"-I{lib / 'ap_types'}", f"-I{lib / 'nnet'}", "harness.cpp", "-o", "harness"]
+    subprocess.run(cmd, cwd=tmp_path, check=True, capture_output=True, text=True)
+    result = subprocess.run([str(tmp_path / "harness")], capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stdout
+    assert result.stdout.count(" products") == 6

@@ -66,17 +66,30 @@ def test_reference_outputs_unchanged() -> None:
     assert names(module) == ["in", "in_b", "conv", "dw", "relu", "pool", "flatten", "fc", "bn5"]
 
 
-def test_folding_respects_pinned_types() -> None:
-    text = """
+FOLD_PINNED = """
 func.func @m(%a: tensor<2xf32>) -> tensor<2xf32> {
   %x = nn.input %a {layer = "in"} : (tensor<2xf32>) -> tensor<2xf32>
-  %d = nn.dense %x {layer = "fc", precision = {weight = !hls.fixed<8, 2>}, weight = dense<0.5> : tensor<2x2xf32>} : (tensor<2xf32>) -> tensor<2xf32>
+  %d = nn.dense %x {layer = "fc", precision = {VAR = !hls.fixed<8, 2>}, weight = dense<0.5> : tensor<2x2xf32>} : (tensor<2xf32>) -> tensor<2xf32>
   %b = nn.batchnorm %d {layer = "bn", scale = dense<2.0> : tensor<2xf32>, bias = dense<1.0> : tensor<2xf32>} : (tensor<2xf32>) -> tensor<2xf32>
   func.return %b : tensor<2xf32>
 }"""
-    module = parse(text)
+
+
+def test_folding_respects_a_pinned_result_type() -> None:
+    module = parse(FOLD_PINNED.replace("VAR", "result"))
     CanonicalizePass().apply(make_context(), module)
     assert names(module) == ["in", "fc", "bn"]
+
+
+def test_pinned_weight_type_types_the_folded_weights() -> None:
+    # hls4ml's rule: only a pinned result keeps the batchnorm apart; the weight type stays on
+    # the folded layer and holds W * scale = 1.0.
+    module = parse(FOLD_PINNED.replace("VAR", "weight"))
+    CanonicalizePass().apply(make_context(), module)
+    assert names(module) == ["in", "fc"]
+    fc = next(op for op in module.walk() if isinstance(op, nn.DenseOp))
+    assert str(fc.get_precision("weight")) == "!hls.fixed<8, 2>"
+    np.testing.assert_array_equal(nn.to_numpy(fc.weight), np.ones((2, 2)))
 
 
 def test_folding_after_default_config() -> None:

@@ -30,11 +30,26 @@ func.func @fold_dense(%a: tensor<1xf32>) -> tensor<2xf32> {
 
 // -----
 
-// Not folded: the dense's weight type is pinned (not the model default), or the conv has another
-// user.
+// A pinned weight type does not keep the batchnorm apart: it types the folded weights (hls4ml's
+// rule; data calibration chooses it for the folded layer).
+func.func @fold_pinned_weight(%a: tensor<1xf32>) -> tensor<2xf32> {
+  %x = nn.input %a {layer = "in"} : (tensor<1xf32>) -> tensor<1xf32>
+  %d = nn.dense %x {layer = "fc1", precision = {weight = !hls.fixed<8, 3>}, weight = dense<[[1.0, 2.0]]> : tensor<1x2xf32>} : (tensor<1xf32>) -> tensor<2xf32>
+  %b = nn.batchnorm %d {layer = "bn", precision = {result = !hls.fixed<12, 4>}, scale = dense<[2.0, 0.5]> : tensor<2xf32>, bias = dense<[1.0, 0.0]> : tensor<2xf32>} : (tensor<2xf32>) -> tensor<2xf32>
+  func.return %b : tensor<2xf32>
+}
+// CHECK-LABEL: func.func @fold_pinned_weight
+// CHECK-NEXT:    %x = nn.input
+// CHECK-NEXT:    %d = nn.dense %x {layer = "fc1", precision = {weight = !hls.fixed<8, 3>, result = !hls.fixed<12, 4>}, weight = dense<{{\[}}[2.000000e+00, 1.000000e+00]]>
+// CHECK-NEXT:    func.return %d
+
+// -----
+
+// Not folded: the dense's result type is pinned (not the model default: the user typed the value
+// folding would remove), or the conv has another user.
 func.func @no_fold(%a: tensor<1xf32>, %c: tensor<3x1xf32>) -> (tensor<2xf32>, tensor<3x1xf32>, tensor<3x1xf32>) {
   %x = nn.input %a {layer = "in"} : (tensor<1xf32>) -> tensor<1xf32>
-  %d = nn.dense %x {layer = "fc1", precision = {weight = !hls.fixed<8, 2>}, weight = dense<[[1.0, 2.0]]> : tensor<1x2xf32>} : (tensor<1xf32>) -> tensor<2xf32>
+  %d = nn.dense %x {layer = "fc1", precision = {result = !hls.fixed<8, 2>}, weight = dense<[[1.0, 2.0]]> : tensor<1x2xf32>} : (tensor<1xf32>) -> tensor<2xf32>
   %b = nn.batchnorm %d {layer = "bn", scale = dense<[2.0, 0.5]> : tensor<2xf32>, bias = dense<[1.0, 0.0]> : tensor<2xf32>} : (tensor<2xf32>) -> tensor<2xf32>
   %y = nn.input %c {layer = "in2"} : (tensor<3x1xf32>) -> tensor<3x1xf32>
   %k = nn.conv1d %y {layer = "conv", weight = dense<0.5> : tensor<1x1x1xf32>, strides = array<i64: 1>, dilations = array<i64: 1>, pads = array<i64: 0, 0>} : (tensor<3x1xf32>) -> tensor<3x1xf32>

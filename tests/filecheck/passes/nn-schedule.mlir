@@ -33,6 +33,21 @@ func.func @bops(%a: tensor<3xf32>) -> tensor<2xf32> {
 
 // -----
 
+// A layer norm's BOPs, per row of n = 3: the squares 3 x 10 x 10 (accum fixed<10,4>), d * inv
+// 3 x 10 x 8 (inv_sqrt ufixed<8,4>), (d * inv) * scale 2 x 18 x 8 (in fixed<8,2> the scale 1.0 is
+// a power of two, free; 0.75 and 0.3 are not), and, n not being a power of two, the sum and the
+// squares times 1/n (ufixed<32,1>): (10 + 12) x 32 (variance ufixed<12,6>). 1532 per row, two
+// rows: 3064; 3 + 3 + 2 + 2 = 10 multipliers, shared by the rows.
+func.func @layernorm_bops(%a: tensor<2x3xf32>) -> tensor<2x3xf32> {
+  %x = nn.input %a {layer = "in"} : (tensor<2x3xf32>) -> tensor<2x3xf32>
+  %ln = nn.layernorm %x {layer = "ln", axes = 1 : i64, epsilon = 1.000000e-03 : f64, precision = {scale = !hls.fixed<8, 2>, accum = !hls.fixed<10, 4>, variance = !hls.ufixed<12, 6>, inv_sqrt = !hls.ufixed<8, 4>}, scale = dense<[1.0, 0.75, 0.3]> : tensor<3xf32>, bias = dense<0.0> : tensor<3xf32>} : (tensor<2x3xf32>) -> tensor<2x3xf32>
+  func.return %ln : tensor<2x3xf32>
+}
+// CHECK-LABEL: func.func @layernorm_bops
+// CHECK:         nn.layernorm %x {layer = "ln", {{.*}}multipliers = 10 : i64, {{.*}}bops = 3064 : i64
+
+// -----
+
 // Resource strategy with a legal reuse factor (n_in = 8, n_out = 4, RF = 4): dataflow top.
 func.func @resource(%a: tensor<8xf32>) -> tensor<4xf32> {
   %x = nn.input %a {layer = "in"} : (tensor<8xf32>) -> tensor<8xf32>
