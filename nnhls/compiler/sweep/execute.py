@@ -272,7 +272,7 @@ class _DaskRunner:
 
 
 def _connect(address: str | None, workers: int | None) -> tuple[Any, Any]:
-    import dask
+    import dask.config
     from distributed import Client, LocalCluster
 
     if address:
