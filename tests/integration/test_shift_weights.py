@@ -97,6 +97,25 @@ def test_qkeras_shift_kernels_bit_identical_to_qkeras(
     assert (model.predict(x).argmax(1) == logits.argmax(1)).all()
 
 
+@pytest.mark.slow
+def test_vendor_ap_types_build_of_the_shift_kernels(qkeras_model, vendor_ap_types, tmp_path: Path) -> None:
+    """The project of the first case above (same configuration: its emulation build comes from the
+    cache) built as the vendor's C simulation, against the vendor's ap types headers: the shift
+    and sign products of po2_weight / binary_weight / ternary_weight codes on the vendor's
+    ap_fixed give the same bits as our emulation build and the numpy emulator."""
+    from vendor_csim import vendor_csim
+
+    path, x, logits, _ = qkeras_model
+    config = {"Model": {"Precision": "fixed<16,6>", "Strategy": "Latency", "ReuseFactor": 1, "SnapReuseFactor": True}}
+    model = _convert(path, tmp_path / "prj", "io_parallel", config)
+    model.compile()
+    ours = model.predict(x, emulator="numpy")
+    assert np.array_equal(model.predict(x), ours)
+    vendor = vendor_csim(tmp_path / "prj", x, vendor_ap_types)
+    assert np.array_equal(vendor, ours.reshape(vendor.shape))
+    assert (vendor.argmax(1) == logits.argmax(1)).all()
+
+
 def _cast(v: np.ndarray, width: int, integer: int) -> np.ndarray:
     """fixed<width, integer, RND, SAT>: round half up, saturate (exact on these dyadic values)."""
     f = width - integer
