@@ -693,8 +693,10 @@ def _emit_dense(
         value, rows = c.dense_input(x, layer)
         if rows is not None:
             weight = weight[rows]
-            if weight_q is not None and weight_q.get_shape():
-                weight_q = None  # a per-element weight grid would need the same permutation
+            if weight_q is not None and len(weight_q.get_shape()) > 1:
+                # a per-element weight grid would need the same permutation; a per-output-channel
+                # one (a vector along the last axis) is the same for every row
+                weight_q = None
     else:
         value = c.materialize(x, _identity(len(x.logical)), layer)
     op = nn.DenseOp(value, weight.astype(np.float32), _f32(bias), layer)

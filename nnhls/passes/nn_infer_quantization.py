@@ -24,6 +24,22 @@ the quantized values the framework computed). This pass turns them into types:
   scale layers around an integer type: x / scale + zero point rounded into `int<bits>` (RND_CONV,
   SAT), then (code - zero point) * scale. Their constants are approximated and a warning says so.
 
+* Integer-only QDQ layers (onnxruntime's static quantization): a dense / convolution with integer
+  weight codes (the split above) that reads a split activation quantizer (through reshapes,
+  flattens and transposes only) computes on the codes: the quantizer's `(code - zero point) * s_x`
+  layer becomes `code - zero point` (an exact integer of bits + 1 at most; removed when the zero
+  point is 0, e.g. int8), so the accumulator is an exact narrow integer (8 + 8 bits plus the
+  growth of the sum). The input's scale joins the weight scales in the scale layer (s_x * s_w per
+  channel); a bias on that grid (onnxruntime's int32 bias codes) becomes integer codes in the
+  layer, any other bias stays in the scale layer. When the scale layer feeds a split quantizer
+  (scale s_y, zero point z_y), it merges into that quantizer's `_codes` layer: one multiplier
+  per channel s_x * s_w / s_y plus z_y, onnxruntime's requantization. These multipliers are
+  float32 numbers held exactly (24 significant bits, whatever their magnitude); the warning says
+  they are the rounded scales.
+* A float affine layer between a split dequantizer and a split quantizer (the bias Add of a QDQ
+  MLP: DequantizeLinear -> Add(constant) -> QuantizeLinear) keeps its float32 constants exactly
+  and its sum `auto` (exact, not capped): the next quantizer rounds the value the model computes.
+
 Every type this pass sets is recorded in the op's `quantizer_typed` property (a result
 saturating at such a type is the quantizer's design: the overflow check reports it apart), and
 the layers it creates have their remaining types `auto`. A layer whose constants a quantizer
@@ -50,7 +66,7 @@ After:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from xdsl.context import Context
@@ -103,14 +119,22 @@ def _auto_rest(op: nn.NNLayerOp) -> None:
             op.set_precision(var, StringAttr(nn.AUTO))
 
 
-def _set_constant_types(op: nn.BatchNormOp, scale: np.ndarray, bias: np.ndarray) -> None:
+def _set_constant_types(
+    op: nn.BatchNormOp, scale: np.ndarray, bias: np.ndarray, significant: bool = False
+) -> None:
     """A scale layer's constants: exact when they are short dyadic numbers (codes, zero points,
-    quantized biases), else rounded to SCALE_BITS fractional bits (the warning says so)."""
+    quantized biases), else rounded to SCALE_BITS fractional bits (the warning says so). With
+    `significant`, the constants are exact up to SCALE_BITS + 1 bits of width, whatever their
+    magnitude (a combined multiplier s_x * s_w / s_y ~ 1e-4 keeps 24 significant bits, not 10)."""
     for var, values in (("scale", scale), ("bias", bias)):
         exact = exact_precision(values)
         if exact is None and not np.any(values):
             exact = FixedPrecision(1, 1)
-        t = exact if exact is not None and exact.fractional <= SCALE_BITS else _constant_precision(values)
+        if significant:
+            short = exact is not None and exact.width <= SCALE_BITS + 1
+        else:
+            short = exact is not None and exact.fractional <= SCALE_BITS
+        t = exact if short and exact is not None else _constant_precision(values, significant)
         op.set_precision(var, precision_type(t))
         op.mark_quantizer_typed(var)
     _auto_rest(op)
@@ -130,8 +154,9 @@ def _constant_type(op: nn.NNLayerOp, var: str, values: np.ndarray) -> None:
         _pin(op, var, p, f"{var} quantizer")
 
 
-def _split_weight_scale(op: nn.DenseOp | nn.ConvBaseOp, q: UniformQuantizer) -> None:
-    """weights = codes * scale[channel]: keep the codes, move the scale (and bias) to a layer after."""
+def _split_weight_scale(op: nn.DenseOp | nn.ConvBaseOp, q: UniformQuantizer) -> nn.BatchNormOp:
+    """weights = codes * scale[channel]: keep the codes, move the scale (and bias) to a layer after
+    (the warning comes once `_integer_layer` has tried to take the input's scale in too)."""
     weight = nn.to_numpy(op.weight).astype(np.float64)
     channels = nn.shape_of(op.output)[-1]
     scale = np.broadcast_to(q.scale, weight.shape)
@@ -152,11 +177,7 @@ def _split_weight_scale(op: nn.DenseOp | nn.ConvBaseOp, q: UniformQuantizer) -> 
     )
     _insert_after(op, scale_op, users)
     _set_constant_types(scale_op, per_channel, bias)
-    warn(
-        f"{_name(op)}: its weight scale is not a power of two; an explicit per-channel scale layer "
-        f"'{layer}' multiplies by it (constants rounded to {SCALE_BITS} fractional bits)",
-        ApproximationWarning,
-    )
+    return scale_op
 
 
 def _per_output_channel(
@@ -172,10 +193,14 @@ def _per_output_channel(
     return flat[0]
 
 
-def _constant_precision(values: np.ndarray) -> FixedPrecision:
-    """A type for approximated constants: SCALE_BITS fractional bits and the integer bits needed."""
+def _constant_precision(values: np.ndarray, significant: bool = False) -> FixedPrecision:
+    """A type for approximated constants: SCALE_BITS fractional bits and the integer bits needed
+    (with `significant`: SCALE_BITS + 1 bits of width below the largest magnitude's top bit)."""
     magnitude = float(np.abs(values).max()) if values.size else 1.0
-    integer = max(1, int(np.floor(np.log2(magnitude))) + 2) if magnitude > 0 else 1
+    top = int(np.floor(np.log2(magnitude))) + 2 if magnitude > 0 else 1
+    if significant:
+        return FixedPrecision(SCALE_BITS + 1, top, True)
+    integer = max(1, top)
     return FixedPrecision(integer + SCALE_BITS, integer, True)
 
 
@@ -188,11 +213,12 @@ def _insert_after(op: Operation, new: nn.NNLayerOp, users: list) -> None:
         use.operation.operands[use.index] = new.results[0]
 
 
-def _type_constants(op: nn.DenseOp | nn.ConvBaseOp) -> None:
+def _type_constants(op: nn.DenseOp | nn.ConvBaseOp) -> nn.BatchNormOp | None:
+    """Type the layer's quantized constants; returns the scale layer a non-power-of-two weight
+    scale moved to, if any."""
     weight_q = op.weight_quantizer.quantizer() if op.weight_quantizer is not None else None
     if isinstance(weight_q, UniformQuantizer) and not weight_q.power_of_two:
-        _split_weight_scale(op, weight_q)
-        return
+        return _split_weight_scale(op, weight_q)
     if weight_q is not None:
         weight = nn.to_numpy(op.weight)
         _check_grid(op, "weight", weight, weight_q)
@@ -202,6 +228,7 @@ def _type_constants(op: nn.DenseOp | nn.ConvBaseOp) -> None:
         bias_q = op.bias_quantizer.quantizer()
         _check_grid(op, "bias", bias, bias_q)
         _constant_type(op, "bias", bias)
+    return None
 
 
 # ----- tensors --------------------------------------------------------------------------------------------
@@ -212,10 +239,27 @@ def _single_user(value: SSAValue) -> Operation | None:
     return uses[0].operation if len(uses) == 1 else None
 
 
+@dataclass(frozen=True)
+class _Dequantizer:
+    """The two scale layers a non-power-of-two tensor quantizer became (`split_scale`)."""
+
+    to_codes: nn.BatchNormOp
+    to_values: nn.BatchNormOp
+    scale: np.ndarray
+    """Per channel (the last axis), float64."""
+    zero: np.ndarray
+    codes: FixedPrecision
+    """The integer type of the codes (int8 / uint8, RND_CONV, SAT)."""
+
+
 @dataclass
 class _Folder:
     assigned: dict[tuple[int, str], FixedPrecision]
     """Types this pass gave (id(op), var), so a second quantizer is not taken for a user's pin."""
+    by_values: dict[int, _Dequantizer] = field(default_factory=dict[int, _Dequantizer])
+    """The split quantizers by id of their `to_values` layer."""
+    by_codes: dict[int, _Dequantizer] = field(default_factory=dict[int, _Dequantizer])
+    """The same by id of their `to_codes` layer."""
 
     def fold(self, q_op: QuantizeOp) -> None:
         q = q_op.quantizer.quantizer()
@@ -320,6 +364,12 @@ class _Folder:
         for attr in ("trace", "reuse_factor"):
             if getattr(q_op, attr) is not None:
                 setattr(to_values, attr, getattr(q_op, attr))
+        split = _Dequantizer(
+            to_codes, to_values, np.broadcast_to(scale, channels).astype(np.float64),
+            np.broadcast_to(zero, channels).astype(np.float64), codes_t,
+        )  # fmt: skip
+        self.by_values[id(to_values)] = split
+        self.by_codes[id(to_codes)] = split
         name = _name(q_op)
         q_op.detach()
         q_op.erase()
@@ -329,6 +379,144 @@ class _Folder:
             f"{SCALE_BITS} fractional bits: values within one quantization step",
             ApproximationWarning,
         )
+
+
+# ----- integer-only layers (QDQ) ----------------------------------------------------------------------------
+
+MOVES = (nn.ReshapeOp, nn.FlattenOp, nn.TransposeOp)
+"""Layers that only move values: a dequantizer's scale passes through them unchanged."""
+
+BIAS_CODE_TOLERANCE = 2.0**-20
+"""Relative distance from an integer within which a bias divided by s_x * s_w is taken as integer
+codes: onnxruntime stores the bias as int32 codes at scale float32(s_x * s_w) and dequantizes them
+in float32, two roundings of 2**-24 each."""
+
+
+def _user_pinned(op: nn.NNLayerOp, var: str) -> bool:
+    return isinstance(op.get_precision(var), FixedPointType) and not op.is_quantizer_typed(var)
+
+
+def _input_dequantizer(layer: nn.DenseOp | nn.ConvBaseOp, folder: _Folder) -> _Dequantizer | None:
+    """The split quantizer whose values the layer reads, through moves only, each value read by
+    one layer; None when there is none, when a layer on the way is traced or its result pinned."""
+    value = layer.operands[0]
+    while True:
+        owner = value.owner
+        if not isinstance(owner, nn.NNLayerOp) or _single_user(value) is None:
+            return None
+        if owner.trace is not None or _user_pinned(owner, "result"):
+            return None
+        found = folder.by_values.get(id(owner))
+        if found is not None:
+            return found
+        if not isinstance(owner, MOVES):
+            return None
+        value = owner.operands[0]
+
+
+def _integer_type(low: float, high: float) -> FixedPrecision:
+    """The narrowest integer type holding [low, high] (integers)."""
+    if low >= 0:
+        return FixedPrecision(max(1, int(high).bit_length()), max(1, int(high).bit_length()), False)
+    width = max(int(-low - 1).bit_length(), int(high).bit_length()) + 1
+    return FixedPrecision(width, width, True)
+
+
+def _integer_layer(layer: nn.DenseOp | nn.ConvBaseOp, scale_op: nn.BatchNormOp, folder: _Folder) -> None:
+    """dequantize(codes) -> [moves] -> layer(integer weight codes) -> scale layer: the layer
+    computes on `codes - zero point` (an integer of bits + 1 at most; nothing when the zero point
+    is 0), its accumulator is an exact narrow integer, the input's scale s_x joins the weight scales
+    s_w in the scale layer, and a bias on the grid s_x * s_w becomes integer codes in the layer.
+    When the scale layer feeds a split quantizer (scale s_y), it merges into that quantizer's
+    `_codes` layer: one multiplier per channel, s_x * s_w / s_y (onnxruntime's requantization)."""
+    source = _input_dequantizer(layer, folder)
+    if (
+        source is None
+        or _single_user(layer.output) is not scale_op
+        or scale_op.trace is not None
+        or len(set(source.scale.tolist())) != 1
+        or source.scale[0] <= 0
+    ):
+        warn(
+            f"{_name(layer)}: its weight scale is not a power of two; an explicit per-channel "
+            f"scale layer '{scale_op.layer_name}' multiplies by it (constants rounded to "
+            f"{SCALE_BITS} fractional bits)",
+            ApproximationWarning,
+        )
+        return
+    _subtract_zero_point(source)
+    combined = float(source.scale[0]) * nn.to_numpy(scale_op.scale).astype(np.float64)
+    bias = nn.to_numpy(scale_op.bias).astype(np.float64)
+    codes = np.round(bias / combined)
+    if (
+        np.any(bias)
+        and np.all(np.abs(codes) < 2.0**24)
+        and np.all(np.abs(bias / combined - codes) <= BIAS_CODE_TOLERANCE * np.maximum(1.0, np.abs(codes)))
+        and not _user_pinned(layer, "bias")
+    ):
+        layer.bias = nn.dense_attr(codes.astype(np.float32))
+        layer.set_precision("bias", precision_type(exact_precision(codes) or FixedPrecision(1, 1)))
+        layer.mark_quantizer_typed("bias")
+        bias = np.zeros_like(bias)
+    target = _single_user(scale_op.output)
+    requantize = folder.by_codes.get(id(target)) if target is not None else None
+    if requantize is not None and not _user_pinned(scale_op, "result"):
+        to_codes = requantize.to_codes
+        scale = combined / requantize.scale
+        shift = bias / requantize.scale + requantize.zero
+        to_codes.scale, to_codes.bias = nn.dense_attr(scale), nn.dense_attr(shift)
+        to_codes.operands[0] = layer.output
+        scale_op.detach()
+        scale_op.erase()
+        _set_constant_types(to_codes, nn.to_numpy(to_codes.scale), nn.to_numpy(to_codes.bias), significant=True)
+        where = f"'{to_codes.layer_name}' (s_x * s_w / s_y, and the output's zero point)"
+    else:
+        scale_op.scale, scale_op.bias = nn.dense_attr(combined), nn.dense_attr(bias)
+        _set_constant_types(scale_op, nn.to_numpy(scale_op.scale), nn.to_numpy(scale_op.bias), significant=True)
+        where = f"'{scale_op.layer_name}' (s_x * s_w)"
+    warn(
+        f"{_name(layer)}: computes on the integer codes of its input ('{source.to_values.layer_name}') "
+        f"and weights; the non-power-of-two scales are one multiplier per channel in {where}, "
+        f"rounded to {SCALE_BITS} significant bits",
+        ApproximationWarning,
+    )
+
+
+def _subtract_zero_point(source: _Dequantizer) -> None:
+    """The dequantizer's `to_values` layer computes `code - zero point` (exact, narrow integer), or
+    disappears when the zero point is 0 (its readers take the codes)."""
+    to_values = source.to_values
+    if not np.any(source.zero):
+        to_values.output.replace_all_uses_with(source.to_codes.output)
+        to_values.detach()
+        to_values.erase()
+        return
+    low = source.codes.min_value - float(source.zero.max())
+    high = source.codes.max_value - float(source.zero.min())
+    to_values.scale = nn.dense_attr(np.ones_like(source.scale))
+    to_values.bias = nn.dense_attr(-source.zero)
+    _set_constant_types(to_values, nn.to_numpy(to_values.scale), nn.to_numpy(to_values.bias))
+    to_values.set_precision("result", precision_type(_integer_type(low, high)))
+    to_values.mark_quantizer_typed("result")
+
+
+def _type_between_quantizers(op: nn.BatchNormOp, folder: _Folder) -> None:
+    """A float affine layer between a dequantizer and a quantizer (the bias Add of a QDQ MLP as
+    onnxruntime and PyTorch write it: DequantizeLinear -> Add(constant) -> QuantizeLinear): its
+    constants are float32 numbers, held exactly (SCALE_BITS + 1 bits of width), and its sum is
+    exact (no maximum-precision cap: its inputs are the quantizer's codes times its scale), so the
+    next quantizer rounds exactly the value the model computes."""
+    if id(op) in folder.by_values or id(op) in folder.by_codes or op.quantizer_typed is not None:
+        return
+    producer = op.input.owner
+    reader = _single_user(op.output)
+    if id(producer) not in folder.by_values or id(reader) not in folder.by_codes:
+        return
+    if any(_user_pinned(op, var) for var in op.PRECISION_VARS):
+        return
+    for var in op.PRECISION_VARS:
+        op.set_precision(var, StringAttr(nn.AUTO))
+    _set_constant_types(op, nn.to_numpy(op.scale), nn.to_numpy(op.bias), significant=True)
 
 
 INPUT_GUARD_BITS = 16
@@ -369,10 +557,18 @@ class InferQuantizationPass(ModulePass):
         for function in op.ops:
             if not isinstance(function, func.FuncOp):
                 continue
+            split: list[tuple[nn.DenseOp | nn.ConvBaseOp, nn.BatchNormOp]] = []
             for layer in list(function.body.block.ops):
                 if isinstance(layer, nn.DenseOp | nn.ConvBaseOp):
-                    _type_constants(layer)
+                    scale_op = _type_constants(layer)
+                    if scale_op is not None:
+                        split.append((layer, scale_op))
             folder = _Folder({})
             for layer in list(function.body.block.ops):
                 if isinstance(layer, QuantizeOp):
                     folder.fold(layer)
+            for layer in list(function.body.block.ops):
+                if isinstance(layer, nn.BatchNormOp):
+                    _type_between_quantizers(layer, folder)
+            for layer, scale_op in split:
+                _integer_layer(layer, scale_op, folder)

@@ -24,9 +24,12 @@ import pytest
 from onnx import TensorProto, helper, numpy_helper
 
 import nnhls
+from nnhls.dialects import nn
+from nnhls.dialects.types import FixedPointType
 from nnhls.errors import OverflowWarning
 from nnhls.frontends.onnx import import_onnx
 from nnhls.interpreters.reference import run_reference
+from nnhls.ops.dense import accumulated_terms
 
 quantization = pytest.importorskip("onnxruntime.quantization")
 
@@ -133,13 +136,21 @@ def test_qdq_models_agree_with_onnxruntime_within_one_step(
     """The imported graph (reference interpreter) and the compiled model with the default
     configuration (numpy emulator of the generated C++): every output within one step of
     onnxruntime's. The compiled model differs only where a float value lies within the rounding
-    of the scale constants (24 fractional bits) of a code boundary."""
+    of the scale constants (24 significant bits) of a code boundary. The integer-code layers
+    compute on the 8-bit codes: exact accumulators of 8 + 8 bits plus the growth of the sum."""
     case = _qdq_case(tmp_path, model, activation, per_channel)
     ours = run_reference(import_onnx(onnx.load(case.path)), case.x.astype(np.float64))[0]
     steps = case.steps(ours)
     assert steps.max() <= 1 + 1e-4
     assert (steps < 1e-4).mean() > 0.99  # nearly always identical up to float32 output rounding
     compiled = nnhls.converters.convert_from_onnx_model(str(case.path), output_dir=str(tmp_path / "prj"))
+    layers = [op for op in compiled.module("typed").walk() if isinstance(op, nn.DenseOp | nn.ConvBaseOp)]
+    assert len(layers) == 2
+    for op in layers:
+        accum = op.get_precision("accum")
+        assert isinstance(accum, FixedPointType) and accum.precision.fractional == 0
+        fan_in = accumulated_terms(op)
+        assert accum.precision.width <= 8 + 8 + int(np.ceil(np.log2(fan_in))) + 1, op.layer_name
     with warnings.catch_warnings():  # the int8 / uint8 codes saturate by design: no OverflowWarning
         warnings.simplefilter("error", OverflowWarning)
         steps = case.steps(compiled.predict(case.x.astype(np.float64), emulator="numpy"))

@@ -58,9 +58,11 @@ func.func @binary(%a: tensor<2xf32>) -> tensor<2xf32> {
 
 // ONNX QDQ: a scale that is not a power of two becomes two explicit scale layers around the
 // integer codes (uint8, round half to even, saturating); int8 weights with per-channel scales
-// keep their codes and move the scale and the bias to a per-channel scale layer. The constants are
-// exact where they can be (codes, the zero point, 1 / 0.02 as float32) and 24 fractional bits
-// otherwise; the rest is auto, and the quantizer-typed constants exempt the layers from the cap.
+// keep their codes and move the scale and the bias to a per-channel scale layer. The dense reads
+// the codes minus the zero point (128: an int8), the scale layer multiplies by s_x * s_w (exact
+// float32 constants, 24 significant bits); the bias (0.5, 0.25) is not on the grid s_x * s_w
+// (0.25 / 0.004 = 62.5), so it stays in the scale layer. The rest is auto, and the
+// quantizer-typed constants exempt the layers from the cap.
 func.func @qdq(%a: tensor<2xf32>) -> tensor<2xf32> {
   %x = nn.input %a {layer = "in"} : (tensor<2xf32>) -> tensor<2xf32>
   %q = nn.quantize %x {layer = "xq", quantizer = #nn.quant<uniform, bits = 8, signed = false, scale = 0.02, zero_point = 128.0>} : (tensor<2xf32>) -> tensor<2xf32>
@@ -69,10 +71,35 @@ func.func @qdq(%a: tensor<2xf32>) -> tensor<2xf32> {
 }
 // CHECK-LABEL: func.func @qdq
 // CHECK:         %[[C:.*]] = nn.batchnorm %x {layer = "xq_codes", {{.*}}precision = {result = !hls.ufixed<8, 8, RND_CONV, SAT>, scale = !hls.ufixed<5, 6>, bias = !hls.ufixed<1, 8>, accum = "auto"}, quantizer_typed = ["result", "scale", "bias"]}
-// CHECK:         %[[V:.*]] = nn.batchnorm %[[C]] {layer = "xq", {{.*}}precision = {scale = !hls.fixed<25, 1>, bias = !hls.fixed<24, 3>, accum = "auto", result = "auto"}, quantizer_typed = ["scale", "bias"]}
+// CHECK:         %[[V:.*]] = nn.batchnorm %[[C]] {layer = "xq", scale = dense<1.000000e+00> : tensor<2xf32>, bias = dense<-1.280000e+02> : tensor<2xf32>, precision = {scale = !hls.ufixed<1, 1>, bias = !hls.fixed<1, 8>, accum = "auto", result = !hls.fixed<8, 8>}, quantizer_typed = ["scale", "bias", "result"]}
 // CHECK:         %[[D:.*]] = nn.dense %[[V]] {layer = "fc", weight = dense<{{\[\[}}3.000000e+00, -1.000000e+00], [1.000000e+00, 2.000000e+00]]> : tensor<2x2xf32>, {{.*}}precision = {weight = !hls.fixed<3, 3>}, quantizer_typed = ["weight"]}
-// CHECK:         %[[S:.*]] = nn.batchnorm %[[D]] {layer = "fc_scale", scale = dense<[1.000000e-01, 2.000000e-01]> : tensor<2xf32>, bias = dense<[5.000000e-01, 2.500000e-01]> : tensor<2xf32>
+// CHECK:         %[[S:.*]] = nn.batchnorm %[[D]] {layer = "fc_scale", scale = dense<[2.000000e-03, 4.000000e-03]> : tensor<2xf32>, bias = dense<[5.000000e-01, 2.500000e-01]> : tensor<2xf32>, precision = {scale = !hls.fixed<25, -6>, bias = !hls.ufixed<2, 0>, accum = "auto", result = "auto"}
 // CHECK:         func.return %[[S]]
+
+// -----
+
+// QDQ integer-only inference (onnxruntime's requantization): int8 activations (zero point 0) feed
+// the dense's codes directly (no dequantizing layer left), the bias on the grid s_x * s_w
+// (0.5 / 0.002 = 250, 0.2 / 0.004 = 50) becomes integer codes in the dense, and the scales merge
+// into the next quantizer's `_codes` layer: one multiplier per channel s_x * s_w / s_y
+// (0.02 * 0.1 / 0.05 = 0.04) plus its zero point. The float bias Add between two quantizers keeps
+// its float32 constants exactly and its sum auto, never capped (the next quantizer rounds it).
+func.func @qdq_integer(%a: tensor<2xf32>) -> tensor<2xf32> {
+  %x = nn.input %a {layer = "in"} : (tensor<2xf32>) -> tensor<2xf32>
+  %q = nn.quantize %x {layer = "xq", quantizer = #nn.quant<uniform, bits = 8, signed = true, scale = 0.02>} : (tensor<2xf32>) -> tensor<2xf32>
+  %d = nn.dense %q {layer = "fc", weight = dense<[[0.3, -0.2], [0.1, 0.4]]> : tensor<2x2xf32>, bias = dense<[0.5, 0.2]> : tensor<2xf32>, weight_quantizer = #nn.quant<uniform, shape = [2], bits = 8, scale = [0.1, 0.2]>} : (tensor<2xf32>) -> tensor<2xf32>
+  %y = nn.quantize %d {layer = "yq", quantizer = #nn.quant<uniform, bits = 8, signed = false, scale = 0.05, zero_point = 10.0>} : (tensor<2xf32>) -> tensor<2xf32>
+  %b = nn.batchnorm %y {layer = "add", scale = dense<1.0> : tensor<2xf32>, bias = dense<[0.1, -0.3]> : tensor<2xf32>} : (tensor<2xf32>) -> tensor<2xf32>
+  %z = nn.quantize %b {layer = "zq", quantizer = #nn.quant<uniform, bits = 8, signed = false, scale = 0.03, zero_point = 3.0>} : (tensor<2xf32>) -> tensor<2xf32>
+  func.return %z : tensor<2xf32>
+}
+// CHECK-LABEL: func.func @qdq_integer
+// CHECK:         %[[C:.*]] = nn.batchnorm %x {layer = "xq_codes", {{.*}}result = !hls.fixed<8, 8, RND_CONV, SAT>
+// CHECK-NEXT:    %[[D:.*]] = nn.dense %[[C]] {layer = "fc", {{.*}}precision = {weight = !hls.fixed<3, 3>, bias = !hls.ufixed<7, 8>}, quantizer_typed = ["weight", "bias"], bias = dense<[2.500000e+02, 5.000000e+01]>
+// CHECK-NEXT:    %[[Y:.*]] = nn.batchnorm %[[D]] {layer = "yq_codes", scale = dense<[4.000000e-02, 8.000000e-02]> : tensor<2xf32>, bias = dense<1.000000e+01> : tensor<2xf32>, precision = {result = !hls.ufixed<8, 8, RND_CONV, SAT>, scale = !hls.fixed<25, -2>
+// CHECK-NEXT:    %[[V:.*]] = nn.batchnorm %[[Y]] {layer = "yq",
+// CHECK-NEXT:    %[[A:.*]] = nn.batchnorm %[[V]] {layer = "add", {{.*}}precision = {scale = !hls.ufixed<1, 1>, bias = !hls.fixed<25, 0>, accum = "auto", result = "auto"}, quantizer_typed = ["scale", "bias"]}
+// CHECK-NEXT:    nn.batchnorm %[[A]] {layer = "zq_codes",
 
 // -----
 
