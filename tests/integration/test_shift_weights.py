@@ -180,6 +180,41 @@ def test_binary_corpus_net_with_resource_strategy(corpus: Path, tmp_path: Path) 
     assert (numpy_out.argmax(1) == expected.argmax(1)).all()
 
 
+@pytest.mark.slow
+def test_compressed_ternary_corpus_net_stores_codes_and_shifts(corpus: Path, tmp_path: Path) -> None:
+    """KERAS_3layer_ternary_small (TernaryDense: 0 / +-2^k weights) with Compression on every
+    dense layer: the sparse triplets hold the non-zero weights as 1-bit sign codes (binary, no
+    zero bit), no multiplier is estimated and the report says so; the C++ build equals the
+    emulator, and the numbers equal those of the uncompressed model bit for bit."""
+    import quant_reference
+
+    name = "KERAS_3layer_ternary_small"
+    x = np.loadtxt(corpus / "generated" / "KERAS_3layer_input_features.dat").reshape(-1, 16)[:200]
+    path, weights = corpus / "keras" / f"{name}.json", corpus / "keras" / f"{name}_weights.h5"
+    layers, arrays = quant_reference.load(path, weights)
+    expected = list(quant_reference.forward(layers, arrays, x).values())[-1]
+    dense = ("fc1", "fc2", "fc3", "output")
+    config: dict = {"Model": {"Precision": "fixed<16,6>"}, "LayerType": {"InputLayer": {"Precision": "fixed<48,8>"}}}
+    plain = nnhls.converters.convert_from_keras_model((path, weights), hls_config=config, output_dir=str(tmp_path / "plain"))
+    config["LayerName"] = {layer: {"Compression": True} for layer in dense}
+    model = nnhls.converters.convert_from_keras_model((path, weights), hls_config=config, output_dir=str(tmp_path / "prj"))
+    assert 'weight_encoding = "ternary"' in plain.ir("hls")
+    hls_ir = model.ir("hls")
+    assert hls_ir.count("compression") == 4 and hls_ir.count('weight_encoding = "binary"') == 4
+    report = {row["layer"]: row for row in model.layer_report()}
+    for layer in dense:
+        assert report[layer]["multipliers"] == 0
+        assert "(binary: 1-bit codes, shift-add, compressed)" in report[layer]["types"]
+    numpy_out = model.predict(x, emulator="numpy")
+    assert np.array_equal(numpy_out, plain.predict(x, emulator="numpy"))
+    model.compile()
+    assert np.array_equal(model.predict(x), numpy_out)
+    fc1_w = (tmp_path / "prj" / "firmware" / "weights" / "fc1_w.h").read_text()
+    assert "nnet::compressed_weight<fc1_weight_t" in fc1_w and "1 bit(s) per weight" in fc1_w
+    assert "typedef nnet::binary_weight<" in (tmp_path / "prj" / "firmware" / "defines.h").read_text()
+    assert np.abs(numpy_out - expected).max() < 1e-3
+
+
 # ----- codegen: the codes in the weight files, and an edited IR whose weights are no longer 0 / +-2^k --------
 
 SHIFT_IR = Path(__file__).resolve().parents[1] / "filecheck" / "codegen" / "shift_weights.mlir"
