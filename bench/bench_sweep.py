@@ -15,9 +15,10 @@ Keras float outputs on the example's 200 inputs), run twice per emulator with th
 "one after another" is `run_sweep(sequential=True)`: one process whose emulator uses every core
 (and whose g++ builds compile a project's translation units side by side), the best way to run
 the same points without Dask. "Dask" starts a LocalCluster (one single-threaded worker per core,
-the emulator of each limited to its share of the cores) and its time includes starting the
-cluster and importing nnhls in the workers (also shown on its own: `startup`). `cpu` is the CPU
-time of the whole process tree (this process, the workers, g++).
+the emulator of each limited to its share of the cores; on Linux the workers fork from this
+process) and its time includes starting and stopping the cluster (also shown on their own). Both
+modes start from the same warmed-up process (nnhls imported, one conversion and emulation run
+untimed). `cpu` is the CPU time of the whole process tree (this process, the workers, g++).
 
 Before the sweeps, `ceiling` measures what this machine gives two independent CPU-bound
 processes at that moment: 2 x (time of one alone) / (time of two side by side), for a Python loop
@@ -100,6 +101,21 @@ def gxx_ceiling(folder: Path) -> float:
     return 2 * compile_side_by_side(1) / compile_side_by_side(2)
 
 
+def warm_up() -> None:
+    """Import nnhls and run one conversion and emulation untimed, so that both modes start from the
+    same state: the sequential run does not pay the lazy imports of a first point, and the Dask
+    workers, forked from this process, inherit no more than the sequential run starts with."""
+    import numpy as np
+
+    from nnhls.converters import convert_from_config, load_yaml
+
+    with tempfile.TemporaryDirectory() as tmp:
+        config = {**load_yaml(REPO / "examples" / "jet_tagger" / "config.yml"), "OutputDir": tmp}
+        model = convert_from_config(config)
+        model.write()
+        model.predict(np.load(REPO / "examples" / "jet_tagger" / "inputs.npy")[:10], emulator="numpy")
+
+
 def timed_sweep(emulator: str, sequential: bool, workers: int, folder: Path) -> dict[str, Any]:
     from nnhls.compiler.sweep import load_spec, run_sweep
     from nnhls.converters import convert_from_config, load_yaml
@@ -141,7 +157,7 @@ def main() -> None:
     parser.add_argument("--markdown", help="also write the report table here (Markdown)")
     args = parser.parse_args()
     emulators = ["numpy", "cpp"] if args.emulator == "both" else [args.emulator]
-    import nnhls.converters  # noqa: F401  # imported before any timing, as by `nnhls sweep` before it runs points
+    warm_up()
 
     print(f"before: {load()}")
     for run in range(args.repeat):

@@ -15,6 +15,10 @@ wrapped (WRAP), how far beyond the range they were, and the fewest integer bits 
              needs the complete sum to fit)
     result   each kernel's output against its result type (result_1... for further results)
 
+    accum, variance   a layer norm's row sums (accum_t) and sums of squared differences from the
+             mean (variance_t holds them before the multiplication by 1/n), from the exact
+             inputs (the rules' `internal_values`)
+
 A table lookup clamps an input beyond the table's range; those are not counted here.
 
 A result whose type a quantizer of the model set (the kernel's `quantized_result`: QKeras
@@ -192,6 +196,8 @@ def _layer_records(op: hls.HLSKernelOp, args: Sequence[FixedArray], actual: Sequ
         result_t = actual[0].t
         found.append(_record(layer, "result", result_t, cast(sums.exact, _wide(result_t)).to_float(), quantized))
         return found
+    for var, t, values in ops.kernel_rules(op).internal_values(op, args):
+        found.append(_record(layer, var, t, values))
     ideal = _ideal(op, args)
     for index, (value, real) in enumerate(zip(ideal, actual, strict=True)):
         found.append(

@@ -486,6 +486,12 @@ class KernelRules(ABC):
     """Whether the kernel's first result is cast<result_t>(a sum in accum_t) (dense,
     convolutions, dot): the overflow report then checks the complete sums against accum_t."""
 
+    def internal_values(self, op: hls.HLSKernelOp, args: Sequence[FixedArray]) -> Sequence[tuple[str, FixedPrecision, np.ndarray]]:
+        """(variable, its type, the values it would hold were it wide enough) for the internal
+        variables of the kernel the overflow report checks besides its accumulator and results
+        (a layer norm's row sums and sums of squares); none by default."""
+        return ()
+
     header_file: ClassVar[Path | None] = None
     """The C++ header defining the kernel when it is not part of nnhls/hls_lib/nnet (an op added
     outside nnhls): the project writer copies it into nnet_utils/ for models that use the op."""

@@ -333,6 +333,15 @@ class LayerNormKernel(KernelRules):
         out = ex.cast(y, ex.result_t(op))
         return [ex.FixedArray(out.m.reshape(x.m.shape), out.t)]
 
+    def internal_values(self, op: hls.HLSKernelOp, args: Sequence[ex.FixedArray]) -> Sequence[tuple[str, FixedPrecision, np.ndarray]]:
+        """The row sums (accum_t) and the sums of squared differences from the mean (variance_t
+        holds them before the multiplication by 1/n), computed exactly from the inputs."""
+        assert isinstance(op, LayerNormKernelOp)
+        n = op.scale.get_shape()[0]
+        rows = args[0].to_float().reshape(-1, n)
+        squares = ((rows - rows.mean(axis=1, keepdims=True)) ** 2).sum(axis=1)
+        return (("accum", op.accum_t.precision, rows.sum(axis=1)), ("variance", op.variance_t.precision, squares))
+
     @staticmethod
     def _inv_sqrt(op: LayerNormKernelOp, var: ex.FixedArray) -> ex.FixedArray:
         table = ex.mantissas_of(op.inv_table)

@@ -181,3 +181,29 @@ def test_default_cap_on_the_internals_warns_and_bops_count_the_multiplications(t
     n, rows = SHAPE[1], SHAPE[0]
     assert row["multipliers"] == 2 * n
     assert row["bops"] == rows * (n * accum * accum + n * accum * inv_sqrt)
+
+
+def test_overflow_report_counts_the_variance_saturation(tmp_path: Path) -> None:
+    """With the capped variance_t of the test above (ufixed<24,12,RND,SAT>: sums of squares up
+    to 4096), rows alternating +-31 (sum of squares 8 * 31^2 = 7688) saturate it; the overflow
+    report counts them under the layer's name and variable `variance`, proposes the 13 integer
+    bits that hold them, and predict warns naming it. Rows of +-10 (800) fit."""
+    from nnhls.errors import OverflowWarning, PrecisionWarning
+
+    model = keras.Sequential([keras.Input(SHAPE), keras.layers.LayerNormalization(name="ln")])
+    config = {"Model": {"Precision": "fixed<16,6>"}, "LayerName": {"ln": {"Precision": "auto"}}}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PrecisionWarning)
+        hls_model = converters.convert_from_keras_model(model, hls_config=config, output_dir=str(tmp_path / "prj"))
+        hls_model.ir("hls")
+    signs = np.where(np.arange(SHAPE[1]) % 2 == 0, 1.0, -1.0)
+    wide, narrow = np.tile(31.0 * signs, (3, SHAPE[0], 1)), np.tile(10.0 * signs, (2, SHAPE[0], 1))
+    rows = {(r["layer"], r["var"]): r for r in hls_model.overflow_report(np.concatenate([wide, narrow]))}
+    variance = rows[("ln", "variance")]
+    assert variance["type"] == "ufixed<24,12,RND,SAT>" and variance["mode"] == "saturated"
+    assert variance["overflows"] == 3 * SHAPE[0] and variance["checked"] == 5 * SHAPE[0]
+    assert variance["observed"] == "[800, 7688]" and variance["proposed_integer_bits"] == 13
+    assert rows[("ln", "accum")]["overflows"] == 0
+    assert hls_model.overflow_report(narrow)[-2]["overflows"] == 0
+    with pytest.warns(OverflowWarning, match=r"'ln' variance \(15 of 25 values saturated"):
+        hls_model.predict(np.concatenate([wide, narrow]), emulator="numpy")

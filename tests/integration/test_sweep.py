@@ -287,36 +287,79 @@ def test_labels_numpy_emulator_and_the_reference_interpreter(tmp_path: Path) -> 
     assert "multipliers" not in row.index  # estimates not measured
 
 
-def test_a_script_without_the_main_guard_is_told_what_to_do(tmp_path: Path) -> None:
-    """Dask's worker processes import the calling script again: without `if __name__ ==
-    "__main__":` each would start the sweep anew. The user gets one clear message instead."""
+def test_a_script_without_the_main_guard(tmp_path: Path) -> None:
+    """Forked local workers (the default on Linux) do not import the calling script again: a
+    script without `if __name__ == "__main__":` runs its sweep. Spawned workers (macOS, Windows,
+    after `import torch`, or NNHLS_SWEEP_START_METHOD=spawn) import it again, where each would
+    start the sweep anew: the user gets one clear message instead."""
     script = tmp_path / "script.py"
     script.write_text(
         "import nnhls\n"
-        f"nnhls.sweep(base={str(EXAMPLE / 'config.yml')!r}, axes={{'Model.ReuseFactor': [1]}}, measure=['estimates'], output='out', workers=1, progress=False)\n"
+        f"table = nnhls.sweep(base={str(EXAMPLE / 'config.yml')!r}, axes={{'Model.ReuseFactor': [1]}}, measure=['estimates'], output='out', workers=1, progress=False)\n"
+        "print(list(table['status']))\n"
     )
-    result = subprocess.run([sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True, check=False, timeout=300)
-    assert result.returncode != 0
-    assert result.stderr.strip().splitlines()[-1] == (
+    for method in ("fork", "spawn"):
+        (tmp_path / method).mkdir()
+    runs = {
+        method: subprocess.Popen(
+            [sys.executable, str(script)], cwd=tmp_path / method, env={**os.environ, "NNHLS_SWEEP_START_METHOD": method},
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )
+        for method in ("fork", "spawn")
+    }
+    (forked, forked_err), (spawned, spawned_err) = (run.communicate(timeout=300) for run in runs.values())
+    assert runs["fork"].returncode == 0, forked_err
+    assert forked.strip() == "['ok']"
+    assert runs["spawn"].returncode != 0, spawned
+    assert spawned_err.strip().splitlines()[-1] == (
         "nnhls.compiler.sweep.errors.SweepError: the local Dask workers did not start (Nanny failed to start.); "
         'a script that runs a sweep must call it under `if __name__ == "__main__":` (the worker processes import the script again)'
     )
 
 
+def test_forked_workers_unless_fork_is_unsafe(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Local workers fork on Linux, are spawned once a library whose thread pools do not survive
+    a fork is loaded (checked by name: nothing is imported), and NNHLS_SWEEP_START_METHOD wins."""
+    import types
+
+    from nnhls.compiler.sweep.errors import SweepError
+    from nnhls.compiler.sweep.execute import FORK_UNSAFE_MODULES, worker_start_method
+
+    monkeypatch.delenv("NNHLS_SWEEP_START_METHOD", raising=False)
+    for name in FORK_UNSAFE_MODULES:
+        monkeypatch.delitem(sys.modules, name, raising=False)
+    assert worker_start_method() == ("fork" if sys.platform.startswith("linux") else "spawn")
+    monkeypatch.setitem(sys.modules, "jax", types.ModuleType("jax"))
+    assert worker_start_method() == "spawn"
+    monkeypatch.setenv("NNHLS_SWEEP_START_METHOD", "forkserver")
+    assert worker_start_method() == "forkserver"
+    monkeypatch.setenv("NNHLS_SWEEP_START_METHOD", "clone")
+    with pytest.raises(SweepError, match="NNHLS_SWEEP_START_METHOD='clone' is not a start method of this platform: use one of fork, spawn, forkserver"):
+        worker_start_method()
+
+
+def blas_threads() -> int:
+    """The most threads any BLAS / OpenMP library loaded in this process would use."""
+    from threadpoolctl import threadpool_info
+
+    return max((int(pool["num_threads"]) for pool in threadpool_info()), default=1)
+
+
 def test_local_workers_share_the_cores(monkeypatch: pytest.MonkeyPatch) -> None:
     """Each local worker's emulators get its share of the cores and one BLAS thread (workers side
-    by side would otherwise each start a thread per core); a user's NNHLS_THREADS wins."""
+    by side would otherwise each start a thread per core; a forked worker inherits this process's
+    BLAS, loaded with one thread per core); a user's NNHLS_THREADS wins."""
     from nnhls.compiler.sweep.execute import _connect, available_cores  # pyright: ignore[reportPrivateUsage]
     from nnhls.ops.exact import threads
 
     monkeypatch.delenv("NNHLS_THREADS", raising=False)
     client, cluster = _connect(None, 2)
     try:
-        seen = client.run(lambda: (threads(), os.environ.get("OPENBLAS_NUM_THREADS")))
+        seen = client.run(lambda: (threads(), os.environ.get("OPENBLAS_NUM_THREADS"), blas_threads()))
     finally:
         client.close()
         cluster.close()
-    assert list(seen.values()) == [(max(1, available_cores() // 2), "1")] * 2
+    assert list(seen.values()) == [(max(1, available_cores() // 2), "1", 1)] * 2
     monkeypatch.setenv("NNHLS_THREADS", "3")
     from nnhls.compiler.sweep.execute import worker_environment
 

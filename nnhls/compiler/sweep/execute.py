@@ -272,6 +272,7 @@ class _DaskRunner:
 
 
 def _connect(address: str | None, workers: int | None) -> tuple[Any, Any]:
+    import dask.config
     from distributed import Client, LocalCluster
 
     if address:
@@ -281,16 +282,65 @@ def _connect(address: str | None, workers: int | None) -> tuple[Any, Any]:
             raise SweepError(f"cannot reach the Dask scheduler at {address}: {' '.join(str(error).split())}") from None
     count = workers or available_cores()
     try:
-        cluster = LocalCluster(
-            n_workers=count,
-            threads_per_worker=1,
-            processes=True,
-            dashboard_address=":0",  # any free port: sweeps side by side never clash
-            env=worker_environment(count),
-        )
+        with dask.config.set({"distributed.worker.multiprocessing-method": worker_start_method(), **LOCAL_CLUSTER_CONFIG}):
+            cluster = LocalCluster(
+                n_workers=count,
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=":0",  # any free port: sweeps side by side never clash
+                env=worker_environment(count),
+            )
     except RuntimeError as error:  # "Nanny failed to start": a worker process died while starting
         raise SweepError(f"the local Dask workers did not start ({error}); {MAIN_GUARD_HINT}") from None
-    return Client(cluster), cluster
+    client = Client(cluster)
+    client.run(single_blas_thread)
+    return client, cluster
+
+
+LOCAL_CLUSTER_CONFIG: dict[str, Any] = {
+    "distributed.worker.profile.enabled": False,  # a thread sampling every worker's stack each 10 ms
+    "distributed.admin.tick.interval": "1s",  # event-loop health checks, 20 ms by default
+    "distributed.admin.system-monitor.interval": "2s",  # psutil readings for the dashboard, 0.5 s
+    "distributed.worker.memory.monitor-interval": "1s",  # each nanny's memory check, 0.1 s
+}
+"""Dask bookkeeping that a sweep's local cluster runs less often or not at all: together it cost
+the workers and this process about a third of the CPU time of the points of a small sweep."""
+
+FORK_UNSAFE_MODULES = ("torch", "tensorflow", "jax")
+"""Libraries whose thread pools (OpenMP) may hang in a process forked after they ran."""
+
+
+START_METHOD_ENV = "NNHLS_SWEEP_START_METHOD"
+START_METHODS = ("fork", "spawn", "forkserver")
+
+
+def worker_start_method() -> str:
+    """How a local worker process starts: $NNHLS_SWEEP_START_METHOD, else forked from this process
+    on Linux (it inherits the imported nnhls, numpy and Dask instead of importing them again, a
+    second or more per worker, and does not import the calling script again), spawned when this
+    process has loaded a library that is not safe to fork, and elsewhere (macOS and Windows)."""
+    import multiprocessing
+
+    chosen = os.environ.get(START_METHOD_ENV, "")
+    if chosen:
+        if chosen not in START_METHODS or chosen not in multiprocessing.get_all_start_methods():
+            available = [m for m in START_METHODS if m in multiprocessing.get_all_start_methods()]
+            raise SweepError(f"{START_METHOD_ENV}='{chosen}' is not a start method of this platform: use one of {', '.join(available)}")
+        return chosen
+    loaded = any(name in sys.modules for name in FORK_UNSAFE_MODULES)
+    forkable = sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods()
+    return "fork" if forkable and not loaded else "spawn"
+
+
+def single_blas_thread() -> None:
+    """On a local worker: one BLAS / OpenMP thread. A spawned worker gets it from its environment
+    (OPENBLAS_NUM_THREADS...), a forked one inherits the libraries this process loaded with one
+    thread per core: threadpoolctl (when installed) limits them."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        return
+    threadpool_limits(limits=1)
 
 
 def worker_environment(workers: int) -> dict[str, str]:
