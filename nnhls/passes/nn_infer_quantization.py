@@ -38,7 +38,9 @@ the quantized values the framework computed). This pass turns them into types:
   they are the rounded scales.
 * A float affine layer between a split dequantizer and a split quantizer (the bias Add of a QDQ
   MLP: DequantizeLinear -> Add(constant) -> QuantizeLinear) keeps its float32 constants exactly
-  and its sum `auto` (exact, not capped): the next quantizer rounds the value the model computes.
+  and its sum `auto` (exact, not capped): the next quantizer rounds the value the model computes;
+  its result keeps the fractional bits of that sum and the integer bits of the next quantizer's
+  range (one step beyond its end codes), saturating as that quantizer does.
 
 Every type this pass sets is recorded in the op's `quantizer_typed` property (a result
 saturating at such a type is the quantizer's design: the overflow check reports it apart), and
@@ -62,6 +64,23 @@ After:
     %1 = nn.dense %0 {layer = "fc1", weight = dense<...>, precision = {weight = !hls.fixed<6, 1>,
                       result = !hls.ufixed<6, 0, RND_CONV, SAT>},
                       quantizer_typed = ["weight", "result"], ...}
+
+Before (QDQ: int8 input codes at scale 0.02, int8 weights at 0.1 / 0.2, uint8 output at 0.05):
+
+    %q = nn.quantize %x {layer = "xq", quantizer = #nn.quant<uniform, bits = 8, scale = 0.02>}
+    %d = nn.dense %q {layer = "fc", bias = dense<[0.5, 0.2]>, weight_quantizer =
+                      #nn.quant<uniform, shape = [2], bits = 8, scale = [0.1, 0.2]>, ...}
+    %y = nn.quantize %d {layer = "yq", quantizer = #nn.quant<uniform, bits = 8, signed = false,
+                         scale = 0.05, zero_point = 10.0>}
+
+After (the dense adds integers; 0.02 * 0.1 / 0.05 = 0.04 is the one multiplier of channel 0):
+
+    %c = nn.batchnorm %x {layer = "xq_codes", scale = dense<50.0>, precision = {result =
+                          !hls.fixed<8, 8, RND_CONV, SAT>, ...}, ...}
+    %d = nn.dense %c {layer = "fc", weight = <int8 codes>, bias = dense<[250.0, 50.0]>, ...}
+    %y = nn.batchnorm %d {layer = "yq_codes", scale = dense<[0.04, 0.08]>, bias = dense<10.0>,
+                          precision = {result = !hls.ufixed<8, 8, RND_CONV, SAT>, ...}, ...}
+    %v = nn.batchnorm %y {layer = "yq", scale = dense<0.05>, bias = dense<-0.5>, ...}
 """
 
 from __future__ import annotations
@@ -505,7 +524,9 @@ def _type_between_quantizers(op: nn.BatchNormOp, folder: _Folder) -> None:
     onnxruntime and PyTorch write it: DequantizeLinear -> Add(constant) -> QuantizeLinear): its
     constants are float32 numbers, held exactly (SCALE_BITS + 1 bits of width), and its sum is
     exact (no maximum-precision cap: its inputs are the quantizer's codes times its scale), so the
-    next quantizer rounds exactly the value the model computes."""
+    next quantizer rounds exactly the value the model computes. Its result keeps every fractional
+    bit of that sum and only the integer bits of the next quantizer's range (one step beyond each
+    end code), saturating: beyond that range the quantizer saturates to the same end code."""
     if id(op) in folder.by_values or id(op) in folder.by_codes or op.quantizer_typed is not None:
         return
     producer = op.input.owner
@@ -517,6 +538,39 @@ def _type_between_quantizers(op: nn.BatchNormOp, folder: _Folder) -> None:
     for var in op.PRECISION_VARS:
         op.set_precision(var, StringAttr(nn.AUTO))
     _set_constant_types(op, nn.to_numpy(op.scale), nn.to_numpy(op.bias), significant=True)
+    source, target = folder.by_values[id(producer)], folder.by_codes[id(reader)]
+    codes_fraction = _fractional(source.to_codes, "result")
+    if codes_fraction is None:
+        return
+    fraction = _affine_fractional(op, _affine_fractional(source.to_values, codes_fraction))
+    if fraction is None:
+        return
+    ends = np.array([target.codes.min_value - 2, target.codes.max_value + 2])
+    largest = float((np.abs(ends[:, None] - target.zero[None, :]) * target.scale[None, :]).max())
+    integer = int(np.floor(np.log2(largest))) + 2
+    op.set_precision(
+        "result",
+        precision_type(FixedPrecision(integer + fraction, integer, True, Quant.TRN, Overflow.SAT)),
+    )
+    op.mark_quantizer_typed("result")
+
+
+def _fractional(op: nn.NNLayerOp, var: str) -> int | None:
+    value = op.get_precision(var)
+    return value.precision.fractional if isinstance(value, FixedPointType) else None
+
+
+def _affine_fractional(op: nn.BatchNormOp, input_fraction: int | None) -> int | None:
+    """The fractional bits of a scale layer's exact result (x * scale + bias, x with
+    `input_fraction` bits), or of its typed result; None when its types are not known yet."""
+    for var in ("result", "accum"):
+        typed = _fractional(op, var)
+        if typed is not None:
+            return typed
+    scale, bias = _fractional(op, "scale"), _fractional(op, "bias")
+    if input_fraction is None or scale is None or bias is None:
+        return None
+    return max(input_fraction + scale, bias)
 
 
 INPUT_GUARD_BITS = 16

@@ -83,7 +83,9 @@ func.func @qdq(%a: tensor<2xf32>) -> tensor<2xf32> {
 // (0.5 / 0.002 = 250, 0.2 / 0.004 = 50) becomes integer codes in the dense, and the scales merge
 // into the next quantizer's `_codes` layer: one multiplier per channel s_x * s_w / s_y
 // (0.02 * 0.1 / 0.05 = 0.04) plus its zero point. The float bias Add between two quantizers keeps
-// its float32 constants exactly and its sum auto, never capped (the next quantizer rounds it).
+// its float32 constants exactly and its sum auto, never capped; its result keeps the sum's 25
+// fractional bits (yq's scale 24, the bias 25) and the integer bits of zq's range one step beyond
+// its end codes ((255 + 2 - 3) * 0.03 = 7.6: 4 integer bits), saturating like zq itself.
 func.func @qdq_integer(%a: tensor<2xf32>) -> tensor<2xf32> {
   %x = nn.input %a {layer = "in"} : (tensor<2xf32>) -> tensor<2xf32>
   %q = nn.quantize %x {layer = "xq", quantizer = #nn.quant<uniform, bits = 8, signed = true, scale = 0.02>} : (tensor<2xf32>) -> tensor<2xf32>
@@ -98,7 +100,7 @@ func.func @qdq_integer(%a: tensor<2xf32>) -> tensor<2xf32> {
 // CHECK-NEXT:    %[[D:.*]] = nn.dense %[[C]] {layer = "fc", {{.*}}precision = {weight = !hls.fixed<3, 3>, bias = !hls.ufixed<7, 8>}, quantizer_typed = ["weight", "bias"], bias = dense<[2.500000e+02, 5.000000e+01]>
 // CHECK-NEXT:    %[[Y:.*]] = nn.batchnorm %[[D]] {layer = "yq_codes", scale = dense<[4.000000e-02, 8.000000e-02]> : tensor<2xf32>, bias = dense<1.000000e+01> : tensor<2xf32>, precision = {result = !hls.ufixed<8, 8, RND_CONV, SAT>, scale = !hls.fixed<25, -2>
 // CHECK-NEXT:    %[[V:.*]] = nn.batchnorm %[[Y]] {layer = "yq",
-// CHECK-NEXT:    %[[A:.*]] = nn.batchnorm %[[V]] {layer = "add", {{.*}}precision = {scale = !hls.ufixed<1, 1>, bias = !hls.fixed<25, 0>, accum = "auto", result = "auto"}, quantizer_typed = ["scale", "bias"]}
+// CHECK-NEXT:    %[[A:.*]] = nn.batchnorm %[[V]] {layer = "add", {{.*}}precision = {scale = !hls.ufixed<1, 1>, bias = !hls.fixed<25, 0>, accum = "auto", result = !hls.fixed<29, 4, TRN, SAT>}, quantizer_typed = ["scale", "bias", "result"]}
 // CHECK-NEXT:    nn.batchnorm %[[A]] {layer = "zq_codes",
 
 // -----
