@@ -6,7 +6,9 @@ tests that need it skip cleanly when it is absent. It is never copied into the p
 
 from __future__ import annotations
 
+import importlib.util
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -32,6 +34,46 @@ def corpus() -> Path:
     if path is None:
         pytest.skip("model corpus (../shared/corpus) not available")
     return path
+
+
+@dataclass(frozen=True)
+class VendorHeaders:
+    """The vendor's ap types headers and the g++ flags to compile against them."""
+
+    path: Path
+    flags: tuple[str, ...] = (
+        "-Wno-stringop-overflow", "-Wno-stringop-overread", "-Wno-free-nonheap-object",
+        "-Wno-mismatched-dealloc", "-Wno-mismatched-new-delete", "-Wno-use-after-free",
+        "-Wno-dangling-pointer", "-Wno-alloc-size-larger-than", "-Wno-array-bounds",
+    )  # fmt: skip
+    """Warnings whose analysis (g++ 12's "access analysis") takes most of the time of compiling
+    large functions of the vendor's ap types (the static array initialisers of a firmware's
+    weights: 60 s of CPU for 4,000 ap_fixed weights with them, 9 s without); nothing else changes."""
+
+
+def vendor_ap_types_path() -> Path | None:
+    """The vendor's (Xilinx's open-source, Apache-2.0) ap types headers: $NNHLS_VENDOR_AP_TYPES, else
+    the copy that hls4ml's wheel ships (a test dependency used for nothing else: the package is
+    located without importing it), else None."""
+    env = os.environ.get("NNHLS_VENDOR_AP_TYPES")
+    if env:
+        return Path(env)  # a wrong path fails the tests that use it, never skips them
+    spec = importlib.util.find_spec("hls4ml")
+    for location in (spec.submodule_search_locations or []) if spec else []:
+        headers = Path(location) / "templates" / "vivado" / "ap_types"
+        if (headers / "ap_fixed.h").is_file():
+            return headers
+    return None
+
+
+@pytest.fixture(scope="session")
+def vendor_ap_types() -> VendorHeaders:
+    """The vendor's ap types headers; skips the test when neither hls4ml's wheel nor
+    NNHLS_VENDOR_AP_TYPES provides them."""
+    path = vendor_ap_types_path()
+    if path is None:
+        pytest.skip("the vendor's ap types headers (hls4ml's wheel or NNHLS_VENDOR_AP_TYPES) not available")
+    return VendorHeaders(path)
 
 
 @pytest.fixture(scope="session")

@@ -17,9 +17,10 @@ RF + ceil(log2 n_in) + 2 per row, II = RF per row. BOPs = needed * rows * W(x) *
 Lowering: when every weight (quantized to weight_t) is 0 or +-2^k, at least one non-zero, the
 kernel gets `weight_encoding` binary (+-2^K), ternary (0 / +-2^K) or po2 (several k), whatever
 made them so (QKeras po2 / binary / ternary quantizers, BinaryDense, float weights that happen to
-be powers of two); not with Compression (sparse triplets keep fixed-point weights). The C++ then
-stores shift codes (nnhls.ops.cpp.ShiftCode, nnet::po2_weight) and computes each exact product by
-shifting and negating x: no multiplier in any strategy, as the estimate (0 needed) says.
+be powers of two), with or without Compression (the sparse triplets then hold the codes of the
+non-zero weights). The C++ then stores shift codes (nnhls.ops.cpp.ShiftCode, nnet::po2_weight)
+and computes each exact product by shifting and negating x: no multiplier in any strategy, as the
+estimate (0 needed) says.
 """
 
 from __future__ import annotations
@@ -172,8 +173,13 @@ class DenseRules(WeightedRules):
     def lower(self, op: nn.NNLayerOp, lw: Lowering) -> Sequence[SSAValue]:
         assert isinstance(op, nn.DenseOp)
         props = lw.common(op) | self.weight_props(op, lw) | {"compression": op.compression}
-        if op.compression is not None:  # sparse triplets keep fixed-point weights (and multiply)
-            props["weight_encoding"] = None
+        weight = props["weight"]
+        if op.compression is not None and props["weight_encoding"] is not None:
+            # the triplets hold the non-zero weights only, whose code needs no zero bit
+            assert isinstance(weight, DenseIntOrFPElementsAttr)
+            m = hls.mantissas(weight)
+            code = shift_code(m[m != 0], lw.precision(op, "weight"))
+            props["weight_encoding"] = None if code is None else StringAttr(code.kind)
         return [lw.emit(hls.DenseOp, [lw.operand(op.input)], lw.out_type(op), props)]
 
     def reference(self, op: nn.NNLayerOp, args: Sequence[np.ndarray], batch: int) -> Sequence[np.ndarray]:

@@ -185,6 +185,22 @@ def test_narrow_precision_cpp_and_emulator_agree_bit_for_bit(
     np.testing.assert_array_equal(predicted, np.asarray(hls_model.predict(scaled, emulator="numpy")))
 
 
+def test_vendor_ap_types_build_agrees_bit_for_bit(keras_models: Any, build_root: Path, vendor_ap_types: Any) -> None:
+    """conv2d in io_stream with the Resource strategy and the narrow rounding, saturating
+    types (convolutions, batchnorm, max and average pooling, the softmax's exp and inverse tables),
+    the project above built a second time as the vendor's C simulation against the vendor's ap
+    types headers (vendor_csim.py): the same bits as our emulation build and the numpy emulator."""
+    from vendor_csim import vendor_csim
+
+    _, x, _ = keras_models["conv2d"]
+    hls_model = converted(keras_models, build_root, "conv2d", "io_stream", "Resource", NARROW)
+    scaled = x * 4.0
+    ours = np.asarray(hls_model.predict(scaled, emulator="numpy"))
+    np.testing.assert_array_equal(np.asarray(hls_model.predict(scaled)), ours)
+    vendor = vendor_csim(Path(hls_model.config.get_output_dir()), scaled[:16], vendor_ap_types)  # -O0: 0.05 s a sample
+    np.testing.assert_array_equal(vendor, ours[:16].reshape(vendor.shape))
+
+
 @pytest.mark.parametrize("name", list(MODELS))
 def test_inferred_precision_stays_close_and_exact(keras_models: Any, build_root: Path, name: str) -> None:
     """The as-generated `auto` config (fixed<16,6> default) keeps the float argmax and the bits agree."""

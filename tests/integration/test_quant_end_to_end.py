@@ -78,6 +78,27 @@ def test_qkeras_corpus_bit_identical_through_cpp_and_emulator(
     assert (probabilities.argmax(1) == reference.argmax(1)).all()
 
 
+@pytest.mark.slow
+def test_qkeras_corpus_built_against_the_vendors_ap_types(corpus: Path, vendor_ap_types, tmp_path: Path) -> None:
+    """qkeras_3layer's project (the configuration above: its emulation build comes from the cache)
+    built a second time as the vendor's C simulation, against the vendor's ap types headers
+    (vendor_csim.py): the same bits as our emulation build and the numpy emulator."""
+    from vendor_csim import vendor_csim
+
+    shape, input_layer = MODELS["qkeras_3layer"]
+    x = np.loadtxt(corpus / "generated" / "qkeras_3layer_input_features.dat").reshape(-1, *shape)[:200]
+    config = {"Model": {"Precision": "fixed<16,6>"}, "LayerName": {input_layer: {"Precision": "fixed<48,8>"}}}
+    model = nnhls.converters.convert_from_keras_model(
+        (corpus / "keras" / "qkeras_3layer.json", corpus / "keras" / "qkeras_3layer_weights.h5"),
+        hls_config=config, output_dir=str(tmp_path / "prj"),
+    )  # fmt: skip
+    ours = model.predict(x, emulator="numpy")
+    model.compile()
+    assert np.array_equal(model.predict(x), ours)
+    vendor = vendor_csim(tmp_path / "prj", x, vendor_ap_types)
+    assert np.array_equal(vendor, ours.reshape(vendor.shape)), f"max |diff| {np.abs(vendor - ours.reshape(vendor.shape)).max()}"
+
+
 # ----- HGQ proxies and binary / ternary nets: the quantize and threshold kernels ----------------------------
 
 KERNEL_MODELS = [

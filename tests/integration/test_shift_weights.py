@@ -97,6 +97,25 @@ def test_qkeras_shift_kernels_bit_identical_to_qkeras(
     assert (model.predict(x).argmax(1) == logits.argmax(1)).all()
 
 
+@pytest.mark.slow
+def test_vendor_ap_types_build_of_the_shift_kernels(qkeras_model, vendor_ap_types, tmp_path: Path) -> None:
+    """The project of the first case above (same configuration: its emulation build comes from the
+    cache) built as the vendor's C simulation, against the vendor's ap types headers: the shift
+    and sign products of po2_weight / binary_weight / ternary_weight codes on the vendor's
+    ap_fixed give the same bits as our emulation build and the numpy emulator."""
+    from vendor_csim import vendor_csim
+
+    path, x, logits, _ = qkeras_model
+    config = {"Model": {"Precision": "fixed<16,6>", "Strategy": "Latency", "ReuseFactor": 1, "SnapReuseFactor": True}}
+    model = _convert(path, tmp_path / "prj", "io_parallel", config)
+    model.compile()
+    ours = model.predict(x, emulator="numpy")
+    assert np.array_equal(model.predict(x), ours)
+    vendor = vendor_csim(tmp_path / "prj", x, vendor_ap_types)
+    assert np.array_equal(vendor, ours.reshape(vendor.shape))
+    assert (vendor.argmax(1) == logits.argmax(1)).all()
+
+
 def _cast(v: np.ndarray, width: int, integer: int) -> np.ndarray:
     """fixed<width, integer, RND, SAT>: round half up, saturate (exact on these dyadic values)."""
     f = width - integer
@@ -159,6 +178,41 @@ def test_binary_corpus_net_with_resource_strategy(corpus: Path, tmp_path: Path) 
     assert "typedef nnet::binary_weight<0> fc1_weight_t;" in (tmp_path / "prj" / "firmware" / "defines.h").read_text()
     assert np.abs(numpy_out - expected).max() < 1e-3
     assert (numpy_out.argmax(1) == expected.argmax(1)).all()
+
+
+@pytest.mark.slow
+def test_compressed_ternary_corpus_net_stores_codes_and_shifts(corpus: Path, tmp_path: Path) -> None:
+    """KERAS_3layer_ternary_small (TernaryDense: 0 / +-2^k weights) with Compression on every
+    dense layer: the sparse triplets hold the non-zero weights as 1-bit sign codes (binary, no
+    zero bit), no multiplier is estimated and the report says so; the C++ build equals the
+    emulator, and the numbers equal those of the uncompressed model bit for bit."""
+    import quant_reference
+
+    name = "KERAS_3layer_ternary_small"
+    x = np.loadtxt(corpus / "generated" / "KERAS_3layer_input_features.dat").reshape(-1, 16)[:200]
+    path, weights = corpus / "keras" / f"{name}.json", corpus / "keras" / f"{name}_weights.h5"
+    layers, arrays = quant_reference.load(path, weights)
+    expected = list(quant_reference.forward(layers, arrays, x).values())[-1]
+    dense = ("fc1", "fc2", "fc3", "output")
+    config: dict = {"Model": {"Precision": "fixed<16,6>"}, "LayerType": {"InputLayer": {"Precision": "fixed<48,8>"}}}
+    plain = nnhls.converters.convert_from_keras_model((path, weights), hls_config=config, output_dir=str(tmp_path / "plain"))
+    config["LayerName"] = {layer: {"Compression": True} for layer in dense}
+    model = nnhls.converters.convert_from_keras_model((path, weights), hls_config=config, output_dir=str(tmp_path / "prj"))
+    assert 'weight_encoding = "ternary"' in plain.ir("hls")
+    hls_ir = model.ir("hls")
+    assert hls_ir.count("compression") == 4 and hls_ir.count('weight_encoding = "binary"') == 4
+    report = {row["layer"]: row for row in model.layer_report()}
+    for layer in dense:
+        assert report[layer]["multipliers"] == 0
+        assert "(binary: 1-bit codes, shift-add, compressed)" in report[layer]["types"]
+    numpy_out = model.predict(x, emulator="numpy")
+    assert np.array_equal(numpy_out, plain.predict(x, emulator="numpy"))
+    model.compile()
+    assert np.array_equal(model.predict(x), numpy_out)
+    fc1_w = (tmp_path / "prj" / "firmware" / "weights" / "fc1_w.h").read_text()
+    assert "nnet::compressed_weight<fc1_weight_t" in fc1_w and "1 bit(s) per weight" in fc1_w
+    assert "typedef nnet::binary_weight<" in (tmp_path / "prj" / "firmware" / "defines.h").read_text()
+    assert np.abs(numpy_out - expected).max() < 1e-3
 
 
 # ----- codegen: the codes in the weight files, and an edited IR whose weights are no longer 0 / +-2^k --------

@@ -22,6 +22,18 @@ func.func @dense(%a: tensor<2xf32>) -> tensor<2xf32> attributes {nn.pipeline_sty
 
 // -----
 
+// A compressed dense layer (sparse triplets) whose weights are 0 or +-2^-1: the triplets hold the
+// non-zero weights only, as shift codes: weight_encoding binary (1 bit: the sign), not ternary.
+func.func @compressed(%a: tensor<3xf32>) -> tensor<2xf32> {
+  %x = nn.input %a {layer = "in", precision = {result = !hls.fixed<10, 4>}} : (tensor<3xf32>) -> tensor<3xf32>
+  %d = nn.dense %x {layer = "fc", precision = {weight = !hls.fixed<4, 1>, bias = !hls.fixed<8, 3>, accum = !hls.fixed<12, 5>, result = !hls.fixed<12, 5>}, weight = dense<[[0.5, 0.0], [0.0, -0.5], [-0.5, 0.0]]> : tensor<3x2xf32>, compression} : (tensor<3xf32>) -> tensor<2xf32>
+  func.return %d : tensor<2xf32>
+}
+// CHECK-LABEL: hls.func @compressed io_parallel pipeline {
+// CHECK:         %fc = hls.dense %in {layer = "fc", weight = dense<{{\[}}[4, 0], [0, -4], [-4, 0]]> : tensor<3x2xi64>, weight_t = !hls.fixed<4, 1>, weight_encoding = "binary", {{.*}}compression}
+
+// -----
+
 // 'same' convolution: in io_stream an explicit zero padding precedes it; FIFO depth = pixels.
 func.func @conv(%a: tensor<4x4x1xf32>) -> tensor<4x4x2xf32> {
   %x = nn.input %a {layer = "in"} : (tensor<4x4x1xf32>) -> tensor<4x4x1xf32>
