@@ -8,7 +8,9 @@ Every output value must agree within one quantization step of the output.
 onnxruntime's fully optimised session fuses the QDQ pairs into integer kernels; for per-channel
 weights its fused result departs from the QDQ graph's own semantics (the unfused session,
 `ORT_ENABLE_BASIC`, runs each Quantize/DequantizeLinear as written), so per-channel models are
-compared with the unfused session.
+compared with the unfused session. (So does its fused kernel for the padded convolution with uint8
+activations, by up to 39 steps on 0.6 % of the outputs of the per-tensor model, measured with
+onnxruntime 1.32; the padded model is compared with the unfused session too.)
 """
 
 from __future__ import annotations
@@ -34,13 +36,16 @@ from nnhls.ops.dense import accumulated_terms
 quantization = pytest.importorskip("onnxruntime.quantization")
 
 
-def _cnn(rng: np.random.Generator) -> onnx.ModelProto:
+def _cnn(rng: np.random.Generator, pad: int = 0) -> onnx.ModelProto:
+    """pad = 1: the convolution pads its input with zeros (in the integer-code domain the padded
+    value must be the zero point's code, i.e. 0 after subtracting it)."""
+    side = (8 + 2 * pad - 2) // 2
     w1 = rng.normal(0, 0.5, (4, 1, 3, 3)).astype(np.float32)
     b1 = rng.normal(0, 0.1, 4).astype(np.float32)
-    w2 = rng.normal(0, 0.3, (10, 36)).astype(np.float32)
+    w2 = rng.normal(0, 0.3, (10, 4 * side * side)).astype(np.float32)
     b2 = rng.normal(0, 0.1, 10).astype(np.float32)
     nodes = [
-        helper.make_node("Conv", ["x", "W1", "B1"], ["c"], kernel_shape=[3, 3]),
+        helper.make_node("Conv", ["x", "W1", "B1"], ["c"], kernel_shape=[3, 3], pads=[pad] * 4),
         helper.make_node("Relu", ["c"], ["r"]),
         helper.make_node("MaxPool", ["r"], ["p"], kernel_shape=[2, 2], strides=[2, 2]),
         helper.make_node("Flatten", ["p"], ["f"]),
@@ -103,8 +108,8 @@ class QDQCase:
 
 def _qdq_case(directory: Path, model: str, activation: str, per_channel: bool) -> QDQCase:
     rng = np.random.default_rng(3)
-    float_model = _cnn(rng) if model == "cnn" else _mlp(rng)
-    shape = (1, 8, 8) if model == "cnn" else (16,)
+    float_model = _cnn(rng, pad=int(model == "cnn_pad")) if model != "mlp" else _mlp(rng)
+    shape = (16,) if model == "mlp" else (1, 8, 8)
     float_path, qdq_path = directory / "float.onnx", directory / "qdq.onnx"
     onnx.save(float_model, float_path)
     quantization.quantize_static(
@@ -126,7 +131,7 @@ def _qdq_case(directory: Path, model: str, activation: str, per_channel: bool) -
 
 
 CASES = [("cnn", "QInt8", False), ("cnn", "QUInt8", False), ("cnn", "QUInt8", True),
-         ("mlp", "QInt8", False), ("mlp", "QUInt8", True)]  # fmt: skip
+         ("cnn_pad", "QUInt8", True), ("mlp", "QInt8", False), ("mlp", "QUInt8", True)]  # fmt: skip
 
 
 @pytest.mark.parametrize(("model", "activation", "per_channel"), CASES)
@@ -158,7 +163,9 @@ def test_qdq_models_agree_with_onnxruntime_within_one_step(
         warnings.simplefilter("error", OverflowWarning)
         steps = case.steps(compiled.predict(case.x.astype(np.float64), emulator="numpy"))
     assert steps.max() <= 1 + 1e-4
-    assert (steps < 1e-4).mean() > 0.95
+    # the same code as onnxruntime (up to the float32 rounding of its dequantized output) nearly
+    # everywhere: measured on every value of these cases with the integer-only layers
+    assert (steps < 1e-3).mean() > 0.99
 
 
 @pytest.mark.slow
