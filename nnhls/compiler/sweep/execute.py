@@ -22,6 +22,7 @@ is recorded as an error (a rerun retries it).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -242,6 +243,8 @@ class _DaskRunner:
 
     def __exit__(self, *exc: object) -> None:
         start = time.perf_counter()
+        if self.client is not None and self.cluster is not None:
+            _quiet_closing_workers(self.client)
         if self.client is not None:
             self.client.close()
         if self.cluster is not None:
@@ -330,6 +333,20 @@ def worker_start_method() -> str:
     loaded = any(name in sys.modules for name in FORK_UNSAFE_MODULES)
     forkable = sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods()
     return "fork" if forkable and not loaded else "spawn"
+
+
+def _quiet_closing_workers(client: Any) -> None:
+    """Before a local cluster stops (every result is in): its workers' Dask logs go quiet. A
+    worker whose heartbeat is in flight when the scheduler closes would otherwise print a
+    traceback ("Failed to communicate with scheduler during heartbeat") in the user's terminal."""
+    with contextlib.suppress(Exception):  # a worker already gone: nothing left to silence
+        client.run(_silence_dask_logs)
+
+
+def _silence_dask_logs() -> None:
+    import logging
+
+    logging.getLogger("distributed").setLevel(logging.CRITICAL + 1)
 
 
 def single_blas_thread() -> None:
