@@ -29,7 +29,9 @@ the quantized values the framework computed). This pass turns them into types:
   flattens and transposes only) computes on the codes: the quantizer's `(code - zero point) * s_x`
   layer becomes `code - zero point` (an exact integer of bits + 1 at most; removed when the zero
   point is 0, e.g. int8), so the accumulator is an exact narrow integer (8 + 8 bits plus the
-  growth of the sum). The input's scale joins the weight scales in the scale layer (s_x * s_w per
+  growth of the sum). When another layer reads the dequantized values too (a residual branch),
+  that layer keeps them and the integer layer gets its own path from the codes:
+  `<quantizer>_for_<layer>` (code - zero point) and copies of the moves, `<move>_for_<layer>`. The input's scale joins the weight scales in the scale layer (s_x * s_w per
   channel); a bias on that grid (onnxruntime's int32 bias codes) becomes integer codes in the
   layer, any other bias stays in the scale layer. When the scale layer feeds a split quantizer
   (scale s_y, zero point z_y), it merges into that quantizer's `_codes` layer: one multiplier
@@ -415,21 +417,35 @@ def _user_pinned(op: nn.NNLayerOp, var: str) -> bool:
     return isinstance(op.get_precision(var), FixedPointType) and not op.is_quantizer_typed(var)
 
 
-def _input_dequantizer(layer: nn.DenseOp | nn.ConvBaseOp, folder: _Folder) -> _Dequantizer | None:
-    """The split quantizer whose values the layer reads, through moves only, each value read by
-    one layer; None when there is none, when a layer on the way is traced or its result pinned."""
+@dataclass(frozen=True)
+class _InputPath:
+    """How an integer-code layer reads a split quantizer: through `moves` (nearest the quantizer
+    first); `shared` when another layer reads a value on the way too (a residual branch)."""
+
+    source: _Dequantizer
+    moves: list[nn.NNLayerOp]
+    shared: bool
+
+
+def _input_dequantizer(layer: nn.DenseOp | nn.ConvBaseOp, folder: _Folder) -> _InputPath | None:
+    """The split quantizer whose values the layer reads, through moves only; None when there is
+    none, when a layer on the way is traced or its result pinned."""
     value = layer.operands[0]
+    moves: list[nn.NNLayerOp] = []
+    shared = False
     while True:
         owner = value.owner
-        if not isinstance(owner, nn.NNLayerOp) or _single_user(value) is None:
+        if not isinstance(owner, nn.NNLayerOp):
             return None
         if owner.trace is not None or _user_pinned(owner, "result"):
             return None
+        shared = shared or _single_user(value) is None
         found = folder.by_values.get(id(owner))
         if found is not None:
-            return found
+            return _InputPath(found, moves[::-1], shared)
         if not isinstance(owner, MOVES):
             return None
+        moves.append(owner)
         value = owner.operands[0]
 
 
@@ -448,9 +464,11 @@ def _integer_layer(layer: nn.DenseOp | nn.ConvBaseOp, scale_op: nn.BatchNormOp, 
     s_w in the scale layer, and a bias on the grid s_x * s_w becomes integer codes in the layer.
     When the scale layer feeds a split quantizer (scale s_y), it merges into that quantizer's
     `_codes` layer: one multiplier per channel, s_x * s_w / s_y (onnxruntime's requantization)."""
-    source = _input_dequantizer(layer, folder)
+    path = _input_dequantizer(layer, folder)
+    source = path.source if path is not None else None
     if (
-        source is None
+        path is None
+        or source is None
         or _single_user(layer.output) is not scale_op
         or scale_op.trace is not None
         or len(set(source.scale.tolist())) != 1
@@ -463,7 +481,10 @@ def _integer_layer(layer: nn.DenseOp | nn.ConvBaseOp, scale_op: nn.BatchNormOp, 
             ApproximationWarning,
         )
         return
-    _subtract_zero_point(source)
+    if path.shared:
+        _private_codes(layer, path, folder)
+    else:
+        _subtract_zero_point(source)
     combined = float(source.scale[0]) * nn.to_numpy(scale_op.scale).astype(np.float64)
     bias = nn.to_numpy(scale_op.bias).astype(np.float64)
     codes = np.round(bias / combined)
@@ -501,6 +522,58 @@ def _integer_layer(layer: nn.DenseOp | nn.ConvBaseOp, scale_op: nn.BatchNormOp, 
     )
 
 
+def _private_codes(layer: nn.DenseOp | nn.ConvBaseOp, path: _InputPath, folder: _Folder) -> None:
+    """A residual branch: other layers read the dequantized values (or a move of them), so the
+    integer layer gets its own copy of the path from the codes: `code - zero point` (none when the
+    zero point is 0) and the same moves, named after it. Layers of the old path that no one reads
+    any more go."""
+    source, suffix = path.source, f"_for_{layer.layer_name}"
+    block = layer.parent_block()
+    assert block is not None
+    taken = {op.layer_name for op in block.ops if isinstance(op, nn.NNLayerOp)}
+    value: SSAValue = source.to_codes.output
+    if np.any(source.zero):
+        minus_zero = nn.BatchNormOp(
+            value, np.ones_like(source.scale), -source.zero, _free_name(source.to_values.layer_name + suffix, taken),
+        )  # fmt: skip
+        block.insert_op_before(minus_zero, layer)
+        _type_code_differences(minus_zero, source)
+        value = minus_zero.output
+    for move in path.moves:
+        copy = move.clone()
+        copy.layer = StringAttr(_free_name(move.layer_name + suffix, taken))
+        copy.operands[0] = value
+        block.insert_op_before(copy, layer)
+        value = copy.results[0]
+    old = layer.operands[0]
+    layer.operands[0] = value
+    for dropped in [*path.moves[::-1], source.to_values]:
+        if old.owner is not dropped or list(dropped.results[0].uses):
+            break
+        old = dropped.operands[0]
+        folder.by_values.pop(id(dropped), None)
+        dropped.detach()
+        dropped.erase()
+
+
+def _free_name(wanted: str, taken: set[str]) -> str:
+    name, count = wanted, 1
+    while name in taken:
+        count += 1
+        name = f"{wanted}_{count}"
+    taken.add(name)
+    return name
+
+
+def _type_code_differences(op: nn.BatchNormOp, source: _Dequantizer) -> None:
+    """`code - zero point` in the narrowest integer type holding every difference (exact)."""
+    low = source.codes.min_value - float(source.zero.max())
+    high = source.codes.max_value - float(source.zero.min())
+    _set_constant_types(op, nn.to_numpy(op.scale), nn.to_numpy(op.bias))
+    op.set_precision("result", precision_type(_integer_type(low, high)))
+    op.mark_quantizer_typed("result")
+
+
 def _subtract_zero_point(source: _Dequantizer) -> None:
     """The dequantizer's `to_values` layer computes `code - zero point` (exact, narrow integer), or
     disappears when the zero point is 0 (its readers take the codes)."""
@@ -510,13 +583,9 @@ def _subtract_zero_point(source: _Dequantizer) -> None:
         to_values.detach()
         to_values.erase()
         return
-    low = source.codes.min_value - float(source.zero.max())
-    high = source.codes.max_value - float(source.zero.min())
     to_values.scale = nn.dense_attr(np.ones_like(source.scale))
     to_values.bias = nn.dense_attr(-source.zero)
-    _set_constant_types(to_values, nn.to_numpy(to_values.scale), nn.to_numpy(to_values.bias))
-    to_values.set_precision("result", precision_type(_integer_type(low, high)))
-    to_values.mark_quantizer_typed("result")
+    _type_code_differences(to_values, source)
 
 
 def _type_between_quantizers(op: nn.BatchNormOp, folder: _Folder) -> None:

@@ -105,6 +105,49 @@ func.func @qdq_integer(%a: tensor<2xf32>) -> tensor<2xf32> {
 
 // -----
 
+// A residual branch: the dequantized xq (uint8, zero point 128) is read by the dense and by the
+// skip add. The add keeps the float values; the dense gets its own `code - zero point` layer
+// (xq_for_fc, an exact int8) and computes on integers.
+func.func @qdq_residual(%a: tensor<2xf32>) -> tensor<2xf32> {
+  %x = nn.input %a {layer = "in"} : (tensor<2xf32>) -> tensor<2xf32>
+  %q = nn.quantize %x {layer = "xq", quantizer = #nn.quant<uniform, bits = 8, signed = false, scale = 0.02, zero_point = 128.0>} : (tensor<2xf32>) -> tensor<2xf32>
+  %d = nn.dense %q {layer = "fc", weight = dense<[[0.3, -0.2], [0.1, 0.4]]> : tensor<2x2xf32>, weight_quantizer = #nn.quant<uniform, shape = [2], bits = 8, scale = [0.1, 0.2]>} : (tensor<2xf32>) -> tensor<2xf32>
+  %y = nn.quantize %d {layer = "yq", quantizer = #nn.quant<uniform, bits = 8, signed = false, scale = 0.05, zero_point = 10.0>} : (tensor<2xf32>) -> tensor<2xf32>
+  %s = nn.add %q, %y {layer = "skip"} : (tensor<2xf32>, tensor<2xf32>) -> tensor<2xf32>
+  func.return %s : tensor<2xf32>
+}
+// CHECK-LABEL: func.func @qdq_residual
+// CHECK:         %[[C:.*]] = nn.batchnorm %x {layer = "xq_codes", {{.*}}result = !hls.ufixed<8, 8, RND_CONV, SAT>
+// CHECK-NEXT:    %[[V:.*]] = nn.batchnorm %[[C]] {layer = "xq", scale = dense<2.000000e-02>
+// CHECK-NEXT:    %[[I:.*]] = nn.batchnorm %[[C]] {layer = "xq_for_fc", scale = dense<1.000000e+00> : tensor<2xf32>, bias = dense<-1.280000e+02> : tensor<2xf32>, precision = {{{.*}}result = !hls.fixed<8, 8>}
+// CHECK-NEXT:    %[[D:.*]] = nn.dense %[[I]] {layer = "fc",
+// CHECK-NEXT:    %[[Y:.*]] = nn.batchnorm %[[D]] {layer = "yq_codes", scale = dense<[4.000000e-02, 8.000000e-02]>
+// CHECK-NEXT:    %[[W:.*]] = nn.batchnorm %[[Y]] {layer = "yq",
+// CHECK-NEXT:    nn.add %[[V]], %[[W]] {layer = "skip"}
+
+// -----
+
+// The same through a move the skip reads too (int8, zero point 0): the dense reads its own copy
+// of the flatten applied to the codes.
+func.func @qdq_residual_moves(%a: tensor<1x2xf32>) -> tensor<2xf32> {
+  %x = nn.input %a {layer = "in"} : (tensor<1x2xf32>) -> tensor<1x2xf32>
+  %q = nn.quantize %x {layer = "xq", quantizer = #nn.quant<uniform, bits = 8, signed = true, scale = 0.02>} : (tensor<1x2xf32>) -> tensor<1x2xf32>
+  %f = nn.flatten %q {layer = "flat"} : (tensor<1x2xf32>) -> tensor<2xf32>
+  %d = nn.dense %f {layer = "fc", weight = dense<[[0.3, -0.2], [0.1, 0.4]]> : tensor<2x2xf32>, weight_quantizer = #nn.quant<uniform, shape = [2], bits = 8, scale = [0.1, 0.2]>} : (tensor<2xf32>) -> tensor<2xf32>
+  %s = nn.add %f, %d {layer = "skip"} : (tensor<2xf32>, tensor<2xf32>) -> tensor<2xf32>
+  func.return %s : tensor<2xf32>
+}
+// CHECK-LABEL: func.func @qdq_residual_moves
+// CHECK:         %[[C:.*]] = nn.batchnorm %x {layer = "xq_codes",
+// CHECK-NEXT:    %[[V:.*]] = nn.batchnorm %[[C]] {layer = "xq",
+// CHECK-NEXT:    %[[F:.*]] = nn.flatten %[[V]] {layer = "flat"}
+// CHECK-NEXT:    %[[G:.*]] = nn.flatten %[[C]] {layer = "flat_for_fc"}
+// CHECK-NEXT:    %[[D:.*]] = nn.dense %[[G]] {layer = "fc",
+// CHECK-NEXT:    %[[S:.*]] = nn.batchnorm %[[D]] {layer = "fc_scale", scale = dense<[2.000000e-03, 4.000000e-03]>
+// CHECK-NEXT:    nn.add %[[F]], %[[S]] {layer = "skip"}
+
+// -----
+
 // A configured type wins over the quantizer (with a warning on stderr).
 func.func @pinned(%a: tensor<2xf32>) -> tensor<2xf32> {
   %x = nn.input %a {layer = "in"} : (tensor<2xf32>) -> tensor<2xf32>
