@@ -74,14 +74,7 @@ def _mlp(rng: np.random.Generator) -> onnx.ModelProto:
         helper.make_node("MatMul", ["r", "W2"], ["m"]),
         helper.make_node("Add", ["m", "B2"], ["y"]),
     ]
-    inits = [numpy_helper.from_array(a, n) for a, n in ((w1, "W1"), (w2, "W2"), (b2, "B2"))]
-    graph = helper.make_graph(
-        nodes, "mlp", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [None, 16])],
-        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [None, 5])], inits,
-    )  # fmt: skip
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
-    model.ir_version = 8
-    return model
+    return _vector_model("mlp", nodes, {"W1": w1, "W2": w2, "B2": b2})
 
 
 def _residual_mlp(rng: np.random.Generator) -> onnx.ModelProto:
@@ -97,9 +90,14 @@ def _residual_mlp(rng: np.random.Generator) -> onnx.ModelProto:
         helper.make_node("Add", ["h", "r2"], ["s"]),
         helper.make_node("MatMul", ["s", "W3"], ["y"]),
     ]
-    inits = [numpy_helper.from_array(a, n) for a, n in ((w1, "W1"), (w2, "W2"), (w3, "W3"))]
+    return _vector_model("residual", nodes, {"W1": w1, "W2": w2, "W3": w3})
+
+
+def _vector_model(name: str, nodes: list[onnx.NodeProto], weights: dict[str, np.ndarray]) -> onnx.ModelProto:
+    """A graph from x (16 features) to y (5 outputs) with the given initializers."""
+    inits = [numpy_helper.from_array(a, n) for n, a in weights.items()]
     graph = helper.make_graph(
-        nodes, "residual", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [None, 16])],
+        nodes, name, [helper.make_tensor_value_info("x", TensorProto.FLOAT, [None, 16])],
         [helper.make_tensor_value_info("y", TensorProto.FLOAT, [None, 5])], inits,
     )  # fmt: skip
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
