@@ -31,9 +31,10 @@ the quantized values the framework computed). This pass turns them into types:
   point is 0, e.g. int8), so the accumulator is an exact narrow integer (8 + 8 bits plus the
   growth of the sum). When another layer reads the dequantized values too (a residual branch),
   that layer keeps them and the integer layer gets its own path from the codes:
-  `<quantizer>_for_<layer>` (code - zero point) and copies of the moves, `<move>_for_<layer>`. The input's scale joins the weight scales in the scale layer (s_x * s_w per
-  channel); a bias on that grid (onnxruntime's int32 bias codes) becomes integer codes in the
-  layer, any other bias stays in the scale layer. When the scale layer feeds a split quantizer
+  `<quantizer>_for_<layer>` (code - zero point) and copies of the moves, `<move>_for_<layer>`.
+  The input's scale joins the weight scales in the scale layer (s_x * s_w per channel); a bias
+  on that grid (onnxruntime's int32 bias codes) becomes integer codes in the layer, any other
+  bias stays in the scale layer. When the scale layer feeds a split quantizer
   (scale s_y, zero point z_y), it merges into that quantizer's `_codes` layer: one multiplier
   per channel s_x * s_w / s_y plus z_y, onnxruntime's requantization. These multipliers are
   float32 numbers held exactly (24 significant bits, whatever their magnitude); the warning says
@@ -465,14 +466,12 @@ def _integer_layer(layer: nn.DenseOp | nn.ConvBaseOp, scale_op: nn.BatchNormOp, 
     When the scale layer feeds a split quantizer (scale s_y), it merges into that quantizer's
     `_codes` layer: one multiplier per channel, s_x * s_w / s_y (onnxruntime's requantization)."""
     path = _input_dequantizer(layer, folder)
-    source = path.source if path is not None else None
     if (
         path is None
-        or source is None
         or _single_user(layer.output) is not scale_op
         or scale_op.trace is not None
-        or len(set(source.scale.tolist())) != 1
-        or source.scale[0] <= 0
+        or len(set(path.source.scale.tolist())) != 1
+        or path.source.scale[0] <= 0
     ):
         warn(
             f"{_name(layer)}: its weight scale is not a power of two; an explicit per-channel "
@@ -481,6 +480,7 @@ def _integer_layer(layer: nn.DenseOp | nn.ConvBaseOp, scale_op: nn.BatchNormOp, 
             ApproximationWarning,
         )
         return
+    source = path.source
     if path.shared:
         _private_codes(layer, path, folder)
     else:
