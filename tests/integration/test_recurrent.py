@@ -177,7 +177,7 @@ def test_precision_inference_rule(chain: Any, tmp_path: Path) -> None:
     config = {"Model": {"Precision": "fixed<16,6>"}, "LayerType": {"RNN": {"Precision": "auto"}}}
     model = converters.convert_from_keras_model(chain, output_dir=str(tmp_path / "prj"), hls_config=config)
     types = {
-        re.findall(r'layer = "(\w+)"', line)[0]: dict(re.findall(r"(\w+_t) = !hls\.(\w+<[-\d, ]+>)", line))
+        re.findall(r'layer = "(\w+)"', line)[0]: dict(re.findall(r"\b(\w+_t) = !hls\.(\w+<[-\d, ]+>)", line))
         for line in model.ir("hls").splitlines()
         if "hls.recurrent" in line
     }
