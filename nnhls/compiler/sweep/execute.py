@@ -17,7 +17,9 @@ them) and stopping them are part of the sweep's time; the table's `attrs["startu
 `attrs["shutdown_s"]` say how long they took. On a cluster the workers need nnhls installed and the model, data and output paths reachable under the same names (a
 shared file system, as on a batch system); the data arrays themselves are sent to the workers.
 A point that fails is recorded with its error and the others go on; a point whose worker died
-is recorded as an error (a rerun retries it).
+is recorded as an error (a rerun retries it). A local cluster's points go in guided batches (see
+`guided_batches`), an existing cluster's one per task; either way each row is recorded as soon
+as its point is measured.
 """
 
 from __future__ import annotations
