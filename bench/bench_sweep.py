@@ -20,7 +20,9 @@ the emulator of each limited to its share of the cores; on Linux the workers for
 process; the points in guided batches, or with --per-point also one point per Dask task) and its
 time includes starting and stopping the cluster (also shown on their own). Both
 modes start from the same warmed-up process (nnhls imported, one conversion and emulation run
-untimed). `cpu` is the CPU time of the whole process tree (this process, the workers, g++).
+untimed). `cpu` is the CPU time of the whole process tree (this process, the workers, g++);
+"the points' own time" sums each point's time from start to end wherever it ran (what is left of
+the cluster's time is Dask's and the wait for the last point).
 
 Before the sweeps, `ceiling` measures what this machine gives two independent CPU-bound
 processes at that moment: 2 x (time of one alone) / (time of two side by side), for a Python loop
@@ -137,6 +139,13 @@ def timed_sweep(emulator: str, sequential: bool, workers: int, folder: Path, per
     return {"wall": elapsed, "startup": float(table.attrs.get("startup_s", 0.0)), "overhead": overhead, "cpu": cpu, "table": table}
 
 
+def points_time(run: dict[str, Any]) -> float:
+    """The sum of the points' own times (the table's time_s: run_point from start to end, on
+    whichever process ran it): more on the cluster than one after another means the points
+    themselves ran slower side by side (shared caches, memory, file system, other jobs)."""
+    return float(run["table"]["time_s"].sum())
+
+
 def tasks_of(workers: int, per_point: bool) -> int:
     """How many Dask tasks the local cluster runs the 48 points as."""
     from nnhls.compiler.sweep.execute import guided_batches
@@ -147,7 +156,11 @@ def tasks_of(workers: int, per_point: bool) -> int:
 def compare(emulator: str, workers: int, folder: Path, per_point: bool) -> tuple[dict[str, Any], dict[str, Any]]:
     before = load()
     sequential = timed_sweep(emulator, True, workers, folder / f"{emulator}-sequential")
-    print(f"  {emulator:5}  {POINTS} points one after another {sequential['wall']:.1f} s (cpu {sequential['cpu']:.1f} s)  [{before}]", flush=True)
+    print(
+        f"  {emulator:5}  {POINTS} points one after another {sequential['wall']:.1f} s (cpu {sequential['cpu']:.1f} s; "
+        f"the points' own time {points_time(sequential):.1f} s)  [{before}]",
+        flush=True,
+    )
     modes = [False, True] if per_point else [False]
     runs = {}
     for one_per_task in modes:
@@ -159,7 +172,7 @@ def compare(emulator: str, workers: int, folder: Path, per_point: bool) -> tuple
             f"  {emulator:5}  Dask LocalCluster ({workers} workers, {tasks_of(workers, one_per_task)} tasks"
             f"{': one point per task' if one_per_task else ': guided batches'}) {parallel['wall']:.1f} s including "
             f"{parallel['startup']:.1f} s startup and {parallel['overhead'] - parallel['startup']:.1f} s shutdown "
-            f"(cpu {parallel['cpu']:.1f} s): speed-up {sequential['wall'] / parallel['wall']:.2f}x, "
+            f"(cpu {parallel['cpu']:.1f} s; the points' own time {points_time(parallel):.1f} s): speed-up {sequential['wall'] / parallel['wall']:.2f}x, "
             f"{sequential['wall'] / points:.2f}x without starting and stopping the cluster  [{before}; after: {load()}]",
             flush=True,
         )
