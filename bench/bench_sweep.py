@@ -3,6 +3,7 @@
     python bench/bench_sweep.py                   # both emulators, 2 workers (one per core here)
     python bench/bench_sweep.py --emulator numpy --workers 4 --repeat 2
     python bench/bench_sweep.py --plot docs/sweep_pareto.png --markdown docs/sweep_table.md
+    python bench/bench_sweep.py --emulator numpy --repeat 3 --per-point   # also one point per task
 
 The sweep is examples/jet_tagger/sweep.yml (reuse factor x default precision x fc1 weight width
 = 48 points; each converts, estimates, writes its project and measures the agreement with the
@@ -16,9 +17,12 @@ Keras float outputs on the example's 200 inputs), run twice per emulator with th
 (and whose g++ builds compile a project's translation units side by side), the best way to run
 the same points without Dask. "Dask" starts a LocalCluster (one single-threaded worker per core,
 the emulator of each limited to its share of the cores; on Linux the workers fork from this
-process) and its time includes starting and stopping the cluster (also shown on their own). Both
+process; the points in guided batches, or with --per-point also one point per Dask task) and its
+time includes starting and stopping the cluster (also shown on their own). Both
 modes start from the same warmed-up process (nnhls imported, one conversion and emulation run
-untimed). `cpu` is the CPU time of the whole process tree (this process, the workers, g++).
+untimed). `cpu` is the CPU time of the whole process tree (this process, the workers, g++);
+"the points' own time" sums each point's time from start to end wherever it ran (what is left of
+the cluster's time is Dask's and the wait for the last point).
 
 Before the sweeps, `ceiling` measures what this machine gives two independent CPU-bound
 processes at that moment: 2 x (time of one alone) / (time of two side by side), for a Python loop
@@ -116,36 +120,65 @@ def warm_up() -> None:
         model.predict(np.load(REPO / "examples" / "jet_tagger" / "inputs.npy")[:10], emulator="numpy")
 
 
-def timed_sweep(emulator: str, sequential: bool, workers: int, folder: Path) -> dict[str, Any]:
-    from nnhls.compiler.sweep import load_spec, run_sweep
+def timed_sweep(emulator: str, sequential: bool, workers: int, folder: Path, per_point: bool = False) -> dict[str, Any]:
+    from nnhls.compiler.sweep import execute, load_spec, run_sweep
     from nnhls.converters import convert_from_config, load_yaml
 
     os.environ["NNHLS_CACHE_DIR"] = str(folder / "cache")  # cold builds; inherited by the workers
     spec = load_spec(SPEC, read_config=load_yaml, output=folder / "out", emulator=emulator)
-    cpu, start = cpu_seconds(), time.perf_counter()
-    table = run_sweep(spec, convert=convert_from_config, sequential=sequential, workers=None if sequential else workers, progress=False)
-    elapsed, cpu = time.perf_counter() - start, cpu_seconds() - cpu
+    guided = execute.GUIDED_SHARE
+    execute.GUIDED_SHARE = 0 if per_point else guided  # 0: one point per Dask task
+    try:
+        cpu, start = cpu_seconds(), time.perf_counter()
+        table = run_sweep(spec, convert=convert_from_config, sequential=sequential, workers=None if sequential else workers, progress=False)
+        elapsed, cpu = time.perf_counter() - start, cpu_seconds() - cpu
+    finally:
+        execute.GUIDED_SHARE = guided
     assert len(table) == POINTS and (table["status"] == "ok").all(), table[["index", "status", "error"]]
     overhead = float(table.attrs.get("startup_s", 0.0)) + float(table.attrs.get("shutdown_s", 0.0))
     return {"wall": elapsed, "startup": float(table.attrs.get("startup_s", 0.0)), "overhead": overhead, "cpu": cpu, "table": table}
 
 
-def compare(emulator: str, workers: int, folder: Path) -> tuple[dict[str, Any], dict[str, Any]]:
+def points_time(run: dict[str, Any]) -> float:
+    """The sum of the points' own times (the table's time_s: run_point from start to end, on
+    whichever process ran it): more on the cluster than one after another means the points
+    themselves ran slower side by side (shared caches, memory, file system, other jobs)."""
+    return float(run["table"]["time_s"].sum())
+
+
+def tasks_of(workers: int, per_point: bool) -> int:
+    """How many Dask tasks the local cluster runs the 48 points as."""
+    from nnhls.compiler.sweep.execute import guided_batches
+
+    return POINTS if per_point else len(guided_batches(list(range(POINTS)), workers))  # pyright: ignore[reportArgumentType]
+
+
+def compare(emulator: str, workers: int, folder: Path, per_point: bool) -> tuple[dict[str, Any], dict[str, Any]]:
     before = load()
     sequential = timed_sweep(emulator, True, workers, folder / f"{emulator}-sequential")
-    parallel = timed_sweep(emulator, False, workers, folder / f"{emulator}-dask")
-    points = parallel["wall"] - parallel["overhead"]
     print(
-        f"  {emulator:5}  {POINTS} points one after another {sequential['wall']:.1f} s (cpu {sequential['cpu']:.1f} s); "
-        f"Dask LocalCluster ({workers} workers) {parallel['wall']:.1f} s including {parallel['startup']:.1f} s startup "
-        f"and {parallel['overhead'] - parallel['startup']:.1f} s shutdown (cpu {parallel['cpu']:.1f} s): "
-        f"speed-up {sequential['wall'] / parallel['wall']:.2f}x, {sequential['wall'] / points:.2f}x without starting "
-        f"and stopping the cluster  [{before}; after: {load()}]",
+        f"  {emulator:5}  {POINTS} points one after another {sequential['wall']:.1f} s (cpu {sequential['cpu']:.1f} s; "
+        f"the points' own time {points_time(sequential):.1f} s)  [{before}]",
         flush=True,
     )
-    agreement = {name: run["table"]["agreement"].tolist() for name, run in (("sequential", sequential), ("dask", parallel))}
-    assert agreement["sequential"] == agreement["dask"], "the two modes measured different agreements"
-    return sequential, parallel
+    modes = [False, True] if per_point else [False]
+    runs = {}
+    for one_per_task in modes:
+        before = load()
+        name = "dask-per-point" if one_per_task else "dask"
+        parallel = runs[name] = timed_sweep(emulator, False, workers, folder / f"{emulator}-{name}", per_point=one_per_task)
+        points = parallel["wall"] - parallel["overhead"]
+        print(
+            f"  {emulator:5}  Dask LocalCluster ({workers} workers, {tasks_of(workers, one_per_task)} tasks"
+            f"{': one point per task' if one_per_task else ': guided batches'}) {parallel['wall']:.1f} s including "
+            f"{parallel['startup']:.1f} s startup and {parallel['overhead'] - parallel['startup']:.1f} s shutdown "
+            f"(cpu {parallel['cpu']:.1f} s; the points' own time {points_time(parallel):.1f} s): speed-up {sequential['wall'] / parallel['wall']:.2f}x, "
+            f"{sequential['wall'] / points:.2f}x without starting and stopping the cluster  [{before}; after: {load()}]",
+            flush=True,
+        )
+    for name, run in runs.items():
+        assert sequential["table"]["agreement"].tolist() == run["table"]["agreement"].tolist(), f"{name} and sequential measured different agreements"
+    return sequential, runs["dask"]
 
 
 def main() -> None:
@@ -153,6 +186,7 @@ def main() -> None:
     parser.add_argument("--emulator", choices=["numpy", "cpp", "both"], default="both")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--per-point", action="store_true", help="also time the cluster with one point per Dask task (the batching's gain)")
     parser.add_argument("--plot", help="also write the Pareto plot of the sweep here (PNG)")
     parser.add_argument("--markdown", help="also write the report table here (Markdown)")
     args = parser.parse_args()
@@ -166,7 +200,7 @@ def main() -> None:
             print(f"run {run + 1}: ceiling {ceiling():.2f}x for two CPU-bound Python processes{gxx} ({load()})")
             tables: dict[str, Any] = {}
             for emulator in emulators:
-                _, parallel = compare(emulator, args.workers, Path(tmp))
+                _, parallel = compare(emulator, args.workers, Path(tmp), args.per_point)
                 tables[emulator] = parallel["table"]
             if len(tables) == 2:
                 columns = ["agreement", "max_abs_diff", "mean_abs_diff"]

@@ -126,9 +126,15 @@ def check_results(table: object) -> None:
     assert table["pareto"].any() and not table.loc[table["status"] != "ok", "pareto"].any()
 
 
-def test_sweep_on_a_local_cluster_and_on_dask_processes(sweep_file: Path, tmp_path: Path) -> None:
+def test_sweep_on_a_local_cluster_and_on_dask_processes(sweep_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from nnhls.compiler.sweep import execute
+
+    # two batches of 7 points, one per local worker: the illegal point fails inside the second
+    # batch and the others of that batch still finish (the guided batch sizes: test below)
+    monkeypatch.setattr(execute, "guided_batches", lambda tasks, workers: [list(tasks[:7]), list(tasks[7:])])
     local = nnhls.sweep(sweep_file, output=tmp_path / "local", workers=2, progress=False)
     check_results(local)
+    assert local["worker"].nunique() == 2  # each batch on its own worker process
     assert local.attrs["startup_s"] > 0  # the cluster's start, part of the sweep's time
     # every point wrote its own project, none overwrote another's
     projects = sorted((tmp_path / "local" / "points").iterdir())
@@ -364,3 +370,17 @@ def test_local_workers_share_the_cores(monkeypatch: pytest.MonkeyPatch) -> None:
     from nnhls.compiler.sweep.execute import worker_environment
 
     assert worker_environment(2)["NNHLS_THREADS"] == "3"
+
+
+def test_guided_batches() -> None:
+    """On a local cluster the points go in batches of 1/(2 x workers) of those left, shrinking to
+    one point at the end; on an existing cluster (workers unknown: 0) one point per task."""
+    from nnhls.compiler.sweep.execute import guided_batches
+
+    tasks = [object() for _ in range(48)]
+    sizes = [len(batch) for batch in guided_batches(tasks, 2)]  # pyright: ignore[reportArgumentType]
+    assert sizes == [12, 9, 7, 5, 4, 3, 2, 2, 1, 1, 1, 1]
+    assert [t for batch in guided_batches(tasks, 2) for t in batch] == tasks  # pyright: ignore[reportArgumentType]
+    assert [len(b) for b in guided_batches(tasks[:14], 2)] == [4, 3, 2, 2, 1, 1, 1]  # pyright: ignore[reportArgumentType]
+    assert [len(b) for b in guided_batches(tasks[:3], 8)] == [1, 1, 1]  # pyright: ignore[reportArgumentType]
+    assert guided_batches(tasks[:3], 0) == [[t] for t in tasks[:3]]  # pyright: ignore[reportArgumentType]

@@ -17,7 +17,9 @@ them) and stopping them are part of the sweep's time; the table's `attrs["startu
 `attrs["shutdown_s"]` say how long they took. On a cluster the workers need nnhls installed and the model, data and output paths reachable under the same names (a
 shared file system, as on a batch system); the data arrays themselves are sent to the workers.
 A point that fails is recorded with its error and the others go on; a point whose worker died
-is recorded as an error (a rerun retries it).
+is recorded as an error (a rerun retries it). A local cluster's points go in guided batches (see
+`guided_batches`), an existing cluster's one per task; either way each row is recorded as soon
+as its point is measured.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import contextlib
 import hashlib
 import json
 import os
+import queue
 import sys
 import time
 import uuid
@@ -252,26 +255,102 @@ class _DaskRunner:
         self.shutdown_s = time.perf_counter() - start
 
     def run(self, tasks: Sequence[PointTask], data: SweepData | None, record: RowCallback) -> None:
-        from distributed import as_completed
-
+        """Each batch of points one Dask task; each point's row reaches `record` as soon as it is
+        measured (a Dask event from the worker), and again with its batch's result: a row the
+        event missed is not lost, a row seen twice is recorded once."""
         client = self.client
         shared = client.scatter(data, broadcast=True) if data is not None else None
         run = uuid.uuid4().hex[:8]
-        futures = {
-            client.submit(run_point, task, shared, key=f"nnhls-point-{task.point_id}-{run}", pure=False): task
-            for task in tasks
-        }
-        try:
-            for future in as_completed(list(futures)):
-                task = futures[future]
-                try:
-                    row = future.result()
-                except Exception as error:  # the worker died or the task could not run: retried by a rerun
-                    row = {"index": task.index, "point": task.point_id, "status": ERROR, "error": f"{type(error).__name__}: {' '.join(str(error).split())}"}
+        topic = f"nnhls-sweep-{run}"
+        arrived: queue.SimpleQueue[tuple[str, Any]] = queue.SimpleQueue()
+        recorded: set[str] = set()
+
+        def record_once(row: dict[str, Any]) -> None:
+            if row["point"] not in recorded:
+                recorded.add(row["point"])
                 record(row)
+
+        client.subscribe_topic(topic, lambda event: arrived.put(("row", event[1]["row"])))  # before any task runs
+        local = self.cluster is not None
+        batches = guided_batches(tasks, len(client.scheduler_info().get("workers", {})) if local else 0)
+        futures: dict[Any, list[PointTask]] = {}
+        for batch in batches:
+            future = client.submit(run_batch, batch, shared, topic, key=f"nnhls-points-{batch[0].point_id}-{len(batch)}-{run}", pure=False)
+            future.add_done_callback(lambda f: arrived.put(("done", f)))
+            futures[future] = batch
+        try:
+            unfinished = set(futures)
+            while unfinished:
+                what, item = arrived.get()
+                if what == "row":
+                    record_once(item)
+                    continue
+                unfinished.discard(item)
+                for row in self._batch_rows(item, futures[item], recorded):
+                    record_once(row)
         except BaseException:
             client.cancel(list(futures))
             raise
+        finally:
+            with contextlib.suppress(Exception):
+                client.unsubscribe_topic(topic)
+
+    @staticmethod
+    def _batch_rows(future: Any, batch: Sequence[PointTask], recorded: set[str]) -> list[dict[str, Any]]:
+        """The rows of a finished batch that no event brought (a gather only when one is missing);
+        an error row for each point of a batch whose worker died (retried by a rerun)."""
+        if all(task.point_id in recorded for task in batch):
+            return []
+        try:
+            return list(future.result())
+        except Exception as error:  # the worker died or the task could not run: retried by a rerun
+            message = f"{type(error).__name__}: {' '.join(str(error).split())}"
+            return [{"index": t.index, "point": t.point_id, "status": ERROR, "error": message} for t in batch]
+
+
+GUIDED_SHARE = 2
+"""A local cluster's batches: at most 1/(GUIDED_SHARE x workers) of the points still to submit
+(0: one point per task, as on an existing cluster; bench/bench_sweep.py --per-point compares)."""
+
+
+def guided_batches(tasks: Sequence[PointTask], workers: int) -> list[list[PointTask]]:
+    """The points cut into Dask tasks. On a local cluster (`workers` > 0: its size known and
+    fixed) guided self-scheduling: each batch takes 1/(GUIDED_SHARE x workers) of the points left,
+    so the batches shrink to one point at the end (48 points on 2 workers: 12 tasks, 12, 9, 7, 5,
+    4, 3, 2, 2, 1, 1, 1, 1 points), and the workers, taking the next batch when they are free,
+    finish together. Dask's cost per task (about 15 ms of CPU on a 2-core machine, in the
+    scheduler, the client and the worker) then falls on a quarter of the tasks. On an existing
+    cluster (`workers` = 0) one point per task: its workers may join later (dask-jobqueue
+    scales), and its points are usually long."""
+    if workers <= 0 or GUIDED_SHARE <= 0:
+        return [[task] for task in tasks]
+    batches: list[list[PointTask]] = []
+    start = 0
+    while start < len(tasks):
+        size = max(1, -(-(len(tasks) - start) // (GUIDED_SHARE * workers)))
+        batches.append(list(tasks[start : start + size]))
+        start += size
+    return batches
+
+
+def run_batch(tasks: Sequence[PointTask], data: SweepData | None, topic: str) -> list[dict[str, Any]]:
+    """On a worker: the points one after another; each row is sent to the client as soon as it is
+    measured (a Dask event) and all of them are returned. A point's problem is its row (run_point
+    does not raise for it); anything else raised is that point's error row, the others go on."""
+    from distributed import get_worker
+
+    worker = get_worker()
+    rows: list[dict[str, Any]] = []
+    for task in tasks:
+        try:
+            row = run_point(task, data)
+        except Exception as error:
+            row = {"index": task.index, "point": task.point_id, "status": ERROR, "error": f"{type(error).__name__}: {' '.join(str(error).split())}"}
+        row = {key: value.item() if isinstance(value, np.generic) else value for key, value in row.items()}
+        rows.append(row)
+        with contextlib.suppress(TypeError):  # a value msgpack cannot carry: the batch's result brings the row
+            worker.log_event(topic, {"row": row})  # the scheduler adds a `worker` key to the message
+    return rows
 
 
 def _connect(address: str | None, workers: int | None) -> tuple[Any, Any]:
@@ -415,7 +494,7 @@ def worker_ready(modules: Sequence[str]) -> str:
     nnhls version."""
     from importlib import import_module
 
-    for module in ("nnhls.compiler.sweep.point", *modules):
+    for module in ("nnhls.compiler.sweep.point", "nnhls.compiler.sweep.execute", *modules):
         import_module(module)
     return nnhls_version()
 
