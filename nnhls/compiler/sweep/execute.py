@@ -40,7 +40,7 @@ import numpy as np
 
 from nnhls.compiler.sweep.errors import SweepError, _missing, require  # pyright: ignore[reportPrivateUsage]
 from nnhls.compiler.sweep.hooks import HOOKS
-from nnhls.compiler.sweep.point import ERROR, Converter, PointTask, SweepData, run_point
+from nnhls.compiler.sweep.point import Converter, PointTask, SweepData, error_row, run_point
 from nnhls.compiler.sweep.results import RESULTS_CSV, ResultsStore, file_digest, write_parquet
 from nnhls.compiler.sweep.spec import Point, SweepSpec
 
@@ -304,8 +304,7 @@ class _DaskRunner:
         try:
             return list(future.result())
         except Exception as error:  # the worker died or the task could not run: retried by a rerun
-            message = f"{type(error).__name__}: {' '.join(str(error).split())}"
-            return [{"index": t.index, "point": t.point_id, "status": ERROR, "error": message} for t in batch]
+            return [error_row(task, error) for task in batch]
 
 
 GUIDED_SHARE = 2
@@ -345,7 +344,7 @@ def run_batch(tasks: Sequence[PointTask], data: SweepData | None, topic: str) ->
         try:
             row = run_point(task, data)
         except Exception as error:
-            row = {"index": task.index, "point": task.point_id, "status": ERROR, "error": f"{type(error).__name__}: {' '.join(str(error).split())}"}
+            row = error_row(task, error)
         row = {key: value.item() if isinstance(value, np.generic) else value for key, value in row.items()}
         rows.append(row)
         with contextlib.suppress(TypeError):  # a value msgpack cannot carry: the batch's result brings the row

@@ -199,6 +199,12 @@ def _status(error: BaseException) -> str:
     return FAILED if isinstance(error, UserError) else ERROR
 
 
+def error_row(task: PointTask, error: BaseException) -> dict[str, Any]:
+    """The row of a point that raised outside `run_point`'s own handling, or whose worker died: an
+    error (a rerun retries it)."""
+    return {"index": task.index, "point": task.point_id, "status": ERROR, "error": _one_line(error, with_type=True)}
+
+
 def _one_line(error: BaseException | Warning | str, with_type: bool = False) -> str:
     """One line of text; unexpected errors keep their type name (the message alone may not say what happened)."""
     text = " ".join(str(error).split())
