@@ -18,8 +18,9 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -175,6 +176,18 @@ def _csv_lines(path: Path) -> list[str]:
     return text[: text.rfind("\n") + 1].splitlines()[1:]
 
 
+def _still_running(processes: list[Any]) -> list[Any]:
+    """The processes that exist and have not ended (zombies have)."""
+    import psutil
+
+    running = []
+    for process in processes:
+        with suppress(psutil.NoSuchProcess):
+            if process.is_running() and process.status() != psutil.STATUS_ZOMBIE:
+                running.append(process)
+    return running
+
+
 def test_killed_sweep_resumes_with_only_the_missing_points(sweep_file: Path, tmp_path: Path) -> None:
     import psutil
 
@@ -194,8 +207,11 @@ def test_killed_sweep_resumes_with_only_the_missing_points(sweep_file: Path, tmp
     process.wait()
     assert process.stderr is not None
     process.stderr.close()
-    # the local cluster's worker processes end with their parent
-    _, alive = psutil.wait_procs(children, timeout=60)
+    # the local cluster's worker processes end with their parent (a zombie has ended: only its
+    # exit status waits for init, which reaps orphans when it gets to them)
+    wait_until = time.monotonic() + 60
+    while (alive := _still_running(children)) and time.monotonic() < wait_until:
+        time.sleep(0.1)
     for orphan in alive:
         orphan.kill()
     assert not alive, f"worker processes outlived the killed sweep: {alive}"

@@ -375,6 +375,7 @@ def _connect(address: str | None, workers: int | None) -> tuple[Any, Any]:
         raise SweepError(f"the local Dask workers did not start ({error}); {MAIN_GUARD_HINT}") from None
     client = Client(cluster)
     client.run(single_blas_thread)
+    client.run(end_with_parent, os.getpid())
     return client, cluster
 
 
@@ -436,6 +437,29 @@ def single_blas_thread() -> None:
     except ImportError:
         return
     threadpool_limits(limits=1)
+
+
+PARENT_POLL_S = 0.2
+"""How often a local worker checks that the sweep's process is still there."""
+
+
+def end_with_parent(parent: int) -> None:
+    """On a local worker: exit as soon as the sweep's process (`parent`) is gone, e.g. killed.
+    Dask ends a worker when the pipe its parent holds closes, but a forked worker can inherit the
+    other workers' ends of those pipes, and then they keep each other alive until Dask notices
+    that the scheduler is gone (seen: a worker still running 60 s after its sweep was killed, at
+    load 5). This check does not depend on who holds which pipe."""
+    import threading
+
+    if os.getppid() != parent:  # not a child of the sweep's process: nothing to watch
+        return
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(PARENT_POLL_S)
+        os._exit(1)  # pyright: ignore[reportPrivateUsage]
+
+    threading.Thread(target=watch, name="nnhls-end-with-parent", daemon=True).start()
 
 
 def worker_environment(workers: int) -> dict[str, str]:
