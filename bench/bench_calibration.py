@@ -13,6 +13,9 @@ classes): an MLP and a small CNN in Keras and in PyTorch (a few epochs; calibrat
 held-out images, agreement on the other 597). The float model is nnhls's float reference of the
 imported model (checked against the frameworks by the test suite). Last, the calibration time of
 the bundled jet tagger (examples/jet_tagger) on 10,000 generated samples (`--timing-only`: just that).
+
+`--splits N` measures how much the figures depend on the split instead: per model, the two halves
+both ways and N - 2 random halvings (seeded), with the numpy emulator (bit-exact with the C++).
 """
 
 from __future__ import annotations
@@ -132,6 +135,28 @@ def measure(name: str, model: Any, x: np.ndarray, kind: str, target: float, marg
             "bops": bops, "baseline_bops": base, "ratio": bops / base, "seconds": seconds}  # fmt: skip
 
 
+def measure_splits(name: str, model: Any, x: np.ndarray, kind: str, target: float, splits: int, work: Path) -> str:
+    """Held-out agreement / BOPs ratio on `splits` halvings: first/second, second/first, then random."""
+    n, half = len(x), len(x) // 2
+    orders = [np.arange(n), np.r_[np.arange(half, n), np.arange(half)]]
+    rng = np.random.default_rng(0)
+    orders += [rng.permutation(n) for _ in range(splits - 2)]
+    baseline = convert(kind, model, x, {"Model": {"Precision": "fixed<16,6>"}}, work / "baseline")
+    base = model_estimates(baseline.hls_module)["bops"]
+    cells: list[str] = []
+    for k, order in enumerate(orders[:splits]):
+        calibration, held_out = x[order[:half]], x[order[half:]]
+        config = config_for(kind, model, x, calibration_data=calibration, target=target)
+        hls_model = convert(kind, model, x, config, work / f"split{k}")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            predicted = np.asarray(hls_model.predict(held_out, emulator="numpy")).reshape(len(held_out), -1)
+        reference = np.asarray(run_reference(hls_model.module("import"), [held_out])[0]).reshape(len(held_out), -1)
+        agreement = float(np.mean(predicted.argmax(axis=1) == reference.argmax(axis=1)))
+        cells.append(f"{agreement:.1%} / {model_estimates(hls_model.hls_module)['bops'] / base:.1%}")
+    return f"| {name} | " + " | ".join(cells) + " |"
+
+
 def jet_tagger_timing(n: int = 10_000) -> str:
     """Calibration time of the bundled jet tagger (examples/jet_tagger, a 16-64-32-32-5 MLP) on n
     samples drawn by examples/make_jet_tagger.py's generator (a fresh seed)."""
@@ -156,12 +181,21 @@ def main() -> None:
     parser.add_argument("--only", help="run only models whose name contains this")
     parser.add_argument("--work", default="calibration_bench")
     parser.add_argument("--timing-only", action="store_true", help="only time the jet tagger on 10,000 samples")
+    parser.add_argument("--splits", type=int, default=0, help="agreement / BOPs ratio on this many halvings of each model's data (at least 2)")
     args = parser.parse_args()
     if args.timing_only:
         print(jet_tagger_timing())
         return
     models = corpus_models(Path(args.corpus)) if Path(args.corpus).is_dir() else []
     models += digits_models()
+    if args.splits:
+        splits = max(args.splits, 2)
+        print("| model | first / second | second / first | " + " | ".join(f"random {k}" for k in range(1, splits - 1)) + " |")
+        print("|---" * (splits + 1) + "|")
+        for i, (name, model, x, kind) in enumerate(models):
+            if not args.only or args.only in name:
+                print(measure_splits(name, model, x, kind, args.target, splits, Path(args.work) / f"s{i}"), flush=True)
+        return
     print("| model | calibration / held-out samples | held-out argmax agreement | total BOPs | BOPs with every type fixed<16,6> | ratio | search time |")
     print("|---|---|---|---|---|---|---|")
     for i, (name, model, x, kind) in enumerate(models):

@@ -18,18 +18,25 @@ bit-exact numpy emulator.
    integer bits holding their values.
 2. Types, for F fractional bits of a layer's result and Fw of its multiplied constants:
    result    fixed<I + F, I, RND, SAT>           (ufixed when the range is non-negative)
-   weight    fixed<Iw + Fw, Iw, RND, SAT>        (scale of a batchnorm alike; quantized offline)
+   weight    fixed<Iw + Fw, Iw, RND, SAT>        (scale of a batchnorm alike; quantized offline;
+                                                 Iw holds the constants as rounded to Fw bits,
+                                                 so none saturates)
    accum     fixed<I + 2 + Fa, I + 2>            Fa = Fx + Fw: the products are exact; two more
                                                  integer bits than the result, which saturates
    bias      fixed<Ib + Fa, Ib, RND, SAT>        at the accumulator's fractional bits
 3. Search (a greedy heuristic, measured, not an optimum) on the first two thirds of the samples:
    the smallest uniform F = Fw meeting the target (a bisection), then round robin over the knobs
    (each layer's F and Fw, the layers with most BOPs first): each loses one bit while the target
-   still holds; a knob that cannot is done. The cost is the total BOPs of nn-schedule. The
+   still holds and the bit saves BOPs; a knob that cannot is done (a result that no multiplier
+   reads, such as the last layer's before a softmax, keeps the uniform F: narrowing it would
+   spend accuracy for nothing). The cost is the total BOPs of nn-schedule. The
    search counts a sample only if it would agree with SAFETY (8) times its quantization error
    (about three bits of headroom for samples the search never saw, whose top two scores may lie
    closer). The last third (unseen by the search; with at least 60 samples) validates: while its
    plain agreement misses the target, every F and Fw grows by one bit (up to MAX_FRACTIONAL).
+   Its target is capped at the agreement the third keeps with every calibrated type at
+   MAX_FRACTIONAL: a near-tie that the layers calibration does not type (a softmax's tables)
+   lose anyway cannot be won back by widening the others.
    The reported score (plain agreement) is on all the samples.
 4. Target: classifiers (outputs with more than one value) keep `target` argmax agreement with
    the float model; other outputs keep `target` of the samples within `tolerance` (absolute;
@@ -185,9 +192,20 @@ def integer_bits(low: float, high: float, signed: bool) -> int:
     return bits + 1 if signed else bits
 
 
-def sat(width_integer: tuple[int, int], signed: bool) -> FixedPrecision:
-    integer, frac = width_integer
-    return FixedPrecision(max(integer + frac, 1), integer, signed, Quant.RND, Overflow.SAT)
+def rounded_integer_bits(values: np.ndarray, frac: int) -> int:
+    """The fewest integer bits (sign included) holding the constants as rounded to `frac`
+    fractional bits (rounding can carry a value up to the next power of two)."""
+    step = 2.0**-frac
+    rounded = np.round(values / step) * step
+    return integer_bits(float(rounded.min()), float(rounded.max()), True)
+
+
+def sat(integer_frac: tuple[int, int], signed: bool) -> FixedPrecision:
+    """fixed<I + F, I, RND, SAT> (ufixed when unsigned); at least one bit wide, with F kept (a
+    constant that rounds to zero at F bits gets fixed<1, 1 - F>, which holds that zero)."""
+    integer, frac = integer_frac
+    integer = max(integer, 1 - frac)
+    return FixedPrecision(integer + frac, integer, signed, Quant.RND, Overflow.SAT)
 
 
 Pins = dict[str, dict[str, FixedPrecision]]
@@ -201,7 +219,9 @@ class LayerPlan:
     op: nn.NNLayerOp
     result_bits: int
     result_signed: bool
-    constant_bits: dict[str, int]
+    constants: dict[str, np.ndarray]
+    """The multiplied constants and the bias (values as folded): their integer bits follow the
+    fractional bits chosen."""
     frac: int = 0
     """F: the result's fractional bits (a knob)."""
     weight_frac: int = 0
@@ -238,10 +258,10 @@ class LayerPlan:
         for var in self.variables:
             if var == "result":
                 chosen[var] = sat((self.result_bits, self.frac), self.result_signed)
-            elif var in MULTIPLIED and var in self.constant_bits:
-                chosen[var] = sat((self.constant_bits[var], self.weight_frac), True)
-            elif var == "bias" and var in self.constant_bits:
-                chosen[var] = sat((self.constant_bits[var], accum_frac), True)
+            elif var in MULTIPLIED and var in self.constants:
+                chosen[var] = sat((rounded_integer_bits(self.constants[var], self.weight_frac), self.weight_frac), True)
+            elif var == "bias" and var in self.constants:
+                chosen[var] = sat((rounded_integer_bits(self.constants[var], accum_frac), accum_frac), True)
             elif var == "accum":
                 chosen[var] = FixedPrecision(self.result_bits + 2 + accum_frac, self.result_bits + 2, True)
         return chosen
@@ -280,13 +300,13 @@ def make_plans(ops: Sequence[nn.NNLayerOp], traced: dict[str, np.ndarray], margi
             continue
         low, high = float(values.min()), float(values.max())
         signed = low < 0
-        constants: dict[str, int] = {}
+        constants: dict[str, np.ndarray] = {}
         for var in variables:
             if var in (*MULTIPLIED, "bias"):
                 data = _constant(op, var)
                 if data is None or data.size == 0:
                     continue  # no such constant (a dense without bias): nothing to type
-                constants[var] = integer_bits(float(data.min()), float(data.max()), True)
+                constants[var] = data
         plans.append(LayerPlan(op, integer_bits(low, high, signed) + margin, signed, constants, quantized=quantized))
     return plans
 
@@ -354,9 +374,13 @@ class Evaluator:
                 p.apply(self.ctx, module)
         return module
 
-    def __call__(self, pins: Pins, what: str) -> tuple[int, float]:
+    def __call__(self, pins: Pins, what: str, cheaper_than: int | None = None) -> tuple[int, float]:
+        """(BOPs, score); with `cheaper_than`, a candidate costing at least that many BOPs is not
+        emulated (its score is returned as -1: not worth any accuracy)."""
         lowered = self.lowered(pins)
-        bops = sum(op.bops.value.data for op in hls_kernels(lowered) if op.bops is not None)
+        bops = _bops(lowered)
+        if cheaper_than is not None and bops >= cheaper_than:
+            return bops, -1.0
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             outputs = run_hls(lowered, self.inputs)
@@ -368,6 +392,10 @@ class Evaluator:
 
 def hls_kernels(module: ModuleOp) -> list[hls.HLSKernelOp]:
     return [op for op in module.walk() if isinstance(op, hls.HLSKernelOp)]
+
+
+def _bops(lowered: ModuleOp) -> int:
+    return sum(op.bops.value.data for op in hls_kernels(lowered) if op.bops is not None)
 
 
 def _pins(plans: Sequence[LayerPlan]) -> Pins:
@@ -429,6 +457,10 @@ def calibrate(
         p.frac = p.weight_frac = MAX_FRACTIONAL
     evaluate(_pins(plans), f"uniform F = {MAX_FRACTIONAL}")
     evaluate.anchor = evaluate.outputs
+    validation_target = target
+    if validate is not None:
+        widest = validate(_pins(plans), f"validation, uniform F = {MAX_FRACTIONAL}")[1]
+        validation_target = min(target, widest)
     best = score(evaluate.outputs, evaluate.reference, tolerances)
     if best < target:
         raise CalibrationError(
@@ -439,15 +471,19 @@ def calibrate(
     for p in plans:
         p.frac = p.weight_frac = start
     knobs = _knobs(plans, evaluate)
+    cost = _bops(evaluate.lowered(_pins(plans)))
     while knobs:
         # Round robin, one bit at a time, the most expensive layers first: the accuracy budget
         # spreads over the layers instead of the first ones taking it all. A knob that cannot
-        # lose a bit is done (lowering others only costs accuracy).
+        # lose a bit is done (lowering others only costs accuracy), and so is one whose bit saves
+        # no BOPs (it would spend accuracy that the others can use).
         for plan, attr in list(knobs):
             current = getattr(plan, attr)
             if current > 0:
                 setattr(plan, attr, current - 1)
-                if evaluate(_pins(plans), f"{plan.op.layer_name} {attr} = {current - 1}")[1] >= target:
+                bops, result = evaluate(_pins(plans), f"{plan.op.layer_name} {attr} = {current - 1}", cost)
+                if result >= target:
+                    cost = bops
                     continue
                 setattr(plan, attr, current)
             knobs.remove((plan, attr))
@@ -455,7 +491,7 @@ def calibrate(
         # On rows the search never saw, widen every fractional part until the target holds there
         # too (plain agreement), up to MAX_FRACTIONAL bits.
         for extra in range(MAX_FRACTIONAL + 1):
-            if validate(_pins(plans), f"validation, all F + {extra}")[1] >= target:
+            if validate(_pins(plans), f"validation, all F + {extra}")[1] >= validation_target:
                 break
             if max(max(p.frac, p.weight_frac) for p in plans) >= MAX_FRACTIONAL:
                 break
@@ -535,7 +571,7 @@ def _baseline(module: ModuleOp, evaluate: Evaluator) -> int:
         lowered = evaluate.lowered({})
     finally:
         evaluate.module = saved
-    return sum(op.bops.value.data for op in hls_kernels(lowered) if op.bops is not None)
+    return _bops(lowered)
 
 
 def apply_calibration(module: ModuleOp, calibration: Calibration) -> None:

@@ -631,9 +631,25 @@ def constant_mantissas(values: npt.ArrayLike, t: FixedPrecision) -> IntArray:
 
 
 def count_outside(values: npt.ArrayLike, t: FixedPrecision) -> int:
-    """How many values lie outside t's range (and are saturated by constant_mantissas)."""
+    """How many values constant_mantissas saturates: those that t's rounding alone does not bring
+    into t's range (3e-4 rounds to 0 in fixed<1,-9>, whose range is [-2^-10, 0]: not saturated)."""
     xs = np.asarray(values, dtype=np.float64)
-    return int(np.count_nonzero((xs < t.min_value) | (xs > t.max_value)))
+    # The range a saturating conversion holds (SAT_SYM's is symmetric): where it sends extremes.
+    extremes = np.array([2.0 * t.min_value - 1.0, 2.0 * t.max_value + 1.0])
+    low, high = (int(m) for m in to_mantissa(extremes, saturating(t)).tolist())
+    # Candidates by float comparison (ties included: the nearest double of a bound may round past
+    # it), then exactly, in mantissas of t's fractional bits.
+    outside = xs[(xs <= low * t.step) | (xs >= high * t.step) | np.isinf(xs)]
+    finite = outside[np.isfinite(outside)]
+    if not finite.size:
+        return int(outside.size)
+    rules = conversion_target(t)
+    # The same fractional bits and rounding, wide enough to hold every value: only the range differs.
+    integer = max(rules.integer, math.frexp(float(np.max(np.abs(finite))))[1] + 2)
+    wide = FixedPrecision(integer + rules.fractional, integer, True, rules.rounding, Overflow.SAT)
+    rounded = [int(m) for m in to_mantissa(finite, wide).tolist()]
+    beyond = sum(m < low or m > high for m in rounded)
+    return int(outside.size - finite.size + beyond)
 
 
 def requantize(m: npt.ArrayLike, src: FixedPrecision, dst: FixedPrecision) -> npt.NDArray[Any]:

@@ -22,7 +22,7 @@ import yaml
 
 from nnhls import converters, utils
 from nnhls.dialects.fixed import parse_precision
-from nnhls.errors import ConfigError, InputDataError, OverflowWarning, UserError
+from nnhls.errors import ConfigError, InputDataError, OverflowWarning, PrecisionWarning, UserError
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "jet_tagger"
 MODEL = str(EXAMPLE / "jet_tagger.keras")
@@ -182,20 +182,33 @@ def test_calibrated_batchnorm_model_keeps_the_fold(corpus: Path, tmp_path: Path)
     assert calibrated.estimates()["bops"] <= 0.65 * baseline.estimates()["bops"]
 
 
-def test_calibrated_conv2d_model_keeps_the_argmax_at_half_the_bops(corpus: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("calibration_half", ["first", "second"])
+def test_calibrated_conv2d_model_keeps_the_argmax_at_half_the_bops(corpus: Path, tmp_path: Path, calibration_half: str) -> None:
     """The issue's bar on a corpus model trained by others, KERAS_conv2d_model (conv, ReLU,
-    pooling, dense, softmax on 8x8 images): calibrated on the first half of its inputs, it keeps
-    99% argmax agreement with Keras's own predictions (the corpus's) on the other half at no
-    more than half the BOPs of the same model with every type fixed<16,6>."""
+    pooling, dense, softmax on 8x8 images): calibrated on one half of its inputs, it keeps 99%
+    argmax agreement with Keras's own predictions (the corpus's) on the other half at no more
+    than half the BOPs of the same model with every type fixed<16,6>.
+
+    Calibrated on the second half, the validation third holds a near-tie (top two log-scores
+    0.0007 apart) that the softmax's tables flip even with every calibrated type at 24
+    fractional bits: the validation widened every type to 24 bits for nothing (203% of the
+    baseline's BOPs) before its target was capped at what those widest types keep. The
+    calibrated types hold their constants as rounded (the conv's bias, about 3e-4, once rounded
+    to a value its one-bit type could not hold): converting the config warns about nothing."""
     model = (str(corpus / "keras" / "KERAS_conv2d_model.json"), str(corpus / "keras" / "KERAS_conv2d_model_weights.h5"))
     x = np.loadtxt(corpus / "generated" / "KERAS_conv2d_model_input_features.dat", ndmin=2).reshape(-1, 8, 8, 1)
     keras_out = np.loadtxt(corpus / "generated" / "KERAS_conv2d_model_predictions_keras3.dat", ndmin=2)
     half = len(x) // 2
-    config = utils.config_from_keras_model(model, granularity="name", calibration_data=x[:half])
-    calibrated = converters.convert_from_keras_model(model, hls_config=config, output_dir=str(tmp_path / "cal"))
+    first, second = slice(0, half), slice(half, None)
+    calibration, held_out = (first, second) if calibration_half == "first" else (second, first)
+    config = utils.config_from_keras_model(model, granularity="name", calibration_data=x[calibration])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", PrecisionWarning)  # a constant outside its calibrated type
+        warnings.simplefilter("default", OverflowWarning)  # held-out values may lie outside the calibrated ranges
+        calibrated = converters.convert_from_keras_model(model, hls_config=config, output_dir=str(tmp_path / "cal"))
+        predicted = np.asarray(calibrated.predict(x[held_out], emulator="numpy"))
     baseline = converters.convert_from_keras_model(model, hls_config={"Model": {"Precision": "fixed<16,6>"}}, output_dir=str(tmp_path / "base"))
-    predicted = np.asarray(calibrated.predict(x[half:], emulator="numpy"))
-    agreement = float(np.mean(predicted.argmax(axis=1) == keras_out[half:].argmax(axis=1)))
+    agreement = float(np.mean(predicted.argmax(axis=1) == keras_out[held_out].argmax(axis=1)))
     assert agreement >= 0.99, agreement
     assert calibrated.estimates()["bops"] <= baseline.estimates()["bops"] / 2
 

@@ -8,9 +8,13 @@ by test_fixed_diff.py, and to the vendor's headers when NNHLS_VENDOR_AP_TYPES is
 
 from __future__ import annotations
 
+import math
+from dataclasses import replace
+from fractions import Fraction
+
 import numpy as np
 import pytest
-from fixed_spec import boundary_values, convert, exact, from_double
+from fixed_spec import _quantize, boundary_values, convert, exact, from_double
 
 from nnhls.dialects.fixed import (
     MAX_WIDTH,
@@ -18,6 +22,7 @@ from nnhls.dialects.fixed import (
     Overflow,
     PrecisionError,
     Quant,
+    count_outside,
     mul,
     mul_type,
     parse_precision,
@@ -145,3 +150,29 @@ def test_declared_types_stay_within_1024_bits() -> None:
     with pytest.raises(PrecisionError, match="between 1 and 1024"):
         parse_precision("fixed<1025,10>")
     assert parse_precision(f"int<{MAX_WIDTH}>").width == MAX_WIDTH
+
+
+def _saturated_by_the_rules(x: float, p: FixedPrecision) -> bool:
+    """Whether the documented rules saturate the constant x in p: its rounded value (towards zero
+    for ap_int) lies outside what p holds (SAT_SYM: symmetric); constants never wrap."""
+    rules = FixedPrecision(p.width, p.width, p.signed, Quant.TRN_ZERO) if p.is_int else p
+    overflow = Overflow.SAT_SYM if rules.overflow is Overflow.SAT_SYM else Overflow.SAT
+    rounded = _quantize(exact(x) * Fraction(2) ** rules.fractional, rules.rounding)
+    return from_double(x, replace(rules, overflow=overflow, sat_bits=0)) != rounded
+
+
+@pytest.mark.parametrize("overflow", [Overflow.SAT, Overflow.SAT_SYM, Overflow.WRAP], ids=lambda o: o.value)
+def test_count_outside_counts_what_saturation_changes(overflow: Overflow) -> None:
+    """The constants reported as saturated are exactly those the rules change beyond rounding: a
+    value just past the largest that rounds back to it is not (3e-4 in fixed<1,-9,RND,SAT> is
+    0), one that rounds past it is."""
+    types = [FixedPrecision(w, i, signed, q, overflow) for q in Quant for w, i in SHAPES for signed in (True, False)]
+    types += [FixedPrecision(1, -9, True, Quant.RND, overflow)] + _int_types()
+    bad = []
+    for p in types:
+        xs = [x for x in boundary_values(p) if math.isfinite(x)]
+        want = sum(_saturated_by_the_rules(x, p) for x in xs)
+        if count_outside(np.array(xs), p) != want:
+            bad.append(f"{p.cpp()}: count_outside {count_outside(np.array(xs), p)}, rules {want}")
+    assert not bad, bad[:10]
+    assert count_outside(np.array([3e-4, -2e-4, 5e-4]), FixedPrecision(1, -9, True, Quant.RND, Overflow.SAT)) == 1
