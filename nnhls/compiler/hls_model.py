@@ -69,7 +69,7 @@ from nnhls.errors import (
     UserError,
     warn,
 )
-from nnhls.ops.cpp import shift_code
+from nnhls.ops.cpp import stored_shift_code
 
 ArrayLike = Any
 
@@ -594,9 +594,8 @@ def _weight_codes(op: hls.DenseOp | hls.ConvBaseOp) -> str:
     """How shift-coded weights are stored and multiplied, e.g. `binary: 1-bit codes, shift-add`."""
     if op.weight_encoding is None:
         return ""
-    m = hls.mantissas(op.weight)
     compressed = isinstance(op, hls.DenseOp) and op.compression is not None
-    code = shift_code(m[m != 0] if compressed else m, op.weight_t.precision)  # triplets: non-zeros only
+    code = stored_shift_code(hls.mantissas(op.weight), op.weight_t.precision, compressed)
     bits = "?" if code is None else code.bits  # an edited IR: codegen says what is wrong
     return f"{op.weight_encoding.data}: {bits}-bit codes, shift-add" + (", compressed" if compressed else "")
 

@@ -179,6 +179,12 @@ def shift_code(mantissas: np.ndarray, t: FixedPrecision) -> ShiftCode | None:
     return ShiftCode(int(exponents.min()), int(exponents.max()), bool(nonzero.size < m.size))
 
 
+def stored_shift_code(mantissas: np.ndarray, t: FixedPrecision, compressed: bool) -> ShiftCode | None:
+    """The shift code of the weights a kernel stores: a compressed dense stores its non-zero
+    (row, col, weight) triplets only, whose code needs no zero bit."""
+    return shift_code(mantissas[mantissas != 0] if compressed else mantissas, t)
+
+
 @dataclass
 class Constant:
     """Quantized constants of one layer (weights, biases, tables), stored as raw mantissas."""

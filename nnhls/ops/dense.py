@@ -54,7 +54,7 @@ from nnhls.ops.base import (
     quantize,
     register,
 )
-from nnhls.ops.cpp import Layer, ShiftCode, shift_code
+from nnhls.ops.cpp import Layer, ShiftCode, shift_code, stored_shift_code
 
 # ----- shared by dense and convolutions -------------------------------------------------------------------
 
@@ -175,10 +175,8 @@ class DenseRules(WeightedRules):
         props = lw.common(op) | self.weight_props(op, lw) | {"compression": op.compression}
         weight = props["weight"]
         if op.compression is not None and props["weight_encoding"] is not None:
-            # the triplets hold the non-zero weights only, whose code needs no zero bit
             assert isinstance(weight, DenseIntOrFPElementsAttr)
-            m = hls.mantissas(weight)
-            code = shift_code(m[m != 0], lw.precision(op, "weight"))
+            code = stored_shift_code(hls.mantissas(weight), lw.precision(op, "weight"), compressed=True)
             props["weight_encoding"] = None if code is None else StringAttr(code.kind)
         return [lw.emit(hls.DenseOp, [lw.operand(op.input)], lw.out_type(op), props)]
 
