@@ -191,7 +191,7 @@ def test_calibrated_conv2d_model_keeps_the_argmax_at_half_the_bops(corpus: Path,
 
     Calibrated on the second half, the validation third holds a near-tie (top two log-scores
     0.0007 apart) that the softmax's tables flip even with every calibrated type at 24
-    fractional bits: the validation widened every type to 24 bits for nothing (203% of the
+    fractional bits: the validation widened every type to 24 bits for nothing (198% of the
     baseline's BOPs) before its target was capped at what those widest types keep. The
     calibrated types hold their constants as rounded (the conv's bias, about 3e-4, once rounded
     to a value its one-bit type could not hold): converting the config warns about nothing."""
