@@ -30,15 +30,17 @@ types chosen by auto, the cap or the user are never by design.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from xdsl.dialects.builtin import DenseIntOrFPElementsAttr
 from xdsl.ir import Attribute, SSAValue
 
 from nnhls import ops
 from nnhls.dialects import hls
-from nnhls.dialects.fixed import FAST_WIDTH, FixedPrecision, Overflow, to_mantissa
+from nnhls.dialects.fixed import FAST_WIDTH, FixedPrecision, Overflow, Quant, to_mantissa
 from nnhls.dialects.types import ArrayType, FixedPointType, StreamType, fixed_type
 from nnhls.errors import InputDataError
 from nnhls.interpreters.emulator import hls_function
@@ -117,11 +119,44 @@ def _wide(t: FixedPrecision) -> FixedPrecision:
     return FixedPrecision(t.width + extra, t.integer + extra, True, t.rounding, Overflow.WRAP)
 
 
-def _wide_value_type(ty: Attribute, like: FixedPrecision | None = None) -> Attribute:
-    """An array or stream type with its element type (or `like`) widened."""
+def _wide_accumulator(op: hls.HLSKernelOp, args: Sequence[FixedArray], accum: FixedPrecision) -> FixedPrecision:
+    """The accumulator of the ideal run: `_wide(accum)`, or, for a dense / convolution whose
+    products lose s bits to the accumulator, W + s <= 64 bits wide when that holds every sum
+    the data can reach (|x| max times the weights' absolute sum, plus the largest bias): the
+    emulator's wrapping MAC then runs in int64 lanes (ops.exact._mac_lanes) instead of casting
+    every product, and the sums are still exact (a conv1d's overflow scan was most of predict)."""
+    wide = _wide(accum)
+    weight_t, weight = op.properties.get("weight_t"), op.properties.get("weight")
+    if not isinstance(weight_t, FixedPointType) or not isinstance(weight, DenseIntOrFPElementsAttr) or not args or wide.rounding is not Quant.TRN:
+        return wide
+    dropped = args[0].t.fractional + weight_t.precision.fractional - accum.fractional
+    lanes = 64 - dropped
+    if dropped <= 0 or lanes >= wide.width:
+        return wide
+    weights = np.abs(hls.mantissas(weight).astype(np.float64)) * weight_t.precision.step
+    bias = op.properties.get("bias")
+    bias_t = op.properties.get("bias_t")
+    largest_bias = 0.0
+    if isinstance(bias, DenseIntOrFPElementsAttr) and isinstance(bias_t, FixedPointType):
+        largest_bias = float(np.abs(hls.mantissas(bias).astype(np.float64)).max(initial=0.0)) * bias_t.precision.step
+    largest_x = float(np.abs(args[0].to_float()).max(initial=0.0))
+    # Truncating each product loses less than one accumulator step: the count of terms bounds it.
+    bound = largest_x * float(weights.sum()) + largest_bias + weights.size * accum.step
+    integer = max(accum.integer + 1, math.frexp(bound)[1] + 2)  # sign and rounding slack
+    if integer + accum.fractional > lanes:
+        return wide
+    return FixedPrecision(lanes, lanes - accum.fractional, True, wide.rounding, Overflow.WRAP)
+
+
+def _wide_value_type(ty: Attribute, like: FixedPrecision | None = None, widened: bool = False) -> Attribute:
+    """An array or stream type with its element type (or `like`) widened (`like` as it is when
+    `widened`)."""
     if not isinstance(ty, ArrayType | StreamType):
         return ty
-    element = fixed_type(_wide(like if like is not None else ty.element_type.precision))
+    if like is not None and widened:
+        element = fixed_type(like)
+    else:
+        element = fixed_type(_wide(like if like is not None else ty.element_type.precision))
     if isinstance(ty, ArrayType):
         return ArrayType(ty.get_shape(), element)  # pyright: ignore[reportCallIssue]
     return StreamType(ty.get_shape(), element, ty.depth.data)  # pyright: ignore[reportCallIssue]
@@ -133,8 +168,9 @@ def _ideal(op: hls.HLSKernelOp, args: Sequence[FixedArray], accum: FixedPrecisio
     properties = dict(op.properties)
     result_types = [_wide_value_type(r.type) for r in op.results]
     if accum is not None:
-        properties["accum_t"] = fixed_type(_wide(accum))
-        result_types = [_wide_value_type(r.type, accum) for r in op.results]
+        wide = _wide_accumulator(op, args, accum)
+        properties["accum_t"] = fixed_type(wide)
+        result_types = [_wide_value_type(r.type, wide, widened=True) for r in op.results]
     clone = type(op).create(
         operands=list(op.operands),
         result_types=result_types,

@@ -23,6 +23,7 @@ import yaml
 from nnhls import converters, utils
 from nnhls.dialects.fixed import parse_precision
 from nnhls.errors import ConfigError, InputDataError, OverflowWarning, PrecisionWarning, UserError
+from nnhls.interpreters import overflow
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "jet_tagger"
 MODEL = str(EXAMPLE / "jet_tagger.keras")
@@ -62,6 +63,36 @@ def test_overflow_report_finds_the_narrow_layer(narrow: Any, jet_data: tuple[np.
     assert 2 ** (bits - 1) > high >= 2 ** (bits - 2) or -(2 ** (bits - 1)) <= low < -(2 ** (bits - 2))
     assert by_key["fc1", "accum"]["type"] == "fixed<8,2>" and by_key["fc1", "accum"]["overflows"] > 0
     assert by_key["fc3", "result"]["overflows"] == by_key["input", "input"]["overflows"] == 0
+
+
+def test_overflow_scan_in_int64_lanes_gives_the_same_records(
+    narrow: Any, jet_data: tuple[np.ndarray, np.ndarray], corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The ideal run of a dense / conv whose products lose bits to the accumulator uses an
+    accumulator only as wide as int64 lanes allow when the data's bound fits (faster); its
+    records equal those of the FAST_WIDTH accumulator everywhere: the narrow jet tagger (fc1's
+    accumulator overflows), and the corpus's KERAS_conv1d in fixed<10,3>."""
+    conv1d = converters.convert_from_keras_model(
+        (str(corpus / "keras" / "KERAS_conv1d.json"), str(corpus / "keras" / "KERAS_conv1d_weights.h5")),
+        hls_config={"Model": {"Precision": "fixed<10,3>"}}, output_dir=str(tmp_path / "conv1d"),
+    )  # fmt: skip
+    x = np.loadtxt(corpus / "generated" / "KERAS_conv1d_input_features.dat", ndmin=2)[:10].reshape(-1, 100, 7)
+    cases = [(narrow.hls_module, jet_data[0]), (conv1d.hls_module, x)]
+    narrowed: list[str] = []
+    chosen_by_the_bound = overflow._wide_accumulator
+
+    def recording(op: Any, args: Any, accum: Any) -> Any:
+        wide = chosen_by_the_bound(op, args, accum)
+        if wide.width < overflow._wide(accum).width:
+            narrowed.append(op.layer_name)
+        return wide
+
+    monkeypatch.setattr(overflow, "_wide_accumulator", recording)
+    lanes = [overflow.overflow_scan(module, data) for module, data in cases]
+    assert any(r.var == "accum" and r.count for r in lanes[0])
+    assert "fc1" in narrowed and len(narrowed) > 4, narrowed  # the lanes path ran, conv1d's layers too
+    monkeypatch.setattr(overflow, "_wide_accumulator", lambda op, args, accum: overflow._wide(accum))
+    assert [overflow.overflow_scan(module, data) for module, data in cases] == lanes
 
 
 def test_predict_warns_once_naming_the_layer(narrow: Any, jet_data: tuple[np.ndarray, np.ndarray]) -> None:
