@@ -195,7 +195,7 @@ def rounded_integer_bits(values: np.ndarray, frac: int) -> int:
     """The fewest integer bits (sign included) holding the constants as rounded to `frac`
     fractional bits (rounding can carry a value up to the next power of two)."""
     step = 2.0**-frac
-    rounded = np.round(values / step) * step
+    rounded = np.floor(values / step + 0.5) * step  # RND: halves up, as the types round
     return integer_bits(float(rounded.min()), float(rounded.max()), True)
 
 

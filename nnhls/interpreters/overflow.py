@@ -148,15 +148,11 @@ def _wide_accumulator(op: hls.HLSKernelOp, args: Sequence[FixedArray], accum: Fi
     return FixedPrecision(lanes, lanes - accum.fractional, True, wide.rounding, Overflow.WRAP)
 
 
-def _wide_value_type(ty: Attribute, like: FixedPrecision | None = None, widened: bool = False) -> Attribute:
-    """An array or stream type with its element type (or `like`) widened (`like` as it is when
-    `widened`)."""
+def _wide_value_type(ty: Attribute, element_t: FixedPrecision | None = None) -> Attribute:
+    """An array or stream type whose element type is `element_t` (by default its own, widened)."""
     if not isinstance(ty, ArrayType | StreamType):
         return ty
-    if like is not None and widened:
-        element = fixed_type(like)
-    else:
-        element = fixed_type(_wide(like if like is not None else ty.element_type.precision))
+    element = fixed_type(element_t if element_t is not None else _wide(ty.element_type.precision))
     if isinstance(ty, ArrayType):
         return ArrayType(ty.get_shape(), element)  # pyright: ignore[reportCallIssue]
     return StreamType(ty.get_shape(), element, ty.depth.data)  # pyright: ignore[reportCallIssue]
@@ -170,7 +166,7 @@ def _ideal(op: hls.HLSKernelOp, args: Sequence[FixedArray], accum: FixedPrecisio
     if accum is not None:
         wide = _wide_accumulator(op, args, accum)
         properties["accum_t"] = fixed_type(wide)
-        result_types = [_wide_value_type(r.type, wide, widened=True) for r in op.results]
+        result_types = [_wide_value_type(r.type, wide) for r in op.results]
     clone = type(op).create(
         operands=list(op.operands),
         result_types=result_types,
