@@ -469,8 +469,9 @@ def calibrate(
     start = _bisect(uniform, 0, MAX_FRACTIONAL)
     for p in plans:
         p.frac = p.weight_frac = start
-    knobs = _knobs(plans, evaluate)
-    cost = _bops(evaluate.lowered(_pins(plans)))
+    lowered = evaluate.lowered(_pins(plans))
+    knobs = _knobs(plans, lowered)
+    cost = _bops(lowered)
     while knobs:
         # Round robin, one bit at a time, the most expensive layers first: the accuracy budget
         # spreads over the layers instead of the first ones taking it all. A knob that cannot
@@ -542,10 +543,10 @@ def _tolerance(reference: np.ndarray, tolerance: float | None) -> float:
     return 0.01 * span if span > 0 else 1e-3
 
 
-def _knobs(plans: Sequence[LayerPlan], evaluate: Evaluator) -> list[tuple[LayerPlan, str]]:
+def _knobs(plans: Sequence[LayerPlan], lowered: ModuleOp) -> list[tuple[LayerPlan, str]]:
     """(plan, "frac" / "weight_frac") in the order the search lowers them: the layers with the
-    most BOPs first (their weights first), then the results of the others."""
-    lowered = evaluate.lowered(_pins(plans))
+    most BOPs in `lowered` (the plans' current types, lowered) first (their weights first), then
+    the results of the others."""
     cost = {op.layer_name: op.bops.value.data for op in hls_kernels(lowered) if op.bops is not None}
     ordered = sorted(plans, key=lambda p: -cost.get(p.op.layer_name, 0))
     knobs: list[tuple[LayerPlan, str]] = []
