@@ -205,3 +205,26 @@ hls.func @outs io_parallel pipeline {{
     module = Parser(make_context(), ir).parse_module()
     with pytest.raises(CodegenError, match=re.escape(why)):
         build_firmware(module)
+
+
+def depthwise_module(channels: int, multiplier: int, taps: int) -> str:
+    """One io_parallel depthwise conv1d on narrow integers (32-bit lanes), random weights."""
+    n_out = channels * multiplier
+    w = RNG.integers(-2, 2, size=(taps, channels, multiplier))
+    weights = f"dense<{w.tolist()}> : tensor<{taps}x{channels}x{multiplier}xi64>"
+    bias = _dense(RNG.integers(-2, 2, size=n_out))
+    return f"""
+hls.func @dw io_parallel dataflow {{
+^bb0(%x: !hls.array<10x{channels}x!hls.int<14>>):
+  %d = hls.depthwise_conv1d %x {{layer = "dw", weight = {weights}, weight_t = !hls.int<2>, bias = {bias}, bias_t = !hls.int<2>, accum_t = !hls.int<16>, strides = array<i64: 1>, dilations = array<i64: 1>, pads = array<i64: 0, 0>, strategy = #hls<strategy latency>}} : (!hls.array<10x{channels}x!hls.int<14>>) -> !hls.array<{11 - taps}x{n_out}x!hls.int<16>>
+  hls.return %d : !hls.array<{11 - taps}x{n_out}x!hls.int<16>>
+}}
+"""
+
+
+@pytest.mark.parametrize(("channels", "multiplier", "taps"), [(2, 2, 1), (1, 4, 1), (3, 2, 2), (2, 3, 3)])
+def test_depthwise_multiplier_on_narrow_lanes(channels: int, multiplier: int, taps: int, tmp_path: Path) -> None:
+    """Output channel c * multiplier + m reads input channel c: GCC 12.2's AVX-512 loop vectoriser
+    got this loop wrong (nnhls/codegen/build.py keeps AVX-512 off); fails on such a machine
+    without that flag."""
+    _check(depthwise_module(channels, multiplier, taps), tmp_path / "dw", scale=8.0)
