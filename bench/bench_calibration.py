@@ -130,15 +130,25 @@ def measure(name: str, model: Any, x: np.ndarray, kind: str, target: float, marg
     seconds = time.perf_counter() - t
     hls_model = convert(kind, model, x, config, work / "calibrated")
     hls_model.compile()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        predicted = np.asarray(hls_model.predict(held_out)).reshape(len(held_out), -1)
-    reference = np.asarray(run_reference(hls_model.module("import"), [held_out])[0]).reshape(len(held_out), -1)
-    agreement = float(np.mean(predicted.argmax(axis=1) == reference.argmax(axis=1)))
-    baseline = convert(kind, model, x, {"Model": {"Precision": "fixed<16,6>"}}, work / "baseline")
-    bops, base = model_estimates(hls_model.hls_module)["bops"], model_estimates(baseline.hls_module)["bops"]
+    agreement = agreement_on(hls_model, held_out, emulator="cpp")
+    bops, base = model_estimates(hls_model.hls_module)["bops"], baseline_bops(kind, model, x, work)
     return {"model": name, "calibration samples": half, "held-out samples": len(held_out), "agreement": agreement,
             "bops": bops, "baseline_bops": base, "ratio": bops / base, "seconds": seconds}  # fmt: skip
+
+
+def baseline_bops(kind: str, model: Any, x: np.ndarray, work: Path) -> int:
+    """Total BOPs of the model with every type fixed<16,6> (hls4ml's default)."""
+    baseline = convert(kind, model, x, {"Model": {"Precision": "fixed<16,6>"}}, work / "baseline")
+    return model_estimates(baseline.hls_module)["bops"]
+
+
+def agreement_on(hls_model: Any, held_out: np.ndarray, emulator: str = "numpy") -> float:
+    """Argmax agreement of the converted model (that emulator) with its float reference."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        predicted = np.asarray(hls_model.predict(held_out, emulator=emulator)).reshape(len(held_out), -1)
+    reference = np.asarray(run_reference(hls_model.module("import"), [held_out])[0]).reshape(len(held_out), -1)
+    return float(np.mean(predicted.argmax(axis=1) == reference.argmax(axis=1)))
 
 
 def measure_splits(name: str, model: Any, x: np.ndarray, kind: str, target: float, splits: int, work: Path) -> str:
@@ -147,18 +157,13 @@ def measure_splits(name: str, model: Any, x: np.ndarray, kind: str, target: floa
     orders = [np.arange(n), np.r_[np.arange(half, n), np.arange(half)]]
     rng = np.random.default_rng(0)
     orders += [rng.permutation(n) for _ in range(splits - 2)]
-    baseline = convert(kind, model, x, {"Model": {"Precision": "fixed<16,6>"}}, work / "baseline")
-    base = model_estimates(baseline.hls_module)["bops"]
+    base = baseline_bops(kind, model, x, work)
     cells: list[str] = []
     for k, order in enumerate(orders[:splits]):
         calibration, held_out = x[order[:half]], x[order[half:]]
         config = config_for(kind, model, x, calibration_data=calibration, target=target)
         hls_model = convert(kind, model, x, config, work / f"split{k}")
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            predicted = np.asarray(hls_model.predict(held_out, emulator="numpy")).reshape(len(held_out), -1)
-        reference = np.asarray(run_reference(hls_model.module("import"), [held_out])[0]).reshape(len(held_out), -1)
-        agreement = float(np.mean(predicted.argmax(axis=1) == reference.argmax(axis=1)))
+        agreement = agreement_on(hls_model, held_out)
         cells.append(f"{agreement:.1%} / {model_estimates(hls_model.hls_module)['bops'] / base:.1%}")
     return f"| {name} | " + " | ".join(cells) + " |"
 
@@ -166,8 +171,7 @@ def measure_splits(name: str, model: Any, x: np.ndarray, kind: str, target: floa
 def measure_fresh(name: str, model: Any, x: np.ndarray, kind: str, target: float, n: int, work: Path) -> str:
     """Held-out agreement / BOPs ratio / search time, calibrated on n fresh N(0, 1) samples (seeds
     100-103), held out: the corpus's inputs."""
-    baseline = convert(kind, model, x, {"Model": {"Precision": "fixed<16,6>"}}, work / "baseline")
-    base = model_estimates(baseline.hls_module)["bops"]
+    base = baseline_bops(kind, model, x, work)
     cells: list[str] = []
     for seed in range(100, 104):
         calibration = np.random.default_rng(seed).standard_normal((n, *x.shape[1:]))
@@ -175,11 +179,7 @@ def measure_fresh(name: str, model: Any, x: np.ndarray, kind: str, target: float
         config = config_for(kind, model, x, calibration_data=calibration, target=target)
         seconds = time.perf_counter() - t
         hls_model = convert(kind, model, x, config, work / f"fresh{seed}")
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            predicted = np.asarray(hls_model.predict(x, emulator="numpy")).reshape(len(x), -1)
-        reference = np.asarray(run_reference(hls_model.module("import"), [x])[0]).reshape(len(x), -1)
-        agreement = float(np.mean(predicted.argmax(axis=1) == reference.argmax(axis=1)))
+        agreement = agreement_on(hls_model, x)
         cells.append(f"{agreement:.1%} / {model_estimates(hls_model.hls_module)['bops'] / base:.1%} / {seconds:.1f} s")
     return f"| {name} | " + " | ".join(cells) + " |"
 
