@@ -17,10 +17,12 @@ the bundled jet tagger (examples/jet_tagger) on 10,000 generated samples (`--tim
 `--splits N` measures how much the figures depend on the split instead: per model, the two halves
 both ways and N - 2 random halvings (seeded), with the numpy emulator (bit-exact with the C++).
 
-`--fresh N` calibrates the two corpus models whose inputs the corpus README describes as N(0, 1)
-per feature (KERAS_3layer, KERAS_3layer_batch_norm) on N fresh samples of that distribution
-(four seeds) and holds out all 1,000 of the corpus's own inputs: what calibration gives when data
-is plentiful. `--safety S` measures with S instead of the code's headroom factor
+`--fresh 300,600,...` calibrates the corpus models whose input distribution the corpus README
+describes on fresh draws of each size (`--seeds` draws, default 8): KERAS_3layer and
+KERAS_3layer_batch_norm on N(0, 1) features, held out on all 1,000 of the corpus's own inputs;
+jetTagger_Conv2D_Small on jet images as above, held out on 1,000 more. Per size: how many draws
+keep less than the target, the lowest held-out agreement, the mean and largest BOPs ratio.
+`--safety S` measures with S instead of the code's headroom factor
 (nn_calibrate_precision.SAFETY), a what-if: the product always uses its own.
 """
 
@@ -31,6 +33,7 @@ import os
 import sys
 import time
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -168,20 +171,41 @@ def measure_splits(name: str, model: Any, x: np.ndarray, kind: str, target: floa
     return f"| {name} | " + " | ".join(cells) + " |"
 
 
-def measure_fresh(name: str, model: Any, x: np.ndarray, kind: str, target: float, n: int, work: Path) -> str:
-    """Held-out agreement / BOPs ratio / search time, calibrated on n fresh N(0, 1) samples (seeds
-    100-103), held out: the corpus's inputs."""
-    base = baseline_bops(kind, model, x, work)
-    cells: list[str] = []
-    for seed in range(100, 104):
-        calibration = np.random.default_rng(seed).standard_normal((n, *x.shape[1:]))
-        t = time.perf_counter()
-        config = config_for(kind, model, x, calibration_data=calibration, target=target)
-        seconds = time.perf_counter() - t
-        hls_model = convert(kind, model, x, config, work / f"fresh{seed}")
-        agreement = agreement_on(hls_model, x)
-        cells.append(f"{agreement:.1%} / {model_estimates(hls_model.hls_module)['bops'] / base:.1%} / {seconds:.1f} s")
-    return f"| {name} | " + " | ".join(cells) + " |"
+FRESH = ("KERAS_3layer", "KERAS_3layer_batch_norm", "jetTagger_Conv2D_Small")
+"""The corpus models whose input distribution is known (the corpus README): fresh data can be drawn."""
+
+
+def fresh_data(name: str, x: np.ndarray) -> tuple[np.ndarray, Callable[[int, int], np.ndarray]]:
+    """(held-out data, draw(n, seed) -> n fresh calibration samples): N(0, 1) features held out on
+    the corpus's own 1,000 inputs; jet images held out on 1,000 fresh images (seed 999)."""
+    if name == "jetTagger_Conv2D_Small":
+        return jet_images(1000, seed=999), lambda n, seed: jet_images(n, seed=1000 + seed)
+    return x, lambda n, seed: np.random.default_rng(100 + seed).standard_normal((n, *x.shape[1:]))
+
+
+def measure_fresh(name: str, model: Any, x: np.ndarray, kind: str, target: float, sizes: list[int], seeds: int, work: Path) -> list[str]:
+    """Per calibration size, `seeds` fresh draws: how many keep less than the target on the
+    held-out data, the lowest agreement, the mean and largest BOPs ratio, the mean search time."""
+    from nnhls.compiler.nn_calibrate_precision import SAFETY
+
+    held_out, draw = fresh_data(name, x)
+    base = baseline_bops(kind, model, held_out, work)
+    rows: list[str] = []
+    for n in sizes:
+        agreements: list[float] = []
+        ratios: list[float] = []
+        seconds: list[float] = []
+        for seed in range(seeds):
+            t = time.perf_counter()
+            config = config_for(kind, model, held_out, calibration_data=draw(n, seed), target=target)
+            seconds.append(time.perf_counter() - t)
+            hls_model = convert(kind, model, held_out, config, work / "fresh")
+            agreements.append(agreement_on(hls_model, held_out))
+            ratios.append(model_estimates(hls_model.hls_module)["bops"] / base)
+        below = sum(a < target for a in agreements)
+        rows.append(f"| {name} | {n:,} | {SAFETY:g}x | {below} of {seeds} | {min(agreements):.1%} | "
+                    f"{np.mean(ratios):.1%} | {max(ratios):.1%} | {np.mean(seconds):.1f} s |")  # fmt: skip
+    return rows
 
 
 def jet_tagger_timing(n: int = 10_000) -> str:
@@ -209,7 +233,8 @@ def main() -> None:
     parser.add_argument("--work", default="calibration_bench")
     parser.add_argument("--timing-only", action="store_true", help="only time the jet tagger on 10,000 samples")
     parser.add_argument("--splits", type=int, default=0, help="agreement / BOPs ratio on this many halvings of each model's data (at least 2)")
-    parser.add_argument("--fresh", type=int, default=0, help="calibrate the N(0, 1)-input corpus models on this many fresh samples; hold out the corpus's")
+    parser.add_argument("--fresh", help="calibration sizes, e.g. 300,600,1200: the corpus models with a known input distribution on fresh draws")
+    parser.add_argument("--seeds", type=int, default=8, help="--fresh: draws per size")
     parser.add_argument("--safety", type=float, help="what-if: this headroom factor instead of the code's SAFETY")
     args = parser.parse_args()
     if args.safety is not None:
@@ -221,11 +246,13 @@ def main() -> None:
         return
     models = corpus_models(Path(args.corpus)) if Path(args.corpus).is_dir() else []
     if args.fresh:
-        print("| model | seed 100 | seed 101 | seed 102 | seed 103 |")
-        print("|---|---|---|---|---|")
+        sizes = [int(size) for size in args.fresh.split(",")]
+        print("| model | calibration samples | headroom | draws below target | lowest held-out agreement | mean BOPs ratio | largest | search time |")
+        print("|---|---|---|---|---|---|---|---|")
         for i, (name, model, x, kind) in enumerate(models):
-            if name in ("KERAS_3layer", "KERAS_3layer_batch_norm") and (not args.only or args.only in name):
-                print(measure_fresh(name, model, x, kind, args.target, args.fresh, Path(args.work) / f"f{i}"), flush=True)
+            if name in FRESH and (not args.only or args.only in name):
+                for row in measure_fresh(name, model, x, kind, args.target, sizes, args.seeds, Path(args.work) / f"f{i}"):
+                    print(row, flush=True)
         return
     models += digits_models()
     if args.splits:
